@@ -1,0 +1,92 @@
+"""dpa_manager: processing agreements and sub-processor notices for a GDPR processor."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask, render_template
+
+from . import config as config_module
+from .extensions import csrf, db, login_manager, mail, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: defaults, then instance/config.py, then the environment, then `config`."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("DPA_INSTANCE_PATH", str(ROOT / "instance")),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_object(config_module.Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.update(config_module.from_environment())
+    app.config.update(config or {})
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'dpa_manager.sqlite'}"
+
+    _import_models()
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    mail.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Meld u aan om deze pagina te zien."
+    login_manager.login_message_category = "info"
+
+    from . import formatting
+    formatting.register(app)
+
+    from .accounts import views as accounts
+    from .agreements import views as agreements
+    from .clients import views as clients
+    from .portal import views as portal
+    from .processor import views as processor
+    from .terms import views as terms
+    for views in (accounts, clients, agreements, portal, processor, terms):
+        app.register_blueprint(views.bp)
+
+    from .cli import dpa
+    app.cli.add_command(dpa)
+    _register_error_pages(app)
+    return app
+
+
+def _import_models() -> None:
+    """Import every model module so that the metadata is complete (for Alembic, too)."""
+    from . import audit  # noqa: F401
+    from .accounts import models as _a  # noqa: F401
+    from .agreements import models as _g  # noqa: F401
+    from .clients import models as _c  # noqa: F401
+    from .processor import models as _p  # noqa: F401
+    from .terms import models as _t  # noqa: F401
+
+
+ERROR_TEXTS = {
+    400: ("Ongeldig verzoek", "Het verzoek kon niet verwerkt worden. Laad de pagina opnieuw en probeer het nog eens."),
+    403: ("Geen toegang", "U hebt geen toegang tot deze pagina."),
+    404: ("Niet gevonden", "Deze pagina bestaat niet, of u hebt er geen toegang toe."),
+    405: ("Niet toegestaan", "Deze actie kan niet op deze manier uitgevoerd worden."),
+    413: ("Te groot", "Wat u verstuurde is te groot."),
+    500: ("Er ging iets mis", "Er liep iets fout aan onze kant. Er werd niets gewijzigd; probeer het later opnieuw."),
+}
+
+
+def _register_error_pages(app: Flask) -> None:
+    from flask_wtf.csrf import CSRFError
+
+    def page(code: int, text: str | None = None):
+        title, default = ERROR_TEXTS[code]
+        return render_template("error.html", code=code, title=title, text=text or default), code
+
+    for code in ERROR_TEXTS:
+        app.register_error_handler(code, lambda e, code=code: page(code))
+    app.register_error_handler(
+        CSRFError,
+        lambda e: page(400, "Het formulier is verlopen of ongeldig (CSRF). Laad de pagina opnieuw en probeer het nog eens."),
+    )

@@ -1,0 +1,64 @@
+"""Users: the processor's managers and the clients' users."""
+import enum
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerifyMismatchError
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db_types import UTCDateTime
+from ..extensions import db
+
+_hasher = PasswordHasher()
+
+
+class Role(str, enum.Enum):
+    MANAGER = "manager"
+    CLIENT = "client"
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("role IN ('manager', 'client')", name="role_known"),
+        CheckConstraint(
+            "(role = 'client' AND client_id IS NOT NULL) OR (role = 'manager' AND client_id IS NULL)",
+            name="client_users_have_a_client",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Stored lower-case; the login name.
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    #: The one client a client user belongs to; None for managers.
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    client = relationship("Client", back_populates="users")
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email} {self.role}>"
+
+    @property
+    def is_manager(self) -> bool:
+        return self.role == Role.MANAGER
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = _hasher.hash(password)
+
+    def check_password(self, password: str) -> bool:
+        try:
+            return _hasher.verify(self.password_hash, password)
+        except (VerifyMismatchError, InvalidHashError):
+            return False

@@ -1,0 +1,56 @@
+from urllib.parse import urlsplit
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from .. import clock
+from ..extensions import db, login_manager
+from . import bp
+from .forms import LoginForm
+from .models import User
+from .services import authenticate
+
+
+@login_manager.user_loader
+def load_user(user_id: str):
+    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Return `target` only when it is a path on this site."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/")
+def home():
+    if not current_user.is_authenticated:
+        return redirect(url_for("accounts.login"))
+    return redirect(url_for("clients.index" if current_user.is_manager else "portal.index"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("accounts.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = authenticate(form.email.data, form.password.data, now=clock.now())
+        if user is None:
+            flash("E-mailadres of wachtwoord klopt niet.", "error")
+        else:
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")) or url_for("accounts.home"))
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    logout_user()
+    flash("U bent afgemeld.", "info")
+    return redirect(url_for("accounts.login"))

@@ -1,0 +1,81 @@
+from decimal import Decimal
+
+from wtforms import BooleanField, DateField, DecimalField, IntegerField, RadioField, SelectField, StringField, \
+    TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from ..catalogue import DATA_CATEGORIES, SUBJECT_CATEGORIES
+from ..rules import END_CHOICES, MAX_WINDOW_DAYS, MIN_WINDOW_DAYS
+from ..web import BaseForm, MultiCheckboxField
+
+WINDOW_MESSAGE = f"De bezwaartermijn telt minstens {MIN_WINDOW_DAYS} en hoogstens {MAX_WINDOW_DAYS} dagen."
+CAP_MESSAGE = "Een plafond is nul of meer."
+
+
+class AgreementForm(BaseForm):
+    terms_version_id = SelectField("Versie van de voorwaarden", coerce=int)
+    subject_matter = TextAreaField("Onderwerp van de verwerking", validators=[Length(max=2000)])
+    starts_on = DateField("Begindatum", validators=[InputRequired("Vul de begindatum in.")])
+    ends_on = DateField("Einddatum", validators=[Optional()],
+                        description="Leeg: voor de duur van de dienstverleningsovereenkomst")
+    nature_purpose = TextAreaField("Aard en doel van de verwerking", validators=[Length(max=4000)])
+    services = MultiCheckboxField("Diensten", coerce=int)
+    data_types = MultiCheckboxField("Soorten persoonsgegevens", choices=list(DATA_CATEGORIES.items()))
+    data_types_detail = TextAreaField("Toelichting soorten gegevens", validators=[Length(max=2000)])
+    special_categories = BooleanField("Er worden bijzondere categorieën van persoonsgegevens (art. 9 AVG) verwerkt")
+    data_subjects = MultiCheckboxField("Categorieën van betrokkenen", choices=list(SUBJECT_CATEGORIES.items()))
+    data_subjects_detail = TextAreaField("Toelichting betrokkenen", validators=[Length(max=2000)])
+    end_choice = RadioField("Aan het einde van de verwerking", choices=[
+        ("delete", "Vernietigen"), ("return", "Teruggeven")], default="delete")
+    window_days = IntegerField("Bezwaartermijn (dagen)", validators=[
+        InputRequired("Vul de bezwaartermijn in."), NumberRange(MIN_WINDOW_DAYS, MAX_WINDOW_DAYS, WINDOW_MESSAGE)])
+    window_unit = SelectField("Telwijze", choices=[("calendar", "kalenderdagen"), ("working", "werkdagen")])
+    cap_total = DecimalField("Aansprakelijkheidsplafond (EUR)", places=2, validators=[
+        InputRequired("Vul het plafond in."), NumberRange(Decimal(0), None, CAP_MESSAGE)])
+    cap_other = DecimalField("Plafond andere schade (EUR)", places=2, validators=[
+        InputRequired("Vul het plafond in."), NumberRange(Decimal(0), None, CAP_MESSAGE)])
+    toms = TextAreaField("Technische en organisatorische maatregelen (bijlage III)",
+                         description="Eén maatregel per regel", validators=[Length(max=8000)])
+
+    def particulars(self) -> dict:
+        """Return the form's values as the service takes them."""
+        return {
+            "terms_version_id": self.terms_version_id.data,
+            "subject_matter": self.subject_matter.data,
+            "starts_on": self.starts_on.data,
+            "ends_on": self.ends_on.data,
+            "nature_purpose": self.nature_purpose.data,
+            "data_types": self.data_types.data or [],
+            "data_types_detail": self.data_types_detail.data,
+            "data_subjects": self.data_subjects.data or [],
+            "data_subjects_detail": self.data_subjects_detail.data,
+            "special_categories": bool(self.special_categories.data),
+            "end_choice": self.end_choice.data,
+            "window_days": self.window_days.data,
+            "window_unit": self.window_unit.data,
+            "cap_total_cents": int(self.cap_total.data * 100),
+            "cap_other_cents": int(self.cap_other.data * 100),
+            "toms": self.toms.data,
+        }
+
+    def fill(self, values: dict, service_ids=()) -> None:
+        """Put an agreement's (or the defaults') values into the form."""
+        for key, value in values.items():
+            if key in self and key not in ("services",):
+                self[key].data = value
+        if "cap_total_cents" in values:
+            self.cap_total.data = Decimal(values["cap_total_cents"]) / 100
+            self.cap_other.data = Decimal(values["cap_other_cents"]) / 100
+        self.services.data = list(service_ids)
+
+
+class ConfirmForm(BaseForm):
+    confirm = BooleanField("Ik bevestig", validators=[DataRequired("Vink aan om te bevestigen.")])
+
+
+class SignatureForm(BaseForm):
+    full_name = StringField("Volledige naam", validators=[DataRequired("Typ uw volledige naam."), Length(max=200)])
+    role = StringField("Hoedanigheid", validators=[DataRequired("Vul uw hoedanigheid in."), Length(max=200)],
+                       description="bv. zaakvoerder, gedelegeerd bestuurder, DPO")
+    authorised = BooleanField("Ik bevestig dat ik bevoegd ben om te ondertekenen",
+                              validators=[DataRequired("Bevestig dat u mag ondertekenen.")])

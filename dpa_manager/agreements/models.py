@@ -1,0 +1,101 @@
+"""Processing agreements: one client, one terms version, the particulars and the signatures."""
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON, CheckConstraint, Column, ForeignKey, Index, LargeBinary, String, Table, Text,
+)
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+
+from ..db_types import UTCDateTime
+from ..extensions import db
+from ..rules import AgreementState
+
+agreement_services = Table(
+    "agreement_services",
+    db.metadata,
+    Column("agreement_id", ForeignKey("agreements.id", ondelete="CASCADE"), primary_key=True),
+    Column("service_id", ForeignKey("services.id"), primary_key=True, index=True),
+)
+
+
+class Agreement(db.Model):
+    __tablename__ = "agreements"
+    __table_args__ = (
+        CheckConstraint(
+            "state IN ('draft', 'sent', 'signed', 'superseded', 'terminated')", name="state_known"
+        ),
+        CheckConstraint("window_days BETWEEN 1 AND 90", name="window_days_range"),
+        CheckConstraint("window_unit IN ('calendar', 'working')", name="window_unit_known"),
+        CheckConstraint("cap_total_cents >= 0 AND cap_other_cents >= 0", name="caps_not_negative"),
+        CheckConstraint("ends_on IS NULL OR ends_on >= starts_on", name="ends_after_start"),
+        CheckConstraint("end_choice IN ('return', 'delete')", name="end_choice_known"),
+        CheckConstraint(
+            "state NOT IN ('signed', 'superseded') OR (client_signed_at IS NOT NULL "
+            "AND processor_signed_at IS NOT NULL)",
+            name="signed_by_both",
+        ),
+        Index("ix_agreements_client_state", "client_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
+    terms_version_id: Mapped[int] = mapped_column(ForeignKey("terms_versions.id"), index=True)
+    state: Mapped[str] = mapped_column(String(12), default=AgreementState.DRAFT.value, index=True)
+
+    # The particulars (Annex II).
+    subject_matter: Mapped[str] = mapped_column(Text, default="")
+    starts_on: Mapped[date | None]
+    #: None: for the term of the service agreement.
+    ends_on: Mapped[date | None]
+    nature_purpose: Mapped[str] = mapped_column(Text, default="")
+    #: Codes from catalogue.DATA_CATEGORIES.
+    data_types: Mapped[list] = mapped_column(JSON, default=list)
+    data_types_detail: Mapped[str] = mapped_column(Text, default="")
+    #: Codes from catalogue.SUBJECT_CATEGORIES.
+    data_subjects: Mapped[list] = mapped_column(JSON, default=list)
+    data_subjects_detail: Mapped[str] = mapped_column(Text, default="")
+    special_categories: Mapped[bool] = mapped_column(default=False)
+    #: "return" or "delete": what happens to the data at the end, as the controller chose.
+    end_choice: Mapped[str] = mapped_column(String(10), default="delete")
+    window_days: Mapped[int] = mapped_column(default=7)
+    window_unit: Mapped[str] = mapped_column(String(10), default="calendar")
+    cap_total_cents: Mapped[int] = mapped_column(default=250_000)
+    cap_other_cents: Mapped[int] = mapped_column(default=100_000)
+    #: Annex III, technical and organisational measures, one per line.
+    toms: Mapped[str] = mapped_column(Text, default="")
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The whole document as sent (parties, rendered articles, annexes); frozen from then on.
+    snapshot: Mapped[dict | None] = deferred(mapped_column(JSON))
+    #: SHA-256 of the agreement body PDF rendered from the snapshot: what both parties sign.
+    body_sha256: Mapped[str | None] = mapped_column(String(64))
+
+    client_signer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    client_signer_name: Mapped[str | None] = mapped_column(String(200))
+    client_signer_role: Mapped[str | None] = mapped_column(String(200))
+    client_signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    processor_signer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    processor_signer_name: Mapped[str | None] = mapped_column(String(200))
+    processor_signer_role: Mapped[str | None] = mapped_column(String(200))
+    processor_signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The signed PDF, stored once and never regenerated.
+    signed_pdf: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    signed_sha256: Mapped[str | None] = mapped_column(String(64))
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    client = relationship("Client", back_populates="agreements")
+    terms_version = relationship("TermsVersion")
+    services = relationship("Service", secondary=agreement_services, order_by="Service.name")
+
+    def __repr__(self) -> str:
+        return f"<Agreement {self.id} client={self.client_id} {self.state}>"
+
+    @property
+    def state_enum(self) -> AgreementState:
+        return AgreementState(self.state)
+
+    @property
+    def awaiting_countersignature(self) -> bool:
+        return self.state == AgreementState.SENT and self.client_signed_at is not None

@@ -1,0 +1,340 @@
+"""Everything that changes an agreement: drafting, sending, signing, ending."""
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime
+
+from sqlalchemy import update
+
+from .. import audit, pdf
+from ..accounts.models import User
+from ..catalogue import DATA_CATEGORIES, SUBJECT_CATEGORIES
+from ..clients.models import Client
+from ..clock import today_in_brussels
+from ..errors import Conflict, Invalid
+from ..extensions import db
+from ..formatting import format_datetime_seconds
+from ..processor.models import Service
+from ..processor.services import get_profile
+from ..rules import (
+    END_CHOICES, AgreementState, TransitionError, check_transition, checklist, describe_missing,
+    missing_elements, window_error,
+)
+from ..terms.models import TermsVersion
+from ..terms.services import current_version
+from .document import build_document, signature_block
+from .models import Agreement
+
+#: The particulars a manager fills in; services go separately as a list of ids.
+PARTICULARS = ("terms_version_id", "subject_matter", "starts_on", "ends_on", "nature_purpose", "data_types",
+               "data_types_detail", "data_subjects", "data_subjects_detail", "special_categories", "end_choice",
+               "window_days", "window_unit", "cap_total_cents", "cap_other_cents", "toms")
+
+
+# --- Reading, always through the user's scope -----------------------------------------------------
+
+
+def scoped(stmt, user: User):
+    """Limit a select of agreements to what `user` may see: everything for managers, their client's for others."""
+    if user.is_manager:
+        return stmt
+    return stmt.where(Agreement.client_id == user.client_id)
+
+
+def get_agreement(user: User, agreement_id: int) -> Agreement | None:
+    """Return the agreement if it exists and `user` may see it."""
+    return db.session.scalar(scoped(db.select(Agreement).where(Agreement.id == agreement_id), user))
+
+
+def list_agreements(user: User, state: str | None = None) -> list[Agreement]:
+    stmt = scoped(db.select(Agreement).join(Agreement.client).order_by(Agreement.id.desc()), user)
+    if state:
+        stmt = stmt.where(Agreement.state == state)
+    return db.session.scalars(stmt.limit(500)).all()
+
+
+def agreement_checklist(agreement: Agreement):
+    return checklist(agreement, agreement.terms_version.covered)
+
+
+def subprocessors_for(agreement: Agreement, as_of: date) -> list[dict]:
+    """Return the sub-processors that apply to the agreement's client on `as_of`.
+
+    The register of sub-processors is not part of the product yet, so none apply.
+    """
+    return []
+
+
+def build(agreement: Agreement, as_of: date) -> dict:
+    """Build the document from the agreement's current particulars."""
+    return build_document(agreement, agreement.client, get_profile(), agreement.terms_version,
+                          subprocessors_for(agreement, as_of), as_of)
+
+
+def document_of(agreement: Agreement, today: date) -> dict:
+    """Return the frozen document once sent, or a fresh build of a draft."""
+    if agreement.state == AgreementState.DRAFT:
+        return build(agreement, today)
+    return _frozen(agreement)
+
+
+def _frozen(agreement: Agreement) -> dict:
+    """Return the document frozen at sending.
+
+    Agreements loaded in bulk (synthetic load-test data) are stored without it; for them the
+    document is built once, as of the day they were sent, stored, and never built again.
+    """
+    if agreement.snapshot is None:
+        document = build(agreement, today_in_brussels(agreement.sent_at))
+        digest = hashlib.sha256(pdf.render(document)).hexdigest()
+        db.session.execute(update(Agreement).where(Agreement.id == agreement.id, Agreement.snapshot.is_(None))
+                           .values(snapshot=document, body_sha256=digest)
+                           .execution_options(synchronize_session=False))
+        db.session.commit()
+        db.session.expire(agreement)
+    return agreement.snapshot
+
+
+def pdf_of(agreement: Agreement, *, now: datetime) -> bytes:
+    """Return the agreement's PDF: the stored signed one, the one sent, or a preview of a complete draft."""
+    if agreement.signed_pdf is not None:
+        return agreement.signed_pdf
+    if agreement.state == AgreementState.DRAFT:
+        _ensure_complete(agreement)
+        return pdf.render(build(agreement, today_in_brussels(now)))
+    if agreement.processor_signed_at is not None:
+        signed = _store_signed_pdf(agreement)
+        db.session.commit()
+        return signed
+    return pdf.render(_frozen(agreement))
+
+
+# --- Drafts -------------------------------------------------------------------------------------
+
+
+def draft_defaults(today: date) -> dict:
+    """Return the starting values of a new draft: the profile's window and caps, the terms in force."""
+    profile = get_profile()
+    terms = current_version(today)
+    return {
+        "terms_version_id": terms.id if terms else None,
+        "starts_on": today,
+        "window_days": profile.default_window_days if profile else 7,
+        "window_unit": profile.default_window_unit if profile else "calendar",
+        "cap_total_cents": profile.cap_total_cents if profile else 250_000,
+        "cap_other_cents": profile.cap_other_cents if profile else 100_000,
+        "end_choice": "delete",
+    }
+
+
+def _check_particulars(values: dict) -> None:
+    terms = db.session.get(TermsVersion, values["terms_version_id"] or 0)
+    if terms is None or not terms.is_published:
+        raise Invalid("Kies een gepubliceerde versie van de voorwaarden.", "terms_version_id")
+    if values["starts_on"] is None:
+        raise Invalid("Vul de begindatum in.", "starts_on")
+    if values["ends_on"] is not None and values["ends_on"] < values["starts_on"]:
+        raise Invalid("De einddatum ligt vóór de begindatum.", "ends_on")
+    error = window_error(values["window_days"], values["window_unit"])
+    if error:
+        raise Invalid(error, "window_days")
+    for key in ("cap_total_cents", "cap_other_cents"):
+        if values[key] is None or values[key] < 0:
+            raise Invalid("Een plafond is nul of meer.", key)
+    if values["end_choice"] not in END_CHOICES:
+        raise Invalid("Kies teruggeven of vernietigen.", "end_choice")
+    if set(values["data_types"]) - set(DATA_CATEGORIES):
+        raise Invalid("Onbekende soort persoonsgegevens.", "data_types")
+    if set(values["data_subjects"]) - set(SUBJECT_CATEGORIES):
+        raise Invalid("Onbekende categorie van betrokkenen.", "data_subjects")
+
+
+def _services(ids) -> list[Service]:
+    found = db.session.scalars(db.select(Service).where(Service.id.in_(list(ids)))).all() if ids else []
+    if len(found) != len(set(ids)):
+        raise Invalid("Onbekende dienst gekozen.", "services")
+    return list(found)
+
+
+def _apply(agreement: Agreement, values: dict, service_ids) -> dict:
+    values = {k: values[k] for k in PARTICULARS}
+    for key in ("subject_matter", "nature_purpose", "data_types_detail", "data_subjects_detail", "toms"):
+        values[key] = (values[key] or "").strip()
+    _check_particulars(values)
+    services = _services(service_ids)
+    for key, value in values.items():
+        setattr(agreement, key, value)
+    agreement.services = services
+    return _plain(values) | {"services": sorted(s.code for s in services)}
+
+
+def _plain(values: dict) -> dict:
+    return {k: v.isoformat() if isinstance(v, date) else v for k, v in values.items()}
+
+
+def create_draft(client: Client, values: dict, service_ids, *, actor: User, now: datetime) -> Agreement:
+    """Create a draft agreement for `client` and commit."""
+    agreement = Agreement(client_id=client.id, state=AgreementState.DRAFT.value, created_at=now, updated_at=now)
+    after = _apply(agreement, values, service_ids)
+    db.session.add(agreement)
+    db.session.flush()
+    audit.record(at=now, actor=actor, object_type="agreement", object_id=agreement.id, action="created", after=after)
+    db.session.commit()
+    return agreement
+
+
+def update_draft(agreement: Agreement, values: dict, service_ids, *, actor: User, now: datetime) -> Agreement:
+    """Change the particulars of a draft and commit."""
+    if agreement.state != AgreementState.DRAFT:
+        raise Conflict("Alleen een concept kan nog wijzigen.")
+    after = _apply(agreement, values, service_ids)
+    agreement.updated_at = now
+    audit.record(at=now, actor=actor, object_type="agreement", object_id=agreement.id, action="updated", after=after)
+    db.session.commit()
+    return agreement
+
+
+# --- Moving between states -----------------------------------------------------------------------
+
+
+def _ensure_complete(agreement: Agreement) -> None:
+    missing = missing_elements(agreement, agreement.terms_version.covered)
+    if missing:
+        raise Invalid(describe_missing(missing))
+
+
+def _move(agreement: Agreement, target: AgreementState, values: dict, *, extra_guard=None) -> None:
+    """Move the agreement to `target` with a guarded UPDATE; raise Conflict if someone else moved it first."""
+    try:
+        check_transition(agreement.state, target)
+    except TransitionError as error:
+        raise Conflict(str(error)) from None
+    stmt = update(Agreement).where(Agreement.id == agreement.id, Agreement.state == agreement.state)
+    if extra_guard is not None:
+        stmt = stmt.where(extra_guard)
+    result = db.session.execute(stmt.values(state=target.value, **values).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise Conflict("De overeenkomst werd intussen gewijzigd; laad de pagina opnieuw.")
+    db.session.expire(agreement)
+
+
+def send(agreement: Agreement, *, actor: User, now: datetime) -> Agreement:
+    """Freeze the document and send it to the client for signature; commit."""
+    if agreement.state != AgreementState.DRAFT:
+        raise Conflict("Alleen een concept kan verstuurd worden.")
+    _ensure_complete(agreement)
+    document = build(agreement, today_in_brussels(now))
+    body_sha256 = hashlib.sha256(pdf.render(document)).hexdigest()
+    _move(agreement, AgreementState.SENT, {"snapshot": document, "body_sha256": body_sha256, "sent_at": now,
+                                           "updated_at": now})
+    audit.record(at=now, actor=actor, object_type="agreement", object_id=agreement.id, action="sent",
+                 before={"state": "draft"}, after={"state": "sent", "body_sha256": body_sha256})
+    db.session.commit()
+    return agreement
+
+
+def recall(agreement: Agreement, *, actor: User, now: datetime) -> Agreement:
+    """Take a sent agreement back to draft, as long as the client has not signed; commit."""
+    if agreement.client_signed_at is not None:
+        raise Conflict("De klant heeft al ondertekend; deze overeenkomst kan niet meer terug naar concept.")
+    _move(agreement, AgreementState.DRAFT, {"snapshot": None, "body_sha256": None, "sent_at": None,
+                                            "updated_at": now},
+          extra_guard=Agreement.client_signed_at.is_(None))
+    audit.record(at=now, actor=actor, object_type="agreement", object_id=agreement.id, action="recalled",
+                 before={"state": "sent"}, after={"state": "draft"})
+    db.session.commit()
+    return agreement
+
+
+def _signer(name: str, role: str) -> tuple[str, str]:
+    name, role = " ".join((name or "").split()), " ".join((role or "").split())
+    if len(name) < 3 or " " not in name:
+        raise Invalid("Typ uw volledige naam (voornaam en familienaam).", "full_name")
+    if len(name) > 200:
+        raise Invalid("Die naam is te lang.", "full_name")
+    if not role:
+        raise Invalid("Vul uw hoedanigheid in, bv. zaakvoerder.", "role")
+    return name, role[:200]
+
+
+def client_sign(agreement: Agreement, *, user: User, full_name: str, role: str, authorised: bool,
+                now: datetime) -> Agreement:
+    """Record the client's signature on a sent agreement; commit."""
+    if user.is_manager or user.client_id != agreement.client_id:
+        raise Conflict("Alleen een gebruiker van de klant kan voor de klant ondertekenen.")
+    if agreement.state != AgreementState.SENT:
+        raise Conflict("Alleen een verstuurde overeenkomst kan ondertekend worden.")
+    if agreement.client_signed_at is not None:
+        raise Conflict("Deze overeenkomst is al ondertekend voor de klant.")
+    name, role = _signer(full_name, role)
+    if not authorised:
+        raise Invalid("Bevestig dat u de klant mag vertegenwoordigen.", "authorised")
+    result = db.session.execute(
+        update(Agreement)
+        .where(Agreement.id == agreement.id, Agreement.state == AgreementState.SENT.value,
+               Agreement.client_signed_at.is_(None))
+        .values(client_signer_id=user.id, client_signer_name=name, client_signer_role=role,
+                client_signed_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise Conflict("Deze overeenkomst is intussen al ondertekend of gewijzigd.")
+    db.session.expire(agreement)
+    audit.record(at=now, actor=user, object_type="agreement", object_id=agreement.id, action="client_signed",
+                 after={"name": name, "role": role, "body_sha256": agreement.body_sha256})
+    db.session.commit()
+    return agreement
+
+
+def countersign(agreement: Agreement, *, user: User, full_name: str, role: str, now: datetime) -> Agreement:
+    """Countersign for the processor, store the signed PDF once, supersede the client's older agreement; commit."""
+    if not user.is_manager:
+        raise Conflict("Alleen een manager van de verwerker kan tegentekenen.")
+    if agreement.state != AgreementState.SENT or agreement.client_signed_at is None:
+        raise Conflict("Tegentekenen kan pas nadat de klant ondertekend heeft.")
+    name, role = _signer(full_name, role)
+    _move(agreement, AgreementState.SIGNED,
+          {"processor_signer_id": user.id, "processor_signer_name": name, "processor_signer_role": role,
+           "processor_signed_at": now, "updated_at": now},
+          extra_guard=Agreement.client_signed_at.is_not(None))
+    signed_pdf = _store_signed_pdf(agreement)
+    older = db.session.scalars(
+        db.select(Agreement.id).where(Agreement.client_id == agreement.client_id, Agreement.id != agreement.id,
+                                      Agreement.state == AgreementState.SIGNED.value)
+    ).all()
+    if older:
+        db.session.execute(update(Agreement).where(Agreement.id.in_(older), Agreement.state == "signed")
+                           .values(state=AgreementState.SUPERSEDED.value, ended_at=now, updated_at=now)
+                           .execution_options(synchronize_session=False))
+    for old_id in older:
+        audit.record(at=now, actor=user, object_type="agreement", object_id=old_id, action="superseded",
+                     before={"state": "signed"}, after={"state": "superseded", "by": agreement.id})
+    audit.record(at=now, actor=user, object_type="agreement", object_id=agreement.id, action="signed",
+                 before={"state": "sent"},
+                 after={"state": "signed", "name": name, "role": role,
+                        "signed_sha256": hashlib.sha256(signed_pdf).hexdigest()})
+    db.session.commit()
+    return agreement
+
+
+def _store_signed_pdf(agreement: Agreement) -> bytes:
+    """Render the signed PDF from the frozen document and store it unless it is stored already; the caller commits."""
+    signed = pdf.render(_frozen(agreement), signature_block(agreement, format_datetime_seconds))
+    digest = hashlib.sha256(signed).hexdigest()
+    result = db.session.execute(
+        update(Agreement).where(Agreement.id == agreement.id, Agreement.signed_pdf.is_(None))
+        .values(signed_pdf=signed, signed_sha256=digest).execution_options(synchronize_session=False)
+    )
+    db.session.expire(agreement)
+    return signed if result.rowcount == 1 else agreement.signed_pdf
+
+
+def terminate(agreement: Agreement, *, actor: User, now: datetime) -> Agreement:
+    """End a signed agreement; commit."""
+    _move(agreement, AgreementState.TERMINATED, {"ended_at": now, "updated_at": now})
+    audit.record(at=now, actor=actor, object_type="agreement", object_id=agreement.id, action="terminated",
+                 before={"state": "signed"}, after={"state": "terminated"})
+    db.session.commit()
+    return agreement

@@ -1,0 +1,161 @@
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from .. import audit, clock
+from ..clients.models import Client
+from ..errors import ServiceError
+from ..extensions import db
+from ..processor.services import list_services
+from ..rules import AgreementState
+from ..terms.services import published_versions
+from ..web import manager_required, or_404, show_error
+from . import bp, services
+from .document import reference
+from .forms import AgreementForm, ConfirmForm, SignatureForm
+
+
+def _form(formdata=None) -> AgreementForm:
+    form = AgreementForm(formdata) if formdata is not None else AgreementForm()
+    form.terms_version_id.choices = [(v.id, f"{v.label} — {v.title}") for v in published_versions()]
+    form.services.choices = [(s.id, s.name) for s in list_services()]
+    return form
+
+
+def _manager_agreement(agreement_id: int):
+    return or_404(services.get_agreement(current_user, agreement_id))
+
+
+@bp.route("/")
+@manager_required
+def index():
+    state = request.args.get("state") or None
+    if state and state not in {s.value for s in AgreementState}:
+        state = None
+    return render_template("agreements/index.html", agreements=services.list_agreements(current_user, state),
+                           state=state, states=list(AgreementState))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@manager_required
+def new():
+    client = or_404(db.session.get(Client, request.args.get("client_id", type=int) or 0))
+    form = _form()
+    if request.method == "GET":
+        form.fill(services.draft_defaults(clock.today_in_brussels(clock.now())))
+    if form.validate_on_submit():
+        try:
+            agreement = services.create_draft(client, form.particulars(), form.services.data or [],
+                                              actor=current_user, now=clock.now())
+        except ServiceError as error:
+            db.session.rollback()
+            show_error(error, form)
+        else:
+            flash(f"Concept {reference(agreement.id)} aangemaakt.", "success")
+            return redirect(url_for("agreements.show", agreement_id=agreement.id))
+    return render_template("agreements/form.html", form=form, client=client, agreement=None)
+
+
+@bp.route("/<int:agreement_id>")
+@manager_required
+def show(agreement_id: int):
+    agreement = _manager_agreement(agreement_id)
+    return render_template(
+        "agreements/show.html", agreement=agreement, checklist=services.agreement_checklist(agreement),
+        history=audit.history("agreement", agreement.id), confirm=ConfirmForm(), countersign=SignatureForm(),
+        reference=reference(agreement.id),
+    )
+
+
+@bp.route("/<int:agreement_id>/edit", methods=["GET", "POST"])
+@manager_required
+def edit(agreement_id: int):
+    agreement = _manager_agreement(agreement_id)
+    if agreement.state != AgreementState.DRAFT:
+        flash("Alleen een concept kan nog wijzigen.", "error")
+        return redirect(url_for("agreements.show", agreement_id=agreement.id))
+    form = _form()
+    if request.method == "GET":
+        form.fill({k: getattr(agreement, k) for k in services.PARTICULARS}, [s.id for s in agreement.services])
+    if form.validate_on_submit():
+        try:
+            services.update_draft(agreement, form.particulars(), form.services.data or [], actor=current_user,
+                                  now=clock.now())
+        except ServiceError as error:
+            db.session.rollback()
+            show_error(error, form)
+        else:
+            flash("Concept bewaard.", "success")
+            return redirect(url_for("agreements.show", agreement_id=agreement.id))
+    return render_template("agreements/form.html", form=form, client=agreement.client, agreement=agreement)
+
+
+@bp.route("/<int:agreement_id>/document")
+@manager_required
+def document(agreement_id: int):
+    agreement = _manager_agreement(agreement_id)
+    doc = services.document_of(agreement, clock.today_in_brussels(clock.now()))
+    return render_template("agreements/document.html", agreement=agreement, document=doc)
+
+
+@bp.route("/<int:agreement_id>/pdf")
+@login_required
+def pdf(agreement_id: int):
+    """Serve the PDF to a manager or to a user of the agreement's client."""
+    agreement = or_404(services.get_agreement(current_user, agreement_id))
+    if not current_user.is_manager and agreement.state == AgreementState.DRAFT:
+        abort(404)
+    try:
+        data = services.pdf_of(agreement, now=clock.now())
+    except ServiceError as error:
+        flash(error.message, "error")
+        return redirect(url_for("agreements.show", agreement_id=agreement.id))
+    suffix = "-ondertekend" if agreement.signed_sha256 else ""
+    disposition = "attachment" if request.args.get("download") else "inline"
+    return Response(data, mimetype="application/pdf", headers={
+        "Content-Disposition": f'{disposition}; filename="{reference(agreement.id)}{suffix}.pdf"'})
+
+
+def _act(agreement_id: int, action, success: str, form_class=ConfirmForm, **kwargs):
+    """Run one state change from a confirmed POST form and go back to the agreement."""
+    agreement = _manager_agreement(agreement_id)
+    form = form_class()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "error")
+        return redirect(url_for("agreements.show", agreement_id=agreement.id))
+    try:
+        action(agreement, now=clock.now(), **{k: v(form) for k, v in kwargs.items()})
+    except ServiceError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        flash(success, "success")
+    return redirect(url_for("agreements.show", agreement_id=agreement.id))
+
+
+@bp.route("/<int:agreement_id>/send", methods=["POST"])
+@manager_required
+def send(agreement_id: int):
+    return _act(agreement_id, services.send, "De overeenkomst is ter ondertekening klaargezet voor de klant.",
+                actor=lambda f: current_user)
+
+
+@bp.route("/<int:agreement_id>/recall", methods=["POST"])
+@manager_required
+def recall(agreement_id: int):
+    return _act(agreement_id, services.recall, "De overeenkomst is terug een concept.", actor=lambda f: current_user)
+
+
+@bp.route("/<int:agreement_id>/countersign", methods=["POST"])
+@manager_required
+def countersign(agreement_id: int):
+    return _act(agreement_id, services.countersign, "Tegengetekend: de ondertekende PDF is bewaard.",
+                form_class=SignatureForm, user=lambda f: current_user, full_name=lambda f: f.full_name.data,
+                role=lambda f: f.role.data)
+
+
+@bp.route("/<int:agreement_id>/terminate", methods=["POST"])
+@manager_required
+def terminate(agreement_id: int):
+    return _act(agreement_id, services.terminate, "De overeenkomst is beëindigd.", actor=lambda f: current_user)

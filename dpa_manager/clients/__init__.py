@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("clients", __name__, url_prefix="/clients")

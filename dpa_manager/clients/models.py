@@ -1,0 +1,34 @@
+"""Clients: the controllers the processor works for."""
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db_types import UTCDateTime
+from ..extensions import db
+from ..rules import format_enterprise_number
+
+
+class Client(db.Model):
+    __tablename__ = "clients"
+    __table_args__ = (CheckConstraint("language IN ('nl', 'fr', 'en')", name="language_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    #: Ten digits, validated with the mod-97 check; shown as 0427.073.974.
+    enterprise_number: Mapped[str] = mapped_column(String(10), unique=True)
+    address: Mapped[str] = mapped_column(Text)
+    #: The language of everything sent to the client.
+    language: Mapped[str] = mapped_column(String(2), default="nl")
+    contact_email: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    users = relationship("User", back_populates="client")
+    agreements = relationship("Agreement", back_populates="client", order_by="Agreement.id.desc()")
+
+    def __repr__(self) -> str:
+        return f"<Client {self.id} {self.name}>"
+
+    @property
+    def enterprise_number_display(self) -> str:
+        return format_enterprise_number(self.enterprise_number)

@@ -1,0 +1,71 @@
+"""Creating, changing and finding clients."""
+from datetime import datetime
+
+from sqlalchemy import func, or_
+
+from .. import audit
+from ..accounts.services import normalize_email
+from ..catalogue import LANGUAGES
+from ..errors import Invalid
+from ..extensions import db
+from ..rules import enterprise_number_error, normalize_enterprise_number
+from .models import Client
+
+CLIENT_FIELDS = ("name", "enterprise_number", "address", "language", "contact_email")
+
+
+def _clean(values: dict, client: Client | None) -> dict:
+    values = {k: (values.get(k) or "").strip() for k in CLIENT_FIELDS}
+    if not values["name"]:
+        raise Invalid("Vul de naam van de klant in.", "name")
+    error = enterprise_number_error(values["enterprise_number"])
+    if error:
+        raise Invalid(error, "enterprise_number")
+    values["enterprise_number"] = normalize_enterprise_number(values["enterprise_number"])
+    if not values["address"]:
+        raise Invalid("Vul het adres in.", "address")
+    if values["language"] not in LANGUAGES:
+        raise Invalid("Kies Nederlands, Frans of Engels.", "language")
+    values["contact_email"] = normalize_email(values["contact_email"])
+    clash = db.session.scalar(db.select(Client).where(Client.enterprise_number == values["enterprise_number"]))
+    if clash is not None and clash is not client:
+        raise Invalid(f"Dit ondernemingsnummer hoort al bij {clash.name}.", "enterprise_number")
+    return values
+
+
+def create_client(values: dict, *, actor, now: datetime) -> Client:
+    """Create a client and commit; raise Invalid on bad input."""
+    values = _clean(values, None)
+    client = Client(created_at=now, **values)
+    db.session.add(client)
+    db.session.flush()
+    audit.record(at=now, actor=actor, object_type="client", object_id=client.id, action="created", after=values)
+    db.session.commit()
+    return client
+
+
+def update_client(client: Client, values: dict, *, actor, now: datetime) -> Client:
+    """Change a client's details and commit."""
+    values = _clean(values, client)
+    before = {k: getattr(client, k) for k in CLIENT_FIELDS}
+    for key, value in values.items():
+        setattr(client, key, value)
+    audit.record(at=now, actor=actor, object_type="client", object_id=client.id, action="updated",
+                 before=before, after=values)
+    db.session.commit()
+    return client
+
+
+def search_clients(query: str, page: int, per_page: int):
+    """Return one page of clients whose name, number or e-mail matches `query`, by name."""
+    stmt = db.select(Client).order_by(Client.name, Client.id)
+    query = (query or "").strip()
+    if query:
+        digits = normalize_enterprise_number(query)
+        like = "%" + query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conditions = [func.lower(Client.name).like(like, escape="\\"),
+                      func.lower(Client.contact_email).like(like, escape="\\")]
+        if digits.isdigit():
+            conditions.append(Client.enterprise_number.like(f"%{digits}%"))
+        stmt = stmt.where(or_(*conditions))
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)

@@ -1,0 +1,61 @@
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from .. import clock
+from ..errors import ServiceError
+from ..extensions import db
+from ..web import manager_required, or_404, show_error
+from . import bp
+from .forms import ClientForm
+from .models import Client
+from .services import CLIENT_FIELDS, create_client, search_clients, update_client
+
+
+@bp.route("/")
+@manager_required
+def index():
+    query = request.args.get("q", "")[:200]
+    page = request.args.get("page", 1, type=int)
+    clients = search_clients(query, max(page, 1), current_app.config["PAGE_SIZE"])
+    return render_template("clients/index.html", clients=clients, query=query)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@manager_required
+def new():
+    form = ClientForm()
+    if form.validate_on_submit():
+        try:
+            client = create_client({k: form[k].data for k in CLIENT_FIELDS}, actor=current_user, now=clock.now())
+        except ServiceError as error:
+            show_error(error, form)
+        else:
+            flash(f"Klant {client.name} aangemaakt.", "success")
+            return redirect(url_for("clients.show", client_id=client.id))
+    return render_template("clients/form.html", form=form, client=None)
+
+
+@bp.route("/<int:client_id>")
+@manager_required
+def show(client_id: int):
+    client = or_404(db.session.get(Client, client_id))
+    return render_template("clients/show.html", client=client)
+
+
+@bp.route("/<int:client_id>/edit", methods=["GET", "POST"])
+@manager_required
+def edit(client_id: int):
+    client = or_404(db.session.get(Client, client_id))
+    form = ClientForm(obj=client)
+    if request.method == "GET":
+        form.enterprise_number.data = client.enterprise_number_display
+    if form.validate_on_submit():
+        try:
+            update_client(client, {k: form[k].data for k in CLIENT_FIELDS}, actor=current_user, now=clock.now())
+        except ServiceError as error:
+            db.session.rollback()
+            show_error(error, form)
+        else:
+            flash("Klantgegevens bewaard.", "success")
+            return redirect(url_for("clients.show", client_id=client.id))
+    return render_template("clients/form.html", form=form, client=client)

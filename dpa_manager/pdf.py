@@ -1,0 +1,191 @@
+"""Render an agreement document (see agreements.document) as a PDF with ReportLab."""
+from __future__ import annotations
+
+import io
+import os
+from xml.sax.saxutils import escape
+
+import reportlab
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    KeepTogether, ListFlowable, ListItem, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table,
+    TableStyle,
+)
+
+FONT = "DpaSans"
+_FONT_FILES = {"": "Vera.ttf", "-Bold": "VeraBd.ttf", "-Italic": "VeraIt.ttf", "-BoldItalic": "VeraBI.ttf"}
+ACCENT = colors.HexColor("#1f4e79")
+MARGIN = 20 * mm
+
+
+def _register_fonts() -> None:
+    """Register the TrueType family (embedded in every PDF) once per process."""
+    if FONT in pdfmetrics.getRegisteredFontNames():
+        return
+    folder = os.path.join(os.path.dirname(reportlab.__file__), "fonts")
+    for suffix, filename in _FONT_FILES.items():
+        pdfmetrics.registerFont(TTFont(FONT + suffix, os.path.join(folder, filename)))
+    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=FONT + "-Bold", italic=FONT + "-Italic",
+                                  boldItalic=FONT + "-BoldItalic")
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    base = ParagraphStyle("body", fontName=FONT, fontSize=9.5, leading=13.5, spaceAfter=5)
+    return {
+        "body": base,
+        "small": ParagraphStyle("small", parent=base, fontSize=8, leading=10.5, spaceAfter=0),
+        "cell": ParagraphStyle("cell", parent=base, fontSize=8.5, leading=11, spaceAfter=0),
+        "title": ParagraphStyle("title", parent=base, fontName=FONT + "-Bold", fontSize=24, leading=30,
+                                alignment=TA_CENTER, textColor=ACCENT, spaceAfter=8),
+        "subtitle": ParagraphStyle("subtitle", parent=base, fontSize=11, leading=15, alignment=TA_CENTER),
+        "h1": ParagraphStyle("h1", parent=base, fontName=FONT + "-Bold", fontSize=13, leading=17,
+                             textColor=ACCENT, spaceBefore=6, spaceAfter=8),
+        "h2": ParagraphStyle("h2", parent=base, fontName=FONT + "-Bold", fontSize=10.5, leading=14,
+                             spaceBefore=8, spaceAfter=4),
+        "mono": ParagraphStyle("mono", parent=base, fontSize=8, leading=11, textColor=colors.HexColor("#333333")),
+    }
+
+
+class _NumberedCanvas(Canvas):
+    """A canvas that holds its pages back so that each footer can say 'Pagina X van Y'."""
+
+    footer_left = ""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._pages: list[dict] = []
+
+    def showPage(self):
+        self._pages.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self):
+        total = len(self._pages)
+        for page in self._pages:
+            self.__dict__.update(page)
+            self._footer(total)
+            super().showPage()
+        super().save()
+
+    def _footer(self, total: int) -> None:
+        width, _ = self._pagesize
+        self.saveState()
+        self.setFont(FONT, 8)
+        self.setFillColor(colors.HexColor("#555555"))
+        self.drawString(MARGIN, 12 * mm, self.footer_left)
+        self.drawRightString(width - MARGIN, 12 * mm, f"Pagina {self._pageNumber} van {total}")
+        self.restoreState()
+
+
+def _p(text: str, style: ParagraphStyle) -> Paragraph:
+    return Paragraph(escape(text).replace("\n", "<br/>"), style)
+
+
+def _table(rows: list[list[str]], styles, header: list[str] | None = None) -> Table:
+    cell = styles["cell"]
+    data = [[_p(str(v), cell) for v in row] for row in rows]
+    style = [
+        ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#b8c4d0")),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("TOPPADDING", (0, 0), (-1, -1), 3),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+    ]
+    width = A4[0] - 2 * MARGIN
+    if header:
+        data.insert(0, [Paragraph(f"<b>{escape(h)}</b>", cell) for h in header])
+        style.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef4")))
+        col_widths = [width / len(header)] * len(header)
+    else:
+        style.append(("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#f2f5f8")))
+        col_widths = [width * 0.32, width * 0.68]
+    return Table(data, colWidths=col_widths, style=TableStyle(style), repeatRows=1 if header else 0)
+
+
+def _bullets(items: list[str], style) -> ListFlowable:
+    return ListFlowable([ListItem(_p(i, style), leftIndent=12) for i in items], bulletType="bullet",
+                        start="•", leftIndent=12, bulletFontName=FONT)
+
+
+def _content(items: list[dict], styles) -> list:
+    flow = []
+    for item in items:
+        if item["kind"] == "p":
+            flow.append(_p(item["text"], styles["body"]))
+        elif item["kind"] == "h":
+            flow.append(_p(item["text"], styles["h2"]))
+        elif item["kind"] == "ul":
+            flow.append(_bullets(item["items"], styles["body"]))
+        elif item["kind"] == "table":
+            flow += [_table(item["rows"], styles, item.get("header")), Spacer(1, 4)]
+    return flow
+
+
+def story(document: dict, signature: dict | None = None) -> list:
+    """Return the flowables of the document, with a signature page when `signature` is given."""
+    s = _styles()
+    flow = [
+        Spacer(1, 45 * mm),
+        _p(document["title"], s["title"]),
+        _p(f"{document['terms']['title']} — versie {document['terms']['label']}", s["subtitle"]),
+        Spacer(1, 20 * mm),
+        _p("tussen", s["subtitle"]),
+        _p(f"{document['client']['name']} (ondernemingsnummer {document['client']['enterprise_number']})",
+           ParagraphStyle("party", parent=s["subtitle"], fontName=FONT + "-Bold")),
+        _p("verwerkingsverantwoordelijke", s["subtitle"]),
+        Spacer(1, 6 * mm),
+        _p("en", s["subtitle"]),
+        _p(f"{document['processor']['name']} (ondernemingsnummer {document['processor']['enterprise_number']})",
+           ParagraphStyle("party2", parent=s["subtitle"], fontName=FONT + "-Bold")),
+        _p("verwerker", s["subtitle"]),
+        Spacer(1, 25 * mm),
+        _p(f"Referentie {document['reference']} — opgemaakt op {_date(document['date'])}", s["subtitle"]),
+        PageBreak(),
+    ]
+    for article in document["articles"]:
+        head = _p(f"Artikel {article['number']}. {article['title']}", s["h2"])
+        body = _content([{"kind": k, "text": x} if k == "p" else {"kind": k, "items": x}
+                         for k, x in article["blocks"]], s)
+        flow.append(KeepTogether([head, *body[:1]]))
+        flow += body[1:]
+    for annex in document["annexes"]:
+        flow += [PageBreak(), _p(f"Bijlage {annex['number']}. {annex['title']}", s["h1"])]
+        flow += _content(annex["content"], s)
+    if signature:
+        flow += [PageBreak(), _p("Ondertekening", s["h1"]),
+                 _p("Beide partijen hebben deze verwerkersovereenkomst elektronisch ondertekend. "
+                    "De handtekeningen gelden voor de tekst met de volgende SHA-256-vingerafdruk:", s["body"]),
+                 _p(signature["body_sha256"], s["mono"]), Spacer(1, 6)]
+        for sig in signature["signatures"]:
+            flow += [_p(sig["party"], s["h2"]),
+                     _table([["Naam", sig["name"]], ["Hoedanigheid", sig["role"]],
+                             ["Ondertekend op", sig["at"] + " (Europe/Brussels)"]], s)]
+    return flow
+
+
+def _date(iso: str) -> str:
+    year, month, day = iso.split("-")
+    return f"{day}/{month}/{year}"
+
+
+def render(document: dict, signature: dict | None = None) -> bytes:
+    """Return the PDF bytes; the same document always gives the same bytes."""
+    _register_fonts()
+    out = io.BytesIO()
+    doc = SimpleDocTemplate(
+        out, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN, bottomMargin=22 * mm,
+        title=f"{document['title']} {document['reference']} – {document['client']['name']}",
+        author=document["processor"]["name"],
+        subject=f"Verwerkersovereenkomst tussen {document['client']['name']} en {document['processor']['name']}",
+        creator="dpa_manager", lang=document.get("language", "nl-BE"), invariant=1,
+    )
+    canvas_class = type("_Canvas", (_NumberedCanvas,), {
+        "footer_left": f"{document['title']} {document['reference']} — {document['client']['name']}"})
+    doc.build(story(document, signature), canvasmaker=canvas_class)
+    return out.getvalue()

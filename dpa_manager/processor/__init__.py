@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("processor", __name__, url_prefix="/processor")

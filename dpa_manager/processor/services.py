@@ -1,0 +1,70 @@
+"""The processor profile and its services."""
+import re
+from datetime import datetime
+
+from .. import audit
+from ..errors import Invalid
+from ..extensions import db
+from ..rules import enterprise_number_error, normalize_enterprise_number, window_error
+from .models import ProcessorProfile, Service
+
+PROFILE_FIELDS = ("name", "enterprise_number", "address", "dpo_email", "governing_law", "competent_court",
+                  "default_window_days", "default_window_unit", "cap_total_cents", "cap_other_cents")
+
+
+def get_profile() -> ProcessorProfile | None:
+    """Return the one processor profile, or None before set-up."""
+    return db.session.scalar(db.select(ProcessorProfile).order_by(ProcessorProfile.id).limit(1))
+
+
+def _check(values: dict) -> None:
+    error = enterprise_number_error(values["enterprise_number"])
+    if error:
+        raise Invalid(error, "enterprise_number")
+    error = window_error(values["default_window_days"], values["default_window_unit"])
+    if error:
+        raise Invalid(error, "default_window_days")
+    for key in ("cap_total_cents", "cap_other_cents"):
+        if values[key] is None or values[key] < 0:
+            raise Invalid("Een plafond is nul of meer.", key)
+
+
+def save_profile(values: dict, *, actor, now: datetime) -> ProcessorProfile:
+    """Create or update the profile from `values` (keys of PROFILE_FIELDS) and commit."""
+    values = {k: values[k] for k in PROFILE_FIELDS}
+    _check(values)
+    values["enterprise_number"] = normalize_enterprise_number(values["enterprise_number"])
+    profile = get_profile()
+    before = {k: getattr(profile, k) for k in PROFILE_FIELDS} if profile else None
+    if profile is None:
+        profile = ProcessorProfile()
+        db.session.add(profile)
+    for key, value in values.items():
+        setattr(profile, key, value)
+    db.session.flush()
+    audit.record(at=now, actor=actor, object_type="processor", object_id=profile.id,
+                 action="updated" if before else "created", before=before, after=values)
+    db.session.commit()
+    return profile
+
+
+def list_services() -> list[Service]:
+    return db.session.scalars(db.select(Service).order_by(Service.name)).all()
+
+
+def add_service(code: str, name: str, *, actor, now: datetime) -> Service:
+    """Add a service and commit."""
+    code = (code or "").strip().lower()
+    if not re.fullmatch(r"[a-z][a-z0-9_-]{1,39}", code):
+        raise Invalid("Een code bestaat uit 2 tot 40 kleine letters, cijfers, - of _.", "code")
+    if not (name or "").strip():
+        raise Invalid("Geef de dienst een naam.", "name")
+    if db.session.scalar(db.select(Service).where(Service.code == code)):
+        raise Invalid("Deze code bestaat al.", "code")
+    service = Service(code=code, name=name.strip())
+    db.session.add(service)
+    db.session.flush()
+    audit.record(at=now, actor=actor, object_type="service", object_id=service.id, action="created",
+                 after={"code": code, "name": service.name})
+    db.session.commit()
+    return service

@@ -1,0 +1,53 @@
+from decimal import Decimal
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from .. import clock
+from ..errors import ServiceError
+from ..extensions import db
+from ..rules import format_enterprise_number
+from ..web import manager_required, show_error
+from . import bp
+from .forms import ProfileForm, ServiceForm
+from .services import add_service, get_profile, list_services, save_profile
+
+
+@bp.route("/", methods=["GET", "POST"])
+@manager_required
+def profile():
+    current = get_profile()
+    form = ProfileForm(obj=current)
+    if request.method == "GET" and current:
+        form.enterprise_number.data = format_enterprise_number(current.enterprise_number)
+        form.cap_total.data = Decimal(current.cap_total_cents) / 100
+        form.cap_other.data = Decimal(current.cap_other_cents) / 100
+    if form.validate_on_submit():
+        try:
+            save_profile(form.values(), actor=current_user, now=clock.now())
+        except ServiceError as error:
+            db.session.rollback()
+            show_error(error, form)
+        else:
+            flash("Profiel bewaard. Nieuwe overeenkomsten gebruiken deze gegevens.", "success")
+            return redirect(url_for("processor.profile"))
+    return render_template("processor/profile.html", form=form, services=list_services(), service_form=ServiceForm())
+
+
+@bp.route("/services", methods=["POST"])
+@manager_required
+def new_service():
+    form = ServiceForm()
+    if form.validate_on_submit():
+        try:
+            service = add_service(form.code.data, form.name.data, actor=current_user, now=clock.now())
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            flash(f"Dienst {service.name} toegevoegd.", "success")
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "error")
+    return redirect(url_for("processor.profile"))

@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("terms", __name__, url_prefix="/terms")

@@ -1,0 +1,66 @@
+"""Versions of the processor's standard terms, as numbered articles."""
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db_types import UTCDateTime
+from ..extensions import db
+
+
+class TermsState(str, enum.Enum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+
+
+class TermsVersion(db.Model):
+    __tablename__ = "terms_versions"
+    __table_args__ = (CheckConstraint("state IN ('draft', 'published')", name="state_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The version's name, e.g. "2020-10".
+    label: Mapped[str] = mapped_column(String(40), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(2), default="nl")
+    effective_on: Mapped[date]
+    #: A published version is frozen: agreements refer to it and it never changes again.
+    state: Mapped[str] = mapped_column(String(12), default=TermsState.DRAFT.value)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    articles = relationship(
+        "TermsArticle", back_populates="version", order_by="TermsArticle.number",
+        cascade="all, delete-orphan",
+    )
+
+    def __repr__(self) -> str:
+        return f"<TermsVersion {self.label} {self.state}>"
+
+    @property
+    def is_published(self) -> bool:
+        return self.state == TermsState.PUBLISHED
+
+    @property
+    def covered(self) -> set[str]:
+        """Return the checklist keys that the articles cover."""
+        return {key for article in self.articles for key in article.covers or []}
+
+
+class TermsArticle(db.Model):
+    __tablename__ = "terms_articles"
+    __table_args__ = (UniqueConstraint("version_id", "number", name="uq_terms_articles_version_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("terms_versions.id"), index=True)
+    number: Mapped[int]
+    title: Mapped[str] = mapped_column(String(200))
+    #: Text with {placeholders} for the particulars; blank lines part paragraphs, "- " starts a bullet.
+    body: Mapped[str] = mapped_column(Text)
+    #: The Art. 28(3) checklist keys this article covers.
+    covers: Mapped[list] = mapped_column(JSON, default=list)
+
+    version = relationship("TermsVersion", back_populates="articles")
+
+    def __repr__(self) -> str:
+        return f"<TermsArticle {self.version_id}:{self.number}>"

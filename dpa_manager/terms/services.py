@@ -1,0 +1,102 @@
+"""Terms versions: the shipped default, drafts, publication."""
+import tomllib
+from datetime import date, datetime
+from importlib.resources import files
+
+from .. import audit
+from ..errors import Conflict, Invalid
+from ..extensions import db
+from ..rules import CHECKLIST, CHECKLIST_KEYS
+from .models import TermsArticle, TermsState, TermsVersion
+from .text import parse_text, unknown_placeholders
+
+#: Checklist elements the articles themselves must cover (the rest come from the particulars).
+TERMS_KEYS = frozenset(item.key for item in CHECKLIST if item.source in ("terms", "both"))
+
+
+def default_terms() -> dict:
+    """Return the shipped default terms (Dutch) as parsed from the package data."""
+    return tomllib.loads(files("dpa_manager.terms").joinpath("default_nl.toml").read_text("utf-8"))
+
+
+def load_default_terms(*, now: datetime) -> TermsVersion:
+    """Store and publish the shipped default version unless it exists; commit."""
+    data = default_terms()
+    existing = db.session.scalar(db.select(TermsVersion).where(TermsVersion.label == data["label"]))
+    if existing:
+        return existing
+    version = TermsVersion(label=data["label"], title=data["title"], language=data["language"],
+                           effective_on=data["effective_on"], state=TermsState.PUBLISHED.value,
+                           published_at=now, created_at=now)
+    for article in data["articles"]:
+        version.articles.append(TermsArticle(number=article["number"], title=article["title"],
+                                             body=article["body"].strip(), covers=list(article["covers"])))
+    db.session.add(version)
+    db.session.flush()
+    audit.record(at=now, actor=None, object_type="terms", object_id=version.id, action="published",
+                 after={"label": version.label})
+    db.session.commit()
+    return version
+
+
+def published_versions() -> list[TermsVersion]:
+    return db.session.scalars(
+        db.select(TermsVersion).where(TermsVersion.state == TermsState.PUBLISHED)
+        .order_by(TermsVersion.effective_on.desc(), TermsVersion.id.desc())
+    ).all()
+
+
+def current_version(on: date) -> TermsVersion | None:
+    """Return the published version in force on `on` (the latest one that has taken effect)."""
+    versions = published_versions()
+    in_force = [v for v in versions if v.effective_on <= on]
+    return (in_force or versions or [None])[0]
+
+
+def missing_coverage(articles) -> list[str]:
+    """Return the labels of the checklist elements that no article covers."""
+    covered = {key for a in articles for key in a.covers}
+    return [item.label for item in CHECKLIST if item.key in TERMS_KEYS and item.key not in covered]
+
+
+def save_draft(version: TermsVersion | None, *, label: str, title: str, effective_on: date, text: str,
+               actor, now: datetime) -> TermsVersion:
+    """Create or update a draft version from the editable text; commit."""
+    if version is not None and version.is_published:
+        raise Conflict("Een gepubliceerde versie kan niet meer wijzigen; maak een nieuwe versie.")
+    label = (label or "").strip()
+    if not label:
+        raise Invalid("Geef de versie een naam.", "label")
+    clash = db.session.scalar(db.select(TermsVersion).where(TermsVersion.label == label))
+    if clash is not None and clash is not version:
+        raise Invalid("Deze versienaam bestaat al.", "label")
+    parsed, errors = parse_text(text)
+    if errors:
+        raise Invalid(" ".join(errors), "text")
+    if version is None:
+        version = TermsVersion(created_at=now, state=TermsState.DRAFT.value, language="nl")
+        db.session.add(version)
+    version.label, version.title, version.effective_on = label, (title or "").strip(), effective_on
+    version.articles = [TermsArticle(number=a.number, title=a.title, body=a.body, covers=a.covers) for a in parsed]
+    db.session.flush()
+    audit.record(at=now, actor=actor, object_type="terms", object_id=version.id, action="draft_saved",
+                 after={"label": label, "articles": len(parsed)})
+    db.session.commit()
+    return version
+
+
+def publish(version: TermsVersion, *, actor, now: datetime) -> TermsVersion:
+    """Publish a complete draft; from then on it never changes. Commit."""
+    if version.is_published:
+        raise Conflict("Deze versie is al gepubliceerd.")
+    missing = missing_coverage(version.articles)
+    if missing:
+        raise Invalid("Deze versie dekt niet alles wat art. 28(3) AVG vraagt; ontbreekt: " + "; ".join(missing) + ".")
+    bad = [a.number for a in version.articles if unknown_placeholders(a.title + a.body)]
+    if bad:
+        raise Invalid(f"Onbekende plaatshouders in artikel {', '.join(map(str, bad))}.")
+    version.state, version.published_at = TermsState.PUBLISHED.value, now
+    audit.record(at=now, actor=actor, object_type="terms", object_id=version.id, action="published",
+                 before={"state": "draft"}, after={"state": "published"})
+    db.session.commit()
+    return version

@@ -1,0 +1,140 @@
+"""Pure text handling for terms: placeholders, blocks, and the editable plain-text form."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ..rules import CHECKLIST_KEYS
+
+#: The placeholders an article may use, with what each becomes.
+PLACEHOLDERS = {
+    "processor_name": "naam van de verwerker",
+    "processor_enterprise_number": "ondernemingsnummer van de verwerker",
+    "processor_address": "adres van de verwerker",
+    "processor_dpo_email": "e-mailadres van de functionaris voor gegevensbescherming",
+    "governing_law": "toepasselijk recht",
+    "competent_court": "bevoegde rechtbank",
+    "client_name": "naam van de klant",
+    "client_enterprise_number": "ondernemingsnummer van de klant",
+    "client_address": "adres van de klant",
+    "subject_matter": "onderwerp van de verwerking",
+    "duration": "duur van de verwerking",
+    "nature_purpose": "aard en doel",
+    "data_types": "soorten persoonsgegevens",
+    "data_subjects": "categorieën van betrokkenen",
+    "services": "afgenomen diensten",
+    "objection_window": "bezwaartermijn, bv. 7 kalenderdagen",
+    "liability_cap_total": "algemeen aansprakelijkheidsplafond",
+    "liability_cap_other": "plafond voor andere schade",
+    "end_of_processing_choice": "keuze teruggave of vernietiging",
+    "terms_effective_on": "datum van inwerkingtreding van de voorwaarden",
+    "terms_label": "versie van de voorwaarden",
+}
+
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+def unknown_placeholders(text: str) -> list[str]:
+    """Return the placeholders in `text` that are not in PLACEHOLDERS, and stray braces."""
+    unknown = [name for name in _PLACEHOLDER.findall(text) if name not in PLACEHOLDERS]
+    stripped = _PLACEHOLDER.sub("", text)
+    if "{" in stripped or "}" in stripped:
+        unknown.append("{ of } zonder plaatshouder")
+    return unknown
+
+
+def fill(text: str, values: dict[str, str]) -> str:
+    """Replace each {placeholder} by its value; an unknown one stays as it is."""
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+
+
+def blocks(body: str) -> list[tuple[str, object]]:
+    """Split a body into ("p", text) paragraphs and ("ul", [items]) lists."""
+    result: list[tuple[str, object]] = []
+    for chunk in re.split(r"\n\s*\n", body.strip()):
+        lines = [line.strip() for line in chunk.splitlines() if line.strip()]
+        paragraph: list[str] = []
+        for line in lines:
+            if line.startswith("- "):
+                if paragraph:
+                    result.append(("p", " ".join(paragraph)))
+                    paragraph = []
+                if result and result[-1][0] == "ul" and not paragraph:
+                    result[-1][1].append(line[2:].strip())
+                else:
+                    result.append(("ul", [line[2:].strip()]))
+            else:
+                paragraph.append(line)
+        if paragraph:
+            result.append(("p", " ".join(paragraph)))
+    return result
+
+
+# --- The plain-text form managers edit --------------------------------------------------
+
+_HEADER = re.compile(r"^#\s*(\d+)\.\s*(.+?)\s*$")
+_COVERS = re.compile(r"^\[dekt:\s*(.*?)\]\s*$")
+
+
+@dataclass
+class ParsedArticle:
+    number: int
+    title: str
+    covers: list[str] = field(default_factory=list)
+    body: str = ""
+
+
+def to_text(articles) -> str:
+    """Return articles in the editable form: '# N. Title', '[dekt: keys]', then the body."""
+    parts = []
+    for article in articles:
+        head = f"# {article.number}. {article.title}"
+        if article.covers:
+            head += f"\n[dekt: {', '.join(article.covers)}]"
+        parts.append(f"{head}\n{article.body.strip()}\n")
+    return "\n".join(parts)
+
+
+def parse_text(text: str) -> tuple[list[ParsedArticle], list[str]]:
+    """Parse the editable form; return the articles and a list of errors (empty when valid)."""
+    articles: list[ParsedArticle] = []
+    errors: list[str] = []
+    body_lines: list[str] = []
+
+    def close():
+        if articles:
+            articles[-1].body = "\n".join(body_lines).strip()
+        body_lines.clear()
+
+    for lineno, line in enumerate(text.replace("\r\n", "\n").split("\n"), start=1):
+        header = _HEADER.match(line)
+        if header:
+            close()
+            articles.append(ParsedArticle(int(header.group(1)), header.group(2)))
+            continue
+        covers = _COVERS.match(line.strip())
+        if covers and articles and not body_lines:
+            keys = [k.strip() for k in covers.group(1).split(",") if k.strip()]
+            bad = [k for k in keys if k not in CHECKLIST_KEYS]
+            if bad:
+                errors.append(f"Regel {lineno}: onbekende checklistsleutel {', '.join(bad)}.")
+            articles[-1].covers = [k for k in keys if k in CHECKLIST_KEYS]
+            continue
+        if not articles:
+            if line.strip():
+                errors.append(f"Regel {lineno}: tekst vóór het eerste artikel; begin met '# 1. Titel'.")
+            continue
+        body_lines.append(line)
+    close()
+
+    if not articles:
+        errors.append("Er staat geen enkel artikel in; begin elk artikel met '# 1. Titel'.")
+    for expected, article in enumerate(articles, start=1):
+        if article.number != expected:
+            errors.append(f"Artikel '{article.title}' heeft nummer {article.number}; verwacht {expected}.")
+        if not article.body:
+            errors.append(f"Artikel {article.number} heeft geen tekst.")
+        unknown = unknown_placeholders(article.title + "\n" + article.body)
+        if unknown:
+            errors.append(f"Artikel {article.number}: onbekende plaatshouder(s): {', '.join(unknown)}.")
+    return articles, errors

@@ -1,0 +1,87 @@
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from .. import clock
+from ..agreements.forms import ConfirmForm
+from ..errors import ServiceError
+from ..extensions import db
+from ..rules import CHECKLIST
+from ..web import manager_required, or_404, show_error
+from . import bp
+from .forms import TermsForm
+from .models import TermsVersion
+from .services import missing_coverage, publish, save_draft
+from .text import PLACEHOLDERS, blocks, to_text
+
+
+@bp.route("/")
+@manager_required
+def index():
+    versions = db.session.scalars(db.select(TermsVersion).order_by(TermsVersion.effective_on.desc(),
+                                                                   TermsVersion.id.desc())).all()
+    return render_template("terms/index.html", versions=versions)
+
+
+@bp.route("/<int:version_id>")
+@manager_required
+def show(version_id: int):
+    version = or_404(db.session.get(TermsVersion, version_id))
+    return render_template("terms/show.html", version=version, blocks=blocks, confirm=ConfirmForm(),
+                           missing=missing_coverage(version.articles), checklist=CHECKLIST)
+
+
+def _edit(version: TermsVersion | None, template_source: TermsVersion | None):
+    form = TermsForm()
+    if request.method == "GET" and template_source is not None:
+        form.text.data = to_text(template_source.articles)
+        form.title.data = template_source.title
+        if version is not None:
+            form.label.data, form.effective_on.data = version.label, version.effective_on
+    if form.validate_on_submit():
+        try:
+            saved = save_draft(version, label=form.label.data, title=form.title.data,
+                               effective_on=form.effective_on.data, text=form.text.data,
+                               actor=current_user, now=clock.now())
+        except ServiceError as error:
+            db.session.rollback()
+            show_error(error, form)
+        else:
+            flash(f"Concept {saved.label} bewaard.", "success")
+            return redirect(url_for("terms.show", version_id=saved.id))
+    return render_template("terms/form.html", form=form, version=version, placeholders=PLACEHOLDERS,
+                           checklist=CHECKLIST)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@manager_required
+def new():
+    latest = db.session.scalar(db.select(TermsVersion).order_by(TermsVersion.id.desc()).limit(1))
+    return _edit(None, latest)
+
+
+@bp.route("/<int:version_id>/edit", methods=["GET", "POST"])
+@manager_required
+def edit(version_id: int):
+    version = or_404(db.session.get(TermsVersion, version_id))
+    if version.is_published:
+        flash("Een gepubliceerde versie kan niet meer wijzigen; maak een nieuwe versie.", "error")
+        return redirect(url_for("terms.show", version_id=version.id))
+    return _edit(version, version)
+
+
+@bp.route("/<int:version_id>/publish", methods=["POST"])
+@manager_required
+def publish_version(version_id: int):
+    version = or_404(db.session.get(TermsVersion, version_id))
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        flash("Vink aan om te bevestigen.", "error")
+    else:
+        try:
+            publish(version, actor=current_user, now=clock.now())
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            flash(f"Versie {version.label} is gepubliceerd.", "success")
+    return redirect(url_for("terms.show", version_id=version.id))

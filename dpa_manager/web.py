@@ -1,0 +1,64 @@
+"""Small helpers the HTML views share: role checks, forms and service errors."""
+from functools import wraps
+
+from flask import abort, flash
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import SelectMultipleField, widgets
+
+from .errors import ServiceError
+
+
+class BaseForm(FlaskForm):
+    """A form with CSRF and WTForms' built-in Dutch messages."""
+
+    class Meta:
+        locales = ["nl"]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A multiple choice shown as checkboxes."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+def manager_required(view):
+    """Let only the processor's managers through; others get 403."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not current_user.is_manager:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def client_required(view):
+    """Let only client users through; managers get 403."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if current_user.is_manager:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def show_error(error: ServiceError, form=None) -> None:
+    """Put a refused request's message beside its field, or flash it when it belongs to no field."""
+    field = getattr(form, error.field, None) if form is not None and error.field else None
+    if field is not None:
+        field.errors = list(field.errors) + [error.message]
+    else:
+        flash(error.message, "error")
+
+
+def or_404(value):
+    if value is None:
+        abort(404)
+    return value

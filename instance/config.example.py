@@ -1,0 +1,16 @@
+# Local settings for this installation. Copy to instance/config.py.
+# Environment variables (DATABASE_URL, SECRET_KEY, MAIL_*) override what is set here.
+
+# A long random value; generate one with: python3 -c "import secrets; print(secrets.token_urlsafe(48))"
+# SECRET_KEY = "..."
+
+# PostgreSQL instead of the embedded SQLite file:
+# SQLALCHEMY_DATABASE_URI = "postgresql+psycopg://dpa@127.0.0.1:5432/dpa"
+
+# Outgoing mail:
+# MAIL_SERVER = "smtp.example.com"
+# MAIL_PORT = 587
+# MAIL_USE_TLS = True
+# MAIL_USERNAME = "dpa@example.com"
+# MAIL_PASSWORD = "..."
+# MAIL_DEFAULT_SENDER = "dpa@example.com"
