@@ -88,11 +88,13 @@ def _p(text: str, style: ParagraphStyle) -> Paragraph:
     return Paragraph(escape(text).replace("\n", "<br/>"), style)
 
 
-def _table(rows: list[list[str]], styles, header: list[str] | None = None) -> Table:
+def _table(rows: list[list[str]], styles, header: list[str] | None = None,
+           widths: list[float] | None = None) -> Table:
     cell = styles["cell"]
     data = [[_p(str(v), cell) for v in row] for row in rows]
     style = [
         ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#b8c4d0")),
+        ("FONTNAME", (0, 0), (-1, -1), FONT),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("TOPPADDING", (0, 0), (-1, -1), 3),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
@@ -101,7 +103,7 @@ def _table(rows: list[list[str]], styles, header: list[str] | None = None) -> Ta
     if header:
         data.insert(0, [Paragraph(f"<b>{escape(h)}</b>", cell) for h in header])
         style.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef4")))
-        col_widths = [width / len(header)] * len(header)
+        col_widths = [width * w for w in widths] if widths else [width / len(header)] * len(header)
     else:
         style.append(("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#f2f5f8")))
         col_widths = [width * 0.32, width * 0.68]
@@ -123,7 +125,7 @@ def _content(items: list[dict], styles) -> list:
         elif item["kind"] == "ul":
             flow.append(_bullets(item["items"], styles["body"]))
         elif item["kind"] == "table":
-            flow += [_table(item["rows"], styles, item.get("header")), Spacer(1, 4)]
+            flow += [_table(item["rows"], styles, item.get("header"), item.get("widths")), Spacer(1, 4)]
     return flow
 
 
@@ -183,7 +185,7 @@ def render(document: dict, signature: dict | None = None) -> bytes:
         title=f"{document['title']} {document['reference']} – {document['client']['name']}",
         author=document["processor"]["name"],
         subject=f"Verwerkersovereenkomst tussen {document['client']['name']} en {document['processor']['name']}",
-        creator="dpa_manager", lang=document.get("language", "nl-BE"), invariant=1,
+        creator="dpa_manager", lang=document.get("language", "nl-BE"), invariant=1, initialFontName=FONT,
     )
     canvas_class = type("_Canvas", (_NumberedCanvas,), {
         "footer_left": f"{document['title']} {document['reference']} — {document['client']['name']}"})

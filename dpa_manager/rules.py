@@ -66,12 +66,12 @@ def describe_window(days: int, unit: str) -> str:
 
 
 def format_eur(cents: int) -> str:
-    """Return an amount in cents the Belgian way: 'EUR 2.500' or 'EUR 2.500,50'."""
+    """Return an amount in cents the Belgian way: '€ 2.500' or '€ 2.500,50'."""
     euros, rest = divmod(abs(cents), 100)
     text = f"{euros:,}".replace(",", ".")
     if rest:
         text += f",{rest:02d}"
-    return f"EUR {'-' if cents < 0 else ''}{text}"
+    return f"€ {'-' if cents < 0 else ''}{text}"
 
 
 # --- Agreement states ------------------------------------------------------------------

@@ -5,6 +5,7 @@ from flask import abort, flash
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField, widgets
+from wtforms.fields.choices import SelectChoice
 
 from .errors import ServiceError
 
@@ -14,6 +15,11 @@ class BaseForm(FlaskForm):
 
     class Meta:
         locales = ["nl"]
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """Return (value, label) pairs as WTForms choices."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 class MultiCheckboxField(SelectMultipleField):

@@ -11,12 +11,12 @@ from .models import Role, User
 MIN_PASSWORD_LENGTH = 12
 
 
-def normalize_email(raw: str) -> str:
-    """Return the address in lower case, or raise Invalid."""
+def normalize_email(raw: str, field: str = "email") -> str:
+    """Return the address in lower case, or raise Invalid naming `field`."""
     try:
         return validate_email((raw or "").strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError:
-        raise Invalid("Dit is geen geldig e-mailadres.", "email") from None
+        raise Invalid("Dit is geen geldig e-mailadres.", field) from None
 
 
 def find_user(email: str) -> User | None:

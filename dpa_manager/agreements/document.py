@@ -81,7 +81,8 @@ def _annex_subprocessors(subprocessors: list[dict], as_of: date) -> list[dict]:
     ]
     return [
         {"kind": "p", "text": f"Subverwerkers die op {as_of.strftime('%d/%m/%Y')} voor deze klant gelden:"},
-        {"kind": "table", "header": ["Subverwerker", "Dienst", "Locaties", "Doorgifte", "Soort"], "rows": rows},
+        {"kind": "table", "header": ["Subverwerker", "Dienst", "Locaties", "Doorgifte", "Soort"], "rows": rows,
+         "widths": [0.22, 0.24, 0.12, 0.26, 0.16]},
     ]
 
 

@@ -6,7 +6,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from ..catalogue import DATA_CATEGORIES, SUBJECT_CATEGORIES
 from ..rules import END_CHOICES, MAX_WINDOW_DAYS, MIN_WINDOW_DAYS
-from ..web import BaseForm, MultiCheckboxField
+from ..web import BaseForm, MultiCheckboxField, choices
 
 WINDOW_MESSAGE = f"De bezwaartermijn telt minstens {MIN_WINDOW_DAYS} en hoogstens {MAX_WINDOW_DAYS} dagen."
 CAP_MESSAGE = "Een plafond is nul of meer."
@@ -20,16 +20,16 @@ class AgreementForm(BaseForm):
                         description="Leeg: voor de duur van de dienstverleningsovereenkomst")
     nature_purpose = TextAreaField("Aard en doel van de verwerking", validators=[Length(max=4000)])
     services = MultiCheckboxField("Diensten", coerce=int)
-    data_types = MultiCheckboxField("Soorten persoonsgegevens", choices=list(DATA_CATEGORIES.items()))
+    data_types = MultiCheckboxField("Soorten persoonsgegevens", choices=choices(DATA_CATEGORIES.items()))
     data_types_detail = TextAreaField("Toelichting soorten gegevens", validators=[Length(max=2000)])
     special_categories = BooleanField("Er worden bijzondere categorieën van persoonsgegevens (art. 9 AVG) verwerkt")
-    data_subjects = MultiCheckboxField("Categorieën van betrokkenen", choices=list(SUBJECT_CATEGORIES.items()))
+    data_subjects = MultiCheckboxField("Categorieën van betrokkenen", choices=choices(SUBJECT_CATEGORIES.items()))
     data_subjects_detail = TextAreaField("Toelichting betrokkenen", validators=[Length(max=2000)])
-    end_choice = RadioField("Aan het einde van de verwerking", choices=[
-        ("delete", "Vernietigen"), ("return", "Teruggeven")], default="delete")
+    end_choice = RadioField("Aan het einde van de verwerking", choices=choices([
+        ("delete", "Vernietigen"), ("return", "Teruggeven")]), default="delete")
     window_days = IntegerField("Bezwaartermijn (dagen)", validators=[
         InputRequired("Vul de bezwaartermijn in."), NumberRange(MIN_WINDOW_DAYS, MAX_WINDOW_DAYS, WINDOW_MESSAGE)])
-    window_unit = SelectField("Telwijze", choices=[("calendar", "kalenderdagen"), ("working", "werkdagen")])
+    window_unit = SelectField("Telwijze", choices=choices([("calendar", "kalenderdagen"), ("working", "werkdagen")]))
     cap_total = DecimalField("Aansprakelijkheidsplafond (EUR)", places=2, validators=[
         InputRequired("Vul het plafond in."), NumberRange(Decimal(0), None, CAP_MESSAGE)])
     cap_other = DecimalField("Plafond andere schade (EUR)", places=2, validators=[

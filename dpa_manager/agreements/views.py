@@ -8,7 +8,7 @@ from ..extensions import db
 from ..processor.services import list_services
 from ..rules import AgreementState
 from ..terms.services import published_versions
-from ..web import manager_required, or_404, show_error
+from ..web import choices, manager_required, or_404, show_error
 from . import bp, services
 from .document import reference
 from .forms import AgreementForm, ConfirmForm, SignatureForm
@@ -16,8 +16,8 @@ from .forms import AgreementForm, ConfirmForm, SignatureForm
 
 def _form(formdata=None) -> AgreementForm:
     form = AgreementForm(formdata) if formdata is not None else AgreementForm()
-    form.terms_version_id.choices = [(v.id, f"{v.label} — {v.title}") for v in published_versions()]
-    form.services.choices = [(s.id, s.name) for s in list_services()]
+    form.terms_version_id.choices = choices((v.id, f"{v.label} — {v.title}") for v in published_versions())
+    form.services.choices = choices((s.id, s.name) for s in list_services())
     return form
 
 

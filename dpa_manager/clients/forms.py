@@ -2,7 +2,7 @@ from wtforms import EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from ..catalogue import LANGUAGES
-from ..web import BaseForm
+from ..web import BaseForm, choices
 
 
 class ClientForm(BaseForm):
@@ -10,5 +10,5 @@ class ClientForm(BaseForm):
     enterprise_number = StringField("Ondernemingsnummer", validators=[DataRequired("Vul het ondernemingsnummer in.")],
                                     description="10 cijfers, bv. 0427.073.974")
     address = TextAreaField("Adres", validators=[DataRequired("Vul het adres in."), Length(max=500)])
-    language = SelectField("Taal", choices=list(LANGUAGES.items()), default="nl")
+    language = SelectField("Taal", choices=choices(LANGUAGES.items()), default="nl")
     contact_email = EmailField("Contact e-mail", validators=[DataRequired("Vul een e-mailadres in."), Length(max=320)])

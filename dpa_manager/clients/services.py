@@ -26,7 +26,7 @@ def _clean(values: dict, client: Client | None) -> dict:
         raise Invalid("Vul het adres in.", "address")
     if values["language"] not in LANGUAGES:
         raise Invalid("Kies Nederlands, Frans of Engels.", "language")
-    values["contact_email"] = normalize_email(values["contact_email"])
+    values["contact_email"] = normalize_email(values["contact_email"], "contact_email")
     clash = db.session.scalar(db.select(Client).where(Client.enterprise_number == values["enterprise_number"]))
     if clash is not None and clash is not client:
         raise Invalid(f"Dit ondernemingsnummer hoort al bij {clash.name}.", "enterprise_number")

@@ -5,7 +5,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from ..agreements.forms import CAP_MESSAGE, WINDOW_MESSAGE
 from ..rules import MAX_WINDOW_DAYS, MIN_WINDOW_DAYS
-from ..web import BaseForm
+from ..web import BaseForm, choices
 
 
 class ProfileForm(BaseForm):
@@ -20,7 +20,7 @@ class ProfileForm(BaseForm):
                                                                     Length(max=300)])
     default_window_days = IntegerField("Standaard bezwaartermijn (dagen)", validators=[
         InputRequired("Vul de bezwaartermijn in."), NumberRange(MIN_WINDOW_DAYS, MAX_WINDOW_DAYS, WINDOW_MESSAGE)])
-    default_window_unit = SelectField("Telwijze", choices=[("calendar", "kalenderdagen"), ("working", "werkdagen")])
+    default_window_unit = SelectField("Telwijze", choices=choices([("calendar", "kalenderdagen"), ("working", "werkdagen")]))
     cap_total = DecimalField("Standaard aansprakelijkheidsplafond (EUR)", places=2, validators=[
         InputRequired("Vul het plafond in."), NumberRange(Decimal(0), None, CAP_MESSAGE)])
     cap_other = DecimalField("Standaard plafond andere schade (EUR)", places=2, validators=[

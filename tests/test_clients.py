@@ -1,0 +1,90 @@
+"""Managing clients through the pages."""
+import pytest
+
+from dpa_manager.clients.models import Client
+from dpa_manager.demo import with_check_digits
+from dpa_manager.extensions import db
+
+VALID = {"name": "Zoë & Aïcha Café BV", "enterprise_number": "0427.073.974", "address": "Kerkstraat 1\n2000 Antwerpen",
+         "language": "nl", "contact_email": "privacy@cafe.example"}
+
+
+@pytest.fixture
+def http_manager(login, manager, setup):
+    return login(manager)
+
+
+def test_manager_creates_a_client(http_manager):
+    response = http_manager.post("/clients/new", data=VALID)
+    assert response.status_code == 302
+    client = db.session.scalar(db.select(Client))
+    assert client.enterprise_number == "0427073974"
+    page = http_manager.get(response.headers["Location"])
+    assert "Zoë &amp; Aïcha Café BV" in page.text and "0427.073.974" in page.text
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("enterprise_number", "0427.073.975", "controlegetal"),
+    ("enterprise_number", "12345", "10 cijfers"),
+    ("enterprise_number", "2427073974", "begint met 0 of 1"),
+    ("contact_email", "geen-adres", "e-mailadres"),
+    ("name", "", "Vul de naam van de klant in."),
+    ("address", "", "Vul het adres in."),
+    ("language", "de", "Ongeldige keuze."),
+])
+def test_bad_client_input_is_shown_beside_the_field_and_saves_nothing(http_manager, field, value, message):
+    response = http_manager.post("/clients/new", data=VALID | {field: value})
+    assert response.status_code == 200
+    assert message.lower() in response.text.lower()
+    assert 'class="field  has-error"' in response.text
+    # what the user typed is kept
+    assert "Kerkstraat 1" in response.text or field == "address"
+    assert db.session.scalar(db.select(db.func.count()).select_from(Client)) == 0
+
+
+def test_duplicate_enterprise_number_is_refused(http_manager, make_client):
+    existing = make_client(enterprise_number="0427073974")
+    response = http_manager.post("/clients/new", data=VALID)
+    assert f"hoort al bij {existing.name}" in response.text
+    assert db.session.scalar(db.select(db.func.count()).select_from(Client)) == 1
+
+
+def test_manager_edits_a_client(http_manager, make_client):
+    client = make_client()
+    page = http_manager.get(f"/clients/{client.id}/edit")
+    assert client.enterprise_number_display in page.text
+    response = http_manager.post(f"/clients/{client.id}/edit", data=VALID | {"name": "Nieuwe naam NV"})
+    assert response.status_code == 302
+    db.session.refresh(client)
+    assert client.name == "Nieuwe naam NV"
+
+
+def test_bad_edit_changes_nothing(http_manager, make_client):
+    client = make_client(name="Blijft BV")
+    http_manager.post(f"/clients/{client.id}/edit", data=VALID | {"name": "Anders", "enterprise_number": "1"})
+    db.session.expire_all()
+    assert db.session.get(Client, client.id).name == "Blijft BV"
+
+
+def test_search_finds_by_name_number_and_email(http_manager, make_client):
+    make_client(name="Bakkerij Peeters", enterprise_number=with_check_digits(3_111_111))
+    make_client(name="Garage Claes", contact_email="info@claes.example")
+    assert "Bakkerij Peeters" in http_manager.get("/clients/?q=bakkerij").text
+    assert "Garage Claes" not in http_manager.get("/clients/?q=bakkerij").text
+    assert "Bakkerij Peeters" in http_manager.get("/clients/?q=0311.111").text
+    assert "Garage Claes" in http_manager.get("/clients/?q=claes.example").text
+    assert "Geen klanten gevonden" in http_manager.get("/clients/?q=%25_").text
+
+
+def test_client_list_is_paged(http_manager, app, make_client):
+    app.config["PAGE_SIZE"] = 2
+    for _ in range(5):
+        make_client()
+    page = http_manager.get("/clients/?page=2")
+    assert "Pagina 2 van 3" in page.text
+    assert http_manager.get("/clients/?page=99").status_code == 200
+
+
+def test_unknown_client_is_404(http_manager):
+    assert http_manager.get("/clients/424242").status_code == 404
+    assert http_manager.get("/clients/424242/edit").status_code == 404
