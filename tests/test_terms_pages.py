@@ -1,0 +1,84 @@
+"""Terms versions through the pages: read, draft, publish."""
+import pytest
+
+from dpa_manager.extensions import db
+from dpa_manager.terms.models import TermsVersion
+from dpa_manager.terms.text import to_text
+
+
+@pytest.fixture
+def as_manager(login, manager, setup):
+    return login(manager)
+
+
+def test_list_and_read_the_default_version(as_manager, setup):
+    assert "2020-10" in as_manager.get("/terms/").text
+    page = as_manager.get(f"/terms/{setup.id}")
+    assert "Artikel 9. Subverwerkers" in page.text
+    assert "deze versie verandert niet meer" in page.text
+    assert "{objection_window}" in page.text  # placeholders shown as such
+
+
+def test_new_version_starts_from_the_latest_and_is_a_draft(as_manager, setup):
+    page = as_manager.get("/terms/new")
+    assert "# 1. Voorwerp en rollen" in page.text
+    text = to_text(setup.articles).replace("Voorwerp en rollen", "Voorwerp, rollen en definities")
+    response = as_manager.post("/terms/new", data={"label": "2027-01", "title": "Voorwaarden 2027",
+                                                   "effective_on": "2027-01-01", "text": text})
+    assert response.status_code == 302
+    version = db.session.scalar(db.select(TermsVersion).where(TermsVersion.label == "2027-01"))
+    assert version.state == "draft" and version.articles[0].title == "Voorwerp, rollen en definities"
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"label": "2020-10"}, "Deze versienaam bestaat al."),
+    ({"text": "# 1. Titel\n{onbekend}"}, "onbekende plaatshouder"),
+    ({"text": "# 2. Titel\ntekst"}, "verwacht 1"),
+    ({"effective_on": "morgen"}, "Ongeldige datum."),
+    ({"label": ""}, "Geef de versie een naam."),
+])
+def test_bad_terms_input_saves_nothing(as_manager, setup, data, message):
+    form = {"label": "2027-01", "title": "T", "effective_on": "2027-01-01", "text": to_text(setup.articles)} | data
+    response = as_manager.post("/terms/new", data=form)
+    assert response.status_code == 200
+    assert message.lower() in response.text.lower()
+    assert db.session.scalar(db.select(db.func.count()).select_from(TermsVersion)) == 1
+
+
+def test_a_version_that_misses_a_checklist_element_cannot_be_published(as_manager, setup):
+    text = "# 1. Enig artikel\n[dekt: audits]\nDe verwerker laat audits toe."
+    as_manager.post("/terms/new", data={"label": "mager", "title": "T", "effective_on": "2027-01-01", "text": text})
+    version = db.session.scalar(db.select(TermsVersion).where(TermsVersion.label == "mager"))
+    response = as_manager.post(f"/terms/{version.id}/publish", data={"confirm": "y"}, follow_redirects=True)
+    assert "dekt niet alles" in response.text and "geheimhoudingsplicht" in response.text.lower()
+    db.session.refresh(version)
+    assert version.state == "draft"
+
+
+def test_publishing_needs_confirmation_then_freezes(as_manager, setup):
+    as_manager.post("/terms/new", data={"label": "2027-01", "title": "T", "effective_on": "2027-01-01",
+                                        "text": to_text(setup.articles)})
+    version = db.session.scalar(db.select(TermsVersion).where(TermsVersion.label == "2027-01"))
+    as_manager.post(f"/terms/{version.id}/publish", data={})
+    db.session.refresh(version)
+    assert version.state == "draft"
+    as_manager.post(f"/terms/{version.id}/publish", data={"confirm": "y"})
+    db.session.refresh(version)
+    assert version.state == "published"
+    response = as_manager.get(f"/terms/{version.id}/edit", follow_redirects=True)
+    assert "kan niet meer wijzigen" in response.text
+    response = as_manager.post(f"/terms/{version.id}/publish", data={"confirm": "y"}, follow_redirects=True)
+    assert "al gepubliceerd" in response.text
+
+
+def test_a_published_version_cannot_be_edited(as_manager, setup):
+    before = setup.articles[0].body
+    as_manager.post(f"/terms/{setup.id}/edit", data={"label": "2020-10", "title": "X", "effective_on": "2020-10-06",
+                                                     "text": "# 1. Anders\n[dekt: audits]\nanders"})
+    db.session.expire_all()
+    assert db.session.get(TermsVersion, setup.id).articles[0].body == before
+
+
+def test_unknown_version_is_404(as_manager):
+    assert as_manager.get("/terms/999").status_code == 404
+    assert as_manager.post("/terms/999/publish", data={"confirm": "y"}).status_code == 404
