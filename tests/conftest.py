@@ -1,6 +1,7 @@
 """Fixtures and factories: an app on a fresh database, users, clients and agreements."""
 from __future__ import annotations
 
+import os
 from datetime import date, datetime, timezone
 
 import pytest
@@ -20,18 +21,28 @@ NOW = datetime(2026, 11, 21, 10, 0, tzinfo=timezone.utc)
 PASSWORD = "correct-horse-battery"
 
 
+#: When set (postgresql+psycopg://...), every test runs on that database instead of a SQLite file.
+TEST_DATABASE_URL = os.environ.get("DPA_TEST_DATABASE_URL")
+
+
+def database_url(tmp_path) -> str:
+    return TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'test.sqlite'}"
+
+
 @pytest.fixture
 def app(tmp_path):
     app = create_app({
         "TESTING": True,
         "SECRET_KEY": "test-secret",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.sqlite'}",
+        "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
         "WTF_CSRF_ENABLED": False,
     })
     with app.app_context():
+        db.drop_all()
         db.create_all()
         yield app
         db.session.remove()
+        db.drop_all()
         db.engine.dispose()
 
 
