@@ -59,6 +59,13 @@ def window_error(days: int | None, unit: str | None) -> str | None:
     return None
 
 
+def cap_error(cents: int | None) -> str | None:
+    """Return why a liability cap (in cents) is not acceptable, or None."""
+    if cents is None or cents < 0:
+        return "Een plafond is nul of meer."
+    return None
+
+
 def describe_window(days: int, unit: str) -> str:
     """Return '7 kalenderdagen' or '1 werkdag'."""
     singular, plural = WINDOW_UNITS[unit]

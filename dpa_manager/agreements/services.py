@@ -17,7 +17,7 @@ from ..formatting import format_datetime_seconds
 from ..processor.models import Service
 from ..processor.services import get_profile
 from ..rules import (
-    END_CHOICES, AgreementState, TransitionError, check_transition, checklist, describe_missing,
+    END_CHOICES, AgreementState, TransitionError, cap_error, check_transition, checklist, describe_missing,
     missing_elements, window_error,
 )
 from ..terms.models import TermsVersion
@@ -138,9 +138,10 @@ def _check_particulars(values: dict) -> None:
     error = window_error(values["window_days"], values["window_unit"])
     if error:
         raise Invalid(error, "window_days")
-    for key in ("cap_total_cents", "cap_other_cents"):
-        if values[key] is None or values[key] < 0:
-            raise Invalid("Een plafond is nul of meer.", key)
+    for key, field in (("cap_total_cents", "cap_total"), ("cap_other_cents", "cap_other")):
+        error = cap_error(values[key])
+        if error:
+            raise Invalid(error, field)
     if values["end_choice"] not in END_CHOICES:
         raise Invalid("Kies teruggeven of vernietigen.", "end_choice")
     if set(values["data_types"]) - set(DATA_CATEGORIES):

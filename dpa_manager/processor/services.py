@@ -5,7 +5,7 @@ from datetime import datetime
 from .. import audit
 from ..errors import Invalid
 from ..extensions import db
-from ..rules import enterprise_number_error, normalize_enterprise_number, window_error
+from ..rules import cap_error, enterprise_number_error, normalize_enterprise_number, window_error
 from .models import ProcessorProfile, Service
 
 PROFILE_FIELDS = ("name", "enterprise_number", "address", "dpo_email", "governing_law", "competent_court",
@@ -24,9 +24,10 @@ def _check(values: dict) -> None:
     error = window_error(values["default_window_days"], values["default_window_unit"])
     if error:
         raise Invalid(error, "default_window_days")
-    for key in ("cap_total_cents", "cap_other_cents"):
-        if values[key] is None or values[key] < 0:
-            raise Invalid("Een plafond is nul of meer.", key)
+    for key, field in (("cap_total_cents", "cap_total"), ("cap_other_cents", "cap_other")):
+        error = cap_error(values[key])
+        if error:
+            raise Invalid(error, field)
 
 
 def save_profile(values: dict, *, actor, now: datetime) -> ProcessorProfile:
