@@ -7,7 +7,11 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
 
 # --- Belgian enterprise numbers -------------------------------------------------------
 
@@ -222,3 +226,143 @@ def duration_text(starts_on: date | None, ends_on: date | None) -> str:
     if ends_on is None:
         return f"vanaf {start}, voor de duur van de dienstverleningsovereenkomst"
     return f"van {start} tot en met {ends_on.strftime('%d/%m/%Y')}"
+
+
+# --- Counting a period under Belgian law -------------------------------------------------
+
+BRUSSELS = ZoneInfo("Europe/Brussels")
+#: Days before the window closes that an unanswered notice is reminded.
+REMINDER_DAYS_BEFORE = 2
+
+
+@lru_cache(maxsize=64)
+def _belgian_holidays(year: int) -> frozenset[date]:
+    return frozenset(holidays.country_holidays("BE", years=year))
+
+
+def is_working_day(day: date) -> bool:
+    """Tell whether `day` is Monday to Friday and not a Belgian public holiday."""
+    return day.weekday() < 5 and day not in _belgian_holidays(day.year)
+
+
+def last_day_of_period(start_day: date, days: int, unit: str) -> date:
+    """Return the last day of a period of `days` that starts with the event on `start_day`.
+
+    The day of the event is not counted. In calendar days the period includes weekends and
+    holidays, but a last day that is not a working day moves to the next working day. In
+    working days only working days are counted, so the last day is always one.
+    """
+    if window_error(days, unit) is not None:
+        raise ValueError(f"invalid window: {days} {unit}")
+    day = start_day
+    if unit == "calendar":
+        day = start_day + timedelta(days=days)
+        while not is_working_day(day):
+            day += timedelta(days=1)
+        return day
+    counted = 0
+    while counted < days:
+        day += timedelta(days=1)
+        if is_working_day(day):
+            counted += 1
+    return day
+
+
+def objection_closes_at(notified_at: datetime, days: int, unit: str) -> datetime:
+    """Return the instant (aware, UTC) at which an objection window closes.
+
+    The window starts when the client was notified; it closes at 00:00 Europe/Brussels
+    after the last day of the period. An objection counts when received strictly before.
+    """
+    if notified_at.tzinfo is None:
+        raise ValueError("notified_at must be an aware datetime")
+    start_day = notified_at.astimezone(BRUSSELS).date()
+    after_last = last_day_of_period(start_day, days, unit) + timedelta(days=1)
+    return datetime.combine(after_last, time(0), tzinfo=BRUSSELS).astimezone(timezone.utc)
+
+
+def objection_in_time(received_at: datetime, closes_at: datetime) -> bool:
+    """Tell whether an objection received at `received_at` counts."""
+    return received_at < closes_at
+
+
+def reminder_at(notified_at: datetime, closes_at: datetime) -> datetime | None:
+    """Return when to remind an unanswered notice (two days before closing), or None if too late."""
+    local_close = closes_at.astimezone(BRUSSELS)
+    local_day = local_close.date() - timedelta(days=REMINDER_DAYS_BEFORE)
+    at = datetime.combine(local_day, time(0), tzinfo=BRUSSELS).astimezone(timezone.utc)
+    return at if at > notified_at else None
+
+
+# --- Notices -------------------------------------------------------------------------------
+
+
+class NoticeState(str, enum.Enum):
+    AWAITING_DELIVERY = "awaiting_delivery"
+    OPEN = "open"
+    INFORMED = "informed"
+    OBJECTED = "objected"
+    APPROVED = "approved"
+    DEEMED_APPROVED = "deemed_approved"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def label(self) -> str:
+        return NOTICE_STATE_LABELS[self]
+
+
+NOTICE_STATE_LABELS = {
+    NoticeState.AWAITING_DELIVERY: "Wacht op levering",
+    NoticeState.OPEN: "Bezwaartermijn loopt",
+    NoticeState.INFORMED: "Ter informatie",
+    NoticeState.OBJECTED: "Bezwaar",
+    NoticeState.APPROVED: "Goedgekeurd",
+    NoticeState.DEEMED_APPROVED: "Goedgekeurd door stilzwijgen",
+    NoticeState.WITHDRAWN: "Ingetrokken",
+}
+
+#: Every allowed move of a notice. An informational notice goes to INFORMED when delivered;
+#: one with a window goes to OPEN, and only an open notice can be deemed approved.
+NOTICE_TRANSITIONS = {
+    NoticeState.AWAITING_DELIVERY: {NoticeState.OPEN, NoticeState.INFORMED, NoticeState.WITHDRAWN},
+    NoticeState.OPEN: {NoticeState.OBJECTED, NoticeState.APPROVED, NoticeState.DEEMED_APPROVED,
+                       NoticeState.WITHDRAWN},
+    NoticeState.OBJECTED: {NoticeState.APPROVED, NoticeState.WITHDRAWN},
+    NoticeState.INFORMED: set(),
+    NoticeState.APPROVED: set(),
+    NoticeState.DEEMED_APPROVED: set(),
+    NoticeState.WITHDRAWN: set(),
+}
+#: States in which the change takes effect for the client on its effective date.
+NOTICE_STATES_THAT_APPLY = frozenset({NoticeState.APPROVED, NoticeState.DEEMED_APPROVED, NoticeState.INFORMED})
+#: States in which the notice still waits for something.
+NOTICE_STATES_PENDING = frozenset({NoticeState.AWAITING_DELIVERY, NoticeState.OPEN, NoticeState.OBJECTED})
+
+
+def check_notice_transition(current: str, target: str) -> None:
+    """Raise TransitionError unless a notice may move from `current` to `target`."""
+    if NoticeState(target) not in NOTICE_TRANSITIONS[NoticeState(current)]:
+        raise TransitionError(
+            f"Een melding met status '{NoticeState(current).label}' kan niet naar '{NoticeState(target).label}'."
+        )
+
+
+def notice_needs_approval(change_kind: str, subprocessor_kind: str) -> bool:
+    """Tell whether a change gives the client a window to object (else the notice only informs)."""
+    return change_kind in ("add", "replace") and subprocessor_kind == "active_systematic"
+
+
+#: How an objection is resolved, and the state the notice goes to.
+RESOLUTIONS = {
+    "change_withdrawn": (NoticeState.WITHDRAWN, "De wijziging is voor deze klant ingetrokken"),
+    "objection_withdrawn": (NoticeState.APPROVED, "De klant heeft het bezwaar ingetrokken"),
+    "service_ended": (NoticeState.WITHDRAWN, "De betrokken dienstverlening is beëindigd"),
+}
+
+
+def time_left(now: datetime, closes_at: datetime) -> tuple[int, int] | None:
+    """Return the (days, hours) left before closing, or None once closed."""
+    if now >= closes_at:
+        return None
+    seconds = int((closes_at - now).total_seconds())
+    return seconds // 86400, (seconds % 86400) // 3600

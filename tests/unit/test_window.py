@@ -1,0 +1,171 @@
+"""The objection window under Belgian law (Judicial Code art. 52-53, Civil Code art. 1.7), as tables."""
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from dpa_manager import rules
+
+UTC = timezone.utc
+BXL = ZoneInfo("Europe/Brussels")
+
+
+def utc(*args):
+    return datetime(*args, tzinfo=UTC)
+
+
+CALENDAR = [
+    # notified (UTC)              days  closes (UTC)             why
+    (utc(2026, 11, 2, 9, 0), 7, utc(2026, 11, 9, 23, 0), "Monday + 7 = Monday; closes at midnight (CET)"),
+    (utc(2026, 11, 20, 9, 0), 7, utc(2026, 11, 27, 23, 0), "Friday + 7 = Friday"),
+    (utc(2026, 11, 21, 10, 0), 7, utc(2026, 11, 30, 23, 0), "last day Saturday moves to Monday"),
+    (utc(2026, 11, 22, 10, 0), 7, utc(2026, 11, 30, 23, 0), "last day Sunday moves to Monday"),
+    (utc(2026, 11, 2, 22, 30), 7, utc(2026, 11, 9, 23, 0), "23:30 in Brussels is still 2 November"),
+    (utc(2026, 11, 2, 23, 30), 7, utc(2026, 11, 10, 23, 0), "00:30 in Brussels is already 3 November"),
+    (utc(2026, 11, 19, 9, 0), 1, utc(2026, 11, 20, 23, 0), "one day: the next day"),
+    (utc(2026, 11, 20, 9, 0), 1, utc(2026, 11, 23, 23, 0), "one day from Friday ends Saturday, moves to Monday"),
+    (utc(2026, 11, 2, 9, 0), 30, utc(2026, 12, 2, 23, 0), "thirty days"),
+    # each Belgian public holiday as the last day
+    (utc(2025, 12, 25, 9, 0), 7, utc(2026, 1, 2, 23, 0), "1 January (Thursday) moves to Friday 2 January"),
+    (utc(2026, 3, 30, 9, 0), 7, utc(2026, 4, 7, 22, 0), "Easter Monday 6 April moves to Tuesday (CEST)"),
+    (utc(2026, 4, 24, 9, 0), 7, utc(2026, 5, 4, 22, 0), "1 May (Friday), then the weekend: Monday 4 May"),
+    (utc(2026, 5, 7, 9, 0), 7, utc(2026, 5, 15, 22, 0), "Ascension Day 14 May moves to Friday"),
+    (utc(2026, 5, 18, 9, 0), 7, utc(2026, 5, 26, 22, 0), "Whit Monday 25 May moves to Tuesday"),
+    (utc(2026, 7, 14, 9, 0), 7, utc(2026, 7, 22, 22, 0), "21 July moves to 22 July"),
+    (utc(2025, 8, 8, 9, 0), 7, utc(2025, 8, 18, 22, 0), "15 August (Friday), then the weekend: Monday 18"),
+    (utc(2027, 10, 25, 9, 0), 7, utc(2027, 11, 2, 23, 0), "1 November (Monday) moves to Tuesday"),
+    (utc(2026, 11, 4, 9, 0), 7, utc(2026, 11, 12, 23, 0), "11 November (Wednesday) moves to Thursday"),
+    (utc(2026, 12, 18, 9, 0), 7, utc(2026, 12, 28, 23, 0), "25 December (Friday), then the weekend: Monday 28"),
+    # year ends
+    (utc(2026, 12, 25, 9, 0), 7, utc(2027, 1, 4, 23, 0), "1 January 2027 (Friday), then the weekend: Monday 4"),
+    (utc(2026, 12, 31, 22, 59), 1, utc(2027, 1, 4, 23, 0), "23:59 on 31 December; 1 January is a holiday"),
+    (utc(2026, 12, 31, 23, 0), 1, utc(2027, 1, 4, 23, 0), "00:00 on 1 January counts from 1 January"),
+    # both DST changes
+    (utc(2026, 3, 20, 10, 0), 7, utc(2026, 3, 27, 23, 0), "closes the night before summer time starts"),
+    (utc(2026, 3, 23, 10, 0), 7, utc(2026, 3, 30, 22, 0), "spans the start of summer time: midnight is 22:00 UTC"),
+    (utc(2027, 3, 22, 11, 0), 7, utc(2027, 3, 30, 22, 0), "spans summer time and Easter Monday 29 March 2027"),
+    (utc(2026, 10, 19, 10, 0), 7, utc(2026, 10, 26, 23, 0), "spans the end of summer time: midnight is 23:00 UTC"),
+    (utc(2026, 10, 24, 21, 30), 1, utc(2026, 10, 26, 23, 0), "23:30 CEST on Saturday 24 October, last day Sunday"),
+]
+
+WORKING = [
+    (utc(2026, 11, 20, 9, 0), 3, utc(2026, 11, 25, 23, 0), "Friday: Monday, Tuesday, Wednesday"),
+    (utc(2026, 11, 21, 9, 0), 3, utc(2026, 11, 25, 23, 0), "Saturday: the same three days"),
+    (utc(2026, 11, 9, 9, 0), 3, utc(2026, 11, 13, 23, 0), "11 November is skipped"),
+    (utc(2026, 12, 23, 9, 0), 3, utc(2026, 12, 29, 23, 0), "Christmas and the weekend are skipped"),
+    (utc(2026, 12, 30, 9, 0), 3, utc(2027, 1, 5, 23, 0), "over the year end, 1 January skipped"),
+    (utc(2026, 4, 2, 9, 0), 3, utc(2026, 4, 8, 22, 0), "Easter Monday skipped"),
+    (utc(2026, 5, 13, 9, 0), 2, utc(2026, 5, 18, 22, 0), "Ascension Day skipped"),
+    (utc(2026, 4, 30, 9, 0), 1, utc(2026, 5, 4, 22, 0), "1 May (Friday) and the weekend skipped"),
+    (utc(2026, 3, 26, 10, 0), 3, utc(2026, 3, 31, 22, 0), "over the start of summer time"),
+    (utc(2026, 10, 22, 10, 0), 3, utc(2026, 10, 27, 23, 0), "over the end of summer time"),
+    (utc(2026, 11, 20, 9, 0), 1, utc(2026, 11, 23, 23, 0), "one working day from Friday: Monday"),
+    (utc(2026, 7, 17, 9, 0), 2, utc(2026, 7, 22, 22, 0), "21 July skipped"),
+]
+
+
+@pytest.mark.parametrize("notified, days, closes, why", CALENDAR, ids=[c[3] for c in CALENDAR])
+def test_calendar_days(notified, days, closes, why):
+    assert rules.objection_closes_at(notified, days, "calendar") == closes
+
+
+@pytest.mark.parametrize("notified, days, closes, why", WORKING, ids=[c[3] for c in WORKING])
+def test_working_days(notified, days, closes, why):
+    assert rules.objection_closes_at(notified, days, "working") == closes
+
+
+@pytest.mark.parametrize("day", [
+    date(2026, 1, 1), date(2026, 4, 6), date(2026, 5, 1), date(2026, 5, 14), date(2026, 5, 25),
+    date(2026, 7, 21), date(2026, 8, 15), date(2026, 11, 1), date(2026, 11, 11), date(2026, 12, 25),
+    date(2027, 3, 29), date(2027, 5, 6), date(2027, 5, 17),
+])
+def test_belgian_public_holidays_are_not_working_days(day):
+    assert not rules.is_working_day(day)
+
+
+@pytest.mark.parametrize("day", [date(2026, 11, 23), date(2026, 12, 24), date(2026, 12, 31), date(2026, 11, 2),
+                                 date(2026, 4, 7), date(2026, 11, 10)])
+def test_ordinary_weekdays_are_working_days(day):
+    assert rules.is_working_day(day)
+
+
+def test_every_close_is_midnight_in_brussels_after_a_working_day():
+    start = utc(2026, 1, 1, 7, 30)
+    for hours in range(0, 24 * 400, 5):
+        notified = start + timedelta(hours=hours)
+        for days, unit in ((7, "calendar"), (3, "working"), (1, "calendar"), (14, "working")):
+            closes = rules.objection_closes_at(notified, days, unit)
+            local = closes.astimezone(BXL)
+            assert (local.hour, local.minute, local.second) == (0, 0, 0)
+            assert rules.is_working_day(local.date() - timedelta(days=1))
+            assert closes.tzinfo is not None
+            first_day = notified.astimezone(BXL).date()
+            assert (local.date() - first_day).days >= days + 1
+
+
+def test_later_notice_never_closes_earlier():
+    previous = None
+    for minutes in range(0, 60 * 24 * 60, 37):
+        closes = rules.objection_closes_at(utc(2026, 12, 1) + timedelta(minutes=minutes), 7, "calendar")
+        assert previous is None or closes >= previous
+        previous = closes
+
+
+def test_objection_counts_only_strictly_before_closing():
+    closes = rules.objection_closes_at(utc(2026, 11, 2, 9), 7, "calendar")
+    assert rules.objection_in_time(closes - timedelta(microseconds=1), closes)
+    assert not rules.objection_in_time(closes, closes)
+
+
+@pytest.mark.parametrize("days, unit", [(0, "calendar"), (91, "working"), (7, "weeks")])
+def test_invalid_windows_are_refused(days, unit):
+    with pytest.raises(ValueError):
+        rules.objection_closes_at(utc(2026, 11, 2, 9), days, unit)
+
+
+def test_naive_time_is_refused():
+    with pytest.raises(ValueError):
+        rules.objection_closes_at(datetime(2026, 11, 2, 9), 7, "calendar")
+
+
+@pytest.mark.parametrize("notified, closes, remind", [
+    (utc(2026, 11, 2, 9), utc(2026, 11, 9, 23), utc(2026, 11, 7, 23)),        # midnight two days before
+    (utc(2026, 3, 23, 10), utc(2026, 3, 30, 22), utc(2026, 3, 28, 23)),       # 29 March 00:00 is still CET
+    (utc(2026, 11, 19, 9), utc(2026, 11, 20, 23), None),                       # a one-day window: too late
+])
+def test_reminder_two_days_before_closing(notified, closes, remind):
+    assert rules.reminder_at(notified, closes) == remind
+
+
+@pytest.mark.parametrize("now, left", [
+    (utc(2026, 11, 2, 9), (7, 14)), (utc(2026, 11, 9, 22, 30), (0, 0)), (utc(2026, 11, 9, 23), None),
+])
+def test_time_left(now, left):
+    assert rules.time_left(now, utc(2026, 11, 9, 23)) == left
+
+
+ALL = list(rules.NoticeState)
+ALLOWED = {(a, b) for a, targets in rules.NOTICE_TRANSITIONS.items() for b in targets}
+
+
+@pytest.mark.parametrize("source", ALL)
+@pytest.mark.parametrize("target", ALL)
+def test_notice_transitions(source, target):
+    if (source, target) in ALLOWED:
+        rules.check_notice_transition(source, target)
+    else:
+        with pytest.raises(rules.TransitionError):
+            rules.check_notice_transition(source, target)
+
+
+def test_only_an_open_notice_can_be_deemed_approved():
+    sources = {a for a, b in ALLOWED if b == rules.NoticeState.DEEMED_APPROVED}
+    assert sources == {rules.NoticeState.OPEN}
+
+
+@pytest.mark.parametrize("change, kind, needs", [
+    ("add", "active_systematic", True), ("replace", "active_systematic", True),
+    ("remove", "active_systematic", False), ("add", "incidental", False), ("replace", "incidental", False),
+])
+def test_which_notices_have_a_window(change, kind, needs):
+    assert rules.notice_needs_approval(change, kind) is needs
