@@ -4,10 +4,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flask import Flask, render_template
+from flask import Flask, jsonify, render_template, request
 
 from . import config as config_module
-from .extensions import csrf, db, login_manager, mail, migrate
+from . import extensions
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,10 +30,11 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'dpa_manager.sqlite'}"
 
     _import_models()
-    db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
-    mail.init_app(app)
-    csrf.init_app(app)
+    extensions.db.init_app(app)
+    extensions.migrate.init_app(app, extensions.db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    extensions.mail.init_app(app)
+    extensions.csrf.init_app(app)
+    login_manager = extensions.login_manager
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "Meld u aan om deze pagina te zien."
@@ -44,11 +45,14 @@ def create_app(config: dict | None = None) -> Flask:
 
     from .accounts import views as accounts
     from .agreements import views as agreements
+    from .api import views as api
     from .clients import views as clients
+    from .notices import views as notices
     from .portal import views as portal
     from .processor import views as processor
+    from .subprocessors import views as subprocessors
     from .terms import views as terms
-    for views in (accounts, clients, agreements, portal, processor, terms):
+    for views in (accounts, clients, agreements, portal, processor, terms, subprocessors, notices, api):
         app.register_blueprint(views.bp)
 
     from .cli import dpa
@@ -63,7 +67,10 @@ def _import_models() -> None:
     from .accounts import models as _a  # noqa: F401
     from .agreements import models as _g  # noqa: F401
     from .clients import models as _c  # noqa: F401
+    from .mail import models as _m  # noqa: F401
+    from .notices import models as _n  # noqa: F401
     from .processor import models as _p  # noqa: F401
+    from .subprocessors import models as _s  # noqa: F401
     from .terms import models as _t  # noqa: F401
 
 
@@ -82,6 +89,8 @@ def _register_error_pages(app: Flask) -> None:
 
     def page(code: int, text: str | None = None):
         title, default = ERROR_TEXTS[code]
+        if request.path.startswith("/api/"):
+            return jsonify(error=text or default), code
         return render_template("error.html", code=code, title=title, text=text or default), code
 
     for code in ERROR_TEXTS:

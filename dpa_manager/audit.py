@@ -45,6 +45,18 @@ def record(*, at: datetime, actor, object_type: str, object_id: int | None, acti
     return event
 
 
+def record_many(events: list[dict]) -> None:
+    """Append many events (keyword arguments of record()) in one statement; the caller commits."""
+    if not events:
+        return
+    db.session.execute(db.insert(AuditEvent), [{
+        "at": e["at"], "actor_id": getattr(e.get("actor"), "id", None),
+        "actor_label": getattr(e.get("actor"), "email", None) or "systeem",
+        "object_type": e["object_type"], "object_id": e["object_id"], "action": e["action"],
+        "before": e.get("before"), "after": e.get("after"),
+    } for e in events])
+
+
 def history(object_type: str, object_id: int) -> list[AuditEvent]:
     """Return the events of one object, oldest first."""
     return db.session.scalars(

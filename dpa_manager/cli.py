@@ -65,3 +65,64 @@ def agreement_pdf_command(agreement_id, outfile):
         raise click.ClickException(error.message) from None
     outfile.write_bytes(data)
     click.echo(f"{outfile} geschreven ({len(data)} bytes).")
+
+
+@dpa.command("sweep")
+def sweep_command():
+    """Close due windows, queue reminders and apply due changes, once."""
+    from .jobs import sweep
+
+    report = sweep(clock.now())
+    click.echo(f"Stilzwijgend goedgekeurd: {report.deemed_approved}; herinneringen: {report.reminders}; "
+               f"toegepast: {report.applied}.")
+
+
+@dpa.command("send-mail")
+def send_mail_command():
+    """Deliver the due messages of the outbox, once."""
+    from .jobs import send_mail
+
+    report = send_mail()
+    click.echo(f"Verstuurd: {len(report.sent)}; later opnieuw: {len(report.failed)}; opgegeven: {len(report.dead)}.")
+
+
+@dpa.command("scheduler")
+@click.option("--sweep-seconds", default=60, show_default=True, type=click.IntRange(min=1))
+@click.option("--mail-seconds", default=15, show_default=True, type=click.IntRange(min=1))
+def scheduler_command(sweep_seconds, mail_seconds):
+    """Run the sweep and the outbox at intervals, in this process, until stopped."""
+    import logging
+
+    from flask import current_app
+
+    from .jobs import run_scheduler
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    run_scheduler(current_app._get_current_object(), sweep_seconds=sweep_seconds, mail_seconds=mail_seconds)
+
+
+@dpa.command("dev-mail-server")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8025, show_default=True, type=int)
+def dev_mail_server_command(host, port):
+    """Run a local SMTP server that stores every message under instance/mail/ (development only)."""
+    from flask import current_app
+
+    from .mail.devserver import serve
+
+    serve(host, port, Path(current_app.instance_path) / "mail")
+
+
+@dpa.command("create-token")
+@click.argument("email")
+@click.option("--label", default="", help="What the token is for.")
+def create_token_command(email, label):
+    """Create an API token that acts as the user with this e-mail; the token is the last line."""
+    from .accounts.services import create_token, find_user
+
+    user = find_user(email)
+    if user is None or not user.is_active:
+        raise click.ClickException(f"Er is geen actieve gebruiker {email}.")
+    token = create_token(user, label=label, now=clock.now())
+    click.echo(f"API-token voor {user.email} ({user.role}); bewaar het nu, het wordt niet opnieuw getoond:")
+    click.echo(token)

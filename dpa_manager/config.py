@@ -14,7 +14,19 @@ class Defaults:
     MAIL_USE_SSL = False
     MAIL_USERNAME = None
     MAIL_PASSWORD = None
-    MAIL_DEFAULT_SENDER = "dpa@localhost"
+    MAIL_DEFAULT_SENDER = "dpa@dpa-manager.localhost"
+    #: Seconds before an SMTP connection attempt or command gives up.
+    MAIL_TIMEOUT = 30
+    #: Tries before a message is dead, and the backoff between them (doubling from the base).
+    MAIL_MAX_ATTEMPTS = 8
+    MAIL_RETRY_SECONDS = 60
+    MAIL_RETRY_MAX_SECONDS = 6 * 3600
+    #: How long a sender holds a claimed message before another may take it over.
+    MAIL_CLAIM_SECONDS = 300
+    #: Where the manager alert on an objection goes; empty: every active manager.
+    ALERT_EMAILS = ()
+    #: The public address of the site, for links in e-mails.
+    BASE_URL = "http://127.0.0.1:5000"
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -35,6 +47,7 @@ ENVIRONMENT = {
     "MAIL_USERNAME": ("MAIL_USERNAME", str),
     "MAIL_PASSWORD": ("MAIL_PASSWORD", str),
     "MAIL_DEFAULT_SENDER": ("MAIL_DEFAULT_SENDER", str),
+    "BASE_URL": ("BASE_URL", str),
 }
 
 

@@ -23,7 +23,7 @@ def test_anonymous_user_is_sent_to_login(http):
 def test_manager_logs_in_and_lands_on_clients(http, manager):
     response = http.post("/login", data={"email": manager.email.upper(), "password": PASSWORD})
     assert response.status_code == 302
-    assert http.get("/").headers["Location"].endswith("/clients/")
+    assert http.get("/").headers["Location"].endswith("/dashboard")
     events = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "login")).all()
     assert [e.actor_id for e in events] == [manager.id]
 

@@ -13,7 +13,7 @@ def test_settings_come_from_defaults_instance_environment_then_mapping(tmp_path,
     assert app.config["MAIL_PORT"] == 1111
     assert app.config["MAIL_SERVER"] == "mapping"
     assert app.config["MAIL_USE_TLS"] is True
-    assert app.config["MAIL_DEFAULT_SENDER"] == "dpa@localhost"  # a default
+    assert app.config["MAIL_DEFAULT_SENDER"] == "dpa@dpa-manager.localhost"  # a default
 
 
 def test_default_database_is_sqlite_in_the_instance_folder(tmp_path, monkeypatch):

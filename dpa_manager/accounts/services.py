@@ -1,4 +1,6 @@
 """Creating users and logging in."""
+import hashlib
+import secrets
 from datetime import datetime
 
 from email_validator import EmailNotValidError, validate_email
@@ -6,7 +8,7 @@ from email_validator import EmailNotValidError, validate_email
 from .. import audit
 from ..errors import Invalid
 from ..extensions import db
-from .models import Role, User
+from .models import ApiToken, Role, User
 
 MIN_PASSWORD_LENGTH = 12
 
@@ -60,3 +62,30 @@ def authenticate(email: str, password: str, *, now: datetime) -> User | None:
         user.last_login_at = now
     db.session.commit()
     return user if ok else None
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_token(user: User, *, label: str = "", now: datetime) -> str:
+    """Create an API token for `user` and commit; return the token (shown once, stored hashed)."""
+    token = "dpa_" + secrets.token_urlsafe(32)
+    db.session.add(ApiToken(user_id=user.id, token_hash=_token_hash(token), label=label[:100], created_at=now))
+    audit.record(at=now, actor=user, object_type="user", object_id=user.id, action="token_created",
+                 after={"label": label[:100]})
+    db.session.commit()
+    return token
+
+
+def user_for_token(token: str, *, now: datetime) -> User | None:
+    """Return the active user a valid, unrevoked token belongs to."""
+    if not token or len(token) > 200:
+        return None
+    row = db.session.scalar(db.select(ApiToken).where(ApiToken.token_hash == _token_hash(token),
+                                                      ApiToken.revoked_at.is_(None)))
+    if row is None or not row.user.is_active:
+        return None
+    row.last_used_at = now
+    db.session.commit()
+    return row.user

@@ -30,7 +30,7 @@ def _safe_next(target: str | None) -> str | None:
 def home():
     if not current_user.is_authenticated:
         return redirect(url_for("accounts.login"))
-    return redirect(url_for("clients.index" if current_user.is_manager else "portal.index"))
+    return redirect(url_for("notices.dashboard" if current_user.is_manager else "portal.index"))
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -6,18 +6,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from ..catalogue import DATA_CATEGORIES, SUBJECT_CATEGORIES, labels
+from ..catalogue import DATA_CATEGORIES, SUBJECT_CATEGORIES, TRANSFER_MECHANISMS, labels
 from ..rules import END_CHOICES, describe_window, duration_text, format_eur, format_enterprise_number
 from ..terms.text import blocks, fill
 
 DOCUMENT_TITLE = "Verwerkersovereenkomst"
-TRANSFER_LABELS = {
-    None: "Niet nodig (enkel binnen de EER)",
-    "adequacy": "Adequaatheidsbesluit",
-    "scc": "Modelcontractbepalingen (SCC)",
-    "bcr": "Bindende bedrijfsvoorschriften (BCR)",
-    "other": "Andere waarborg",
-}
+TRANSFER_LABELS = {None: "Niet nodig (enkel binnen de EER)"} | TRANSFER_MECHANISMS
 
 
 def reference(agreement_id: int) -> str:

@@ -16,6 +16,7 @@ from ..extensions import db
 from ..formatting import format_datetime_seconds
 from ..processor.models import Service
 from ..processor.services import get_profile
+from ..subprocessors.services import applying_on, as_annex, prospective_for, sync_assignments
 from ..rules import (
     END_CHOICES, AgreementState, TransitionError, cap_error, check_transition, checklist, describe_missing,
     missing_elements, window_error,
@@ -58,11 +59,10 @@ def agreement_checklist(agreement: Agreement):
 
 
 def subprocessors_for(agreement: Agreement, as_of: date) -> list[dict]:
-    """Return the sub-processors that apply to the agreement's client on `as_of`.
-
-    The register of sub-processors is not part of the product yet, so none apply.
-    """
-    return []
+    """Return Annex IV: what will apply once signed (draft, sent), or what applied to the client on `as_of`."""
+    if agreement.state in (AgreementState.DRAFT, AgreementState.SENT):
+        return as_annex(prospective_for(agreement))
+    return as_annex(applying_on(agreement.client_id, as_of))
 
 
 def build(agreement: Agreement, as_of: date) -> dict:
@@ -301,6 +301,7 @@ def countersign(agreement: Agreement, *, user: User, full_name: str, role: str, 
            "processor_signed_at": now, "updated_at": now},
           extra_guard=Agreement.client_signed_at.is_not(None))
     signed_pdf = _store_signed_pdf(agreement)
+    sync_assignments(agreement, today_in_brussels(now))
     older = db.session.scalars(
         db.select(Agreement.id).where(Agreement.client_id == agreement.client_id, Agreement.id != agreement.id,
                                       Agreement.state == AgreementState.SIGNED.value)

@@ -1,7 +1,15 @@
-from flask import flash, redirect, render_template, url_for
+from datetime import date
+
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from .. import clock
+from ..catalogue import DATA_CATEGORIES
+from ..mail.compose import notice_facts
+from ..notices import services as notice_services
+from ..notices.forms import ApprovalForm, ObjectionForm
+from ..rules import time_left
+from ..subprocessors.services import applying_on, history_of
 from ..agreements import services
 from ..agreements.document import reference
 from ..agreements.forms import SignatureForm
@@ -24,7 +32,9 @@ def _client_agreement(agreement_id: int):
 @client_required
 def index():
     agreements = [a for a in services.list_agreements(current_user) if a.state != AgreementState.DRAFT]
-    return render_template("portal/index.html", agreements=agreements, client=current_user.client)
+    notices = notice_services.list_notices(current_user, limit=50)
+    return render_template("portal/index.html", agreements=agreements, client=current_user.client, notices=notices,
+                           now=clock.now(), time_left=time_left)
 
 
 @bp.route("/agreements/<int:agreement_id>", methods=["GET", "POST"])
@@ -46,3 +56,77 @@ def agreement(agreement_id: int):
         form.full_name.data = current_user.full_name
     return render_template("portal/agreement.html", agreement=agreement, form=form, document=services.document_of(agreement, clock.today_in_brussels(clock.now())),
                            reference=reference(agreement.id))
+
+
+# --- Sub-processors and notices --------------------------------------------------------------------
+
+
+def _as_of() -> date | None:
+    raw = request.args.get("op", "")
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        flash("Ongeldige datum; gebruik JJJJ-MM-DD.", "error")
+        return None
+
+
+@bp.route("/subprocessors")
+@client_required
+def subprocessors():
+    today = clock.today_in_brussels(clock.now())
+    as_of = _as_of() or today
+    client_id = current_user.client_id
+    return render_template(
+        "portal/subprocessors.html", current=applying_on(client_id, as_of), as_of=as_of, today=today,
+        history=history_of(client_id), notices=notice_services.list_notices(current_user, limit=200))
+
+
+@bp.route("/notices/<int:notice_id>")
+@client_required
+def notice(notice_id: int):
+    notice = or_404(notice_services.get_notice(current_user, notice_id))
+    now = clock.now()
+    notice_services.mark_opened(notice, user=current_user, now=now)
+    return _notice_page(notice, now, ObjectionForm(), ApprovalForm())
+
+
+def _notice_page(notice, now, objection, approval, status=200):
+    facts = notice_facts(notice, "nl", now)
+    return render_template("portal/notice.html", notice=notice, facts=facts, now=now, objection=objection,
+                           approval=approval, time_left=time_left(now, notice.closes_at) if notice.closes_at else None,
+                           labels=dict(DATA_CATEGORIES)), status
+
+
+@bp.route("/notices/<int:notice_id>/objection", methods=["POST"])
+@client_required
+def object_to(notice_id: int):
+    notice = or_404(notice_services.get_notice(current_user, notice_id))
+    form = ObjectionForm()
+    if form.validate_on_submit():
+        try:
+            notice_services.object_to(notice, user=current_user, reason=form.reason.data, now=clock.now())
+        except ServiceError as error:
+            db.session.rollback()
+            show_error(error, form)
+        else:
+            flash("Uw bezwaar is ontvangen. U krijgt een bevestiging per e-mail; uw accountmanager neemt contact op.",
+                  "success")
+            return redirect(url_for("portal.notice", notice_id=notice.id))
+    return _notice_page(notice, clock.now(), form, ApprovalForm(formdata=None), status=422)
+
+
+@bp.route("/notices/<int:notice_id>/approval", methods=["POST"])
+@client_required
+def approve(notice_id: int):
+    notice = or_404(notice_services.get_notice(current_user, notice_id))
+    form = ApprovalForm()
+    if form.validate_on_submit():
+        try:
+            notice_services.approve(notice, user=current_user, now=clock.now())
+        except ServiceError as error:
+            db.session.rollback()
+            show_error(error, form)
+        else:
+            flash("Bedankt: u hebt de wijziging goedgekeurd.", "success")
+            return redirect(url_for("portal.notice", notice_id=notice.id))
+    return _notice_page(notice, clock.now(), ObjectionForm(formdata=None), form, status=422)

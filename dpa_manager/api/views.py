@@ -1,0 +1,284 @@
+"""/api/v1: bearer tokens, JSON in and out, errors as {"error": "..."}."""
+from __future__ import annotations
+
+from datetime import date
+from functools import wraps
+
+from flask import g, jsonify, request
+from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
+
+from .. import clock
+from ..accounts.services import user_for_token
+from ..clients.models import Client
+from ..errors import Conflict, Invalid, ServiceError
+from ..extensions import csrf, db
+from ..notices import services as notices
+from ..notices.models import Notice
+from ..rules import NoticeState, format_enterprise_number
+from ..subprocessors import services as register
+from ..subprocessors.models import Change, SubProcessor
+from . import bp
+
+csrf.exempt(bp)
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+@bp.errorhandler(ApiError)
+def _api_error(error: ApiError):
+    return jsonify(error=error.message), error.status
+
+
+@bp.errorhandler(ServiceError)
+def _service_error(error: ServiceError):
+    db.session.rollback()
+    status = 409 if isinstance(error, Conflict) else 422
+    body = {"error": error.message}
+    if error.field:
+        body["field"] = error.field
+    return jsonify(body), status
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(error: HTTPException):
+    messages = {400: "Ongeldig verzoek.", 404: "Niet gevonden.", 405: "Methode niet toegestaan.",
+                413: "Verzoek te groot."}
+    return jsonify(error=messages.get(error.code, error.description)), error.code
+
+
+def authenticated(view):
+    """Resolve the bearer token to its user, or answer 401."""
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        user = user_for_token(token.strip(), now=clock.now()) if scheme.lower() == "bearer" else None
+        if user is None:
+            return jsonify(error="Geen of ongeldig token."), 401, {"WWW-Authenticate": 'Bearer realm="dpa_manager"'}
+        g.api_user = user
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def manager_only(view):
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not g.api_user.is_manager:
+            raise ApiError(403, "Alleen voor managers van de verwerker.")
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def client_only(view):
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if g.api_user.is_manager:
+            raise ApiError(403, "Alleen een gebruiker van de klant kan op een melding antwoorden.")
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def body() -> dict:
+    data = request.get_json(silent=True)
+    if data is None and request.get_data():
+        raise ApiError(400, "De body is geen geldige JSON.")
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ApiError(400, "De body is een JSON-object.")
+    return data
+
+
+def _iso(value):
+    return value.isoformat() if value is not None else None
+
+
+def client_json(client: Client) -> dict:
+    return {"id": client.id, "name": client.name, "enterprise_number": format_enterprise_number(client.enterprise_number),
+            "language": client.language, "contact_email": client.contact_email}
+
+
+def subprocessor_json(sp: SubProcessor) -> dict:
+    return {"id": sp.id, "name": sp.name, "registration_number": sp.registration_number, "purpose": sp.purpose,
+            "countries": list(sp.countries or []), "transfer_mechanism": sp.transfer_mechanism,
+            "transfer_text": sp.transfer_text, "data_categories": list(sp.data_categories or []), "kind": sp.kind,
+            "services": [s.code for s in sp.services], "website": sp.website, "status": sp.status,
+            "activated_on": _iso(sp.activated_on), "retired_on": _iso(sp.retired_on)}
+
+
+def change_json(change: Change) -> dict:
+    return {"id": change.id, "kind": change.kind, "subprocessor_id": change.subprocessor_id,
+            "replaces_id": change.replaces_id, "effective_on": change.effective_on.isoformat(),
+            "reason": change.reason, "state": change.state, "announced_at": _iso(change.announced_at)}
+
+
+def notice_json(notice: Notice) -> dict:
+    return {"id": notice.id, "client_id": notice.client_id, "change_id": notice.change_id,
+            "agreement_id": notice.agreement_id, "state": notice.state, "needs_approval": notice.needs_approval,
+            "notified_at": _iso(notice.notified_at), "delivered_at": _iso(notice.delivered_at),
+            "first_opened_at": _iso(notice.first_opened_at), "closes_at": _iso(notice.closes_at),
+            "window_days": notice.window_days, "window_unit": notice.window_unit,
+            "decided_at": _iso(notice.decided_at), "objection_reason": notice.objection_reason,
+            "resolution": notice.resolution, "applied_at": _iso(notice.applied_at)}
+
+
+def _int_arg(name: str) -> int | None:
+    raw = request.args.get(name)
+    if raw in (None, ""):
+        return None
+    if not raw.isdigit() or len(raw) > 12:
+        raise ApiError(400, f"{name} is een geheel getal.")
+    return int(raw)
+
+
+# --- Clients -------------------------------------------------------------------------------------------
+
+
+@bp.get("/clients")
+@authenticated
+def clients():
+    user = g.api_user
+    limit = min(_int_arg("limit") or 1000, 10_000)
+    offset = _int_arg("offset") or 0
+    stmt = select(Client).order_by(Client.id)
+    if not user.is_manager:
+        stmt = stmt.where(Client.id == user.client_id)
+    rows = db.session.scalars(stmt.limit(limit).offset(offset)).all()
+    return jsonify(clients=[client_json(c) for c in rows])
+
+
+@bp.get("/clients/<int:client_id>/subprocessors")
+@authenticated
+def client_subprocessors(client_id: int):
+    user = g.api_user
+    if not user.is_manager and user.client_id != client_id or db.session.get(Client, client_id) is None:
+        raise ApiError(404, "Niet gevonden.")
+    on = clock.today_in_brussels(clock.now())
+    if request.args.get("on"):
+        try:
+            on = date.fromisoformat(request.args["on"])
+        except ValueError:
+            raise ApiError(400, "on is een datum JJJJ-MM-DD.") from None
+    return jsonify(client_id=client_id, on=on.isoformat(),
+                   subprocessors=[subprocessor_json(sp) for sp in register.applying_on(client_id, on)])
+
+
+# --- The register and changes ---------------------------------------------------------------------------
+
+
+@bp.get("/subprocessors")
+@authenticated
+def subprocessors():
+    status = request.args.get("status") or None
+    if status not in (None, "proposed", "active", "retired"):
+        raise ApiError(400, "status is proposed, active of retired.")
+    if not g.api_user.is_manager:
+        status = "active"
+    return jsonify(subprocessors=[subprocessor_json(sp) for sp in register.list_register(status)])
+
+
+@bp.post("/subprocessors")
+@authenticated
+@manager_only
+def create_subprocessor():
+    data = body()
+    services = data.get("services") or []
+    if not isinstance(services, list):
+        raise Invalid("services is een lijst van dienstcodes.", "services")
+    sp = register.create_subprocessor(data, services, actor=g.api_user, now=clock.now())
+    return jsonify(subprocessor_json(sp)), 201
+
+
+@bp.post("/changes")
+@authenticated
+@manager_only
+def create_change():
+    data = body()
+    effective_on = data.get("effective_on")
+    try:
+        effective_on = date.fromisoformat(effective_on) if isinstance(effective_on, str) else None
+    except ValueError:
+        effective_on = None
+    for key in ("subprocessor_id", "replaces_id"):
+        if data.get(key) is not None and (not isinstance(data[key], int) or isinstance(data[key], bool)):
+            raise Invalid(f"{key} is een geheel getal.", key)
+    change = register.create_change(kind=data.get("kind"), subprocessor_id=data.get("subprocessor_id"),
+                                    replaces_id=data.get("replaces_id"), effective_on=effective_on,
+                                    reason=data.get("reason"), actor=g.api_user, now=clock.now())
+    return jsonify(change_json(change)), 201
+
+
+@bp.get("/changes/<int:change_id>")
+@authenticated
+@manager_only
+def get_change(change_id: int):
+    change = db.session.get(Change, change_id)
+    if change is None:
+        raise ApiError(404, "Niet gevonden.")
+    return jsonify(change_json(change) | {"counts": notices.counts_by_state(change.id)})
+
+
+@bp.post("/changes/<int:change_id>/announce")
+@authenticated
+@manager_only
+def announce(change_id: int):
+    change = db.session.get(Change, change_id)
+    if change is None:
+        raise ApiError(404, "Niet gevonden.")
+    ids = register.announce(change, actor=g.api_user, now=clock.now())
+    rows = db.session.scalars(select(Notice).where(Notice.id.in_(ids)).order_by(Notice.id)).all() if ids else []
+    return jsonify(notices=[{"id": n.id, "client_id": n.client_id, "state": n.state,
+                             "notified_at": _iso(n.notified_at), "closes_at": _iso(n.closes_at)} for n in rows])
+
+
+# --- Notices ------------------------------------------------------------------------------------------------
+
+
+@bp.get("/notices")
+@authenticated
+def list_notices():
+    state = request.args.get("state") or None
+    if state is not None and state not in {s.value for s in NoticeState}:
+        raise ApiError(400, "Onbekende status.")
+    rows = notices.list_notices(g.api_user, client_id=_int_arg("client_id"), state=state,
+                                change_id=_int_arg("change_id"), limit=min(_int_arg("limit") or 1000, 10_000))
+    return jsonify(notices=[notice_json(n) for n in rows])
+
+
+def _notice(notice_id: int) -> Notice:
+    notice = notices.get_notice(g.api_user, notice_id)
+    if notice is None:
+        raise ApiError(404, "Niet gevonden.")
+    return notice
+
+
+@bp.get("/notices/<int:notice_id>")
+@authenticated
+def get_notice(notice_id: int):
+    return jsonify(notice_json(_notice(notice_id)))
+
+
+@bp.post("/notices/<int:notice_id>/objection")
+@authenticated
+@client_only
+def object_to(notice_id: int):
+    notice = _notice(notice_id)
+    reason = body().get("reason")
+    if not isinstance(reason, str):
+        raise Invalid("Geef de reden van uw bezwaar.", "reason")
+    notices.object_to(notice, user=g.api_user, reason=reason, now=clock.now())
+    return jsonify(notice_json(notice))
+
+
+@bp.post("/notices/<int:notice_id>/approval")
+@authenticated
+@client_only
+def approve(notice_id: int):
+    notice = _notice(notice_id)
+    notices.approve(notice, user=g.api_user, now=clock.now())
+    return jsonify(notice_json(notice))

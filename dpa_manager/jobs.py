@@ -1,0 +1,65 @@
+"""The periodic jobs, and the one scheduler process that runs them.
+
+Each job is short, selects its rows by state, and can run twice or in parallel without
+doing anything twice.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from . import clock
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SweepReport:
+    deemed_approved: int
+    reminders: int
+    applied: int
+
+
+def sweep(now: datetime) -> SweepReport:
+    """Close due windows, queue due reminders, and apply changes whose date has come."""
+    from .notices.services import close_due_windows, queue_reminders
+    from .subprocessors.services import apply_due_changes
+
+    report = SweepReport(deemed_approved=close_due_windows(now), reminders=queue_reminders(now),
+                         applied=apply_due_changes(now))
+    if report.deemed_approved or report.reminders or report.applied:
+        log.info("sweep: %s", report)
+    return report
+
+
+def send_mail():
+    """Drain the outbox once."""
+    from .mail.sender import drain
+
+    return drain(now=clock.now)
+
+
+def run_scheduler(app, *, sweep_seconds: int, mail_seconds: int) -> None:
+    """Run the jobs at intervals until stopped (a BlockingScheduler: one per deployment is enough,
+    more are safe)."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    def in_app(job):
+        def run():
+            with app.app_context():
+                try:
+                    job()
+                except Exception:  # keep the scheduler alive; the next run tries again
+                    log.exception("job %s failed", job.__name__)
+        run.__name__ = job.__name__
+        return run
+
+    scheduler = BlockingScheduler(timezone="UTC", job_defaults={
+        "coalesce": True, "max_instances": 1, "misfire_grace_time": 300})
+    scheduler.add_job(in_app(lambda: sweep(clock.now())), "interval", seconds=sweep_seconds, id="sweep",
+                      next_run_time=clock.now())
+    scheduler.add_job(in_app(send_mail), "interval", seconds=mail_seconds, id="send-mail",
+                      next_run_time=clock.now())
+    log.info("scheduler: sweep every %ss, outbox every %ss", sweep_seconds, mail_seconds)
+    scheduler.start()

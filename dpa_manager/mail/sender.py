@@ -1,0 +1,147 @@
+"""The sender: claims due outbox messages, delivers them with Flask-Mail, records the outcome.
+
+Safe in several processes at once: a message is claimed by one sender (FOR UPDATE SKIP
+LOCKED on PostgreSQL, a guarded UPDATE on SQLite) before it is sent, and the claim
+lapses after MAIL_CLAIM_SECONDS so that a crashed sender's messages are taken over.
+"""
+from __future__ import annotations
+
+import logging
+import smtplib
+import socket
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Callable
+
+from flask import current_app
+from flask_mail import Attachment, Connection, Message
+from sqlalchemy import and_, or_, select, update
+
+from ..extensions import db, mail
+from .compose import compose
+from .models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+#: Errors that mean "try again later" rather than a bug.
+DELIVERY_ERRORS = (smtplib.SMTPException, OSError, socket.timeout)
+
+
+class TimedConnection(Connection):
+    """A Flask-Mail connection that gives up after MAIL_TIMEOUT seconds."""
+
+    def configure_host(self):
+        timeout = current_app.config["MAIL_TIMEOUT"]
+        if self.mail.use_ssl:
+            host = smtplib.SMTP_SSL(self.mail.server, self.mail.port, timeout=timeout)
+        else:
+            host = smtplib.SMTP(self.mail.server, self.mail.port, timeout=timeout)
+        if self.mail.use_tls:
+            host.starttls()
+        if self.mail.username and self.mail.password:
+            host.login(self.mail.username, self.mail.password)
+        return host
+
+
+@dataclass
+class SendReport:
+    sent: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    dead: list[int] = field(default_factory=list)
+
+
+def retry_delay(attempts: int, base_seconds: int, max_seconds: int) -> timedelta:
+    """Return the wait before the next try after `attempts` failed ones (exponential backoff)."""
+    return timedelta(seconds=min(base_seconds * 2 ** max(attempts - 1, 0), max_seconds))
+
+
+def claim(now: datetime, limit: int) -> tuple[str, list[int]]:
+    """Claim up to `limit` due messages for this sender; commit and return the claim token and ids."""
+    token = uuid.uuid4().hex
+    due = or_(
+        and_(OutboxMessage.state == "pending", OutboxMessage.next_attempt_at <= now),
+        and_(OutboxMessage.state == "sending", OutboxMessage.claimed_until < now),
+    )
+    candidates = select(OutboxMessage.id).where(due).order_by(OutboxMessage.id).limit(limit)
+    if db.engine.dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    until = now + timedelta(seconds=current_app.config["MAIL_CLAIM_SECONDS"])
+    ids = db.session.scalars(
+        update(OutboxMessage).where(OutboxMessage.id.in_(candidates.scalar_subquery()), due)
+        .values(state="sending", claim_token=token, claimed_until=until)
+        .returning(OutboxMessage.id)
+    ).all()
+    db.session.commit()
+    return token, sorted(ids)
+
+
+def _message(row: OutboxMessage, now: datetime) -> Message:
+    rendered = compose(row, now)
+    message = Message(subject=rendered.subject, recipients=list(row.recipients), body=rendered.text,
+                      html=rendered.html, sender=current_app.config["MAIL_DEFAULT_SENDER"])
+    message.msgId = row.message_id
+    for filename, mimetype, data in rendered.attachments:
+        message.attachments.append(Attachment(filename=filename, content_type=mimetype, data=data))
+    row.subject, row.body_text, row.body_html = rendered.subject, rendered.text, rendered.html
+    return message
+
+
+def _mark_sent(row: OutboxMessage, token: str, accepted_at: datetime) -> None:
+    from ..notices.services import mark_delivered
+
+    result = db.session.execute(
+        update(OutboxMessage).where(OutboxMessage.id == row.id, OutboxMessage.claim_token == token)
+        .values(state="sent", sent_at=accepted_at, attempts=OutboxMessage.attempts + 1, claimed_until=None,
+                last_error=None, subject=row.subject, body_text=row.body_text, body_html=row.body_html)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount == 1 and row.template == "notice" and row.notice_id:
+        mark_delivered(row.notice_id, accepted_at)
+    db.session.commit()
+
+
+def _mark_failed(row_id: int, token: str, error: Exception, now: datetime, report: SendReport) -> None:
+    config = current_app.config
+    db.session.rollback()
+    row = db.session.get(OutboxMessage, row_id)
+    if row is None or row.claim_token != token:
+        return
+    attempts = row.attempts + 1
+    dead = attempts >= config["MAIL_MAX_ATTEMPTS"]
+    row.attempts, row.claimed_until, row.last_error = attempts, None, f"{type(error).__name__}: {error}"[:2000]
+    row.state = "dead" if dead else "pending"
+    row.next_attempt_at = now + retry_delay(attempts, config["MAIL_RETRY_SECONDS"], config["MAIL_RETRY_MAX_SECONDS"])
+    db.session.commit()
+    (report.dead if dead else report.failed).append(row_id)
+    log.warning("outbox message %s not delivered (attempt %s%s): %s", row_id, attempts,
+                ", now dead" if dead else "", error)
+
+
+def drain(*, now: Callable[[], datetime], limit: int = 200) -> SendReport:
+    """Send the due messages once: claim, deliver over one connection, record each outcome."""
+    report = SendReport()
+    token, ids = claim(now(), limit)
+    if not ids:
+        return report
+    pending = list(ids)
+    try:
+        with TimedConnection(mail) as connection:
+            while pending:
+                row_id = pending[0]
+                row = db.session.get(OutboxMessage, row_id)
+                try:
+                    message = _message(row, now())
+                except Exception as error:  # a message that cannot be rendered is a failed attempt
+                    log.exception("outbox message %s could not be rendered", row_id)
+                    _mark_failed(row_id, token, error, now(), report)
+                    pending.pop(0)
+                    continue
+                connection.send(message)
+                _mark_sent(row, token, now())
+                report.sent.append(row_id)
+                pending.pop(0)
+    except DELIVERY_ERRORS as error:
+        for row_id in pending:
+            _mark_failed(row_id, token, error, now(), report)
+    return report

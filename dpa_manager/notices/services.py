@@ -1,0 +1,305 @@
+"""Everything that moves a notice: delivery, opening, objection, approval, resolution, silence."""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import func, insert, select, update
+
+from .. import audit
+from ..accounts.models import User
+from ..clients.models import Client
+from ..errors import Conflict, Invalid
+from ..extensions import db
+from ..links import absolute
+from ..mail import outbox
+from ..rules import (
+    NOTICE_STATES_PENDING, RESOLUTIONS, NoticeState, TransitionError, check_notice_transition,
+    objection_closes_at, objection_in_time, reminder_at,
+)
+from .models import Notice
+
+#: Notices settled per transaction by the sweep.
+BATCH = 2000
+
+
+# --- Reading, always through the user's scope ------------------------------------------------
+
+
+def scoped(stmt, user: User):
+    """Limit a select of notices to what `user` may see."""
+    return stmt if user.is_manager else stmt.where(Notice.client_id == user.client_id)
+
+
+def get_notice(user: User, notice_id: int) -> Notice | None:
+    return db.session.scalar(scoped(select(Notice).where(Notice.id == notice_id), user))
+
+
+def list_notices(user: User, *, client_id: int | None = None, state: str | None = None,
+                 change_id: int | None = None, limit: int = 500) -> list[Notice]:
+    stmt = scoped(select(Notice).order_by(Notice.id.desc()), user)
+    if client_id is not None:
+        stmt = stmt.where(Notice.client_id == client_id)
+    if state:
+        stmt = stmt.where(Notice.state == state)
+    if change_id is not None:
+        stmt = stmt.where(Notice.change_id == change_id)
+    return db.session.scalars(stmt.limit(limit)).all()
+
+
+def counts_by_state(change_id: int) -> dict[str, int]:
+    rows = db.session.execute(
+        select(Notice.state, func.count()).where(Notice.change_id == change_id).group_by(Notice.state))
+    return {state: n for state, n in rows}
+
+
+def client_recipients(client_ids) -> dict[int, list[str]]:
+    """Return, per client, its contact address and its active users' addresses."""
+    ids = list(set(client_ids))
+    result: dict[int, list[str]] = defaultdict(list)
+    if not ids:
+        return result
+    for offset in range(0, len(ids), 5000):
+        chunk = ids[offset:offset + 5000]
+        for cid, email in db.session.execute(select(Client.id, Client.contact_email).where(Client.id.in_(chunk))):
+            result[cid].append(email)
+        for cid, email in db.session.execute(
+                select(User.client_id, User.email).where(User.client_id.in_(chunk), User.active.is_(True))):
+            result[cid].append(email)
+    return result
+
+
+def manager_addresses() -> list[str]:
+    configured = list(current_app.config.get("ALERT_EMAILS") or ())
+    return configured or list(db.session.scalars(
+        select(User.email).where(User.role == "manager", User.active.is_(True))))
+
+
+def outcome_row(notice_id: int, client_id: int, language: str, outcome: str, recipients, now: datetime) -> dict:
+    return outbox.row(key=f"outcome:{notice_id}:{outcome}", template="outcome", recipients=recipients,
+                      language=language, client_id=client_id, notice_id=notice_id, now=now,
+                      context={"outcome": outcome})
+
+
+# --- The window starts: delivery or first opening ----------------------------------------------
+
+
+def _start_window(notice: Notice, at: datetime) -> dict:
+    """Return the values that start the notice's window at `at` (or inform, without a window)."""
+    if not notice.needs_approval:
+        return {"state": NoticeState.INFORMED.value, "notified_at": at}
+    closes_at = objection_closes_at(at, notice.window_days, notice.window_unit)
+    return {"state": NoticeState.OPEN.value, "notified_at": at, "closes_at": closes_at,
+            "remind_at": reminder_at(at, closes_at)}
+
+
+def _told(notice: Notice, at: datetime, column: str, actor, action: str) -> None:
+    """Record that the client was told (delivery or opening), starting the window the first time."""
+    if notice.state == NoticeState.AWAITING_DELIVERY:
+        values = _start_window(notice, at) | {column: at}
+        result = db.session.execute(
+            update(Notice).where(Notice.id == notice.id, Notice.state == NoticeState.AWAITING_DELIVERY.value)
+            .values(**values).execution_options(synchronize_session=False))
+        if result.rowcount == 1:
+            audit.record(at=at, actor=actor, object_type="notice", object_id=notice.id, action=action,
+                         before={"state": "awaiting_delivery"},
+                         after={"state": values["state"], "notified_at": at.isoformat(),
+                                "closes_at": values.get("closes_at") and values["closes_at"].isoformat()})
+            db.session.expire(notice)
+            return
+        db.session.expire(notice)
+    column_attr = getattr(Notice, column)
+    db.session.execute(update(Notice).where(Notice.id == notice.id, column_attr.is_(None)).values({column: at})
+                       .execution_options(synchronize_session=False))
+    db.session.expire(notice)
+
+
+def mark_delivered(notice_id: int, accepted_at: datetime) -> None:
+    """The mail server accepted the notification: start the window if it has not started. The caller commits."""
+    notice = db.session.get(Notice, notice_id)
+    if notice is not None:
+        _told(notice, accepted_at, "delivered_at", None, "delivered")
+
+
+def mark_opened(notice: Notice, *, user: User, now: datetime) -> None:
+    """A user of the client opened the notice in the portal: start the window if not yet started; commit."""
+    if user.is_manager or user.client_id != notice.client_id:
+        return
+    if notice.first_opened_at is None:
+        _told(notice, now, "first_opened_at", user, "opened")
+        db.session.commit()
+
+
+# --- The client's answer ----------------------------------------------------------------------
+
+
+def _decide(notice: Notice, target: NoticeState, *, user: User, now: datetime, values: dict) -> None:
+    if user.is_manager or user.client_id != notice.client_id:
+        raise Conflict("Alleen een gebruiker van de klant kan op deze melding antwoorden.")
+    if notice.state != NoticeState.OPEN:
+        raise Conflict(f"Deze melding is niet meer open ({NoticeState(notice.state).label.lower()}).")
+    if not objection_in_time(now, notice.closes_at):
+        raise Conflict("De bezwaartermijn is afgelopen.")
+    result = db.session.execute(
+        update(Notice).where(Notice.id == notice.id, Notice.state == NoticeState.OPEN.value,
+                             Notice.closes_at > now)
+        .values(state=target.value, decided_at=now, decided_by_id=user.id, **values)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise Conflict("Deze melding werd intussen afgesloten; laad de pagina opnieuw.")
+    db.session.expire(notice)
+
+
+def object_to(notice: Notice, *, user: User, reason: str, now: datetime) -> Notice:
+    """Record the client's objection, tell the client and alert the managers; commit."""
+    reason = (reason or "").strip()
+    if len(reason) < 3:
+        raise Invalid("Geef de reden van uw bezwaar.", "reason")
+    if len(reason) > 5000:
+        raise Invalid("De reden is te lang (hoogstens 5000 tekens).", "reason")
+    _decide(notice, NoticeState.OBJECTED, user=user, now=now, values={"objection_reason": reason})
+    client = notice.client
+    outbox.enqueue([
+        outcome_row(notice.id, client.id, client.language, "objection_received",
+                    client_recipients([client.id])[client.id], now),
+        outbox.row(key=f"alert:{notice.id}", template="alert", recipients=manager_addresses(), language="nl",
+                   client_id=client.id, notice_id=notice.id, now=now,
+                   context={"manager_link": absolute(f"/notices/{notice.id}")}),
+    ])
+    audit.record(at=now, actor=user, object_type="notice", object_id=notice.id, action="objected",
+                 before={"state": "open"}, after={"state": "objected", "reason": reason})
+    db.session.commit()
+    return notice
+
+
+def approve(notice: Notice, *, user: User, now: datetime) -> Notice:
+    """Record the client's explicit approval; commit."""
+    _decide(notice, NoticeState.APPROVED, user=user, now=now, values={})
+    client = notice.client
+    outbox.enqueue([outcome_row(notice.id, client.id, client.language, "approved",
+                                client_recipients([client.id])[client.id], now)])
+    audit.record(at=now, actor=user, object_type="notice", object_id=notice.id, action="approved",
+                 before={"state": "open"}, after={"state": "approved"})
+    db.session.commit()
+    return notice
+
+
+def resolve(notice: Notice, *, actor: User, resolution: str, note: str, now: datetime) -> Notice:
+    """Resolve an objection (rules.RESOLUTIONS) and tell the client; commit."""
+    if not actor.is_manager:
+        raise Conflict("Alleen een manager handelt bezwaren af.")
+    if resolution not in RESOLUTIONS:
+        raise Invalid("Kies hoe het bezwaar is afgehandeld.", "resolution")
+    target = RESOLUTIONS[resolution][0]
+    try:
+        check_notice_transition(notice.state, target)
+    except TransitionError:
+        raise Conflict("Alleen een melding met een bezwaar kan afgehandeld worden.") from None
+    result = db.session.execute(
+        update(Notice).where(Notice.id == notice.id, Notice.state == NoticeState.OBJECTED.value)
+        .values(state=target.value, resolution=resolution, resolution_note=(note or "").strip()[:5000],
+                resolved_at=now, resolved_by_id=actor.id)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise Conflict("Deze melding werd intussen gewijzigd; laad de pagina opnieuw.")
+    db.session.expire(notice)
+    client = notice.client
+    outbox.enqueue([outcome_row(notice.id, client.id, client.language, "resolved",
+                                client_recipients([client.id])[client.id], now)])
+    audit.record(at=now, actor=actor, object_type="notice", object_id=notice.id, action="resolved",
+                 before={"state": "objected"}, after={"state": target.value, "resolution": resolution})
+    db.session.commit()
+    return notice
+
+
+def withdraw_pending(change_id: int, *, actor: User, now: datetime) -> list[int]:
+    """Withdraw every notice of a cancelled change that still waits; tell the clients who were told.
+
+    The caller commits.
+    """
+    pending = [s.value for s in NOTICE_STATES_PENDING]
+    rows = db.session.execute(
+        update(Notice).where(Notice.change_id == change_id, Notice.state.in_(pending))
+        .values(state=NoticeState.WITHDRAWN.value, resolution="cancelled", resolved_at=now,
+                resolved_by_id=actor.id)
+        .returning(Notice.id, Notice.client_id, Notice.notified_at)
+    ).all()
+    told = [(nid, cid) for nid, cid, notified in rows if notified is not None]
+    _outcome_mails(told, "cancelled", now)
+    audit.record_many([dict(at=now, actor=actor, object_type="notice", object_id=nid, action="withdrawn",
+                            after={"state": "withdrawn", "resolution": "cancelled"}) for nid, _, _ in rows])
+    return [nid for nid, _, _ in rows]
+
+
+def _outcome_mails(notices: list[tuple[int, int]], outcome: str, now: datetime) -> None:
+    if not notices:
+        return
+    client_ids = {cid for _, cid in notices}
+    recipients = client_recipients(client_ids)
+    languages = dict(db.session.execute(select(Client.id, Client.language).where(Client.id.in_(client_ids))).all())
+    outbox.enqueue([outcome_row(nid, cid, languages[cid], outcome, recipients[cid], now) for nid, cid in notices])
+
+
+# --- The sweep --------------------------------------------------------------------------------
+
+
+def _claim(where, now: datetime, values: dict):
+    """Move up to BATCH notices matching `where` with one guarded UPDATE; return (id, client_id) of those moved.
+
+    On PostgreSQL the candidates are locked with SKIP LOCKED, so concurrent sweepers take different rows;
+    on SQLite the database lock serialises writers, and the repeated condition keeps a row from moving twice.
+    """
+    candidates = select(Notice.id).where(*where).order_by(Notice.id).limit(BATCH)
+    if db.engine.dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    return db.session.execute(
+        update(Notice).where(Notice.id.in_(candidates.scalar_subquery()), *where).values(**values)
+        .returning(Notice.id, Notice.client_id)
+    ).all()
+
+
+def close_due_windows(now: datetime) -> int:
+    """Settle every open notice whose window has closed as deemed approved, with its outcome e-mail."""
+    total = 0
+    while True:
+        where = (Notice.state == NoticeState.OPEN.value, Notice.closes_at <= now)
+        moved = _claim(where, now, {"state": NoticeState.DEEMED_APPROVED.value, "decided_at": now})
+        if not moved:
+            db.session.commit()
+            return total
+        _outcome_mails(moved, "deemed_approved", now)
+        audit.record_many([dict(at=now, actor=None, object_type="notice", object_id=nid, action="deemed_approved",
+                                before={"state": "open"}, after={"state": "deemed_approved"}) for nid, _ in moved])
+        db.session.commit()
+        total += len(moved)
+
+
+def queue_reminders(now: datetime) -> int:
+    """Queue the reminder of every open notice whose reminder time has come, once."""
+    total = 0
+    while True:
+        where = (Notice.state == NoticeState.OPEN.value, Notice.remind_at <= now, Notice.reminded_at.is_(None),
+                 Notice.closes_at > now)
+        moved = _claim(where, now, {"reminded_at": now})
+        if not moved:
+            db.session.commit()
+            return total
+        client_ids = {cid for _, cid in moved}
+        recipients = client_recipients(client_ids)
+        languages = dict(db.session.execute(select(Client.id, Client.language).where(Client.id.in_(client_ids))))
+        outbox.enqueue([outbox.row(key=f"reminder:{nid}", template="reminder", recipients=recipients[cid],
+                                   language=languages[cid], client_id=cid, notice_id=nid, now=now)
+                        for nid, cid in moved])
+        db.session.commit()
+        total += len(moved)
+
+
+def create_notices(rows: list[dict]) -> list[tuple[int, int]]:
+    """Insert notices in bulk; return (id, client_id) per row, in order. The caller commits."""
+    if not rows:
+        return []
+    return [tuple(r) for r in db.session.execute(
+        insert(Notice).returning(Notice.id, Notice.client_id, sort_by_parameter_order=True), rows)]

@@ -1,0 +1,100 @@
+from datetime import timedelta
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from .. import audit, clock
+from ..errors import ServiceError
+from ..extensions import db
+from ..mail.models import OutboxMessage
+from ..rules import NoticeState, time_left
+from ..web import manager_required, or_404, show_error
+from . import bp
+from .forms import ResolveForm
+from .models import Notice
+from .services import get_notice, list_notices, resolve
+
+
+@bp.route("/dashboard")
+@manager_required
+def dashboard():
+    now = clock.now()
+    awaiting = list_notices(current_user, state=NoticeState.AWAITING_DELIVERY.value, limit=200)
+    objected = list_notices(current_user, state=NoticeState.OBJECTED.value, limit=200)
+    closing = db.session.scalars(
+        select(Notice).where(Notice.state == NoticeState.OPEN.value, Notice.closes_at <= now + timedelta(days=2))
+        .order_by(Notice.closes_at).limit(200)).all()
+    dead = db.session.scalars(select(OutboxMessage).where(OutboxMessage.state == "dead")
+                              .order_by(OutboxMessage.id.desc()).limit(200)).all()
+    counts = dict(db.session.execute(select(Notice.state, func.count()).group_by(Notice.state)).all())
+    mail_counts = dict(db.session.execute(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)).all())
+    return render_template("notices/dashboard.html", awaiting=awaiting, objected=objected, closing=closing,
+                           dead=dead, counts=counts, mail_counts=mail_counts, now=now, time_left=time_left)
+
+
+@bp.route("/notices/")
+@manager_required
+def index():
+    state = request.args.get("state") if request.args.get("state") in {s.value for s in NoticeState} else None
+    return render_template("notices/index.html", notices=list_notices(current_user, state=state), state=state,
+                           states=list(NoticeState))
+
+
+@bp.route("/notices/<int:notice_id>", methods=["GET", "POST"])
+@manager_required
+def show(notice_id: int):
+    notice = or_404(get_notice(current_user, notice_id))
+    form = ResolveForm()
+    if form.validate_on_submit():
+        try:
+            resolve(notice, actor=current_user, resolution=form.resolution.data, note=form.note.data, now=clock.now())
+        except ServiceError as error:
+            db.session.rollback()
+            show_error(error, form)
+        else:
+            flash("Het bezwaar is afgehandeld; de klant krijgt bericht.", "success")
+            return redirect(url_for("notices.show", notice_id=notice.id))
+    mails = db.session.scalars(select(OutboxMessage).where(OutboxMessage.notice_id == notice.id)
+                               .order_by(OutboxMessage.id)).all()
+    return render_template("notices/show.html", notice=notice, form=form, mails=mails,
+                           history=audit.history("notice", notice.id), now=clock.now(), time_left=time_left)
+
+
+@bp.route("/outbox/")
+@manager_required
+def outbox():
+    state = request.args.get("state") if request.args.get("state") in ("pending", "sending", "sent", "dead") else None
+    stmt = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(300)
+    if state:
+        stmt = stmt.where(OutboxMessage.state == state)
+    counts = dict(db.session.execute(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)).all())
+    return render_template("notices/outbox.html", messages=db.session.scalars(stmt).all(), state=state, counts=counts)
+
+
+@bp.route("/outbox/<int:message_id>")
+@manager_required
+def outbox_message(message_id: int):
+    return render_template("notices/outbox_message.html", message=or_404(db.session.get(OutboxMessage, message_id)))
+
+
+@bp.route("/n/<token>")
+def signed_link(token: str):
+    """Open one notice from an e-mail link without logging in: read-only, never a change of state."""
+    from flask_login import current_user as user
+
+    from ..links import notice_from_token
+    from ..mail.compose import notice_facts
+
+    notice_id, problem = notice_from_token(token)
+    notice = db.session.get(Notice, notice_id) if notice_id else None
+    if notice is None:
+        text = ("Deze link is verlopen. Meld u aan om de melding te bekijken." if problem == "expired"
+                else "Deze link is ongeldig. Meld u aan om uw meldingen te bekijken.")
+        return render_template("error.html", code=404, title="Link niet bruikbaar", text=text), 404
+    if user.is_authenticated and not user.is_manager and user.client_id == notice.client_id:
+        return redirect(url_for("portal.notice", notice_id=notice.id))
+    now = clock.now()
+    response = render_template("portal/notice_public.html", notice=notice, facts=notice_facts(notice, "nl", now),
+                               now=now, time_left=time_left(now, notice.closes_at) if notice.closes_at else None)
+    return response, 200, {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}

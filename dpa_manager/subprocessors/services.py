@@ -1,0 +1,381 @@
+"""The register, changes and their announcement, and which sub-processors apply to whom."""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+from sqlalchemy import and_, exists, insert, or_, select, update
+
+from .. import audit
+from ..agreements.models import Agreement, agreement_services
+from ..catalogue import COUNTRIES, DATA_CATEGORIES, EEA, SUBPROCESSOR_KINDS, TRANSFER_MECHANISMS
+from ..clients.models import Client
+from ..clock import today_in_brussels
+from ..errors import Conflict, Invalid
+from ..extensions import db
+from ..mail import outbox
+from ..notices.models import Notice
+from ..notices.services import client_recipients, create_notices, withdraw_pending
+from ..processor.models import Service
+from ..rules import NOTICE_STATES_THAT_APPLY, AgreementState, NoticeState, notice_needs_approval
+from .models import Assignment, Change, SubProcessor, subprocessor_services
+
+SUBPROCESSOR_FIELDS = ("name", "registration_number", "purpose", "countries", "transfer_mechanism",
+                       "transfer_text", "data_categories", "kind", "website")
+
+
+# --- The register ------------------------------------------------------------------------------
+
+
+def clean_subprocessor(values: dict) -> dict:
+    """Return the values checked and tidied, or raise Invalid naming the field."""
+    v = {k: values.get(k) for k in SUBPROCESSOR_FIELDS}
+    for key in ("name", "registration_number", "purpose", "transfer_text", "website"):
+        v[key] = (v[key] or "").strip() if isinstance(v[key] or "", str) else v[key]
+        if not isinstance(v[key], str):
+            raise Invalid(f"{key} is tekst.", key)
+    if not v["name"]:
+        raise Invalid("Vul de naam van de subverwerker in.", "name")
+    if len(v["name"]) > 200:
+        raise Invalid("De naam is te lang (hoogstens 200 tekens).", "name")
+    if not v["purpose"]:
+        raise Invalid("Beschrijf welke dienst de subverwerker levert.", "purpose")
+    countries = v["countries"] or []
+    if isinstance(countries, str):
+        countries = [c for c in re.split(r"[\s,;]+", countries) if c]
+    if not isinstance(countries, list) or not all(isinstance(c, str) for c in countries):
+        raise Invalid("Geef de landen als lijst van ISO-codes, bv. BE, NL.", "countries")
+    countries = sorted({c.strip().upper() for c in countries})
+    unknown = [c for c in countries if c not in COUNTRIES]
+    if not countries:
+        raise Invalid("Geef minstens één verwerkingslocatie (ISO-landcode, bv. BE).", "countries")
+    if unknown:
+        raise Invalid(f"Onbekende landcode(s): {', '.join(unknown)}. Gebruik ISO-codes zoals BE, NL, US.",
+                      "countries")
+    v["countries"] = countries
+    outside = [c for c in countries if c not in EEA]
+    mechanism = v["transfer_mechanism"] or None
+    if outside and mechanism is None:
+        raise Invalid(f"Buiten de EER ({', '.join(outside)}) is een doorgiftemechanisme verplicht.",
+                      "transfer_mechanism")
+    if not outside and mechanism is not None:
+        raise Invalid("Alle locaties liggen in de EER: er is geen doorgiftemechanisme nodig.", "transfer_mechanism")
+    if mechanism is not None and mechanism not in TRANSFER_MECHANISMS:
+        raise Invalid("Kies adequaatheidsbesluit, SCC, BCR of een andere waarborg.", "transfer_mechanism")
+    if mechanism == "other" and not v["transfer_text"]:
+        raise Invalid("Beschrijf de andere waarborg.", "transfer_text")
+    v["transfer_mechanism"] = mechanism
+    if not mechanism:
+        v["transfer_text"] = ""
+    categories = v["data_categories"] or []
+    if not isinstance(categories, list) or not categories:
+        raise Invalid("Kies minstens één soort persoonsgegevens die de subverwerker ontvangt.", "data_categories")
+    if set(categories) - set(DATA_CATEGORIES):
+        raise Invalid("Onbekende soort persoonsgegevens: " + ", ".join(sorted(set(map(str, categories))
+                                                                         - set(DATA_CATEGORIES))), "data_categories")
+    v["data_categories"] = [c for c in DATA_CATEGORIES if c in categories]
+    if v["kind"] not in SUBPROCESSOR_KINDS:
+        raise Invalid("Kies actief en systematisch, of incidenteel.", "kind")
+    if v["website"] and not re.fullmatch(r"https?://[^\s/$.?#].[^\s]*", v["website"]):
+        raise Invalid("Een website begint met http:// of https://.", "website")
+    return v
+
+
+def _services_by_code_or_id(services) -> list[Service]:
+    services = list(services or [])
+    if not services:
+        return []
+    by_id = [s for s in services if isinstance(s, int)]
+    by_code = [s for s in services if isinstance(s, str)]
+    if len(by_id) + len(by_code) != len(services):
+        raise Invalid("Geef diensten als codes.", "services")
+    found = db.session.scalars(select(Service).where(or_(Service.id.in_(by_id), Service.code.in_(by_code)))).all()
+    if len(found) != len(set(services)):
+        known = {s.code for s in found} | {s.id for s in found}
+        raise Invalid("Onbekende dienst: " + ", ".join(str(s) for s in services if s not in known), "services")
+    return list(found)
+
+
+def create_subprocessor(values: dict, services, *, actor, now: datetime) -> SubProcessor:
+    """Add an entry to the register as 'proposed'; commit."""
+    clean = clean_subprocessor(values)
+    sp = SubProcessor(created_at=now, status="proposed", **clean)
+    sp.services = _services_by_code_or_id(services)
+    db.session.add(sp)
+    db.session.flush()
+    audit.record(at=now, actor=actor, object_type="subprocessor", object_id=sp.id, action="created",
+                 after=clean | {"services": [s.code for s in sp.services]})
+    db.session.commit()
+    return sp
+
+
+def update_subprocessor(sp: SubProcessor, values: dict, services, *, actor, now: datetime) -> SubProcessor:
+    """Change a proposed entry; an entry in use changes only through a new entry and a replacement."""
+    if sp.status != "proposed":
+        raise Conflict("Een subverwerker in gebruik wijzigt niet; registreer een nieuwe en vervang hem.")
+    clean = clean_subprocessor(values)
+    for key, value in clean.items():
+        setattr(sp, key, value)
+    sp.services = _services_by_code_or_id(services)
+    audit.record(at=now, actor=actor, object_type="subprocessor", object_id=sp.id, action="updated",
+                 after=clean | {"services": [s.code for s in sp.services]})
+    db.session.commit()
+    return sp
+
+
+def list_register(status: str | None = None) -> list[SubProcessor]:
+    stmt = select(SubProcessor).order_by(SubProcessor.name, SubProcessor.id)
+    if status:
+        stmt = stmt.where(SubProcessor.status == status)
+    return db.session.scalars(stmt).all()
+
+
+# --- Which sub-processors apply to a client ------------------------------------------------------
+
+
+def applying_on(client_id: int, on: date) -> list[SubProcessor]:
+    """Return the sub-processors that apply to the client on `on`, by name."""
+    return db.session.scalars(
+        select(SubProcessor).join(Assignment, Assignment.subprocessor_id == SubProcessor.id)
+        .where(Assignment.client_id == client_id, Assignment.from_on <= on,
+               or_(Assignment.until_on.is_(None), Assignment.until_on > on))
+        .order_by(SubProcessor.name, SubProcessor.id)
+    ).unique().all()
+
+
+def history_of(client_id: int) -> list[Assignment]:
+    """Return every period a sub-processor applied to the client, newest first."""
+    return db.session.scalars(
+        select(Assignment).where(Assignment.client_id == client_id)
+        .order_by(Assignment.from_on.desc(), Assignment.id.desc())
+    ).all()
+
+
+def _matching_services(service_ids):
+    """Condition: the sub-processor is used for one of these services, or for all services."""
+    has_any = exists().where(subprocessor_services.c.subprocessor_id == SubProcessor.id)
+    matches = exists().where(subprocessor_services.c.subprocessor_id == SubProcessor.id,
+                             subprocessor_services.c.service_id.in_(list(service_ids)))
+    return or_(~has_any, matches)
+
+
+def prospective_for(agreement: Agreement) -> list[SubProcessor]:
+    """Return the active sub-processors that fit the agreement's services: its Annex IV before signing."""
+    return db.session.scalars(
+        select(SubProcessor).where(SubProcessor.status == "active",
+                                   _matching_services([s.id for s in agreement.services]))
+        .order_by(SubProcessor.name, SubProcessor.id)
+    ).all()
+
+
+def as_annex(subprocessors) -> list[dict]:
+    """Return sub-processors as the agreement document lists them in Annex IV."""
+    return [{"name": sp.name, "purpose": sp.purpose, "countries": list(sp.countries or []),
+             "transfer_mechanism": sp.transfer_mechanism, "kind": sp.kind} for sp in subprocessors]
+
+
+def sync_assignments(agreement: Agreement, today: date, change_id: int | None = None) -> None:
+    """Make the client's list the agreement's list: what it signed applies from today. The caller commits."""
+    wanted = {sp.id for sp in prospective_for(agreement)}
+    open_rows = db.session.execute(
+        select(Assignment.id, Assignment.subprocessor_id)
+        .where(Assignment.client_id == agreement.client_id, Assignment.until_on.is_(None))).all()
+    have = {sp_id for _, sp_id in open_rows}
+    ended = [row_id for row_id, sp_id in open_rows if sp_id not in wanted]
+    if ended:
+        db.session.execute(update(Assignment).where(Assignment.id.in_(ended)).values(until_on=today))
+    new = sorted(wanted - have)
+    if new:
+        db.session.execute(insert(Assignment), [
+            {"client_id": agreement.client_id, "subprocessor_id": sp_id, "from_on": today, "until_on": None,
+             "change_id": change_id} for sp_id in new])
+
+
+# --- Changes -----------------------------------------------------------------------------------------
+
+
+CHANGE_KINDS = {"add": "Toevoegen", "replace": "Vervangen", "remove": "Stopzetten"}
+
+
+def create_change(*, kind: str, subprocessor_id, replaces_id=None, effective_on, reason: str, actor,
+                  now: datetime) -> Change:
+    """Draft a change; commit. Refuses unknown or retired sub-processors and past dates."""
+    if kind not in CHANGE_KINDS:
+        raise Invalid("Kies toevoegen, vervangen of stopzetten.", "kind")
+    sp = db.session.get(SubProcessor, subprocessor_id) if isinstance(subprocessor_id, int) else None
+    if sp is None:
+        raise Invalid("Onbekende subverwerker.", "subprocessor_id")
+    if sp.status == "retired":
+        raise Invalid(f"{sp.name} is niet meer in gebruik.", "subprocessor_id")
+    old = None
+    if kind == "replace":
+        old = db.session.get(SubProcessor, replaces_id) if isinstance(replaces_id, int) else None
+        if old is None:
+            raise Invalid("Kies de subverwerker die vervangen wordt.", "replaces_id")
+        if old.id == sp.id:
+            raise Invalid("Een subverwerker kan zichzelf niet vervangen.", "replaces_id")
+        if old.status != "active":
+            raise Invalid(f"{old.name} is niet in gebruik en kan dus niet vervangen worden.", "replaces_id")
+    elif replaces_id is not None:
+        raise Invalid("Alleen een vervanging noemt een subverwerker die vervangen wordt.", "replaces_id")
+    if kind in ("add", "replace") and sp.status != "proposed":
+        raise Invalid(f"{sp.name} is al in gebruik; een toevoeging gaat over een nieuwe subverwerker.",
+                      "subprocessor_id")
+    if kind == "remove" and sp.status != "active":
+        raise Invalid(f"{sp.name} is niet in gebruik en kan dus niet stopgezet worden.", "subprocessor_id")
+    if not isinstance(effective_on, date):
+        raise Invalid("Vul de geplande ingangsdatum in (JJJJ-MM-DD).", "effective_on")
+    if effective_on < today_in_brussels(now):
+        raise Invalid("De ingangsdatum ligt in het verleden.", "effective_on")
+    reason = (reason or "").strip() if isinstance(reason, str) else ""
+    if len(reason) < 3:
+        raise Invalid("Geef de reden van de wijziging.", "reason")
+    involved = [sp.id] + ([old.id] if old else [])
+    busy = db.session.scalar(select(Change.id).where(
+        Change.state.in_(("draft", "announced")), Change.effective_on >= today_in_brussels(now),
+        or_(Change.subprocessor_id.in_(involved), Change.replaces_id.in_(involved))).limit(1))
+    if busy is not None:
+        raise Invalid(f"Voor deze subverwerker loopt al wijziging {busy}.", "subprocessor_id")
+    change = Change(kind=kind, subprocessor_id=sp.id, replaces_id=old.id if old else None, effective_on=effective_on,
+                    reason=reason, state="draft", created_at=now, created_by_id=getattr(actor, "id", None))
+    db.session.add(change)
+    db.session.flush()
+    audit.record(at=now, actor=actor, object_type="change", object_id=change.id, action="created",
+                 after={"kind": kind, "subprocessor_id": sp.id, "replaces_id": change.replaces_id,
+                        "effective_on": effective_on.isoformat(), "reason": reason})
+    db.session.commit()
+    return change
+
+
+def affected_agreements(change: Change) -> list[tuple[int, int, int, str, str]]:
+    """Return (agreement id, client id, window days, window unit, language) of every signed agreement the change touches."""
+    stmt = (select(Agreement.id, Agreement.client_id, Agreement.window_days, Agreement.window_unit, Client.language)
+            .join(Client, Client.id == Agreement.client_id)
+            .where(Agreement.state == AgreementState.SIGNED.value))
+    if change.kind == "remove":
+        stmt = stmt.where(exists().where(Assignment.client_id == Agreement.client_id,
+                                         Assignment.subprocessor_id == change.subprocessor_id,
+                                         Assignment.until_on.is_(None)))
+    else:
+        sp_services = [s.id for s in change.subprocessor.services]
+        if sp_services:
+            stmt = stmt.where(exists().where(agreement_services.c.agreement_id == Agreement.id,
+                                             agreement_services.c.service_id.in_(sp_services)))
+    return db.session.execute(stmt.order_by(Agreement.id)).all()
+
+
+def announce(change: Change, *, actor, now: datetime) -> list[int]:
+    """Announce a drafted change: one notice per affected signed agreement, each with its e-mail; commit."""
+    result = db.session.execute(
+        update(Change).where(Change.id == change.id, Change.state == "draft")
+        .values(state="announced", announced_at=now, announced_by_id=getattr(actor, "id", None))
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise Conflict("Deze wijziging is al aangekondigd of ingetrokken.")
+    db.session.expire(change)
+    if change.subprocessor.status == "retired" or (change.replaces is not None and change.replaces.status != "active"):
+        db.session.rollback()
+        raise Conflict("De register-status van de betrokken subverwerkers is intussen veranderd.")
+    needs = notice_needs_approval(change.kind, change.subprocessor.kind)
+    affected = affected_agreements(change)
+    created = create_notices([{
+        "change_id": change.id, "agreement_id": agreement_id, "client_id": client_id, "needs_approval": needs,
+        "state": NoticeState.AWAITING_DELIVERY.value, "window_days": days, "window_unit": unit, "created_at": now,
+    } for agreement_id, client_id, days, unit, _ in affected])
+    recipients = client_recipients({client_id for _, client_id, *_ in affected})
+    languages = {client_id: language for _, client_id, _, _, language in affected}
+    outbox.enqueue([outbox.row(key=f"notice:{notice_id}", template="notice", recipients=recipients[client_id],
+                               language=languages[client_id], client_id=client_id, notice_id=notice_id, now=now)
+                    for notice_id, client_id in created])
+    audit.record(at=now, actor=actor, object_type="change", object_id=change.id, action="announced",
+                 before={"state": "draft"}, after={"state": "announced", "notices": len(created)})
+    db.session.commit()
+    return [notice_id for notice_id, _ in created]
+
+
+def cancel(change: Change, *, actor, now: datetime) -> list[int]:
+    """Cancel a change that has not taken effect anywhere; withdraw its waiting notices; commit."""
+    applied = db.session.scalar(select(Notice.id).where(Notice.change_id == change.id,
+                                                        Notice.applied_at.is_not(None)).limit(1))
+    if applied is not None:
+        raise Conflict("Deze wijziging is voor sommige klanten al ingegaan en kan niet meer ingetrokken worden.")
+    result = db.session.execute(
+        update(Change).where(Change.id == change.id, Change.state.in_(("draft", "announced")))
+        .values(state="cancelled", cancelled_at=now).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise Conflict("Deze wijziging is al ingetrokken.")
+    withdrawn = withdraw_pending(change.id, actor=actor, now=now)
+    audit.record(at=now, actor=actor, object_type="change", object_id=change.id, action="cancelled",
+                 after={"state": "cancelled", "withdrawn_notices": len(withdrawn)})
+    db.session.commit()
+    db.session.expire(change)
+    return withdrawn
+
+
+def apply_due_changes(now: datetime) -> int:
+    """Let each change take effect for every client whose notice allows it once its date has come; idempotent."""
+    today = today_in_brussels(now)
+    applies = [s.value for s in NOTICE_STATES_THAT_APPLY]
+    due = and_(
+        Notice.applied_at.is_(None),
+        Notice.change_id.in_(select(Change.id).where(Change.state == "announced", Change.effective_on <= today)),
+        or_(Notice.state.in_(applies),
+            and_(Notice.needs_approval.is_(False), Notice.state == NoticeState.AWAITING_DELIVERY.value)),
+    )
+    candidates = select(Notice.id).where(due).order_by(Notice.id).limit(2000)
+    if db.engine.dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    total = 0
+    while True:
+        moved = db.session.execute(
+            update(Notice).where(Notice.id.in_(candidates.scalar_subquery()), due).values(applied_at=now)
+            .returning(Notice.id, Notice.client_id, Notice.change_id)).all()
+        if not moved:
+            break
+        by_change: dict[int, list[tuple[int, int]]] = {}
+        for notice_id, client_id, change_id in moved:
+            by_change.setdefault(change_id, []).append((notice_id, client_id))
+        for change_id, notices in by_change.items():
+            _apply(db.session.get(Change, change_id), [c for _, c in notices], today)
+        audit.record_many([dict(at=now, actor=None, object_type="notice", object_id=nid, action="applied",
+                                after={"on": today.isoformat()}) for nid, _, _ in moved])
+        db.session.commit()
+        total += len(moved)
+    _retire_unused(today)
+    db.session.commit()
+    return total
+
+
+def _apply(change: Change, client_ids: list[int], today: date) -> None:
+    """Change the lists of these clients as the change says, from today."""
+    ending = change.subprocessor_id if change.kind == "remove" else change.replaces_id
+    if ending is not None:
+        db.session.execute(
+            update(Assignment).where(Assignment.subprocessor_id == ending, Assignment.client_id.in_(client_ids),
+                                     Assignment.until_on.is_(None))
+            .values(until_on=today, ended_by_change_id=change.id))
+    if change.kind in ("add", "replace"):
+        have = set(db.session.scalars(select(Assignment.client_id).where(
+            Assignment.subprocessor_id == change.subprocessor_id, Assignment.client_id.in_(client_ids),
+            Assignment.until_on.is_(None))))
+        new = [cid for cid in client_ids if cid not in have]
+        if new:
+            db.session.execute(insert(Assignment), [
+                {"client_id": cid, "subprocessor_id": change.subprocessor_id, "from_on": today, "until_on": None,
+                 "change_id": change.id, "ended_by_change_id": None} for cid in new])
+        db.session.execute(update(SubProcessor).where(SubProcessor.id == change.subprocessor_id,
+                                                      SubProcessor.status == "proposed")
+                           .values(status="active", activated_on=today))
+
+
+def _retire_unused(today: date) -> None:
+    """Retire every sub-processor that a removal or replacement in effect has taken away from every client."""
+    in_effect = (Change.state == "announced", Change.effective_on <= today)
+    leaving = select(Change.subprocessor_id).where(Change.kind == "remove", *in_effect).union(
+        select(Change.replaces_id).where(Change.kind == "replace", *in_effect))
+    still_used = exists().where(Assignment.subprocessor_id == SubProcessor.id, Assignment.until_on.is_(None))
+    db.session.execute(update(SubProcessor).where(
+        SubProcessor.status == "active", SubProcessor.id.in_(leaving), ~still_used)
+        .values(status="retired", retired_on=today))

@@ -1,0 +1,172 @@
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from .. import audit, clock
+from ..agreements.forms import ConfirmForm
+from ..errors import ServiceError
+from ..extensions import db
+from ..notices.models import Notice
+from ..notices.services import counts_by_state, list_notices
+from ..processor.services import list_services
+from ..rules import NoticeState
+from ..web import choices, manager_required, or_404, show_error
+from . import bp, services
+from .forms import ChangeForm, SubProcessorForm
+from .models import Assignment, Change, SubProcessor
+
+STATUS_LABELS = {"proposed": "Voorgesteld", "active": "In gebruik", "retired": "Niet meer in gebruik"}
+
+
+def _sp_form(formdata=None) -> SubProcessorForm:
+    form = SubProcessorForm()
+    form.services.choices = choices((s.id, s.name) for s in list_services())
+    return form
+
+
+@bp.route("/subprocessors/")
+@manager_required
+def index():
+    status = request.args.get("status") if request.args.get("status") in STATUS_LABELS else None
+    in_use = dict(db.session.execute(
+        select(Assignment.subprocessor_id, func.count()).where(Assignment.until_on.is_(None))
+        .group_by(Assignment.subprocessor_id)).all())
+    return render_template("subprocessors/index.html", register=services.list_register(status), status=status,
+                           labels=STATUS_LABELS, in_use=in_use)
+
+
+@bp.route("/subprocessors/new", methods=["GET", "POST"])
+@manager_required
+def new():
+    form = _sp_form()
+    if form.validate_on_submit():
+        try:
+            sp = services.create_subprocessor(form.values(), form.services.data or [], actor=current_user,
+                                              now=clock.now())
+        except ServiceError as error:
+            db.session.rollback()
+            show_error(error, form)
+        else:
+            flash(f"{sp.name} staat als voorgesteld in het register. Kondig een wijziging aan om hem in te zetten.",
+                  "success")
+            return redirect(url_for("subprocessors.show", sp_id=sp.id))
+    return render_template("subprocessors/form.html", form=form, sp=None)
+
+
+@bp.route("/subprocessors/<int:sp_id>")
+@manager_required
+def show(sp_id: int):
+    sp = or_404(db.session.get(SubProcessor, sp_id))
+    changes = db.session.scalars(select(Change).where(
+        (Change.subprocessor_id == sp.id) | (Change.replaces_id == sp.id)).order_by(Change.id.desc())).all()
+    clients = db.session.scalar(select(func.count()).select_from(Assignment).where(
+        Assignment.subprocessor_id == sp.id, Assignment.until_on.is_(None)))
+    return render_template("subprocessors/show.html", sp=sp, changes=changes, clients=clients, labels=STATUS_LABELS,
+                           history=audit.history("subprocessor", sp.id))
+
+
+@bp.route("/subprocessors/<int:sp_id>/edit", methods=["GET", "POST"])
+@manager_required
+def edit(sp_id: int):
+    sp = or_404(db.session.get(SubProcessor, sp_id))
+    if sp.status != "proposed":
+        flash("Een subverwerker in gebruik wijzigt niet; registreer een nieuwe en vervang hem.", "error")
+        return redirect(url_for("subprocessors.show", sp_id=sp.id))
+    form = _sp_form()
+    if request.method == "GET":
+        form.process(obj=sp)
+        form.countries.data = ", ".join(sp.countries)
+        form.transfer_mechanism.data = sp.transfer_mechanism or ""
+        form.services.data = [s.id for s in sp.services]
+    if form.validate_on_submit():
+        try:
+            services.update_subprocessor(sp, form.values(), form.services.data or [], actor=current_user,
+                                         now=clock.now())
+        except ServiceError as error:
+            db.session.rollback()
+            show_error(error, form)
+        else:
+            flash("Bewaard.", "success")
+            return redirect(url_for("subprocessors.show", sp_id=sp.id))
+    return render_template("subprocessors/form.html", form=form, sp=sp)
+
+
+# --- Changes ---------------------------------------------------------------------------------------
+
+
+@bp.route("/changes/")
+@manager_required
+def changes():
+    rows = db.session.scalars(select(Change).order_by(Change.id.desc()).limit(500)).all()
+    counts = {}
+    for change_id, state, n in db.session.execute(
+            select(Notice.change_id, Notice.state, func.count()).where(Notice.change_id.in_([c.id for c in rows]))
+            .group_by(Notice.change_id, Notice.state)):
+        counts.setdefault(change_id, {})[state] = n
+    return render_template("changes/index.html", changes=rows, counts=counts, kinds=services.CHANGE_KINDS)
+
+
+@bp.route("/changes/new", methods=["GET", "POST"])
+@manager_required
+def new_change():
+    form = ChangeForm()
+    register = services.list_register()
+    form.subprocessor_id.choices = choices(
+        (sp.id, f"{sp.name} ({STATUS_LABELS[sp.status].lower()})") for sp in register if sp.status != "retired")
+    form.replaces_id.choices = choices([(0, "—")] + [(sp.id, sp.name) for sp in register if sp.status == "active"])
+    if request.method == "GET":
+        form.subprocessor_id.data = request.args.get("subprocessor_id", type=int)
+    if form.validate_on_submit():
+        try:
+            change = services.create_change(
+                kind=form.kind.data, subprocessor_id=form.subprocessor_id.data,
+                replaces_id=form.replaces_id.data or None, effective_on=form.effective_on.data,
+                reason=form.reason.data, actor=current_user, now=clock.now())
+        except ServiceError as error:
+            db.session.rollback()
+            show_error(error, form)
+        else:
+            flash("Wijziging opgesteld. Kijk na wie ze treft en kondig ze dan aan.", "success")
+            return redirect(url_for("subprocessors.change", change_id=change.id))
+    return render_template("changes/form.html", form=form)
+
+
+@bp.route("/changes/<int:change_id>")
+@manager_required
+def change(change_id: int):
+    change = or_404(db.session.get(Change, change_id))
+    counts = counts_by_state(change.id)
+    notices = list_notices(current_user, change_id=change.id, limit=5000)
+    affected = services.affected_agreements(change) if change.state == "draft" else None
+    return render_template("changes/show.html", change=change, counts=counts, notices=notices, affected=affected,
+                           states=list(NoticeState), confirm=ConfirmForm(), kinds=services.CHANGE_KINDS,
+                           history=audit.history("change", change.id))
+
+
+def _change_action(change_id: int, action, success):
+    change = or_404(db.session.get(Change, change_id))
+    if not ConfirmForm().validate_on_submit():
+        flash("Vink aan om te bevestigen.", "error")
+        return redirect(url_for("subprocessors.change", change_id=change.id))
+    try:
+        result = action(change, actor=current_user, now=clock.now())
+    except ServiceError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        flash(success(result), "success")
+    return redirect(url_for("subprocessors.change", change_id=change.id))
+
+
+@bp.route("/changes/<int:change_id>/announce", methods=["POST"])
+@manager_required
+def announce(change_id: int):
+    return _change_action(change_id, services.announce,
+                          lambda ids: f"Aangekondigd: {len(ids)} meldingen staan klaar om verstuurd te worden.")
+
+
+@bp.route("/changes/<int:change_id>/cancel", methods=["POST"])
+@manager_required
+def cancel(change_id: int):
+    return _change_action(change_id, services.cancel,
+                          lambda ids: f"Ingetrokken; {len(ids)} lopende meldingen zijn ingetrokken.")
