@@ -17,6 +17,8 @@ class Defaults:
     MAIL_DEFAULT_SENDER = "dpa@dpa-manager.localhost"
     #: Seconds before an SMTP connection attempt or command gives up.
     MAIL_TIMEOUT = 30
+    #: Always deliver, also under TESTING (the tests use a real local SMTP server).
+    MAIL_SUPPRESS_SEND = False
     #: Tries before a message is dead, and the backoff between them (doubling from the base).
     MAIL_MAX_ATTEMPTS = 8
     MAIL_RETRY_SECONDS = 60

@@ -136,3 +136,79 @@ def login(http):
         assert response.status_code == 302, response.text
         return http
     return do
+
+
+# --- Sub-processors, notices and a real SMTP server ------------------------------------------
+
+import socket
+import threading
+from email import message_from_bytes, policy
+
+from aiosmtpd.controller import Controller
+
+from dpa_manager.subprocessors import services as register
+from dpa_manager.subprocessors.models import SubProcessor
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Inbox:
+    """A real SMTP server (aiosmtpd) on localhost that keeps what it accepts; it can go down and come back."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.messages = []
+        self.lock = threading.Lock()
+        self.controller = None
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.messages.append(message_from_bytes(envelope.original_content or envelope.content,
+                                                    policy=policy.default))
+        return "250 OK"
+
+    def start(self):
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self):
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    def ids(self) -> list[str]:
+        return [m["Message-ID"] for m in self.messages]
+
+    def to(self, address: str):
+        return [m for m in self.messages if address in str(m["To"])]
+
+
+@pytest.fixture
+def inbox(app):
+    box = Inbox()
+    box.start()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=box.port, MAIL_TIMEOUT=5)
+    app.extensions["mail"].server, app.extensions["mail"].port = "127.0.0.1", box.port
+    yield box
+    box.stop()
+
+
+@pytest.fixture
+def make_subprocessor(setup):
+    """Make a register entry; status 'active' puts it in use as if announced long ago."""
+
+    def make(status="proposed", services=("klantendienst",), **values):
+        data = {"name": "CloudTel SA", "registration_number": "BE0123456749", "purpose": "Telefonieplatform",
+                "countries": ["BE", "NL"], "transfer_mechanism": None, "data_categories": ["contact", "call_recordings"],
+                "kind": "active_systematic", "website": "https://cloudtel.example"} | values
+        sp = register.create_subprocessor(data, list(services), actor=None, now=NOW)
+        if status != "proposed":
+            sp.status, sp.activated_on = status, NOW.date()
+            db.session.commit()
+        return sp
+
+    return make

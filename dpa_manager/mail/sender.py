@@ -18,7 +18,7 @@ from flask import current_app
 from flask_mail import Attachment, Connection, Message
 from sqlalchemy import and_, or_, select, update
 
-from ..extensions import db, mail
+from ..extensions import db
 from .compose import compose
 from .models import OutboxMessage
 
@@ -126,7 +126,7 @@ def drain(*, now: Callable[[], datetime], limit: int = 200) -> SendReport:
         return report
     pending = list(ids)
     try:
-        with TimedConnection(mail) as connection:
+        with TimedConnection(current_app.extensions["mail"]) as connection:
             while pending:
                 row_id = pending[0]
                 row = db.session.get(OutboxMessage, row_id)

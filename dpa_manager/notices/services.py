@@ -70,6 +70,11 @@ def client_recipients(client_ids) -> dict[int, list[str]]:
     return result
 
 
+def client_languages(client_ids) -> dict[int, str]:
+    ids = list(set(client_ids))
+    return dict(db.session.execute(select(Client.id, Client.language).where(Client.id.in_(ids))).all())
+
+
 def manager_addresses() -> list[str]:
     configured = list(current_app.config.get("ALERT_EMAILS") or ())
     return configured or list(db.session.scalars(
@@ -239,7 +244,7 @@ def _outcome_mails(notices: list[tuple[int, int]], outcome: str, now: datetime) 
         return
     client_ids = {cid for _, cid in notices}
     recipients = client_recipients(client_ids)
-    languages = dict(db.session.execute(select(Client.id, Client.language).where(Client.id.in_(client_ids))).all())
+    languages = client_languages(client_ids)
     outbox.enqueue([outcome_row(nid, cid, languages[cid], outcome, recipients[cid], now) for nid, cid in notices])
 
 
@@ -289,7 +294,7 @@ def queue_reminders(now: datetime) -> int:
             return total
         client_ids = {cid for _, cid in moved}
         recipients = client_recipients(client_ids)
-        languages = dict(db.session.execute(select(Client.id, Client.language).where(Client.id.in_(client_ids))))
+        languages = client_languages(client_ids)
         outbox.enqueue([outbox.row(key=f"reminder:{nid}", template="reminder", recipients=recipients[cid],
                                    language=languages[cid], client_id=cid, notice_id=nid, now=now)
                         for nid, cid in moved])
