@@ -1,0 +1,78 @@
+"""Jobs running at the same time never do anything twice."""
+import threading
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+
+from dpa_manager import demo, jobs
+from dpa_manager.audit import AuditEvent
+from dpa_manager.extensions import db
+from dpa_manager.mail.models import OutboxMessage
+from dpa_manager.mail.sender import drain
+from dpa_manager.notices import services as notices
+from dpa_manager.notices.models import Notice
+from dpa_manager.subprocessors import services as register
+
+from .conftest import NOW
+
+N = 300
+
+
+def due_notices(app, make_subprocessor, manager, n=N):
+    demo.seed_synthetic(n, now=NOW)
+    sp = make_subprocessor()
+    change = register.create_change(kind="add", subprocessor_id=sp.id, effective_on=date(2026, 12, 15),
+                                    reason="Nieuw platform", actor=manager, now=NOW)
+    ids = register.announce(change, actor=manager, now=NOW)
+    for notice_id in ids:
+        notices.mark_delivered(notice_id, NOW)
+    db.session.commit()
+    return ids
+
+
+def in_threads(app, target, count):
+    errors = []
+
+    def run():
+        try:
+            with app.app_context():
+                target()
+        except Exception as error:  # report in the main thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors
+
+
+def test_two_sweepers_settle_each_window_once(app, make_subprocessor, manager):
+    ids = due_notices(app, make_subprocessor, manager)
+    assert len(ids) >= N
+    db.session.execute(OutboxMessage.__table__.delete())
+    db.session.commit()
+    after_close = NOW + timedelta(days=10)
+    in_threads(app, lambda: jobs.sweep(after_close), 2)
+    db.session.expire_all()
+    states = dict(db.session.execute(select(Notice.state, func.count()).group_by(Notice.state)).all())
+    assert states == {"deemed_approved": len(ids)}
+    outcomes = db.session.scalar(select(func.count()).select_from(OutboxMessage)
+                                 .where(OutboxMessage.template == "outcome"))
+    assert outcomes == len(ids)
+    events = db.session.scalar(select(func.count()).select_from(AuditEvent)
+                               .where(AuditEvent.action == "deemed_approved"))
+    assert events == len(ids)
+
+
+def test_two_senders_deliver_each_message_once(app, make_subprocessor, manager, inbox):
+    ids = due_notices(app, make_subprocessor, manager, n=80)
+    in_threads(app, lambda: drain(now=lambda: NOW, limit=10) and None, 1)  # warm up one batch alone
+    for _ in range(10):
+        in_threads(app, lambda: drain(now=lambda: NOW + timedelta(minutes=1), limit=15), 2)
+    db.session.expire_all()
+    sent = db.session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.state == "sent"))
+    assert sent == len(ids)
+    assert len(inbox.messages) == len(ids)
+    assert len(set(inbox.ids())) == len(ids)

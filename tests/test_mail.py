@@ -1,0 +1,143 @@
+"""The e-mails as they arrive at a real SMTP server."""
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from dpa_manager.extensions import db
+from dpa_manager.mail.models import OutboxMessage
+from dpa_manager.mail.sender import drain, retry_delay
+from dpa_manager.notices.models import Notice
+from dpa_manager.subprocessors import services as register
+
+from .conftest import NOW
+
+
+def announce(make_subprocessor, manager, **values):
+    sp = make_subprocessor(**values)
+    change = register.create_change(kind="add", subprocessor_id=sp.id, effective_on=date(2026, 12, 15),
+                                    reason="Nieuw telefonieplatform met betere beschikbaarheid", actor=manager, now=NOW)
+    return register.announce(change, actor=manager, now=NOW)
+
+
+def parts(message):
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    attachments = {a.get_filename(): a for a in message.iter_attachments()}
+    return text, html, attachments
+
+
+def test_the_notice_email_says_what_changes_why_and_until_when(make_agreement, make_subprocessor, manager, inbox,
+                                                              make_client):
+    client = make_client(name="Brouwerij Zoë BV")
+    agreement = make_agreement("signed", client=client, data_types=["identification", "contact", "financial"])
+    (notice_id,) = announce(make_subprocessor, manager, countries=["BE", "US"], transfer_mechanism="scc",
+                            data_categories=["contact", "call_recordings", "financial"])
+    drain(now=lambda: NOW)
+    (message,) = inbox.messages
+    notice = db.session.get(Notice, notice_id)
+    assert message["Subject"] == "Nieuwe subverwerker CloudTel SA: bezwaar mogelijk tot en met maandag 30 november 2026"
+    text, html, attachments = parts(message)
+    for expected in ("CloudTel SA", "Telefonieplatform", "BE, US", "Modelcontractbepalingen (SCC)",
+                     "Nieuw telefonieplatform met betere beschikbaarheid", "dinsdag 15 december 2026",
+                     "7 kalenderdagen", "tot en met maandag 30 november 2026", "01/12/2026 00:00",
+                     f"http://127.0.0.1:5000/portal/notices/{notice_id}", "http://127.0.0.1:5000/n/",
+                     "Brouwerij Zoë BV", f"VO-{agreement.id:05d}", "dpo@contactexpert.be"):
+        assert expected in text, expected
+    # only the categories that are both in the agreement and sent to the sub-processor
+    assert "Contactgegevens" in text and "Financiële gegevens" in text and "Gespreksopnames" not in text
+    assert "CloudTel SA" in html and "<table" in html
+    ics = attachments["bezwaartermijn.ics"].get_content()
+    ics = ics.decode() if isinstance(ics, bytes) else ics
+    assert "DTSTART:20261130T230000Z" in ics and "BEGIN:VEVENT" in ics and f"UID:notice-{notice_id}@" in ics
+    assert notice.closes_at.isoformat() == "2026-11-30T23:00:00+00:00"
+
+
+def test_a_french_client_reads_french(make_agreement, make_subprocessor, manager, inbox, make_client):
+    make_agreement("signed", client=make_client(language="fr"))
+    announce(make_subprocessor, manager)
+    drain(now=lambda: NOW)
+    (message,) = inbox.messages
+    assert message["Subject"].startswith("Sous-traitant ultérieur CloudTel SA : opposition possible jusqu'au lundi")
+    text, _, _ = parts(message)
+    assert "Madame, Monsieur," in text and "réputée approuvée" in text and "7 jours calendrier" in text
+
+
+def test_an_english_client_reads_english(make_agreement, make_subprocessor, manager, inbox, make_client):
+    make_agreement("signed", client=make_client(language="en"))
+    announce(make_subprocessor, manager)
+    drain(now=lambda: NOW)
+    text, _, _ = parts(inbox.messages[0])
+    assert "deemed approved" in text and "Monday 30 November 2026" in text
+
+
+def test_informational_notice_has_no_window_and_no_calendar(make_agreement, make_subprocessor, manager, inbox):
+    make_agreement("signed")
+    announce(make_subprocessor, manager, kind="incidental", name="Onderhoud BV")
+    drain(now=lambda: NOW)
+    (message,) = inbox.messages
+    text, _, attachments = parts(message)
+    assert message["Subject"] == "Melding subverwerker Onderhoud BV"
+    assert "vraagt geen goedkeuring" in text and not attachments
+
+
+def test_users_of_the_client_are_told_too(make_agreement, make_subprocessor, manager, inbox, make_user):
+    agreement = make_agreement("signed")
+    extra = make_user(client=agreement.client, email="tweede@klant.example")
+    announce(make_subprocessor, manager)
+    drain(now=lambda: NOW)
+    to = inbox.messages[0]["To"]
+    assert agreement.client.contact_email in to and extra.email in to and agreement.client.users[0].email in to
+
+
+class Flaky:
+    """A handler that answers 451 (try again later) to the first message it receives, then accepts."""
+
+    def __init__(self, inbox):
+        self.inbox, self.refused = inbox, []
+
+    async def handle_DATA(self, server, session, envelope):
+        from email import message_from_bytes, policy
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        if not self.refused:
+            self.refused.append(message)
+            return "451 Try again later"
+        return await self.inbox.handle_DATA(server, session, envelope)
+
+
+def test_a_retry_is_the_same_message(app, make_agreement, make_subprocessor, manager, inbox):
+    make_agreement("signed")
+    announce(make_subprocessor, manager)
+    inbox.stop()
+    flaky = Flaky(inbox)
+    from aiosmtpd.controller import Controller
+    controller = Controller(flaky, hostname="127.0.0.1", port=inbox.port)
+    controller.start()
+    try:
+        assert drain(now=lambda: NOW).failed
+        assert drain(now=lambda: NOW + timedelta(minutes=2)).sent
+    finally:
+        controller.stop()
+    (first,) = flaky.refused
+    (second,) = inbox.messages
+    assert first["Message-ID"] == second["Message-ID"]
+    row = db.session.scalar(select(OutboxMessage))
+    assert row.attempts == 2 and row.state == "sent"
+
+
+@pytest.mark.parametrize("attempts, seconds", [(1, 60), (2, 120), (3, 240), (8, 7680), (20, 21600)])
+def test_backoff_doubles_up_to_a_ceiling(attempts, seconds):
+    assert retry_delay(attempts, 60, 6 * 3600) == timedelta(seconds=seconds)
+
+
+def test_the_outbox_page_shows_status_attempts_and_errors(make_agreement, make_subprocessor, manager, inbox, login):
+    make_agreement("signed")
+    announce(make_subprocessor, manager)
+    inbox.stop()
+    drain(now=lambda: NOW)
+    http = login(manager)
+    page = http.get("/outbox/")
+    assert "te versturen" in page.text and "ConnectionRefusedError" in page.text
+    row = db.session.scalar(select(OutboxMessage))
+    detail = http.get(f"/outbox/{row.id}")
+    assert row.message_id.replace("<", "&lt;").replace(">", "&gt;") in detail.text
