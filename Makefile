@@ -23,7 +23,13 @@ db: install
 demo: db
 	$(FLASK) dpa seed-demo
 
+# The web app, a development mail server that keeps every message under instance/mail/,
+# and the scheduler (sweep and outbox), stopped together with Ctrl-C.
 run: demo
+	@echo "E-mails: instance/mail/*.eml (development mail server on 127.0.0.1:8025)"
+	@$(FLASK) dpa dev-mail-server & mail_pid=$$!; \
+	$(FLASK) dpa scheduler --sweep-seconds 30 --mail-seconds 5 & scheduler_pid=$$!; \
+	trap 'kill $$mail_pid $$scheduler_pid 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install

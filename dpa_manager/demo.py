@@ -15,6 +15,8 @@ from .extensions import db
 from .processor.models import Service
 from .processor.services import add_service, get_profile, save_profile
 from .rules import AgreementState
+from .subprocessors import services as register
+from .subprocessors.models import Assignment, SubProcessor
 from .terms.services import load_default_terms
 
 MANAGER = ("manager@contactexpert.be", "demo-manager-2026", "An Peeters")
@@ -73,6 +75,39 @@ CLIENTS = [
 ]
 
 
+#: The register of the demo: three in use, one proposed and ready to be announced.
+SUBPROCESSORS = [
+    ("active", ["klantendienst", "telemarketing"], {
+        "name": "CloudTel Belgium NV", "registration_number": "0811.222.333", "purpose": "Telefonieplatform en opname van gesprekken",
+        "countries": ["BE"], "transfer_mechanism": None, "data_categories": ["identification", "contact", "call_recordings"],
+        "kind": "active_systematic", "website": "https://cloudtel.example"}),
+    ("active", [], {
+        "name": "Datacenter Noord BV", "registration_number": "NL 12345678", "purpose": "Hosting van de klantendienstsoftware",
+        "countries": ["NL", "BE"], "transfer_mechanism": None,
+        "data_categories": ["identification", "contact", "customer_history", "order"],
+        "kind": "active_systematic", "website": "https://dcnoord.example"}),
+    ("active", [], {
+        "name": "TechFix BV", "registration_number": "0799.888.777", "purpose": "Technisch onderhoud ter plaatse, op afroep",
+        "countries": ["BE"], "transfer_mechanism": None, "data_categories": ["identification"],
+        "kind": "incidental", "website": ""}),
+    ("proposed", ["klantendienst"], {
+        "name": "VoiceCloud Inc.", "registration_number": "US-DE 7412589", "purpose": "Automatische transcriptie van gesprekken",
+        "countries": ["IE", "US"], "transfer_mechanism": "scc", "data_categories": ["contact", "call_recordings"],
+        "kind": "active_systematic", "website": "https://voicecloud.example"}),
+]
+
+
+def _seed_register(now: datetime) -> None:
+    known = set(db.session.scalars(db.select(SubProcessor.name)))
+    for status, services, values in SUBPROCESSORS:
+        if values["name"] in known:
+            continue
+        sp = register.create_subprocessor(values, services, actor=None, now=now)
+        if status == "active":
+            sp.status, sp.activated_on = "active", now.date() - timedelta(days=400)
+            db.session.commit()
+
+
 def _service_ids(codes) -> list[int]:
     return list(db.session.scalars(db.select(Service.id).where(Service.code.in_(codes))))
 
@@ -86,6 +121,7 @@ def seed_demo(*, now: datetime) -> list[tuple[str, str, str]]:
     for code, name in SERVICES:
         if code not in known:
             add_service(code, name, actor=None, now=now)
+    _seed_register(now)
     manager = find_user(MANAGER[0]) or create_user(email=MANAGER[0], password=MANAGER[1], role="manager",
                                                    client_id=None, full_name=MANAGER[2], now=now)
     logins = [(MANAGER[0], MANAGER[1], "manager van de verwerker")]
@@ -125,6 +161,7 @@ def seed_synthetic(count: int, *, now: datetime) -> tuple[int, int]:
     service_id = _service_ids(["klantendienst"])[0]
     defaults = agreements.draft_defaults(now.date())
     password_hash = _hash_once()
+    applying = [sp.id for sp in register.active_for_services([service_id])]
     first_id = last_id = None
     for offset in range(0, count, 2000):
         batch = range(start + offset, start + min(offset + 2000, count))
@@ -153,6 +190,10 @@ def seed_synthetic(count: int, *, now: datetime) -> tuple[int, int]:
         } for row, cid in zip(client_rows, ids)]))
         db.session.execute(insert(agreement_services),
                            [{"agreement_id": aid, "service_id": service_id} for aid in agreement_ids])
+        if applying:
+            db.session.execute(insert(Assignment), [
+                {"client_id": cid, "subprocessor_id": sp_id, "from_on": now.date(), "until_on": None}
+                for cid in ids for sp_id in applying])
     db.session.commit()
     return first_id, last_id
 

@@ -159,13 +159,17 @@ def _matching_services(service_ids):
     return or_(~has_any, matches)
 
 
-def prospective_for(agreement: Agreement) -> list[SubProcessor]:
-    """Return the active sub-processors that fit the agreement's services: its Annex IV before signing."""
+def active_for_services(service_ids) -> list[SubProcessor]:
+    """Return the active sub-processors used for any of these services (or for all services)."""
     return db.session.scalars(
-        select(SubProcessor).where(SubProcessor.status == "active",
-                                   _matching_services([s.id for s in agreement.services]))
+        select(SubProcessor).where(SubProcessor.status == "active", _matching_services(service_ids))
         .order_by(SubProcessor.name, SubProcessor.id)
     ).all()
+
+
+def prospective_for(agreement: Agreement) -> list[SubProcessor]:
+    """Return what will apply once the agreement is signed: its Annex IV before signing."""
+    return active_for_services([s.id for s in agreement.services])
 
 
 def as_annex(subprocessors) -> list[dict]:

@@ -1,0 +1,220 @@
+"""The register, changes and notices in the browser, for managers and client users."""
+from datetime import date, timedelta
+
+import pytest
+import time_machine
+from sqlalchemy import func, select
+
+from dpa_manager.extensions import db
+from dpa_manager.links import notice_token
+from dpa_manager.notices import services as notices
+from dpa_manager.notices.models import Notice
+from dpa_manager.subprocessors import services as register
+from dpa_manager.subprocessors.models import Change, SubProcessor
+
+from .conftest import NOW
+
+SP_FORM = {"name": "CloudTel SA", "registration_number": "BE0123", "purpose": "Telefonieplatform",
+           "countries": "be, nl", "transfer_mechanism": "", "transfer_text": "", "data_categories": ["contact"],
+           "kind": "active_systematic", "website": "https://cloudtel.example"}
+
+
+@pytest.fixture
+def as_manager(login, manager, setup):
+    return login(manager)
+
+
+def test_manager_registers_a_subprocessor(as_manager):
+    response = as_manager.post("/subprocessors/new", data=SP_FORM)
+    assert response.status_code == 302
+    sp = db.session.scalar(select(SubProcessor))
+    assert sp.countries == ["BE", "NL"] and sp.status == "proposed"
+    page = as_manager.get("/subprocessors/")
+    assert "CloudTel SA" in page.text and "Voorgesteld" in page.text
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"countries": "BE, US"}, "doorgiftemechanisme verplicht"),
+    ({"countries": "BE", "transfer_mechanism": "scc"}, "geen doorgiftemechanisme nodig"),
+    ({"countries": "ZZ"}, "Onbekende landcode"),
+    ({"data_categories": []}, "minstens één soort"),
+    ({"website": "ftp://x"}, "http"),
+    ({"name": ""}, "Vul de naam in."),
+])
+def test_register_form_errors_keep_the_input(as_manager, change, message):
+    response = as_manager.post("/subprocessors/new", data=SP_FORM | change)
+    assert response.status_code == 200 and message in response.text
+    assert "Telefonieplatform" in response.text
+    assert db.session.scalar(select(func.count()).select_from(SubProcessor)) == 0
+
+
+def test_draft_announce_and_follow_a_change(as_manager, make_agreement, make_subprocessor):
+    make_agreement("signed"), make_agreement("signed")
+    sp = make_subprocessor()
+    response = as_manager.post("/changes/new", data={"kind": "add", "subprocessor_id": sp.id, "replaces_id": 0,
+                                                     "effective_on": "2026-12-15", "reason": "Nieuw platform"})
+    assert response.status_code == 302
+    change = db.session.scalar(select(Change))
+    page = as_manager.get(f"/changes/{change.id}")
+    assert "<strong>2</strong> ondertekende overeenkomst(en)" in page.text
+    as_manager.post(f"/changes/{change.id}/announce", data={})
+    assert db.session.get(Change, change.id).state == "draft"  # not confirmed
+    response = as_manager.post(f"/changes/{change.id}/announce", data={"confirm": "y"}, follow_redirects=True)
+    assert "Aangekondigd: 2 meldingen" in response.text
+    assert "Wacht op levering" in response.text
+    again = as_manager.post(f"/changes/{change.id}/announce", data={"confirm": "y"}, follow_redirects=True)
+    assert "al aangekondigd" in again.text
+    listing = as_manager.get("/changes/")
+    assert "CloudTel SA" in listing.text
+    dashboard = as_manager.get("/dashboard")
+    assert "wachten op levering" in dashboard.text and "Klant" in dashboard.text
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"effective_on": "2020-01-01"}, "in het verleden"),
+    ({"reason": ""}, "Geef de reden van de wijziging."),
+    ({"kind": "replace", "replaces_id": 0}, "Kies de subverwerker die vervangen wordt."),
+    ({"kind": "remove"}, "niet in gebruik"),
+])
+def test_bad_change_form(as_manager, make_subprocessor, data, message):
+    sp = make_subprocessor()
+    form = {"kind": "add", "subprocessor_id": sp.id, "replaces_id": 0, "effective_on": "2026-12-15",
+            "reason": "Nieuw"} | data
+    response = as_manager.post("/changes/new", data=form)
+    assert response.status_code == 200 and message in response.text
+    assert db.session.scalar(select(func.count()).select_from(Change)) == 0
+
+
+def setup_notice(make_agreement, make_subprocessor, manager, deliver=True):
+    agreement = make_agreement("signed")
+    sp = make_subprocessor(countries=["BE", "US"], transfer_mechanism="adequacy",
+                           data_categories=["contact", "call_recordings"])
+    change = register.create_change(kind="add", subprocessor_id=sp.id, effective_on=date(2026, 12, 15),
+                                    reason="Nieuw platform", actor=manager, now=NOW)
+    (notice_id,) = register.announce(change, actor=manager, now=NOW)
+    if deliver:
+        notices.mark_delivered(notice_id, NOW)
+        db.session.commit()
+    return agreement, db.session.get(Notice, notice_id)
+
+
+def test_client_sees_the_notice_with_countdown(login, make_agreement, make_subprocessor, manager):
+    agreement, notice = setup_notice(make_agreement, make_subprocessor, manager)
+    http = login(agreement.client.users[0])
+    with time_machine.travel(NOW + timedelta(hours=1), tick=False):
+        page = http.get(f"/portal/notices/{notice.id}")
+        overview = http.get("/portal/")
+    assert "9 dagen en 12 uur" in page.text and "resterend" in page.text
+    assert "01/12/2026 00:00" in page.text and "tot en met maandag 30 november 2026" in page.text
+    assert "Contactgegevens" in page.text and "Gespreksopnames" not in page.text  # only what the agreement has
+    assert "BE, US" in page.text and "Adequaatheidsbesluit" in page.text
+    assert "Meldingen die op uw antwoord wachten" in overview.text
+
+
+def test_client_objects_through_the_form(login, make_agreement, make_subprocessor, manager):
+    agreement, notice = setup_notice(make_agreement, make_subprocessor, manager)
+    http = login(agreement.client.users[0])
+    with time_machine.travel(NOW + timedelta(hours=1), tick=False):
+        refused = http.post(f"/portal/notices/{notice.id}/objection", data={"reason": ""})
+        assert refused.status_code == 422 and "Geef de reden van uw bezwaar." in refused.text
+        assert http.get(f"/portal/notices/{notice.id}/objection").status_code == 405
+        response = http.post(f"/portal/notices/{notice.id}/objection", data={"reason": "Geen doorgifte naar de VS"},
+                             follow_redirects=True)
+    assert "Uw bezwaar is ontvangen" in response.text
+    assert "Geen doorgifte naar de VS" in response.text and "Bezwaar maken" not in response.text
+    assert db.session.get(Notice, notice.id).state == "objected"
+
+
+def test_approval_needs_the_checkbox(login, make_agreement, make_subprocessor, manager):
+    agreement, notice = setup_notice(make_agreement, make_subprocessor, manager)
+    http = login(agreement.client.users[0])
+    with time_machine.travel(NOW + timedelta(hours=1), tick=False):
+        refused = http.post(f"/portal/notices/{notice.id}/approval", data={})
+        assert refused.status_code == 422 and "Vink aan om goed te keuren." in refused.text
+        http.post(f"/portal/notices/{notice.id}/approval", data={"confirm": "y"})
+    assert db.session.get(Notice, notice.id).state == "approved"
+
+
+def test_after_closing_the_notice_is_read_only(login, make_agreement, make_subprocessor, manager):
+    from dpa_manager import jobs
+    agreement, notice = setup_notice(make_agreement, make_subprocessor, manager)
+    jobs.sweep(notice.closes_at)
+    http = login(agreement.client.users[0])
+    page = http.get(f"/portal/notices/{notice.id}")
+    assert "Goedgekeurd door stilzwijgen" in page.text and "Bezwaar maken" not in page.text
+    response = http.post(f"/portal/notices/{notice.id}/objection", data={"reason": "Te laat ingediend"})
+    assert response.status_code == 422 and "niet meer open" in response.text
+
+
+def test_client_list_today_and_on_a_past_date(login, make_agreement, make_subprocessor, manager):
+    from dpa_manager import jobs
+    agreement, notice = setup_notice(make_agreement, make_subprocessor, manager)
+    jobs.sweep(notice.closes_at)
+    from datetime import datetime, timezone
+    jobs.sweep(datetime(2026, 12, 15, 12, tzinfo=timezone.utc))
+    http = login(agreement.client.users[0])
+    with time_machine.travel(datetime(2026, 12, 20, 12, tzinfo=timezone.utc), tick=False):
+        today = http.get("/portal/subprocessors")
+        before = http.get("/portal/subprocessors?op=2026-12-01")
+        bad = http.get("/portal/subprocessors?op=gisteren")
+    assert "CloudTel SA" in today.text.split("<h2>Meldingen</h2>")[0]
+    assert "geen subverwerkers" in before.text.split("<h2>Meldingen</h2>")[0]
+    assert bad.status_code == 200 and "Ongeldige datum" in bad.text
+    assert "15/12/2026" in today.text  # the history
+
+
+def test_manager_resolves_an_objection_in_the_browser(as_manager, make_agreement, make_subprocessor, manager):
+    agreement, notice = setup_notice(make_agreement, make_subprocessor, manager)
+    notices.object_to(notice, user=agreement.client.users[0], reason="Liever niet", now=NOW)
+    page = as_manager.get(f"/notices/{notice.id}")
+    assert "Bezwaar afhandelen" in page.text and "Liever niet" in page.text
+    response = as_manager.post(f"/notices/{notice.id}", data={"resolution": "bogus"})
+    assert response.status_code == 200 and "ongeldige keuze" in response.text.lower()
+    as_manager.post(f"/notices/{notice.id}", data={"resolution": "change_withdrawn", "note": "Afgesproken"})
+    assert db.session.get(Notice, notice.id).state == "withdrawn"
+
+
+def test_signed_link_shows_the_notice_and_changes_nothing(http, make_agreement, make_subprocessor, manager):
+    _, notice = setup_notice(make_agreement, make_subprocessor, manager, deliver=False)
+    token = notice_token(notice.id)
+    response = http.get(f"/n/{token}")
+    assert response.status_code == 200 and "CloudTel SA" in response.text and "Aanmelden" in response.text
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert db.session.get(Notice, notice.id).state == "awaiting_delivery"
+    assert http.post(f"/n/{token}").status_code == 405
+    assert http.get("/n/forged-token").status_code == 404
+    with time_machine.travel(NOW + timedelta(days=40)):
+        expired = http.get(f"/n/{token}")
+    assert expired.status_code == 404 and "verlopen" in expired.text
+
+
+def test_signed_link_takes_a_logged_in_client_user_to_the_portal(login, make_agreement, make_subprocessor, manager):
+    agreement, notice = setup_notice(make_agreement, make_subprocessor, manager)
+    http = login(agreement.client.users[0])
+    response = http.get(f"/n/{notice_token(notice.id)}")
+    assert response.status_code == 302 and response.headers["Location"] == f"/portal/notices/{notice.id}"
+
+
+def test_annex_iv_lists_what_applies(make_agreement, make_subprocessor):
+    make_subprocessor(status="active", name="Actief Platform NV")
+    make_subprocessor(status="active", name="Andere Dienst NV", services=("telemarketing",))
+    agreement = make_agreement("signed")
+    from pypdf import PdfReader
+    import io
+    text = " ".join("".join(p.extract_text() for p in PdfReader(io.BytesIO(agreement.signed_pdf)).pages).split())
+    assert "Actief Platform NV" in text and "Andere Dienst NV" not in text
+    assert [s.name for s in register.applying_on(agreement.client_id, NOW.date())] == ["Actief Platform NV"]
+
+
+def test_cli_sweep_send_mail_and_token(runner, make_agreement, make_subprocessor, manager, inbox, http):
+    _, notice = setup_notice(make_agreement, make_subprocessor, manager, deliver=False)
+    result = runner.invoke(args=["dpa", "send-mail"])
+    assert result.exit_code == 0 and "Verstuurd: 1" in result.output
+    result = runner.invoke(args=["dpa", "sweep"])
+    assert result.exit_code == 0 and "Stilzwijgend goedgekeurd: 0" in result.output
+    result = runner.invoke(args=["dpa", "create-token", manager.email])
+    assert result.exit_code == 0
+    token = result.output.strip().splitlines()[-1]
+    assert http.get("/api/v1/clients", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    result = runner.invoke(args=["dpa", "create-token", "niemand@example.be"])
+    assert result.exit_code != 0 and "geen actieve gebruiker" in result.output
