@@ -98,6 +98,7 @@ def scheduler_command(sweep_seconds, mail_seconds):
     from .jobs import run_scheduler
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     run_scheduler(current_app._get_current_object(), sweep_seconds=sweep_seconds, mail_seconds=mail_seconds)
 
 

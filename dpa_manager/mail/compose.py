@@ -13,7 +13,9 @@ from ..links import absolute, notice_token
 from ..rules import objection_closes_at
 from . import ics
 from .models import OutboxMessage
-from .strings import CATEGORY_WORDS, RESOLUTION_WORDS, STRINGS, closing_text, last_day, long_date, window_words
+from .strings import (
+    CATEGORY_WORDS, RESOLUTION_WORDS, STRINGS, TRANSFER_WORDS, closing_text, last_day, long_date, window_words,
+)
 
 
 @dataclass
@@ -52,8 +54,8 @@ def notice_facts(notice, language: str, now: datetime) -> dict:
         "effective": long_date(change.effective_on, language),
         "your_data": [_category_label(c, language) for c in matching],
         "locations": ", ".join(sp.countries or []),
-        "transfer": TRANSFER_MECHANISMS.get(sp.transfer_mechanism or "", "") + (
-            f" – {sp.transfer_text}" if sp.transfer_text else ""),
+        "transfer": (TRANSFER_WORDS.get(language, TRANSFER_MECHANISMS).get(sp.transfer_mechanism or "", "")
+                     + (f" – {sp.transfer_text}" if sp.transfer_text else "")),
         "portal_link": absolute(f"/portal/notices/{notice.id}"),
         "direct_link": absolute(f"/n/{notice_token(notice.id)}"),
         "format_moment": lambda at: as_brussels(at).strftime("%d/%m/%Y %H:%M"),

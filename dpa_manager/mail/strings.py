@@ -37,6 +37,7 @@ def closing_text(closes_at: datetime, language: str) -> str:
 
 STRINGS = {
     "nl": {
+        "colon": ":",
         "closing": "tot en met {last_day} (de termijn sluit op {moment}, Brusselse tijd)",
         "greeting": "Geachte,",
         "kind_add": "{processor} wil een nieuwe subverwerker inschakelen",
@@ -81,6 +82,7 @@ STRINGS = {
         "ics_summary": "Einde bezwaartermijn subverwerker {sp}",
     },
     "fr": {
+        "colon": " :",
         "closing": "jusqu'au {last_day} inclus (le délai expire le {moment}, heure de Bruxelles)",
         "greeting": "Madame, Monsieur,",
         "kind_add": "{processor} souhaite faire appel à un nouveau sous-traitant ultérieur",
@@ -125,6 +127,7 @@ STRINGS = {
         "ics_summary": "Fin du délai d'opposition – sous-traitant ultérieur {sp}",
     },
     "en": {
+        "colon": ":",
         "closing": "up to and including {last_day} (the window closes at {moment}, Brussels time)",
         "greeting": "Dear Sir or Madam,",
         "kind_add": "{processor} intends to engage a new sub-processor",
@@ -215,4 +218,12 @@ CATEGORY_WORDS = {
            "national_id": "National register number or identity document",
            "online": "Online identifiers (IP address, cookies)",
            "special": "Special categories (Art. 9 GDPR)"},
+}
+
+#: Transfer safeguards in French and English (Dutch: catalogue.TRANSFER_MECHANISMS).
+TRANSFER_WORDS = {
+    "fr": {"adequacy": "Décision d'adéquation", "scc": "Clauses contractuelles types (CCT)",
+           "bcr": "Règles d'entreprise contraignantes (BCR)", "other": "Autre garantie"},
+    "en": {"adequacy": "Adequacy decision", "scc": "Standard contractual clauses (SCC)",
+           "bcr": "Binding corporate rules (BCR)", "other": "Other safeguard"},
 }
