@@ -141,3 +141,28 @@ def test_the_outbox_page_shows_status_attempts_and_errors(make_agreement, make_s
     row = db.session.scalar(select(OutboxMessage))
     detail = http.get(f"/outbox/{row.id}")
     assert row.message_id.replace("<", "&lt;").replace(">", "&gt;") in detail.text
+
+
+def test_a_mail_server_that_does_not_answer_times_out_and_is_retried(app, make_agreement, make_subprocessor,
+                                                                      manager):
+    import socket
+    import time
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(5)  # accepts connections, never says hello
+    try:
+        app.config["MAIL_TIMEOUT"] = 1
+        state = app.extensions["mail"]
+        state.server, state.port = "127.0.0.1", silent.getsockname()[1]
+        make_agreement("signed")
+        announce(make_subprocessor, manager)
+        started = time.monotonic()
+        report = drain(now=lambda: NOW)
+        assert time.monotonic() - started < 10
+    finally:
+        silent.close()
+    assert len(report.failed) == 1
+    row = db.session.scalar(select(OutboxMessage))
+    assert row.state == "pending" and "timed out" in row.last_error.lower()
+    assert row.next_attempt_at == NOW + timedelta(seconds=60)
+    assert db.session.scalar(select(Notice)).state == "awaiting_delivery"
