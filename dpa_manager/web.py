@@ -29,6 +29,24 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
+# Every view says who may reach it (its `access`): "public", "user" (any logged-in user, objects
+# scoped to their client), "manager" or "client"; the API adds "api-user", "api-manager" and
+# "api-client". A test walks every route and checks each one against its mark.
+
+
+def public(view):
+    """Mark a view that needs no login."""
+    view.access = "public"
+    return view
+
+
+def user_required(view):
+    """Let any logged-in user through; what they see is scoped to them."""
+    wrapped = login_required(view)
+    wrapped.access = "user"
+    return wrapped
+
+
 def manager_required(view):
     """Let only the processor's managers through; others get 403."""
 
@@ -39,6 +57,7 @@ def manager_required(view):
             abort(403)
         return view(*args, **kwargs)
 
+    wrapped.access = "manager"
     return wrapped
 
 
@@ -52,6 +71,7 @@ def client_required(view):
             abort(403)
         return view(*args, **kwargs)
 
+    wrapped.access = "client"
     return wrapped
 
 

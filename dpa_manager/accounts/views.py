@@ -1,10 +1,11 @@
 from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from .. import clock
 from ..extensions import db, login_manager
+from ..web import public, user_required
 from . import bp
 from .forms import LoginForm
 from .models import User
@@ -27,6 +28,7 @@ def _safe_next(target: str | None) -> str | None:
 
 
 @bp.route("/")
+@public
 def home():
     if not current_user.is_authenticated:
         return redirect(url_for("accounts.login"))
@@ -34,6 +36,7 @@ def home():
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@public
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("accounts.home"))
@@ -49,7 +52,7 @@ def login():
 
 
 @bp.route("/logout", methods=["POST"])
-@login_required
+@user_required
 def logout():
     logout_user()
     flash("U bent afgemeld.", "info")

@@ -37,6 +37,9 @@ class Agreement(db.Model):
         Index("ix_agreements_client_state", "client_id", "state"),
     )
 
+    #: Whose data this is (see scoping.py).
+    client_scope = "client_id"
+
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
     terms_version_id: Mapped[int] = mapped_column(ForeignKey("terms_versions.id"), index=True)

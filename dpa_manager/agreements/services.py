@@ -16,6 +16,7 @@ from ..extensions import db
 from ..formatting import format_datetime_seconds
 from ..processor.models import Service
 from ..processor.services import get_profile
+from ..scoping import get_for, select_for
 from ..subprocessors.services import applying_on, as_annex, prospective_for, sync_assignments
 from ..rules import (
     END_CHOICES, AgreementState, TransitionError, cap_error, check_transition, checklist, describe_missing,
@@ -35,20 +36,13 @@ PARTICULARS = ("terms_version_id", "subject_matter", "starts_on", "ends_on", "na
 # --- Reading, always through the user's scope -----------------------------------------------------
 
 
-def scoped(stmt, user: User):
-    """Limit a select of agreements to what `user` may see: everything for managers, their client's for others."""
-    if user.is_manager:
-        return stmt
-    return stmt.where(Agreement.client_id == user.client_id)
-
-
 def get_agreement(user: User, agreement_id: int) -> Agreement | None:
     """Return the agreement if it exists and `user` may see it."""
-    return db.session.scalar(scoped(db.select(Agreement).where(Agreement.id == agreement_id), user))
+    return get_for(user, Agreement, agreement_id)
 
 
 def list_agreements(user: User, state: str | None = None) -> list[Agreement]:
-    stmt = scoped(db.select(Agreement).join(Agreement.client).order_by(Agreement.id.desc()), user)
+    stmt = select_for(user, Agreement).join(Agreement.client).order_by(Agreement.id.desc())
     if state:
         stmt = stmt.where(Agreement.state == state)
     return db.session.scalars(stmt.limit(500)).all()

@@ -1,5 +1,5 @@
 from flask import Response, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from .. import audit, clock
 from ..clients.models import Client
@@ -8,7 +8,7 @@ from ..extensions import db
 from ..processor.services import list_services
 from ..rules import AgreementState
 from ..terms.services import published_versions
-from ..web import choices, manager_required, or_404, show_error
+from ..web import choices, manager_required, or_404, show_error, user_required
 from . import bp, services
 from .document import reference
 from .forms import AgreementForm, ConfirmForm, SignatureForm
@@ -98,7 +98,7 @@ def document(agreement_id: int):
 
 
 @bp.route("/<int:agreement_id>/pdf")
-@login_required
+@user_required
 def pdf(agreement_id: int):
     """Serve the PDF to a manager or to a user of the agreement's client."""
     agreement = or_404(services.get_agreement(current_user, agreement_id))

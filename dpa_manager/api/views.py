@@ -16,6 +16,7 @@ from ..extensions import csrf, db
 from ..notices import services as notices
 from ..notices.models import Notice
 from ..rules import NoticeState, format_enterprise_number
+from ..scoping import get_for, select_for
 from ..subprocessors import services as register
 from ..subprocessors.models import Change, SubProcessor
 from . import bp
@@ -62,6 +63,7 @@ def authenticated(view):
             return jsonify(error="Geen of ongeldig token."), 401, {"WWW-Authenticate": 'Bearer realm="dpa_manager"'}
         g.api_user = user
         return view(*args, **kwargs)
+    wrapped.access = getattr(view, "access", "api-user")
     return wrapped
 
 
@@ -71,6 +73,7 @@ def manager_only(view):
         if not g.api_user.is_manager:
             raise ApiError(403, "Alleen voor managers van de verwerker.")
         return view(*args, **kwargs)
+    wrapped.access = "api-manager"
     return wrapped
 
 
@@ -80,6 +83,7 @@ def client_only(view):
         if g.api_user.is_manager:
             raise ApiError(403, "Alleen een gebruiker van de klant kan op een melding antwoorden.")
         return view(*args, **kwargs)
+    wrapped.access = "api-client"
     return wrapped
 
 
@@ -145,18 +149,14 @@ def clients():
     user = g.api_user
     limit = min(_int_arg("limit") or 1000, 10_000)
     offset = _int_arg("offset") or 0
-    stmt = select(Client).order_by(Client.id)
-    if not user.is_manager:
-        stmt = stmt.where(Client.id == user.client_id)
-    rows = db.session.scalars(stmt.limit(limit).offset(offset)).all()
+    rows = db.session.scalars(select_for(user, Client).order_by(Client.id).limit(limit).offset(offset)).all()
     return jsonify(clients=[client_json(c) for c in rows])
 
 
 @bp.get("/clients/<int:client_id>/subprocessors")
 @authenticated
 def client_subprocessors(client_id: int):
-    user = g.api_user
-    if not user.is_manager and user.client_id != client_id or db.session.get(Client, client_id) is None:
+    if get_for(g.api_user, Client, client_id) is None:
         raise ApiError(404, "Niet gevonden.")
     on = clock.today_in_brussels(clock.now())
     if request.args.get("on"):

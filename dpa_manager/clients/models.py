@@ -13,6 +13,9 @@ class Client(db.Model):
     __tablename__ = "clients"
     __table_args__ = (CheckConstraint("language IN ('nl', 'fr', 'en')", name="language_known"),)
 
+    #: Whose data this is (see scoping.py): a client user sees their own client.
+    client_scope = "id"
+
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
     #: Ten digits, validated with the mod-97 check; shown as 0427.073.974.

@@ -35,6 +35,9 @@ class Notice(db.Model):
         Index("ix_notices_unapplied", "applied_at", "state"),
     )
 
+    #: Whose data this is (see scoping.py).
+    client_scope = "client_id"
+
     id: Mapped[int] = mapped_column(primary_key=True)
     change_id: Mapped[int] = mapped_column(ForeignKey("changes.id"))
     agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"), index=True)

@@ -13,6 +13,7 @@ from ..clients.models import Client
 from ..errors import Conflict, Invalid
 from ..extensions import db
 from ..links import absolute
+from ..scoping import get_for, select_for
 from ..mail import outbox
 from ..rules import (
     NOTICE_STATES_PENDING, RESOLUTIONS, NoticeState, TransitionError, check_notice_transition,
@@ -27,18 +28,14 @@ BATCH = 2000
 # --- Reading, always through the user's scope ------------------------------------------------
 
 
-def scoped(stmt, user: User):
-    """Limit a select of notices to what `user` may see."""
-    return stmt if user.is_manager else stmt.where(Notice.client_id == user.client_id)
-
-
 def get_notice(user: User, notice_id: int) -> Notice | None:
-    return db.session.scalar(scoped(select(Notice).where(Notice.id == notice_id), user))
+    """Return the notice if it exists and `user` may see it."""
+    return get_for(user, Notice, notice_id)
 
 
 def list_notices(user: User, *, client_id: int | None = None, state: str | None = None,
                  change_id: int | None = None, limit: int = 500) -> list[Notice]:
-    stmt = scoped(select(Notice).order_by(Notice.id.desc()), user)
+    stmt = select_for(user, Notice).order_by(Notice.id.desc())
     if client_id is not None:
         stmt = stmt.where(Notice.client_id == client_id)
     if state:

@@ -9,7 +9,7 @@ from ..errors import ServiceError
 from ..extensions import db
 from ..mail.models import OutboxMessage
 from ..rules import NoticeState, time_left
-from ..web import manager_required, or_404, show_error
+from ..web import manager_required, or_404, public, show_error
 from . import bp
 from .forms import ResolveForm
 from .models import Notice
@@ -79,6 +79,7 @@ def outbox_message(message_id: int):
 
 
 @bp.route("/n/<token>")
+@public
 def signed_link(token: str):
     """Open one notice from an e-mail link without logging in: read-only, never a change of state."""
     from flask_login import current_user as user

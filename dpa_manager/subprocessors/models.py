@@ -102,6 +102,9 @@ class Assignment(db.Model):
         Index("ix_client_subprocessors_sp_open", "subprocessor_id", "until_on"),
     )
 
+    #: Whose data this is (see scoping.py).
+    client_scope = "client_id"
+
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
     subprocessor_id: Mapped[int] = mapped_column(ForeignKey("subprocessors.id"))
