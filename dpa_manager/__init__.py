@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, jsonify, render_template, request
@@ -25,6 +26,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_pyfile("config.py", silent=True)
     app.config.update(config_module.from_environment())
     app.config.update(config or {})
+    from . import security
+    security.check_production(app)
+    app.permanent_session_lifetime = timedelta(minutes=app.config["SESSION_IDLE_MINUTES"])
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'dpa_manager.sqlite'}"
@@ -40,6 +44,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.login_message = "Meld u aan om deze pagina te zien."
     login_manager.login_message_category = "info"
 
+    security.configure(app)
     from . import formatting
     formatting.register(app)
 
@@ -63,7 +68,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 def _import_models() -> None:
     """Import every model module so that the metadata is complete (for Alembic, too)."""
-    from . import audit  # noqa: F401
+    from . import audit, links  # noqa: F401
     from .accounts import models as _a  # noqa: F401
     from .agreements import models as _g  # noqa: F401
     from .clients import models as _c  # noqa: F401
@@ -80,6 +85,7 @@ ERROR_TEXTS = {
     404: ("Niet gevonden", "Deze pagina bestaat niet, of u hebt er geen toegang toe."),
     405: ("Niet toegestaan", "Deze actie kan niet op deze manier uitgevoerd worden."),
     413: ("Te groot", "Wat u verstuurde is te groot."),
+    429: ("Te veel pogingen", "U probeerde het te vaak na elkaar. Wacht een minuut en probeer het dan opnieuw."),
     500: ("Er ging iets mis", "Er liep iets fout aan onze kant. Er werd niets gewijzigd; probeer het later opnieuw."),
 }
 

@@ -1,18 +1,37 @@
-"""The audit trail: one appended row per state change, login and failed login."""
+"""The audit trail: append-only, each event chained to the one before by its SHA-256.
+
+Every state change, login and failed login appends an event. Appending takes the next
+sequence numbers from the one-row `audit_head` with a single UPDATE, which also locks it
+until the transaction ends, so concurrent writers chain one after the other and never
+off the same predecessor. `verify()` recomputes the chain.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import DDL, JSON, ForeignKey, Index, String, event, insert, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .db_types import UTCDateTime
 from .extensions import db
 
+GENESIS = "0" * 64
+
 
 class AuditEvent(db.Model):
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_object", "object_type", "object_id"),)
+    __table_args__ = (Index("ix_audit_events_object", "object_type", "object_id"),
+                      Index("ix_audit_events_client", "client_id", "seq"))
+
+    #: Client users see the events of their own client (see scoping.py).
+    client_scope = "client_id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: Position in the chain, from 1, without gaps.
+    seq: Mapped[int] = mapped_column(unique=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     #: The user who acted; None for the system (jobs, CLI without a user).
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -20,47 +39,122 @@ class AuditEvent(db.Model):
     actor_label: Mapped[str] = mapped_column(String(320))
     object_type: Mapped[str] = mapped_column(String(40))
     object_id: Mapped[int | None]
+    #: The client whose data the object is, if any.
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"))
     action: Mapped[str] = mapped_column(String(60))
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
+    #: SHA-256 of the previous event (GENESIS for the first).
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    #: SHA-256 of this event's content and prev_hash.
+    hash: Mapped[str] = mapped_column(String(64))
 
     def __repr__(self) -> str:
-        return f"<AuditEvent {self.id} {self.object_type}:{self.object_id} {self.action}>"
+        return f"<AuditEvent {self.seq} {self.object_type}:{self.object_id} {self.action}>"
 
 
-def record(*, at: datetime, actor, object_type: str, object_id: int | None, action: str,
-           before: dict | None = None, after: dict | None = None) -> AuditEvent:
-    """Append an audit event to the session; the caller commits."""
-    event = AuditEvent(
-        at=at,
-        actor_id=getattr(actor, "id", None),
-        actor_label=getattr(actor, "email", None) or "systeem",
-        object_type=object_type,
-        object_id=object_id,
-        action=action,
-        before=before,
-        after=after,
-    )
-    db.session.add(event)
-    return event
+class AuditHead(db.Model):
+    """The end of the chain: one row with the last sequence number and hash."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int]
+    last_hash: Mapped[str] = mapped_column(String(64))
+
+    def __repr__(self) -> str:
+        return f"<AuditHead {self.seq}>"
+
+
+event.listen(AuditHead.__table__, "after_create",
+             DDL(f"INSERT INTO audit_head (id, seq, last_hash) VALUES (1, 0, '{GENESIS}')"))
+
+
+def _canonical(row: dict) -> bytes:
+    content = {key: row[key] for key in ("seq", "actor_id", "actor_label", "object_type", "object_id",
+                                         "client_id", "action", "before", "after", "prev_hash")}
+    content["at"] = row["at"].isoformat(timespec="microseconds")
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+
+
+def event_hash(row: dict) -> str:
+    """Return the SHA-256 of an event given as a mapping of its columns."""
+    return hashlib.sha256(_canonical(row)).hexdigest()
+
+
+def _row(e: dict) -> dict:
+    actor = e.get("actor")
+    return {"at": e["at"], "actor_id": getattr(actor, "id", None),
+            "actor_label": getattr(actor, "email", None) or "systeem", "object_type": e["object_type"],
+            "object_id": e.get("object_id"), "client_id": e.get("client_id"), "action": e["action"],
+            "before": e.get("before"), "after": e.get("after")}
 
 
 def record_many(events: list[dict]) -> None:
-    """Append many events (keyword arguments of record()) in one statement; the caller commits."""
+    """Append events (keyword arguments of record()) to the chain, in order; the caller commits."""
     if not events:
         return
-    db.session.execute(db.insert(AuditEvent), [{
-        "at": e["at"], "actor_id": getattr(e.get("actor"), "id", None),
-        "actor_label": getattr(e.get("actor"), "email", None) or "systeem",
-        "object_type": e["object_type"], "object_id": e["object_id"], "action": e["action"],
-        "before": e.get("before"), "after": e.get("after"),
-    } for e in events])
+    head = db.session.execute(
+        update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + len(events))
+        .returning(AuditHead.seq, AuditHead.last_hash)).one()
+    seq, prev = head.seq - len(events), head.last_hash
+    rows = []
+    for e in events:
+        seq += 1
+        row = _row(e) | {"seq": seq, "prev_hash": prev}
+        row["hash"] = prev = event_hash(row)
+        rows.append(row)
+    db.session.execute(insert(AuditEvent), rows)
+    db.session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=prev))
+
+
+def record(*, at: datetime, actor, object_type: str, object_id: int | None, action: str,
+           before: dict | None = None, after: dict | None = None, client_id: int | None = None) -> None:
+    """Append one event to the chain; the caller commits."""
+    record_many([dict(at=at, actor=actor, object_type=object_type, object_id=object_id, action=action,
+                      before=before, after=after, client_id=client_id)])
 
 
 def history(object_type: str, object_id: int) -> list[AuditEvent]:
     """Return the events of one object, oldest first."""
     return db.session.scalars(
-        db.select(AuditEvent)
-        .where(AuditEvent.object_type == object_type, AuditEvent.object_id == object_id)
-        .order_by(AuditEvent.at, AuditEvent.id)
+        select(AuditEvent).where(AuditEvent.object_type == object_type, AuditEvent.object_id == object_id)
+        .order_by(AuditEvent.seq)
     ).all()
+
+
+@dataclass
+class Verification:
+    ok: bool
+    checked: int
+    problem: str = ""
+    event_id: int | None = None
+
+
+def verify(chunk: int = 5000) -> Verification:
+    """Recompute the chain from the first event; report the first event that does not match."""
+    prev, expected_seq, checked, last_seq = GENESIS, 1, 0, 0
+    while True:
+        events = db.session.scalars(select(AuditEvent).where(AuditEvent.seq > last_seq)
+                                    .order_by(AuditEvent.seq).limit(chunk)).all()
+        if not events:
+            break
+        for e in events:
+            row = {c: getattr(e, c) for c in ("seq", "at", "actor_id", "actor_label", "object_type", "object_id",
+                                              "client_id", "action", "before", "after", "prev_hash")}
+            if e.seq != expected_seq:
+                return Verification(False, checked, f"event {e.id}: sequence {e.seq}, expected {expected_seq} "
+                                                    "(an event is missing)", e.id)
+            if e.prev_hash != prev:
+                return Verification(False, checked, f"event {e.id} (seq {e.seq}): previous hash does not match",
+                                    e.id)
+            if event_hash(row) != e.hash:
+                return Verification(False, checked, f"event {e.id} (seq {e.seq}): content does not match its hash",
+                                    e.id)
+            prev, expected_seq, checked, last_seq = e.hash, e.seq + 1, checked + 1, e.seq
+        db.session.expunge_all()
+    head = db.session.get(AuditHead, 1)
+    if head is not None and (head.seq != checked or head.last_hash != prev):
+        return Verification(False, checked, f"the chain ends at seq {checked}, but the head says {head.seq}: "
+                                            "events at the end are missing")
+    return Verification(True, checked)

@@ -127,3 +127,15 @@ def create_token_command(email, label):
     token = create_token(user, label=label, now=clock.now())
     click.echo(f"API-token voor {user.email} ({user.role}); bewaar het nu, het wordt niet opnieuw getoond:")
     click.echo(token)
+
+
+@dpa.command("audit-verify")
+def audit_verify_command():
+    """Check the audit trail's hash chain; exit non-zero naming the first event that does not match."""
+    from .audit import verify
+
+    result = verify()
+    if not result.ok:
+        click.echo(f"Audittrail NIET in orde na {result.checked} gebeurtenissen: {result.problem}", err=True)
+        raise SystemExit(1)
+    click.echo(f"Audittrail in orde: {result.checked} gebeurtenissen, de keten klopt.")

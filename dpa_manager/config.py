@@ -30,10 +30,18 @@ class Defaults:
     #: The public address of the site, for links in e-mails.
     BASE_URL = "http://127.0.0.1:5000"
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    #: "development" (local, cookies without Secure) or "production" (Secure cookies, a real SECRET_KEY required).
+    DPA_ENV = "development"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    #: A session ends after this many minutes without a request.
+    SESSION_IDLE_MINUTES = 30
+    #: Failed-login protection, per client address.
+    LOGIN_RATE_LIMIT = "5 per minute; 30 per hour"
+    #: Redis for the rate limiter's counters, shared by every worker; memory when not set.
+    REDIS_URL = None
     #: Clients shown per page in lists.
     PAGE_SIZE = 50
 
@@ -50,6 +58,8 @@ ENVIRONMENT = {
     "MAIL_PASSWORD": ("MAIL_PASSWORD", str),
     "MAIL_DEFAULT_SENDER": ("MAIL_DEFAULT_SENDER", str),
     "BASE_URL": ("BASE_URL", str),
+    "DPA_ENV": ("DPA_ENV", str),
+    "REDIS_URL": ("REDIS_URL", str),
 }
 
 

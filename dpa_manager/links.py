@@ -1,6 +1,15 @@
-"""Absolute links for e-mails, and signed links that open one notice without logging in."""
+"""Absolute links for e-mails, and signed links that work once and expire."""
+import hashlib
+from datetime import datetime
+
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import String, insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .db_types import UTCDateTime
+from .extensions import db
 
 NOTICE_LINK_SALT = "notice-link"
 #: How long a signed notice link works.
@@ -30,3 +39,38 @@ def notice_from_token(token: str) -> tuple[int | None, str | None]:
         return None, "invalid"
     notice_id = data.get("n") if isinstance(data, dict) else None
     return (notice_id, None) if isinstance(notice_id, int) else (None, "invalid")
+
+
+# --- Links that work once ------------------------------------------------------------------------
+
+
+class UsedLink(db.Model):
+    """A signed link that has been used; it does not work a second time."""
+
+    __tablename__ = "used_links"
+
+    #: SHA-256 of the token, never the token itself.
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<UsedLink {self.token_hash[:8]}>"
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def link_used(token: str) -> bool:
+    return db.session.get(UsedLink, _digest(token)) is not None
+
+
+def use_link(token: str, now: datetime) -> bool:
+    """Spend a link; return False if it was spent before. Commits."""
+    try:
+        db.session.execute(insert(UsedLink).values(token_hash=_digest(token), used_at=now))
+        db.session.commit()
+        return True
+    except IntegrityError:
+        db.session.rollback()
+        return False

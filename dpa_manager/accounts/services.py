@@ -55,11 +55,12 @@ def authenticate(email: str, password: str, *, now: datetime) -> User | None:
     """Return the active user with these credentials, recording the attempt either way."""
     user = find_user(email)
     ok = user is not None and user.is_active and user.check_password(password)
+    if ok:
+        user.last_login_at = now
+        db.session.flush()
     audit.record(at=now, actor=user if ok else None, object_type="user", object_id=user.id if user else None,
                  action="login" if ok else "login_failed",
                  after=None if ok else {"email": (email or "").strip().lower()[:320]})
-    if ok:
-        user.last_login_at = now
     db.session.commit()
     return user if ok else None
 

@@ -1,10 +1,11 @@
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from .. import clock
 from ..extensions import db, login_manager
+from ..security import limiter
 from ..web import public, user_required
 from . import bp
 from .forms import LoginForm
@@ -36,6 +37,7 @@ def home():
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 @public
 def login():
     if current_user.is_authenticated:
@@ -46,6 +48,8 @@ def login():
         if user is None:
             flash("E-mailadres of wachtwoord klopt niet.", "error")
         else:
+            session.clear()  # a new session at every login
+            session.permanent = True  # ends after SESSION_IDLE_MINUTES without a request
             login_user(user)
             return redirect(_safe_next(request.args.get("next")) or url_for("accounts.home"))
     return render_template("accounts/login.html", form=form)
@@ -55,5 +59,6 @@ def login():
 @user_required
 def logout():
     logout_user()
+    session.clear()
     flash("U bent afgemeld.", "info")
     return redirect(url_for("accounts.login"))

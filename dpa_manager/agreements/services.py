@@ -173,7 +173,7 @@ def create_draft(client: Client, values: dict, service_ids, *, actor: User, now:
     after = _apply(agreement, values, service_ids)
     db.session.add(agreement)
     db.session.flush()
-    audit.record(at=now, actor=actor, object_type="agreement", object_id=agreement.id, action="created", after=after)
+    audit.record(at=now, actor=actor, object_type="agreement", object_id=agreement.id, client_id=agreement.client_id, action="created", after=after)
     db.session.commit()
     return agreement
 
@@ -184,7 +184,7 @@ def update_draft(agreement: Agreement, values: dict, service_ids, *, actor: User
         raise Conflict("Alleen een concept kan nog wijzigen.")
     after = _apply(agreement, values, service_ids)
     agreement.updated_at = now
-    audit.record(at=now, actor=actor, object_type="agreement", object_id=agreement.id, action="updated", after=after)
+    audit.record(at=now, actor=actor, object_type="agreement", object_id=agreement.id, client_id=agreement.client_id, action="updated", after=after)
     db.session.commit()
     return agreement
 
@@ -223,7 +223,7 @@ def send(agreement: Agreement, *, actor: User, now: datetime) -> Agreement:
     body_sha256 = hashlib.sha256(pdf.render(document)).hexdigest()
     _move(agreement, AgreementState.SENT, {"snapshot": document, "body_sha256": body_sha256, "sent_at": now,
                                            "updated_at": now})
-    audit.record(at=now, actor=actor, object_type="agreement", object_id=agreement.id, action="sent",
+    audit.record(at=now, actor=actor, object_type="agreement", object_id=agreement.id, client_id=agreement.client_id, action="sent",
                  before={"state": "draft"}, after={"state": "sent", "body_sha256": body_sha256})
     db.session.commit()
     return agreement
@@ -236,7 +236,7 @@ def recall(agreement: Agreement, *, actor: User, now: datetime) -> Agreement:
     _move(agreement, AgreementState.DRAFT, {"snapshot": None, "body_sha256": None, "sent_at": None,
                                             "updated_at": now},
           extra_guard=Agreement.client_signed_at.is_(None))
-    audit.record(at=now, actor=actor, object_type="agreement", object_id=agreement.id, action="recalled",
+    audit.record(at=now, actor=actor, object_type="agreement", object_id=agreement.id, client_id=agreement.client_id, action="recalled",
                  before={"state": "sent"}, after={"state": "draft"})
     db.session.commit()
     return agreement
@@ -277,7 +277,7 @@ def client_sign(agreement: Agreement, *, user: User, full_name: str, role: str, 
         db.session.rollback()
         raise Conflict("Deze overeenkomst is intussen al ondertekend of gewijzigd.")
     db.session.expire(agreement)
-    audit.record(at=now, actor=user, object_type="agreement", object_id=agreement.id, action="client_signed",
+    audit.record(at=now, actor=user, object_type="agreement", object_id=agreement.id, client_id=agreement.client_id, action="client_signed",
                  after={"name": name, "role": role, "body_sha256": agreement.body_sha256})
     db.session.commit()
     return agreement
@@ -305,9 +305,9 @@ def countersign(agreement: Agreement, *, user: User, full_name: str, role: str, 
                            .values(state=AgreementState.SUPERSEDED.value, ended_at=now, updated_at=now)
                            .execution_options(synchronize_session=False))
     for old_id in older:
-        audit.record(at=now, actor=user, object_type="agreement", object_id=old_id, action="superseded",
+        audit.record(at=now, actor=user, object_type="agreement", object_id=old_id, client_id=agreement.client_id, action="superseded",
                      before={"state": "signed"}, after={"state": "superseded", "by": agreement.id})
-    audit.record(at=now, actor=user, object_type="agreement", object_id=agreement.id, action="signed",
+    audit.record(at=now, actor=user, object_type="agreement", object_id=agreement.id, client_id=agreement.client_id, action="signed",
                  before={"state": "sent"},
                  after={"state": "signed", "name": name, "role": role,
                         "signed_sha256": hashlib.sha256(signed_pdf).hexdigest()})
@@ -330,7 +330,7 @@ def _store_signed_pdf(agreement: Agreement) -> bytes:
 def terminate(agreement: Agreement, *, actor: User, now: datetime) -> Agreement:
     """End a signed agreement; commit."""
     _move(agreement, AgreementState.TERMINATED, {"ended_at": now, "updated_at": now})
-    audit.record(at=now, actor=actor, object_type="agreement", object_id=agreement.id, action="terminated",
+    audit.record(at=now, actor=actor, object_type="agreement", object_id=agreement.id, client_id=agreement.client_id, action="terminated",
                  before={"state": "signed"}, after={"state": "terminated"})
     db.session.commit()
     return agreement

@@ -104,7 +104,7 @@ def _told(notice: Notice, at: datetime, column: str, actor, action: str) -> None
             update(Notice).where(Notice.id == notice.id, Notice.state == NoticeState.AWAITING_DELIVERY.value)
             .values(**values).execution_options(synchronize_session=False))
         if result.rowcount == 1:
-            audit.record(at=at, actor=actor, object_type="notice", object_id=notice.id, action=action,
+            audit.record(at=at, actor=actor, object_type="notice", object_id=notice.id, client_id=notice.client_id, action=action,
                          before={"state": "awaiting_delivery"},
                          after={"state": values["state"], "notified_at": at.isoformat(),
                                 "closes_at": values.get("closes_at") and values["closes_at"].isoformat()})
@@ -170,7 +170,7 @@ def object_to(notice: Notice, *, user: User, reason: str, now: datetime) -> Noti
                    client_id=client.id, notice_id=notice.id, now=now,
                    context={"manager_link": absolute(f"/notices/{notice.id}")}),
     ])
-    audit.record(at=now, actor=user, object_type="notice", object_id=notice.id, action="objected",
+    audit.record(at=now, actor=user, object_type="notice", object_id=notice.id, client_id=notice.client_id, action="objected",
                  before={"state": "open"}, after={"state": "objected", "reason": reason})
     db.session.commit()
     return notice
@@ -182,7 +182,7 @@ def approve(notice: Notice, *, user: User, now: datetime) -> Notice:
     client = notice.client
     outbox.enqueue([outcome_row(notice.id, client.id, client.language, "approved",
                                 client_recipients([client.id])[client.id], now)])
-    audit.record(at=now, actor=user, object_type="notice", object_id=notice.id, action="approved",
+    audit.record(at=now, actor=user, object_type="notice", object_id=notice.id, client_id=notice.client_id, action="approved",
                  before={"state": "open"}, after={"state": "approved"})
     db.session.commit()
     return notice
@@ -211,7 +211,7 @@ def resolve(notice: Notice, *, actor: User, resolution: str, note: str, now: dat
     client = notice.client
     outbox.enqueue([outcome_row(notice.id, client.id, client.language, "resolved",
                                 client_recipients([client.id])[client.id], now)])
-    audit.record(at=now, actor=actor, object_type="notice", object_id=notice.id, action="resolved",
+    audit.record(at=now, actor=actor, object_type="notice", object_id=notice.id, client_id=notice.client_id, action="resolved",
                  before={"state": "objected"}, after={"state": target.value, "resolution": resolution})
     db.session.commit()
     return notice
@@ -231,8 +231,9 @@ def withdraw_pending(change_id: int, *, actor: User, now: datetime) -> list[int]
     ).all()
     told = [(nid, cid) for nid, cid, notified in rows if notified is not None]
     _outcome_mails(told, "cancelled", now)
-    audit.record_many([dict(at=now, actor=actor, object_type="notice", object_id=nid, action="withdrawn",
-                            after={"state": "withdrawn", "resolution": "cancelled"}) for nid, _, _ in rows])
+    audit.record_many([dict(at=now, actor=actor, object_type="notice", object_id=nid, client_id=cid,
+                            action="withdrawn", after={"state": "withdrawn", "resolution": "cancelled"})
+                       for nid, cid, _ in rows])
     return [nid for nid, _, _ in rows]
 
 
@@ -273,8 +274,9 @@ def close_due_windows(now: datetime) -> int:
             db.session.commit()
             return total
         _outcome_mails(moved, "deemed_approved", now)
-        audit.record_many([dict(at=now, actor=None, object_type="notice", object_id=nid, action="deemed_approved",
-                                before={"state": "open"}, after={"state": "deemed_approved"}) for nid, _ in moved])
+        audit.record_many([dict(at=now, actor=None, object_type="notice", object_id=nid, client_id=cid,
+                                action="deemed_approved", before={"state": "open"}, after={"state": "deemed_approved"})
+                           for nid, cid in moved])
         db.session.commit()
         total += len(moved)
 

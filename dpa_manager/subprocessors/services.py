@@ -343,8 +343,8 @@ def apply_due_changes(now: datetime) -> int:
             by_change.setdefault(change_id, []).append((notice_id, client_id))
         for change_id, notices in by_change.items():
             _apply(db.session.get(Change, change_id), [c for _, c in notices], today)
-        audit.record_many([dict(at=now, actor=None, object_type="notice", object_id=nid, action="applied",
-                                after={"on": today.isoformat()}) for nid, _, _ in moved])
+        audit.record_many([dict(at=now, actor=None, object_type="notice", object_id=nid, client_id=cid,
+                                action="applied", after={"on": today.isoformat()}) for nid, cid, _ in moved])
         db.session.commit()
         total += len(moved)
     _retire_unused(today)
