@@ -57,7 +57,8 @@ def create_app(config: dict | None = None) -> Flask:
     from .processor import views as processor
     from .subprocessors import views as subprocessors
     from .terms import views as terms
-    for views in (accounts, clients, agreements, portal, processor, terms, subprocessors, notices, api):
+    from .trail import views as trail
+    for views in (accounts, clients, agreements, portal, processor, terms, subprocessors, notices, api, trail):
         app.register_blueprint(views.bp)
 
     from .cli import dpa

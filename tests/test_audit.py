@@ -1,0 +1,112 @@
+"""The audit trail: every decision leaves a trace that no one can quietly rewrite."""
+import threading
+
+from sqlalchemy import delete, func, select, update
+
+from dpa_manager import audit
+from dpa_manager.audit import AuditEvent, AuditHead, verify
+from dpa_manager.extensions import db
+
+from .conftest import NOW, PASSWORD
+
+
+def test_every_state_change_is_chained(make_agreement):
+    make_agreement("signed")
+    events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.seq)).all()
+    actions = [e.action for e in events]
+    for expected in ("created", "sent", "client_signed", "signed"):
+        assert expected in actions
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))
+    assert events[0].prev_hash == audit.GENESIS
+    assert all(b.prev_hash == a.hash for a, b in zip(events, events[1:]))
+    assert verify().ok and verify().checked == len(events)
+
+
+def test_logins_and_failed_logins_are_recorded(http, manager):
+    http.post("/login", data={"email": manager.email, "password": "wrong-password!"})
+    http.post("/login", data={"email": manager.email, "password": PASSWORD})
+    actions = [e.action for e in db.session.scalars(select(AuditEvent).where(AuditEvent.object_type == "user"))]
+    assert "login_failed" in actions and "login" in actions
+
+
+def test_verify_names_the_first_tampered_event(runner, make_agreement):
+    make_agreement("signed")
+    victim = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "client_signed"))
+    db.session.execute(update(AuditEvent).where(AuditEvent.id == victim.id)
+                       .values(after={"name": "Iemand Anders", "role": "Zaakvoerder"}))
+    db.session.commit()
+    result = runner.invoke(args=["dpa", "audit-verify"])
+    assert result.exit_code == 1
+    assert f"event {victim.id}" in result.output and "content does not match" in result.output
+
+
+def test_verify_notices_a_deleted_event(runner, make_agreement):
+    make_agreement("signed")
+    middle = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "sent"))
+    db.session.execute(delete(AuditEvent).where(AuditEvent.id == middle.id))
+    db.session.commit()
+    result = runner.invoke(args=["dpa", "audit-verify"])
+    assert result.exit_code == 1 and "missing" in result.output
+
+
+def test_verify_notices_events_cut_from_the_end(runner, make_agreement):
+    make_agreement("signed")
+    last = db.session.scalar(select(func.max(AuditEvent.seq)))
+    db.session.execute(delete(AuditEvent).where(AuditEvent.seq == last))
+    db.session.commit()
+    result = runner.invoke(args=["dpa", "audit-verify"])
+    assert result.exit_code == 1 and "at the end are missing" in result.output
+
+
+def test_verify_notices_a_rewritten_chain_without_its_head(runner, make_agreement):
+    make_agreement("signed")
+    first = db.session.scalar(select(AuditEvent).where(AuditEvent.seq == 1))
+    row = {c: getattr(first, c) for c in ("seq", "at", "actor_id", "actor_label", "object_type", "object_id",
+                                          "client_id", "action", "before", "after", "prev_hash")}
+    row["after"] = {"forged": True}
+    db.session.execute(update(AuditEvent).where(AuditEvent.id == first.id)
+                       .values(after=row["after"], hash=audit.event_hash(row)))
+    db.session.commit()
+    result = runner.invoke(args=["dpa", "audit-verify"])
+    assert result.exit_code == 1 and "seq 2" in result.output and "previous hash" in result.output
+
+
+def test_a_clean_trail_passes(runner, make_agreement):
+    make_agreement("signed")
+    result = runner.invoke(args=["dpa", "audit-verify"])
+    assert result.exit_code == 0 and "in orde" in result.output
+
+
+def test_concurrent_writers_keep_one_chain(app, manager):
+    def write(n):
+        with app.app_context():
+            for i in range(20):
+                audit.record(at=NOW, actor=None, object_type="test", object_id=n * 100 + i, action="tick")
+                db.session.commit()
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    result = verify()
+    assert result.ok, result.problem
+    assert db.session.get(AuditHead, 1).seq == result.checked
+
+
+def test_managers_read_and_filter_the_trail(login, manager, make_agreement):
+    agreement = make_agreement("signed")
+    http = login(manager)
+    page = http.get("/audit/")
+    assert "client_signed" in page.text and "Audittrail" in page.text
+    filtered = http.get(f"/audit/?object_type=agreement&action=signed&object_id={agreement.id}")
+    assert filtered.text.count("<tr>") == 2  # header and one event
+    assert http.get("/audit/?since=garbage&object_id=abc&page=-3").status_code == 200
+
+
+def test_client_users_read_only_their_own_agreements_and_notices(login, make_agreement):
+    mine, theirs = make_agreement("signed"), make_agreement("signed")
+    http = login(mine.client.users[0])
+    page = http.get("/portal/audit")
+    assert f"agreement {mine.id}" in page.text and f"agreement {theirs.id}" not in page.text
+    assert "login" not in page.text.split("<tbody>")[-1]  # user events are not part of the client's trail
