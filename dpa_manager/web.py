@@ -4,7 +4,8 @@ from functools import wraps
 from flask import abort, flash
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from wtforms import SelectMultipleField, widgets
+from wtforms import BooleanField, SelectMultipleField, widgets
+from wtforms.validators import DataRequired
 from wtforms.fields.choices import SelectChoice
 
 from .errors import ServiceError
@@ -15,6 +16,12 @@ class BaseForm(FlaskForm):
 
     class Meta:
         locales = ["nl"]
+
+
+class ConfirmForm(BaseForm):
+    """A POST form whose only field confirms an irreversible step."""
+
+    confirm = BooleanField("Ik bevestig", validators=[DataRequired("Vink aan om te bevestigen.")])
 
 
 def choices(pairs) -> list[SelectChoice]:

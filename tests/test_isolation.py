@@ -26,11 +26,14 @@ def world(app, make_agreement, make_subprocessor, manager, setup):
     from dpa_manager.notices.models import Notice
     notice_b = db.session.scalar(select(Notice).where(Notice.client_id == b.client_id))
     message_b = db.session.scalar(select(OutboxMessage).where(OutboxMessage.client_id == b.client_id))
+    user_b = b.client.users[0]
+    create_token(user_b, now=NOW)
+    from dpa_manager.accounts.services import tokens_of
     return {
         "user_a": a.client.users[0], "manager": manager,
         "args": {"agreement_id": b.id, "notice_id": notice_b.id, "client_id": b.client_id, "sp_id": sp.id,
                  "change_id": change.id, "version_id": setup.id, "message_id": message_b.id,
-                 "token": notice_token(notice_b.id)},
+                 "token": notice_token(notice_b.id), "user_id": user_b.id, "token_id": tokens_of(user_b)[0].id},
     }
 
 

@@ -8,9 +8,9 @@ from email_validator import EmailNotValidError, validate_email
 from .. import audit
 from ..errors import Invalid
 from ..extensions import db
+from ..passwords import password_error
 from .models import ApiToken, Role, User
 
-MIN_PASSWORD_LENGTH = 12
 
 
 def normalize_email(raw: str, field: str = "email") -> str:
@@ -37,8 +37,9 @@ def create_user(*, email: str, password: str, role: str, client_id: int | None, 
         raise Invalid("Een klantgebruiker hoort bij een bestaande klant.", "client_id")
     if role == Role.MANAGER and client_id is not None:
         raise Invalid("Een manager hoort niet bij een klant.", "client_id")
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise Invalid(f"Een wachtwoord telt minstens {MIN_PASSWORD_LENGTH} tekens.", "password")
+    error = password_error(password or "", email=email, name=full_name)
+    if error:
+        raise Invalid(error, "password")
     if find_user(email):
         raise Invalid("Er bestaat al een gebruiker met dit e-mailadres.", "email")
     user = User(email=email, role=role, client_id=client_id, full_name=full_name.strip(), created_at=now)
@@ -90,3 +91,131 @@ def user_for_token(token: str, *, now: datetime) -> User | None:
     row.last_used_at = now
     db.session.commit()
     return row.user
+
+
+# --- Invitations -----------------------------------------------------------------------------------
+
+INVITE_SALT = "invite"
+#: How long an invitation link works.
+INVITE_MAX_AGE = 7 * 24 * 3600
+
+
+def _fingerprint(user: User) -> str:
+    """A digest of the current password hash: once a password is set, old links stop working."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:24]
+
+
+def invitation_token(user: User) -> str:
+    from flask import current_app
+    from itsdangerous import URLSafeTimedSerializer
+
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=INVITE_SALT).dumps(
+        {"u": user.id, "f": _fingerprint(user)})
+
+
+def user_for_invitation(token: str) -> tuple[User | None, str | None]:
+    """Return (user, None) for a usable invitation, or (None, why not): 'expired', 'used' or 'invalid'."""
+    from flask import current_app
+    from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+    try:
+        data = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=INVITE_SALT).loads(
+            token, max_age=INVITE_MAX_AGE)
+    except SignatureExpired:
+        return None, "expired"
+    except BadSignature:
+        return None, "invalid"
+    user = db.session.get(User, data.get("u")) if isinstance(data, dict) and isinstance(data.get("u"), int) else None
+    if user is None or not user.is_active:
+        return None, "invalid"
+    if data.get("f") != _fingerprint(user):
+        return None, "used"
+    return user, None
+
+
+def invite(client, *, email: str, full_name: str, actor, now: datetime) -> User:
+    """Create a client user without a usable password and e-mail an invitation to set one; commit."""
+    email = normalize_email(email)
+    full_name = " ".join((full_name or "").split())
+    if not full_name:
+        raise Invalid("Vul de naam in.", "full_name")
+    if find_user(email):
+        raise Invalid("Er bestaat al een gebruiker met dit e-mailadres.", "email")
+    user = User(email=email, role=Role.CLIENT.value, client_id=client.id, full_name=full_name[:200], created_at=now)
+    user.set_password(secrets.token_urlsafe(32))  # nobody knows it; the invitation sets a real one
+    db.session.add(user)
+    db.session.flush()
+    _queue_invitation(user, client, now)
+    audit.record(at=now, actor=actor, object_type="user", object_id=user.id, action="invited", client_id=client.id,
+                 after={"email": email, "client_id": client.id})
+    db.session.commit()
+    return user
+
+
+def _queue_invitation(user: User, client, now: datetime) -> None:
+    from ..mail import outbox
+
+    count = db.session.scalar(db.select(db.func.count()).select_from(outbox.OutboxMessage)
+                              .where(outbox.OutboxMessage.dedupe_key.like(f"invite:{user.id}:%")))
+    outbox.enqueue([outbox.row(key=f"invite:{user.id}:{count + 1}", template="invite", recipients=[user.email],
+                               language=client.language, client_id=client.id, now=now,
+                               context={"user_id": user.id})])
+
+
+def reinvite(user: User, *, actor, now: datetime) -> None:
+    """Send a new invitation to a client user; commit."""
+    if user.is_manager:
+        raise Invalid("Alleen klantgebruikers worden uitgenodigd.")
+    _queue_invitation(user, user.client, now)
+    audit.record(at=now, actor=actor, object_type="user", object_id=user.id, action="reinvited",
+                 client_id=user.client_id)
+    db.session.commit()
+
+
+def accept_invitation(token: str, password: str, *, now: datetime) -> User:
+    """Set the password of an invited user; the link works once. Commit."""
+    user, problem = user_for_invitation(token)
+    if user is None:
+        raise Invalid({"expired": "Deze uitnodiging is verlopen; vraag een nieuwe aan.",
+                       "used": "Deze uitnodiging werd al gebruikt.",
+                       }.get(problem, "Deze uitnodiging is ongeldig."))
+    error = password_error(password, email=user.email, name=user.full_name)
+    if error:
+        raise Invalid(error, "password")
+    result = db.session.execute(db.update(User).where(User.id == user.id, User.password_hash == user.password_hash)
+                                .values(password_hash=_hash(password)))
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise Invalid("Deze uitnodiging werd al gebruikt.")
+    audit.record(at=now, actor=user, object_type="user", object_id=user.id, action="password_set",
+                 client_id=user.client_id)
+    db.session.commit()
+    db.session.expire(user)
+    return user
+
+
+def _hash(password: str) -> str:
+    probe = User()
+    probe.set_password(password)
+    return probe.password_hash
+
+
+# --- API tokens ------------------------------------------------------------------------------------
+
+
+def tokens_of(user: User) -> list[ApiToken]:
+    return db.session.scalars(db.select(ApiToken).where(ApiToken.user_id == user.id)
+                              .order_by(ApiToken.id.desc())).all()
+
+
+def revoke_token(user: User, token_id: int, *, now: datetime) -> ApiToken:
+    """Revoke one of the user's own tokens; commit."""
+    token = db.session.scalar(db.select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id))
+    if token is None:
+        raise Invalid("Onbekend token.")
+    if token.revoked_at is None:
+        token.revoked_at = now
+        audit.record(at=now, actor=user, object_type="user", object_id=user.id, action="token_revoked",
+                     after={"token_id": token.id})
+        db.session.commit()
+    return token

@@ -1,16 +1,19 @@
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from .. import clock
+from ..errors import ServiceError
 from ..extensions import db, login_manager
 from ..security import limiter
-from ..web import public, user_required
+from ..web import ConfirmForm, public, show_error, user_required
 from . import bp
-from .forms import LoginForm
+from .forms import LoginForm, SetPasswordForm, TokenForm
 from .models import User
-from .services import authenticate
+from .services import (
+    accept_invitation, authenticate, create_token, revoke_token, tokens_of, user_for_invitation,
+)
 
 
 @login_manager.user_loader
@@ -62,3 +65,52 @@ def logout():
     session.clear()
     flash("U bent afgemeld.", "info")
     return redirect(url_for("accounts.login"))
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+@public
+def accept_invite(token: str):
+    """Set a password from an invitation link; a GET only shows the form."""
+    user, problem = user_for_invitation(token)
+    headers = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+    if user is None:
+        text = {"expired": "Deze uitnodiging is verlopen. Vraag uw contactpersoon om een nieuwe.",
+                "used": "Deze uitnodiging werd al gebruikt. Meld u aan met uw wachtwoord."}.get(
+            problem, "Deze uitnodiging is ongeldig.")
+        return render_template("error.html", code=404, title="Uitnodiging niet bruikbaar", text=text), 404, headers
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            accept_invitation(token, form.password.data, now=clock.now())
+        except ServiceError as error:
+            db.session.rollback()
+            show_error(error, form)
+        else:
+            flash("Uw wachtwoord is ingesteld. Meld u nu aan.", "success")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/set_password.html", form=form, user=user), 200, headers
+
+
+@bp.route("/account/tokens", methods=["GET", "POST"])
+@user_required
+def tokens():
+    form = TokenForm()
+    new_token = None
+    if form.validate_on_submit():
+        new_token = create_token(current_user, label=form.label.data, now=clock.now())
+        form = TokenForm(formdata=None)
+    return render_template("accounts/tokens.html", tokens=tokens_of(current_user), form=form, new_token=new_token,
+                           confirm=ConfirmForm()), 200, {"Cache-Control": "no-store"}
+
+
+@bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
+@user_required
+def revoke(token_id: int):
+    if token_id not in {t.id for t in tokens_of(current_user)}:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        flash("Vink aan om te bevestigen.", "error")
+    else:
+        revoke_token(current_user, token_id, now=clock.now())
+        flash("Het token is ingetrokken en werkt niet meer.", "success")
+    return redirect(url_for("accounts.tokens"))

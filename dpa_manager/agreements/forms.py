@@ -69,10 +69,6 @@ class AgreementForm(BaseForm):
         self.services.data = list(service_ids)
 
 
-class ConfirmForm(BaseForm):
-    confirm = BooleanField("Ik bevestig", validators=[DataRequired("Vink aan om te bevestigen.")])
-
-
 class SignatureForm(BaseForm):
     full_name = StringField("Volledige naam", validators=[DataRequired("Typ uw volledige naam."), Length(max=200)])
     role = StringField("Hoedanigheid", validators=[DataRequired("Vul uw hoedanigheid in."), Length(max=200)],

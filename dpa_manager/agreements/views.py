@@ -8,10 +8,10 @@ from ..extensions import db
 from ..processor.services import list_services
 from ..rules import AgreementState
 from ..terms.services import published_versions
-from ..web import choices, manager_required, or_404, show_error, user_required
+from ..web import ConfirmForm, choices, manager_required, or_404, show_error, user_required
 from . import bp, services
 from .document import reference
-from .forms import AgreementForm, ConfirmForm, SignatureForm
+from .forms import AgreementForm, SignatureForm
 
 
 def _form(formdata=None) -> AgreementForm:

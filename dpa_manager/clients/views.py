@@ -1,10 +1,13 @@
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from .. import clock
 from ..errors import ServiceError
 from ..extensions import db
-from ..web import manager_required, or_404, show_error
+from ..accounts.forms import InviteForm
+from ..accounts.models import User
+from ..accounts.services import invite as invite_user, reinvite as reinvite_user
+from ..web import ConfirmForm, manager_required, or_404, show_error
 from . import bp
 from .forms import ClientForm
 from .models import Client
@@ -39,7 +42,7 @@ def new():
 @manager_required
 def show(client_id: int):
     client = or_404(db.session.get(Client, client_id))
-    return render_template("clients/show.html", client=client)
+    return render_template("clients/show.html", client=client, invite_form=InviteForm(), confirm=ConfirmForm())
 
 
 @bp.route("/<int:client_id>/edit", methods=["GET", "POST"])
@@ -59,3 +62,39 @@ def edit(client_id: int):
             flash("Klantgegevens bewaard.", "success")
             return redirect(url_for("clients.show", client_id=client.id))
     return render_template("clients/form.html", form=form, client=client)
+
+
+@bp.route("/<int:client_id>/invite", methods=["POST"])
+@manager_required
+def invite(client_id: int):
+    """Invite a user of the client by e-mail to set a password."""
+    client = or_404(db.session.get(Client, client_id))
+    form = InviteForm()
+    if form.validate_on_submit():
+        try:
+            user = invite_user(client, email=form.email.data, full_name=form.full_name.data, actor=current_user,
+                               now=clock.now())
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            flash(f"{user.email} is uitgenodigd; de uitnodiging vertrekt met de volgende e-mailronde.", "success")
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "error")
+    return redirect(url_for("clients.show", client_id=client.id))
+
+
+@bp.route("/<int:client_id>/users/<int:user_id>/reinvite", methods=["POST"])
+@manager_required
+def reinvite(client_id: int, user_id: int):
+    user = db.session.get(User, user_id)
+    if user is None or user.client_id != client_id:
+        abort(404)
+    if ConfirmForm().validate_on_submit():
+        reinvite_user(user, actor=current_user, now=clock.now())
+        flash(f"Een nieuwe uitnodiging voor {user.email} staat klaar.", "success")
+    else:
+        flash("Vink aan om te bevestigen.", "error")
+    return redirect(url_for("clients.show", client_id=client_id))

@@ -87,6 +87,16 @@ def compose(message: OutboxMessage, now: datetime) -> Rendered:
         context["outcome"] = outcome
         context["resolution_words"] = RESOLUTION_WORDS[language].get(notice.resolution or "", "")
         subject = t["subject_outcome"].format(sp=notice.change.subprocessor.name, outcome=t[f"outcome_{outcome}"])
+    elif message.template == "invite":
+        from ..accounts.models import User
+        from ..accounts.services import invitation_token
+        from ..processor.services import get_profile
+
+        user = db.session.get(User, message.context["user_id"])
+        processor = get_profile()
+        context |= {"user": user, "client": user.client, "processor": processor, "language": language,
+                    "link": absolute(f"/invite/{invitation_token(user)}")}
+        subject = t["subject_invite"].format(processor=processor.name)
     elif message.template == "alert":
         subject = f"Bezwaar van {notice.client.name} tegen subverwerker {notice.change.subprocessor.name}"
     else:

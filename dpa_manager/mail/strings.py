@@ -80,6 +80,10 @@ STRINGS = {
         "signature": "Met vriendelijke groet,",
         "footer": "Vragen over gegevensbescherming: {dpo}",
         "ics_summary": "Einde bezwaartermijn subverwerker {sp}",
+        "subject_invite": "Uitnodiging: uw toegang tot de verwerkersovereenkomsten met {processor}",
+        "invite_intro": "{processor} nodigt u uit om als gebruiker van {client} de verwerkersovereenkomsten en de subverwerkers te volgen.",
+        "invite_action": "Kies uw wachtwoord via deze link (7 dagen geldig, één keer te gebruiken)",
+        "invite_login": "Daarna meldt u zich aan met uw e-mailadres {email}.",
     },
     "fr": {
         "colon": " :",
@@ -125,6 +129,10 @@ STRINGS = {
         "signature": "Veuillez agréer nos salutations distinguées,",
         "footer": "Questions relatives à la protection des données : {dpo}",
         "ics_summary": "Fin du délai d'opposition – sous-traitant ultérieur {sp}",
+        "subject_invite": "Invitation : votre accès aux contrats de sous-traitance avec {processor}",
+        "invite_intro": "{processor} vous invite à suivre, en tant qu'utilisateur de {client}, les contrats de sous-traitance et les sous-traitants ultérieurs.",
+        "invite_action": "Choisissez votre mot de passe via ce lien (valable 7 jours, utilisable une seule fois)",
+        "invite_login": "Vous vous connecterez ensuite avec votre adresse e-mail {email}.",
     },
     "en": {
         "colon": ":",
@@ -170,6 +178,10 @@ STRINGS = {
         "signature": "Kind regards,",
         "footer": "Questions about data protection: {dpo}",
         "ics_summary": "Objection window closes: sub-processor {sp}",
+        "subject_invite": "Invitation: your access to the data processing agreements with {processor}",
+        "invite_intro": "{processor} invites you, as a user for {client}, to follow the data processing agreements and sub-processors.",
+        "invite_action": "Choose your password with this link (valid for 7 days, works once)",
+        "invite_login": "Then log in with your e-mail address {email}.",
     },
 }
 

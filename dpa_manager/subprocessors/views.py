@@ -3,14 +3,13 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from .. import audit, clock
-from ..agreements.forms import ConfirmForm
 from ..errors import ServiceError
 from ..extensions import db
 from ..notices.models import Notice
 from ..notices.services import counts_by_state, list_notices
 from ..processor.services import list_services
 from ..rules import NoticeState
-from ..web import choices, manager_required, or_404, show_error
+from ..web import ConfirmForm, choices, manager_required, or_404, show_error
 from . import bp, services
 from .forms import ChangeForm, SubProcessorForm
 from .models import Assignment, Change, SubProcessor

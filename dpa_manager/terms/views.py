@@ -2,11 +2,10 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from .. import clock
-from ..agreements.forms import ConfirmForm
 from ..errors import ServiceError
 from ..extensions import db
 from ..rules import CHECKLIST
-from ..web import manager_required, or_404, show_error
+from ..web import ConfirmForm, manager_required, or_404, show_error
 from . import bp
 from .forms import TermsForm
 from .models import TermsVersion
