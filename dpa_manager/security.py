@@ -37,8 +37,8 @@ def check_production(app: Flask) -> None:
 def configure(app: Flask) -> None:
     """Set cookie flags, security headers and the rate limiter on the app."""
     production = app.config.get("DPA_ENV") == "production"
-    app.config.setdefault("SESSION_COOKIE_SECURE", production)
-    app.config.setdefault("REMEMBER_COOKIE_SECURE", production)
+    for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
+        app.config[key] = production or bool(app.config.get(key))
     if app.config.get("REDIS_URL") and not app.config.get("RATELIMIT_STORAGE_URI"):
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")

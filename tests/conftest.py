@@ -5,6 +5,8 @@ import os
 from datetime import date, datetime, timezone
 
 import pytest
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 
 from dpa_manager import create_app
 from dpa_manager.accounts.services import create_user
@@ -29,6 +31,19 @@ def database_url(tmp_path) -> str:
     return TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'test.sqlite'}"
 
 
+class FreshClient(FlaskClient):
+    """A test client whose requests do not share Flask-Login's cached user.
+
+    The tests keep one app context open, and Flask reuses it for requests, so the user that
+    Flask-Login caches in `g` would otherwise outlive the request that loaded it.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            g.pop("_login_user", None)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(tmp_path):
     app = create_app({
@@ -37,6 +52,7 @@ def app(tmp_path):
         "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
         "WTF_CSRF_ENABLED": False,
     })
+    app.test_client_class = FreshClient
     with app.app_context():
         db.drop_all()
         db.create_all()

@@ -120,11 +120,10 @@ def test_opening_in_the_portal_starts_the_window(make_agreement, make_subprocess
     agreement = make_agreement("signed")
     _, _, (notice_id,) = announce_new(make_subprocessor, manager)
     user = agreement.client.users[0]
-    http = login(user)
     import time_machine
     opened = NOW + timedelta(hours=2)
     with time_machine.travel(opened, tick=False):
-        page = http.get(f"/portal/notices/{notice_id}")
+        page = login(user).get(f"/portal/notices/{notice_id}")
     assert page.status_code == 200
     notice = db.session.get(Notice, notice_id)
     assert notice.state == "open" and notice.first_opened_at == notice.notified_at == opened

@@ -100,8 +100,8 @@ def setup_notice(make_agreement, make_subprocessor, manager, deliver=True):
 
 def test_client_sees_the_notice_with_countdown(login, make_agreement, make_subprocessor, manager):
     agreement, notice = setup_notice(make_agreement, make_subprocessor, manager)
-    http = login(agreement.client.users[0])
     with time_machine.travel(NOW + timedelta(hours=1), tick=False):
+        http = login(agreement.client.users[0])
         page = http.get(f"/portal/notices/{notice.id}")
         overview = http.get("/portal/")
     assert "9 dagen en 12 uur" in page.text and "resterend" in page.text
@@ -113,8 +113,8 @@ def test_client_sees_the_notice_with_countdown(login, make_agreement, make_subpr
 
 def test_client_objects_through_the_form(login, make_agreement, make_subprocessor, manager):
     agreement, notice = setup_notice(make_agreement, make_subprocessor, manager)
-    http = login(agreement.client.users[0])
     with time_machine.travel(NOW + timedelta(hours=1), tick=False):
+        http = login(agreement.client.users[0])
         refused = http.post(f"/portal/notices/{notice.id}/objection", data={"reason": ""})
         assert refused.status_code == 422 and "Geef de reden van uw bezwaar." in refused.text
         assert http.get(f"/portal/notices/{notice.id}/objection").status_code == 405
@@ -127,8 +127,8 @@ def test_client_objects_through_the_form(login, make_agreement, make_subprocesso
 
 def test_approval_needs_the_checkbox(login, make_agreement, make_subprocessor, manager):
     agreement, notice = setup_notice(make_agreement, make_subprocessor, manager)
-    http = login(agreement.client.users[0])
     with time_machine.travel(NOW + timedelta(hours=1), tick=False):
+        http = login(agreement.client.users[0])
         refused = http.post(f"/portal/notices/{notice.id}/approval", data={})
         assert refused.status_code == 422 and "Vink aan om goed te keuren." in refused.text
         http.post(f"/portal/notices/{notice.id}/approval", data={"confirm": "y"})
@@ -152,8 +152,8 @@ def test_client_list_today_and_on_a_past_date(login, make_agreement, make_subpro
     jobs.sweep(notice.closes_at)
     from datetime import datetime, timezone
     jobs.sweep(datetime(2026, 12, 15, 12, tzinfo=timezone.utc))
-    http = login(agreement.client.users[0])
     with time_machine.travel(datetime(2026, 12, 20, 12, tzinfo=timezone.utc), tick=False):
+        http = login(agreement.client.users[0])
         today = http.get("/portal/subprocessors")
         before = http.get("/portal/subprocessors?op=2026-12-01")
         bad = http.get("/portal/subprocessors?op=gisteren")
