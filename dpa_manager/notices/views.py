@@ -9,7 +9,7 @@ from ..errors import ServiceError
 from ..extensions import db
 from ..mail.models import OutboxMessage
 from ..rules import NoticeState, time_left
-from ..web import manager_required, or_404, public, show_error
+from ..web import ConfirmForm, manager_required, or_404, public, show_error
 from . import bp
 from .forms import ResolveForm
 from .models import Notice
@@ -78,24 +78,38 @@ def outbox_message(message_id: int):
     return render_template("notices/outbox_message.html", message=or_404(db.session.get(OutboxMessage, message_id)))
 
 
-@bp.route("/n/<token>")
+@bp.route("/n/<token>", methods=["GET", "POST"])
 @public
 def signed_link(token: str):
-    """Open one notice from an e-mail link without logging in: read-only, never a change of state."""
+    """Open one notice from an e-mail link without logging in.
+
+    The link expires and works once. A GET only offers a button (mail scanners that fetch
+    links spend nothing); the POST spends the link and shows the notice, read-only.
+    """
     from flask_login import current_user as user
 
-    from ..links import notice_from_token
+    from ..links import link_used, notice_from_token, use_link
     from ..mail.compose import notice_facts
 
+    headers = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
     notice_id, problem = notice_from_token(token)
     notice = db.session.get(Notice, notice_id) if notice_id else None
+    if notice is not None and link_used(token):
+        problem, notice = "used", None
     if notice is None:
-        text = ("Deze link is verlopen. Meld u aan om de melding te bekijken." if problem == "expired"
-                else "Deze link is ongeldig. Meld u aan om uw meldingen te bekijken.")
-        return render_template("error.html", code=404, title="Link niet bruikbaar", text=text), 404
+        text = {"expired": "Deze link is verlopen. Meld u aan om de melding te bekijken.",
+                "used": "Deze link werd al gebruikt. Meld u aan om de melding opnieuw te bekijken."}.get(
+            problem, "Deze link is ongeldig. Meld u aan om uw meldingen te bekijken.")
+        return render_template("error.html", code=404, title="Link niet bruikbaar", text=text), 404, headers
     if user.is_authenticated and not user.is_manager and user.client_id == notice.client_id:
         return redirect(url_for("portal.notice", notice_id=notice.id))
+    form = ConfirmForm()
+    if request.method == "GET" or not form.validate_on_submit():
+        return render_template("portal/notice_link.html", notice=notice, form=form), 200, headers
     now = clock.now()
-    response = render_template("portal/notice_public.html", notice=notice, facts=notice_facts(notice, "nl", now),
-                               now=now, time_left=time_left(now, notice.closes_at) if notice.closes_at else None)
-    return response, 200, {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+    if not use_link(token, now):
+        return render_template("error.html", code=404, title="Link niet bruikbaar",
+                               text="Deze link werd al gebruikt. Meld u aan om de melding opnieuw te bekijken."), 404, headers
+    page = render_template("portal/notice_public.html", notice=notice, facts=notice_facts(notice, "nl", now), now=now,
+                           time_left=time_left(now, notice.closes_at) if notice.closes_at else None)
+    return page, 200, headers
