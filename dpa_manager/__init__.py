@@ -48,6 +48,9 @@ def create_app(config: dict | None = None) -> Flask:
     from . import formatting
     formatting.register(app)
 
+    from .web import IdConverter, answer_refused_input_with_422
+    app.url_map.converters["id"] = IdConverter
+    app.after_request(answer_refused_input_with_422)
     from .accounts import views as accounts
     from .agreements import views as agreements
     from .api import views as api

@@ -23,7 +23,9 @@ def scoped(stmt, model, user):
 
 def get_for(user, model, object_id):
     """Return the row with this id if `user` may see it, else None (the caller answers 404)."""
-    if not isinstance(object_id, int):
+    from .web import is_id
+
+    if not is_id(object_id):
         return None
     return db.session.scalar(scoped(select(model).where(model.id == object_id), model, user))
 

@@ -1,7 +1,8 @@
 """Small helpers the HTML views share: role checks, forms and service errors."""
 from functools import wraps
 
-from flask import abort, flash
+from flask import abort, flash, g, request
+from werkzeug.routing import BaseConverter, ValidationError
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectMultipleField, widgets
@@ -12,10 +13,16 @@ from .errors import ServiceError
 
 
 class BaseForm(FlaskForm):
-    """A form with CSRF and WTForms' built-in Dutch messages."""
+    """A form with CSRF and WTForms' built-in Dutch messages; a refused submission answers 422."""
 
     class Meta:
         locales = ["nl"]
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if not valid:
+            g.refused_input = True
+        return valid
 
 
 class ConfirmForm(BaseForm):
@@ -84,6 +91,7 @@ def client_required(view):
 
 def show_error(error: ServiceError, form=None) -> None:
     """Put a refused request's message beside its field, or flash it when it belongs to no field."""
+    g.refused_input = True
     field = getattr(form, error.field, None) if form is not None and error.field else None
     if field is not None:
         field.errors = list(field.errors) + [error.message]
@@ -95,3 +103,39 @@ def or_404(value):
     if value is None:
         abort(404)
     return value
+
+
+#: The largest id a row can have; anything above is not found rather than an error.
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(BaseConverter):
+    """URL part for a row id: 1 to 10 digits and at most MAX_ID; anything else is a 404."""
+
+    regex = r"\d{1,10}"
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if not 0 < number <= MAX_ID:
+            raise ValidationError()
+        return number
+
+    def to_url(self, value) -> str:
+        return str(int(value))
+
+
+def is_id(value) -> bool:
+    """Tell whether a value from a request can be a row id."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
+
+def page_arg() -> int:
+    """Return the ?page= number, between 1 and 100,000."""
+    return min(max(request.args.get("page", 1, type=int) or 1, 1), 100_000)
+
+
+def answer_refused_input_with_422(response):
+    """A POST whose input was refused and that shows the page again answers 422, not 200."""
+    if request.method == "POST" and response.status_code == 200 and g.get("refused_input"):
+        response.status_code = 422
+    return response

@@ -34,7 +34,7 @@ def test_manager_creates_a_client(http_manager):
 ])
 def test_bad_client_input_is_shown_beside_the_field_and_saves_nothing(http_manager, field, value, message):
     response = http_manager.post("/clients/new", data=VALID | {field: value})
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert message.lower() in response.text.lower()
     assert 'class="field  has-error"' in response.text
     # what the user typed is kept

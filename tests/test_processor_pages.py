@@ -37,7 +37,7 @@ def test_profile_changes_are_saved(as_manager):
 ])
 def test_bad_profile_input_changes_nothing(as_manager, field, value, message):
     response = as_manager.post("/processor/", data=PROFILE_FORM | {field: value})
-    assert response.status_code == 200 and message in response.text
+    assert response.status_code == 422 and message in response.text
     db.session.expire_all()
     profile = get_profile()
     assert (profile.default_window_days, profile.cap_total_cents, profile.enterprise_number) == \

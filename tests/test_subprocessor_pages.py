@@ -43,7 +43,7 @@ def test_manager_registers_a_subprocessor(as_manager):
 ])
 def test_register_form_errors_keep_the_input(as_manager, change, message):
     response = as_manager.post("/subprocessors/new", data=SP_FORM | change)
-    assert response.status_code == 200 and message in response.text
+    assert response.status_code == 422 and message in response.text
     assert "Telefonieplatform" in response.text
     assert db.session.scalar(select(func.count()).select_from(SubProcessor)) == 0
 
@@ -81,7 +81,7 @@ def test_bad_change_form(as_manager, make_subprocessor, data, message):
     form = {"kind": "add", "subprocessor_id": sp.id, "replaces_id": 0, "effective_on": "2026-12-15",
             "reason": "Nieuw"} | data
     response = as_manager.post("/changes/new", data=form)
-    assert response.status_code == 200 and message in response.text
+    assert response.status_code == 422 and message in response.text
     assert db.session.scalar(select(func.count()).select_from(Change)) == 0
 
 
@@ -169,7 +169,7 @@ def test_manager_resolves_an_objection_in_the_browser(as_manager, make_agreement
     page = as_manager.get(f"/notices/{notice.id}")
     assert "Bezwaar afhandelen" in page.text and "Liever niet" in page.text
     response = as_manager.post(f"/notices/{notice.id}", data={"resolution": "bogus"})
-    assert response.status_code == 200 and "ongeldige keuze" in response.text.lower()
+    assert response.status_code == 422 and "ongeldige keuze" in response.text.lower()
     as_manager.post(f"/notices/{notice.id}", data={"resolution": "change_withdrawn", "note": "Afgesproken"})
     assert db.session.get(Notice, notice.id).state == "withdrawn"
 

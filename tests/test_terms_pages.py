@@ -40,7 +40,7 @@ def test_new_version_starts_from_the_latest_and_is_a_draft(as_manager, setup):
 def test_bad_terms_input_saves_nothing(as_manager, setup, data, message):
     form = {"label": "2027-01", "title": "T", "effective_on": "2027-01-01", "text": to_text(setup.articles)} | data
     response = as_manager.post("/terms/new", data=form)
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert message.lower() in response.text.lower()
     assert db.session.scalar(db.select(db.func.count()).select_from(TermsVersion)) == 1
 

@@ -103,7 +103,7 @@ def tokens():
                            confirm=ConfirmForm()), 200, {"Cache-Control": "no-store"}
 
 
-@bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
+@bp.route("/account/tokens/<id:token_id>/revoke", methods=["POST"])
 @user_required
 def revoke(token_id: int):
     if token_id not in {t.id for t in tokens_of(current_user)}:

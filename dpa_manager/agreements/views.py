@@ -8,7 +8,7 @@ from ..extensions import db
 from ..processor.services import list_services
 from ..rules import AgreementState
 from ..terms.services import published_versions
-from ..web import ConfirmForm, choices, manager_required, or_404, show_error, user_required
+from ..web import ConfirmForm, choices, is_id, manager_required, or_404, show_error, user_required
 from . import bp, services
 from .document import reference
 from .forms import AgreementForm, SignatureForm
@@ -38,7 +38,8 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 @manager_required
 def new():
-    client = or_404(db.session.get(Client, request.args.get("client_id", type=int) or 0))
+    client_id = request.args.get("client_id", type=int)
+    client = or_404(db.session.get(Client, client_id) if is_id(client_id) else None)
     form = _form()
     if request.method == "GET":
         form.fill(services.draft_defaults(clock.today_in_brussels(clock.now())))
@@ -55,7 +56,7 @@ def new():
     return render_template("agreements/form.html", form=form, client=client, agreement=None)
 
 
-@bp.route("/<int:agreement_id>")
+@bp.route("/<id:agreement_id>")
 @manager_required
 def show(agreement_id: int):
     agreement = _manager_agreement(agreement_id)
@@ -66,7 +67,7 @@ def show(agreement_id: int):
     )
 
 
-@bp.route("/<int:agreement_id>/edit", methods=["GET", "POST"])
+@bp.route("/<id:agreement_id>/edit", methods=["GET", "POST"])
 @manager_required
 def edit(agreement_id: int):
     agreement = _manager_agreement(agreement_id)
@@ -89,7 +90,7 @@ def edit(agreement_id: int):
     return render_template("agreements/form.html", form=form, client=agreement.client, agreement=agreement)
 
 
-@bp.route("/<int:agreement_id>/document")
+@bp.route("/<id:agreement_id>/document")
 @manager_required
 def document(agreement_id: int):
     agreement = _manager_agreement(agreement_id)
@@ -97,7 +98,7 @@ def document(agreement_id: int):
     return render_template("agreements/document.html", agreement=agreement, document=doc)
 
 
-@bp.route("/<int:agreement_id>/pdf")
+@bp.route("/<id:agreement_id>/pdf")
 @user_required
 def pdf(agreement_id: int):
     """Serve the PDF to a manager or to a user of the agreement's client."""
@@ -134,20 +135,20 @@ def _act(agreement_id: int, action, success: str, form_class=ConfirmForm, **kwar
     return redirect(url_for("agreements.show", agreement_id=agreement.id))
 
 
-@bp.route("/<int:agreement_id>/send", methods=["POST"])
+@bp.route("/<id:agreement_id>/send", methods=["POST"])
 @manager_required
 def send(agreement_id: int):
     return _act(agreement_id, services.send, "De overeenkomst is ter ondertekening klaargezet voor de klant.",
                 actor=lambda f: current_user)
 
 
-@bp.route("/<int:agreement_id>/recall", methods=["POST"])
+@bp.route("/<id:agreement_id>/recall", methods=["POST"])
 @manager_required
 def recall(agreement_id: int):
     return _act(agreement_id, services.recall, "De overeenkomst is terug een concept.", actor=lambda f: current_user)
 
 
-@bp.route("/<int:agreement_id>/countersign", methods=["POST"])
+@bp.route("/<id:agreement_id>/countersign", methods=["POST"])
 @manager_required
 def countersign(agreement_id: int):
     return _act(agreement_id, services.countersign, "Tegengetekend: de ondertekende PDF is bewaard.",
@@ -155,7 +156,7 @@ def countersign(agreement_id: int):
                 role=lambda f: f.role.data)
 
 
-@bp.route("/<int:agreement_id>/terminate", methods=["POST"])
+@bp.route("/<id:agreement_id>/terminate", methods=["POST"])
 @manager_required
 def terminate(agreement_id: int):
     return _act(agreement_id, services.terminate, "De overeenkomst is beëindigd.", actor=lambda f: current_user)

@@ -17,6 +17,7 @@ from ..notices import services as notices
 from ..notices.models import Notice
 from ..rules import NoticeState, format_enterprise_number
 from ..scoping import get_for, select_for
+from ..web import MAX_ID
 from ..subprocessors import services as register
 from ..subprocessors.models import Change, SubProcessor
 from . import bp
@@ -135,8 +136,8 @@ def _int_arg(name: str) -> int | None:
     raw = request.args.get(name)
     if raw in (None, ""):
         return None
-    if not raw.isdigit() or len(raw) > 12:
-        raise ApiError(400, f"{name} is een geheel getal.")
+    if not raw.isdigit() or len(raw) > 10 or int(raw) > MAX_ID:
+        raise ApiError(400, f"{name} is een geheel getal van hoogstens {MAX_ID}.")
     return int(raw)
 
 
@@ -153,7 +154,7 @@ def clients():
     return jsonify(clients=[client_json(c) for c in rows])
 
 
-@bp.get("/clients/<int:client_id>/subprocessors")
+@bp.get("/clients/<id:client_id>/subprocessors")
 @authenticated
 def client_subprocessors(client_id: int):
     if get_for(g.api_user, Client, client_id) is None:
@@ -213,7 +214,7 @@ def create_change():
     return jsonify(change_json(change)), 201
 
 
-@bp.get("/changes/<int:change_id>")
+@bp.get("/changes/<id:change_id>")
 @authenticated
 @manager_only
 def get_change(change_id: int):
@@ -223,7 +224,7 @@ def get_change(change_id: int):
     return jsonify(change_json(change) | {"counts": notices.counts_by_state(change.id)})
 
 
-@bp.post("/changes/<int:change_id>/announce")
+@bp.post("/changes/<id:change_id>/announce")
 @authenticated
 @manager_only
 def announce(change_id: int):
@@ -257,13 +258,13 @@ def _notice(notice_id: int) -> Notice:
     return notice
 
 
-@bp.get("/notices/<int:notice_id>")
+@bp.get("/notices/<id:notice_id>")
 @authenticated
 def get_notice(notice_id: int):
     return jsonify(notice_json(_notice(notice_id)))
 
 
-@bp.post("/notices/<int:notice_id>/objection")
+@bp.post("/notices/<id:notice_id>/objection")
 @authenticated
 @client_only
 def object_to(notice_id: int):
@@ -275,10 +276,21 @@ def object_to(notice_id: int):
     return jsonify(notice_json(notice))
 
 
-@bp.post("/notices/<int:notice_id>/approval")
+@bp.post("/notices/<id:notice_id>/approval")
 @authenticated
 @client_only
 def approve(notice_id: int):
     notice = _notice(notice_id)
     notices.approve(notice, user=g.api_user, now=clock.now())
     return jsonify(notice_json(notice))
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3 document of this API."""
+    from .openapi import DOCUMENT
+
+    return jsonify(DOCUMENT)
+
+
+openapi.access = "api-public"

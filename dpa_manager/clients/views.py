@@ -7,7 +7,7 @@ from ..extensions import db
 from ..accounts.forms import InviteForm
 from ..accounts.models import User
 from ..accounts.services import invite as invite_user, reinvite as reinvite_user
-from ..web import ConfirmForm, manager_required, or_404, show_error
+from ..web import ConfirmForm, manager_required, or_404, page_arg, show_error
 from . import bp
 from .forms import ClientForm
 from .models import Client
@@ -18,8 +18,7 @@ from .services import CLIENT_FIELDS, create_client, search_clients, update_clien
 @manager_required
 def index():
     query = request.args.get("q", "")[:200]
-    page = request.args.get("page", 1, type=int)
-    clients = search_clients(query, max(page, 1), current_app.config["PAGE_SIZE"])
+    clients = search_clients(query, page_arg(), current_app.config["PAGE_SIZE"])
     return render_template("clients/index.html", clients=clients, query=query)
 
 
@@ -38,14 +37,14 @@ def new():
     return render_template("clients/form.html", form=form, client=None)
 
 
-@bp.route("/<int:client_id>")
+@bp.route("/<id:client_id>")
 @manager_required
 def show(client_id: int):
     client = or_404(db.session.get(Client, client_id))
     return render_template("clients/show.html", client=client, invite_form=InviteForm(), confirm=ConfirmForm())
 
 
-@bp.route("/<int:client_id>/edit", methods=["GET", "POST"])
+@bp.route("/<id:client_id>/edit", methods=["GET", "POST"])
 @manager_required
 def edit(client_id: int):
     client = or_404(db.session.get(Client, client_id))
@@ -64,7 +63,7 @@ def edit(client_id: int):
     return render_template("clients/form.html", form=form, client=client)
 
 
-@bp.route("/<int:client_id>/invite", methods=["POST"])
+@bp.route("/<id:client_id>/invite", methods=["POST"])
 @manager_required
 def invite(client_id: int):
     """Invite a user of the client by e-mail to set a password."""
@@ -86,7 +85,7 @@ def invite(client_id: int):
     return redirect(url_for("clients.show", client_id=client.id))
 
 
-@bp.route("/<int:client_id>/users/<int:user_id>/reinvite", methods=["POST"])
+@bp.route("/<id:client_id>/users/<id:user_id>/reinvite", methods=["POST"])
 @manager_required
 def reinvite(client_id: int, user_id: int):
     user = db.session.get(User, user_id)

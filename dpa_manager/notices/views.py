@@ -41,7 +41,7 @@ def index():
                            states=list(NoticeState))
 
 
-@bp.route("/notices/<int:notice_id>", methods=["GET", "POST"])
+@bp.route("/notices/<id:notice_id>", methods=["GET", "POST"])
 @manager_required
 def show(notice_id: int):
     notice = or_404(get_notice(current_user, notice_id))
@@ -72,7 +72,7 @@ def outbox():
     return render_template("notices/outbox.html", messages=db.session.scalars(stmt).all(), state=state, counts=counts)
 
 
-@bp.route("/outbox/<int:message_id>")
+@bp.route("/outbox/<id:message_id>")
 @manager_required
 def outbox_message(message_id: int):
     return render_template("notices/outbox_message.html", message=or_404(db.session.get(OutboxMessage, message_id)))

@@ -37,7 +37,7 @@ def index():
                            now=clock.now(), time_left=time_left)
 
 
-@bp.route("/agreements/<int:agreement_id>", methods=["GET", "POST"])
+@bp.route("/agreements/<id:agreement_id>", methods=["GET", "POST"])
 @client_required
 def agreement(agreement_id: int):
     agreement = _client_agreement(agreement_id)
@@ -81,7 +81,7 @@ def subprocessors():
         history=history_of(client_id), notices=notice_services.list_notices(current_user, limit=200))
 
 
-@bp.route("/notices/<int:notice_id>")
+@bp.route("/notices/<id:notice_id>")
 @client_required
 def notice(notice_id: int):
     notice = or_404(notice_services.get_notice(current_user, notice_id))
@@ -97,7 +97,7 @@ def _notice_page(notice, now, objection, approval, status=200):
                            labels=dict(DATA_CATEGORIES)), status
 
 
-@bp.route("/notices/<int:notice_id>/objection", methods=["POST"])
+@bp.route("/notices/<id:notice_id>/objection", methods=["POST"])
 @client_required
 def object_to(notice_id: int):
     notice = or_404(notice_services.get_notice(current_user, notice_id))
@@ -115,7 +115,7 @@ def object_to(notice_id: int):
     return _notice_page(notice, clock.now(), form, ApprovalForm(formdata=None), status=422)
 
 
-@bp.route("/notices/<int:notice_id>/approval", methods=["POST"])
+@bp.route("/notices/<id:notice_id>/approval", methods=["POST"])
 @client_required
 def approve(notice_id: int):
     notice = or_404(notice_services.get_notice(current_user, notice_id))

@@ -17,6 +17,7 @@ from ..mail import outbox
 from ..notices.models import Notice
 from ..notices.services import client_recipients, create_notices, withdraw_pending
 from ..processor.models import Service
+from ..web import is_id
 from ..rules import NOTICE_STATES_THAT_APPLY, AgreementState, NoticeState, notice_needs_approval
 from .models import Assignment, Change, SubProcessor, subprocessor_services
 
@@ -206,14 +207,14 @@ def create_change(*, kind: str, subprocessor_id, replaces_id=None, effective_on,
     """Draft a change; commit. Refuses unknown or retired sub-processors and past dates."""
     if kind not in CHANGE_KINDS:
         raise Invalid("Kies toevoegen, vervangen of stopzetten.", "kind")
-    sp = db.session.get(SubProcessor, subprocessor_id) if isinstance(subprocessor_id, int) else None
+    sp = db.session.get(SubProcessor, subprocessor_id) if is_id(subprocessor_id) else None
     if sp is None:
         raise Invalid("Onbekende subverwerker.", "subprocessor_id")
     if sp.status == "retired":
         raise Invalid(f"{sp.name} is niet meer in gebruik.", "subprocessor_id")
     old = None
     if kind == "replace":
-        old = db.session.get(SubProcessor, replaces_id) if isinstance(replaces_id, int) else None
+        old = db.session.get(SubProcessor, replaces_id) if is_id(replaces_id) else None
         if old is None:
             raise Invalid("Kies de subverwerker die vervangen wordt.", "replaces_id")
         if old.id == sp.id:

@@ -52,7 +52,7 @@ def new():
     return render_template("subprocessors/form.html", form=form, sp=None)
 
 
-@bp.route("/subprocessors/<int:sp_id>")
+@bp.route("/subprocessors/<id:sp_id>")
 @manager_required
 def show(sp_id: int):
     sp = or_404(db.session.get(SubProcessor, sp_id))
@@ -64,7 +64,7 @@ def show(sp_id: int):
                            history=audit.history("subprocessor", sp.id))
 
 
-@bp.route("/subprocessors/<int:sp_id>/edit", methods=["GET", "POST"])
+@bp.route("/subprocessors/<id:sp_id>/edit", methods=["GET", "POST"])
 @manager_required
 def edit(sp_id: int):
     sp = or_404(db.session.get(SubProcessor, sp_id))
@@ -130,7 +130,7 @@ def new_change():
     return render_template("changes/form.html", form=form)
 
 
-@bp.route("/changes/<int:change_id>")
+@bp.route("/changes/<id:change_id>")
 @manager_required
 def change(change_id: int):
     change = or_404(db.session.get(Change, change_id))
@@ -157,14 +157,14 @@ def _change_action(change_id: int, action, success):
     return redirect(url_for("subprocessors.change", change_id=change.id))
 
 
-@bp.route("/changes/<int:change_id>/announce", methods=["POST"])
+@bp.route("/changes/<id:change_id>/announce", methods=["POST"])
 @manager_required
 def announce(change_id: int):
     return _change_action(change_id, services.announce,
                           lambda ids: f"Aangekondigd: {len(ids)} meldingen staan klaar om verstuurd te worden.")
 
 
-@bp.route("/changes/<int:change_id>/cancel", methods=["POST"])
+@bp.route("/changes/<id:change_id>/cancel", methods=["POST"])
 @manager_required
 def cancel(change_id: int):
     return _change_action(change_id, services.cancel,

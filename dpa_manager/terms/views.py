@@ -21,7 +21,7 @@ def index():
     return render_template("terms/index.html", versions=versions)
 
 
-@bp.route("/<int:version_id>")
+@bp.route("/<id:version_id>")
 @manager_required
 def show(version_id: int):
     version = or_404(db.session.get(TermsVersion, version_id))
@@ -58,7 +58,7 @@ def new():
     return _edit(None, latest)
 
 
-@bp.route("/<int:version_id>/edit", methods=["GET", "POST"])
+@bp.route("/<id:version_id>/edit", methods=["GET", "POST"])
 @manager_required
 def edit(version_id: int):
     version = or_404(db.session.get(TermsVersion, version_id))
@@ -68,7 +68,7 @@ def edit(version_id: int):
     return _edit(version, version)
 
 
-@bp.route("/<int:version_id>/publish", methods=["POST"])
+@bp.route("/<id:version_id>/publish", methods=["POST"])
 @manager_required
 def publish_version(version_id: int):
     version = or_404(db.session.get(TermsVersion, version_id))

@@ -8,7 +8,7 @@ from ..audit import AuditEvent
 from ..clock import BRUSSELS
 from ..extensions import db
 from ..scoping import select_for
-from ..web import client_required, manager_required
+from ..web import client_required, manager_required, page_arg
 from . import bp
 
 #: What a client user may read of their own trail.
@@ -45,8 +45,7 @@ def _filtered(stmt):
 
 
 def _page(stmt):
-    page = max(request.args.get("page", 1, type=int), 1)
-    return db.paginate(stmt.order_by(AuditEvent.seq.desc()), page=page,
+    return db.paginate(stmt.order_by(AuditEvent.seq.desc()), page=page_arg(),
                        per_page=current_app.config["PAGE_SIZE"], error_out=False)
 
 

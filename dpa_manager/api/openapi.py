@@ -1,0 +1,163 @@
+"""The OpenAPI 3 document of /api/v1. A test keeps it true to the routes and the responses."""
+from ..catalogue import COUNTRIES, DATA_CATEGORIES
+from ..rules import NoticeState
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict, description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+ERROR = _ref("Error")
+COMMON_ERRORS = {
+    "400": _json(ERROR, "Bad JSON or parameters"),
+    "401": _json(ERROR, "No or bad token"),
+    "404": _json(ERROR, "Not found, or not this user's"),
+}
+
+
+def _op(summary: str, ok: dict, *, ok_code: str = "200", errors=(), params=(), body=None, op_id: str) -> dict:
+    op = {"summary": summary, "operationId": op_id, "parameters": list(params),
+          "responses": {ok_code: ok} | COMMON_ERRORS | {code: _json(ERROR, text) for code, text in errors}}
+    if body is not None:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    return op
+
+
+def _path_id(name: str) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0}}
+
+
+def _query(name: str, schema: dict) -> dict:
+    return {"name": name, "in": "query", "required": False, "schema": schema}
+
+
+DATE = {"type": "string", "format": "date"}
+INSTANT = {"type": ["string", "null"], "format": "date-time"}
+FORBIDDEN = ("403", "Not for this role")
+CONFLICT = ("409", "The object's state does not allow it")
+INVALID = ("422", "Invalid fields")
+
+DOCUMENT = {
+    "openapi": "3.1.0",
+    "info": {"title": "dpa_manager API", "version": "1",
+             "description": "Processing agreements, sub-processors and notices. Every call needs a bearer token "
+                            "(flask dpa create-token); it acts with its user's rights."},
+    "servers": [{"url": "/api/v1"}],
+    "security": [{"bearer": []}],
+    "paths": {
+        "/clients": {"get": _op("Clients the user may see", _json(
+            {"type": "object", "required": ["clients"], "properties": {"clients": {"type": "array", "items": _ref("Client")}}},
+            "Clients"), params=[_query("limit", {"type": "integer", "minimum": 0}),
+                                _query("offset", {"type": "integer", "minimum": 0})], op_id="listClients")},
+        "/clients/{client_id}/subprocessors": {"get": _op(
+            "The sub-processors that apply to a client now, or on a date", _json(
+                {"type": "object", "required": ["client_id", "on", "subprocessors"],
+                 "properties": {"client_id": {"type": "integer"}, "on": DATE,
+                                "subprocessors": {"type": "array", "items": _ref("SubProcessor")}}}, "The list"),
+            params=[_path_id("client_id"), _query("on", DATE)], op_id="clientSubprocessors")},
+        "/subprocessors": {
+            "get": _op("The register", _json({"type": "object", "required": ["subprocessors"], "properties": {
+                "subprocessors": {"type": "array", "items": _ref("SubProcessor")}}}, "The register"),
+                params=[_query("status", {"type": "string", "enum": ["proposed", "active", "retired"]})],
+                op_id="listSubprocessors"),
+            "post": _op("Add a proposed sub-processor to the register", _json(_ref("SubProcessor"), "Created"),
+                        ok_code="201", errors=[FORBIDDEN, INVALID], body=_ref("SubProcessorInput"),
+                        op_id="createSubprocessor"),
+        },
+        "/changes": {"post": _op("Draft a change", _json(_ref("Change"), "Created"), ok_code="201",
+                                 errors=[FORBIDDEN, INVALID], body=_ref("ChangeInput"), op_id="createChange")},
+        "/changes/{change_id}": {"get": _op("A change and its notice counts", _json(_ref("Change"), "The change"),
+                                            errors=[FORBIDDEN], params=[_path_id("change_id")], op_id="getChange")},
+        "/changes/{change_id}/announce": {"post": _op(
+            "Announce a change: one notice per affected signed agreement", _json(
+                {"type": "object", "required": ["notices"], "properties": {
+                    "notices": {"type": "array", "items": _ref("NoticeSummary")}}}, "The notices"),
+            errors=[FORBIDDEN, CONFLICT], params=[_path_id("change_id")], op_id="announceChange")},
+        "/notices": {"get": _op("Notices the user may see", _json(
+            {"type": "object", "required": ["notices"], "properties": {"notices": {"type": "array", "items": _ref("Notice")}}},
+            "Notices"), params=[_query("client_id", {"type": "integer", "minimum": 0}),
+                                _query("change_id", {"type": "integer", "minimum": 0}),
+                                _query("state", {"type": "string", "enum": [s.value for s in NoticeState]}),
+                                _query("limit", {"type": "integer", "minimum": 0})], op_id="listNotices")},
+        "/notices/{notice_id}": {"get": _op("One notice", _json(_ref("Notice"), "The notice"),
+                                            params=[_path_id("notice_id")], op_id="getNotice")},
+        "/notices/{notice_id}/objection": {"post": _op(
+            "Object to a notice (users of its client only)", _json(_ref("Notice"), "Objected"),
+            errors=[FORBIDDEN, CONFLICT, INVALID], params=[_path_id("notice_id")],
+            body={"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}},
+            op_id="objectToNotice")},
+        "/notices/{notice_id}/approval": {"post": _op(
+            "Approve a notice (users of its client only)", _json(_ref("Notice"), "Approved"),
+            errors=[FORBIDDEN, CONFLICT], params=[_path_id("notice_id")], op_id="approveNotice")},
+        "/openapi.json": {"get": {"summary": "This document", "operationId": "openapi", "security": [],
+                                  "responses": {"200": {"description": "OpenAPI 3 document",
+                                                        "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+    },
+    "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "schemas": {
+            "Error": {"type": "object", "required": ["error"], "properties": {
+                "error": {"type": "string"}, "field": {"type": "string"}}},
+            "Client": {"type": "object", "required": ["id", "name", "enterprise_number", "language", "contact_email"],
+                       "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
+                                      "enterprise_number": {"type": "string", "pattern": r"^[01]\d{3}\.\d{3}\.\d{3}$"},
+                                      "language": {"type": "string", "enum": ["nl", "fr", "en"]},
+                                      "contact_email": {"type": "string"}}},
+            "SubProcessorInput": {
+                "type": "object", "required": ["name", "purpose", "countries", "data_categories", "kind"],
+                "properties": {
+                    "name": {"type": "string"}, "registration_number": {"type": "string"},
+                    "purpose": {"type": "string"},
+                    "countries": {"type": "array", "items": {"type": "string", "enum": sorted(COUNTRIES)}},
+                    "transfer_mechanism": {"type": ["string", "null"], "enum": [None, "adequacy", "scc", "bcr", "other"]},
+                    "transfer_text": {"type": "string"},
+                    "data_categories": {"type": "array", "items": {"type": "string", "enum": list(DATA_CATEGORIES)}},
+                    "kind": {"type": "string", "enum": ["active_systematic", "incidental"]},
+                    "services": {"type": "array", "items": {"type": "string"}},
+                    "website": {"type": "string"}}},
+            "SubProcessor": {"type": "object", "required": ["id", "name", "status", "countries", "kind"], "properties": {
+                "id": {"type": "integer"}, "name": {"type": "string"}, "registration_number": {"type": "string"},
+                "purpose": {"type": "string"}, "countries": {"type": "array", "items": {"type": "string"}},
+                "transfer_mechanism": {"type": ["string", "null"]}, "transfer_text": {"type": "string"},
+                "data_categories": {"type": "array", "items": {"type": "string"}},
+                "kind": {"type": "string", "enum": ["active_systematic", "incidental"]},
+                "services": {"type": "array", "items": {"type": "string"}}, "website": {"type": "string"},
+                "status": {"type": "string", "enum": ["proposed", "active", "retired"]},
+                "activated_on": {"type": ["string", "null"], "format": "date"},
+                "retired_on": {"type": ["string", "null"], "format": "date"}}},
+            "ChangeInput": {"type": "object", "required": ["kind", "subprocessor_id", "effective_on", "reason"],
+                            "properties": {"kind": {"type": "string", "enum": ["add", "replace", "remove"]},
+                                           "subprocessor_id": {"type": "integer"},
+                                           "replaces_id": {"type": ["integer", "null"]},
+                                           "effective_on": DATE, "reason": {"type": "string"}}},
+            "Change": {"type": "object", "required": ["id", "kind", "subprocessor_id", "effective_on", "state"],
+                       "properties": {"id": {"type": "integer"}, "kind": {"type": "string"},
+                                      "subprocessor_id": {"type": "integer"},
+                                      "replaces_id": {"type": ["integer", "null"]}, "effective_on": DATE,
+                                      "reason": {"type": "string"},
+                                      "state": {"type": "string", "enum": ["draft", "announced", "cancelled"]},
+                                      "announced_at": INSTANT,
+                                      "counts": {"type": "object", "additionalProperties": {"type": "integer"}}}},
+            "NoticeSummary": {"type": "object", "required": ["id", "client_id", "state", "notified_at", "closes_at"],
+                              "properties": {"id": {"type": "integer"}, "client_id": {"type": "integer"},
+                                             "state": {"type": "string"}, "notified_at": INSTANT,
+                                             "closes_at": INSTANT}},
+            "Notice": {"type": "object",
+                       "required": ["id", "client_id", "change_id", "state", "notified_at", "closes_at", "window_days",
+                                    "window_unit"],
+                       "properties": {"id": {"type": "integer"}, "client_id": {"type": "integer"},
+                                      "change_id": {"type": "integer"}, "agreement_id": {"type": "integer"},
+                                      "state": {"type": "string", "enum": [s.value for s in NoticeState]},
+                                      "needs_approval": {"type": "boolean"}, "notified_at": INSTANT,
+                                      "delivered_at": INSTANT, "first_opened_at": INSTANT, "closes_at": INSTANT,
+                                      "window_days": {"type": "integer"},
+                                      "window_unit": {"type": "string", "enum": ["calendar", "working"]},
+                                      "decided_at": INSTANT, "objection_reason": {"type": ["string", "null"]},
+                                      "resolution": {"type": ["string", "null"]}, "applied_at": INSTANT}},
+        },
+    },
+}
