@@ -1,6 +1,8 @@
 """Response headers, cookie settings, the production start-up check, and rate limits."""
 from __future__ import annotations
 
+from urllib.parse import unquote_to_bytes
+
 from flask import Flask, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -34,6 +36,38 @@ def check_production(app: Flask) -> None:
             "python3 -c \"import secrets; print(secrets.token_urlsafe(48))\"")
 
 
+def _bad_text(value) -> bool:
+    """Tell whether text carries a NUL or bytes that were not UTF-8 (decoded as U+FFFD)."""
+    if isinstance(value, str):
+        return "\x00" in value or "\ufffd" in value
+    if isinstance(value, dict):
+        return any(_bad_text(k) or _bad_text(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_bad_text(v) for v in value)
+    return False
+
+
+def refuse_bad_text():
+    """Answer 400 to a request whose parameters, form or JSON are not clean UTF-8 text."""
+    from flask import abort
+
+    try:
+        unquote_to_bytes(request.query_string).decode("utf-8")
+    except UnicodeDecodeError:
+        abort(400)
+    if any(_bad_text(v) for v in request.args.values()) or any(_bad_text(v) for v in request.form.values()):
+        abort(400)
+    if request.mimetype == "application/x-www-form-urlencoded" and request.content_length and not request.form:
+        abort(400)  # a body that could not be read as a form (e.g. raw bytes that are not UTF-8)
+    if request.is_json and request.content_length:
+        try:
+            data = request.get_data(cache=True).decode("utf-8")
+        except UnicodeDecodeError:
+            abort(400)
+        if "\x00" in data or "\\u0000" in data:
+            abort(400)
+
+
 def configure(app: Flask) -> None:
     """Set cookie flags, security headers and the rate limiter on the app."""
     production = app.config.get("DPA_ENV") == "production"
@@ -43,6 +77,7 @@ def configure(app: Flask) -> None:
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
     limiter.init_app(app)
+    app.before_request(refuse_bad_text)
 
     @app.after_request
     def headers(response):
