@@ -5,14 +5,17 @@ from ..web import BaseForm
 
 
 class LoginForm(BaseForm):
-    email = EmailField("E-mailadres", validators=[DataRequired("Vul uw e-mailadres in."), Length(max=320)])
-    password = PasswordField("Wachtwoord", validators=[DataRequired("Vul uw wachtwoord in."), Length(max=200)])
+    email = EmailField("E-mailadres", validators=[DataRequired("Vul uw e-mailadres in."), Length(max=320)],
+                       render_kw={"autocomplete": "username"})
+    password = PasswordField("Wachtwoord", validators=[DataRequired("Vul uw wachtwoord in."), Length(max=200)],
+                             render_kw={"autocomplete": "current-password"})
 
 
 class SetPasswordForm(BaseForm):
     password = PasswordField("Nieuw wachtwoord", validators=[DataRequired("Kies een wachtwoord."), Length(max=200)],
+                             render_kw={"autocomplete": "new-password"},
                              description="Minstens 12 tekens; een zin van enkele woorden is sterk en makkelijk te onthouden.")
-    confirm = PasswordField("Herhaal het wachtwoord", validators=[
+    confirm = PasswordField("Herhaal het wachtwoord", render_kw={"autocomplete": "new-password"}, validators=[
         DataRequired("Herhaal het wachtwoord."), EqualTo("password", "De twee wachtwoorden verschillen.")])
 
 
