@@ -5,8 +5,9 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app dpa_manager
 HOST ?= 127.0.0.1
 PORT ?= 5000
+SERVE_PORT ?= 8000
 
-.PHONY: run test install db demo clean
+.PHONY: run test serve install db demo clean
 
 # The virtualenv with the dev extra; rebuilt when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -32,8 +33,25 @@ run: demo
 	trap 'kill $$mail_pid $$scheduler_pid 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
+# The whole suite on SQLite; with DPA_TEST_DATABASE_URL set (postgresql+psycopg://...) the suite
+# runs again on that PostgreSQL database (the browser tests run once, in the SQLite pass).
 test: install
+ifdef DPA_TEST_DATABASE_URL
+	env -u DPA_TEST_DATABASE_URL $(PY) -m pytest -m "not postgres" $(PYTEST_ARGS)
+	@echo "== the suite again, on PostgreSQL"
+	$(PY) -m pytest -m "not e2e" $(PYTEST_ARGS)
+else
 	$(PY) -m pytest $(PYTEST_ARGS)
+endif
+
+# Production-style serving: gunicorn with WORKERS web workers, and the one scheduler process.
+WORKERS ?= 4
+serve: db
+	@echo "Serving on http://$(HOST):$(SERVE_PORT) with $(WORKERS) workers (DPA_ENV=$${DPA_ENV:-production})"
+	@DPA_ENV=$${DPA_ENV:-production} $(FLASK) dpa scheduler & scheduler_pid=$$!; \
+	trap 'kill $$scheduler_pid 2>/dev/null' EXIT INT TERM; \
+	DPA_ENV=$${DPA_ENV:-production} $(VENV)/bin/gunicorn --workers $(WORKERS) --bind $(HOST):$(SERVE_PORT) \
+	  --access-logfile - --error-logfile - "dpa_manager:create_app()"
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -63,6 +63,8 @@ def create_app(config: dict | None = None) -> Flask:
     from .trail import views as trail
     for views in (accounts, clients, agreements, portal, processor, terms, subprocessors, notices, api, trail):
         app.register_blueprint(views.bp)
+    from . import health
+    app.register_blueprint(health.bp)
 
     from .cli import dpa
     app.cli.add_command(dpa)
@@ -91,11 +93,14 @@ ERROR_TEXTS = {
     413: ("Te groot", "Wat u verstuurde is te groot."),
     429: ("Te veel pogingen", "U probeerde het te vaak na elkaar. Wacht een minuut en probeer het dan opnieuw."),
     500: ("Er ging iets mis", "Er liep iets fout aan onze kant. Er werd niets gewijzigd; probeer het later opnieuw."),
+    503: ("Even niet bereikbaar", "De database is even niet bereikbaar. Er werd niets gewijzigd; probeer het over "
+                                  "enkele ogenblikken opnieuw."),
 }
 
 
 def _register_error_pages(app: Flask) -> None:
     from flask_wtf.csrf import CSRFError
+    from sqlalchemy.exc import InterfaceError, OperationalError
 
     def page(code: int, text: str | None = None):
         title, default = ERROR_TEXTS[code]
@@ -105,6 +110,17 @@ def _register_error_pages(app: Flask) -> None:
 
     for code in ERROR_TEXTS:
         app.register_error_handler(code, lambda e, code=code: page(code))
+    def database_down(error):
+        from .extensions import db
+        app.logger.error("database unavailable: %s", error)
+        try:
+            db.session.rollback()
+        except Exception:  # the connection is gone; the pool replaces it
+            pass
+        return page(503)
+
+    app.register_error_handler(OperationalError, database_down)
+    app.register_error_handler(InterfaceError, database_down)
     app.register_error_handler(
         CSRFError,
         lambda e: page(400, "Het formulier is verlopen of ongeldig (CSRF). Laad de pagina opnieuw en probeer het nog eens."),

@@ -78,18 +78,26 @@ def sweep_command():
 
 
 @dpa.command("send-mail")
-def send_mail_command():
-    """Deliver the due messages of the outbox, once."""
+@click.option("--until-empty", is_flag=True, help="Keep draining until no message is due.")
+def send_mail_command(until_empty):
+    """Deliver the due messages of the outbox, once (or until none is due)."""
     from .jobs import send_mail
 
-    report = send_mail()
-    click.echo(f"Verstuurd: {len(report.sent)}; later opnieuw: {len(report.failed)}; opgegeven: {len(report.dead)}.")
+    sent = failed = dead = 0
+    while True:
+        report = send_mail()
+        sent, failed, dead = sent + len(report.sent), failed + len(report.failed), dead + len(report.dead)
+        if not until_empty or not (report.sent or report.failed or report.dead):
+            break
+    click.echo(f"Verstuurd: {sent}; later opnieuw: {failed}; opgegeven: {dead}.")
 
 
 @dpa.command("scheduler")
 @click.option("--sweep-seconds", default=60, show_default=True, type=click.IntRange(min=1))
 @click.option("--mail-seconds", default=15, show_default=True, type=click.IntRange(min=1))
-def scheduler_command(sweep_seconds, mail_seconds):
+@click.option("--jobs", "job_names", default="sweep,send-mail", show_default=True,
+              help="Which jobs this process runs (comma-separated).")
+def scheduler_command(sweep_seconds, mail_seconds, job_names):
     """Run the sweep and the outbox at intervals, in this process, until stopped."""
     import logging
 
@@ -99,7 +107,11 @@ def scheduler_command(sweep_seconds, mail_seconds):
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    run_scheduler(current_app._get_current_object(), sweep_seconds=sweep_seconds, mail_seconds=mail_seconds)
+    names = {n.strip() for n in job_names.split(",") if n.strip()}
+    if not names or names - {"sweep", "send-mail"}:
+        raise click.BadParameter("kies sweep en/of send-mail", param_hint="--jobs")
+    run_scheduler(current_app._get_current_object(), sweep_seconds=sweep_seconds, mail_seconds=mail_seconds,
+                  jobs=names)
 
 
 @dpa.command("dev-mail-server")

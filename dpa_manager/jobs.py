@@ -40,7 +40,7 @@ def send_mail():
     return drain(now=clock.now)
 
 
-def run_scheduler(app, *, sweep_seconds: int, mail_seconds: int) -> None:
+def run_scheduler(app, *, sweep_seconds: int, mail_seconds: int, jobs=("sweep", "send-mail")) -> None:
     """Run the jobs at intervals until stopped (a BlockingScheduler: one per deployment is enough,
     more are safe)."""
     from apscheduler.schedulers.blocking import BlockingScheduler
@@ -57,9 +57,11 @@ def run_scheduler(app, *, sweep_seconds: int, mail_seconds: int) -> None:
 
     scheduler = BlockingScheduler(timezone="UTC", job_defaults={
         "coalesce": True, "max_instances": 1, "misfire_grace_time": 300})
-    scheduler.add_job(in_app(lambda: sweep(clock.now())), "interval", seconds=sweep_seconds, id="sweep",
-                      name="sweep", next_run_time=clock.now())
-    scheduler.add_job(in_app(send_mail), "interval", seconds=mail_seconds, id="send-mail", name="send-mail",
-                      next_run_time=clock.now())
+    if "sweep" in jobs:
+        scheduler.add_job(in_app(lambda: sweep(clock.now())), "interval", seconds=sweep_seconds, id="sweep",
+                          name="sweep", next_run_time=clock.now())
+    if "send-mail" in jobs:
+        scheduler.add_job(in_app(send_mail), "interval", seconds=mail_seconds, id="send-mail", name="send-mail",
+                          next_run_time=clock.now())
     log.info("scheduler: sweep every %ss, outbox every %ss", sweep_seconds, mail_seconds)
     scheduler.start()

@@ -27,6 +27,19 @@ PASSWORD = "correct-horse-battery"
 TEST_DATABASE_URL = os.environ.get("DPA_TEST_DATABASE_URL")
 
 
+def pytest_collection_modifyitems(config, items):
+    """Skip, saying why, what needs a part that is not here (PostgreSQL, Chromium)."""
+    import shutil
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    for item in items:
+        if "postgres" in item.keywords and not TEST_DATABASE_URL:
+            item.add_marker(pytest.mark.skip(
+                reason="needs PostgreSQL: set DPA_TEST_DATABASE_URL=postgresql+psycopg://... (.ci/run does)"))
+        if "e2e" in item.keywords and not chromium:
+            item.add_marker(pytest.mark.skip(
+                reason="needs Debian's Chromium: apt-get install chromium (.ci/run does)"))
+
+
 def database_url(tmp_path) -> str:
     return TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'test.sqlite'}"
 
