@@ -5,7 +5,7 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
 
 from . import config as config_module
 from . import extensions
@@ -102,22 +102,29 @@ def _register_error_pages(app: Flask) -> None:
     from flask_wtf.csrf import CSRFError
     from sqlalchemy.exc import InterfaceError, OperationalError
 
-    def page(code: int, text: str | None = None):
+    from .extensions import db, login_manager
+
+    def page(code: int, text: str | None = None, bare: bool = False):
         title, default = ERROR_TEXTS[code]
         if request.path.startswith("/api/"):
             return jsonify(error=text or default), code
-        return render_template("error.html", code=code, title=title, text=text or default), code
+        if not bare:
+            try:
+                return render_template("error.html", code=code, title=title, text=text or default), code
+            except Exception:  # the page itself failed (e.g. no database): fall back to one that needs nothing
+                app.logger.exception("error page %s could not be rendered", code)
+        g._login_user = login_manager.anonymous_user()  # render without asking the database who is logged in
+        return render_template("error_bare.html", code=code, title=title, text=text or default), code
 
     for code in ERROR_TEXTS:
         app.register_error_handler(code, lambda e, code=code: page(code))
     def database_down(error):
-        from .extensions import db
         app.logger.error("database unavailable: %s", error)
         try:
             db.session.rollback()
         except Exception:  # the connection is gone; the pool replaces it
             pass
-        return page(503)
+        return page(503, bare=True)  # a page that needs no database (no user menu)
 
     app.register_error_handler(OperationalError, database_down)
     app.register_error_handler(InterfaceError, database_down)

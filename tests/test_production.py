@@ -140,3 +140,126 @@ def test_mail_server_down_first_and_back_later(tmp_path, make_subprocessor, mana
     assert len(delivered) == len(ids) and len({m["Message-ID"] for m in delivered}) == len(ids)
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)
                              .where(OutboxMessage.state == "dead")) == 0
+
+
+class TcpProxy:
+    """A TCP proxy in front of PostgreSQL that the test can cut and restore, like a database restart."""
+
+    def __init__(self, target_port: int):
+        import socket
+        import threading
+        self.socket_mod, self.threading = socket, threading
+        self.port, self.target_port = free_port(), target_port
+        self.connections, self.listener = [], None
+
+    def start(self):
+        s = self.socket_mod.socket()
+        s.setsockopt(self.socket_mod.SOL_SOCKET, self.socket_mod.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", self.port))
+        s.listen(50)
+        self.listener = s
+        self.threading.Thread(target=self._accept, args=(s,), daemon=True).start()
+
+    def _accept(self, listener):
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            upstream = self.socket_mod.create_connection(("127.0.0.1", self.target_port))
+            self.connections += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                self.threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(source, target):
+        try:
+            while data := source.recv(65536):
+                target.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (source, target):
+                try:
+                    s.close()
+                except OSError:
+                    pass
+
+    def stop(self):
+        """Refuse new connections and cut every open one."""
+        try:
+            self.listener.shutdown(self.socket_mod.SHUT_RDWR)  # wakes the blocked accept()
+        except OSError:
+            pass
+        self.listener.close()
+        for s in self.connections:
+            try:
+                s.shutdown(self.socket_mod.SHUT_RDWR)
+                s.close()
+            except OSError:
+                pass
+        self.connections = []
+
+
+def test_the_web_app_survives_the_database_going_away(tmp_path, make_agreement, manager):
+    from sqlalchemy.engine import make_url
+
+    from dpa_manager import create_app
+    from .conftest import PASSWORD, FreshClient
+
+    make_agreement("signed")
+    url = make_url(TEST_DATABASE_URL)
+    proxy = TcpProxy(url.port or 5432)
+    proxy.start()
+    app = create_app({"SECRET_KEY": "proxy-test-secret", "WTF_CSRF_ENABLED": False,
+                      "SQLALCHEMY_DATABASE_URI": url.set(host="127.0.0.1", port=proxy.port).render_as_string(False)})
+    app.test_client_class = FreshClient
+    web = app.test_client()
+    try:
+        assert web.get("/healthz").json["status"] in ("ok", "degraded")
+        assert web.post("/login", data={"email": manager.email, "password": PASSWORD}).status_code == 302
+        assert web.get("/dashboard").status_code == 200
+
+        proxy.stop()  # the database is gone: connections cut, new ones refused
+        page = web.get("/dashboard")
+        assert page.status_code == 503 and "Even niet bereikbaar" in page.text
+        assert "Traceback" not in page.text and "psycopg" not in page.text
+        health = web.get("/healthz")
+        assert health.status_code == 503 and health.json == {"status": "down", "database": {
+            "ok": False, "error": health.json["database"]["error"]}}
+        api = web.get("/api/v1/clients", headers={"Authorization": "Bearer dpa_x"})
+        assert api.status_code == 503 and api.json["error"]
+
+        proxy.start()  # back: the app recovers by itself
+        assert web.get("/dashboard").status_code == 200
+        assert web.get("/healthz").status_code == 200
+    finally:
+        proxy.stop()
+        with app.app_context():
+            db.engine.dispose()
+
+
+def test_dropped_connections_are_not_even_noticed(make_agreement, manager):
+    from dpa_manager import create_app
+    from .conftest import PASSWORD, FreshClient
+
+    make_agreement("signed")
+    app = create_app({"SECRET_KEY": "drop-test-secret", "WTF_CSRF_ENABLED": False,
+                      "SQLALCHEMY_DATABASE_URI": TEST_DATABASE_URL})
+    app.test_client_class = FreshClient
+    web = app.test_client()
+    try:
+        web.post("/login", data={"email": manager.email, "password": PASSWORD})
+        assert web.get("/dashboard").status_code == 200
+        others = ("FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                  "AND backend_type = 'client backend'")
+        db.session.execute(text(f"SELECT pg_terminate_backend(pid) {others}"))
+        db.session.commit()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and db.session.scalar(text(f"SELECT count(*) {others}")):
+            time.sleep(0.05)
+        assert not db.session.scalar(text(f"SELECT count(*) {others}"))
+        assert web.get("/dashboard").status_code == 200  # the pool's pre-ping replaced the dead connection
+    finally:
+        with app.app_context():
+            db.engine.dispose()
