@@ -1,0 +1,74 @@
+"""Serving: /healthz, and gunicorn with several workers as `make serve` runs it."""
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+
+from sqlalchemy import update
+
+from dpa_manager.extensions import db
+from dpa_manager.mail.models import OutboxMessage
+
+from .conftest import NOW, free_port
+
+
+def test_healthz_reports_database_and_outbox(http, make_agreement, make_subprocessor, manager):
+    response = http.get("/healthz")
+    assert response.status_code == 200
+    assert response.json["status"] == "ok" and response.json["database"]["ok"] is True
+    assert response.json["outbox"] == {"pending": 0, "sent": 0, "dead": 0, "oldest_pending_seconds": 0}
+    from datetime import date
+    from dpa_manager.subprocessors import services as register
+    make_agreement("signed")
+    sp = make_subprocessor()
+    change = register.create_change(kind="add", subprocessor_id=sp.id, effective_on=date(2026, 12, 15),
+                                    reason="Nieuw", actor=manager, now=NOW)
+    register.announce(change, actor=manager, now=NOW)
+    lagging = http.get("/healthz").json
+    assert lagging["status"] == "degraded" and lagging["outbox"]["pending"] == 1  # pending since NOW, long ago
+    db.session.execute(update(OutboxMessage).values(state="dead"))
+    db.session.commit()
+    dead = http.get("/healthz").json
+    assert dead["status"] == "degraded" and dead["outbox"]["dead"] == 1
+
+
+def test_gunicorn_serves_the_app_with_several_workers(tmp_path):
+    env = os.environ | {"DPA_INSTANCE_PATH": str(tmp_path), "DPA_ENV": "production",
+                        "SECRET_KEY": "a-long-random-secret-for-this-test-only-0123456789",
+                        "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite'}", "DPA_TEST_DATABASE_URL": ""}
+    flask = [sys.executable, "-m", "flask", "--app", "dpa_manager"]
+    subprocess.run(flask + ["db", "upgrade"], env=env, check=True, capture_output=True)
+    port = free_port()
+    log = open(tmp_path / "gunicorn.log", "w+")
+    server = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "gunicorn"), "--workers", "2",
+                               "--bind", f"127.0.0.1:{port}", "dpa_manager:create_app()"],
+                              env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        body = None
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                    body = response.read().decode()
+                    break
+            except OSError:
+                time.sleep(0.1)
+        assert body is not None and '"status"' in body, log.read()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5) as response:
+            assert response.status == 200 and "Aanmelden" in response.read().decode()
+            cookie = response.headers["Set-Cookie"]
+            assert "Secure" in cookie and "HttpOnly" in cookie
+        log.seek(0)
+        assert log.read().count("Booting worker") == 2
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def test_production_refuses_to_start_without_a_secret(tmp_path):
+    env = os.environ | {"DPA_INSTANCE_PATH": str(tmp_path), "DPA_ENV": "production", "SECRET_KEY": "",
+                        "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite'}"}
+    env.pop("SECRET_KEY")
+    result = subprocess.run([sys.executable, "-m", "flask", "--app", "dpa_manager", "db", "current"], env=env,
+                            capture_output=True, text=True)
+    assert result.returncode != 0 and "SECRET_KEY" in result.stderr
