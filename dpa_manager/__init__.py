@@ -60,8 +60,10 @@ def create_app(config: dict | None = None) -> Flask:
     from .processor import views as processor
     from .subprocessors import views as subprocessors
     from .terms import views as terms
+    from .feeds import views as feeds
     from .trail import views as trail
-    for views in (accounts, clients, agreements, portal, processor, terms, subprocessors, notices, api, trail):
+    for views in (accounts, clients, agreements, portal, processor, terms, subprocessors, notices, api, trail,
+                  feeds):
         app.register_blueprint(views.bp)
     from . import health
     app.register_blueprint(health.bp)

@@ -1,6 +1,8 @@
 """Demo data for `make run`, and synthetic clients for load tests."""
 from __future__ import annotations
 
+import secrets
+
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, insert
@@ -168,7 +170,8 @@ def seed_synthetic(count: int, *, now: datetime) -> tuple[int, int]:
         client_rows = [{
             "name": f"Synthetische klant {i + 1:06d}", "enterprise_number": with_check_digits(SYNTHETIC_PREFIX + i),
             "address": f"Teststraat {i + 1}\n1000 Brussel", "language": "nl",
-            "contact_email": f"contact{i + 1}@synthetic.example", "created_at": now} for i in batch]
+            "contact_email": f"contact{i + 1}@synthetic.example", "created_at": now,
+            "feed_token": secrets.token_urlsafe(24)} for i in batch]
         ids = list(db.session.scalars(insert(Client).returning(Client.id, sort_by_parameter_order=True), client_rows))
         first_id = first_id or ids[0]
         last_id = ids[-1]

@@ -191,3 +191,29 @@ def render(document: dict, signature: dict | None = None) -> bytes:
         "footer_left": f"{document['title']} {document['reference']} — {document['client']['name']}"})
     doc.build(story(document, signature), canvasmaker=canvas_class)
     return out.getvalue()
+
+
+def render_evidence(data: dict) -> bytes:
+    """Return the PDF of an evidence file (see evidence.build)."""
+    _register_fonts()
+    s = _styles()
+    flow = [_p(data["title"], s["h1"]),
+            _p(f"{data['client']} — {data['reference']} — opgemaakt op {data['made_at']} (Europe/Brussels)", s["body"]),
+            _table(data["facts"], s), Spacer(1, 8), _p("Hoe de termijn berekend is", s["h2"]),
+            _p(data["rule"], s["body"])]
+    if data["message"]["text"]:
+        flow += [_p("De melding zoals verstuurd", s["h2"]), _p(f"Onderwerp: {data['message']['subject']}", s["body"]),
+                 _p(data["message"]["text"], s["mono"])]
+    flow += [_p("E-mails", s["h2"]),
+             _table(data["mails"] or [["—", "", "", ""]], s, ["Bericht", "Status", "Aanvaard", "Message-ID"],
+                    [0.14, 0.12, 0.3, 0.44])]
+    flow += [_p("Audittrail (SHA-256-keten)", s["h2"]),
+             _table(data["events"] or [["—", "", "", "", ""]], s, ["#", "Tijd", "Door", "Actie", "Hash"],
+                    [0.07, 0.23, 0.2, 0.14, 0.36])]
+    out = io.BytesIO()
+    doc = SimpleDocTemplate(out, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
+                            bottomMargin=22 * mm, title=data["title"], author="dpa_manager", subject=data["title"],
+                            creator="dpa_manager", lang="nl-BE", invariant=1, initialFontName=FONT)
+    canvas_class = type("_Canvas", (_NumberedCanvas,), {"footer_left": f"{data['title']} — {data['client']}"})
+    doc.build(flow, canvasmaker=canvas_class)
+    return out.getvalue()

@@ -1,4 +1,5 @@
 """Clients: the controllers the processor works for."""
+import secrets
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, String, Text
@@ -25,6 +26,8 @@ class Client(db.Model):
     language: Mapped[str] = mapped_column(String(2), default="nl")
     contact_email: Mapped[str] = mapped_column(String(320))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: The secret in the client's feed URLs; a client user can replace it.
+    feed_token: Mapped[str] = mapped_column(String(64), unique=True, default=lambda: secrets.token_urlsafe(24))
 
     users = relationship("User", back_populates="client")
     agreements = relationship("Agreement", back_populates="client", order_by="Agreement.id.desc()")

@@ -9,7 +9,7 @@ from ..errors import ServiceError
 from ..extensions import db
 from ..mail.models import OutboxMessage
 from ..rules import NoticeState, time_left
-from ..web import ConfirmForm, manager_required, or_404, public, show_error
+from ..web import ConfirmForm, manager_required, or_404, public, show_error, user_required
 from . import bp
 from .forms import ResolveForm
 from .models import Notice
@@ -113,3 +113,18 @@ def signed_link(token: str):
     page = render_template("portal/notice_public.html", notice=notice, facts=notice_facts(notice, "nl", now), now=now,
                            time_left=time_left(now, notice.closes_at) if notice.closes_at else None)
     return page, 200, headers
+
+
+@bp.route("/notices/<id:notice_id>/evidence.pdf")
+@user_required
+def evidence(notice_id: int):
+    """The evidence file of one notice, as PDF."""
+    from flask import Response
+
+    from .. import evidence as evidence_file
+    from ..pdf import render_evidence
+
+    notice = or_404(get_notice(current_user, notice_id))
+    data = render_evidence(evidence_file.build(notice, now=clock.now()))
+    return Response(data, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="bewijsdossier-melding-{notice.id}.pdf"'})

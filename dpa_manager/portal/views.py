@@ -9,7 +9,7 @@ from ..mail.compose import notice_facts
 from ..notices import services as notice_services
 from ..notices.forms import ApprovalForm, ObjectionForm
 from ..rules import time_left
-from ..subprocessors.services import applying_on, history_of
+from ..subprocessors.services import applying_on, history_of, interventions_for
 from ..agreements import services
 from ..agreements.document import reference
 from ..agreements.forms import SignatureForm
@@ -78,7 +78,8 @@ def subprocessors():
     client_id = current_user.client_id
     return render_template(
         "portal/subprocessors.html", current=applying_on(client_id, as_of), as_of=as_of, today=today,
-        history=history_of(client_id), notices=notice_services.list_notices(current_user, limit=200))
+        history=history_of(client_id), notices=notice_services.list_notices(current_user, limit=200),
+        interventions=interventions_for(client_id))
 
 
 @bp.route("/notices/<id:notice_id>")

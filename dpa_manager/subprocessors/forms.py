@@ -37,3 +37,9 @@ class ChangeForm(BaseForm):
     replaces_id = SelectField("Vervangt", coerce=int, validators=[Optional()])
     effective_on = DateField("Geplande ingangsdatum", validators=[InputRequired("Vul de ingangsdatum in.")])
     reason = TextAreaField("Reden", validators=[DataRequired("Geef de reden van de wijziging."), Length(max=4000)])
+
+
+class InterventionForm(BaseForm):
+    happened_on = DateField("Datum", validators=[InputRequired("Vul de datum in.")])
+    reason = TextAreaField("Reden", validators=[DataRequired("Geef de reden van de tussenkomst."), Length(max=4000)])
+    data_categories = MultiCheckboxField("Geraakte soorten persoonsgegevens", choices=choices(DATA_CATEGORIES.items()))

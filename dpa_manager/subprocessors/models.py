@@ -119,3 +119,27 @@ class Assignment(db.Model):
 
     def __repr__(self) -> str:
         return f"<Assignment client={self.client_id} sp={self.subprocessor_id} {self.from_on}–{self.until_on}>"
+
+
+class Intervention(db.Model):
+    """One occasion on which an incidental sub-processor touched personal data (e.g. a maintenance visit).
+
+    Logged for the record and shown to every client the sub-processor applied to on that day;
+    it never needs approval.
+    """
+
+    __tablename__ = "interventions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subprocessor_id: Mapped[int] = mapped_column(ForeignKey("subprocessors.id"), index=True)
+    happened_on: Mapped[date]
+    reason: Mapped[str] = mapped_column(Text)
+    #: Codes from catalogue.DATA_CATEGORIES that were touched.
+    data_categories: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    subprocessor = relationship("SubProcessor")
+
+    def __repr__(self) -> str:
+        return f"<Intervention {self.id} sp={self.subprocessor_id} {self.happened_on}>"

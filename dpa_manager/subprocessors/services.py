@@ -384,3 +384,48 @@ def _retire_unused(today: date) -> None:
     db.session.execute(update(SubProcessor).where(
         SubProcessor.status == "active", SubProcessor.id.in_(leaving), ~still_used)
         .values(status="retired", retired_on=today))
+
+
+# --- One-off access by incidental sub-processors ------------------------------------------------------
+
+
+def log_intervention(sp: SubProcessor, *, happened_on, reason: str, data_categories, actor, now: datetime):
+    """Record an incidental sub-processor's intervention; commit. It needs no approval."""
+    from .models import Intervention
+
+    if sp.kind != "incidental":
+        raise Invalid("Alleen een incidentele subverwerker krijgt losse tussenkomsten; "
+                      "een actieve en systematische gaat via een wijziging.", "subprocessor_id")
+    if sp.status != "active":
+        raise Invalid(f"{sp.name} is niet in gebruik.", "subprocessor_id")
+    if not isinstance(happened_on, date) or happened_on > today_in_brussels(now):
+        raise Invalid("Geef de datum van de tussenkomst (niet in de toekomst).", "happened_on")
+    reason = (reason or "").strip()
+    if len(reason) < 3:
+        raise Invalid("Geef de reden van de tussenkomst.", "reason")
+    categories = list(data_categories or [])
+    if not categories or set(categories) - set(DATA_CATEGORIES):
+        raise Invalid("Kies welke soorten gegevens geraakt werden.", "data_categories")
+    item = Intervention(subprocessor_id=sp.id, happened_on=happened_on, reason=reason[:4000],
+                        data_categories=[c for c in DATA_CATEGORIES if c in categories], created_at=now,
+                        created_by_id=getattr(actor, "id", None))
+    db.session.add(item)
+    db.session.flush()
+    audit.record(at=now, actor=actor, object_type="intervention", object_id=item.id, action="logged",
+                 after={"subprocessor_id": sp.id, "on": happened_on.isoformat(), "reason": item.reason,
+                        "data_categories": item.data_categories})
+    db.session.commit()
+    return item
+
+
+def interventions_for(client_id: int):
+    """Return the interventions of sub-processors that applied to the client on the day, newest first."""
+    from .models import Intervention
+
+    return db.session.scalars(
+        select(Intervention).join(Assignment, and_(Assignment.subprocessor_id == Intervention.subprocessor_id,
+                                                   Assignment.client_id == client_id))
+        .where(Assignment.from_on <= Intervention.happened_on,
+               or_(Assignment.until_on.is_(None), Assignment.until_on > Intervention.happened_on))
+        .order_by(Intervention.happened_on.desc(), Intervention.id.desc())
+    ).unique().all()

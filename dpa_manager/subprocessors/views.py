@@ -11,7 +11,7 @@ from ..processor.services import list_services
 from ..rules import NoticeState
 from ..web import ConfirmForm, choices, manager_required, or_404, show_error
 from . import bp, services
-from .forms import ChangeForm, SubProcessorForm
+from .forms import ChangeForm, InterventionForm, SubProcessorForm
 from .models import Assignment, Change, SubProcessor
 
 STATUS_LABELS = {"proposed": "Voorgesteld", "active": "In gebruik", "retired": "Niet meer in gebruik"}
@@ -60,8 +60,34 @@ def show(sp_id: int):
         (Change.subprocessor_id == sp.id) | (Change.replaces_id == sp.id)).order_by(Change.id.desc())).all()
     clients = db.session.scalar(select(func.count()).select_from(Assignment).where(
         Assignment.subprocessor_id == sp.id, Assignment.until_on.is_(None)))
+    from .models import Intervention
+    interventions = db.session.scalars(select(Intervention).where(Intervention.subprocessor_id == sp.id)
+                                       .order_by(Intervention.happened_on.desc())).all()
     return render_template("subprocessors/show.html", sp=sp, changes=changes, clients=clients, labels=STATUS_LABELS,
-                           history=audit.history("subprocessor", sp.id))
+                           history=audit.history("subprocessor", sp.id), interventions=interventions,
+                           intervention_form=InterventionForm())
+
+
+@bp.route("/subprocessors/<id:sp_id>/interventions", methods=["POST"])
+@manager_required
+def log_intervention(sp_id: int):
+    """Log a one-off intervention of an incidental sub-processor."""
+    sp = or_404(db.session.get(SubProcessor, sp_id))
+    form = InterventionForm()
+    if form.validate_on_submit():
+        try:
+            services.log_intervention(sp, happened_on=form.happened_on.data, reason=form.reason.data,
+                                      data_categories=form.data_categories.data, actor=current_user, now=clock.now())
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            flash("Tussenkomst geregistreerd; de betrokken klanten zien ze in hun portaal.", "success")
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "error")
+    return redirect(url_for("subprocessors.show", sp_id=sp.id))
 
 
 @bp.route("/subprocessors/<id:sp_id>/edit", methods=["GET", "POST"])

@@ -1,0 +1,72 @@
+"""The evidence file ("bewijsdossier") of one notice: what was sent, when it arrived, what the
+client did or did not do, when and by which rule the window closed, the outcome, and the audit
+events with their hashes. What a processor shows a supervisory authority or a court."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from . import audit
+from .extensions import db
+from .formatting import format_datetime_seconds
+from .mail.models import OutboxMessage
+from .rules import NoticeState, describe_window
+
+RULE_TEXT = (
+    "De termijn is berekend volgens het Belgisch recht (art. 52–53 Gerechtelijk Wetboek, art. 1.7 Burgerlijk "
+    "Wetboek): de dag van de kennisgeving telt niet mee; een termijn in kalenderdagen omvat zaterdagen, zondagen "
+    "en feestdagen, maar eindigt hij op een zaterdag, zondag of wettelijke feestdag, dan loopt hij tot het einde "
+    "van de volgende werkdag; een termijn in werkdagen telt enkel maandag tot vrijdag die geen wettelijke "
+    "feestdag zijn. De termijn sluit om 00:00 (Europe/Brussels) na de laatste dag; een bezwaar telt als het "
+    "vóór dat ogenblik ontvangen is.")
+
+
+def _at(value: datetime | None) -> str:
+    return format_datetime_seconds(value) if value else "—"
+
+
+def build(notice, *, now: datetime) -> dict:
+    """Return the evidence file of a notice as data for the PDF."""
+    change, client, sp = notice.change, notice.client, notice.change.subprocessor
+    mails = db.session.scalars(select(OutboxMessage).where(OutboxMessage.notice_id == notice.id)
+                               .order_by(OutboxMessage.id)).all()
+    first = next((m for m in mails if m.template == "notice"), None)
+    window = describe_window(notice.window_days, notice.window_unit) if notice.needs_approval else \
+        "geen (enkel ter informatie)"
+    if notice.state == NoticeState.OBJECTED or notice.objection_reason:
+        answer = f"Bezwaar ontvangen op {_at(notice.decided_at)}: {notice.objection_reason}"
+    elif notice.state == NoticeState.APPROVED:
+        answer = f"Uitdrukkelijk goedgekeurd op {_at(notice.decided_at)}"
+    elif notice.state == NoticeState.DEEMED_APPROVED:
+        answer = f"Geen bezwaar ontvangen vóór het sluiten van de termijn ({_at(notice.closes_at)})"
+    else:
+        answer = "Nog geen antwoord"
+    events = audit.history("notice", notice.id)
+    return {
+        "title": f"Bewijsdossier melding {notice.id}",
+        "client": client.name, "reference": f"VO-{notice.agreement_id:05d}",
+        "made_at": _at(now),
+        "facts": [
+            ["Klant", f"{client.name} ({client.enterprise_number_display})"],
+            ["Overeenkomst", f"VO-{notice.agreement_id:05d}"],
+            ["Wijziging", f"{change.kind} — {sp.name} ({sp.purpose}); reden: {change.reason}"],
+            ["Geplande ingang", change.effective_on.strftime("%d/%m/%Y")],
+            ["Bezwaartermijn", window],
+            ["Melding aangemaakt", _at(notice.created_at)],
+            ["Aanvaard door de mailserver", _at(notice.delivered_at)],
+            ["Message-ID", first.message_id if first else "—"],
+            ["Ontvangers", ", ".join(first.recipients) if first else "—"],
+            ["Eerst geopend in de portaal", _at(notice.first_opened_at)],
+            ["Verwittigd (begin van de termijn)", _at(notice.notified_at)],
+            ["Termijn sloot op", _at(notice.closes_at)],
+            ["Antwoord van de klant", answer],
+            ["Uitkomst", NoticeState(notice.state).label
+             + (f"; afgehandeld: {notice.resolution} ({_at(notice.resolved_at)})" if notice.resolution else "")],
+            ["Ingegaan voor de klant", _at(notice.applied_at)],
+        ],
+        "rule": RULE_TEXT,
+        "message": {"subject": first.subject if first else None, "text": first.body_text if first else None},
+        "mails": [[m.template, m.state, _at(m.sent_at), m.message_id] for m in mails],
+        "events": [[str(e.seq), _at(e.at), e.actor_label, e.action, e.hash] for e in events],
+    }

@@ -1,0 +1,135 @@
+import secrets
+from datetime import datetime, timezone
+
+from flask import Response, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import or_, select
+
+from .. import audit, clock
+from ..clients.models import Client
+from ..extensions import db
+from ..links import absolute
+from ..mail import ics
+from ..notices.models import Notice
+from ..processor.services import get_profile
+from ..rules import NoticeState
+from ..subprocessors.models import Change, SubProcessor
+from ..web import ConfirmForm, client_required, public
+from . import bp
+from .atom import Entry, feed
+
+KIND_WORDS = {"add": "Nieuwe subverwerker", "replace": "Vervanging van een subverwerker",
+              "remove": "Stopzetting van een subverwerker"}
+EPOCH = datetime(2020, 1, 1, tzinfo=timezone.utc)
+
+
+def _client_for(token: str) -> Client:
+    client = db.session.scalar(select(Client).where(Client.feed_token == token)) if len(token) <= 64 else None
+    if client is None:
+        abort(404)
+    return client
+
+
+def _feed_response(body: bytes, mimetype: str) -> Response:
+    return Response(body, mimetype=mimetype, headers={"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"})
+
+
+@bp.route("/feeds/<token>/subprocessors.atom")
+@public
+def client_atom(token: str):
+    """Changes to this client's list of sub-processors, as Atom."""
+    client = _client_for(token)
+    notices = db.session.scalars(select(Notice).where(Notice.client_id == client.id)
+                                 .order_by(Notice.id.desc()).limit(200)).all()
+    entries = []
+    for n in notices:
+        sp, change = n.change.subprocessor, n.change
+        when = max(t for t in (n.created_at, n.notified_at, n.decided_at, n.applied_at, n.resolved_at) if t)
+        state = NoticeState(n.state).label.lower()
+        closes = f" Bezwaar mogelijk tot {clock.as_brussels(n.closes_at).strftime('%d/%m/%Y %H:%M')} (Brussel)." \
+            if n.state == "open" else ""
+        entries.append(Entry(
+            id=absolute(f"/portal/notices/{n.id}"), title=f"{KIND_WORDS[change.kind]}: {sp.name} ({state})",
+            updated=when, link=absolute(f"/portal/notices/{n.id}"),
+            summary=f"{sp.name} — {sp.purpose}. Locaties: {', '.join(sp.countries)}. Reden: {change.reason}. "
+                    f"Geplande ingang: {change.effective_on.strftime('%d/%m/%Y')}.{closes}"))
+    body = feed(id=absolute(f"/feeds/{client.id}/subprocessors"), title=f"Subverwerkers van {client.name}",
+                link=absolute("/portal/subprocessors"), self_link=absolute(f"/feeds/{token}/subprocessors.atom"),
+                author=get_profile().name, entries=entries, updated=client.created_at)
+    return _feed_response(body, "application/atom+xml")
+
+
+@bp.route("/feeds/<token>/deadlines.ics")
+@public
+def client_calendar(token: str):
+    """The closing times of this client's open notices, as iCalendar."""
+    client = _client_for(token)
+    now = clock.now()
+    notices = db.session.scalars(select(Notice).where(Notice.client_id == client.id,
+                                                      Notice.state == NoticeState.OPEN.value)
+                                 .order_by(Notice.closes_at)).all()
+    body = ics.calendar([dict(
+        uid=f"notice-{n.id}@dpa-manager", stamp=now, at=n.closes_at, url=absolute(f"/portal/notices/{n.id}"),
+        summary=f"Einde bezwaartermijn subverwerker {n.change.subprocessor.name}",
+        description=f"Bezwaar maken kan tot {clock.as_brussels(n.closes_at).strftime('%d/%m/%Y %H:%M')} (Brussel).")
+        for n in notices], name=f"Bezwaartermijnen {client.name}")
+    return _feed_response(body, "text/calendar")
+
+
+@bp.route("/portal/feeds", methods=["GET", "POST"])
+@client_required
+def portal_feeds():
+    """The client's feed addresses, and replacing their secret."""
+    client = current_user.client
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        before = client.feed_token[:6]
+        client.feed_token = secrets.token_urlsafe(24)
+        audit.record(at=clock.now(), actor=current_user, object_type="client", object_id=client.id,
+                     client_id=client.id, action="feed_token_rotated", before={"token_start": before})
+        db.session.commit()
+        flash("Nieuwe feedadressen aangemaakt; de oude werken niet meer.", "success")
+        return redirect(url_for("feeds.portal_feeds"))
+    urls = {"atom": absolute(f"/feeds/{client.feed_token}/subprocessors.atom"),
+            "ics": absolute(f"/feeds/{client.feed_token}/deadlines.ics")}
+    return render_template("feeds/portal.html", urls=urls, form=form), 200, {"Cache-Control": "no-store"}
+
+
+# --- The public register ---------------------------------------------------------------------------
+
+
+def _public_changes():
+    return db.session.scalars(select(Change).where(Change.state == "announced")
+                              .order_by(Change.announced_at.desc()).limit(200)).all()
+
+
+@bp.route("/subverwerkers")
+@public
+def public_register():
+    """The processor's sub-processors in use, and their history; no client data."""
+    active = db.session.scalars(select(SubProcessor).where(SubProcessor.status == "active")
+                                .order_by(SubProcessor.name)).all()
+    history = db.session.scalars(select(SubProcessor).where(
+        or_(SubProcessor.activated_on.is_not(None), SubProcessor.retired_on.is_not(None)))
+        .order_by(SubProcessor.name)).all()
+    return render_template("feeds/public.html", active=active, history=history, changes=_public_changes(),
+                           processor=get_profile(), kinds=KIND_WORDS)
+
+
+@bp.route("/subverwerkers.atom")
+@public
+def public_atom():
+    """The processor's announced changes to its sub-processors, as Atom; no client data."""
+    profile = get_profile()
+    entries = [Entry(id=absolute(f"/subverwerkers#wijziging-{c.id}"),
+                     title=f"{KIND_WORDS[c.kind]}: {c.subprocessor.name}", updated=c.announced_at,
+                     link=absolute(f"/subverwerkers#wijziging-{c.id}"),
+                     summary=f"{c.subprocessor.name} — {c.subprocessor.purpose}. Locaties: "
+                             f"{', '.join(c.subprocessor.countries)}. Geplande ingang: "
+                             f"{c.effective_on.strftime('%d/%m/%Y')}."
+                             + (f" Vervangt {c.replaces.name}." if c.replaces else ""))
+               for c in _public_changes()]
+    body = feed(id=absolute("/subverwerkers"), title=f"Subverwerkers van {profile.name}",
+                link=absolute("/subverwerkers"), self_link=absolute("/subverwerkers.atom"), author=profile.name,
+                entries=entries, updated=EPOCH)
+    return _feed_response(body, "application/atom+xml")
