@@ -13,6 +13,7 @@ from .formatting import format_datetime_seconds
 from .mail.models import OutboxMessage
 from .rules import NoticeState, describe_window
 
+CHANGE_WORDS = {"add": "Toevoeging", "replace": "Vervanging", "remove": "Stopzetting"}
 RULE_TEXT = (
     "De termijn is berekend volgens het Belgisch recht (art. 52–53 Gerechtelijk Wetboek, art. 1.7 Burgerlijk "
     "Wetboek): de dag van de kennisgeving telt niet mee; een termijn in kalenderdagen omvat zaterdagen, zondagen "
@@ -50,7 +51,7 @@ def build(notice, *, now: datetime) -> dict:
         "facts": [
             ["Klant", f"{client.name} ({client.enterprise_number_display})"],
             ["Overeenkomst", f"VO-{notice.agreement_id:05d}"],
-            ["Wijziging", f"{change.kind} — {sp.name} ({sp.purpose}); reden: {change.reason}"],
+            ["Wijziging", f"{CHANGE_WORDS[change.kind]} — {sp.name} ({sp.purpose}); reden: {change.reason}"],
             ["Geplande ingang", change.effective_on.strftime("%d/%m/%Y")],
             ["Bezwaartermijn", window],
             ["Melding aangemaakt", _at(notice.created_at)],
