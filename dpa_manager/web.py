@@ -99,6 +99,13 @@ def show_error(error: ServiceError, form=None) -> None:
         flash(error.message, "error")
 
 
+def flash_form_errors(form) -> None:
+    """Flash every message of a refused form (for forms that redirect instead of showing again)."""
+    for errors in form.errors.values():
+        for message in errors:
+            flash(message, "error")
+
+
 def or_404(value):
     if value is None:
         abort(404)

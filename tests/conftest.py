@@ -57,14 +57,10 @@ class FreshClient(FlaskClient):
         return super().open(*args, **kwargs)
 
 
-@pytest.fixture
-def app(tmp_path):
-    app = create_app({
-        "TESTING": True,
-        "SECRET_KEY": "test-secret",
-        "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
-        "WTF_CSRF_ENABLED": False,
-    })
+def fresh_app(tmp_path, **config):
+    """Yield an app on an empty test database (tables created, dropped after), inside its app context."""
+    app = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
+                      "WTF_CSRF_ENABLED": False} | config)
     app.test_client_class = FreshClient
     with app.app_context():
         db.drop_all()
@@ -73,6 +69,11 @@ def app(tmp_path):
         db.session.remove()
         db.drop_all()
         db.engine.dispose()
+
+
+@pytest.fixture
+def app(tmp_path):
+    yield from fresh_app(tmp_path)
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from dpa_manager import create_app
 from dpa_manager.accounts.services import create_token
 from dpa_manager.agreements.models import Agreement
 from dpa_manager.clients.models import Client
@@ -15,7 +14,7 @@ from dpa_manager.notices.models import Notice
 from dpa_manager.subprocessors import services as register
 from dpa_manager.subprocessors.models import Change
 
-from .conftest import NOW, PASSWORD, FreshClient
+from .conftest import NOW, PASSWORD, fresh_app
 
 SQLISH = ["' OR '1'='1", "1; DROP TABLE clients; --", "\" OR 1=1 --", "x' UNION SELECT password_hash FROM users --"]
 SCRIPTISH = ["<script>alert(1)</script>", "\"><img src=x onerror=alert(1)>", "javascript:alert(1)", "{{7*7}}"]
@@ -118,16 +117,7 @@ def test_another_tenants_ids_through_the_api(login, make_agreement, http):
 
 @pytest.fixture
 def csrf_app(tmp_path):
-    from .conftest import database_url
-    app = create_app({"TESTING": True, "SECRET_KEY": "csrf-test-secret", "SQLALCHEMY_DATABASE_URI": database_url(tmp_path)})
-    app.test_client_class = FreshClient
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
-        yield app
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
+    yield from fresh_app(tmp_path, WTF_CSRF_ENABLED=True)
 
 
 def csrf_token(page: str) -> str:

@@ -8,7 +8,7 @@ from ..extensions import db
 from ..processor.services import list_services
 from ..rules import AgreementState
 from ..terms.services import published_versions
-from ..web import ConfirmForm, choices, is_id, manager_required, or_404, show_error, user_required
+from ..web import ConfirmForm, choices, flash_form_errors, is_id, manager_required, or_404, show_error, user_required
 from . import bp, services
 from .document import reference
 from .forms import AgreementForm, SignatureForm
@@ -121,9 +121,7 @@ def _act(agreement_id: int, action, success: str, form_class=ConfirmForm, **kwar
     agreement = _manager_agreement(agreement_id)
     form = form_class()
     if not form.validate_on_submit():
-        for errors in form.errors.values():
-            for message in errors:
-                flash(message, "error")
+        flash_form_errors(form)
         return redirect(url_for("agreements.show", agreement_id=agreement.id))
     try:
         action(agreement, now=clock.now(), **{k: v(form) for k, v in kwargs.items()})

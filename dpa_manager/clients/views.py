@@ -7,7 +7,7 @@ from ..extensions import db
 from ..accounts.forms import InviteForm
 from ..accounts.models import User
 from ..accounts.services import invite as invite_user, reinvite as reinvite_user
-from ..web import ConfirmForm, manager_required, or_404, page_arg, show_error
+from ..web import ConfirmForm, flash_form_errors, manager_required, or_404, page_arg, show_error
 from . import bp
 from .forms import ClientForm
 from .models import Client
@@ -79,9 +79,7 @@ def invite(client_id: int):
         else:
             flash(f"{user.email} is uitgenodigd; de uitnodiging vertrekt met de volgende e-mailronde.", "success")
     else:
-        for errors in form.errors.values():
-            for message in errors:
-                flash(message, "error")
+        flash_form_errors(form)
     return redirect(url_for("clients.show", client_id=client.id))
 
 

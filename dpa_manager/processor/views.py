@@ -7,7 +7,7 @@ from .. import clock
 from ..errors import ServiceError
 from ..extensions import db
 from ..rules import format_enterprise_number
-from ..web import manager_required, show_error
+from ..web import flash_form_errors, manager_required, show_error
 from . import bp
 from .forms import ProfileForm, ServiceForm
 from .services import add_service, get_profile, list_services, save_profile
@@ -47,7 +47,5 @@ def new_service():
         else:
             flash(f"Dienst {service.name} toegevoegd.", "success")
     else:
-        for errors in form.errors.values():
-            for message in errors:
-                flash(message, "error")
+        flash_form_errors(form)
     return redirect(url_for("processor.profile"))

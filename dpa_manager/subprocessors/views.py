@@ -9,7 +9,7 @@ from ..notices.models import Notice
 from ..notices.services import counts_by_state, list_notices
 from ..processor.services import list_services
 from ..rules import NoticeState
-from ..web import ConfirmForm, choices, manager_required, or_404, show_error
+from ..web import ConfirmForm, choices, flash_form_errors, manager_required, or_404, show_error
 from . import bp, services
 from .forms import ChangeForm, InterventionForm, SubProcessorForm
 from .models import Assignment, Change, SubProcessor
@@ -84,9 +84,7 @@ def log_intervention(sp_id: int):
         else:
             flash("Tussenkomst geregistreerd; de betrokken klanten zien ze in hun portaal.", "success")
     else:
-        for errors in form.errors.values():
-            for message in errors:
-                flash(message, "error")
+        flash_form_errors(form)
     return redirect(url_for("subprocessors.show", sp_id=sp.id))
 
 
