@@ -82,3 +82,15 @@ def test_a_published_version_cannot_be_edited(as_manager, setup):
 def test_unknown_version_is_404(as_manager):
     assert as_manager.get("/terms/999").status_code == 404
     assert as_manager.post("/terms/999/publish", data={"confirm": "y"}).status_code == 404
+
+
+def test_comparing_two_versions_in_the_browser(as_manager, setup):
+    text = to_text(setup.articles).replace("zware fout", "grove fout", 1)
+    as_manager.post("/terms/new", data={"label": "2027-01", "title": "T", "effective_on": "2027-01-01", "text": text})
+    version = db.session.scalar(db.select(TermsVersion).where(TermsVersion.label == "2027-01"))
+    page = as_manager.get(f"/terms/{version.id}/compare")
+    assert page.status_code == 200
+    assert "1 gewijzigd, 0 nieuw, 0 geschrapt ten opzichte van 2020-10" in page.text
+    assert "<del>zware</del>" in page.text and "<ins>grove</ins>" in page.text
+    assert as_manager.get(f"/terms/{setup.id}/compare?with={version.id}").status_code == 200
+    assert as_manager.get(f"/terms/{setup.id}/compare?with=abc").status_code == 200

@@ -84,3 +84,19 @@ def publish_version(version_id: int):
         else:
             flash(f"Versie {version.label} is gepubliceerd.", "success")
     return redirect(url_for("terms.show", version_id=version.id))
+
+
+@bp.route("/<id:version_id>/compare")
+@manager_required
+def compare_versions(version_id: int):
+    """Article by article: what changed from another version (default: the one before) to this one."""
+    from .compare import compare
+
+    version = or_404(db.session.get(TermsVersion, version_id))
+    others = db.session.scalars(db.select(TermsVersion).where(TermsVersion.id != version.id)
+                                .order_by(TermsVersion.effective_on.desc(), TermsVersion.id.desc())).all()
+    other_id = request.args.get("with", type=int)
+    base = next((v for v in others if v.id == other_id), None) or next(
+        (v for v in others if (v.effective_on, v.id) < (version.effective_on, version.id)), None)
+    changes = compare(base.articles, version.articles) if base else []
+    return render_template("terms/compare.html", version=version, base=base, others=others, changes=changes)
