@@ -214,13 +214,18 @@ def create_change():
     return jsonify(change_json(change)), 201
 
 
+def _change(change_id: int) -> Change:
+    change = db.session.get(Change, change_id)
+    if change is None:
+        raise ApiError(404, "Niet gevonden.")
+    return change
+
+
 @bp.get("/changes/<id:change_id>")
 @authenticated
 @manager_only
 def get_change(change_id: int):
-    change = db.session.get(Change, change_id)
-    if change is None:
-        raise ApiError(404, "Niet gevonden.")
+    change = _change(change_id)
     return jsonify(change_json(change) | {"counts": notices.counts_by_state(change.id)})
 
 
@@ -228,9 +233,7 @@ def get_change(change_id: int):
 @authenticated
 @manager_only
 def announce(change_id: int):
-    change = db.session.get(Change, change_id)
-    if change is None:
-        raise ApiError(404, "Niet gevonden.")
+    change = _change(change_id)
     ids = register.announce(change, actor=g.api_user, now=clock.now())
     rows = db.session.scalars(select(Notice).where(Notice.id.in_(ids)).order_by(Notice.id)).all() if ids else []
     return jsonify(notices=[{"id": n.id, "client_id": n.client_id, "state": n.state,

@@ -17,7 +17,7 @@ from .models import Assignment, Change, SubProcessor
 STATUS_LABELS = {"proposed": "Voorgesteld", "active": "In gebruik", "retired": "Niet meer in gebruik"}
 
 
-def _sp_form(formdata=None) -> SubProcessorForm:
+def _sp_form() -> SubProcessorForm:
     form = SubProcessorForm()
     form.services.choices = choices((s.id, s.name) for s in list_services())
     return form
