@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 SERVE_PORT ?= 8000
 
-.PHONY: run test serve install db demo clean
+.PHONY: run test serve install db demo clean translations
 
 # The virtualenv with the dev extra; rebuilt when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -16,7 +16,17 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev,postgres]'
 	touch $@
 
-install: $(VENV)/.installed
+# The French and English message catalogues, compiled from the .po files kept in git.
+CATALOGUES := $(patsubst %.po,%.mo,$(wildcard dpa_manager/translations/*/LC_MESSAGES/messages.po))
+dpa_manager/translations/%/LC_MESSAGES/messages.mo: dpa_manager/translations/%/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(VENV)/bin/pybabel compile -q -i $< -o $@
+
+install: $(VENV)/.installed $(CATALOGUES)
+
+# Gather the texts to translate into messages.pot and merge them into the catalogues.
+translations: $(VENV)/.installed
+	$(VENV)/bin/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -k N_ -o dpa_manager/translations/messages.pot --no-location --sort-output .
+	$(VENV)/bin/pybabel update -q -i dpa_manager/translations/messages.pot -d dpa_manager/translations --no-fuzzy-matching
 
 db: install
 	$(FLASK) db upgrade

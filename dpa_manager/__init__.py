@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, g, jsonify, render_template, request
+from flask_babel import gettext as _, lazy_gettext as _l
 
 from . import config as config_module
 from . import extensions
@@ -41,10 +42,13 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager = extensions.login_manager
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
-    login_manager.login_message = "Meld u aan om deze pagina te zien."
+    login_manager.login_message = _l("Meld u aan om deze pagina te zien.")
+    login_manager.localize_callback = str  # flash the text in the language in force, not the lazy string
     login_manager.login_message_category = "info"
 
     security.configure(app)
+    from . import i18n
+    i18n.init_app(app)
     from . import formatting
     formatting.register(app)
 
@@ -88,15 +92,18 @@ def _import_models() -> None:
 
 
 ERROR_TEXTS = {
-    400: ("Ongeldig verzoek", "Het verzoek kon niet verwerkt worden. Laad de pagina opnieuw en probeer het nog eens."),
-    403: ("Geen toegang", "U hebt geen toegang tot deze pagina."),
-    404: ("Niet gevonden", "Deze pagina bestaat niet, of u hebt er geen toegang toe."),
-    405: ("Niet toegestaan", "Deze actie kan niet op deze manier uitgevoerd worden."),
-    413: ("Te groot", "Wat u verstuurde is te groot."),
-    429: ("Te veel pogingen", "U probeerde het te vaak na elkaar. Wacht een minuut en probeer het dan opnieuw."),
-    500: ("Er ging iets mis", "Er liep iets fout aan onze kant. Er werd niets gewijzigd; probeer het later opnieuw."),
-    503: ("Even niet bereikbaar", "De database is even niet bereikbaar. Er werd niets gewijzigd; probeer het over "
-                                  "enkele ogenblikken opnieuw."),
+    400: (_l("Ongeldig verzoek"),
+          _l("Het verzoek kon niet verwerkt worden. Laad de pagina opnieuw en probeer het nog eens.")),
+    403: (_l("Geen toegang"), _l("U hebt geen toegang tot deze pagina.")),
+    404: (_l("Niet gevonden"), _l("Deze pagina bestaat niet, of u hebt er geen toegang toe.")),
+    405: (_l("Niet toegestaan"), _l("Deze actie kan niet op deze manier uitgevoerd worden.")),
+    413: (_l("Te groot"), _l("Wat u verstuurde is te groot.")),
+    429: (_l("Te veel pogingen"),
+          _l("U probeerde het te vaak na elkaar. Wacht een minuut en probeer het dan opnieuw.")),
+    500: (_l("Er ging iets mis"),
+          _l("Er liep iets fout aan onze kant. Er werd niets gewijzigd; probeer het later opnieuw.")),
+    503: (_l("Even niet bereikbaar"), _l("De database is even niet bereikbaar. Er werd niets gewijzigd; probeer het "
+                                       "over enkele ogenblikken opnieuw.")),
 }
 
 
@@ -106,17 +113,29 @@ def _register_error_pages(app: Flask) -> None:
 
     from .extensions import db, login_manager
 
-    def page(code: int, text: str | None = None, bare: bool = False):
+    def texts(code: int, text: str | None) -> tuple[str, str]:
+        """Return the page's title and text in the language in force (choosing it may ask who is logged in)."""
         title, default = ERROR_TEXTS[code]
+        try:
+            return str(title), str(text or default)
+        except Exception:  # the user could not be read (e.g. no database): choose without them
+            g._login_user = login_manager.anonymous_user()
+            return str(title), str(text or default)
+
+    def page(code: int, text: str | None = None, bare: bool = False):
+        if bare:  # no database: choose the language without asking it who is logged in
+            g._login_user = login_manager.anonymous_user()
         if request.path.startswith("/api/"):
-            return jsonify(error=text or default), code
+            return jsonify(error=texts(code, text)[1]), code
         if not bare:
             try:
-                return render_template("error.html", code=code, title=title, text=text or default), code
+                title, body = texts(code, text)
+                return render_template("error.html", code=code, title=title, text=body), code
             except Exception:  # the page itself failed (e.g. no database): fall back to one that needs nothing
                 app.logger.exception("error page %s could not be rendered", code)
         g._login_user = login_manager.anonymous_user()  # render without asking the database who is logged in
-        return render_template("error_bare.html", code=code, title=title, text=text or default), code
+        title, body = texts(code, text)
+        return render_template("error_bare.html", code=code, title=title, text=body), code
 
     for code in ERROR_TEXTS:
         app.register_error_handler(code, lambda e, code=code: page(code))
@@ -132,5 +151,6 @@ def _register_error_pages(app: Flask) -> None:
     app.register_error_handler(InterfaceError, database_down)
     app.register_error_handler(
         CSRFError,
-        lambda e: page(400, "Het formulier is verlopen of ongeldig (CSRF). Laad de pagina opnieuw en probeer het nog eens."),
+        lambda e: page(400, _("Het formulier is verlopen of ongeldig (CSRF). Laad de pagina opnieuw en probeer het "
+                              "nog eens.")),
     )

@@ -1,38 +1,39 @@
-"""The fixed vocabularies an agreement chooses from, with their Dutch labels.
+"""The fixed vocabularies an agreement chooses from, with their labels (Dutch, translated when shown).
 
 Sub-processors name the same data categories, so the two can be matched per client.
 """
+from flask_babel import lazy_gettext as _l
 
 #: Types of personal data (Annex II), by code.
 DATA_CATEGORIES = {
-    "identification": "Identificatiegegevens (naam, klantnummer)",
-    "contact": "Contactgegevens (adres, telefoon, e-mail)",
-    "customer_history": "Klantgeschiedenis en contactmomenten",
-    "order": "Bestel- en contractgegevens",
-    "financial": "Financiële gegevens (rekeningnummer, facturen)",
-    "call_recordings": "Gespreksopnames en chatberichten",
-    "preferences": "Voorkeuren en interesses",
-    "national_id": "Rijksregisternummer of identiteitsbewijs",
-    "online": "Online identificatoren (IP-adres, cookies)",
-    "special": "Bijzondere categorieën (art. 9 AVG)",
+    "identification": _l("Identificatiegegevens (naam, klantnummer)"),
+    "contact": _l("Contactgegevens (adres, telefoon, e-mail)"),
+    "customer_history": _l("Klantgeschiedenis en contactmomenten"),
+    "order": _l("Bestel- en contractgegevens"),
+    "financial": _l("Financiële gegevens (rekeningnummer, facturen)"),
+    "call_recordings": _l("Gespreksopnames en chatberichten"),
+    "preferences": _l("Voorkeuren en interesses"),
+    "national_id": _l("Rijksregisternummer of identiteitsbewijs"),
+    "online": _l("Online identificatoren (IP-adres, cookies)"),
+    "special": _l("Bijzondere categorieën (art. 9 AVG)"),
 }
 
 #: Categories of data subjects (Annex II), by code.
 SUBJECT_CATEGORIES = {
-    "customers": "Klanten van de verwerkingsverantwoordelijke",
-    "prospects": "Prospecten",
-    "callers": "Bellers en andere personen die contact opnemen",
-    "employees": "Medewerkers van de verwerkingsverantwoordelijke",
-    "members": "Leden",
-    "suppliers": "Contactpersonen bij leveranciers en partners",
+    "customers": _l("Klanten van de verwerkingsverantwoordelijke"),
+    "prospects": _l("Prospecten"),
+    "callers": _l("Bellers en andere personen die contact opnemen"),
+    "employees": _l("Medewerkers van de verwerkingsverantwoordelijke"),
+    "members": _l("Leden"),
+    "suppliers": _l("Contactpersonen bij leveranciers en partners"),
 }
 
-LANGUAGES = {"nl": "Nederlands", "fr": "Frans", "en": "Engels"}
+LANGUAGES = {"nl": _l("Nederlands"), "fr": _l("Frans"), "en": _l("Engels")}
 
 
 def labels(codes, vocabulary) -> list[str]:
     """Return the labels of `codes` in vocabulary order (unknown codes as they are)."""
-    known = [vocabulary[c] for c in vocabulary if c in codes]
+    known = [str(vocabulary[c]) for c in vocabulary if c in codes]
     return known + [c for c in codes if c not in vocabulary]
 
 
@@ -52,13 +53,13 @@ EEA = frozenset("AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL 
 
 #: Safeguards for a transfer outside the EEA (GDPR chapter V).
 TRANSFER_MECHANISMS = {
-    "adequacy": "Adequaatheidsbesluit",
-    "scc": "Modelcontractbepalingen (SCC)",
-    "bcr": "Bindende bedrijfsvoorschriften (BCR)",
-    "other": "Andere waarborg",
+    "adequacy": _l("Adequaatheidsbesluit"),
+    "scc": _l("Modelcontractbepalingen (SCC)"),
+    "bcr": _l("Bindende bedrijfsvoorschriften (BCR)"),
+    "other": _l("Andere waarborg"),
 }
 
 SUBPROCESSOR_KINDS = {
-    "active_systematic": "Actief en systematisch",
-    "incidental": "Incidenteel (bv. technisch onderhoud)",
+    "active_systematic": _l("Actief en systematisch"),
+    "incidental": _l("Incidenteel (bv. technisch onderhoud)"),
 }

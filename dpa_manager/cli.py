@@ -74,7 +74,7 @@ def sweep_command():
 
     report = sweep(clock.now())
     click.echo(f"Stilzwijgend goedgekeurd: {report.deemed_approved}; herinneringen: {report.reminders}; "
-               f"toegepast: {report.applied}.")
+               f"toegepast: {report.applied}; overeenkomsten aangepast aan nieuwe voorwaarden: {report.amended}.")
 
 
 @dpa.command("send-mail")

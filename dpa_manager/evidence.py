@@ -11,6 +11,7 @@ from . import audit
 from .extensions import db
 from .formatting import format_datetime_seconds
 from .mail.models import OutboxMessage
+from .mail.outbox import NOTICE_TEMPLATES
 from .rules import NoticeState, describe_window
 
 CHANGE_WORDS = {"add": "Toevoeging", "replace": "Vervanging", "remove": "Stopzetting"}
@@ -29,10 +30,19 @@ def _at(value: datetime | None) -> str:
 
 def build(notice, *, now: datetime) -> dict:
     """Return the evidence file of a notice as data for the PDF."""
-    change, client, sp = notice.change, notice.client, notice.change.subprocessor
+    client = notice.client
     mails = db.session.scalars(select(OutboxMessage).where(OutboxMessage.notice_id == notice.id)
                                .order_by(OutboxMessage.id)).all()
-    first = next((m for m in mails if m.template == "notice"), None)
+    first = next((m for m in mails if m.template in NOTICE_TEMPLATES), None)
+    if notice.is_amendment:
+        version = notice.amendment.version
+        about = [["Wijziging", f"Nieuwe voorwaarden: versie {notice.agreement.terms_version.label} wordt versie "
+                               f"{version.label} ({version.title})"],
+                 ["In werking op", version.effective_on.strftime("%d/%m/%Y")]]
+    else:
+        change, sp = notice.change, notice.change.subprocessor
+        about = [["Wijziging", f"{CHANGE_WORDS[change.kind]} — {sp.name} ({sp.purpose}); reden: {change.reason}"],
+                 ["Geplande ingang", change.effective_on.strftime("%d/%m/%Y")]]
     window = describe_window(notice.window_days, notice.window_unit) if notice.needs_approval else \
         "geen (enkel ter informatie)"
     if notice.state == NoticeState.OBJECTED or notice.objection_reason:
@@ -51,8 +61,7 @@ def build(notice, *, now: datetime) -> dict:
         "facts": [
             ["Klant", f"{client.name} ({client.enterprise_number_display})"],
             ["Overeenkomst", f"VO-{notice.agreement_id:05d}"],
-            ["Wijziging", f"{CHANGE_WORDS[change.kind]} — {sp.name} ({sp.purpose}); reden: {change.reason}"],
-            ["Geplande ingang", change.effective_on.strftime("%d/%m/%Y")],
+            *about,
             ["Bezwaartermijn", window],
             ["Melding aangemaakt", _at(notice.created_at)],
             ["Aanvaard door de mailserver", _at(notice.delivered_at)],

@@ -1,11 +1,30 @@
-"""How dates, times and amounts read in Dutch (Belgium); also the template filters."""
+"""How dates, times and amounts read in each language (Babel, Belgian usage); also the template filters.
+
+Numeric dates and times are the same in the three languages (21/11/2026 14:05, Brussels time);
+long dates and amounts follow the language: "6 oktober 2020", "6 octobre 2020", "6 October 2020";
+"€ 2.500", "2 500 €", "€2,500".
+"""
 from datetime import date, datetime
+from decimal import Decimal
+
+from babel import Locale
+from babel.dates import format_date as babel_date
+from babel.numbers import format_currency
 
 from .clock import as_brussels
-from .rules import format_eur
 
-MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
-          "oktober", "november", "december")
+#: The Babel locale each of our languages is formatted with.
+LOCALES = {"nl": "nl_BE", "fr": "fr_BE", "en": "en_IE"}
+
+
+def _language(language: str | None) -> str:
+    if language in LOCALES:
+        return language
+    from .i18n import current
+    try:
+        return current()
+    except RuntimeError:  # no app context: the source language
+        return "nl"
 
 
 def format_datetime(at: datetime | None) -> str:
@@ -23,13 +42,36 @@ def format_date(on: date | None) -> str:
     return on.strftime("%d/%m/%Y") if on else ""
 
 
-def format_long_date(on: date | None) -> str:
-    """Return '6 oktober 2020'."""
-    return f"{on.day} {MONTHS[on.month - 1]} {on.year}" if on else ""
+def format_long_date(on: date | None, language: str | None = None, *, weekday: bool = False) -> str:
+    """Return '6 oktober 2020' (or 'dinsdag 6 oktober 2020') in `language`, by default the one in force."""
+    if not on:
+        return ""
+    return babel_date(on, "EEEE d MMMM y" if weekday else "d MMMM y", locale=LOCALES[_language(language)])
+
+
+def format_amount(cents: int, language: str | None = None) -> str:
+    """Return an amount in euro in `language`: whole euros without decimals ('€ 2.500', '2 500 €', '€2,500')."""
+    locale = LOCALES[_language(language)]
+    if cents % 100 == 0:
+        pattern = Locale.parse(locale).currency_formats["standard"].pattern.replace(".00", "")
+        text = format_currency(cents // 100, "EUR", pattern, locale=locale, currency_digits=False)
+    else:
+        text = format_currency(Decimal(cents) / 100, "EUR", locale=locale)
+    return text.replace("\xa0", " ").replace("\u202f", " ")
+
+
+def window_text(days: int, unit: str) -> str:
+    """Return '7 kalenderdagen' or '3 werkdagen' in the language in force."""
+    from flask_babel import ngettext
+
+    if unit == "working":
+        return ngettext("%(num)d werkdag", "%(num)d werkdagen", days)
+    return ngettext("%(num)d kalenderdag", "%(num)d kalenderdagen", days)
 
 
 def register(app) -> None:
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(format_date, "date")
     app.add_template_filter(format_long_date, "longdate")
-    app.add_template_filter(format_eur, "eur")
+    app.add_template_filter(format_amount, "eur")
+    app.add_template_global(window_text)

@@ -19,16 +19,18 @@ class SweepReport:
     deemed_approved: int
     reminders: int
     applied: int
+    amended: int = 0
 
 
 def sweep(now: datetime) -> SweepReport:
-    """Close due windows, queue due reminders, and apply changes whose date has come."""
+    """Close due windows, queue due reminders, apply changes whose date has come and accepted amendments."""
     from .notices.services import close_due_windows, queue_reminders
     from .subprocessors.services import apply_due_changes
+    from .terms.amendments import apply_accepted
 
     report = SweepReport(deemed_approved=close_due_windows(now), reminders=queue_reminders(now),
-                         applied=apply_due_changes(now))
-    if report.deemed_approved or report.reminders or report.applied:
+                         applied=apply_due_changes(now), amended=apply_accepted(now))
+    if report.deemed_approved or report.reminders or report.applied or report.amended:
         log.info("sweep: %s", report)
     return report
 

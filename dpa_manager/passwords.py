@@ -6,6 +6,16 @@ import re
 MIN_LENGTH = 12
 MAX_LENGTH = 200
 
+
+def N_(text: str) -> str:
+    """Mark a text for the catalogues; the caller translates it (this module stays free of Flask)."""
+    return text
+
+
+#: Why a password is refused, in Dutch; the numbers are MIN_LENGTH and MAX_LENGTH (a test keeps them equal).
+TOO_SHORT = N_("Een wachtwoord telt minstens 12 tekens.")
+TOO_LONG = N_("Een wachtwoord telt hoogstens 200 tekens.")
+
 #: Words that common passwords are built on (in Dutch, French and English), lower case.
 COMMON_WORDS = frozenset("""
 password passwort passw0rd wachtwoord paswoord motdepasse secret geheim secreto admin administrator beheerder
@@ -49,19 +59,19 @@ def _built_on_common_word(text: str) -> bool:
 def password_error(password: str, *, email: str = "", name: str = "") -> str | None:
     """Return why a password is not acceptable, or None."""
     if not isinstance(password, str) or len(password) < MIN_LENGTH:
-        return f"Een wachtwoord telt minstens {MIN_LENGTH} tekens."
+        return TOO_SHORT
     if len(password) > MAX_LENGTH:
-        return f"Een wachtwoord telt hoogstens {MAX_LENGTH} tekens."
+        return TOO_LONG
     if len(set(password)) <= 3 or _repeats_one_part(password.lower()):
-        return "Dit wachtwoord is te eenvoudig: het herhaalt steeds hetzelfde."
+        return N_("Dit wachtwoord is te eenvoudig: het herhaalt steeds hetzelfde.")
     core = _core(password)
     digits_only = re.sub(r"\D", "", password)
     if _is_sequence(password.lower()) or _is_sequence(core) or (len(digits_only) == len(password)):
-        return "Dit wachtwoord is te eenvoudig: een reeks tekens of enkel cijfers."
+        return N_("Dit wachtwoord is te eenvoudig: een reeks tekens of enkel cijfers.")
     letters = re.sub(r"[^a-z]", "", password.lower())
     if any(_built_on_common_word(text) for text in (core, letters)):
-        return "Dit wachtwoord komt te vaak voor; kies een zin of een combinatie van losse woorden."
+        return N_("Dit wachtwoord komt te vaak voor; kies een zin of een combinatie van losse woorden.")
     personal = {part for part in re.split(r"[\W_]+", (email.split("@")[0] + " " + name).lower()) if len(part) >= 3}
     if core and (core in personal or core == re.sub(r"[\W_]+", "", email.split("@")[0].lower())):
-        return "Gebruik geen wachtwoord dat uw naam of e-mailadres is."
+        return N_("Gebruik geen wachtwoord dat uw naam of e-mailadres is.")
     return None

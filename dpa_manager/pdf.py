@@ -1,4 +1,4 @@
-"""Render an agreement document (see agreements.document) as a PDF with ReportLab."""
+"""Render an agreement document (see agreements.document) as a PDF with ReportLab, in the document's language."""
 from __future__ import annotations
 
 import io
@@ -14,6 +14,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
+from flask_babel import force_locale, gettext as _
 from reportlab.platypus import (
     KeepTogether, ListFlowable, ListItem, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table,
     TableStyle,
@@ -57,6 +58,8 @@ class _NumberedCanvas(Canvas):
     """A canvas that holds its pages back so that each footer can say 'Pagina X van Y'."""
 
     footer_left = ""
+    #: "Pagina {page} van {total}" in the document's language.
+    footer_pages = "Pagina {page} van {total}"
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -80,7 +83,7 @@ class _NumberedCanvas(Canvas):
         self.setFont(FONT, 8)
         self.setFillColor(colors.HexColor("#555555"))
         self.drawString(MARGIN, 12 * mm, self.footer_left)
-        self.drawRightString(width - MARGIN, 12 * mm, f"Pagina {self._pageNumber} van {total}")
+        self.drawRightString(width - MARGIN, 12 * mm, self.footer_pages.format(page=self._pageNumber, total=total))
         self.restoreState()
 
 
@@ -135,40 +138,70 @@ def story(document: dict, signature: dict | None = None) -> list:
     flow = [
         Spacer(1, 45 * mm),
         _p(document["title"], s["title"]),
-        _p(f"{document['terms']['title']} — versie {document['terms']['label']}", s["subtitle"]),
+        _p(_("%(title)s — versie %(label)s", title=document["terms"]["title"], label=document["terms"]["label"]),
+           s["subtitle"]),
         Spacer(1, 20 * mm),
-        _p("tussen", s["subtitle"]),
-        _p(f"{document['client']['name']} (ondernemingsnummer {document['client']['enterprise_number']})",
+        _p(_("tussen"), s["subtitle"]),
+        _p(_("%(name)s (ondernemingsnummer %(number)s)", name=document["client"]["name"],
+             number=document["client"]["enterprise_number"]),
            ParagraphStyle("party", parent=s["subtitle"], fontName=FONT + "-Bold")),
-        _p("verwerkingsverantwoordelijke", s["subtitle"]),
+        _p(_("verwerkingsverantwoordelijke"), s["subtitle"]),
         Spacer(1, 6 * mm),
-        _p("en", s["subtitle"]),
-        _p(f"{document['processor']['name']} (ondernemingsnummer {document['processor']['enterprise_number']})",
+        _p(_("en"), s["subtitle"]),
+        _p(_("%(name)s (ondernemingsnummer %(number)s)", name=document["processor"]["name"],
+             number=document["processor"]["enterprise_number"]),
            ParagraphStyle("party2", parent=s["subtitle"], fontName=FONT + "-Bold")),
-        _p("verwerker", s["subtitle"]),
+        _p(_("verwerker"), s["subtitle"]),
         Spacer(1, 25 * mm),
-        _p(f"Referentie {document['reference']} — opgemaakt op {_date(document['date'])}", s["subtitle"]),
-        PageBreak(),
+        _p(_("Referentie %(reference)s — opgemaakt op %(date)s", reference=document["reference"],
+             date=_date(document["date"])), s["subtitle"]),
     ]
+    if document.get("translation_notice"):
+        flow += [Spacer(1, 12 * mm), _p(document["translation_notice"], ParagraphStyle(
+            "notice", parent=s["subtitle"], fontName=FONT + "-Italic", fontSize=9.5, leading=13))]
+    flow.append(PageBreak())
     for article in document["articles"]:
-        head = _p(f"Artikel {article['number']}. {article['title']}", s["h2"])
+        head = _p(_("Artikel %(number)s. %(title)s", number=article["number"], title=article["title"]), s["h2"])
         body = _content([{"kind": k, "text": x} if k == "p" else {"kind": k, "items": x}
                          for k, x in article["blocks"]], s)
         flow.append(KeepTogether([head, *body[:1]]))
         flow += body[1:]
     for annex in document["annexes"]:
-        flow += [PageBreak(), _p(f"Bijlage {annex['number']}. {annex['title']}", s["h1"])]
+        flow += [PageBreak(), _p(_("Bijlage %(number)s. %(title)s", number=annex["number"], title=annex["title"]),
+                                 s["h1"])]
         flow += _content(annex["content"], s)
     if signature:
-        flow += [PageBreak(), _p("Ondertekening", s["h1"]),
-                 _p("Beide partijen hebben deze verwerkersovereenkomst elektronisch ondertekend. "
-                    "De handtekeningen gelden voor de tekst met de volgende SHA-256-vingerafdruk:", s["body"]),
+        flow += [PageBreak(), _p(_("Ondertekening"), s["h1"]),
+                 _p(_("Beide partijen hebben deze verwerkersovereenkomst elektronisch ondertekend. "
+                      "De handtekeningen gelden voor de tekst met de volgende SHA-256-vingerafdruk:"), s["body"]),
                  _p(signature["body_sha256"], s["mono"]), Spacer(1, 6)]
+        parties = {"client": _("Voor de verwerkingsverantwoordelijke"), "processor": _("Voor de verwerker")}
         for sig in signature["signatures"]:
-            flow += [_p(sig["party"], s["h2"]),
-                     _table([["Naam", sig["name"]], ["Hoedanigheid", sig["role"]],
-                             ["Ondertekend op", sig["at"] + " (Europe/Brussels)"]], s)]
+            flow += [_p(parties[sig["party"]], s["h2"]),
+                     _table([[_("Naam"), sig["name"]], [_("Hoedanigheid"), sig["role"]],
+                             [_("Ondertekend op"), sig["at"] + " (Europe/Brussels)"]], s)]
+        if signature.get("amendment"):
+            flow += _amendment_flow(signature["amendment"], s)
     return flow
+
+
+def _amendment_flow(amendment: dict, s) -> list:
+    """Say on the signature page how an amended agreement replaced the one the parties signed."""
+    how = (_("uitdrukkelijk aanvaard door %(name)s", name=amendment["by"]) if amendment["by"]
+           else _("stilzwijgend aanvaard: geen bezwaar binnen de termijn"))
+    rows = [[_("Vervangt"), _("%(reference)s (voorwaarden versie %(label)s)", reference=amendment["replaces"],
+                              label=amendment["from_label"])],
+            [_("Nieuwe versie van de voorwaarden"), amendment["to_label"]]]
+    if amendment["notice"]:
+        rows += [[_("Melding"), _("nr. %(number)s, ontvangen op %(at)s", number=amendment["notice"],
+                                  at=amendment["notified_at"])],
+                 [_("Bezwaartermijn sloot op"), amendment["closes_at"]]]
+    rows += [[_("Aanvaarding"), how], [_("Aanvaard op"), amendment["accepted_at"] + " (Europe/Brussels)"]]
+    return [Spacer(1, 6), _p(_("Wijziging van de voorwaarden"), s["h2"]),
+            _p(_("Deze overeenkomst is de vorige, aangepast aan een nieuwe versie van de voorwaarden. "
+                 "De verwerker heeft die wijziging aan de verwerkingsverantwoordelijke gemeld; "
+                 "de handtekeningen hierboven zijn die van de vervangen overeenkomst."), s["body"]),
+            _table(rows, s)]
 
 
 def _date(iso: str) -> str:
@@ -177,18 +210,25 @@ def _date(iso: str) -> str:
 
 
 def render(document: dict, signature: dict | None = None) -> bytes:
-    """Return the PDF bytes; the same document always gives the same bytes."""
+    """Return the PDF bytes in the document's language; the same document always gives the same bytes."""
+    with force_locale(document.get("language", "nl-BE")[:2]):
+        return _render(document, signature)
+
+
+def _render(document: dict, signature: dict | None) -> bytes:
     _register_fonts()
     out = io.BytesIO()
     doc = SimpleDocTemplate(
         out, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN, bottomMargin=22 * mm,
         title=f"{document['title']} {document['reference']} – {document['client']['name']}",
         author=document["processor"]["name"],
-        subject=f"Verwerkersovereenkomst tussen {document['client']['name']} en {document['processor']['name']}",
+        subject=_("Verwerkersovereenkomst tussen %(client)s en %(processor)s", client=document["client"]["name"],
+                  processor=document["processor"]["name"]),
         creator="dpa_manager", lang=document.get("language", "nl-BE"), invariant=1, initialFontName=FONT,
     )
     canvas_class = type("_Canvas", (_NumberedCanvas,), {
-        "footer_left": f"{document['title']} {document['reference']} — {document['client']['name']}"})
+        "footer_left": f"{document['title']} {document['reference']} — {document['client']['name']}",
+        "footer_pages": _("Pagina {page} van {total}")})
     doc.build(story(document, signature), canvasmaker=canvas_class)
     return out.getvalue()
 

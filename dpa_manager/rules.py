@@ -18,6 +18,11 @@ import holidays
 _NON_DIGITS = re.compile(r"[\s.\-/]")
 
 
+def N_(text: str) -> str:
+    """Mark a Dutch text for the catalogues; callers translate it when they show it (rules stay free of Flask)."""
+    return text
+
+
 def normalize_enterprise_number(raw: str) -> str:
     """Return the ten digits of an enterprise number as typed (dots, spaces and a BE prefix allowed)."""
     value = _NON_DIGITS.sub("", (raw or "").strip().upper())
@@ -30,13 +35,13 @@ def enterprise_number_error(raw: str) -> str | None:
     """Return why `raw` is not a valid Belgian enterprise number, or None when it is."""
     digits = normalize_enterprise_number(raw)
     if not digits:
-        return "Vul een ondernemingsnummer in."
+        return N_("Vul een ondernemingsnummer in.")
     if not digits.isdigit() or len(digits) != 10:
-        return "Een ondernemingsnummer telt 10 cijfers, bv. 0427.073.974."
+        return N_("Een ondernemingsnummer telt 10 cijfers, bv. 0427.073.974.")
     if digits[0] not in "01":
-        return "Een ondernemingsnummer begint met 0 of 1."
+        return N_("Een ondernemingsnummer begint met 0 of 1.")
     if 97 - int(digits[:8]) % 97 != int(digits[8:]):
-        return "Dit ondernemingsnummer klopt niet (controlegetal mod 97)."
+        return N_("Dit ondernemingsnummer klopt niet (controlegetal mod 97).")
     return None
 
 
@@ -52,21 +57,23 @@ def format_enterprise_number(digits: str) -> str:
 WINDOW_UNITS = {"calendar": ("kalenderdag", "kalenderdagen"), "working": ("werkdag", "werkdagen")}
 MIN_WINDOW_DAYS = 1
 MAX_WINDOW_DAYS = 90
+#: The numbers are MIN_WINDOW_DAYS and MAX_WINDOW_DAYS (a test keeps them equal).
+WINDOW_RANGE = N_("De bezwaartermijn telt minstens 1 en hoogstens 90 dagen.")
 
 
 def window_error(days: int | None, unit: str | None) -> str | None:
     """Return why an objection window is not acceptable, or None."""
     if unit not in WINDOW_UNITS:
-        return "Kies kalenderdagen of werkdagen."
+        return N_("Kies kalenderdagen of werkdagen.")
     if days is None or not MIN_WINDOW_DAYS <= days <= MAX_WINDOW_DAYS:
-        return f"De bezwaartermijn telt minstens {MIN_WINDOW_DAYS} en hoogstens {MAX_WINDOW_DAYS} dagen."
+        return WINDOW_RANGE
     return None
 
 
 def cap_error(cents: int | None) -> str | None:
     """Return why a liability cap (in cents) is not acceptable, or None."""
     if cents is None or cents < 0:
-        return "Een plafond is nul of meer."
+        return N_("Een plafond is nul of meer.")
     return None
 
 
@@ -101,11 +108,11 @@ class AgreementState(str, enum.Enum):
 
 
 AGREEMENT_STATE_LABELS = {
-    AgreementState.DRAFT: "Concept",
-    AgreementState.SENT: "Ter ondertekening",
-    AgreementState.SIGNED: "Ondertekend",
-    AgreementState.SUPERSEDED: "Vervangen",
-    AgreementState.TERMINATED: "Beëindigd",
+    AgreementState.DRAFT: N_("Concept"),
+    AgreementState.SENT: N_("Ter ondertekening"),
+    AgreementState.SIGNED: N_("Ondertekend"),
+    AgreementState.SUPERSEDED: N_("Vervangen"),
+    AgreementState.TERMINATED: N_("Beëindigd"),
 }
 
 #: Every allowed move of an agreement, and nothing else.
@@ -143,21 +150,21 @@ class ChecklistItem:
 
 
 CHECKLIST = (
-    ChecklistItem("subject_duration", "Onderwerp en duur van de verwerking", "particulars"),
-    ChecklistItem("nature_purpose", "Aard en doel van de verwerking", "particulars"),
-    ChecklistItem("data_types", "Soorten persoonsgegevens", "particulars"),
-    ChecklistItem("data_subjects", "Categorieën van betrokkenen", "particulars"),
-    ChecklistItem("controller_duties", "Rechten en plichten van de verwerkingsverantwoordelijke", "terms"),
-    ChecklistItem("instructions", "Verwerking enkel op gedocumenteerde instructies (ook doorgiften)", "terms"),
-    ChecklistItem("confidentiality", "Geheimhoudingsplicht van wie de gegevens verwerkt", "terms"),
-    ChecklistItem("security", "Beveiligingsmaatregelen (art. 32) en bijlage III", "both"),
-    ChecklistItem("subprocessors", "Voorwaarden voor subverwerkers, melding en bezwaartermijn", "both"),
-    ChecklistItem("data_subject_requests", "Bijstand bij verzoeken van betrokkenen", "terms"),
-    ChecklistItem("assistance", "Bijstand bij art. 32–36 (beveiliging, datalekken, GEB)", "terms"),
-    ChecklistItem("end_of_processing", "Teruggave of wissing aan het einde", "both"),
-    ChecklistItem("audits", "Informatie om naleving aan te tonen, audits en inspecties", "terms"),
-    ChecklistItem("unlawful_instruction", "Melding van een instructie die de wet schendt", "terms"),
-    ChecklistItem("subprocessor_obligations", "Dezelfde plichten voor subverwerkers, volle aansprakelijkheid", "terms"),
+    ChecklistItem("subject_duration", N_("Onderwerp en duur van de verwerking"), "particulars"),
+    ChecklistItem("nature_purpose", N_("Aard en doel van de verwerking"), "particulars"),
+    ChecklistItem("data_types", N_("Soorten persoonsgegevens"), "particulars"),
+    ChecklistItem("data_subjects", N_("Categorieën van betrokkenen"), "particulars"),
+    ChecklistItem("controller_duties", N_("Rechten en plichten van de verwerkingsverantwoordelijke"), "terms"),
+    ChecklistItem("instructions", N_("Verwerking enkel op gedocumenteerde instructies (ook doorgiften)"), "terms"),
+    ChecklistItem("confidentiality", N_("Geheimhoudingsplicht van wie de gegevens verwerkt"), "terms"),
+    ChecklistItem("security", N_("Beveiligingsmaatregelen (art. 32) en bijlage III"), "both"),
+    ChecklistItem("subprocessors", N_("Voorwaarden voor subverwerkers, melding en bezwaartermijn"), "both"),
+    ChecklistItem("data_subject_requests", N_("Bijstand bij verzoeken van betrokkenen"), "terms"),
+    ChecklistItem("assistance", N_("Bijstand bij art. 32–36 (beveiliging, datalekken, GEB)"), "terms"),
+    ChecklistItem("end_of_processing", N_("Teruggave of wissing aan het einde"), "both"),
+    ChecklistItem("audits", N_("Informatie om naleving aan te tonen, audits en inspecties"), "terms"),
+    ChecklistItem("unlawful_instruction", N_("Melding van een instructie die de wet schendt"), "terms"),
+    ChecklistItem("subprocessor_obligations", N_("Dezelfde plichten voor subverwerkers, volle aansprakelijkheid"), "terms"),
 )
 CHECKLIST_KEYS = frozenset(item.key for item in CHECKLIST)
 END_CHOICES = {
@@ -213,11 +220,6 @@ def checklist(agreement, covered: set[str]) -> list[tuple[ChecklistItem, bool]]:
 def missing_elements(agreement, covered: set[str]) -> list[ChecklistItem]:
     """Return the checklist elements the agreement does not cover."""
     return [item for item, ok in checklist(agreement, covered) if not ok]
-
-
-def describe_missing(missing: list[ChecklistItem]) -> str:
-    """Return one sentence that names what is missing."""
-    return "De overeenkomst is onvolledig; ontbreekt: " + "; ".join(i.label.lower() for i in missing) + "."
 
 
 def duration_text(starts_on: date | None, ends_on: date | None) -> str:
@@ -312,13 +314,13 @@ class NoticeState(str, enum.Enum):
 
 
 NOTICE_STATE_LABELS = {
-    NoticeState.AWAITING_DELIVERY: "Wacht op levering",
-    NoticeState.OPEN: "Bezwaartermijn loopt",
-    NoticeState.INFORMED: "Ter informatie",
-    NoticeState.OBJECTED: "Bezwaar",
-    NoticeState.APPROVED: "Goedgekeurd",
-    NoticeState.DEEMED_APPROVED: "Goedgekeurd door stilzwijgen",
-    NoticeState.WITHDRAWN: "Ingetrokken",
+    NoticeState.AWAITING_DELIVERY: N_("Wacht op levering"),
+    NoticeState.OPEN: N_("Bezwaartermijn loopt"),
+    NoticeState.INFORMED: N_("Ter informatie"),
+    NoticeState.OBJECTED: N_("Bezwaar"),
+    NoticeState.APPROVED: N_("Goedgekeurd"),
+    NoticeState.DEEMED_APPROVED: N_("Goedgekeurd door stilzwijgen"),
+    NoticeState.WITHDRAWN: N_("Ingetrokken"),
 }
 
 #: Every allowed move of a notice. An informational notice goes to INFORMED when delivered;

@@ -2,6 +2,7 @@
 from functools import wraps
 
 from flask import abort, flash, g, request
+from flask_babel import lazy_gettext as _l
 from werkzeug.routing import BaseConverter, ValidationError
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -13,10 +14,13 @@ from .errors import ServiceError
 
 
 class BaseForm(FlaskForm):
-    """A form with CSRF and WTForms' built-in Dutch messages; a refused submission answers 422."""
+    """A form with CSRF and WTForms' built-in messages in the interface language; a refused submission answers 422."""
 
     class Meta:
-        locales = ["nl"]
+        @property
+        def locales(self):
+            from .i18n import current
+            return [current()]
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
@@ -28,7 +32,7 @@ class BaseForm(FlaskForm):
 class ConfirmForm(BaseForm):
     """A POST form whose only field confirms an irreversible step."""
 
-    confirm = BooleanField("Ik bevestig", validators=[DataRequired("Vink aan om te bevestigen.")])
+    confirm = BooleanField(_l("Ik bevestig"), validators=[DataRequired(_l("Vink aan om te bevestigen."))])
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -96,14 +100,14 @@ def show_error(error: ServiceError, form=None) -> None:
     if field is not None:
         field.errors = list(field.errors) + [error.message]
     else:
-        flash(error.message, "error")
+        flash(str(error.message), "error")
 
 
 def flash_form_errors(form) -> None:
     """Flash every message of a refused form (for forms that redirect instead of showing again)."""
     for errors in form.errors.values():
         for message in errors:
-            flash(message, "error")
+            flash(str(message), "error")  # a validator's message may be a lazy string
 
 
 def or_404(value):

@@ -45,15 +45,16 @@ def database_url(tmp_path) -> str:
 
 
 class FreshClient(FlaskClient):
-    """A test client whose requests do not share Flask-Login's cached user.
+    """A test client whose requests do not share Flask-Login's cached user or Flask-Babel's locale.
 
-    The tests keep one app context open, and Flask reuses it for requests, so the user that
-    Flask-Login caches in `g` would otherwise outlive the request that loaded it.
+    The tests keep one app context open, and Flask reuses it for requests, so what Flask-Login and
+    Flask-Babel cache in `g` would otherwise outlive the request that set it.
     """
 
     def open(self, *args, **kwargs):
         if has_app_context():
             g.pop("_login_user", None)
+            g.pop("_flask_babel", None)
         return super().open(*args, **kwargs)
 
 

@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
@@ -5,25 +6,28 @@ from ..web import BaseForm
 
 
 class LoginForm(BaseForm):
-    email = EmailField("E-mailadres", validators=[DataRequired("Vul uw e-mailadres in."), Length(max=320)],
+    email = EmailField(_l("E-mailadres"), validators=[DataRequired(_l("Vul uw e-mailadres in.")), Length(max=320)],
                        render_kw={"autocomplete": "username"})
-    password = PasswordField("Wachtwoord", validators=[DataRequired("Vul uw wachtwoord in."), Length(max=200)],
+    password = PasswordField(_l("Wachtwoord"), validators=[DataRequired(_l("Vul uw wachtwoord in.")), Length(max=200)],
                              render_kw={"autocomplete": "current-password"})
 
 
 class SetPasswordForm(BaseForm):
-    password = PasswordField("Nieuw wachtwoord", validators=[DataRequired("Kies een wachtwoord."), Length(max=200)],
+    password = PasswordField(_l("Nieuw wachtwoord"), validators=[DataRequired(_l("Kies een wachtwoord.")),
+                                                                 Length(max=200)],
                              render_kw={"autocomplete": "new-password"},
-                             description="Minstens 12 tekens; een zin van enkele woorden is sterk en makkelijk te onthouden.")
-    confirm = PasswordField("Herhaal het wachtwoord", render_kw={"autocomplete": "new-password"}, validators=[
-        DataRequired("Herhaal het wachtwoord."), EqualTo("password", "De twee wachtwoorden verschillen.")])
+                             description=_l("Minstens 12 tekens; een zin van enkele woorden is sterk en makkelijk te "
+                                            "onthouden."))
+    confirm = PasswordField(_l("Herhaal het wachtwoord"), render_kw={"autocomplete": "new-password"}, validators=[
+        DataRequired(_l("Herhaal het wachtwoord.")), EqualTo("password", _l("De twee wachtwoorden verschillen."))])
 
 
 class InviteForm(BaseForm):
-    email = EmailField("E-mailadres", validators=[DataRequired("Vul een e-mailadres in."), Length(max=320)])
-    full_name = StringField("Naam", validators=[DataRequired("Vul de naam in."), Length(max=200)])
+    email = EmailField(_l("E-mailadres"), validators=[DataRequired(_l("Vul een e-mailadres in.")), Length(max=320)])
+    full_name = StringField(_l("Naam"), validators=[DataRequired(_l("Vul de naam in.")), Length(max=200)])
 
 
 class TokenForm(BaseForm):
-    label = StringField("Waarvoor", validators=[DataRequired("Zeg waarvoor het token dient."), Length(max=100)],
-                        description="bv. koppeling met het CRM")
+    label = StringField(_l("Waarvoor"), validators=[DataRequired(_l("Zeg waarvoor het token dient.")),
+                                                    Length(max=100)],
+                        description=_l("bv. koppeling met het CRM"))

@@ -40,6 +40,8 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The interface language the user chose (nl, fr, en); None: the client's language, else the browser's.
+    language: Mapped[str | None] = mapped_column(String(2))
 
     client = relationship("Client", back_populates="users")
 

@@ -5,9 +5,12 @@ from datetime import datetime
 
 from email_validator import EmailNotValidError, validate_email
 
+from flask_babel import gettext as _
+
 from .. import audit
 from ..errors import Invalid
 from ..extensions import db
+from ..i18n import LANGUAGES
 from ..passwords import password_error
 from .models import ApiToken, Role, User
 
@@ -18,7 +21,7 @@ def normalize_email(raw: str, field: str = "email") -> str:
     try:
         return validate_email((raw or "").strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError:
-        raise Invalid("Dit is geen geldig e-mailadres.", field) from None
+        raise Invalid(_("Dit is geen geldig e-mailadres."), field) from None
 
 
 def find_user(email: str) -> User | None:
@@ -32,16 +35,16 @@ def create_user(*, email: str, password: str, role: str, client_id: int | None, 
 
     email = normalize_email(email)
     if role not in {r.value for r in Role}:
-        raise Invalid("De rol is 'manager' of 'client'.", "role")
+        raise Invalid(_("De rol is 'manager' of 'client'."), "role")
     if role == Role.CLIENT and (client_id is None or db.session.get(Client, client_id) is None):
-        raise Invalid("Een klantgebruiker hoort bij een bestaande klant.", "client_id")
+        raise Invalid(_("Een klantgebruiker hoort bij een bestaande klant."), "client_id")
     if role == Role.MANAGER and client_id is not None:
-        raise Invalid("Een manager hoort niet bij een klant.", "client_id")
+        raise Invalid(_("Een manager hoort niet bij een klant."), "client_id")
     error = password_error(password or "", email=email, name=full_name)
     if error:
-        raise Invalid(error, "password")
+        raise Invalid(_(error), "password")
     if find_user(email):
-        raise Invalid("Er bestaat al een gebruiker met dit e-mailadres.", "email")
+        raise Invalid(_("Er bestaat al een gebruiker met dit e-mailadres."), "email")
     user = User(email=email, role=role, client_id=client_id, full_name=full_name.strip(), created_at=now)
     user.set_password(password)
     db.session.add(user)
@@ -138,9 +141,9 @@ def invite(client, *, email: str, full_name: str, actor, now: datetime) -> User:
     email = normalize_email(email)
     full_name = " ".join((full_name or "").split())
     if not full_name:
-        raise Invalid("Vul de naam in.", "full_name")
+        raise Invalid(_("Vul de naam in."), "full_name")
     if find_user(email):
-        raise Invalid("Er bestaat al een gebruiker met dit e-mailadres.", "email")
+        raise Invalid(_("Er bestaat al een gebruiker met dit e-mailadres."), "email")
     user = User(email=email, role=Role.CLIENT.value, client_id=client.id, full_name=full_name[:200], created_at=now)
     user.set_password(secrets.token_urlsafe(32))  # nobody knows it; the invitation sets a real one
     db.session.add(user)
@@ -165,7 +168,7 @@ def _queue_invitation(user: User, client, now: datetime) -> None:
 def reinvite(user: User, *, actor, now: datetime) -> None:
     """Send a new invitation to a client user; commit."""
     if user.is_manager:
-        raise Invalid("Alleen klantgebruikers worden uitgenodigd.")
+        raise Invalid(_("Alleen klantgebruikers worden uitgenodigd."))
     _queue_invitation(user, user.client, now)
     audit.record(at=now, actor=actor, object_type="user", object_id=user.id, action="reinvited",
                  client_id=user.client_id)
@@ -176,17 +179,17 @@ def accept_invitation(token: str, password: str, *, now: datetime) -> User:
     """Set the password of an invited user; the link works once. Commit."""
     user, problem = user_for_invitation(token)
     if user is None:
-        raise Invalid({"expired": "Deze uitnodiging is verlopen; vraag een nieuwe aan.",
-                       "used": "Deze uitnodiging werd al gebruikt.",
-                       }.get(problem, "Deze uitnodiging is ongeldig."))
+        raise Invalid({"expired": _("Deze uitnodiging is verlopen; vraag een nieuwe aan."),
+                       "used": _("Deze uitnodiging werd al gebruikt."),
+                       }.get(problem, _("Deze uitnodiging is ongeldig.")))
     error = password_error(password, email=user.email, name=user.full_name)
     if error:
-        raise Invalid(error, "password")
+        raise Invalid(_(error), "password")
     result = db.session.execute(db.update(User).where(User.id == user.id, User.password_hash == user.password_hash)
                                 .values(password_hash=_hash(password)))
     if result.rowcount != 1:
         db.session.rollback()
-        raise Invalid("Deze uitnodiging werd al gebruikt.")
+        raise Invalid(_("Deze uitnodiging werd al gebruikt."))
     audit.record(at=now, actor=user, object_type="user", object_id=user.id, action="password_set",
                  client_id=user.client_id)
     db.session.commit()
@@ -212,10 +215,22 @@ def revoke_token(user: User, token_id: int, *, now: datetime) -> ApiToken:
     """Revoke one of the user's own tokens; commit."""
     token = db.session.scalar(db.select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id))
     if token is None:
-        raise Invalid("Onbekend token.")
+        raise Invalid(_("Onbekend token."))
     if token.revoked_at is None:
         token.revoked_at = now
         audit.record(at=now, actor=user, object_type="user", object_id=user.id, action="token_revoked",
                      after={"token_id": token.id})
         db.session.commit()
     return token
+
+
+# --- Preferences -----------------------------------------------------------------------------------
+
+
+def set_language(user: User, language: str) -> None:
+    """Keep the user's interface language (a code of i18n.LANGUAGES); commit."""
+    if language not in LANGUAGES:
+        raise Invalid(_("Kies een taal uit de lijst."), "language")
+    if user.language != language:
+        user.language = language
+        db.session.commit()

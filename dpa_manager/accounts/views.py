@@ -1,18 +1,21 @@
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from .. import clock
 from ..errors import ServiceError
 from ..extensions import db, login_manager
+from ..i18n import LANGUAGES
 from ..security import limiter
 from ..web import ConfirmForm, public, show_error, user_required
 from . import bp
 from .forms import LoginForm, SetPasswordForm, TokenForm
 from .models import User
 from .services import (
-    accept_invitation, authenticate, create_token, revoke_token, tokens_of, user_for_invitation,
+    accept_invitation, authenticate, create_token, revoke_token, set_language as store_language, tokens_of,
+    user_for_invitation,
 )
 
 
@@ -28,7 +31,17 @@ def _safe_next(target: str | None) -> str | None:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
+    if "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
+        return None  # browsers read a backslash as a slash and drop tabs: "/<backslash>host" is another site
     return target
+
+
+def _clear_session() -> None:
+    """Start a new session, keeping only the chosen interface language."""
+    language = session.get("language")
+    session.clear()
+    if language in LANGUAGES:
+        session["language"] = language
 
 
 @bp.route("/")
@@ -49,9 +62,9 @@ def login():
     if form.validate_on_submit():
         user = authenticate(form.email.data, form.password.data, now=clock.now())
         if user is None:
-            flash("E-mailadres of wachtwoord klopt niet.", "error")
+            flash(_("E-mailadres of wachtwoord klopt niet."), "error")
         else:
-            session.clear()  # a new session at every login
+            _clear_session()  # a new session at every login
             session.permanent = True  # ends after SESSION_IDLE_MINUTES without a request
             login_user(user)
             return redirect(_safe_next(request.args.get("next")) or url_for("accounts.home"))
@@ -62,8 +75,8 @@ def login():
 @user_required
 def logout():
     logout_user()
-    session.clear()
-    flash("U bent afgemeld.", "info")
+    _clear_session()
+    flash(_("U bent afgemeld."), "info")
     return redirect(url_for("accounts.login"))
 
 
@@ -74,10 +87,10 @@ def accept_invite(token: str):
     user, problem = user_for_invitation(token)
     headers = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
     if user is None:
-        text = {"expired": "Deze uitnodiging is verlopen. Vraag uw contactpersoon om een nieuwe.",
-                "used": "Deze uitnodiging werd al gebruikt. Meld u aan met uw wachtwoord."}.get(
-            problem, "Deze uitnodiging is ongeldig.")
-        return render_template("error.html", code=404, title="Uitnodiging niet bruikbaar", text=text), 404, headers
+        text = {"expired": _("Deze uitnodiging is verlopen. Vraag uw contactpersoon om een nieuwe."),
+                "used": _("Deze uitnodiging werd al gebruikt. Meld u aan met uw wachtwoord.")}.get(
+            problem, _("Deze uitnodiging is ongeldig."))
+        return render_template("error.html", code=404, title=_("Uitnodiging niet bruikbaar"), text=text), 404, headers
     form = SetPasswordForm()
     if form.validate_on_submit():
         try:
@@ -86,7 +99,7 @@ def accept_invite(token: str):
             db.session.rollback()
             show_error(error, form)
         else:
-            flash("Uw wachtwoord is ingesteld. Meld u nu aan.", "success")
+            flash(_("Uw wachtwoord is ingesteld. Meld u nu aan."), "success")
             return redirect(url_for("accounts.login"))
     return render_template("accounts/set_password.html", form=form, user=user), 200, headers
 
@@ -109,8 +122,22 @@ def revoke(token_id: int):
     if token_id not in {t.id for t in tokens_of(current_user)}:
         abort(404)
     if not ConfirmForm().validate_on_submit():
-        flash("Vink aan om te bevestigen.", "error")
+        flash(_("Vink aan om te bevestigen."), "error")
     else:
         revoke_token(current_user, token_id, now=clock.now())
-        flash("Het token is ingetrokken en werkt niet meer.", "success")
+        flash(_("Het token is ingetrokken en werkt niet meer."), "success")
     return redirect(url_for("accounts.tokens"))
+
+
+@bp.route("/taal", methods=["POST"])
+@public
+def set_language():
+    """Choose the interface language: kept in the session, and on the user when someone is logged in."""
+    language = request.form.get("language", "")
+    if language not in LANGUAGES:
+        flash(_("Kies een taal uit de lijst."), "error")
+    else:
+        session["language"] = language
+        if current_user.is_authenticated:
+            store_language(current_user, language)
+    return redirect(_safe_next(request.form.get("next")) or url_for("accounts.home"))

@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, DecimalField, IntegerField, RadioField, SelectField, StringField, \
     TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
@@ -8,34 +9,36 @@ from ..catalogue import DATA_CATEGORIES, SUBJECT_CATEGORIES
 from ..rules import END_CHOICES, MAX_WINDOW_DAYS, MIN_WINDOW_DAYS
 from ..web import BaseForm, MultiCheckboxField, choices
 
-WINDOW_MESSAGE = f"De bezwaartermijn telt minstens {MIN_WINDOW_DAYS} en hoogstens {MAX_WINDOW_DAYS} dagen."
-CAP_MESSAGE = "Een plafond is nul of meer."
+WINDOW_MESSAGE = _l("De bezwaartermijn telt minstens %(min)s en hoogstens %(max)s dagen.", min=MIN_WINDOW_DAYS,
+                    max=MAX_WINDOW_DAYS)
+CAP_MESSAGE = _l("Een plafond is nul of meer.")
 
 
 class AgreementForm(BaseForm):
-    terms_version_id = SelectField("Versie van de voorwaarden", coerce=int)
-    subject_matter = TextAreaField("Onderwerp van de verwerking", validators=[Length(max=2000)])
-    starts_on = DateField("Begindatum", validators=[InputRequired("Vul de begindatum in.")])
-    ends_on = DateField("Einddatum", validators=[Optional()],
-                        description="Leeg: voor de duur van de dienstverleningsovereenkomst")
-    nature_purpose = TextAreaField("Aard en doel van de verwerking", validators=[Length(max=4000)])
-    services = MultiCheckboxField("Diensten", coerce=int)
-    data_types = MultiCheckboxField("Soorten persoonsgegevens", choices=choices(DATA_CATEGORIES.items()))
-    data_types_detail = TextAreaField("Toelichting soorten gegevens", validators=[Length(max=2000)])
-    special_categories = BooleanField("Er worden bijzondere categorieën van persoonsgegevens (art. 9 AVG) verwerkt")
-    data_subjects = MultiCheckboxField("Categorieën van betrokkenen", choices=choices(SUBJECT_CATEGORIES.items()))
-    data_subjects_detail = TextAreaField("Toelichting betrokkenen", validators=[Length(max=2000)])
-    end_choice = RadioField("Aan het einde van de verwerking", choices=choices([
-        ("delete", "Vernietigen"), ("return", "Teruggeven")]), default="delete")
-    window_days = IntegerField("Bezwaartermijn (dagen)", validators=[
-        InputRequired("Vul de bezwaartermijn in."), NumberRange(MIN_WINDOW_DAYS, MAX_WINDOW_DAYS, WINDOW_MESSAGE)])
-    window_unit = SelectField("Telwijze", choices=choices([("calendar", "kalenderdagen"), ("working", "werkdagen")]))
-    cap_total = DecimalField("Aansprakelijkheidsplafond (EUR)", places=2, validators=[
-        InputRequired("Vul het plafond in."), NumberRange(Decimal(0), None, CAP_MESSAGE)])
-    cap_other = DecimalField("Plafond andere schade (EUR)", places=2, validators=[
-        InputRequired("Vul het plafond in."), NumberRange(Decimal(0), None, CAP_MESSAGE)])
-    toms = TextAreaField("Technische en organisatorische maatregelen (bijlage III)",
-                         description="Eén maatregel per regel", validators=[Length(max=8000)])
+    terms_version_id = SelectField(_l("Versie van de voorwaarden"), coerce=int)
+    subject_matter = TextAreaField(_l("Onderwerp van de verwerking"), validators=[Length(max=2000)])
+    starts_on = DateField(_l("Begindatum"), validators=[InputRequired(_l("Vul de begindatum in."))])
+    ends_on = DateField(_l("Einddatum"), validators=[Optional()],
+                        description=_l("Leeg: voor de duur van de dienstverleningsovereenkomst"))
+    nature_purpose = TextAreaField(_l("Aard en doel van de verwerking"), validators=[Length(max=4000)])
+    services = MultiCheckboxField(_l("Diensten"), coerce=int)
+    data_types = MultiCheckboxField(_l("Soorten persoonsgegevens"), choices=choices(DATA_CATEGORIES.items()))
+    data_types_detail = TextAreaField(_l("Toelichting soorten gegevens"), validators=[Length(max=2000)])
+    special_categories = BooleanField(_l("Er worden bijzondere categorieën van persoonsgegevens (art. 9 AVG) verwerkt"))
+    data_subjects = MultiCheckboxField(_l("Categorieën van betrokkenen"), choices=choices(SUBJECT_CATEGORIES.items()))
+    data_subjects_detail = TextAreaField(_l("Toelichting betrokkenen"), validators=[Length(max=2000)])
+    end_choice = RadioField(_l("Aan het einde van de verwerking"), choices=choices([
+        ("delete", _l("Vernietigen")), ("return", _l("Teruggeven"))]), default="delete")
+    window_days = IntegerField(_l("Bezwaartermijn (dagen)"), validators=[
+        InputRequired(_l("Vul de bezwaartermijn in.")), NumberRange(MIN_WINDOW_DAYS, MAX_WINDOW_DAYS, WINDOW_MESSAGE)])
+    window_unit = SelectField(_l("Telwijze"), choices=choices([("calendar", _l("kalenderdagen")),
+                                                              ("working", _l("werkdagen"))]))
+    cap_total = DecimalField(_l("Aansprakelijkheidsplafond (EUR)"), places=2, validators=[
+        InputRequired(_l("Vul het plafond in.")), NumberRange(Decimal(0), None, CAP_MESSAGE)])
+    cap_other = DecimalField(_l("Plafond andere schade (EUR)"), places=2, validators=[
+        InputRequired(_l("Vul het plafond in.")), NumberRange(Decimal(0), None, CAP_MESSAGE)])
+    toms = TextAreaField(_l("Technische en organisatorische maatregelen (bijlage III)"),
+                         description=_l("Eén maatregel per regel"), validators=[Length(max=8000)])
 
     def particulars(self) -> dict:
         """Return the form's values as the service takes them."""
@@ -70,8 +73,9 @@ class AgreementForm(BaseForm):
 
 
 class SignatureForm(BaseForm):
-    full_name = StringField("Volledige naam", validators=[DataRequired("Typ uw volledige naam."), Length(max=200)])
-    role = StringField("Hoedanigheid", validators=[DataRequired("Vul uw hoedanigheid in."), Length(max=200)],
-                       description="bv. zaakvoerder, gedelegeerd bestuurder, DPO")
-    authorised = BooleanField("Ik bevestig dat ik bevoegd ben om te ondertekenen",
-                              validators=[DataRequired("Bevestig dat u mag ondertekenen.")])
+    full_name = StringField(_l("Volledige naam"), validators=[DataRequired(_l("Typ uw volledige naam.")),
+                                                              Length(max=200)])
+    role = StringField(_l("Hoedanigheid"), validators=[DataRequired(_l("Vul uw hoedanigheid in.")), Length(max=200)],
+                       description=_l("bv. zaakvoerder, gedelegeerd bestuurder, DPO"))
+    authorised = BooleanField(_l("Ik bevestig dat ik bevoegd ben om te ondertekenen"),
+                              validators=[DataRequired(_l("Bevestig dat u mag ondertekenen."))])

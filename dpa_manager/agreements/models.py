@@ -87,8 +87,13 @@ class Agreement(db.Model):
     signed_pdf: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     signed_sha256: Mapped[str | None] = mapped_column(String(64))
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The agreement this one replaced when the client accepted an amendment of the terms (None: signed anew).
+    amended_from_id: Mapped[int | None] = mapped_column(ForeignKey("agreements.id"))
+    #: When the amendment was accepted, explicitly or by silence.
+    amended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     client = relationship("Client", back_populates="agreements")
+    amended_from = relationship("Agreement", remote_side="Agreement.id")
     terms_version = relationship("TermsVersion")
     services = relationship("Service", secondary=agreement_services, order_by="Service.name")
 

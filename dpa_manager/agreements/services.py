@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 from datetime import date, datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import update
 
 from .. import audit, pdf
@@ -19,7 +20,7 @@ from ..processor.services import get_profile
 from ..scoping import get_for, select_for
 from ..subprocessors.services import applying_on, as_annex, prospective_for, sync_assignments
 from ..rules import (
-    END_CHOICES, AgreementState, TransitionError, cap_error, check_transition, checklist, describe_missing,
+    END_CHOICES, AgreementState, TransitionError, cap_error, check_transition, checklist,
     missing_elements, window_error,
 )
 from ..terms.models import TermsVersion
@@ -62,7 +63,7 @@ def subprocessors_for(agreement: Agreement, as_of: date) -> list[dict]:
 def build(agreement: Agreement, as_of: date) -> dict:
     """Build the document from the agreement's current particulars."""
     return build_document(agreement, agreement.client, get_profile(), agreement.terms_version,
-                          subprocessors_for(agreement, as_of), as_of)
+                          subprocessors_for(agreement, as_of), as_of, agreement.client.language)
 
 
 def document_of(agreement: Agreement, today: date) -> dict:
@@ -84,6 +85,12 @@ def _frozen(agreement: Agreement) -> dict:
         db.session.execute(update(Agreement).where(Agreement.id == agreement.id, Agreement.snapshot.is_(None))
                            .values(snapshot=document, body_sha256=digest)
                            .execution_options(synchronize_session=False))
+        db.session.commit()
+        db.session.expire(agreement)
+    elif agreement.body_sha256 is None:  # an amended agreement: its document is frozen, its hash comes at first need
+        digest = hashlib.sha256(pdf.render(agreement.snapshot)).hexdigest()
+        db.session.execute(update(Agreement).where(Agreement.id == agreement.id, Agreement.body_sha256.is_(None))
+                           .values(body_sha256=digest).execution_options(synchronize_session=False))
         db.session.commit()
         db.session.expire(agreement)
     return agreement.snapshot
@@ -124,30 +131,30 @@ def draft_defaults(today: date) -> dict:
 def _check_particulars(values: dict) -> None:
     terms = db.session.get(TermsVersion, values["terms_version_id"] or 0)
     if terms is None or not terms.is_published:
-        raise Invalid("Kies een gepubliceerde versie van de voorwaarden.", "terms_version_id")
+        raise Invalid(_("Kies een gepubliceerde versie van de voorwaarden."), "terms_version_id")
     if values["starts_on"] is None:
-        raise Invalid("Vul de begindatum in.", "starts_on")
+        raise Invalid(_("Vul de begindatum in."), "starts_on")
     if values["ends_on"] is not None and values["ends_on"] < values["starts_on"]:
-        raise Invalid("De einddatum ligt vóór de begindatum.", "ends_on")
+        raise Invalid(_("De einddatum ligt vóór de begindatum."), "ends_on")
     error = window_error(values["window_days"], values["window_unit"])
     if error:
-        raise Invalid(error, "window_days")
+        raise Invalid(_(error), "window_days")
     for key, field in (("cap_total_cents", "cap_total"), ("cap_other_cents", "cap_other")):
         error = cap_error(values[key])
         if error:
-            raise Invalid(error, field)
+            raise Invalid(_(error), field)
     if values["end_choice"] not in END_CHOICES:
-        raise Invalid("Kies teruggeven of vernietigen.", "end_choice")
+        raise Invalid(_("Kies teruggeven of vernietigen."), "end_choice")
     if set(values["data_types"]) - set(DATA_CATEGORIES):
-        raise Invalid("Onbekende soort persoonsgegevens.", "data_types")
+        raise Invalid(_("Onbekende soort persoonsgegevens."), "data_types")
     if set(values["data_subjects"]) - set(SUBJECT_CATEGORIES):
-        raise Invalid("Onbekende categorie van betrokkenen.", "data_subjects")
+        raise Invalid(_("Onbekende categorie van betrokkenen."), "data_subjects")
 
 
 def _services(ids) -> list[Service]:
     found = db.session.scalars(db.select(Service).where(Service.id.in_(list(ids)))).all() if ids else []
     if len(found) != len(set(ids)):
-        raise Invalid("Onbekende dienst gekozen.", "services")
+        raise Invalid(_("Onbekende dienst gekozen."), "services")
     return list(found)
 
 
@@ -181,7 +188,7 @@ def create_draft(client: Client, values: dict, service_ids, *, actor: User, now:
 def update_draft(agreement: Agreement, values: dict, service_ids, *, actor: User, now: datetime) -> Agreement:
     """Change the particulars of a draft and commit."""
     if agreement.state != AgreementState.DRAFT:
-        raise Conflict("Alleen een concept kan nog wijzigen.")
+        raise Conflict(_("Alleen een concept kan nog wijzigen."))
     after = _apply(agreement, values, service_ids)
     agreement.updated_at = now
     audit.record(at=now, actor=actor, object_type="agreement", object_id=agreement.id, client_id=agreement.client_id, action="updated", after=after)
@@ -195,7 +202,8 @@ def update_draft(agreement: Agreement, values: dict, service_ids, *, actor: User
 def _ensure_complete(agreement: Agreement) -> None:
     missing = missing_elements(agreement, agreement.terms_version.covered)
     if missing:
-        raise Invalid(describe_missing(missing))
+        raise Invalid(_("De overeenkomst is onvolledig; ontbreekt: %(items)s.",
+                        items="; ".join(_(item.label).lower() for item in missing)))
 
 
 def _move(agreement: Agreement, target: AgreementState, values: dict, *, extra_guard=None) -> None:
@@ -210,14 +218,14 @@ def _move(agreement: Agreement, target: AgreementState, values: dict, *, extra_g
     result = db.session.execute(stmt.values(state=target.value, **values).execution_options(synchronize_session=False))
     if result.rowcount != 1:
         db.session.rollback()
-        raise Conflict("De overeenkomst werd intussen gewijzigd; laad de pagina opnieuw.")
+        raise Conflict(_("De overeenkomst werd intussen gewijzigd; laad de pagina opnieuw."))
     db.session.expire(agreement)
 
 
 def send(agreement: Agreement, *, actor: User, now: datetime) -> Agreement:
     """Freeze the document and send it to the client for signature; commit."""
     if agreement.state != AgreementState.DRAFT:
-        raise Conflict("Alleen een concept kan verstuurd worden.")
+        raise Conflict(_("Alleen een concept kan verstuurd worden."))
     _ensure_complete(agreement)
     document = build(agreement, today_in_brussels(now))
     body_sha256 = hashlib.sha256(pdf.render(document)).hexdigest()
@@ -232,7 +240,7 @@ def send(agreement: Agreement, *, actor: User, now: datetime) -> Agreement:
 def recall(agreement: Agreement, *, actor: User, now: datetime) -> Agreement:
     """Take a sent agreement back to draft, as long as the client has not signed; commit."""
     if agreement.client_signed_at is not None:
-        raise Conflict("De klant heeft al ondertekend; deze overeenkomst kan niet meer terug naar concept.")
+        raise Conflict(_("De klant heeft al ondertekend; deze overeenkomst kan niet meer terug naar concept."))
     _move(agreement, AgreementState.DRAFT, {"snapshot": None, "body_sha256": None, "sent_at": None,
                                             "updated_at": now},
           extra_guard=Agreement.client_signed_at.is_(None))
@@ -245,11 +253,11 @@ def recall(agreement: Agreement, *, actor: User, now: datetime) -> Agreement:
 def _signer(name: str, role: str) -> tuple[str, str]:
     name, role = " ".join((name or "").split()), " ".join((role or "").split())
     if len(name) < 3 or " " not in name:
-        raise Invalid("Typ uw volledige naam (voornaam en familienaam).", "full_name")
+        raise Invalid(_("Typ uw volledige naam (voornaam en familienaam)."), "full_name")
     if len(name) > 200:
-        raise Invalid("Die naam is te lang.", "full_name")
+        raise Invalid(_("Die naam is te lang."), "full_name")
     if not role:
-        raise Invalid("Vul uw hoedanigheid in, bv. zaakvoerder.", "role")
+        raise Invalid(_("Vul uw hoedanigheid in, bv. zaakvoerder."), "role")
     return name, role[:200]
 
 
@@ -257,14 +265,14 @@ def client_sign(agreement: Agreement, *, user: User, full_name: str, role: str, 
                 now: datetime) -> Agreement:
     """Record the client's signature on a sent agreement; commit."""
     if user.is_manager or user.client_id != agreement.client_id:
-        raise Conflict("Alleen een gebruiker van de klant kan voor de klant ondertekenen.")
+        raise Conflict(_("Alleen een gebruiker van de klant kan voor de klant ondertekenen."))
     if agreement.state != AgreementState.SENT:
-        raise Conflict("Alleen een verstuurde overeenkomst kan ondertekend worden.")
+        raise Conflict(_("Alleen een verstuurde overeenkomst kan ondertekend worden."))
     if agreement.client_signed_at is not None:
-        raise Conflict("Deze overeenkomst is al ondertekend voor de klant.")
+        raise Conflict(_("Deze overeenkomst is al ondertekend voor de klant."))
     name, role = _signer(full_name, role)
     if not authorised:
-        raise Invalid("Bevestig dat u de klant mag vertegenwoordigen.", "authorised")
+        raise Invalid(_("Bevestig dat u de klant mag vertegenwoordigen."), "authorised")
     result = db.session.execute(
         update(Agreement)
         .where(Agreement.id == agreement.id, Agreement.state == AgreementState.SENT.value,
@@ -275,7 +283,7 @@ def client_sign(agreement: Agreement, *, user: User, full_name: str, role: str, 
     )
     if result.rowcount != 1:
         db.session.rollback()
-        raise Conflict("Deze overeenkomst is intussen al ondertekend of gewijzigd.")
+        raise Conflict(_("Deze overeenkomst is intussen al ondertekend of gewijzigd."))
     db.session.expire(agreement)
     audit.record(at=now, actor=user, object_type="agreement", object_id=agreement.id, client_id=agreement.client_id, action="client_signed",
                  after={"name": name, "role": role, "body_sha256": agreement.body_sha256})
@@ -286,9 +294,9 @@ def client_sign(agreement: Agreement, *, user: User, full_name: str, role: str, 
 def countersign(agreement: Agreement, *, user: User, full_name: str, role: str, now: datetime) -> Agreement:
     """Countersign for the processor, store the signed PDF once, supersede the client's older agreement; commit."""
     if not user.is_manager:
-        raise Conflict("Alleen een manager van de verwerker kan tegentekenen.")
+        raise Conflict(_("Alleen een manager van de verwerker kan tegentekenen."))
     if agreement.state != AgreementState.SENT or agreement.client_signed_at is None:
-        raise Conflict("Tegentekenen kan pas nadat de klant ondertekend heeft.")
+        raise Conflict(_("Tegentekenen kan pas nadat de klant ondertekend heeft."))
     name, role = _signer(full_name, role)
     _move(agreement, AgreementState.SIGNED,
           {"processor_signer_id": user.id, "processor_signer_name": name, "processor_signer_role": role,
@@ -317,7 +325,8 @@ def countersign(agreement: Agreement, *, user: User, full_name: str, role: str, 
 
 def _store_signed_pdf(agreement: Agreement) -> bytes:
     """Render the signed PDF from the frozen document and store it unless it is stored already; the caller commits."""
-    signed = pdf.render(_frozen(agreement), signature_block(agreement, format_datetime_seconds))
+    document = _frozen(agreement)
+    signed = pdf.render(document, signature_block(agreement, format_datetime_seconds, amendment_facts(agreement)))
     digest = hashlib.sha256(signed).hexdigest()
     result = db.session.execute(
         update(Agreement).where(Agreement.id == agreement.id, Agreement.signed_pdf.is_(None))
@@ -325,6 +334,65 @@ def _store_signed_pdf(agreement: Agreement) -> bytes:
     )
     db.session.expire(agreement)
     return signed if result.rowcount == 1 else agreement.signed_pdf
+
+
+def amendment_facts(agreement: Agreement) -> dict | None:
+    """Return how an amended agreement came about (the notice, how and when it was accepted), or None."""
+    if agreement.amended_from_id is None:
+        return None
+    from ..notices.models import Notice
+
+    old = agreement.amended_from
+    notice = db.session.scalar(db.select(Notice).where(Notice.agreement_id == old.id,
+                                                      Notice.amendment_id.is_not(None),
+                                                      Notice.applied_at.is_not(None)).order_by(Notice.id.desc()))
+    facts = {"from_label": old.terms_version.label, "to_label": agreement.terms_version.label,
+             "replaces": old.id, "accepted_at": agreement.amended_at}
+    if notice is not None:
+        decider = db.session.get(User, notice.decided_by_id) if notice.decided_by_id else None
+        facts |= {"notice": notice.id, "notified_at": notice.notified_at, "closes_at": notice.closes_at,
+                  "by": (decider.full_name or decider.email) if decider else None}
+    return facts
+
+
+def adopt_version(agreement: Agreement, version: TermsVersion, *, notice, now: datetime) -> Agreement | None:
+    """Replace a signed agreement by the same one on `version`, accepted through `notice`; the caller commits.
+
+    The old agreement becomes superseded and keeps its signed PDF; the new one carries the same
+    particulars and signatures, and its document is frozen now (its PDF is made at first need).
+    Returns None when the agreement is no longer the client's signed one on an older version.
+    """
+    if agreement.state != AgreementState.SIGNED or agreement.terms_version_id == version.id:
+        return None
+    new = Agreement(client_id=agreement.client_id, state=AgreementState.SIGNED.value, created_at=now, updated_at=now,
+                    sent_at=agreement.sent_at, amended_from_id=agreement.id, amended_at=notice.decided_at or now)
+    for key in PARTICULARS:
+        setattr(new, key, getattr(agreement, key))
+    new.terms_version_id = version.id
+    for key in ("client_signer_id", "client_signer_name", "client_signer_role", "client_signed_at",
+                "processor_signer_id", "processor_signer_name", "processor_signer_role", "processor_signed_at"):
+        setattr(new, key, getattr(agreement, key))
+    new.services = list(agreement.services)
+    db.session.add(new)
+    db.session.flush()
+    new.terms_version = version
+    new.snapshot = build(new, today_in_brussels(now))
+    result = db.session.execute(
+        update(Agreement).where(Agreement.id == agreement.id, Agreement.state == AgreementState.SIGNED.value)
+        .values(state=AgreementState.SUPERSEDED.value, ended_at=now, updated_at=now)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        db.session.delete(new)
+        db.session.flush()
+        return None
+    db.session.expire(agreement)
+    audit.record(at=now, actor=None, object_type="agreement", object_id=agreement.id, client_id=agreement.client_id,
+                 action="superseded", before={"state": "signed"},
+                 after={"state": "superseded", "by": new.id, "amendment_notice": notice.id})
+    audit.record(at=now, actor=None, object_type="agreement", object_id=new.id, client_id=new.client_id,
+                 action="amended", after={"state": "signed", "terms": version.label, "replaces": agreement.id,
+                                          "notice": notice.id, "accepted": notice.state})
+    return new
 
 
 def terminate(agreement: Agreement, *, actor: User, now: datetime) -> Agreement:

@@ -1,4 +1,5 @@
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import audit, clock
@@ -51,7 +52,7 @@ def new():
             db.session.rollback()
             show_error(error, form)
         else:
-            flash(f"Concept {reference(agreement.id)} aangemaakt.", "success")
+            flash(_("Concept %(reference)s aangemaakt.", reference=reference(agreement.id)), "success")
             return redirect(url_for("agreements.show", agreement_id=agreement.id))
     return render_template("agreements/form.html", form=form, client=client, agreement=None)
 
@@ -72,7 +73,7 @@ def show(agreement_id: int):
 def edit(agreement_id: int):
     agreement = _manager_agreement(agreement_id)
     if agreement.state != AgreementState.DRAFT:
-        flash("Alleen een concept kan nog wijzigen.", "error")
+        flash(_("Alleen een concept kan nog wijzigen."), "error")
         return redirect(url_for("agreements.show", agreement_id=agreement.id))
     form = _form()
     if request.method == "GET":
@@ -85,7 +86,7 @@ def edit(agreement_id: int):
             db.session.rollback()
             show_error(error, form)
         else:
-            flash("Concept bewaard.", "success")
+            flash(_("Concept bewaard."), "success")
             return redirect(url_for("agreements.show", agreement_id=agreement.id))
     return render_template("agreements/form.html", form=form, client=agreement.client, agreement=agreement)
 
@@ -136,20 +137,21 @@ def _act(agreement_id: int, action, success: str, form_class=ConfirmForm, **kwar
 @bp.route("/<id:agreement_id>/send", methods=["POST"])
 @manager_required
 def send(agreement_id: int):
-    return _act(agreement_id, services.send, "De overeenkomst is ter ondertekening klaargezet voor de klant.",
+    return _act(agreement_id, services.send, _("De overeenkomst is ter ondertekening klaargezet voor de klant."),
                 actor=lambda f: current_user)
 
 
 @bp.route("/<id:agreement_id>/recall", methods=["POST"])
 @manager_required
 def recall(agreement_id: int):
-    return _act(agreement_id, services.recall, "De overeenkomst is terug een concept.", actor=lambda f: current_user)
+    return _act(agreement_id, services.recall, _("De overeenkomst is terug een concept."),
+                actor=lambda f: current_user)
 
 
 @bp.route("/<id:agreement_id>/countersign", methods=["POST"])
 @manager_required
 def countersign(agreement_id: int):
-    return _act(agreement_id, services.countersign, "Tegengetekend: de ondertekende PDF is bewaard.",
+    return _act(agreement_id, services.countersign, _("Tegengetekend: de ondertekende PDF is bewaard."),
                 form_class=SignatureForm, user=lambda f: current_user, full_name=lambda f: f.full_name.data,
                 role=lambda f: f.role.data)
 
@@ -157,4 +159,4 @@ def countersign(agreement_id: int):
 @bp.route("/<id:agreement_id>/terminate", methods=["POST"])
 @manager_required
 def terminate(agreement_id: int):
-    return _act(agreement_id, services.terminate, "De overeenkomst is beëindigd.", actor=lambda f: current_user)
+    return _act(agreement_id, services.terminate, _("De overeenkomst is beëindigd."), actor=lambda f: current_user)

@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
@@ -6,9 +7,11 @@ from ..web import BaseForm, choices
 
 
 class ClientForm(BaseForm):
-    name = StringField("Naam", validators=[DataRequired("Vul de naam van de klant in."), Length(max=200)])
-    enterprise_number = StringField("Ondernemingsnummer", validators=[DataRequired("Vul het ondernemingsnummer in.")],
-                                    description="10 cijfers, bv. 0427.073.974")
-    address = TextAreaField("Adres", validators=[DataRequired("Vul het adres in."), Length(max=500)])
-    language = SelectField("Taal", choices=choices(LANGUAGES.items()), default="nl")
-    contact_email = EmailField("Contact e-mail", validators=[DataRequired("Vul een e-mailadres in."), Length(max=320)])
+    name = StringField(_l("Naam"), validators=[DataRequired(_l("Vul de naam van de klant in.")), Length(max=200)])
+    enterprise_number = StringField(_l("Ondernemingsnummer"),
+                                    validators=[DataRequired(_l("Vul het ondernemingsnummer in."))],
+                                    description=_l("10 cijfers, bv. 0427.073.974"))
+    address = TextAreaField(_l("Adres"), validators=[DataRequired(_l("Vul het adres in.")), Length(max=500)])
+    language = SelectField(_l("Taal"), choices=choices(LANGUAGES.items()), default="nl")
+    contact_email = EmailField(_l("Contact e-mail"),
+                               validators=[DataRequired(_l("Vul een e-mailadres in.")), Length(max=320)])

@@ -1,6 +1,7 @@
 """Creating, changing and finding clients."""
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import func, or_
 
 from .. import audit
@@ -17,19 +18,19 @@ CLIENT_FIELDS = ("name", "enterprise_number", "address", "language", "contact_em
 def _clean(values: dict, client: Client | None) -> dict:
     values = {k: (values.get(k) or "").strip() for k in CLIENT_FIELDS}
     if not values["name"]:
-        raise Invalid("Vul de naam van de klant in.", "name")
+        raise Invalid(_("Vul de naam van de klant in."), "name")
     error = enterprise_number_error(values["enterprise_number"])
     if error:
-        raise Invalid(error, "enterprise_number")
+        raise Invalid(_(error), "enterprise_number")
     values["enterprise_number"] = normalize_enterprise_number(values["enterprise_number"])
     if not values["address"]:
-        raise Invalid("Vul het adres in.", "address")
+        raise Invalid(_("Vul het adres in."), "address")
     if values["language"] not in LANGUAGES:
-        raise Invalid("Kies Nederlands, Frans of Engels.", "language")
+        raise Invalid(_("Kies Nederlands, Frans of Engels."), "language")
     values["contact_email"] = normalize_email(values["contact_email"], "contact_email")
     clash = db.session.scalar(db.select(Client).where(Client.enterprise_number == values["enterprise_number"]))
     if clash is not None and clash is not client:
-        raise Invalid(f"Dit ondernemingsnummer hoort al bij {clash.name}.", "enterprise_number")
+        raise Invalid(_("Dit ondernemingsnummer hoort al bij %(name)s.", name=clash.name), "enterprise_number")
     return values
 
 

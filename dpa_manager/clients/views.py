@@ -1,4 +1,5 @@
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import clock
@@ -32,7 +33,7 @@ def new():
         except ServiceError as error:
             show_error(error, form)
         else:
-            flash(f"Klant {client.name} aangemaakt.", "success")
+            flash(_("Klant %(name)s aangemaakt.", name=client.name), "success")
             return redirect(url_for("clients.show", client_id=client.id))
     return render_template("clients/form.html", form=form, client=None)
 
@@ -58,7 +59,7 @@ def edit(client_id: int):
             db.session.rollback()
             show_error(error, form)
         else:
-            flash("Klantgegevens bewaard.", "success")
+            flash(_("Klantgegevens bewaard."), "success")
             return redirect(url_for("clients.show", client_id=client.id))
     return render_template("clients/form.html", form=form, client=client)
 
@@ -77,7 +78,8 @@ def invite(client_id: int):
             db.session.rollback()
             flash(error.message, "error")
         else:
-            flash(f"{user.email} is uitgenodigd; de uitnodiging vertrekt met de volgende e-mailronde.", "success")
+            flash(_("%(email)s is uitgenodigd; de uitnodiging vertrekt met de volgende e-mailronde.", email=user.email),
+                  "success")
     else:
         flash_form_errors(form)
     return redirect(url_for("clients.show", client_id=client.id))
@@ -91,7 +93,7 @@ def reinvite(client_id: int, user_id: int):
         abort(404)
     if ConfirmForm().validate_on_submit():
         reinvite_user(user, actor=current_user, now=clock.now())
-        flash(f"Een nieuwe uitnodiging voor {user.email} staat klaar.", "success")
+        flash(_("Een nieuwe uitnodiging voor %(email)s staat klaar.", email=user.email), "success")
     else:
-        flash("Vink aan om te bevestigen.", "error")
+        flash(_("Vink aan om te bevestigen."), "error")
     return redirect(url_for("clients.show", client_id=client_id))

@@ -2,12 +2,14 @@ import secrets
 from datetime import datetime, timezone
 
 from flask import Response, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import or_, select
 
 from .. import audit, clock
 from ..clients.models import Client
 from ..extensions import db
+from ..i18n import force_locale, normalise
 from ..links import absolute
 from ..mail import ics
 from ..notices.models import Notice
@@ -18,8 +20,8 @@ from ..web import ConfirmForm, client_required, public
 from . import bp
 from .atom import Entry, feed
 
-KIND_WORDS = {"add": "Nieuwe subverwerker", "replace": "Vervanging van een subverwerker",
-              "remove": "Stopzetting van een subverwerker"}
+KIND_WORDS = {"add": _l("Nieuwe subverwerker"), "replace": _l("Vervanging van een subverwerker"),
+              "remove": _l("Stopzetting van een subverwerker")}
 EPOCH = datetime(2020, 1, 1, tzinfo=timezone.utc)
 
 
@@ -37,23 +39,28 @@ def _feed_response(body: bytes, mimetype: str) -> Response:
 @bp.route("/feeds/<token>/subprocessors.atom")
 @public
 def client_atom(token: str):
-    """Changes to this client's list of sub-processors, as Atom."""
+    """Changes to this client's list of sub-processors, as Atom, in the client's language."""
     client = _client_for(token)
-    notices = db.session.scalars(select(Notice).where(Notice.client_id == client.id)
+    notices = db.session.scalars(select(Notice).where(Notice.client_id == client.id, Notice.change_id.is_not(None))
                                  .order_by(Notice.id.desc()).limit(200)).all()
     entries = []
-    for n in notices:
-        sp, change = n.change.subprocessor, n.change
-        when = max(t for t in (n.created_at, n.notified_at, n.decided_at, n.applied_at, n.resolved_at) if t)
-        state = NoticeState(n.state).label.lower()
-        closes = f" Bezwaar mogelijk tot {clock.as_brussels(n.closes_at).strftime('%d/%m/%Y %H:%M')} (Brussel)." \
-            if n.state == "open" else ""
-        entries.append(Entry(
-            id=absolute(f"/portal/notices/{n.id}"), title=f"{KIND_WORDS[change.kind]}: {sp.name} ({state})",
-            updated=when, link=absolute(f"/portal/notices/{n.id}"),
-            summary=f"{sp.name} — {sp.purpose}. Locaties: {', '.join(sp.countries)}. Reden: {change.reason}. "
-                    f"Geplande ingang: {change.effective_on.strftime('%d/%m/%Y')}.{closes}"))
-    body = feed(id=absolute(f"/feeds/{client.id}/subprocessors"), title=f"Subverwerkers van {client.name}",
+    with force_locale(normalise(client.language)):
+        for n in notices:
+            sp, change = n.change.subprocessor, n.change
+            when = max(t for t in (n.created_at, n.notified_at, n.decided_at, n.applied_at, n.resolved_at) if t)
+            state = _(NoticeState(n.state).label).lower()  # the same texts as the state badges
+            closes = " " + _("Bezwaar mogelijk tot %(moment)s (Brussel).",
+                             moment=clock.as_brussels(n.closes_at).strftime('%d/%m/%Y %H:%M')) \
+                if n.state == "open" else ""
+            entries.append(Entry(
+                id=absolute(f"/portal/notices/{n.id}"),
+                title=_("%(kind)s: %(name)s (%(state)s)", kind=KIND_WORDS[change.kind], name=sp.name, state=state),
+                updated=when, link=absolute(f"/portal/notices/{n.id}"),
+                summary=_("%(name)s — %(purpose)s. Locaties: %(countries)s. Reden: %(reason)s. Geplande ingang: "
+                          "%(day)s.", name=sp.name, purpose=sp.purpose, countries=", ".join(sp.countries),
+                          reason=change.reason, day=change.effective_on.strftime('%d/%m/%Y')) + closes))
+        title = _("Subverwerkers van %(name)s", name=client.name)
+    body = feed(id=absolute(f"/feeds/{client.id}/subprocessors"), title=title,
                 link=absolute("/portal/subprocessors"), self_link=absolute(f"/feeds/{token}/subprocessors.atom"),
                 author=get_profile().name, entries=entries, updated=client.created_at)
     return _feed_response(body, "application/atom+xml")
@@ -62,17 +69,23 @@ def client_atom(token: str):
 @bp.route("/feeds/<token>/deadlines.ics")
 @public
 def client_calendar(token: str):
-    """The closing times of this client's open notices, as iCalendar."""
+    """The closing times of this client's open notices, as iCalendar, in the client's language."""
     client = _client_for(token)
     now = clock.now()
     notices = db.session.scalars(select(Notice).where(Notice.client_id == client.id,
                                                       Notice.state == NoticeState.OPEN.value)
                                  .order_by(Notice.closes_at)).all()
-    body = ics.calendar([dict(
-        uid=f"notice-{n.id}@dpa-manager", stamp=now, at=n.closes_at, url=absolute(f"/portal/notices/{n.id}"),
-        summary=f"Einde bezwaartermijn subverwerker {n.change.subprocessor.name}",
-        description=f"Bezwaar maken kan tot {clock.as_brussels(n.closes_at).strftime('%d/%m/%Y %H:%M')} (Brussel).")
-        for n in notices], name=f"Bezwaartermijnen {client.name}")
+    with force_locale(normalise(client.language)):
+        events = [dict(
+            uid=f"notice-{n.id}@dpa-manager", stamp=now, at=n.closes_at, url=absolute(f"/portal/notices/{n.id}"),
+            summary=(_("Einde bezwaartermijn wijziging voorwaarden %(label)s", label=n.amendment.version.label)
+                     if n.is_amendment else
+                     _("Einde bezwaartermijn subverwerker %(name)s", name=n.change.subprocessor.name)),
+            description=_("Bezwaar maken kan tot %(moment)s (Brussel).",
+                          moment=clock.as_brussels(n.closes_at).strftime('%d/%m/%Y %H:%M')))
+            for n in notices]
+        name = _("Bezwaartermijnen %(name)s", name=client.name)
+    body = ics.calendar(events, name=name)
     return _feed_response(body, "text/calendar")
 
 
@@ -88,7 +101,7 @@ def portal_feeds():
         audit.record(at=clock.now(), actor=current_user, object_type="client", object_id=client.id,
                      client_id=client.id, action="feed_token_rotated", before={"token_start": before})
         db.session.commit()
-        flash("Nieuwe feedadressen aangemaakt; de oude werken niet meer.", "success")
+        flash(_("Nieuwe feedadressen aangemaakt; de oude werken niet meer."), "success")
         return redirect(url_for("feeds.portal_feeds"))
     urls = {"atom": absolute(f"/feeds/{client.feed_token}/subprocessors.atom"),
             "ics": absolute(f"/feeds/{client.feed_token}/deadlines.ics")}
@@ -122,14 +135,15 @@ def public_atom():
     """The processor's announced changes to its sub-processors, as Atom; no client data."""
     profile = get_profile()
     entries = [Entry(id=absolute(f"/subverwerkers#wijziging-{c.id}"),
-                     title=f"{KIND_WORDS[c.kind]}: {c.subprocessor.name}", updated=c.announced_at,
-                     link=absolute(f"/subverwerkers#wijziging-{c.id}"),
-                     summary=f"{c.subprocessor.name} — {c.subprocessor.purpose}. Locaties: "
-                             f"{', '.join(c.subprocessor.countries)}. Geplande ingang: "
-                             f"{c.effective_on.strftime('%d/%m/%Y')}."
-                             + (f" Vervangt {c.replaces.name}." if c.replaces else ""))
+                     title=_("%(kind)s: %(name)s", kind=KIND_WORDS[c.kind], name=c.subprocessor.name),
+                     updated=c.announced_at, link=absolute(f"/subverwerkers#wijziging-{c.id}"),
+                     summary=_("%(name)s — %(purpose)s. Locaties: %(countries)s. Geplande ingang: %(day)s.",
+                               name=c.subprocessor.name, purpose=c.subprocessor.purpose,
+                               countries=", ".join(c.subprocessor.countries),
+                               day=c.effective_on.strftime('%d/%m/%Y'))
+                             + (" " + _("Vervangt %(name)s.", name=c.replaces.name) if c.replaces else ""))
                for c in _public_changes()]
-    body = feed(id=absolute("/subverwerkers"), title=f"Subverwerkers van {profile.name}",
+    body = feed(id=absolute("/subverwerkers"), title=_("Subverwerkers van %(name)s", name=profile.name),
                 link=absolute("/subverwerkers"), self_link=absolute("/subverwerkers.atom"), author=profile.name,
                 entries=entries, updated=EPOCH)
     return _feed_response(body, "application/atom+xml")

@@ -7,6 +7,9 @@ from sqlalchemy import insert
 from ..extensions import db
 from .models import OutboxMessage
 
+#: The templates that tell a client of a notice: the mail server's acceptance of one starts the window.
+NOTICE_TEMPLATES = ("notice", "amendment")
+
 
 def message_id(dedupe_key: str) -> str:
     """Return the deterministic Message-ID of the message with this key."""

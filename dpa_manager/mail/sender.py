@@ -21,6 +21,7 @@ from sqlalchemy import and_, or_, select, update
 from ..extensions import db
 from .compose import compose
 from .models import OutboxMessage
+from .outbox import NOTICE_TEMPLATES
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +97,7 @@ def _mark_sent(row: OutboxMessage, token: str, accepted_at: datetime) -> None:
                 last_error=None, subject=row.subject, body_text=row.body_text, body_html=row.body_html)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount == 1 and row.template == "notice" and row.notice_id:
+    if result.rowcount == 1 and row.template in NOTICE_TEMPLATES and row.notice_id:
         mark_delivered(row.notice_id, accepted_at)
     db.session.commit()
 

@@ -1,4 +1,4 @@
-"""Notices: one per change and affected agreement, with the client's objection window."""
+"""Notices: one per change (or terms amendment) and affected agreement, with the client's objection window."""
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
@@ -13,6 +13,10 @@ class Notice(db.Model):
     __tablename__ = "notices"
     __table_args__ = (
         UniqueConstraint("change_id", "agreement_id", name="uq_notices_change_agreement"),
+        UniqueConstraint("amendment_id", "agreement_id", name="uq_notices_amendment_agreement"),
+        # A notice is about one thing: a sub-processor change or an amendment of the terms.
+        CheckConstraint("(change_id IS NULL AND amendment_id IS NOT NULL) OR "
+                        "(change_id IS NOT NULL AND amendment_id IS NULL)", name="about_one_thing"),
         CheckConstraint(
             "state IN ('awaiting_delivery', 'open', 'informed', 'objected', 'approved', 'deemed_approved', "
             "'withdrawn')", name="state_known"),
@@ -32,6 +36,7 @@ class Notice(db.Model):
         Index("ix_notices_state_remind_at", "state", "remind_at"),
         Index("ix_notices_client_state", "client_id", "state"),
         Index("ix_notices_change_state", "change_id", "state"),
+        Index("ix_notices_amendment_state", "amendment_id", "state"),
         Index("ix_notices_unapplied", "applied_at", "state"),
     )
 
@@ -39,7 +44,10 @@ class Notice(db.Model):
     client_scope = "client_id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    change_id: Mapped[int] = mapped_column(ForeignKey("changes.id"))
+    #: The sub-processor change the notice is about, or None for an amendment of the terms.
+    change_id: Mapped[int | None] = mapped_column(ForeignKey("changes.id"))
+    #: The amendment of the terms the notice is about, or None for a sub-processor change.
+    amendment_id: Mapped[int | None] = mapped_column(ForeignKey("amendments.id"))
     agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"), index=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
     #: False for removals and incidental sub-processors: the client is told, nothing to approve.
@@ -71,11 +79,23 @@ class Notice(db.Model):
     applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     change = relationship("Change")
+    amendment = relationship("Amendment")
     agreement = relationship("Agreement")
     client = relationship("Client")
 
     def __repr__(self) -> str:
-        return f"<Notice {self.id} change={self.change_id} client={self.client_id} {self.state}>"
+        return f"<Notice {self.id} change={self.change_id} amendment={self.amendment_id} client={self.client_id} {self.state}>"
+
+    @property
+    def is_amendment(self) -> bool:
+        return self.amendment_id is not None
+
+    @property
+    def subject(self) -> str:
+        """Return what the notice is about in a few words: the sub-processor, or the new terms version."""
+        if self.amendment_id is not None:
+            return self.amendment.version.label
+        return self.change.subprocessor.name
 
     @property
     def state_enum(self) -> NoticeState:

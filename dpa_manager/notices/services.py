@@ -5,6 +5,7 @@ from collections import defaultdict
 from datetime import datetime
 
 from flask import current_app
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import func, insert, select, update
 
 from .. import audit
@@ -23,6 +24,16 @@ from .models import Notice
 
 #: Notices settled per transaction by the sweep.
 BATCH = 2000
+#: The states of a notice as people read them (rules.NOTICE_STATE_LABELS, translated).
+STATE_LABELS = {
+    NoticeState.AWAITING_DELIVERY.value: _l("Wacht op levering"),
+    NoticeState.OPEN.value: _l("Bezwaartermijn loopt"),
+    NoticeState.INFORMED.value: _l("Ter informatie"),
+    NoticeState.OBJECTED.value: _l("Bezwaar"),
+    NoticeState.APPROVED.value: _l("Goedgekeurd"),
+    NoticeState.DEEMED_APPROVED.value: _l("Goedgekeurd door stilzwijgen"),
+    NoticeState.WITHDRAWN.value: _l("Ingetrokken"),
+}
 
 
 # --- Reading, always through the user's scope ------------------------------------------------
@@ -34,7 +45,7 @@ def get_notice(user: User, notice_id: int) -> Notice | None:
 
 
 def list_notices(user: User, *, client_id: int | None = None, state: str | None = None,
-                 change_id: int | None = None, limit: int = 500) -> list[Notice]:
+                 change_id: int | None = None, amendment_id: int | None = None, limit: int = 500) -> list[Notice]:
     stmt = select_for(user, Notice).order_by(Notice.id.desc())
     if client_id is not None:
         stmt = stmt.where(Notice.client_id == client_id)
@@ -42,6 +53,8 @@ def list_notices(user: User, *, client_id: int | None = None, state: str | None 
         stmt = stmt.where(Notice.state == state)
     if change_id is not None:
         stmt = stmt.where(Notice.change_id == change_id)
+    if amendment_id is not None:
+        stmt = stmt.where(Notice.amendment_id == amendment_id)
     return db.session.scalars(stmt.limit(limit)).all()
 
 
@@ -138,11 +151,12 @@ def mark_opened(notice: Notice, *, user: User, now: datetime) -> None:
 
 def _decide(notice: Notice, target: NoticeState, *, user: User, now: datetime, values: dict) -> None:
     if user.is_manager or user.client_id != notice.client_id:
-        raise Conflict("Alleen een gebruiker van de klant kan op deze melding antwoorden.")
+        raise Conflict(_("Alleen een gebruiker van de klant kan op deze melding antwoorden."))
     if notice.state != NoticeState.OPEN:
-        raise Conflict(f"Deze melding is niet meer open ({NoticeState(notice.state).label.lower()}).")
+        raise Conflict(_("Deze melding is niet meer open (%(state)s).",
+                         state=str(STATE_LABELS[NoticeState(notice.state).value]).lower()))
     if not objection_in_time(now, notice.closes_at):
-        raise Conflict("De bezwaartermijn is afgelopen.")
+        raise Conflict(_("De bezwaartermijn is afgelopen."))
     result = db.session.execute(
         update(Notice).where(Notice.id == notice.id, Notice.state == NoticeState.OPEN.value,
                              Notice.closes_at > now)
@@ -150,7 +164,7 @@ def _decide(notice: Notice, target: NoticeState, *, user: User, now: datetime, v
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:
         db.session.rollback()
-        raise Conflict("Deze melding werd intussen afgesloten; laad de pagina opnieuw.")
+        raise Conflict(_("Deze melding werd intussen afgesloten; laad de pagina opnieuw."))
     db.session.expire(notice)
 
 
@@ -158,9 +172,9 @@ def object_to(notice: Notice, *, user: User, reason: str, now: datetime) -> Noti
     """Record the client's objection, tell the client and alert the managers; commit."""
     reason = (reason or "").strip()
     if len(reason) < 3:
-        raise Invalid("Geef de reden van uw bezwaar.", "reason")
+        raise Invalid(_("Geef de reden van uw bezwaar."), "reason")
     if len(reason) > 5000:
-        raise Invalid("De reden is te lang (hoogstens 5000 tekens).", "reason")
+        raise Invalid(_("De reden is te lang (hoogstens 5000 tekens)."), "reason")
     _decide(notice, NoticeState.OBJECTED, user=user, now=now, values={"objection_reason": reason})
     client = notice.client
     outbox.enqueue([
@@ -177,8 +191,11 @@ def object_to(notice: Notice, *, user: User, reason: str, now: datetime) -> Noti
 
 
 def approve(notice: Notice, *, user: User, now: datetime) -> Notice:
-    """Record the client's explicit approval; commit."""
+    """Record the client's explicit approval (for an amendment: move the agreement to the new terms); commit."""
     _decide(notice, NoticeState.APPROVED, user=user, now=now, values={})
+    if notice.is_amendment:
+        from ..terms.amendments import apply_accepted
+        apply_accepted(now, notice_id=notice.id)
     client = notice.client
     outbox.enqueue([outcome_row(notice.id, client.id, client.language, "approved",
                                 client_recipients([client.id])[client.id], now)])
@@ -191,14 +208,14 @@ def approve(notice: Notice, *, user: User, now: datetime) -> Notice:
 def resolve(notice: Notice, *, actor: User, resolution: str, note: str, now: datetime) -> Notice:
     """Resolve an objection (rules.RESOLUTIONS) and tell the client; commit."""
     if not actor.is_manager:
-        raise Conflict("Alleen een manager handelt bezwaren af.")
+        raise Conflict(_("Alleen een manager handelt bezwaren af."))
     if resolution not in RESOLUTIONS:
-        raise Invalid("Kies hoe het bezwaar is afgehandeld.", "resolution")
+        raise Invalid(_("Kies hoe het bezwaar is afgehandeld."), "resolution")
     target = RESOLUTIONS[resolution][0]
     try:
         check_notice_transition(notice.state, target)
     except TransitionError:
-        raise Conflict("Alleen een melding met een bezwaar kan afgehandeld worden.") from None
+        raise Conflict(_("Alleen een melding met een bezwaar kan afgehandeld worden.")) from None
     result = db.session.execute(
         update(Notice).where(Notice.id == notice.id, Notice.state == NoticeState.OBJECTED.value)
         .values(state=target.value, resolution=resolution, resolution_note=(note or "").strip()[:5000],
@@ -206,7 +223,7 @@ def resolve(notice: Notice, *, actor: User, resolution: str, note: str, now: dat
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:
         db.session.rollback()
-        raise Conflict("Deze melding werd intussen gewijzigd; laad de pagina opnieuw.")
+        raise Conflict(_("Deze melding werd intussen gewijzigd; laad de pagina opnieuw."))
     db.session.expire(notice)
     client = notice.client
     outbox.enqueue([outcome_row(notice.id, client.id, client.language, "resolved",

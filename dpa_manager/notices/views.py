@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -9,10 +10,12 @@ from ..errors import ServiceError
 from ..extensions import db
 from ..mail.models import OutboxMessage
 from ..rules import NoticeState, time_left
-from ..web import ConfirmForm, manager_required, or_404, public, show_error, user_required
+from ..web import ConfirmForm, is_id, manager_required, or_404, public, show_error, user_required
 from . import bp
 from .forms import ResolveForm
 from .models import Notice
+from ..i18n import current as current_language
+from ..terms.amendments import changes_for
 from .services import get_notice, list_notices, resolve
 
 
@@ -37,8 +40,10 @@ def dashboard():
 @manager_required
 def index():
     state = request.args.get("state") if request.args.get("state") in {s.value for s in NoticeState} else None
-    return render_template("notices/index.html", notices=list_notices(current_user, state=state), state=state,
-                           states=list(NoticeState))
+    amendment_id = request.args.get("amendment_id", type=int)
+    amendment_id = amendment_id if is_id(amendment_id) else None
+    return render_template("notices/index.html", state=state, states=list(NoticeState), amendment_id=amendment_id,
+                           notices=list_notices(current_user, state=state, amendment_id=amendment_id))
 
 
 @bp.route("/notices/<id:notice_id>", methods=["GET", "POST"])
@@ -53,12 +58,13 @@ def show(notice_id: int):
             db.session.rollback()
             show_error(error, form)
         else:
-            flash("Het bezwaar is afgehandeld; de klant krijgt bericht.", "success")
+            flash(_("Het bezwaar is afgehandeld; de klant krijgt bericht."), "success")
             return redirect(url_for("notices.show", notice_id=notice.id))
     mails = db.session.scalars(select(OutboxMessage).where(OutboxMessage.notice_id == notice.id)
                                .order_by(OutboxMessage.id)).all()
     return render_template("notices/show.html", notice=notice, form=form, mails=mails,
-                           history=audit.history("notice", notice.id), now=clock.now(), time_left=time_left)
+                           history=audit.history("notice", notice.id), now=clock.now(), time_left=time_left,
+                           changes=changes_for(notice, current_language()) if notice.is_amendment else None)
 
 
 @bp.route("/outbox/")
@@ -97,10 +103,10 @@ def signed_link(token: str):
     if notice is not None and link_used(token):
         problem, notice = "used", None
     if notice is None:
-        text = {"expired": "Deze link is verlopen. Meld u aan om de melding te bekijken.",
-                "used": "Deze link werd al gebruikt. Meld u aan om de melding opnieuw te bekijken."}.get(
-            problem, "Deze link is ongeldig. Meld u aan om uw meldingen te bekijken.")
-        return render_template("error.html", code=404, title="Link niet bruikbaar", text=text), 404, headers
+        text = {"expired": _("Deze link is verlopen. Meld u aan om de melding te bekijken."),
+                "used": _("Deze link werd al gebruikt. Meld u aan om de melding opnieuw te bekijken.")}.get(
+            problem, _("Deze link is ongeldig. Meld u aan om uw meldingen te bekijken."))
+        return render_template("error.html", code=404, title=_("Link niet bruikbaar"), text=text), 404, headers
     if user.is_authenticated and not user.is_manager and user.client_id == notice.client_id:
         return redirect(url_for("portal.notice", notice_id=notice.id))
     form = ConfirmForm()
@@ -108,9 +114,9 @@ def signed_link(token: str):
         return render_template("portal/notice_link.html", notice=notice, form=form), 200, headers
     now = clock.now()
     if not use_link(token, now):
-        return render_template("error.html", code=404, title="Link niet bruikbaar",
-                               text="Deze link werd al gebruikt. Meld u aan om de melding opnieuw te bekijken."), 404, headers
-    page = render_template("portal/notice_public.html", notice=notice, facts=notice_facts(notice, "nl", now), now=now,
+        text = _("Deze link werd al gebruikt. Meld u aan om de melding opnieuw te bekijken.")
+        return render_template("error.html", code=404, title=_("Link niet bruikbaar"), text=text), 404, headers
+    page = render_template("portal/notice_public.html", notice=notice, facts=notice_facts(notice, now), now=now,
                            time_left=time_left(now, notice.closes_at) if notice.closes_at else None)
     return page, 200, headers
 

@@ -1,6 +1,7 @@
 from datetime import date
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import clock
@@ -50,7 +51,7 @@ def agreement(agreement_id: int):
             db.session.rollback()
             show_error(error, form)
         else:
-            flash("Bedankt: u hebt de overeenkomst ondertekend. De verwerker tekent ze nu tegen.", "success")
+            flash(_("Bedankt: u hebt de overeenkomst ondertekend. De verwerker tekent ze nu tegen."), "success")
             return redirect(url_for("portal.agreement", agreement_id=agreement.id))
     elif not form.is_submitted():
         form.full_name.data = current_user.full_name
@@ -66,7 +67,7 @@ def _as_of() -> date | None:
     try:
         return date.fromisoformat(raw) if raw else None
     except ValueError:
-        flash("Ongeldige datum; gebruik JJJJ-MM-DD.", "error")
+        flash(_("Ongeldige datum; gebruik JJJJ-MM-DD."), "error")
         return None
 
 
@@ -92,7 +93,7 @@ def notice(notice_id: int):
 
 
 def _notice_page(notice, now, objection, approval, status=200):
-    facts = notice_facts(notice, "nl", now)
+    facts = notice_facts(notice, now)
     return render_template("portal/notice.html", notice=notice, facts=facts, now=now, objection=objection,
                            approval=approval, time_left=time_left(now, notice.closes_at) if notice.closes_at else None,
                            labels=dict(DATA_CATEGORIES)), status
@@ -110,8 +111,8 @@ def object_to(notice_id: int):
             db.session.rollback()
             show_error(error, form)
         else:
-            flash("Uw bezwaar is ontvangen. U krijgt een bevestiging per e-mail; uw accountmanager neemt contact op.",
-                  "success")
+            flash(_("Uw bezwaar is ontvangen. U krijgt een bevestiging per e-mail; "
+                    "uw accountmanager neemt contact op."), "success")
             return redirect(url_for("portal.notice", notice_id=notice.id))
     return _notice_page(notice, clock.now(), form, ApprovalForm(formdata=None), status=422)
 
@@ -128,6 +129,6 @@ def approve(notice_id: int):
             db.session.rollback()
             show_error(error, form)
         else:
-            flash("Bedankt: u hebt de wijziging goedgekeurd.", "success")
+            flash(_("Bedankt: u hebt de wijziging goedgekeurd."), "success")
             return redirect(url_for("portal.notice", notice_id=notice.id))
     return _notice_page(notice, clock.now(), ObjectionForm(formdata=None), form, status=422)

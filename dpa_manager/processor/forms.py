@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from wtforms import DecimalField, EmailField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
@@ -9,22 +10,25 @@ from ..web import BaseForm, choices
 
 
 class ProfileForm(BaseForm):
-    name = StringField("Naam", validators=[DataRequired("Vul de naam in."), Length(max=200)])
-    enterprise_number = StringField("Ondernemingsnummer", validators=[DataRequired("Vul het ondernemingsnummer in.")])
-    address = TextAreaField("Maatschappelijke zetel", validators=[DataRequired("Vul het adres in."), Length(max=500)])
-    dpo_email = EmailField("E-mail functionaris gegevensbescherming",
-                           validators=[DataRequired("Vul het e-mailadres in."), Length(max=320)])
-    governing_law = StringField("Toepasselijk recht", validators=[DataRequired("Vul het toepasselijk recht in."),
-                                                                  Length(max=200)])
-    competent_court = StringField("Bevoegde rechtbank", validators=[DataRequired("Vul de bevoegde rechtbank in."),
-                                                                    Length(max=300)])
-    default_window_days = IntegerField("Standaard bezwaartermijn (dagen)", validators=[
-        InputRequired("Vul de bezwaartermijn in."), NumberRange(MIN_WINDOW_DAYS, MAX_WINDOW_DAYS, WINDOW_MESSAGE)])
-    default_window_unit = SelectField("Telwijze", choices=choices([("calendar", "kalenderdagen"), ("working", "werkdagen")]))
-    cap_total = DecimalField("Standaard aansprakelijkheidsplafond (EUR)", places=2, validators=[
-        InputRequired("Vul het plafond in."), NumberRange(Decimal(0), None, CAP_MESSAGE)])
-    cap_other = DecimalField("Standaard plafond andere schade (EUR)", places=2, validators=[
-        InputRequired("Vul het plafond in."), NumberRange(Decimal(0), None, CAP_MESSAGE)])
+    name = StringField(_l("Naam"), validators=[DataRequired(_l("Vul de naam in.")), Length(max=200)])
+    enterprise_number = StringField(_l("Ondernemingsnummer"),
+                                    validators=[DataRequired(_l("Vul het ondernemingsnummer in."))])
+    address = TextAreaField(_l("Maatschappelijke zetel"), validators=[DataRequired(_l("Vul het adres in.")),
+                                                                  Length(max=500)])
+    dpo_email = EmailField(_l("E-mail functionaris gegevensbescherming"),
+                           validators=[DataRequired(_l("Vul het e-mailadres in.")), Length(max=320)])
+    governing_law = StringField(_l("Toepasselijk recht"),
+                                validators=[DataRequired(_l("Vul het toepasselijk recht in.")), Length(max=200)])
+    competent_court = StringField(_l("Bevoegde rechtbank"),
+                                  validators=[DataRequired(_l("Vul de bevoegde rechtbank in.")), Length(max=300)])
+    default_window_days = IntegerField(_l("Standaard bezwaartermijn (dagen)"), validators=[
+        InputRequired(_l("Vul de bezwaartermijn in.")), NumberRange(MIN_WINDOW_DAYS, MAX_WINDOW_DAYS, WINDOW_MESSAGE)])
+    default_window_unit = SelectField(_l("Telwijze"), choices=choices([("calendar", _l("kalenderdagen")),
+                                                                      ("working", _l("werkdagen"))]))
+    cap_total = DecimalField(_l("Standaard aansprakelijkheidsplafond (EUR)"), places=2, validators=[
+        InputRequired(_l("Vul het plafond in.")), NumberRange(Decimal(0), None, CAP_MESSAGE)])
+    cap_other = DecimalField(_l("Standaard plafond andere schade (EUR)"), places=2, validators=[
+        InputRequired(_l("Vul het plafond in.")), NumberRange(Decimal(0), None, CAP_MESSAGE)])
 
     def values(self) -> dict:
         fields = ("name", "enterprise_number", "address", "dpo_email", "governing_law", "competent_court",
@@ -34,6 +38,6 @@ class ProfileForm(BaseForm):
 
 
 class ServiceForm(BaseForm):
-    code = StringField("Code", validators=[DataRequired("Vul een code in."), Length(max=40)],
-                       description="kleine letters, bv. klantendienst")
-    name = StringField("Naam", validators=[DataRequired("Vul een naam in."), Length(max=120)])
+    code = StringField(_l("Code"), validators=[DataRequired(_l("Vul een code in.")), Length(max=40)],
+                       description=_l("kleine letters, bv. klantendienst"))
+    name = StringField(_l("Naam"), validators=[DataRequired(_l("Vul een naam in.")), Length(max=120)])

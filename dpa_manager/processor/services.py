@@ -2,6 +2,8 @@
 import re
 from datetime import datetime
 
+from flask_babel import gettext as _
+
 from .. import audit
 from ..errors import Invalid
 from ..extensions import db
@@ -20,14 +22,14 @@ def get_profile() -> ProcessorProfile | None:
 def _check(values: dict) -> None:
     error = enterprise_number_error(values["enterprise_number"])
     if error:
-        raise Invalid(error, "enterprise_number")
+        raise Invalid(_(error), "enterprise_number")
     error = window_error(values["default_window_days"], values["default_window_unit"])
     if error:
-        raise Invalid(error, "default_window_days")
+        raise Invalid(_(error), "default_window_days")
     for key, field in (("cap_total_cents", "cap_total"), ("cap_other_cents", "cap_other")):
         error = cap_error(values[key])
         if error:
-            raise Invalid(error, field)
+            raise Invalid(_(error), field)
 
 
 def save_profile(values: dict, *, actor, now: datetime) -> ProcessorProfile:
@@ -57,11 +59,11 @@ def add_service(code: str, name: str, *, actor, now: datetime) -> Service:
     """Add a service and commit."""
     code = (code or "").strip().lower()
     if not re.fullmatch(r"[a-z][a-z0-9_-]{1,39}", code):
-        raise Invalid("Een code bestaat uit 2 tot 40 kleine letters, cijfers, - of _.", "code")
+        raise Invalid(_("Een code bestaat uit 2 tot 40 kleine letters, cijfers, - of _."), "code")
     if not (name or "").strip():
-        raise Invalid("Geef de dienst een naam.", "name")
+        raise Invalid(_("Geef de dienst een naam."), "name")
     if db.session.scalar(db.select(Service).where(Service.code == code)):
-        raise Invalid("Deze code bestaat al.", "code")
+        raise Invalid(_("Deze code bestaat al."), "code")
     service = Service(code=code, name=name.strip())
     db.session.add(service)
     db.session.flush()

@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import clock
@@ -29,7 +30,7 @@ def profile():
             db.session.rollback()
             show_error(error, form)
         else:
-            flash("Profiel bewaard. Nieuwe overeenkomsten gebruiken deze gegevens.", "success")
+            flash(_("Profiel bewaard. Nieuwe overeenkomsten gebruiken deze gegevens."), "success")
             return redirect(url_for("processor.profile"))
     return render_template("processor/profile.html", form=form, services=list_services(), service_form=ServiceForm())
 
@@ -45,7 +46,7 @@ def new_service():
             db.session.rollback()
             flash(error.message, "error")
         else:
-            flash(f"Dienst {service.name} toegevoegd.", "success")
+            flash(_("Dienst %(name)s toegevoegd.", name=service.name), "success")
     else:
         flash_form_errors(form)
     return redirect(url_for("processor.profile"))

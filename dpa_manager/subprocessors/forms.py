@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
@@ -7,21 +8,21 @@ from .services import CHANGE_KINDS
 
 
 class SubProcessorForm(BaseForm):
-    name = StringField("Naam", validators=[DataRequired("Vul de naam in."), Length(max=200)])
-    registration_number = StringField("Registratie- of ondernemingsnummer", validators=[Length(max=60)])
-    purpose = TextAreaField("Dienst die hij levert", validators=[DataRequired("Beschrijf de dienst."),
-                                                                 Length(max=2000)])
-    countries = StringField("Verwerkingslocaties", validators=[DataRequired("Geef minstens één land.")],
-                            description="ISO-landcodes, gescheiden door komma's, bv. BE, NL, US")
-    transfer_mechanism = SelectField("Doorgifte buiten de EER", choices=choices(
-        [("", "Niet nodig (enkel binnen de EER)")] + list(TRANSFER_MECHANISMS.items())))
-    transfer_text = StringField("Andere waarborg, toelichting", validators=[Length(max=1000)])
-    data_categories = MultiCheckboxField("Soorten persoonsgegevens die hij ontvangt",
+    name = StringField(_l("Naam"), validators=[DataRequired(_l("Vul de naam in.")), Length(max=200)])
+    registration_number = StringField(_l("Registratie- of ondernemingsnummer"), validators=[Length(max=60)])
+    purpose = TextAreaField(_l("Dienst die hij levert"), validators=[DataRequired(_l("Beschrijf de dienst.")),
+                                                                     Length(max=2000)])
+    countries = StringField(_l("Verwerkingslocaties"), validators=[DataRequired(_l("Geef minstens één land."))],
+                            description=_l("ISO-landcodes, gescheiden door komma's, bv. BE, NL, US"))
+    transfer_mechanism = SelectField(_l("Doorgifte buiten de EER"), choices=choices(
+        [("", _l("Niet nodig (enkel binnen de EER)"))] + list(TRANSFER_MECHANISMS.items())))
+    transfer_text = StringField(_l("Andere waarborg, toelichting"), validators=[Length(max=1000)])
+    data_categories = MultiCheckboxField(_l("Soorten persoonsgegevens die hij ontvangt"),
                                          choices=choices(DATA_CATEGORIES.items()))
-    kind = RadioField("Soort", choices=choices(SUBPROCESSOR_KINDS.items()), default="active_systematic")
-    website = StringField("Website", validators=[Length(max=300)])
-    services = MultiCheckboxField("Gebruikt voor de diensten", coerce=int,
-                                  description="Niets aangevinkt: voor alle diensten")
+    kind = RadioField(_l("Soort"), choices=choices(SUBPROCESSOR_KINDS.items()), default="active_systematic")
+    website = StringField(_l("Website"), validators=[Length(max=300)])
+    services = MultiCheckboxField(_l("Gebruikt voor de diensten"), coerce=int,
+                                  description=_l("Niets aangevinkt: voor alle diensten"))
 
     def values(self) -> dict:
         return {"name": self.name.data, "registration_number": self.registration_number.data,
@@ -32,14 +33,17 @@ class SubProcessorForm(BaseForm):
 
 
 class ChangeForm(BaseForm):
-    kind = RadioField("Wijziging", choices=choices(CHANGE_KINDS.items()), default="add")
-    subprocessor_id = SelectField("Subverwerker", coerce=int, description="Bij vervangen: de nieuwe")
-    replaces_id = SelectField("Vervangt", coerce=int, validators=[Optional()])
-    effective_on = DateField("Geplande ingangsdatum", validators=[InputRequired("Vul de ingangsdatum in.")])
-    reason = TextAreaField("Reden", validators=[DataRequired("Geef de reden van de wijziging."), Length(max=4000)])
+    kind = RadioField(_l("Wijziging"), choices=choices(CHANGE_KINDS.items()), default="add")
+    subprocessor_id = SelectField(_l("Subverwerker"), coerce=int, description=_l("Bij vervangen: de nieuwe"))
+    replaces_id = SelectField(_l("Vervangt"), coerce=int, validators=[Optional()])
+    effective_on = DateField(_l("Geplande ingangsdatum"), validators=[InputRequired(_l("Vul de ingangsdatum in."))])
+    reason = TextAreaField(_l("Reden"), validators=[DataRequired(_l("Geef de reden van de wijziging.")),
+                                                    Length(max=4000)])
 
 
 class InterventionForm(BaseForm):
-    happened_on = DateField("Datum", validators=[InputRequired("Vul de datum in.")])
-    reason = TextAreaField("Reden", validators=[DataRequired("Geef de reden van de tussenkomst."), Length(max=4000)])
-    data_categories = MultiCheckboxField("Geraakte soorten persoonsgegevens", choices=choices(DATA_CATEGORIES.items()))
+    happened_on = DateField(_l("Datum"), validators=[InputRequired(_l("Vul de datum in."))])
+    reason = TextAreaField(_l("Reden"), validators=[DataRequired(_l("Geef de reden van de tussenkomst.")),
+                                                    Length(max=4000)])
+    data_categories = MultiCheckboxField(_l("Geraakte soorten persoonsgegevens"),
+                                         choices=choices(DATA_CATEGORIES.items()))

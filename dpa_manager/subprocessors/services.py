@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import and_, exists, insert, or_, select, update
 
 from .. import audit
@@ -34,51 +35,51 @@ def clean_subprocessor(values: dict) -> dict:
     for key in ("name", "registration_number", "purpose", "transfer_text", "website"):
         v[key] = (v[key] or "").strip() if isinstance(v[key] or "", str) else v[key]
         if not isinstance(v[key], str):
-            raise Invalid(f"{key} is tekst.", key)
+            raise Invalid(_("%(field)s is tekst.", field=key), key)
     if not v["name"]:
-        raise Invalid("Vul de naam van de subverwerker in.", "name")
+        raise Invalid(_("Vul de naam van de subverwerker in."), "name")
     if len(v["name"]) > 200:
-        raise Invalid("De naam is te lang (hoogstens 200 tekens).", "name")
+        raise Invalid(_("De naam is te lang (hoogstens 200 tekens)."), "name")
     if not v["purpose"]:
-        raise Invalid("Beschrijf welke dienst de subverwerker levert.", "purpose")
+        raise Invalid(_("Beschrijf welke dienst de subverwerker levert."), "purpose")
     countries = v["countries"] or []
     if isinstance(countries, str):
         countries = [c for c in re.split(r"[\s,;]+", countries) if c]
     if not isinstance(countries, list) or not all(isinstance(c, str) for c in countries):
-        raise Invalid("Geef de landen als lijst van ISO-codes, bv. BE, NL.", "countries")
+        raise Invalid(_("Geef de landen als lijst van ISO-codes, bv. BE, NL."), "countries")
     countries = sorted({c.strip().upper() for c in countries})
     unknown = [c for c in countries if c not in COUNTRIES]
     if not countries:
-        raise Invalid("Geef minstens één verwerkingslocatie (ISO-landcode, bv. BE).", "countries")
+        raise Invalid(_("Geef minstens één verwerkingslocatie (ISO-landcode, bv. BE)."), "countries")
     if unknown:
-        raise Invalid(f"Onbekende landcode(s): {', '.join(unknown)}. Gebruik ISO-codes zoals BE, NL, US.",
-                      "countries")
+        raise Invalid(_("Onbekende landcode(s): %(codes)s. Gebruik ISO-codes zoals BE, NL, US.",
+                        codes=", ".join(unknown)), "countries")
     v["countries"] = countries
     outside = [c for c in countries if c not in EEA]
     mechanism = v["transfer_mechanism"] or None
     if outside and mechanism is None:
-        raise Invalid(f"Buiten de EER ({', '.join(outside)}) is een doorgiftemechanisme verplicht.",
+        raise Invalid(_("Buiten de EER (%(codes)s) is een doorgiftemechanisme verplicht.", codes=", ".join(outside)),
                       "transfer_mechanism")
     if not outside and mechanism is not None:
-        raise Invalid("Alle locaties liggen in de EER: er is geen doorgiftemechanisme nodig.", "transfer_mechanism")
+        raise Invalid(_("Alle locaties liggen in de EER: er is geen doorgiftemechanisme nodig."), "transfer_mechanism")
     if mechanism is not None and mechanism not in TRANSFER_MECHANISMS:
-        raise Invalid("Kies adequaatheidsbesluit, SCC, BCR of een andere waarborg.", "transfer_mechanism")
+        raise Invalid(_("Kies adequaatheidsbesluit, SCC, BCR of een andere waarborg."), "transfer_mechanism")
     if mechanism == "other" and not v["transfer_text"]:
-        raise Invalid("Beschrijf de andere waarborg.", "transfer_text")
+        raise Invalid(_("Beschrijf de andere waarborg."), "transfer_text")
     v["transfer_mechanism"] = mechanism
     if not mechanism:
         v["transfer_text"] = ""
     categories = v["data_categories"] or []
     if not isinstance(categories, list) or not categories:
-        raise Invalid("Kies minstens één soort persoonsgegevens die de subverwerker ontvangt.", "data_categories")
+        raise Invalid(_("Kies minstens één soort persoonsgegevens die de subverwerker ontvangt."), "data_categories")
     if set(categories) - set(DATA_CATEGORIES):
-        raise Invalid("Onbekende soort persoonsgegevens: " + ", ".join(sorted(set(map(str, categories))
-                                                                         - set(DATA_CATEGORIES))), "data_categories")
+        raise Invalid(_("Onbekende soort persoonsgegevens: %(codes)s",
+                        codes=", ".join(sorted(set(map(str, categories)) - set(DATA_CATEGORIES)))), "data_categories")
     v["data_categories"] = [c for c in DATA_CATEGORIES if c in categories]
     if v["kind"] not in SUBPROCESSOR_KINDS:
-        raise Invalid("Kies actief en systematisch, of incidenteel.", "kind")
+        raise Invalid(_("Kies actief en systematisch, of incidenteel."), "kind")
     if v["website"] and not re.fullmatch(r"https?://[^\s/$.?#].[^\s]*", v["website"]):
-        raise Invalid("Een website begint met http:// of https://.", "website")
+        raise Invalid(_("Een website begint met http:// of https://."), "website")
     return v
 
 
@@ -89,11 +90,12 @@ def _services_by_code_or_id(services) -> list[Service]:
     by_id = [s for s in services if isinstance(s, int)]
     by_code = [s for s in services if isinstance(s, str)]
     if len(by_id) + len(by_code) != len(services):
-        raise Invalid("Geef diensten als codes.", "services")
+        raise Invalid(_("Geef diensten als codes."), "services")
     found = db.session.scalars(select(Service).where(or_(Service.id.in_(by_id), Service.code.in_(by_code)))).all()
     if len(found) != len(set(services)):
         known = {s.code for s in found} | {s.id for s in found}
-        raise Invalid("Onbekende dienst: " + ", ".join(str(s) for s in services if s not in known), "services")
+        unknown = ", ".join(str(s) for s in services if s not in known)
+        raise Invalid(_("Onbekende dienst: %(services)s", services=unknown), "services")
     return list(found)
 
 
@@ -113,7 +115,7 @@ def create_subprocessor(values: dict, services, *, actor, now: datetime) -> SubP
 def update_subprocessor(sp: SubProcessor, values: dict, services, *, actor, now: datetime) -> SubProcessor:
     """Change a proposed entry; an entry in use changes only through a new entry and a replacement."""
     if sp.status != "proposed":
-        raise Conflict("Een subverwerker in gebruik wijzigt niet; registreer een nieuwe en vervang hem.")
+        raise Conflict(_("Een subverwerker in gebruik wijzigt niet; registreer een nieuwe en vervang hem."))
     clean = clean_subprocessor(values)
     for key, value in clean.items():
         setattr(sp, key, value)
@@ -199,48 +201,50 @@ def sync_assignments(agreement: Agreement, today: date, change_id: int | None = 
 # --- Changes -----------------------------------------------------------------------------------------
 
 
-CHANGE_KINDS = {"add": "Toevoegen", "replace": "Vervangen", "remove": "Stopzetten"}
+CHANGE_KINDS = {"add": _l("Toevoegen"), "replace": _l("Vervangen"), "remove": _l("Stopzetten")}
 
 
 def create_change(*, kind: str, subprocessor_id, replaces_id=None, effective_on, reason: str, actor,
                   now: datetime) -> Change:
     """Draft a change; commit. Refuses unknown or retired sub-processors and past dates."""
     if kind not in CHANGE_KINDS:
-        raise Invalid("Kies toevoegen, vervangen of stopzetten.", "kind")
+        raise Invalid(_("Kies toevoegen, vervangen of stopzetten."), "kind")
     sp = db.session.get(SubProcessor, subprocessor_id) if is_id(subprocessor_id) else None
     if sp is None:
-        raise Invalid("Onbekende subverwerker.", "subprocessor_id")
+        raise Invalid(_("Onbekende subverwerker."), "subprocessor_id")
     if sp.status == "retired":
-        raise Invalid(f"{sp.name} is niet meer in gebruik.", "subprocessor_id")
+        raise Invalid(_("%(name)s is niet meer in gebruik.", name=sp.name), "subprocessor_id")
     old = None
     if kind == "replace":
         old = db.session.get(SubProcessor, replaces_id) if is_id(replaces_id) else None
         if old is None:
-            raise Invalid("Kies de subverwerker die vervangen wordt.", "replaces_id")
+            raise Invalid(_("Kies de subverwerker die vervangen wordt."), "replaces_id")
         if old.id == sp.id:
-            raise Invalid("Een subverwerker kan zichzelf niet vervangen.", "replaces_id")
+            raise Invalid(_("Een subverwerker kan zichzelf niet vervangen."), "replaces_id")
         if old.status != "active":
-            raise Invalid(f"{old.name} is niet in gebruik en kan dus niet vervangen worden.", "replaces_id")
+            raise Invalid(_("%(name)s is niet in gebruik en kan dus niet vervangen worden.", name=old.name),
+                          "replaces_id")
     elif replaces_id is not None:
-        raise Invalid("Alleen een vervanging noemt een subverwerker die vervangen wordt.", "replaces_id")
+        raise Invalid(_("Alleen een vervanging noemt een subverwerker die vervangen wordt."), "replaces_id")
     if kind in ("add", "replace") and sp.status != "proposed":
-        raise Invalid(f"{sp.name} is al in gebruik; een toevoeging gaat over een nieuwe subverwerker.",
+        raise Invalid(_("%(name)s is al in gebruik; een toevoeging gaat over een nieuwe subverwerker.", name=sp.name),
                       "subprocessor_id")
     if kind == "remove" and sp.status != "active":
-        raise Invalid(f"{sp.name} is niet in gebruik en kan dus niet stopgezet worden.", "subprocessor_id")
+        raise Invalid(_("%(name)s is niet in gebruik en kan dus niet stopgezet worden.", name=sp.name),
+                      "subprocessor_id")
     if not isinstance(effective_on, date):
-        raise Invalid("Vul de geplande ingangsdatum in (JJJJ-MM-DD).", "effective_on")
+        raise Invalid(_("Vul de geplande ingangsdatum in (JJJJ-MM-DD)."), "effective_on")
     if effective_on < today_in_brussels(now):
-        raise Invalid("De ingangsdatum ligt in het verleden.", "effective_on")
+        raise Invalid(_("De ingangsdatum ligt in het verleden."), "effective_on")
     reason = (reason or "").strip() if isinstance(reason, str) else ""
     if len(reason) < 3:
-        raise Invalid("Geef de reden van de wijziging.", "reason")
+        raise Invalid(_("Geef de reden van de wijziging."), "reason")
     involved = [sp.id] + ([old.id] if old else [])
     busy = db.session.scalar(select(Change.id).where(
         Change.state.in_(("draft", "announced")), Change.effective_on >= today_in_brussels(now),
         or_(Change.subprocessor_id.in_(involved), Change.replaces_id.in_(involved))).limit(1))
     if busy is not None:
-        raise Invalid(f"Voor deze subverwerker loopt al wijziging {busy}.", "subprocessor_id")
+        raise Invalid(_("Voor deze subverwerker loopt al wijziging %(change)s.", change=busy), "subprocessor_id")
     change = Change(kind=kind, subprocessor_id=sp.id, replaces_id=old.id if old else None, effective_on=effective_on,
                     reason=reason, state="draft", created_at=now, created_by_id=getattr(actor, "id", None))
     db.session.add(change)
@@ -277,11 +281,11 @@ def announce(change: Change, *, actor, now: datetime) -> list[int]:
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:
         db.session.rollback()
-        raise Conflict("Deze wijziging is al aangekondigd of ingetrokken.")
+        raise Conflict(_("Deze wijziging is al aangekondigd of ingetrokken."))
     db.session.expire(change)
     if change.subprocessor.status == "retired" or (change.replaces is not None and change.replaces.status != "active"):
         db.session.rollback()
-        raise Conflict("De register-status van de betrokken subverwerkers is intussen veranderd.")
+        raise Conflict(_("De register-status van de betrokken subverwerkers is intussen veranderd."))
     needs = notice_needs_approval(change.kind, change.subprocessor.kind)
     affected = affected_agreements(change)
     created = create_notices([{
@@ -304,13 +308,13 @@ def cancel(change: Change, *, actor, now: datetime) -> list[int]:
     applied = db.session.scalar(select(Notice.id).where(Notice.change_id == change.id,
                                                         Notice.applied_at.is_not(None)).limit(1))
     if applied is not None:
-        raise Conflict("Deze wijziging is voor sommige klanten al ingegaan en kan niet meer ingetrokken worden.")
+        raise Conflict(_("Deze wijziging is voor sommige klanten al ingegaan en kan niet meer ingetrokken worden."))
     result = db.session.execute(
         update(Change).where(Change.id == change.id, Change.state.in_(("draft", "announced")))
         .values(state="cancelled", cancelled_at=now).execution_options(synchronize_session=False))
     if result.rowcount != 1:
         db.session.rollback()
-        raise Conflict("Deze wijziging is al ingetrokken.")
+        raise Conflict(_("Deze wijziging is al ingetrokken."))
     withdrawn = withdraw_pending(change.id, actor=actor, now=now)
     audit.record(at=now, actor=actor, object_type="change", object_id=change.id, action="cancelled",
                  after={"state": "cancelled", "withdrawn_notices": len(withdrawn)})
@@ -394,18 +398,18 @@ def log_intervention(sp: SubProcessor, *, happened_on, reason: str, data_categor
     from .models import Intervention
 
     if sp.kind != "incidental":
-        raise Invalid("Alleen een incidentele subverwerker krijgt losse tussenkomsten; "
-                      "een actieve en systematische gaat via een wijziging.", "subprocessor_id")
+        raise Invalid(_("Alleen een incidentele subverwerker krijgt losse tussenkomsten; "
+                        "een actieve en systematische gaat via een wijziging."), "subprocessor_id")
     if sp.status != "active":
-        raise Invalid(f"{sp.name} is niet in gebruik.", "subprocessor_id")
+        raise Invalid(_("%(name)s is niet in gebruik.", name=sp.name), "subprocessor_id")
     if not isinstance(happened_on, date) or happened_on > today_in_brussels(now):
-        raise Invalid("Geef de datum van de tussenkomst (niet in de toekomst).", "happened_on")
+        raise Invalid(_("Geef de datum van de tussenkomst (niet in de toekomst)."), "happened_on")
     reason = (reason or "").strip()
     if len(reason) < 3:
-        raise Invalid("Geef de reden van de tussenkomst.", "reason")
+        raise Invalid(_("Geef de reden van de tussenkomst."), "reason")
     categories = list(data_categories or [])
     if not categories or set(categories) - set(DATA_CATEGORIES):
-        raise Invalid("Kies welke soorten gegevens geraakt werden.", "data_categories")
+        raise Invalid(_("Kies welke soorten gegevens geraakt werden."), "data_categories")
     item = Intervention(subprocessor_id=sp.id, happened_on=happened_on, reason=reason[:4000],
                         data_categories=[c for c in DATA_CATEGORIES if c in categories], created_at=now,
                         created_by_id=getattr(actor, "id", None))

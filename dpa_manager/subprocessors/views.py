@@ -1,4 +1,5 @@
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -14,7 +15,7 @@ from . import bp, services
 from .forms import ChangeForm, InterventionForm, SubProcessorForm
 from .models import Assignment, Change, SubProcessor
 
-STATUS_LABELS = {"proposed": "Voorgesteld", "active": "In gebruik", "retired": "Niet meer in gebruik"}
+STATUS_LABELS = {"proposed": _l("Voorgesteld"), "active": _l("In gebruik"), "retired": _l("Niet meer in gebruik")}
 
 
 def _sp_form() -> SubProcessorForm:
@@ -46,8 +47,8 @@ def new():
             db.session.rollback()
             show_error(error, form)
         else:
-            flash(f"{sp.name} staat als voorgesteld in het register. Kondig een wijziging aan om hem in te zetten.",
-                  "success")
+            flash(_("%(name)s staat als voorgesteld in het register. Kondig een wijziging aan om hem in te zetten.",
+                    name=sp.name), "success")
             return redirect(url_for("subprocessors.show", sp_id=sp.id))
     return render_template("subprocessors/form.html", form=form, sp=None)
 
@@ -82,7 +83,7 @@ def log_intervention(sp_id: int):
             db.session.rollback()
             flash(error.message, "error")
         else:
-            flash("Tussenkomst geregistreerd; de betrokken klanten zien ze in hun portaal.", "success")
+            flash(_("Tussenkomst geregistreerd; de betrokken klanten zien ze in hun portaal."), "success")
     else:
         flash_form_errors(form)
     return redirect(url_for("subprocessors.show", sp_id=sp.id))
@@ -93,7 +94,7 @@ def log_intervention(sp_id: int):
 def edit(sp_id: int):
     sp = or_404(db.session.get(SubProcessor, sp_id))
     if sp.status != "proposed":
-        flash("Een subverwerker in gebruik wijzigt niet; registreer een nieuwe en vervang hem.", "error")
+        flash(_("Een subverwerker in gebruik wijzigt niet; registreer een nieuwe en vervang hem."), "error")
         return redirect(url_for("subprocessors.show", sp_id=sp.id))
     form = _sp_form()
     if request.method == "GET":
@@ -109,7 +110,7 @@ def edit(sp_id: int):
             db.session.rollback()
             show_error(error, form)
         else:
-            flash("Bewaard.", "success")
+            flash(_("Bewaard."), "success")
             return redirect(url_for("subprocessors.show", sp_id=sp.id))
     return render_template("subprocessors/form.html", form=form, sp=sp)
 
@@ -135,7 +136,7 @@ def new_change():
     form = ChangeForm()
     register = services.list_register()
     form.subprocessor_id.choices = choices(
-        (sp.id, f"{sp.name} ({STATUS_LABELS[sp.status].lower()})") for sp in register if sp.status != "retired")
+        (sp.id, f"{sp.name} ({str(STATUS_LABELS[sp.status]).lower()})") for sp in register if sp.status != "retired")
     form.replaces_id.choices = choices([(0, "—")] + [(sp.id, sp.name) for sp in register if sp.status == "active"])
     if request.method == "GET":
         form.subprocessor_id.data = request.args.get("subprocessor_id", type=int)
@@ -149,7 +150,7 @@ def new_change():
             db.session.rollback()
             show_error(error, form)
         else:
-            flash("Wijziging opgesteld. Kijk na wie ze treft en kondig ze dan aan.", "success")
+            flash(_("Wijziging opgesteld. Kijk na wie ze treft en kondig ze dan aan."), "success")
             return redirect(url_for("subprocessors.change", change_id=change.id))
     return render_template("changes/form.html", form=form)
 
@@ -169,7 +170,7 @@ def change(change_id: int):
 def _change_action(change_id: int, action, success):
     change = or_404(db.session.get(Change, change_id))
     if not ConfirmForm().validate_on_submit():
-        flash("Vink aan om te bevestigen.", "error")
+        flash(_("Vink aan om te bevestigen."), "error")
         return redirect(url_for("subprocessors.change", change_id=change.id))
     try:
         result = action(change, actor=current_user, now=clock.now())
@@ -185,11 +186,12 @@ def _change_action(change_id: int, action, success):
 @manager_required
 def announce(change_id: int):
     return _change_action(change_id, services.announce,
-                          lambda ids: f"Aangekondigd: {len(ids)} meldingen staan klaar om verstuurd te worden.")
+                          lambda ids: _("Aangekondigd: %(count)s meldingen staan klaar om verstuurd te worden.",
+                                        count=len(ids)))
 
 
 @bp.route("/changes/<id:change_id>/cancel", methods=["POST"])
 @manager_required
 def cancel(change_id: int):
     return _change_action(change_id, services.cancel,
-                          lambda ids: f"Ingetrokken; {len(ids)} lopende meldingen zijn ingetrokken.")
+                          lambda ids: _("Ingetrokken; %(count)s lopende meldingen zijn ingetrokken.", count=len(ids)))

@@ -26,17 +26,38 @@ def _tokens(text: str) -> list[str]:
 
 
 def word_diff(old: str, new: str) -> list[tuple[str, str]]:
-    """Return the new text as runs of equal, inserted and deleted words."""
+    """Return the new text as runs of equal, inserted and deleted words.
+
+    A space between two changed words belongs to the change, so that "zonder onredelijke vertraging"
+    replaced by "onverwijld" reads as one deletion and one insertion, not as three pairs.
+    """
     a, b = _tokens(old), _tokens(new)
     runs: list[tuple[str, str]] = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+    deleted: list[str] = []
+    inserted: list[str] = []
+
+    def flush() -> None:
+        if "".join(deleted).strip():
+            runs.append(("delete", "".join(deleted)))
+        if "".join(inserted).strip():
+            runs.append(("insert", "".join(inserted)))
+        deleted.clear()
+        inserted.clear()
+
+    opcodes = difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes()
+    for index, (op, i1, i2, j1, j2) in enumerate(opcodes):
         if op == "equal":
-            runs.append(("equal", "".join(a[i1:i2])))
+            text = "".join(a[i1:i2])
+            if text.isspace() and (deleted or inserted) and index + 1 < len(opcodes):
+                deleted.append(text)
+                inserted.append(text)
+                continue
+            flush()
+            runs.append(("equal", text))
         else:
-            if i2 > i1:
-                runs.append(("delete", "".join(a[i1:i2])))
-            if j2 > j1:
-                runs.append(("insert", "".join(b[j1:j2])))
+            deleted.append("".join(a[i1:i2]))
+            inserted.append("".join(b[j1:j2]))
+    flush()
     return runs
 
 

@@ -1,12 +1,28 @@
-from wtforms import DateField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
-from ..web import BaseForm
+from ..web import BaseForm, choices
 
 
 class TermsForm(BaseForm):
-    label = StringField("Versie", validators=[DataRequired("Geef de versie een naam."), Length(max=40)],
-                        description="bv. 2026-01")
-    title = StringField("Titel", validators=[DataRequired("Vul een titel in."), Length(max=200)])
-    effective_on = DateField("In werking op", validators=[InputRequired("Vul de datum van inwerkingtreding in.")])
-    text = TextAreaField("Artikelen", validators=[DataRequired("Er staat geen tekst in."), Length(max=200_000)])
+    label = StringField(_l("Versie"), validators=[DataRequired(_l("Geef de versie een naam.")), Length(max=40)],
+                        description=_l("bv. 2026-01"))
+    title = StringField(_l("Titel"), validators=[DataRequired(_l("Vul een titel in.")), Length(max=200)])
+    effective_on = DateField(_l("In werking op"),
+                             validators=[InputRequired(_l("Vul de datum van inwerkingtreding in."))])
+    text = TextAreaField(_l("Artikelen"), validators=[DataRequired(_l("Er staat geen tekst in.")),
+                                                      Length(max=200_000)])
+
+
+class AmendmentForm(BaseForm):
+    """Announce a published version to the clients on an older one."""
+
+    summary = TextAreaField(_l("Toelichting voor de klanten"), validators=[Length(max=5000)],
+                            description=_l("Wat verandert er en waarom; staat boven de vergelijking in de melding."))
+    window_days = IntegerField(_l("Termijn"), default=3,
+                               validators=[InputRequired(_l("Vul de termijn in.")),
+                                           NumberRange(1, 90, _l("Tussen 1 en 90 dagen."))])
+    window_unit = SelectField(_l("Eenheid"), default="working",
+                              choices=choices([("working", _l("werkdagen")), ("calendar", _l("kalenderdagen"))]))
+    confirm = BooleanField(_l("Ik bevestig"), validators=[DataRequired(_l("Vink aan om te bevestigen."))])

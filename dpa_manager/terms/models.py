@@ -41,6 +41,10 @@ class TermsVersion(db.Model):
     def is_published(self) -> bool:
         return self.state == TermsState.PUBLISHED
 
+    def translated_into(self, language: str) -> bool:
+        """Return whether every article has a translation into `language` (Dutch always)."""
+        return language == "nl" or all(a.text_in(language)[2] for a in self.articles)
+
     @property
     def covered(self) -> set[str]:
         """Return the checklist keys that the articles cover."""
@@ -59,8 +63,46 @@ class TermsArticle(db.Model):
     body: Mapped[str] = mapped_column(Text)
     #: The Art. 28(3) checklist keys this article covers.
     covers: Mapped[list] = mapped_column(JSON, default=list)
+    #: Translations of the Dutch original, {"fr": {"title": ..., "body": ...}, "en": {...}}; the Dutch text prevails.
+    translations: Mapped[dict | None] = mapped_column(JSON)
 
     version = relationship("TermsVersion", back_populates="articles")
 
     def __repr__(self) -> str:
         return f"<TermsArticle {self.version_id}:{self.number}>"
+
+    def text_in(self, language: str) -> tuple[str, str, bool]:
+        """Return (title, body, translated) in `language`, or the Dutch original when no translation exists."""
+        translation = (self.translations or {}).get(language)
+        if language != "nl" and translation and translation.get("body"):
+            return translation.get("title") or self.title, translation["body"], True
+        return self.title, self.body, False
+
+
+class Amendment(db.Model):
+    """A published terms version announced to every client whose signed agreement is on an older one.
+
+    Each client gets a notice with its own window (3 working days by default); acceptance, by answer or
+    by silence, moves the client's agreement to this version.
+    """
+
+    __tablename__ = "amendments"
+    __table_args__ = (
+        CheckConstraint("window_days BETWEEN 1 AND 90", name="window_days_range"),
+        CheckConstraint("window_unit IN ('calendar', 'working')", name="window_unit_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The new version; announced once.
+    version_id: Mapped[int] = mapped_column(ForeignKey("terms_versions.id"), unique=True)
+    #: The manager's explanation of what changes and why, shown above the comparison.
+    summary: Mapped[str] = mapped_column(Text, default="")
+    window_days: Mapped[int] = mapped_column(default=3)
+    window_unit: Mapped[str] = mapped_column(String(10), default="working")
+    announced_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    announced_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    version = relationship("TermsVersion")
+
+    def __repr__(self) -> str:
+        return f"<Amendment {self.id} version={self.version_id}>"

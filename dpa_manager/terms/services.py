@@ -3,6 +3,8 @@ import tomllib
 from datetime import date, datetime
 from importlib.resources import files
 
+from flask_babel import gettext as _
+
 from .. import audit
 from ..errors import Conflict, Invalid
 from ..extensions import db
@@ -14,9 +16,19 @@ from .text import parse_text, unknown_placeholders
 TERMS_KEYS = frozenset(item.key for item in CHECKLIST if item.source in ("terms", "both"))
 
 
-def default_terms() -> dict:
-    """Return the shipped default terms (Dutch) as parsed from the package data."""
-    return tomllib.loads(files("dpa_manager.terms").joinpath("default_nl.toml").read_text("utf-8"))
+def default_terms(language: str = "nl") -> dict:
+    """Return the shipped default terms in `language` (nl is the original; fr and en translate it)."""
+    return tomllib.loads(files("dpa_manager.terms").joinpath(f"default_{language}.toml").read_text("utf-8"))
+
+
+def default_translations() -> dict[int, dict]:
+    """Return, per article number, the shipped French and English texts of the default terms."""
+    result: dict[int, dict] = {}
+    for language in ("fr", "en"):
+        for article in default_terms(language)["articles"]:
+            result.setdefault(article["number"], {})[language] = {"title": article["title"],
+                                                                  "body": article["body"].strip()}
+    return result
 
 
 def load_default_terms(*, now: datetime) -> TermsVersion:
@@ -28,9 +40,11 @@ def load_default_terms(*, now: datetime) -> TermsVersion:
     version = TermsVersion(label=data["label"], title=data["title"], language=data["language"],
                            effective_on=data["effective_on"], state=TermsState.PUBLISHED.value,
                            published_at=now, created_at=now)
+    translations = default_translations()
     for article in data["articles"]:
         version.articles.append(TermsArticle(number=article["number"], title=article["title"],
-                                             body=article["body"].strip(), covers=list(article["covers"])))
+                                             body=article["body"].strip(), covers=list(article["covers"]),
+                                             translations=translations.get(article["number"])))
     db.session.add(version)
     db.session.flush()
     audit.record(at=now, actor=None, object_type="terms", object_id=version.id, action="published",
@@ -56,20 +70,20 @@ def current_version(on: date) -> TermsVersion | None:
 def missing_coverage(articles) -> list[str]:
     """Return the labels of the checklist elements that no article covers."""
     covered = {key for a in articles for key in a.covers}
-    return [item.label for item in CHECKLIST if item.key in TERMS_KEYS and item.key not in covered]
+    return [_(item.label) for item in CHECKLIST if item.key in TERMS_KEYS and item.key not in covered]
 
 
 def save_draft(version: TermsVersion | None, *, label: str, title: str, effective_on: date, text: str,
                actor, now: datetime) -> TermsVersion:
     """Create or update a draft version from the editable text; commit."""
     if version is not None and version.is_published:
-        raise Conflict("Een gepubliceerde versie kan niet meer wijzigen; maak een nieuwe versie.")
+        raise Conflict(_("Een gepubliceerde versie kan niet meer wijzigen; maak een nieuwe versie."))
     label = (label or "").strip()
     if not label:
-        raise Invalid("Geef de versie een naam.", "label")
+        raise Invalid(_("Geef de versie een naam."), "label")
     clash = db.session.scalar(db.select(TermsVersion).where(TermsVersion.label == label))
     if clash is not None and clash is not version:
-        raise Invalid("Deze versienaam bestaat al.", "label")
+        raise Invalid(_("Deze versienaam bestaat al."), "label")
     parsed, errors = parse_text(text)
     if errors:
         raise Invalid(" ".join(errors), "text")
@@ -88,13 +102,14 @@ def save_draft(version: TermsVersion | None, *, label: str, title: str, effectiv
 def publish(version: TermsVersion, *, actor, now: datetime) -> TermsVersion:
     """Publish a complete draft; from then on it never changes. Commit."""
     if version.is_published:
-        raise Conflict("Deze versie is al gepubliceerd.")
+        raise Conflict(_("Deze versie is al gepubliceerd."))
     missing = missing_coverage(version.articles)
     if missing:
-        raise Invalid("Deze versie dekt niet alles wat art. 28(3) AVG vraagt; ontbreekt: " + "; ".join(missing) + ".")
+        raise Invalid(_("Deze versie dekt niet alles wat art. 28(3) AVG vraagt; ontbreekt: %(missing)s.",
+                         missing="; ".join(missing)))
     bad = [a.number for a in version.articles if unknown_placeholders(a.title + a.body)]
     if bad:
-        raise Invalid(f"Onbekende plaatshouders in artikel {', '.join(map(str, bad))}.")
+        raise Invalid(_("Onbekende plaatshouders in artikel %(numbers)s.", numbers=", ".join(map(str, bad))))
     version.state, version.published_at = TermsState.PUBLISHED.value, now
     audit.record(at=now, actor=actor, object_type="terms", object_id=version.id, action="published",
                  before={"state": "draft"}, after={"state": "published"})

@@ -1,13 +1,15 @@
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user
 
 from .. import clock
 from ..errors import ServiceError
 from ..extensions import db
 from ..rules import CHECKLIST
-from ..web import ConfirmForm, manager_required, or_404, show_error
+from ..web import ConfirmForm, flash_form_errors, manager_required, or_404, show_error
 from . import bp
-from .forms import TermsForm
+from .amendments import agreements_to_amend, amendment_counts, amendment_notices, amendment_of, announce
+from .forms import AmendmentForm, TermsForm
 from .models import TermsVersion
 from .services import missing_coverage, publish, save_draft
 from .text import PLACEHOLDERS, blocks, to_text
@@ -25,8 +27,11 @@ def index():
 @manager_required
 def show(version_id: int):
     version = or_404(db.session.get(TermsVersion, version_id))
+    amendment = amendment_of(version) if version.is_published else None
     return render_template("terms/show.html", version=version, blocks=blocks, confirm=ConfirmForm(),
-                           missing=missing_coverage(version.articles), checklist=CHECKLIST)
+                           missing=missing_coverage(version.articles), checklist=CHECKLIST, amendment=amendment,
+                           amendment_form=AmendmentForm(), to_amend=len(agreements_to_amend(version)),
+                           amendment_counts=amendment_counts(amendment) if amendment else {})
 
 
 def _edit(version: TermsVersion | None, template_source: TermsVersion | None):
@@ -45,7 +50,7 @@ def _edit(version: TermsVersion | None, template_source: TermsVersion | None):
             db.session.rollback()
             show_error(error, form)
         else:
-            flash(f"Concept {saved.label} bewaard.", "success")
+            flash(_("Concept %(label)s bewaard.", label=saved.label), "success")
             return redirect(url_for("terms.show", version_id=saved.id))
     return render_template("terms/form.html", form=form, version=version, placeholders=PLACEHOLDERS,
                            checklist=CHECKLIST)
@@ -63,7 +68,7 @@ def new():
 def edit(version_id: int):
     version = or_404(db.session.get(TermsVersion, version_id))
     if version.is_published:
-        flash("Een gepubliceerde versie kan niet meer wijzigen; maak een nieuwe versie.", "error")
+        flash(_("Een gepubliceerde versie kan niet meer wijzigen; maak een nieuwe versie."), "error")
         return redirect(url_for("terms.show", version_id=version.id))
     return _edit(version, version)
 
@@ -74,7 +79,7 @@ def publish_version(version_id: int):
     version = or_404(db.session.get(TermsVersion, version_id))
     form = ConfirmForm()
     if not form.validate_on_submit():
-        flash("Vink aan om te bevestigen.", "error")
+        flash(_("Vink aan om te bevestigen."), "error")
     else:
         try:
             publish(version, actor=current_user, now=clock.now())
@@ -82,7 +87,29 @@ def publish_version(version_id: int):
             db.session.rollback()
             flash(error.message, "error")
         else:
-            flash(f"Versie {version.label} is gepubliceerd.", "success")
+            flash(_("Versie %(label)s is gepubliceerd.", label=version.label), "success")
+    return redirect(url_for("terms.show", version_id=version.id))
+
+
+@bp.route("/<id:version_id>/announce", methods=["POST"])
+@manager_required
+def announce_version(version_id: int):
+    """Announce a published version to every client on an older one, each with its own window."""
+    version = or_404(db.session.get(TermsVersion, version_id))
+    form = AmendmentForm()
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return redirect(url_for("terms.show", version_id=version.id))
+    try:
+        amendment = announce(version, summary=form.summary.data, window_days=form.window_days.data,
+                             window_unit=form.window_unit.data, actor=current_user, now=clock.now())
+    except ServiceError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        flash(ngettext("Versie %(label)s is aangekondigd aan %(num)s klant(en).",
+                       "Versie %(label)s is aangekondigd aan %(num)s klant(en).",
+                       len(amendment_notices(amendment)), label=version.label), "success")
     return redirect(url_for("terms.show", version_id=version.id))
 
 

@@ -37,3 +37,9 @@ def test_good_passwords_pass(password):
 def test_weak_passwords_are_refused(password, why):
     error = password_error(password, email="els.janssens@deklok.example", name="Els Janssens")
     assert error is not None and why in error
+
+
+def test_the_length_messages_name_the_limits():
+    from dpa_manager import passwords
+
+    assert str(passwords.MIN_LENGTH) in passwords.TOO_SHORT and str(passwords.MAX_LENGTH) in passwords.TOO_LONG

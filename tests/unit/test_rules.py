@@ -111,7 +111,6 @@ def test_missing_particular_is_named(overrides, missing_key):
 def test_an_uncovered_article_topic_is_missing(key):
     missing = rules.missing_elements(complete(), set(rules.CHECKLIST_KEYS) - {key})
     assert [item.key for item in missing] == [key]
-    assert missing[0].label.lower() in rules.describe_missing(missing)
 
 
 def test_checklist_matches_art_28_3():
@@ -125,3 +124,7 @@ def test_checklist_matches_art_28_3():
 ])
 def test_duration_text(starts, ends, text):
     assert rules.duration_text(starts, ends) == text
+
+
+def test_the_window_range_message_names_the_limits():
+    assert f"minstens {rules.MIN_WINDOW_DAYS} en hoogstens {rules.MAX_WINDOW_DAYS} dagen" in rules.WINDOW_RANGE

@@ -1,0 +1,158 @@
+"""Amendments of the terms: announced to every client with a signed agreement on an older version.
+
+Each client gets a notice with its own window (by default 3 working days after it was told, silence
+being acceptance). On acceptance, explicit or by silence, its agreement moves to the new version: a new
+signed agreement replaces the old one, which is kept with its PDF. An objection waits in the
+managers' queue like an objection to a sub-processor.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from types import SimpleNamespace
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, func, select, update
+
+from .. import audit
+from ..agreements.models import Agreement
+from ..clients.models import Client
+from ..errors import Conflict, Invalid
+from ..extensions import db
+from ..i18n import force_locale
+from ..mail import outbox
+from ..rules import NoticeState, window_error
+from .compare import compare
+from .models import Amendment, TermsVersion
+from .text import fill
+
+#: The window of an amendment unless the manager sets another: 3 working days.
+DEFAULT_WINDOW = (3, "working")
+#: Notices whose acceptance is applied per transaction.
+BATCH = 500
+ACCEPTED = (NoticeState.APPROVED.value, NoticeState.DEEMED_APPROVED.value)
+
+
+def amendment_of(version: TermsVersion) -> Amendment | None:
+    return db.session.scalar(select(Amendment).where(Amendment.version_id == version.id))
+
+
+def amendment_notices(amendment: Amendment) -> list[int]:
+    from ..notices.models import Notice
+
+    return db.session.scalars(select(Notice.id).where(Notice.amendment_id == amendment.id)).all()
+
+
+def amendment_counts(amendment: Amendment) -> dict[str, int]:
+    """Return the number of the amendment's notices per state."""
+    from ..notices.models import Notice
+
+    return dict(db.session.execute(select(Notice.state, func.count()).where(Notice.amendment_id == amendment.id)
+                                   .group_by(Notice.state)).all())
+
+
+def agreements_to_amend(version: TermsVersion):
+    """Return (agreement id, client id, language) of every signed agreement on another version than `version`."""
+    return db.session.execute(
+        select(Agreement.id, Agreement.client_id, Client.language).join(Client, Client.id == Agreement.client_id)
+        .where(Agreement.state == "signed", Agreement.terms_version_id != version.id)
+        .order_by(Agreement.id)).all()
+
+
+def announce(version: TermsVersion, *, summary: str, window_days: int = DEFAULT_WINDOW[0],
+             window_unit: str = DEFAULT_WINDOW[1], actor, now: datetime) -> Amendment:
+    """Announce a published version to every client on an older one: a notice and an e-mail each; commit."""
+    from ..notices.services import client_recipients, create_notices
+
+    if not version.is_published:
+        raise Conflict(_("Alleen een gepubliceerde versie kan aangekondigd worden."))
+    if amendment_of(version) is not None:
+        raise Conflict(_("Deze versie is al aangekondigd."))
+    error = window_error(window_days, window_unit)
+    if error:
+        raise Invalid(_(error), "window_days")
+    summary = (summary or "").strip()
+    if len(summary) > 5000:
+        raise Invalid(_("De toelichting is te lang (hoogstens 5000 tekens)."), "summary")
+    amendment = Amendment(version_id=version.id, summary=summary, window_days=window_days, window_unit=window_unit,
+                          announced_at=now, announced_by_id=getattr(actor, "id", None))
+    db.session.add(amendment)
+    db.session.flush()
+    affected = agreements_to_amend(version)
+    created = create_notices([{
+        "amendment_id": amendment.id, "agreement_id": agreement_id, "client_id": client_id, "needs_approval": True,
+        "state": NoticeState.AWAITING_DELIVERY.value, "window_days": window_days, "window_unit": window_unit,
+        "created_at": now,
+    } for agreement_id, client_id, _ in affected])
+    recipients = client_recipients({client_id for _, client_id, _ in affected})
+    languages = {client_id: language for _, client_id, language in affected}
+    outbox.enqueue([outbox.row(key=f"notice:{notice_id}", template="amendment", recipients=recipients[client_id],
+                               language=languages[client_id], client_id=client_id, notice_id=notice_id, now=now)
+                    for notice_id, client_id in created])
+    audit.record(at=now, actor=actor, object_type="terms", object_id=version.id, action="amendment_announced",
+                 after={"amendment": amendment.id, "notices": len(created),
+                        "window": f"{window_days} {window_unit}"})
+    db.session.commit()
+    return amendment
+
+
+def comparison_language(notice, language: str) -> str:
+    """Return the language the comparison can be read in: `language` if both versions are translated, else Dutch."""
+    old, new = notice.agreement.terms_version, notice.amendment.version
+    return language if old.translated_into(language) and new.translated_into(language) else "nl"
+
+
+def changes_for(notice, language: str = "nl"):
+    """Return the article-by-article comparison between the notice's agreement's version and the new one.
+
+    The articles are compared as this client reads them (placeholders filled in), in `language` when both
+    versions exist in it (see comparison_language), else in Dutch.
+    """
+    from ..agreements.document import placeholder_values
+    from ..processor.services import get_profile
+
+    agreement, profile = notice.agreement, get_profile()
+    language = comparison_language(notice, language)
+
+    def as_read(version):
+        with force_locale(language):
+            values = placeholder_values(agreement, agreement.client, profile, version)
+        articles = []
+        for article in version.articles:
+            title, body, _translated = article.text_in(language)
+            articles.append(SimpleNamespace(number=article.number, title=fill(title, values), body=fill(body, values)))
+        return articles
+
+    return compare(as_read(agreement.terms_version), as_read(notice.amendment.version))
+
+
+def apply_accepted(now: datetime, *, notice_id: int | None = None) -> int:
+    """Move every agreement whose amendment notice was accepted to the new version, once; idempotent.
+
+    With `notice_id`, only that notice (an explicit acceptance, applied in the caller's transaction);
+    without, in batches, each committed.
+    """
+    from ..agreements.services import adopt_version
+    from ..notices.models import Notice
+
+    due = and_(Notice.amendment_id.is_not(None), Notice.applied_at.is_(None), Notice.state.in_(ACCEPTED))
+    total = 0
+    while True:
+        candidates = select(Notice.id).where(due).order_by(Notice.id).limit(BATCH)
+        if notice_id is not None:
+            candidates = candidates.where(Notice.id == notice_id)
+        if db.engine.dialect.name == "postgresql":
+            candidates = candidates.with_for_update(skip_locked=True)
+        moved = db.session.execute(
+            update(Notice).where(Notice.id.in_(candidates.scalar_subquery()), due).values(applied_at=now)
+            .returning(Notice.id)).scalars().all()
+        for nid in moved:
+            notice = db.session.get(Notice, nid)
+            new = adopt_version(notice.agreement, notice.amendment.version, notice=notice, now=now)
+            audit.record(at=now, actor=None, object_type="notice", object_id=nid, client_id=notice.client_id,
+                         action="applied", after={"agreement": new.id if new else None})
+        total += len(moved)
+        if notice_id is not None:
+            return total
+        db.session.commit()
+        if not moved:
+            return total

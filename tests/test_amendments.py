@@ -1,0 +1,225 @@
+"""Amendments of the terms: announced with a comparison, 3 working days, and a new signed agreement on acceptance."""
+from datetime import date, datetime, timedelta, timezone
+from io import BytesIO
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import func, select
+
+from dpa_manager import jobs
+from dpa_manager.agreements import services as agreements
+from dpa_manager.agreements.models import Agreement
+from dpa_manager.errors import Conflict
+from dpa_manager.extensions import db
+from dpa_manager.mail.models import OutboxMessage
+from dpa_manager.mail.sender import drain
+from dpa_manager.notices import services as notices
+from dpa_manager.notices.models import Notice
+from dpa_manager.terms import amendments
+from dpa_manager.terms.services import publish, save_draft
+from dpa_manager.terms.text import to_text
+
+from .conftest import NOW
+
+UTC = timezone.utc
+#: Told on Saturday 21 November 2026: 3 working days are Monday 23 to Wednesday 25; the window
+#: closes at midnight in Brussels after the Wednesday.
+CLOSES = datetime(2026, 11, 25, 23, 0, tzinfo=UTC)
+
+
+def pdf_text(data: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(BytesIO(data)).pages)
+
+
+def parts(message):
+    return (message.get_body(preferencelist=("plain",)).get_content(),
+            message.get_body(preferencelist=("html",)).get_content())
+
+
+@pytest.fixture
+def new_version(setup, manager):
+    """A published version 2027-01: article 13 with a breach deadline in hours, a new article on AI tools."""
+    old = "brengt hij de Verwerkingsverantwoordelijke daarvan zonder onredelijke vertraging op de hoogte."
+    text = to_text(setup.articles)
+    assert old in text
+    text = text.replace(old, "brengt hij de Verwerkingsverantwoordelijke daarvan onverwijld en uiterlijk binnen "
+                             "48 uur op de hoogte.", 1)
+    text += ("\n\n# 19. Hulpmiddelen met artificiële intelligentie\n[dekt: ]\n"
+             "De Verwerker gebruikt geen hulpmiddelen met artificiële intelligentie die persoonsgegevens van de "
+             "Verwerkingsverantwoordelijke gebruiken om modellen te trainen.")
+    version = save_draft(None, label="2027-01", title=setup.title, effective_on=date(2027, 1, 1), text=text,
+                         actor=manager, now=NOW)
+    return publish(version, actor=manager, now=NOW)
+
+
+def announce(version, manager, **kwargs):
+    return amendments.announce(version, summary="Kortere meldtermijn voor datalekken; AI-afspraak.",
+                               actor=manager, now=NOW, **kwargs)
+
+
+def notice_of(amendment, agreement) -> Notice:
+    return db.session.scalar(select(Notice).where(Notice.amendment_id == amendment.id,
+                                                  Notice.agreement_id == agreement.id))
+
+
+def current_agreement(client_id) -> Agreement:
+    return db.session.scalar(select(Agreement).where(Agreement.client_id == client_id, Agreement.state == "signed"))
+
+
+def test_every_signed_agreement_on_an_older_version_gets_a_notice(make_agreement, new_version, manager):
+    signed = [make_agreement("signed") for _ in range(2)]
+    make_agreement("draft")
+    make_agreement("sent")
+    amendment = announce(new_version, manager)
+    rows = db.session.scalars(select(Notice).where(Notice.amendment_id == amendment.id)).all()
+    assert sorted(n.agreement_id for n in rows) == sorted(a.id for a in signed)
+    assert all(n.needs_approval and n.window_days == 3 and n.window_unit == "working" and n.change_id is None
+               for n in rows)
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)
+                             .where(OutboxMessage.template == "amendment")) == 2
+    with pytest.raises(Conflict):
+        announce(new_version, manager)
+
+
+def test_only_a_published_version_can_be_announced(setup, manager, make_agreement):
+    make_agreement("signed")
+    draft = save_draft(None, label="concept", title="T", effective_on=date(2027, 1, 1), text=to_text(setup.articles),
+                       actor=manager, now=NOW)
+    with pytest.raises(Conflict):
+        announce(draft, manager)
+    assert db.session.scalar(select(func.count()).select_from(Notice)) == 0
+
+
+def test_the_email_carries_the_comparison_and_the_window_starts_at_delivery(make_agreement, new_version, manager,
+                                                                           inbox):
+    agreement = make_agreement("signed")
+    amendment = announce(new_version, manager)
+    drain(now=lambda: NOW)
+    (message,) = inbox.messages
+    text, html = parts(message)
+    assert message["Subject"] == ("Wijziging van de verwerkersovereenkomst (versie 2027-01): bezwaar mogelijk tot en "
+                                  "met woensdag 25 november 2026")
+    assert "versie 2020-10 wordt vervangen door versie 2027-01" in text
+    assert "Kortere meldtermijn voor datalekken" in text
+    assert "binnen 3 werkdagen" in text
+    # The changed words are marked in both parts; the new article is there in full.
+    assert "[-zonder onredelijke vertraging-]" in text and "[+onverwijld en uiterlijk binnen 48 uur+]" in text
+    assert "zonder onredelijke vertraging</del>" in html and "onverwijld en uiterlijk binnen 48 uur</ins>" in html
+    assert "Artikel 19. Hulpmiddelen met artificiële intelligentie (nieuw)" in text
+    assert "bezwaartermijn.ics" in [a.get_filename() for a in message.iter_attachments()]
+    notice = notice_of(amendment, agreement)
+    assert notice.state == "open" and notice.delivered_at == NOW and notice.closes_at == CLOSES
+
+
+def test_silence_moves_the_agreement_to_the_new_version_with_a_new_signed_pdf(make_agreement, new_version, manager,
+                                                                                inbox):
+    old = make_agreement("signed")
+    old_pdf = agreements.pdf_of(old, now=NOW)
+    amendment = announce(new_version, manager)
+    drain(now=lambda: NOW)
+    notice = notice_of(amendment, old)
+    assert jobs.sweep(CLOSES - timedelta(seconds=1)).amended == 0
+    assert current_agreement(old.client_id).id == old.id
+
+    report = jobs.sweep(CLOSES)
+    assert report.deemed_approved == 1 and report.amended == 1
+    db.session.expire_all()
+    assert notice.state == "deemed_approved" and notice.applied_at == CLOSES
+    new = current_agreement(old.client_id)
+    assert new.id != old.id and new.terms_version_id == new_version.id and new.amended_from_id == old.id
+    assert old.state == "superseded" and old.ended_at == CLOSES
+    assert agreements.pdf_of(old, now=CLOSES) == old_pdf  # the old signed PDF is kept as it was
+    text = pdf_text(agreements.pdf_of(new, now=CLOSES))
+    assert "versie 2027-01" in text and "uiterlijk binnen 48 uur" in text and "Hulpmiddelen met artificiële" in text
+    assert "Wijziging van de voorwaarden" in text and "stilzwijgend aanvaard" in text
+    assert f"VO-{old.id:05d}" in text and "Els Janssens" in text
+    assert new.signed_sha256 and new.body_sha256
+
+    # Running the sweep again changes nothing.
+    assert jobs.sweep(CLOSES + timedelta(hours=1)).amended == 0
+    assert db.session.scalar(select(func.count()).select_from(Agreement).where(
+        Agreement.client_id == old.client_id)) == 2
+    drain(now=lambda: CLOSES)
+    outcome = [m for m in inbox.messages if "aanvaard door stilzwijgen" in m["Subject"]]
+    assert outcome and "versie 2027-01" in parts(outcome[0])[0]
+
+
+def test_an_explicit_acceptance_applies_at_once(make_agreement, new_version, manager, inbox, login):
+    old = make_agreement("signed")
+    amendment = announce(new_version, manager)
+    drain(now=lambda: NOW)
+    notice = notice_of(amendment, old)
+    user = old.client.users[0]
+    page = login(user).get(f"/portal/notices/{notice.id}")
+    assert page.status_code == 200
+    assert "Wat verandert, artikel per artikel" in page.text and "<del>zonder onredelijke vertraging</del>" in page.text
+    response = login(user).post(f"/portal/notices/{notice.id}/approval", data={"confirm": "y"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert notice.state == "approved" and notice.applied_at is not None
+    new = current_agreement(old.client_id)
+    assert new.terms_version_id == new_version.id
+    text = pdf_text(agreements.pdf_of(new, now=NOW))
+    assert "uitdrukkelijk aanvaard door Els Janssens" in text
+
+
+def test_an_objection_waits_for_the_manager_and_changes_nothing(make_agreement, new_version, manager, inbox):
+    old = make_agreement("signed")
+    amendment = announce(new_version, manager)
+    drain(now=lambda: NOW)
+    notice = notice_of(amendment, old)
+    notices.object_to(notice, user=old.client.users[0], reason="Wij willen eerst overleg over artikel 19.",
+                      now=NOW + timedelta(hours=1))
+    assert jobs.sweep(CLOSES + timedelta(days=3)).amended == 0
+    assert current_agreement(old.client_id).id == old.id
+    drain(now=lambda: NOW + timedelta(hours=1))
+    alert = [m for m in inbox.messages if m["Subject"].startswith("Bezwaar van")]
+    assert alert and "tegen de voorwaarden 2027-01" in alert[0]["Subject"]
+    # The manager settles it: the client withdrew the objection, so the agreement moves.
+    notices.resolve(notice, actor=manager, resolution="objection_withdrawn", note="Na overleg", now=CLOSES)
+    assert jobs.sweep(CLOSES + timedelta(minutes=1)).amended == 1
+    assert current_agreement(old.client_id).terms_version_id == new_version.id
+
+
+def test_a_withdrawn_amendment_leaves_the_agreement_alone(make_agreement, new_version, manager, inbox):
+    old = make_agreement("signed")
+    amendment = announce(new_version, manager)
+    drain(now=lambda: NOW)
+    notice = notice_of(amendment, old)
+    notices.object_to(notice, user=old.client.users[0], reason="Niet akkoord.", now=NOW + timedelta(hours=1))
+    notices.resolve(notice, actor=manager, resolution="change_withdrawn", note="", now=NOW + timedelta(hours=2))
+    jobs.sweep(CLOSES + timedelta(days=1))
+    assert current_agreement(old.client_id).id == old.id and notice.state == "withdrawn"
+
+
+def test_the_manager_announces_from_the_version_page(make_agreement, new_version, manager, login):
+    make_agreement("signed")
+    http = login(manager)
+    page = http.get(f"/terms/{new_version.id}")
+    assert "1 ondertekende overeenkomst(en) staan op een oudere versie" in page.text
+    refused = http.post(f"/terms/{new_version.id}/announce", data={"summary": "x", "window_days": "3",
+                                                                   "window_unit": "working"})
+    assert refused.status_code == 302 and amendments.amendment_of(new_version) is None
+    bad = http.post(f"/terms/{new_version.id}/announce", data={"window_days": "900", "window_unit": "working",
+                                                               "confirm": "y"})
+    assert bad.status_code == 302 and amendments.amendment_of(new_version) is None
+    done = http.post(f"/terms/{new_version.id}/announce", data={"summary": "Nieuw", "window_days": "3",
+                                                                "window_unit": "working", "confirm": "y"},
+                     follow_redirects=True)
+    assert "is aangekondigd aan 1 klant(en)" in done.text
+    assert amendments.amendment_of(new_version) is not None
+    listing = http.get(f"/notices/?amendment_id={amendments.amendment_of(new_version).id}")
+    assert "Voorwaarden 2027-01" in listing.text
+
+
+def test_the_evidence_file_of_an_amendment_notice(make_agreement, new_version, manager, inbox, login):
+    old = make_agreement("signed")
+    amendment = announce(new_version, manager)
+    drain(now=lambda: NOW)
+    jobs.sweep(CLOSES)
+    notice = notice_of(amendment, old)
+    response = login(manager).get(f"/notices/{notice.id}/evidence.pdf")
+    assert response.status_code == 200
+    text = pdf_text(response.data)
+    assert "versie 2020-10 wordt versie" in text and "2027-01" in text
+    assert "Geen bezwaar ontvangen" in text and "amendment" in text
