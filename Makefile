@@ -19,14 +19,14 @@ $(VENV)/.installed: pyproject.toml
 # The French and English message catalogues, compiled from the .po files kept in git.
 CATALOGUES := $(patsubst %.po,%.mo,$(wildcard dpa_manager/translations/*/LC_MESSAGES/messages.po))
 dpa_manager/translations/%/LC_MESSAGES/messages.mo: dpa_manager/translations/%/LC_MESSAGES/messages.po $(VENV)/.installed
-	$(VENV)/bin/pybabel compile -q -i $< -o $@
+	$(VENV)/bin/pybabel -q compile -i $< -o $@
 
 install: $(VENV)/.installed $(CATALOGUES)
 
 # Gather the texts to translate into messages.pot and merge them into the catalogues.
 translations: $(VENV)/.installed
-	$(VENV)/bin/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -k N_ -o dpa_manager/translations/messages.pot --no-location --sort-output .
-	$(VENV)/bin/pybabel update -q -i dpa_manager/translations/messages.pot -d dpa_manager/translations --no-fuzzy-matching
+	$(VENV)/bin/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -k N_ -o dpa_manager/translations/messages.pot --no-location --sort-output .
+	$(VENV)/bin/pybabel -q update -i dpa_manager/translations/messages.pot -d dpa_manager/translations --no-fuzzy-matching
 
 db: install
 	$(FLASK) db upgrade

@@ -40,6 +40,20 @@ def pytest_collection_modifyitems(config, items):
                 reason="needs Debian's Chromium: apt-get install chromium (.ci/run does)"))
 
 
+def pytest_sessionstart(session):
+    """Compile the message catalogues that are newer than their compiled form (`make` does this too)."""
+    from pathlib import Path
+
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in (Path(__file__).resolve().parent.parent / "dpa_manager" / "translations").glob("*/LC_MESSAGES/*.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            with po.open("rb") as source, mo.open("wb") as target:
+                write_mo(target, read_po(source, locale=po.parent.parent.name))
+
+
 def database_url(tmp_path) -> str:
     return TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'test.sqlite'}"
 

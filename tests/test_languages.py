@@ -14,7 +14,8 @@ from .test_mail import announce, parts
 
 
 def pdf_text(data: bytes) -> str:
-    return "\n".join(page.extract_text() for page in PdfReader(BytesIO(data)).pages)
+    """Return the PDF's words with single spaces (lines wrap where the layout puts them)."""
+    return " ".join(" ".join(page.extract_text() for page in PdfReader(BytesIO(data)).pages).split())
 
 
 @pytest.mark.parametrize("language, amount, long_date", [
@@ -29,8 +30,7 @@ def test_amounts_and_dates_follow_the_language(app, language, amount, long_date)
 
 def test_a_french_client_gets_a_french_agreement_that_says_the_dutch_text_prevails(make_agreement, make_client):
     agreement = make_agreement("signed", client=make_client(language="fr"))
-    reader = PdfReader(BytesIO(agreements.pdf_of(agreement, now=NOW)))
-    text = "\n".join(page.extract_text() for page in reader.pages)
+    text = pdf_text(agreements.pdf_of(agreement, now=NOW))
     assert "Convention de sous-traitance" in text
     assert "Ceci est une traduction" in text and "néerlandais" in text
     assert "Article 1. Objet et rôles" in text
@@ -85,3 +85,27 @@ def test_the_interface_follows_the_users_choice(make_agreement, login):
     assert '<html lang="en">' in page.text and "Sub-processors" in page.text
     http.post("/taal", data={"language": "fr", "next": "/portal/"})
     assert "Sous-traitants ultérieurs" in http.get("/portal/").text
+
+
+def test_a_new_version_carries_its_translations_and_refuses_other_placeholders(setup, manager):
+    from dpa_manager.errors import Invalid
+    from dpa_manager.terms.services import save_draft
+    from dpa_manager.terms.text import to_text, translation_text
+
+    original = to_text(setup.articles)
+    french = translation_text(setup.articles, "fr")
+    assert french.startswith("# 1. Objet et rôles")
+    version = save_draft(None, label="2027-01", title="T", effective_on=date(2027, 1, 1), text=original,
+                         translations={"fr": french, "en": ""}, actor=manager, now=NOW)
+    assert version.translated_into("fr") and not version.translated_into("en")
+    assert version.articles[0].text_in("fr")[0] == "Objet et rôles"
+    assert version.articles[0].text_in("en")[2] is False  # falls back to the Dutch original
+    broken = french.replace("{client_name}", "{klant}", 1)
+    with pytest.raises(Invalid) as refused:
+        save_draft(version, label="2027-01", title="T", effective_on=date(2027, 1, 1), text=original,
+                   translations={"fr": broken}, actor=manager, now=NOW)
+    assert refused.value.field == "text_fr"
+    short = french.split("# 18.")[0]
+    with pytest.raises(Invalid):
+        save_draft(version, label="2027-01", title="T", effective_on=date(2027, 1, 1), text=original,
+                   translations={"fr": short}, actor=manager, now=NOW)

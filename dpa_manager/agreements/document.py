@@ -160,7 +160,7 @@ def _build(agreement, client, processor, terms_version, subprocessors, as_of, la
         "reference": reference(agreement.id),
         "date": as_of.isoformat(),
         "language": LANGUAGE_TAGS[language],
-        "terms": {"label": terms_version.label, "title": terms_version.title,
+        "terms": {"label": terms_version.label, "title": terms_version.title_in(language),
                   "effective_on": terms_version.effective_on.isoformat()},
         "processor": {"name": processor.name,
                       "enterprise_number": format_enterprise_number(processor.enterprise_number)},

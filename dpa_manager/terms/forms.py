@@ -13,6 +13,12 @@ class TermsForm(BaseForm):
                              validators=[InputRequired(_l("Vul de datum van inwerkingtreding in."))])
     text = TextAreaField(_l("Artikelen"), validators=[DataRequired(_l("Er staat geen tekst in.")),
                                                       Length(max=200_000)])
+    title_fr = StringField(_l("Titel in het Frans"), validators=[Length(max=200)])
+    title_en = StringField(_l("Titel in het Engels"), validators=[Length(max=200)])
+    text_fr = TextAreaField(_l("Franse vertaling"), validators=[Length(max=200_000)],
+                            description=_l("Dezelfde artikels in dezelfde opmaak; leeg laten mag."))
+    text_en = TextAreaField(_l("Engelse vertaling"), validators=[Length(max=200_000)],
+                            description=_l("Dezelfde artikels in dezelfde opmaak; leeg laten mag."))
 
 
 class AmendmentForm(BaseForm):

@@ -28,6 +28,8 @@ class TermsVersion(db.Model):
     state: Mapped[str] = mapped_column(String(12), default=TermsState.DRAFT.value)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: The title in French and English, {"fr": ..., "en": ...}; the Dutch title prevails.
+    title_translations: Mapped[dict | None] = mapped_column(JSON)
 
     articles = relationship(
         "TermsArticle", back_populates="version", order_by="TermsArticle.number",
@@ -40,6 +42,10 @@ class TermsVersion(db.Model):
     @property
     def is_published(self) -> bool:
         return self.state == TermsState.PUBLISHED
+
+    def title_in(self, language: str) -> str:
+        """Return the title in `language`, or the Dutch one."""
+        return (self.title_translations or {}).get(language) or self.title
 
     def translated_into(self, language: str) -> bool:
         """Return whether every article has a translation into `language` (Dutch always)."""

@@ -10,7 +10,7 @@ from ..errors import Conflict, Invalid
 from ..extensions import db
 from ..rules import CHECKLIST, CHECKLIST_KEYS
 from .models import TermsArticle, TermsState, TermsVersion
-from .text import parse_text, unknown_placeholders
+from .text import parse_text, parse_translation, unknown_placeholders
 
 #: Checklist elements the articles themselves must cover (the rest come from the particulars).
 TERMS_KEYS = frozenset(item.key for item in CHECKLIST if item.source in ("terms", "both"))
@@ -38,6 +38,7 @@ def load_default_terms(*, now: datetime) -> TermsVersion:
     if existing:
         return existing
     version = TermsVersion(label=data["label"], title=data["title"], language=data["language"],
+                           title_translations={lang: default_terms(lang)["title"] for lang in ("fr", "en")},
                            effective_on=data["effective_on"], state=TermsState.PUBLISHED.value,
                            published_at=now, created_at=now)
     translations = default_translations()
@@ -74,8 +75,9 @@ def missing_coverage(articles) -> list[str]:
 
 
 def save_draft(version: TermsVersion | None, *, label: str, title: str, effective_on: date, text: str,
-               actor, now: datetime) -> TermsVersion:
-    """Create or update a draft version from the editable text; commit."""
+               actor, now: datetime, translations: dict[str, str] | None = None,
+               titles: dict[str, str] | None = None) -> TermsVersion:
+    """Create or update a draft version from the editable text and its optional translations; commit."""
     if version is not None and version.is_published:
         raise Conflict(_("Een gepubliceerde versie kan niet meer wijzigen; maak een nieuwe versie."))
     label = (label or "").strip()
@@ -87,11 +89,22 @@ def save_draft(version: TermsVersion | None, *, label: str, title: str, effectiv
     parsed, errors = parse_text(text)
     if errors:
         raise Invalid(" ".join(errors), "text")
+    translated: dict[int, dict] = {}
+    for language, translation in (translations or {}).items():
+        if not (translation or "").strip():
+            continue
+        articles, errors = parse_translation(translation, parsed)
+        if errors:
+            raise Invalid(" ".join(errors), f"text_{language}")
+        for number, article in articles.items():
+            translated.setdefault(number, {})[language] = article
     if version is None:
         version = TermsVersion(created_at=now, state=TermsState.DRAFT.value, language="nl")
         db.session.add(version)
     version.label, version.title, version.effective_on = label, (title or "").strip(), effective_on
-    version.articles = [TermsArticle(number=a.number, title=a.title, body=a.body, covers=a.covers) for a in parsed]
+    version.title_translations = {lang: t.strip()[:200] for lang, t in (titles or {}).items() if (t or "").strip()}
+    version.articles = [TermsArticle(number=a.number, title=a.title, body=a.body, covers=a.covers,
+                                     translations=translated.get(a.number)) for a in parsed]
     db.session.flush()
     audit.record(at=now, actor=actor, object_type="terms", object_id=version.id, action="draft_saved",
                  after={"label": label, "articles": len(parsed)})

@@ -95,6 +95,41 @@ def to_text(articles) -> str:
     return "\n".join(parts)
 
 
+def translation_text(articles, language: str) -> str:
+    """Return the articles' translations into `language` in the editable form, or "" when there are none."""
+    if not any((a.translations or {}).get(language) for a in articles):
+        return ""
+    parts = []
+    for article in articles:
+        translation = (article.translations or {}).get(language) or {}
+        parts.append(f"# {article.number}. {translation.get('title', '')}\n{translation.get('body', '').strip()}\n")
+    return "\n".join(parts)
+
+
+def parse_translation(text: str, originals) -> tuple[dict[int, dict], list[str]]:
+    """Parse a translation in the editable form against the original articles.
+
+    Returns {number: {"title", "body"}} and the errors: the same articles, numbered alike, with the
+    same placeholders as the original (the checklist keys come from the original only).
+    """
+    parsed, errors = parse_text(text)
+    by_number = {a.number: a for a in originals}
+    if not errors and len(parsed) != len(by_number):
+        errors.append(f"De vertaling telt {len(parsed)} artikels, het origineel {len(by_number)}.")
+    result = {}
+    for article in parsed:
+        original = by_number.get(article.number)
+        if original is None:
+            continue
+        wanted = set(_PLACEHOLDER.findall(original.title + original.body))
+        found = set(_PLACEHOLDER.findall(article.title + article.body))
+        if wanted != found:
+            errors.append(f"Artikel {article.number}: de vertaling gebruikt andere plaatshouders dan het origineel "
+                          f"({', '.join(sorted(wanted ^ found))}).")
+        result[article.number] = {"title": article.title, "body": article.body}
+    return result, errors
+
+
 def parse_text(text: str) -> tuple[list[ParsedArticle], list[str]]:
     """Parse the editable form; return the articles and a list of errors (empty when valid)."""
     articles: list[ParsedArticle] = []

@@ -12,7 +12,7 @@ from .amendments import agreements_to_amend, amendment_counts, amendment_notices
 from .forms import AmendmentForm, TermsForm
 from .models import TermsVersion
 from .services import missing_coverage, publish, save_draft
-from .text import PLACEHOLDERS, blocks, to_text
+from .text import PLACEHOLDERS, blocks, to_text, translation_text
 
 
 @bp.route("/")
@@ -38,13 +38,19 @@ def _edit(version: TermsVersion | None, template_source: TermsVersion | None):
     form = TermsForm()
     if request.method == "GET" and template_source is not None:
         form.text.data = to_text(template_source.articles)
+        form.text_fr.data = translation_text(template_source.articles, "fr")
+        form.text_en.data = translation_text(template_source.articles, "en")
         form.title.data = template_source.title
+        form.title_fr.data = (template_source.title_translations or {}).get("fr", "")
+        form.title_en.data = (template_source.title_translations or {}).get("en", "")
         if version is not None:
             form.label.data, form.effective_on.data = version.label, version.effective_on
     if form.validate_on_submit():
         try:
             saved = save_draft(version, label=form.label.data, title=form.title.data,
                                effective_on=form.effective_on.data, text=form.text.data,
+                               translations={"fr": form.text_fr.data, "en": form.text_en.data},
+                               titles={"fr": form.title_fr.data, "en": form.title_en.data},
                                actor=current_user, now=clock.now())
         except ServiceError as error:
             db.session.rollback()
