@@ -166,3 +166,27 @@ def test_a_mail_server_that_does_not_answer_times_out_and_is_retried(app, make_a
     assert row.state == "pending" and "timed out" in row.last_error.lower()
     assert row.next_attempt_at == NOW + timedelta(seconds=60)
     assert db.session.scalar(select(Notice)).state == "awaiting_delivery"
+
+
+def test_outcomes_queued_in_bulk_are_the_rows_one_at_a_time_would_be(make_agreement, make_subprocessor, manager,
+                                                                      make_user):
+    from dpa_manager.mail import outbox
+    from dpa_manager.notices.services import client_recipients
+
+    agreement = make_agreement("signed")
+    make_user(client=agreement.client, email="zed@example.be")
+    gone = make_user(client=agreement.client, email="aaa@example.be")
+    gone.active = False
+    db.session.commit()
+    (notice_id,) = announce(make_subprocessor, manager)
+    outbox.enqueue_outcomes([notice_id], "deemed_approved", NOW)
+    db.session.commit()
+    bulk = db.session.scalar(select(OutboxMessage).where(OutboxMessage.template == "outcome"))
+    one = outbox.row(key=f"outcome:{notice_id}:deemed_approved", template="outcome", language="nl",
+                     recipients=client_recipients([agreement.client_id])[agreement.client_id],
+                     client_id=agreement.client_id, notice_id=notice_id, now=NOW,
+                     context={"outcome": "deemed_approved"})
+    for column in ("dedupe_key", "message_id", "template", "context", "recipients", "language", "client_id",
+                   "notice_id", "state", "attempts", "next_attempt_at", "created_at"):
+        assert getattr(bulk, column) == one[column], column
+    assert "aaa@example.be" not in bulk.recipients and "zed@example.be" in bulk.recipients

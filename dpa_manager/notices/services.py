@@ -23,7 +23,7 @@ from ..rules import (
 from .models import Notice
 
 #: Notices settled per transaction by the sweep.
-BATCH = 2000
+BATCH = 5000
 #: The states of a notice as people read them (rules.NOTICE_STATE_LABELS, translated).
 STATE_LABELS = {
     NoticeState.AWAITING_DELIVERY.value: _l("Wacht op levering"),
@@ -255,24 +255,32 @@ def withdraw_pending(change_id: int, *, actor: User, now: datetime) -> list[int]
 
 
 def _outcome_mails(notices: list[tuple[int, int]], outcome: str, now: datetime) -> None:
-    if not notices:
-        return
-    client_ids = {cid for _, cid in notices}
-    recipients = client_recipients(client_ids)
-    languages = client_languages(client_ids)
-    outbox.enqueue([outcome_row(nid, cid, languages[cid], outcome, recipients[cid], now) for nid, cid in notices])
+    outbox.enqueue_outcomes([nid for nid, _ in notices], outcome, now)
 
 
 # --- The sweep --------------------------------------------------------------------------------
 
 
-def _claim(where, now: datetime, values: dict):
+def due_windows(now: datetime):
+    """Return the condition and order of the open notices whose window has closed (the sweep's claim).
+
+    The order is the one of the (state, closes_at) index, so that the database reads only the due rows.
+    """
+    return (Notice.state == NoticeState.OPEN.value, Notice.closes_at <= now), (Notice.closes_at, Notice.id)
+
+
+def candidates_query(where, order):
+    """Return the select of the next BATCH ids matching `where`, in `order`."""
+    return select(Notice.id).where(*where).order_by(*order).limit(BATCH)
+
+
+def _claim(where, order, values: dict):
     """Move up to BATCH notices matching `where` with one guarded UPDATE; return (id, client_id) of those moved.
 
     On PostgreSQL the candidates are locked with SKIP LOCKED, so concurrent sweepers take different rows;
     on SQLite the database lock serialises writers, and the repeated condition keeps a row from moving twice.
     """
-    candidates = select(Notice.id).where(*where).order_by(Notice.id).limit(BATCH)
+    candidates = candidates_query(where, order)
     if db.engine.dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
     return db.session.execute(
@@ -285,15 +293,15 @@ def close_due_windows(now: datetime) -> int:
     """Settle every open notice whose window has closed as deemed approved, with its outcome e-mail."""
     total = 0
     while True:
-        where = (Notice.state == NoticeState.OPEN.value, Notice.closes_at <= now)
-        moved = _claim(where, now, {"state": NoticeState.DEEMED_APPROVED.value, "decided_at": now})
+        where, order = due_windows(now)
+        moved = _claim(where, order, {"state": NoticeState.DEEMED_APPROVED.value, "decided_at": now})
         if not moved:
             db.session.commit()
             return total
         _outcome_mails(moved, "deemed_approved", now)
+        before, after = {"state": "open"}, {"state": "deemed_approved"}  # shared: converted once per batch
         audit.record_many([dict(at=now, actor=None, object_type="notice", object_id=nid, client_id=cid,
-                                action="deemed_approved", before={"state": "open"}, after={"state": "deemed_approved"})
-                           for nid, cid in moved])
+                                action="deemed_approved", before=before, after=after) for nid, cid in moved])
         db.session.commit()
         total += len(moved)
 
@@ -304,7 +312,7 @@ def queue_reminders(now: datetime) -> int:
     while True:
         where = (Notice.state == NoticeState.OPEN.value, Notice.remind_at <= now, Notice.reminded_at.is_(None),
                  Notice.closes_at > now)
-        moved = _claim(where, now, {"reminded_at": now})
+        moved = _claim(where, (Notice.remind_at, Notice.id), {"reminded_at": now})
         if not moved:
             db.session.commit()
             return total
@@ -322,5 +330,6 @@ def create_notices(rows: list[dict]) -> list[tuple[int, int]]:
     """Insert notices in bulk; return (id, client_id) per row, in order. The caller commits."""
     if not rows:
         return []
+    table = Notice.__table__
     return [tuple(r) for r in db.session.execute(
-        insert(Notice).returning(Notice.id, Notice.client_id, sort_by_parameter_order=True), rows)]
+        insert(table).returning(table.c.id, table.c.client_id, sort_by_parameter_order=True), rows)]

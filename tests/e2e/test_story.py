@@ -127,8 +127,8 @@ def make_silent_client(live):
 
 def test_the_whole_story(live, browser):
     url, inbox, shot = live["url"], live["inbox"], Shots()
-    manager = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    client = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    manager = browser.new_context(viewport={"width": 1280, "height": 900}, locale="nl-BE").new_page()
+    client = browser.new_context(viewport={"width": 1280, "height": 900}, locale="nl-BE").new_page()
 
     # A manager creates a client and invites its user.
     login(manager, url, "manager@contactexpert.be", "e2e-manager-pass")
@@ -246,3 +246,12 @@ def test_the_whole_story(live, browser):
     shot(manager, "objection-resolved")
     deliver(live)
     assert any("bezwaar afgehandeld" in m["Subject"] for m in inbox.to("els@zoe.example"))
+
+    # The client's user prefers French: the menu switches the interface, and it stays so.
+    client.goto(f"{url}/portal/subprocessors")
+    client.select_option("form.language select", "fr")
+    client.click("form.language button")
+    assert 'lang="fr"' in client.content() and "Sous-traitants ultérieurs" in client.content()
+    client.goto(f"{url}/portal/")
+    assert "Conventions de sous-traitance" in client.content()
+    shot(client, "client-in-french")
