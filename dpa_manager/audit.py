@@ -12,10 +12,11 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import DDL, JSON, ForeignKey, Index, String, event, insert, select, update
+from sqlalchemy import DDL, JSON, ForeignKey, Index, String, event, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .db_types import UTCDateTime
+from .bulk import insert_rows
 from .extensions import db
 
 GENESIS = "0" * 64
@@ -104,40 +105,8 @@ def record_many(events: list[dict]) -> None:
         row = _row(e) | {"seq": seq, "prev_hash": prev}
         row["hash"] = prev = event_hash(row)
         rows.append(row)
-    _insert(rows)
+    insert_rows(AuditEvent.__table__, rows)
     db.session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=prev))
-
-
-_COLUMNS = ("at", "actor_id", "actor_label", "object_type", "object_id", "client_id", "action", "before", "after",
-            "seq", "prev_hash", "hash")
-
-
-def _insert(rows: list[dict]) -> None:
-    """Insert events with the driver's executemany, each value converted by its own column type.
-
-    A sweep appends thousands of events at once; converting the values here, and the shared time once,
-    spares SQLAlchemy's per-row parameter handling, which would otherwise dominate the sweep's cost.
-    """
-    connection = db.session.connection()
-    dialect = connection.dialect
-    table = AuditEvent.__table__
-    convert = {name: table.c[name].type._cached_bind_processor(dialect) for name in _COLUMNS}
-    seen: dict[tuple, object] = {}
-
-    def value(name, raw):
-        process = convert[name]
-        if process is None or raw is None:
-            return raw
-        # Events of one batch often share their time and the very same before/after objects; the rows keep
-        # those objects alive, so their id() stays theirs during this call.
-        key = (name, id(raw)) if isinstance(raw, (dict, list)) else (name, raw)
-        if key not in seen:
-            seen[key] = process(raw)
-        return seen[key]
-
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    sql = f"INSERT INTO {table.name} ({', '.join(_COLUMNS)}) VALUES ({', '.join([mark] * len(_COLUMNS))})"
-    connection.exec_driver_sql(sql, [tuple(value(name, row[name]) for name in _COLUMNS) for row in rows])
 
 
 def record(*, at: datetime, actor, object_type: str, object_id: int | None, action: str,
