@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 SERVE_PORT ?= 8000
 
-.PHONY: run test serve install db demo clean translations
+.PHONY: run test serve install db demo clean translations bench
 
 # The virtualenv with the dev extra; rebuilt when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -65,3 +65,12 @@ serve: db
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# The benchmarks (README, "Performance"): prints a table and writes bench/results.json. They use a
+# scratch SQLite file and, when it answers, a scratch database on the PostgreSQL server of BENCH_PG
+# (dropped afterwards). SCALE=10 runs them on ten times the data.
+BENCH_PG ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+SCALE ?= 1
+bench: install
+	$(PY) -m pip install --quiet -e '.[bench]'
+	$(PY) bench/run.py --scale $(SCALE) --postgres $(BENCH_PG)

@@ -77,28 +77,40 @@ def claim(now: datetime, limit: int) -> tuple[str, list[int]]:
     return token, sorted(ids)
 
 
-def _message(row: OutboxMessage, now: datetime) -> Message:
+@dataclass
+class _Ready:
+    """A claimed message, rendered and ready to go."""
+
+    id: int
+    template: str
+    notice_id: int | None
+    message: Message
+    subject: str
+    text: str
+    html: str
+
+
+def _message(row: OutboxMessage, now: datetime) -> _Ready:
     rendered = compose(row, now)
     message = Message(subject=rendered.subject, recipients=list(row.recipients), body=rendered.text,
                       html=rendered.html, sender=current_app.config["MAIL_DEFAULT_SENDER"])
     message.msgId = row.message_id
     for filename, mimetype, data in rendered.attachments:
         message.attachments.append(Attachment(filename=filename, content_type=mimetype, data=data))
-    row.subject, row.body_text, row.body_html = rendered.subject, rendered.text, rendered.html
-    return message
+    return _Ready(row.id, row.template, row.notice_id, message, rendered.subject, rendered.text, rendered.html)
 
 
-def _mark_sent(row: OutboxMessage, token: str, accepted_at: datetime) -> None:
+def _mark_sent(ready: _Ready, token: str, accepted_at: datetime) -> None:
     from ..notices.services import mark_delivered
 
     result = db.session.execute(
-        update(OutboxMessage).where(OutboxMessage.id == row.id, OutboxMessage.claim_token == token)
+        update(OutboxMessage).where(OutboxMessage.id == ready.id, OutboxMessage.claim_token == token)
         .values(state="sent", sent_at=accepted_at, attempts=OutboxMessage.attempts + 1, claimed_until=None,
-                last_error=None, subject=row.subject, body_text=row.body_text, body_html=row.body_html)
+                last_error=None, subject=ready.subject, body_text=ready.text, body_html=ready.html)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount == 1 and row.template in NOTICE_TEMPLATES and row.notice_id:
-        mark_delivered(row.notice_id, accepted_at)
+    if result.rowcount == 1 and ready.template in NOTICE_TEMPLATES and ready.notice_id:
+        mark_delivered(ready.notice_id, accepted_at)
     db.session.commit()
 
 
@@ -120,29 +132,29 @@ def _mark_failed(row_id: int, token: str, error: Exception, now: datetime, repor
 
 
 def drain(*, now: Callable[[], datetime], limit: int = 200) -> SendReport:
-    """Send the due messages once: claim, deliver over one connection, record each outcome."""
+    """Send the due messages once: claim, render them all, deliver over one connection, record each outcome.
+
+    The claimed messages are rendered before the first is sent, while what they read (client, profile,
+    notice) is loaded once; each accepted message is then recorded in its own commit.
+    """
     report = SendReport()
     token, ids = claim(now(), limit)
     if not ids:
         return report
-    pending = list(ids)
+    pending: list[_Ready] = []
+    for row_id in ids:
+        try:
+            pending.append(_message(db.session.get(OutboxMessage, row_id), now()))
+        except Exception as error:  # a message that cannot be rendered is a failed attempt
+            log.exception("outbox message %s could not be rendered", row_id)
+            _mark_failed(row_id, token, error, now(), report)
     try:
         with TimedConnection(current_app.extensions["mail"]) as connection:
             while pending:
-                row_id = pending[0]
-                row = db.session.get(OutboxMessage, row_id)
-                try:
-                    message = _message(row, now())
-                except Exception as error:  # a message that cannot be rendered is a failed attempt
-                    log.exception("outbox message %s could not be rendered", row_id)
-                    _mark_failed(row_id, token, error, now(), report)
-                    pending.pop(0)
-                    continue
-                connection.send(message)
-                _mark_sent(row, token, now())
-                report.sent.append(row_id)
-                pending.pop(0)
+                connection.send(pending[0].message)
+                _mark_sent(pending[0], token, now())
+                report.sent.append(pending.pop(0).id)
     except DELIVERY_ERRORS as error:
-        for row_id in pending:
-            _mark_failed(row_id, token, error, now(), report)
+        for ready in pending:
+            _mark_failed(ready.id, token, error, now(), report)
     return report
