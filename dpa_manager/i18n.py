@@ -58,3 +58,5 @@ def init_app(app) -> None:
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
     app.jinja_env.globals["current_language"] = current
     app.jinja_env.globals["render_in"] = render_in
+    from . import labels
+    labels.register(app)

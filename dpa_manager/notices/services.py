@@ -7,6 +7,7 @@ from datetime import datetime
 from flask import current_app
 from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import selectinload
 
 from .. import audit
 from ..accounts.models import User
@@ -46,7 +47,13 @@ def get_notice(user: User, notice_id: int) -> Notice | None:
 
 def list_notices(user: User, *, client_id: int | None = None, state: str | None = None,
                  change_id: int | None = None, amendment_id: int | None = None, limit: int = 500) -> list[Notice]:
-    stmt = select_for(user, Notice).order_by(Notice.id.desc())
+    from ..subprocessors.models import Change
+    from ..terms.models import Amendment
+
+    # What every list shows per row (the subject, the client), loaded with the list instead of row by row.
+    stmt = select_for(user, Notice).order_by(Notice.id.desc()).options(
+        selectinload(Notice.change).selectinload(Change.subprocessor),
+        selectinload(Notice.amendment).selectinload(Amendment.version), selectinload(Notice.client))
     if client_id is not None:
         stmt = stmt.where(Notice.client_id == client_id)
     if state:

@@ -1,0 +1,21 @@
+"""The words for states and kinds that pages show in every row, translated one at a time when shown.
+
+As lazy texts in Python rather than dict literals in the macros, so that a row costs one translation,
+not one per possible state (a page of 200 rows would otherwise translate thousands of texts).
+"""
+from flask_babel import lazy_gettext as _l
+
+NOTICE_STATES = {
+    "awaiting_delivery": _l("Wacht op levering"), "open": _l("Bezwaartermijn loopt"),
+    "informed": _l("Ter informatie"), "objected": _l("Bezwaar"), "approved": _l("Goedgekeurd"),
+    "deemed_approved": _l("Goedgekeurd door stilzwijgen"), "withdrawn": _l("Ingetrokken"),
+}
+CHANGE_KINDS = {"add": _l("Toevoeging"), "replace": _l("Vervanging"), "remove": _l("Stopzetting")}
+CHANGE_STATES = {"draft": _l("Concept"), "announced": _l("Aangekondigd"), "cancelled": _l("Ingetrokken")}
+TRANSFERS = {"adequacy": _l("Adequaatheidsbesluit"), "scc": _l("SCC"), "bcr": _l("BCR"),
+             "other": _l("Andere waarborg"), None: _l("EER")}
+
+
+def register(app) -> None:
+    app.jinja_env.globals["LABELS"] = {"notice_states": NOTICE_STATES, "change_kinds": CHANGE_KINDS,
+                                       "change_states": CHANGE_STATES, "transfers": TRANSFERS}
