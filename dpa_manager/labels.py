@@ -5,11 +5,10 @@ not one per possible state (a page of 200 rows would otherwise translate thousan
 """
 from flask_babel import lazy_gettext as _l
 
-NOTICE_STATES = {
-    "awaiting_delivery": _l("Wacht op levering"), "open": _l("Bezwaartermijn loopt"),
-    "informed": _l("Ter informatie"), "objected": _l("Bezwaar"), "approved": _l("Goedgekeurd"),
-    "deemed_approved": _l("Goedgekeurd door stilzwijgen"), "withdrawn": _l("Ingetrokken"),
-}
+from .rules import NOTICE_STATE_LABELS
+
+#: The Dutch words are in rules.NOTICE_STATE_LABELS (marked for the catalogues there).
+NOTICE_STATES = {state.value: _l(label) for state, label in NOTICE_STATE_LABELS.items()}
 CHANGE_KINDS = {"add": _l("Toevoeging"), "replace": _l("Vervanging"), "remove": _l("Stopzetting")}
 CHANGE_STATES = {"draft": _l("Concept"), "announced": _l("Aangekondigd"), "cancelled": _l("Ingetrokken")}
 TRANSFERS = {"adequacy": _l("Adequaatheidsbesluit"), "scc": _l("SCC"), "bcr": _l("BCR"),

@@ -5,7 +5,7 @@ from collections import defaultdict
 from datetime import datetime
 
 from flask import current_app
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import selectinload
 
@@ -14,6 +14,7 @@ from ..accounts.models import User
 from ..clients.models import Client
 from ..errors import Conflict, Invalid
 from ..extensions import db
+from ..labels import NOTICE_STATES
 from ..links import absolute
 from ..scoping import get_for, select_for
 from ..mail import outbox
@@ -25,16 +26,6 @@ from .models import Notice
 
 #: Notices settled per transaction by the sweep.
 BATCH = 5000
-#: The states of a notice as people read them (rules.NOTICE_STATE_LABELS, translated).
-STATE_LABELS = {
-    NoticeState.AWAITING_DELIVERY.value: _l("Wacht op levering"),
-    NoticeState.OPEN.value: _l("Bezwaartermijn loopt"),
-    NoticeState.INFORMED.value: _l("Ter informatie"),
-    NoticeState.OBJECTED.value: _l("Bezwaar"),
-    NoticeState.APPROVED.value: _l("Goedgekeurd"),
-    NoticeState.DEEMED_APPROVED.value: _l("Goedgekeurd door stilzwijgen"),
-    NoticeState.WITHDRAWN.value: _l("Ingetrokken"),
-}
 
 
 # --- Reading, always through the user's scope ------------------------------------------------
@@ -161,7 +152,7 @@ def _decide(notice: Notice, target: NoticeState, *, user: User, now: datetime, v
         raise Conflict(_("Alleen een gebruiker van de klant kan op deze melding antwoorden."))
     if notice.state != NoticeState.OPEN:
         raise Conflict(_("Deze melding is niet meer open (%(state)s).",
-                         state=str(STATE_LABELS[NoticeState(notice.state).value]).lower()))
+                         state=str(NOTICE_STATES[notice.state]).lower()))
     if not objection_in_time(now, notice.closes_at):
         raise Conflict(_("De bezwaartermijn is afgelopen."))
     result = db.session.execute(
