@@ -51,6 +51,8 @@ def create_app(config: dict | None = None) -> Flask:
     i18n.init_app(app)
     from . import formatting
     formatting.register(app)
+    from . import pagecache
+    pagecache.init_app(app)
 
     from .web import IdConverter, answer_refused_input_with_422
     app.url_map.converters["id"] = IdConverter

@@ -4,7 +4,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import clock
+from .. import clock, i18n, pagecache
 from ..catalogue import DATA_CATEGORIES
 from ..mail.compose import notice_facts
 from ..notices import services as notice_services
@@ -77,10 +77,15 @@ def subprocessors():
     today = clock.today_in_brussels(clock.now())
     as_of = _as_of() or today
     client_id = current_user.client_id
-    return render_template(
-        "portal/subprocessors.html", current=applying_on(client_id, as_of), as_of=as_of, today=today,
-        history=history_of(client_id), notices=notice_services.list_notices(current_user, limit=200),
-        interventions=interventions_for(client_id))
+
+    def render():
+        return render_template(
+            "portal/_subprocessors_body.html", current=applying_on(client_id, as_of), as_of=as_of, today=today,
+            history=history_of(client_id), notices=notice_services.list_notices(current_user, limit=200),
+            interventions=interventions_for(client_id))
+
+    body = pagecache.cache().part(("portal.subprocessors", client_id, i18n.current(), as_of, today), render)
+    return render_template("portal/subprocessors.html", body=body)
 
 
 @bp.route("/notices/<id:notice_id>")

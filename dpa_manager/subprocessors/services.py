@@ -352,7 +352,7 @@ def apply_due_changes(now: datetime) -> int:
                                 action="applied", after={"on": today.isoformat()}) for nid, cid, _ in moved])
         db.session.commit()
         total += len(moved)
-    _retire_unused(today)
+    _retire_unused(today, now)
     db.session.commit()
     return total
 
@@ -379,15 +379,18 @@ def _apply(change: Change, client_ids: list[int], today: date) -> None:
                            .values(status="active", activated_on=today))
 
 
-def _retire_unused(today: date) -> None:
+def _retire_unused(today: date, now: datetime) -> None:
     """Retire every sub-processor that a removal or replacement in effect has taken away from every client."""
     in_effect = (Change.state == "announced", Change.effective_on <= today)
     leaving = select(Change.subprocessor_id).where(Change.kind == "remove", *in_effect).union(
         select(Change.replaces_id).where(Change.kind == "replace", *in_effect))
     still_used = exists().where(Assignment.subprocessor_id == SubProcessor.id, Assignment.until_on.is_(None))
-    db.session.execute(update(SubProcessor).where(
+    retired = db.session.scalars(update(SubProcessor).where(
         SubProcessor.status == "active", SubProcessor.id.in_(leaving), ~still_used)
-        .values(status="retired", retired_on=today))
+        .values(status="retired", retired_on=today).returning(SubProcessor.id)).all()
+    audit.record_many([dict(at=now, actor=None, object_type="subprocessor", object_id=sp_id, action="retired",
+                            before={"status": "active"}, after={"status": "retired", "on": today.isoformat()})
+                       for sp_id in retired])
 
 
 # --- One-off access by incidental sub-processors ------------------------------------------------------
