@@ -440,29 +440,44 @@ def bench_portal(args, results):
         db.session.commit()
         email = user.email
     # The database file outlives the app context (the temporary folder stays until the process ends).
-        port = _free_port()
-        env = dict(os.environ, DATABASE_URL=url, SECRET_KEY=SECRET,
-                   PYTHONPATH=str(ROOT))
-        server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-w", "2", "-b",
-                                   f"127.0.0.1:{port}", "--log-level", "warning", "bench.wsgi:app"], env=env,
-                                  cwd=ROOT)
-        try:
-            _wait_for(port)
-            load = [sys.executable, str(ROOT / "bench" / "load.py"), "--port", str(port), "--seconds",
-                    str(args.load_seconds), "--email", email, "--password", SYNTHETIC_PASSWORD]
-            portal = json.loads(subprocess.run(load + ["--path", "/portal/subprocessors"], capture_output=True,
-                                               text=True, check=True).stdout)
-            hello = json.loads(subprocess.run(load + ["--path", "/bench/hello"], capture_output=True, text=True,
-                                              check=True).stdout)
-        finally:
-            server.terminate()
-            server.wait()
+    env = dict(os.environ, DATABASE_URL=url, SECRET_KEY=SECRET, PYTHONPATH=str(ROOT))
+    load = ["--seconds", str(args.load_seconds), "--email", email, "--password", SYNTHETIC_PASSWORD]
+    with gunicorn(env) as port:
+        portal = run_load(port, "/portal/subprocessors", load)
+        hello = run_load(port, "/bench/hello", load)
+    with gunicorn(env | {"PAGE_CACHE_SIZE": "0"}) as port:
+        uncached = run_load(port, "/portal/subprocessors", load)
     results.append(figure("Portal page (200 sub-processors, 20 open notices), gunicorn 2 workers (requests/s)",
                           "sqlite", args.scale, portal["rps"], "hello-world route, same app and server", hello["rps"],
                           min_ratio=0.5, unit="req/s",
                           note=f"p99 {portal['p99_ms']:.0f} ms (hello {hello['p99_ms']:.0f} ms); "
                                f"{portal['requests']} requests, {portal['errors']} errors",
                           extra={"p99_ms": portal["p99_ms"], "hello_p99_ms": hello["p99_ms"]}))
+    results.append(figure("  the same page rendered at every request (PAGE_CACHE_SIZE=0), for comparison",
+                          "sqlite", args.scale, uncached["rps"], "hello-world route, same app and server",
+                          hello["rps"], unit="req/s",
+                          note=f"p99 {uncached['p99_ms']:.0f} ms; what the first view after a change costs",
+                          extra={"p99_ms": uncached["p99_ms"]}))
+
+
+@contextmanager
+def gunicorn(env: dict):
+    """Run the app under gunicorn with 2 sync workers, as `make serve` does; yield its port."""
+    port = _free_port()
+    server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}",
+                               "--log-level", "warning", "bench.wsgi:app"], env=env, cwd=ROOT)
+    try:
+        _wait_for(port)
+        yield port
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def run_load(port: int, path: str, options: list[str]) -> dict:
+    """Drive `path` with the load generator in its own process; return its figures."""
+    command = [sys.executable, str(ROOT / "bench" / "load.py"), "--port", str(port), "--path", path, *options]
+    return json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
 
 
 def _answers(url: str) -> bool:

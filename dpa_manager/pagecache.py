@@ -1,13 +1,18 @@
 """Rendered parts of read-mostly pages, kept in each worker process while nothing has changed.
 
-A part is valid as long as the audit trail has not grown: every state change appends an audit
-event in the same transaction (see audit.py), so `audit_head.seq` is a stamp that moves with
-every change to anything a page can show. The stamp is read before the page's data, so a part
-rendered from data newer than its stamp is at worst rendered again; it is never served stale.
-Parts are keyed by the caller (client, language, date...) and kept in a small LRU per process.
+Every state change appends an audit event in the same transaction (see audit.py), naming the
+client whose data it changed, or no client when it changes what every client sees (the register,
+a change, an intervention). A client's part is therefore valid while neither the client's last
+event nor the last event for no client has moved: that pair is its stamp. The stamp is read
+before the page's data, so a part rendered from data newer than its stamp is at worst rendered
+again; it is never served stale. tests/test_pagecache.py holds the services to this: every
+transaction that writes what the portal lists appends an event, and after each step of a notice's
+life the kept part equals a fresh rendering. Parts are keyed by the caller (client, language,
+date...) and kept in a small LRU per worker process.
 """
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from typing import Callable, Hashable
@@ -15,10 +20,10 @@ from typing import Callable, Hashable
 from flask import current_app, render_template, request
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, literal_column, select, text
 
 from . import i18n
-from .audit import AuditHead
+from .audit import SHARED_EVENTS, AuditEvent
 from .extensions import db
 
 
@@ -31,11 +36,12 @@ class PageCache:
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
-    def part(self, key: Hashable, render: Callable[[], str]) -> Markup:
-        """Return the part stored under `key` if nothing was recorded since it was rendered; else render it."""
+    def part(self, key: Hashable, render: Callable[[], str], *, client_id: int) -> Markup:
+        """Return the part of a client's page stored under `key` if nothing of concern to the client was
+        recorded since it was rendered; else render it."""
         if self.size <= 0:
             return Markup(render())
-        stamp = current_stamp()
+        stamp = current_stamp(client_id)
         with self._lock:
             kept = self._parts.get(key)
             if kept is not None and kept[0] == stamp:
@@ -56,9 +62,20 @@ class PageCache:
             self._parts.clear()
 
 
-def current_stamp() -> int:
-    """Return the audit trail's last sequence number: it changes with every recorded state change."""
-    return db.session.scalar(select(AuditHead.seq).where(AuditHead.id == 1)) or 0
+def current_stamp(client_id: int) -> tuple:
+    """Return the sequence numbers of the client's last event and of the last event for every client."""
+    return tuple(db.session.execute(_stamp_query(db.engine.dialect.name), {"client_id": client_id}).one())
+
+
+@functools.cache
+def _stamp_query(dialect: str):
+    own = select(func.max(AuditEvent.seq)).where(AuditEvent.client_id == bindparam("client_id")).scalar_subquery()
+    if dialect == "sqlite":  # its planner would walk every event without a client, log-ins included
+        shared = literal_column(
+            f"(SELECT max(seq) FROM audit_events INDEXED BY ix_audit_events_shared WHERE {SHARED_EVENTS})")
+    else:
+        shared = select(func.max(AuditEvent.seq)).where(text(SHARED_EVENTS)).scalar_subquery()
+    return select(own, shared)
 
 
 def cache() -> PageCache:

@@ -19,6 +19,7 @@ from .conftest import NOW, PASSWORD
 #: The tables the portal's lists show, and the columns of them that no page shows (written without an event).
 SHOWN = {"notices": {"delivered_at", "first_opened_at", "reminded_at"}, "assignments": set(),
          "subprocessors": set(), "interventions": set(), "changes": set(), "amendments": set()}
+CSRF = re.compile(r'name="csrf_token" value="[^"]*"')
 WRITE = re.compile(r"^\s*(?:insert\s+into|update|delete\s+from|copy)\s+\"?(\w+)\"?", re.I)
 
 
@@ -43,12 +44,14 @@ def unrecorded_writes():
             seen["recorded"] = True
         elif table in SHOWN and not (statement.lstrip().lower().startswith("update")
                                      and _columns_set(statement) <= SHOWN[table]):
-            seen["wrote"].append((cursor, " ".join(statement.split())[:150]))
+            # PostgreSQL knows the row count now; SQLite knows it once a RETURNING statement's rows are read.
+            count = cursor.rowcount
+            seen["wrote"].append((lambda: cursor.rowcount if count == -1 else count, " ".join(statement.split())[:150]))
 
     def commit(conn):
         seen = pending.pop(id(conn), None)
-        if seen and not seen["recorded"]:  # a row count is known once a RETURNING statement's rows are read
-            problems.extend(text for cursor, text in seen["wrote"] if cursor.rowcount != 0)
+        if seen and not seen["recorded"]:
+            problems.extend(text for rows, text in seen["wrote"] if rows() != 0)
 
     def rollback(conn):
         pending.pop(id(conn), None)
@@ -78,28 +81,69 @@ def _announce(manager, make_subprocessor, name, **values):
     return register.announce(change, actor=manager, now=NOW)
 
 
-def test_every_change_the_portal_shows_is_recorded(app, inbox, login, make_agreement, make_subprocessor,
-                                                     manager):
-    """What the page cache rests on: no transaction changes a listed row without an audit event."""
-    first, second = make_agreement("signed"), make_agreement("signed")
-    with unrecorded_writes() as problems:
-        ids = _announce(manager, make_subprocessor, "CloudTel SA")
+def _browser(app, user):
+    http = app.test_client()
+    assert http.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 302
+    return http
+
+
+def _kept_and_fresh(browsers, at):
+    """Return each user's list as served (perhaps kept), and as rendered afresh, at `at`."""
+    with time_machine.travel(at, tick=False):
+        served = [CSRF.sub("", _list(http)) for http in browsers]
+        pagecache.cache().clear()
+        fresh = [CSRF.sub("", _list(http)) for http in browsers]
+        for http in browsers:
+            _list(http)  # keep the fresh parts for the next step
+    return served, fresh
+
+
+def test_every_change_the_portal_shows_is_recorded_and_seen(app, inbox, make_agreement, make_subprocessor,
+                                                              manager):
+    """What the page cache rests on: every transaction that changes a listed row appends an audit event, and
+    after every step of two notices' lives each client's kept list equals its list rendered afresh."""
+    helper = make_subprocessor(name="Herstel NV", kind="incidental", status="active")  # on every list
+    first, second, third = make_agreement("signed"), make_agreement("signed"), make_agreement("signed")
+    users = [first.client.users[0], second.client.users[0], third.client.users[0]]
+    later = NOW + timedelta(days=30)
+    mine = []
+    app.permanent_session_lifetime = timedelta(days=60)  # the users stay logged in from step to step
+    with time_machine.travel(NOW, tick=False):
+        browsers = [_browser(app, user) for user in users]
+
+    def step_announce():
+        mine.extend(_announce(manager, make_subprocessor, "CloudTel SA"))
         _announce(manager, make_subprocessor, "Nachtdienst BV")
-        drain(now=lambda: NOW)
-        mine = db.session.scalars(select(Notice).where(Notice.id.in_(ids)).order_by(Notice.id)).all()
-        notices.mark_opened(mine[0], user=first.client.users[0], now=NOW + timedelta(minutes=5))
-        notices.object_to(mine[0], user=first.client.users[0], reason="Liever niet", now=NOW + timedelta(hours=1))
-        notices.resolve(mine[0], actor=manager, resolution="change_withdrawn", note="Afgesproken",
-                        now=NOW + timedelta(hours=2))
-        notices.approve(mine[1], user=second.client.users[0], now=NOW + timedelta(hours=1))
-        jobs.sweep(NOW + timedelta(days=3))  # reminders
-        jobs.sweep(NOW + timedelta(days=30))  # deemed approvals, then the changes take effect
-    helper = make_subprocessor(name="Herstel NV", kind="incidental", status="active")  # set up as in use
-    with unrecorded_writes() as more:
-        register.log_intervention(helper, happened_on=date(2026, 12, 20), reason="Onderhoud", actor=manager,
-                                  data_categories=["contact"], now=NOW + timedelta(days=30))
-    assert db.session.scalar(select(Notice.state).where(Notice.id == mine[1].id)) == "approved"
-    assert problems + more == [], "\n".join(problems + more)
+
+    steps = [
+        (NOW, step_announce),
+        (NOW, lambda: drain(now=lambda: NOW)),
+        (NOW + timedelta(minutes=5), lambda: notices.mark_opened(
+            db.session.get(Notice, mine[0]), user=users[0], now=NOW + timedelta(minutes=5))),
+        (NOW + timedelta(hours=1), lambda: notices.object_to(
+            db.session.get(Notice, mine[0]), user=users[0], reason="Liever niet", now=NOW + timedelta(hours=1))),
+        (NOW + timedelta(hours=2), lambda: notices.resolve(
+            db.session.get(Notice, mine[0]), actor=manager, resolution="change_withdrawn", note="Afgesproken",
+            now=NOW + timedelta(hours=2))),
+        (NOW + timedelta(hours=2), lambda: notices.approve(
+            db.session.get(Notice, mine[1]), user=users[1], now=NOW + timedelta(hours=2))),
+        (NOW + timedelta(days=3), lambda: jobs.sweep(NOW + timedelta(days=3))),  # reminders
+        (later, lambda: jobs.sweep(later)),  # deemed approvals, then the changes take effect
+        (later, lambda: register.log_intervention(helper, happened_on=date(2026, 12, 20), reason="Onderhoud",
+                                                  actor=manager, data_categories=["contact"], now=later)),
+    ]
+    hits = 0
+    for at, step in steps:
+        with unrecorded_writes() as problems:
+            step()
+        assert problems == [], "\n".join(problems)
+        before = pagecache.cache().hits
+        served, fresh = _kept_and_fresh(browsers, at)
+        hits += pagecache.cache().hits - before
+        assert served == fresh, f"after {step}"
+    assert db.session.scalar(select(Notice.state).where(Notice.id == mine[1])) == "approved"
+    assert "Herstel NV" in fresh[2] and "Goedgekeurd door stilzwijgen" in fresh[2]
+    assert hits >= len(steps)  # parts were kept across steps, not only rendered
 
 
 def test_the_guard_sees_an_unrecorded_write(app, make_agreement, make_subprocessor, manager):
@@ -139,13 +183,8 @@ def test_parts_are_kept_per_client_language_and_day(app, make_agreement, make_su
     first, second = make_agreement("signed"), make_agreement("signed")
     first_notice, _ = _announce(manager, make_subprocessor, "CloudTel SA")
 
-    def browser(user):
-        http = app.test_client()
-        assert http.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 302
-        return http
-
     with time_machine.travel(NOW + timedelta(minutes=5), tick=False):
-        dutch, other = browser(first.client.users[0]), browser(second.client.users[0])
+        dutch, other = _browser(app, first.client.users[0]), _browser(app, second.client.users[0])
         assert "Subverwerkers vandaag" in _list(dutch)
         assert other.post("/taal", data={"language": "fr", "next": "/portal/subprocessors"}).status_code == 302
         french = _list(other)
@@ -153,7 +192,7 @@ def test_parts_are_kept_per_client_language_and_day(app, make_agreement, make_su
         assert f"/portal/notices/{first_notice}" in _list(dutch) and f"/portal/notices/{first_notice}" not in french
         assert "Subverwerkers op" in _list(dutch, "?op=2026-11-01")
     with time_machine.travel(NOW + timedelta(days=1), tick=False):
-        assert "Subverwerkers vandaag" in _list(browser(first.client.users[0]))
+        assert "Subverwerkers vandaag" in _list(_browser(app, first.client.users[0]))
     assert len(pagecache.cache()._parts) == 4
 
 
@@ -161,7 +200,7 @@ def test_the_cache_keeps_a_bounded_number_of_parts(app):
     kept = pagecache.PageCache(2)
     renders = []
     for key in ("a", "b", "a", "c", "b"):
-        kept.part(key, lambda: renders.append(key) or key)
+        kept.part(key, lambda: renders.append(key) or key, client_id=1)
     assert renders == ["a", "b", "c", "b"] and list(kept._parts) == ["c", "b"]
 
 
@@ -169,5 +208,5 @@ def test_a_size_of_zero_turns_the_cache_off(app):
     kept = pagecache.PageCache(0)
     renders = []
     for _ in range(3):
-        assert kept.part("a", lambda: renders.append(1) or "<b>x</b>") == "<b>x</b>"
+        assert kept.part("a", lambda: renders.append(1) or "<b>x</b>", client_id=1) == "<b>x</b>"
     assert len(renders) == 3 and not kept._parts

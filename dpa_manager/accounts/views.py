@@ -3,6 +3,7 @@ from urllib.parse import urlsplit
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy.orm import joinedload
 
 from .. import clock
 from ..errors import ServiceError
@@ -21,7 +22,8 @@ from .services import (
 
 @login_manager.user_loader
 def load_user(user_id: str):
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    # The client comes along: every page of a client user names it and speaks its language.
+    return db.session.get(User, int(user_id), options=[joinedload(User.client)]) if user_id.isdigit() else None
 
 
 def _safe_next(target: str | None) -> str | None:

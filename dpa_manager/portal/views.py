@@ -84,7 +84,8 @@ def subprocessors():
             history=history_of(client_id), notices=notice_services.list_notices(current_user, limit=200),
             interventions=interventions_for(client_id))
 
-    body = pagecache.cache().part(("portal.subprocessors", client_id, i18n.current(), as_of, today), render)
+    body = pagecache.cache().part(("portal.subprocessors", client_id, i18n.current(), as_of, today), render,
+                                  client_id=client_id)
     return render_template("portal/subprocessors.html", body=body)
 
 
