@@ -19,7 +19,8 @@ from typing import Callable, Hashable
 
 from flask import current_app, render_template, request
 from flask_login import current_user
-from markupsafe import Markup
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup, escape
 from sqlalchemy import bindparam, func, literal_column, select, text
 
 from . import i18n
@@ -49,13 +50,29 @@ class PageCache:
                 self.hits += 1
                 return kept[1]
         body = Markup(render())
+        self.misses += 1
+        self._store(key, stamp, body)
+        return body
+
+    def kept(self, key: Hashable, render: Callable[[], str]) -> Markup:
+        """Return the part stored under `key`, rendering it the first time (for parts that never go stale)."""
+        if self.size <= 0:
+            return Markup(render())
         with self._lock:
-            self.misses += 1
+            found = self._parts.get(key)
+            if found is not None:
+                self._parts.move_to_end(key)
+                return found[1]
+        body = Markup(render())
+        self._store(key, None, body)
+        return body
+
+    def _store(self, key: Hashable, stamp, body: Markup) -> None:
+        with self._lock:
             self._parts[key] = (stamp, body)
             self._parts.move_to_end(key)
             while len(self._parts) > self.size:
                 self._parts.popitem(last=False)
-        return body
 
     def clear(self) -> None:
         with self._lock:
@@ -86,15 +103,24 @@ def cache() -> PageCache:
     return found
 
 
-def navigation() -> Markup:
-    """Return the top bar's links for the user's role on this page, rendered once per language, role and page."""
-    navs = current_app.extensions.setdefault("dpa_navigation", {})
-    key = (i18n.current(), current_user.is_manager, request.endpoint)
-    found = navs.get(key)
-    if found is None:
-        found = navs[key] = Markup(render_template("_nav.html"))
-    return found
+#: Stand-ins for what changes at every request in a kept top bar; a NUL never reaches a page from input
+#: (security.refuse_bad_text), so no user's text can contain them.
+CSRF_SLOT, NEXT_SLOT = Markup("\x00csrf\x00"), Markup("\x00next\x00")
+
+
+def topbar() -> Markup:
+    """Return the top bar: rendered once per language, page and user as shown, its token and return path
+    filled in at each request."""
+    kept = current_app.extensions.get("dpa_topbars")
+    if kept is None:
+        kept = current_app.extensions["dpa_topbars"] = PageCache(current_app.config["PAGE_CACHE_SIZE"] * 4)
+    user = current_user
+    shown = (user.is_manager, user.full_name or user.email, None if user.is_manager else user.client.name) \
+        if user.is_authenticated else None
+    key = (i18n.current(), request.endpoint, shown)
+    frame = kept.kept(key, lambda: render_template("_topbar.html", csrf_slot=CSRF_SLOT, next_slot=NEXT_SLOT))
+    return Markup(frame.replace(CSRF_SLOT, escape(generate_csrf())).replace(NEXT_SLOT, escape(request.full_path)))
 
 
 def init_app(app) -> None:
-    app.jinja_env.globals["navigation"] = navigation
+    app.jinja_env.globals["topbar"] = topbar

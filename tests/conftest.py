@@ -59,7 +59,7 @@ def database_url(tmp_path) -> str:
 
 
 class FreshClient(FlaskClient):
-    """A test client whose requests do not share Flask-Login's cached user or Flask-Babel's locale.
+    """A test client whose requests do not share Flask-Login's cached user, Flask-Babel's locale or Flask-WTF's token.
 
     The tests keep one app context open, and Flask reuses it for requests, so what Flask-Login and
     Flask-Babel cache in `g` would otherwise outlive the request that set it.
@@ -69,6 +69,7 @@ class FreshClient(FlaskClient):
         if has_app_context():
             g.pop("_login_user", None)
             g.pop("_flask_babel", None)
+            g.pop("csrf_token", None)  # Flask-WTF's token of the request (signed from the session's)
         return super().open(*args, **kwargs)
 
 

@@ -210,3 +210,24 @@ def test_a_size_of_zero_turns_the_cache_off(app):
     for _ in range(3):
         assert kept.part("a", lambda: renders.append(1) or "<b>x</b>", client_id=1) == "<b>x</b>"
     assert len(renders) == 3 and not kept._parts
+
+
+def test_the_kept_top_bar_gets_each_requests_token_return_path_and_name(app, make_agreement):
+    first, second = make_agreement("signed"), make_agreement("signed")
+    user = first.client.users[0]
+    with time_machine.travel(NOW + timedelta(minutes=5), tick=False):
+        one, other = _browser(app, user), _browser(app, second.client.users[0])
+        page = _list(one, "?op=2026-11-01")
+        assert 'name="next" value="/portal/subprocessors?op=2026-11-01"' in page
+        assert "\x00" not in page and f"{user.full_name} · {first.client.name}</a>" in page
+        with one.session_transaction() as session:
+            token = session["csrf_token"]
+        with other.session_transaction() as session:
+            assert session.get("csrf_token") != token
+        mine = re.search(r'name="csrf_token" value="([^"]+)"', _list(one)).group(1)
+        theirs = re.search(r'name="csrf_token" value="([^"]+)"', _list(other)).group(1)
+        assert mine != theirs  # each session's own token, though the bar around it was kept
+        assert 'name="next" value="/portal/subprocessors?"' in _list(one)
+        user.full_name = "Nieuwe Naam"
+        db.session.commit()
+        assert f"Nieuwe Naam · {first.client.name}</a>" in _list(one)

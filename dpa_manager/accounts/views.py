@@ -3,6 +3,7 @@ from urllib.parse import urlsplit
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from .. import clock
@@ -20,10 +21,16 @@ from .services import (
 )
 
 
+#: The user of a session, with the client: every page of a client user names it and speaks its language.
+#: Built once: the loader runs at every request.
+USER_OF_SESSION = select(User).options(joinedload(User.client)).where(User.id == bindparam("user_id"))
+
+
 @login_manager.user_loader
 def load_user(user_id: str):
-    # The client comes along: every page of a client user names it and speaks its language.
-    return db.session.get(User, int(user_id), options=[joinedload(User.client)]) if user_id.isdigit() else None
+    if not user_id.isdigit():
+        return None
+    return db.session.execute(USER_OF_SESSION, {"user_id": int(user_id)}).unique().scalar_one_or_none()
 
 
 def _safe_next(target: str | None) -> str | None:
