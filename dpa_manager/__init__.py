@@ -34,6 +34,13 @@ def create_app(config: dict | None = None) -> Flask:
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'dpa_manager.sqlite'}"
 
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # psycopg prepares a statement on the server from its fifth run; PostgreSQL may then plan it once
+        # for any parameters, and for the sweep's batch statements that generic plan is several times
+        # slower. Each statement is planned for its own parameters instead.
+        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        options["connect_args"] = {"prepare_threshold": None} | dict(options.get("connect_args") or {})
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     _import_models()
     extensions.db.init_app(app)
     extensions.migrate.init_app(app, extensions.db, directory=str(ROOT / "migrations"), render_as_batch=True)

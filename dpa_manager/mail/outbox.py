@@ -2,10 +2,10 @@
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import JSON, Integer, String, any_, bindparam, cast, func, insert, literal, select, union
-from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
+from sqlalchemy import JSON, String, cast, func, insert, literal, select, union
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 
-from ..bulk import insert_rows
+from ..bulk import among, insert_rows
 from ..db_types import UTCDateTime
 from ..extensions import db
 from .models import OutboxMessage
@@ -39,13 +39,6 @@ def enqueue(rows: list[dict]) -> None:
     insert_rows(OutboxMessage.__table__, rows)
 
 
-def _among(column, ids: list[int]):
-    """Return `column IN ids`: one array parameter on PostgreSQL (quicker to plan than thousands), a list elsewhere."""
-    if db.engine.dialect.name == "postgresql":
-        return column == any_(bindparam(None, ids, type_=ARRAY(Integer)))
-    return column.in_(ids)
-
-
 def enqueue_outcomes(notice_ids: list[int], outcome: str, now: datetime) -> None:
     """Queue the outcome e-mail of each notice with one INSERT ... SELECT; the caller commits.
 
@@ -63,7 +56,7 @@ def enqueue_outcomes(notice_ids: list[int], outcome: str, now: datetime) -> None
     mid = literal("<dpa.outcome.") + cast(Notice.id, String) + literal(f".{outcome}@{_domain()}>")
     table = OutboxMessage.__table__
     for offset in range(0, len(notice_ids), 5000):
-        chunk = _among(Notice.id, notice_ids[offset:offset + 5000])
+        chunk = among(Notice.id, notice_ids[offset:offset + 5000])
         clients = select(Notice.client_id).where(chunk)
         addresses = union(
             select(Client.id.label("client_id"), Client.contact_email.label("email")).where(Client.id.in_(clients)),

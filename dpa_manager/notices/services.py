@@ -9,8 +9,9 @@ from flask_babel import gettext as _
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import selectinload
 
-from .. import audit
+from .. import audit, bulk
 from ..accounts.models import User
+from ..bulk import among
 from ..clients.models import Client
 from ..errors import Conflict, Invalid
 from ..extensions import db
@@ -70,17 +71,17 @@ def client_recipients(client_ids) -> dict[int, list[str]]:
         return result
     for offset in range(0, len(ids), 5000):
         chunk = ids[offset:offset + 5000]
-        for cid, email in db.session.execute(select(Client.id, Client.contact_email).where(Client.id.in_(chunk))):
+        for cid, email in db.session.execute(select(Client.id, Client.contact_email).where(among(Client.id, chunk))):
             result[cid].append(email)
         for cid, email in db.session.execute(
-                select(User.client_id, User.email).where(User.client_id.in_(chunk), User.active.is_(True))):
+                select(User.client_id, User.email).where(among(User.client_id, chunk), User.active.is_(True))):
             result[cid].append(email)
     return result
 
 
 def client_languages(client_ids) -> dict[int, str]:
     ids = list(set(client_ids))
-    return dict(db.session.execute(select(Client.id, Client.language).where(Client.id.in_(ids))).all())
+    return dict(db.session.execute(select(Client.id, Client.language).where(among(Client.id, ids))).all())
 
 
 def manager_addresses() -> list[str]:
@@ -283,7 +284,7 @@ def _claim(where, order, values: dict):
         candidates = candidates.with_for_update(skip_locked=True)
     return db.session.execute(
         update(Notice).where(Notice.id.in_(candidates.scalar_subquery()), *where).values(**values)
-        .returning(Notice.id, Notice.client_id)
+        .returning(Notice.id, Notice.client_id).execution_options(synchronize_session=False)
     ).all()
 
 
@@ -329,5 +330,9 @@ def create_notices(rows: list[dict]) -> list[tuple[int, int]]:
     if not rows:
         return []
     table = Notice.__table__
+    if db.engine.dialect.name == "postgresql":  # ids first, then the rows by COPY: a fan-out writes thousands
+        rows = [{"id": notice_id, **row} for notice_id, row in zip(bulk.next_ids(table, len(rows)), rows)]
+        bulk.insert_rows(table, rows)
+        return [(row["id"], row["client_id"]) for row in rows]
     return [tuple(r) for r in db.session.execute(
         insert(table).returning(table.c.id, table.c.client_id, sort_by_parameter_order=True), rows)]
