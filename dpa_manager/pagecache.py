@@ -1,4 +1,4 @@
-"""Rendered parts of read-mostly pages, kept in each worker process while nothing has changed.
+"""Rendered pages and parts of pages, kept in each worker process while nothing they show has changed.
 
 Every state change appends an audit event in the same transaction (see audit.py), naming the
 client whose data it changed, or no client when it changes what every client sees (the register,
@@ -7,8 +7,10 @@ event nor the last event for no client has moved: that pair is its stamp. The st
 before the page's data, so a part rendered from data newer than its stamp is at worst rendered
 again; it is never served stale. tests/test_pagecache.py holds the services to this: every
 transaction that writes what the portal lists appends an event, and after each step of a notice's
-life the kept part equals a fresh rendering. Parts are keyed by the caller (client, language,
-date...) and kept in a small LRU per worker process.
+life the kept page equals a fresh rendering. Parts are keyed by the caller (client, language,
+date, the user as shown...) and kept in a small LRU per worker process. What differs at every
+request (the session's CSRF token, the return path of the language menu) is left as a slot in the
+kept HTML and filled in as the response leaves (fill_slots).
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ import threading
 from collections import OrderedDict
 from typing import Callable, Hashable
 
-from flask import current_app, render_template, request
+from flask import current_app, render_template, request, session
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
@@ -103,24 +105,50 @@ def cache() -> PageCache:
     return found
 
 
-#: Stand-ins for what changes at every request in a kept top bar; a NUL never reaches a page from input
-#: (security.refuse_bad_text), so no user's text can contain them.
+#: Stand-ins for what changes at every request in a kept top bar, filled in by fill_slots as the response
+#: leaves; a NUL never reaches a page from input (security.refuse_bad_text), so no user's text holds one.
 CSRF_SLOT, NEXT_SLOT = Markup("\x00csrf\x00"), Markup("\x00next\x00")
 
 
+def shown_user() -> tuple | None:
+    """Return what a page shows of the user: the role, the name and the client's name."""
+    user = current_user
+    if not user.is_authenticated:
+        return None
+    return user.is_manager, user.full_name or user.email, None if user.is_manager else user.client.name
+
+
 def topbar() -> Markup:
-    """Return the top bar: rendered once per language, page and user as shown, its token and return path
-    filled in at each request."""
+    """Return the top bar, rendered once per language, page and user as shown, with slots for the token and
+    the return path."""
     kept = current_app.extensions.get("dpa_topbars")
     if kept is None:
         kept = current_app.extensions["dpa_topbars"] = PageCache(current_app.config["PAGE_CACHE_SIZE"] * 4)
-    user = current_user
-    shown = (user.is_manager, user.full_name or user.email, None if user.is_manager else user.client.name) \
-        if user.is_authenticated else None
-    key = (i18n.current(), request.endpoint, shown)
-    frame = kept.kept(key, lambda: render_template("_topbar.html", csrf_slot=CSRF_SLOT, next_slot=NEXT_SLOT))
-    return Markup(frame.replace(CSRF_SLOT, escape(generate_csrf())).replace(NEXT_SLOT, escape(request.full_path)))
+    key = (i18n.current(), request.endpoint, shown_user())
+    return kept.kept(key, lambda: render_template("_topbar.html", csrf_slot=CSRF_SLOT, next_slot=NEXT_SLOT))
+
+
+def fill_slots(response):
+    """Put the session's CSRF token and the request's path into the top bar of an HTML page."""
+    if response.mimetype == "text/html" and not response.direct_passthrough and not response.is_streamed:
+        data = response.get_data()
+        if b"\x00" in data:
+            response.set_data(data.replace(_CSRF_BYTES, escape(generate_csrf()).encode())
+                              .replace(_NEXT_BYTES, escape(request.full_path).encode()))
+    return response
+
+
+_CSRF_BYTES, _NEXT_BYTES = CSRF_SLOT.encode(), NEXT_SLOT.encode()
+
+
+def cached_page(key: tuple, render: Callable[[], str], *, client_id: int) -> str:
+    """Return a client's whole page from the cache (see PageCache.part), or render it; a page with
+    messages to flash is rendered, since they show once."""
+    if session.get("_flashes"):
+        return render()
+    return cache().part(key + (shown_user(),), render, client_id=client_id)
 
 
 def init_app(app) -> None:
     app.jinja_env.globals["topbar"] = topbar
+    app.after_request(fill_slots)

@@ -172,7 +172,10 @@ def test_the_list_is_rendered_again_after_each_recorded_change(login, make_agree
         db.session.commit()
         assert "Wacht op levering" not in _list(http) and "Bezwaartermijn loopt" in _list(http)
         assert http.post(f"/portal/notices/{notice_id}/approval", data={"confirm": "y"}).status_code == 302
-        assert "Goedgekeurd" in _list(http)
+        thanked = _list(http)  # with the flashed thanks: rendered, not kept
+        assert "Goedgekeurd" in thanked and "Bedankt" in thanked
+        again = _list(http)
+        assert "Goedgekeurd" in again and "Bedankt" not in again
 
         db.session.execute(update(SubProcessor).where(SubProcessor.name == "CloudTel SA").values(name="Stil NV"))
         db.session.commit()  # a write without an audit event, which the services never make: not seen

@@ -80,13 +80,12 @@ def subprocessors():
 
     def render():
         return render_template(
-            "portal/_subprocessors_body.html", current=applying_on(client_id, as_of), as_of=as_of, today=today,
+            "portal/subprocessors.html", current=applying_on(client_id, as_of), as_of=as_of, today=today,
             history=history_of(client_id), notices=notice_services.list_notices(current_user, limit=200),
             interventions=interventions_for(client_id))
 
-    body = pagecache.cache().part(("portal.subprocessors", client_id, i18n.current(), as_of, today), render,
-                                  client_id=client_id)
-    return render_template("portal/subprocessors.html", body=body)
+    return pagecache.cached_page(("portal.subprocessors", client_id, i18n.current(), as_of, today), render,
+                                 client_id=client_id)
 
 
 @bp.route("/notices/<id:notice_id>")
