@@ -32,6 +32,15 @@ def insert_rows(table, rows: list[dict]) -> None:
     """Insert `rows` (mappings with the same keys) into `table` in the session's transaction."""
     if not rows:
         return
+    # COPY and the driver's executemany know nothing of the model's Python-side defaults: fill the fixed
+    # ones here, and refuse rows that leave out a column whose default is computed.
+    absent = [c for c in table.columns if c.name not in rows[0] and c.default is not None]
+    computed = [c.name for c in absent if not c.default.is_scalar]
+    if computed:
+        raise ValueError(f"insert_rows into {table.name}: give {', '.join(computed)} (computed defaults)")
+    if absent:
+        fixed = {c.name: c.default.arg for c in absent}
+        rows = [fixed | row for row in rows]
     columns = list(rows[0])
     connection = db.session.connection()
     dialect = connection.dialect
