@@ -37,44 +37,33 @@ class PageCache:
         self.size = size
         self._parts: OrderedDict[Hashable, tuple[int, Markup]] = OrderedDict()
         self._lock = threading.Lock()
-        self.hits = self.misses = 0
+        self.hits = 0  #: parts served as kept (the tests read it)
 
     def part(self, key: Hashable, render: Callable[[], str], *, client_id: int) -> Markup:
         """Return the part of a client's page stored under `key` if nothing of concern to the client was
         recorded since it was rendered; else render it."""
-        if self.size <= 0:
-            return Markup(render())
-        stamp = current_stamp(client_id)
-        with self._lock:
-            kept = self._parts.get(key)
-            if kept is not None and kept[0] == stamp:
-                self._parts.move_to_end(key)
-                self.hits += 1
-                return kept[1]
-        body = Markup(render())
-        self.misses += 1
-        self._store(key, stamp, body)
-        return body
+        return self._kept_or_rendered(key, current_stamp(client_id) if self.size > 0 else None, render)
 
     def kept(self, key: Hashable, render: Callable[[], str]) -> Markup:
         """Return the part stored under `key`, rendering it the first time (for parts that never go stale)."""
+        return self._kept_or_rendered(key, None, render)
+
+    def _kept_or_rendered(self, key: Hashable, stamp, render: Callable[[], str]) -> Markup:
         if self.size <= 0:
             return Markup(render())
         with self._lock:
             found = self._parts.get(key)
-            if found is not None:
+            if found is not None and found[0] == stamp:
                 self._parts.move_to_end(key)
+                self.hits += 1
                 return found[1]
         body = Markup(render())
-        self._store(key, None, body)
-        return body
-
-    def _store(self, key: Hashable, stamp, body: Markup) -> None:
         with self._lock:
             self._parts[key] = (stamp, body)
             self._parts.move_to_end(key)
             while len(self._parts) > self.size:
                 self._parts.popitem(last=False)
+        return body
 
     def clear(self) -> None:
         with self._lock:
@@ -99,9 +88,13 @@ def _stamp_query(dialect: str):
 
 def cache() -> PageCache:
     """Return this app's page cache (created on first use, sized by PAGE_CACHE_SIZE)."""
-    found = current_app.extensions.get("dpa_page_cache")
+    return _app_cache("dpa_page_cache", current_app.config["PAGE_CACHE_SIZE"])
+
+
+def _app_cache(name: str, size: int) -> PageCache:
+    found = current_app.extensions.get(name)
     if found is None:
-        found = current_app.extensions["dpa_page_cache"] = PageCache(current_app.config["PAGE_CACHE_SIZE"])
+        found = current_app.extensions[name] = PageCache(size)
     return found
 
 
@@ -121,9 +114,7 @@ def shown_user() -> tuple | None:
 def topbar() -> Markup:
     """Return the top bar, rendered once per language, page and user as shown, with slots for the token and
     the return path."""
-    kept = current_app.extensions.get("dpa_topbars")
-    if kept is None:
-        kept = current_app.extensions["dpa_topbars"] = PageCache(current_app.config["PAGE_CACHE_SIZE"] * 4)
+    kept = _app_cache("dpa_topbars", current_app.config["PAGE_CACHE_SIZE"] * 4)
     key = (i18n.current(), request.endpoint, shown_user())
     return kept.kept(key, lambda: render_template("_topbar.html", csrf_slot=CSRF_SLOT, next_slot=NEXT_SLOT))
 
