@@ -5,6 +5,7 @@ import os
 from datetime import date, datetime, timezone
 
 import pytest
+import time_machine
 from flask import g, has_app_context
 from flask.testing import FlaskClient
 
@@ -25,6 +26,20 @@ PASSWORD = "correct-horse-battery"
 
 #: When set (postgresql+psycopg://...), every test runs on that database instead of a SQLite file.
 TEST_DATABASE_URL = os.environ.get("DPA_TEST_DATABASE_URL")
+
+
+@pytest.fixture(autouse=True)
+def test_clock(request):
+    """Start every test at NOW, with the clock running from there, so no test depends on the day it runs.
+
+    A test travels further itself (time_machine.travel). Tests marked `wallclock` keep the real clock:
+    they start other processes (a browser, gunicorn, schedulers), which read the real one.
+    """
+    if request.node.get_closest_marker("wallclock"):
+        yield
+        return
+    with time_machine.travel(NOW, tick=True):
+        yield
 
 
 def pytest_collection_modifyitems(config, items):
@@ -210,8 +225,13 @@ class Inbox:
         self.messages = []
         self.lock = threading.Lock()
         self.controller = None
+        #: Seconds the server waits before it answers DATA (a slow mail server).
+        self.delay = 0.0
 
     async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            import asyncio
+            await asyncio.sleep(self.delay)
         with self.lock:
             self.messages.append(message_from_bytes(envelope.original_content or envelope.content,
                                                     policy=policy.default))

@@ -19,7 +19,7 @@ from dpa_manager.subprocessors import services as register
 
 from .conftest import NOW, TEST_DATABASE_URL, free_port
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.wallclock]
 
 
 def environment(tmp_path, mail_port: int) -> dict:
