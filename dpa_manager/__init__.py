@@ -45,6 +45,8 @@ def create_app(config: dict | None = None) -> Flask:
     extensions.db.init_app(app)
     extensions.migrate.init_app(app, extensions.db, directory=str(ROOT / "migrations"), render_as_batch=True)
     extensions.mail.init_app(app)
+    from .web import allow_proof_uploads
+    app.before_request(allow_proof_uploads)  # before CSRF and the other hooks read the body
     extensions.csrf.init_app(app)
     login_manager = extensions.login_manager
     login_manager.init_app(app)

@@ -30,6 +30,9 @@ class Defaults:
     #: The public address of the site, for links in e-mails.
     BASE_URL = "http://127.0.0.1:5000"
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    #: The largest proof of an answer received outside the app (.eml, .pdf, image); requests that carry
+    #: proofs may be this much larger than MAX_CONTENT_LENGTH (web.allow_proof_uploads).
+    PROOF_MAX_BYTES = 10 * 1024 * 1024
     #: "development" (local, cookies without Secure) or "production" (Secure cookies, a real SECRET_KEY required).
     DPA_ENV = "development"
     SESSION_COOKIE_HTTPONLY = True

@@ -15,6 +15,8 @@ from .mail.outbox import NOTICE_TEMPLATES
 from .rules import NoticeState, describe_window
 
 CHANGE_WORDS = {"add": "Toevoeging", "replace": "Vervanging", "remove": "Stopzetting"}
+CHANNEL_WORDS = {"app": "in de app", "email": "per e-mail", "letter": "per brief", "phone": "telefonisch",
+                 "other": "op een andere manier"}
 RULE_TEXT = (
     "De termijn is berekend volgens het Belgisch recht (art. 52–53 Gerechtelijk Wetboek, art. 1.7 Burgerlijk "
     "Wetboek): de dag van de kennisgeving telt niet mee; een termijn in kalenderdagen omvat zaterdagen, zondagen "
@@ -26,6 +28,15 @@ RULE_TEXT = (
 
 def _at(value: datetime | None) -> str:
     return format_datetime_seconds(value) if value else "—"
+
+
+def later_than_stated(notice) -> str | None:
+    """Say in one sentence why the window applied closes later than the client was told, or None if it does not."""
+    if notice.closes_at is None or notice.stated_closes_at is None or notice.closes_at <= notice.stated_closes_at:
+        return None
+    return (f"Het bericht vermeldde als sluiting {_at(notice.stated_closes_at)}, maar het werd pas op "
+            f"{_at(notice.notified_at)} aanvaard, en vanaf dat ogenblik gerekend sluit de termijn later; de latere "
+            f"sluiting geldt, zodat de klant nooit minder tijd krijgt dan vermeld of dan de wet geeft.")
 
 
 def build(notice, *, now: datetime) -> dict:
@@ -45,10 +56,13 @@ def build(notice, *, now: datetime) -> dict:
                  ["Geplande ingang", change.effective_on.strftime("%d/%m/%Y")]]
     window = describe_window(notice.window_days, notice.window_unit) if notice.needs_approval else \
         "geen (enkel ter informatie)"
+    channel = CHANNEL_WORDS.get(notice.answer_channel or "app", "")
+    recorded = (f", ontvangen {channel} en geregistreerd op {_at(notice.answer_recorded_at)} door een manager"
+                if notice.answer_recorded_at else "")
     if notice.state == NoticeState.OBJECTED or notice.objection_reason:
-        answer = f"Bezwaar ontvangen op {_at(notice.decided_at)}: {notice.objection_reason}"
+        answer = f"Bezwaar ontvangen op {_at(notice.decided_at)}{recorded}: {notice.objection_reason}"
     elif notice.state == NoticeState.APPROVED:
-        answer = f"Uitdrukkelijk goedgekeurd op {_at(notice.decided_at)}"
+        answer = f"Uitdrukkelijk goedgekeurd op {_at(notice.decided_at)}{recorded}"
     elif notice.state == NoticeState.DEEMED_APPROVED:
         answer = f"Geen bezwaar ontvangen vóór het sluiten van de termijn ({_at(notice.closes_at)})"
     else:
@@ -69,7 +83,9 @@ def build(notice, *, now: datetime) -> dict:
             ["Ontvangers", ", ".join(first.recipients) if first else "—"],
             ["Eerst geopend in de portaal", _at(notice.first_opened_at)],
             ["Verwittigd (begin van de termijn)", _at(notice.notified_at)],
-            ["Termijn sloot op", _at(notice.closes_at)],
+            ["Sluiting vermeld aan de klant", _at(notice.stated_closes_at)],
+            ["Termijn sluit (toegepast)", _at(notice.closes_at)],
+            *([["Waarom later dan vermeld", later_than_stated(notice)]] if later_than_stated(notice) else []),
             ["Antwoord van de klant", answer],
             ["Uitkomst", NoticeState(notice.state).label
              + (f"; afgehandeld: {notice.resolution} ({_at(notice.resolved_at)})" if notice.resolution else "")],
@@ -77,6 +93,7 @@ def build(notice, *, now: datetime) -> dict:
         ],
         "rule": RULE_TEXT,
         "message": {"subject": first.subject if first else None, "text": first.body_text if first else None},
+        "proofs": [[p.filename, f"{p.size} bytes", _at(p.created_at), p.sha256] for p in notice.proofs],
         "mails": [[m.template, m.state, _at(m.sent_at), m.message_id] for m in mails],
         "events": [[str(e.seq), _at(e.at), e.actor_label, e.action, e.hash] for e in events],
     }

@@ -110,7 +110,8 @@ def _table(rows: list[list[str]], styles, header: list[str] | None = None,
     else:
         style.append(("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#f2f5f8")))
         col_widths = [width * 0.32, width * 0.68]
-    return Table(data, colWidths=col_widths, style=TableStyle(style), repeatRows=1 if header else 0)
+    # splitInRow: a cell taller than a page (a long objection or reason) continues on the next page.
+    return Table(data, colWidths=col_widths, style=TableStyle(style), repeatRows=1 if header else 0, splitInRow=1)
 
 
 def _bullets(items: list[str], style) -> ListFlowable:
@@ -244,6 +245,9 @@ def render_evidence(data: dict) -> bytes:
     if data["message"]["text"]:
         flow += [_p("De melding zoals verstuurd", s["h2"]), _p(f"Onderwerp: {data['message']['subject']}", s["body"]),
                  _p(data["message"]["text"], s["mono"])]
+    if data.get("proofs"):
+        flow += [_p("Bewijs van het antwoord (buiten de app ontvangen)", s["h2"]),
+                 _table(data["proofs"], s, ["Bestand", "Grootte", "Opgeladen", "SHA-256"], [0.3, 0.12, 0.22, 0.36])]
     flow += [_p("E-mails", s["h2"]),
              _table(data["mails"] or [["—", "", "", ""]], s, ["Bericht", "Status", "Aanvaard", "Message-ID"],
                     [0.14, 0.12, 0.3, 0.44])]

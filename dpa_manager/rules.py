@@ -52,6 +52,36 @@ def format_enterprise_number(digits: str) -> str:
     return f"{digits[:4]}.{digits[4:7]}.{digits[7:]}"
 
 
+# --- Names -----------------------------------------------------------------------------------------
+
+#: Characters that reorder the text around them (bidirectional embeddings, overrides and isolates):
+#: in a name they can make "Klant.exe" read as something else.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+#: Characters that end a line where a name must stay one line (in an e-mail header above all).
+LINE_BREAKS = frozenset("\u0085\u2028\u2029")
+
+
+#: The longest name, in characters (the columns hold 200).
+NAME_MAX = 200
+
+
+def name_error(value: str) -> str | None:
+    """Return why `value` cannot be a name (of a client, sub-processor, processor, person or service), or None.
+
+    A name is one line of visible text: no control characters (CR, LF, TAB, NUL, ...), no line or paragraph
+    separators and no bidirectional overrides, at most NAME_MAX characters.
+    """
+    import unicodedata
+
+    if any(unicodedata.category(ch) == "Cc" or ch in LINE_BREAKS for ch in value):
+        return N_("Een naam staat op één regel, zonder regeleinden, tabs of andere stuurtekens.")
+    if any(ch in BIDI_CONTROLS for ch in value):
+        return N_("Een naam mag geen tekens bevatten die de leesrichting omkeren.")
+    if len(value) > NAME_MAX:
+        return N_("De naam is te lang (hoogstens 200 tekens).")
+    return None
+
+
 # --- Objection windows and amounts -----------------------------------------------------
 
 WINDOW_UNITS = {"calendar": ("kalenderdag", "kalenderdagen"), "working": ("werkdag", "werkdagen")}
@@ -101,6 +131,8 @@ class AgreementState(str, enum.Enum):
     SIGNED = "signed"
     SUPERSEDED = "superseded"
     TERMINATED = "terminated"
+    #: Came about by a deemed acceptance that an objection received in time, recorded later, undid.
+    ANNULLED = "annulled"
 
     @property
     def label(self) -> str:
@@ -113,15 +145,18 @@ AGREEMENT_STATE_LABELS = {
     AgreementState.SIGNED: N_("Ondertekend"),
     AgreementState.SUPERSEDED: N_("Vervangen"),
     AgreementState.TERMINATED: N_("Beëindigd"),
+    AgreementState.ANNULLED: N_("Vervallen"),
 }
 
 #: Every allowed move of an agreement, and nothing else.
 AGREEMENT_TRANSITIONS = {
     AgreementState.DRAFT: {AgreementState.SENT},
     AgreementState.SENT: {AgreementState.DRAFT, AgreementState.SIGNED},
-    AgreementState.SIGNED: {AgreementState.SUPERSEDED, AgreementState.TERMINATED},
-    AgreementState.SUPERSEDED: set(),
+    AgreementState.SIGNED: {AgreementState.SUPERSEDED, AgreementState.TERMINATED, AgreementState.ANNULLED},
+    # Back in force only when the deemed acceptance that superseded it is undone (terms.amendments.revert_accepted).
+    AgreementState.SUPERSEDED: {AgreementState.SIGNED},
     AgreementState.TERMINATED: set(),
+    AgreementState.ANNULLED: set(),
 }
 
 
@@ -283,6 +318,16 @@ def objection_closes_at(notified_at: datetime, days: int, unit: str) -> datetime
     return datetime.combine(after_last, time(0), tzinfo=BRUSSELS).astimezone(timezone.utc)
 
 
+def applied_closes_at(notified_at: datetime, days: int, unit: str, stated: datetime | None) -> datetime:
+    """Return the closing moment that applies: the rule's from `notified_at`, never earlier than what was stated.
+
+    `stated` is the latest closing moment the client was told (in the notice e-mail, or on the portal page);
+    a client is never held to a shorter window than the one it read, and never to a shorter one than the law's.
+    """
+    by_rule = objection_closes_at(notified_at, days, unit)
+    return max(by_rule, stated) if stated is not None else by_rule
+
+
 def objection_in_time(received_at: datetime, closes_at: datetime) -> bool:
     """Tell whether an objection received at `received_at` counts."""
     return received_at < closes_at
@@ -324,7 +369,9 @@ NOTICE_STATE_LABELS = {
 }
 
 #: Every allowed move of a notice. An informational notice goes to INFORMED when delivered;
-#: one with a window goes to OPEN, and only an open notice can be deemed approved.
+#: one with a window goes to OPEN, and only an open notice can be deemed approved. A deemed approval
+#: gives way to an objection or approval that was received before the window closed and recorded after
+#: (see answer_error): silence was never the client's answer.
 NOTICE_TRANSITIONS = {
     NoticeState.AWAITING_DELIVERY: {NoticeState.OPEN, NoticeState.INFORMED, NoticeState.WITHDRAWN},
     NoticeState.OPEN: {NoticeState.OBJECTED, NoticeState.APPROVED, NoticeState.DEEMED_APPROVED,
@@ -332,7 +379,7 @@ NOTICE_TRANSITIONS = {
     NoticeState.OBJECTED: {NoticeState.APPROVED, NoticeState.WITHDRAWN},
     NoticeState.INFORMED: set(),
     NoticeState.APPROVED: set(),
-    NoticeState.DEEMED_APPROVED: set(),
+    NoticeState.DEEMED_APPROVED: {NoticeState.OBJECTED, NoticeState.APPROVED},
     NoticeState.WITHDRAWN: set(),
 }
 #: States in which the change takes effect for the client on its effective date.
@@ -354,6 +401,29 @@ def notice_needs_approval(change_kind: str, subprocessor_kind: str) -> bool:
     return change_kind in ("add", "replace") and subprocessor_kind == "active_systematic"
 
 
+#: The data category code of special categories of personal data (GDPR Art. 9).
+SPECIAL_CATEGORY = "special"
+
+
+def incidental_error(kind: str, countries, data_categories, eea) -> tuple[str, dict] | None:
+    """Return why an entry may not be incidental (message and its values), or None.
+
+    An incidental entry skips the objection window, so it may be incidental only while all its
+    locations are in the EEA (`eea`) and it receives no special-category data; anything else needs
+    the normal window.
+    """
+    if kind != "incidental":
+        return None
+    outside = sorted(set(countries) - set(eea))
+    if outside:
+        return (N_("Een subverwerker met een locatie buiten de EER (%(codes)s) kan niet incidenteel zijn: hij "
+                   "heeft de gewone bezwaartermijn nodig. Kies actief en systematisch."), {"codes": ", ".join(outside)})
+    if SPECIAL_CATEGORY in data_categories:
+        return (N_("Een subverwerker die bijzondere categorieën van persoonsgegevens ontvangt, kan niet incidenteel "
+                   "zijn: hij heeft de gewone bezwaartermijn nodig. Kies actief en systematisch."), {})
+    return None
+
+
 #: How an objection is resolved, and the state the notice goes to.
 RESOLUTIONS = {
     "change_withdrawn": (NoticeState.WITHDRAWN, "De wijziging is voor deze klant ingetrokken"),
@@ -362,9 +432,38 @@ RESOLUTIONS = {
 }
 
 
-def time_left(now: datetime, closes_at: datetime) -> tuple[int, int] | None:
-    """Return the (days, hours) left before closing, or None once closed."""
+def time_left(now: datetime, closes_at: datetime) -> tuple[int, int, int] | None:
+    """Return the (days, hours, minutes) left before closing, or None once closed."""
     if now >= closes_at:
         return None
     seconds = int((closes_at - now).total_seconds())
-    return seconds // 86400, (seconds % 86400) // 3600
+    return seconds // 86400, (seconds % 86400) // 3600, (seconds % 3600) // 60
+
+
+#: How a client's objection or approval reached the processor.
+ANSWER_CHANNELS = {
+    "app": N_("in de app"),
+    "email": N_("per e-mail"),
+    "letter": N_("per brief"),
+    "phone": N_("telefonisch"),
+    "other": N_("op een andere manier"),
+}
+#: The channels of an answer that a manager records for the client.
+RECORDED_CHANNELS = ("email", "letter", "phone", "other")
+
+
+def answer_error(received_at: datetime, *, now: datetime, announced_at: datetime, closes_at: datetime | None) -> str | None:
+    """Return why an answer received at `received_at` cannot count, or None when it counts.
+
+    It counts when it was received strictly before the window closed, whenever it is recorded; it
+    cannot have been received in the future or before the notice existed.
+    """
+    if received_at.tzinfo is None:
+        raise ValueError("received_at must be an aware datetime")
+    if received_at > now:
+        return N_("Het ogenblik van ontvangst ligt in de toekomst.")
+    if received_at < announced_at:
+        return N_("Het ogenblik van ontvangst ligt vóór de melding.")
+    if closes_at is not None and not objection_in_time(received_at, closes_at):
+        return N_("Ontvangen na het sluiten van de termijn: het antwoord telt niet meer.")
+    return None

@@ -1,7 +1,7 @@
 """Small helpers the HTML views share: role checks, forms and service errors."""
 from functools import wraps
 
-from flask import abort, flash, g, request
+from flask import abort, current_app, flash, g, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.routing import BaseConverter, ValidationError
 from flask_login import current_user, login_required
@@ -150,3 +150,14 @@ def answer_refused_input_with_422(response):
     if request.method == "POST" and response.status_code == 200 and g.get("refused_input"):
         response.status_code = 422
     return response
+
+
+#: The endpoints that take uploaded proofs of an answer (notices.services.record_answer).
+PROOF_ENDPOINTS = frozenset({"notices.record_answer_view", "api.object_to", "api.approve"})
+
+
+def allow_proof_uploads() -> None:
+    """Let a request that carries proofs be as large as PROOF_MAX_BYTES allows (base64 in JSON included)."""
+    if request.endpoint in PROOF_ENDPOINTS:
+        config = current_app.config
+        request.max_content_length = config["MAX_CONTENT_LENGTH"] + config["PROOF_MAX_BYTES"] * 4 // 3 + 4096

@@ -223,6 +223,8 @@ class Inbox:
     def __init__(self):
         self.port = free_port()
         self.messages = []
+        #: The messages as the server received them, byte for byte.
+        self.raw = []
         self.lock = threading.Lock()
         self.controller = None
         #: Seconds the server waits before it answers DATA (a slow mail server).
@@ -233,6 +235,7 @@ class Inbox:
             import asyncio
             await asyncio.sleep(self.delay)
         with self.lock:
+            self.raw.append(envelope.original_content or envelope.content)
             self.messages.append(message_from_bytes(envelope.original_content or envelope.content,
                                                     policy=policy.default))
         return "250 OK"

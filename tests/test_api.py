@@ -184,8 +184,9 @@ def test_notices_for_managers_and_for_the_client(api, as_manager, make_agreement
 
 def test_objection_and_approval_through_the_api(api, as_manager, make_agreement):
     agreement, notice_id = announced(as_manager, make_agreement)
-    # a manager cannot answer for the client
-    assert as_manager.post(f"/api/v1/notices/{notice_id}/approval").status_code == 403
+    # a manager only records an answer the client sent otherwise, saying when it was received
+    response = as_manager.post(f"/api/v1/notices/{notice_id}/approval")
+    assert response.status_code == 422 and response.json["field"] == "received_at"
     client_api = api.as_user(agreement.client.users[0])
     # not yet told: nothing to answer
     response = client_api.post(f"/api/v1/notices/{notice_id}/approval")

@@ -41,7 +41,9 @@ def test_the_clients_calendar(http, make_agreement, make_subprocessor, manager):
     assert response.status_code == 200 and response.mimetype == "text/calendar"
     calendar = icalendar.Calendar.from_ical(response.data)
     (event,) = [c for c in calendar.walk("VEVENT")]
-    assert event.decoded("DTSTART").isoformat() == "2026-11-30T23:00:00+00:00"
+    # an all-day event on the last day of the window (Monday 30 November), with the exact closing in its text
+    assert event.decoded("DTSTART").isoformat() == "2026-11-30"
+    assert "01/12/2026 00:00" in str(event["DESCRIPTION"])
     assert "CloudTel SA" in str(event["SUMMARY"])
 
 

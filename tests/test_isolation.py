@@ -29,11 +29,17 @@ def world(app, make_agreement, make_subprocessor, manager, setup):
     user_b = b.client.users[0]
     create_token(user_b, now=NOW)
     from dpa_manager.accounts.services import tokens_of
+    from dpa_manager.notices.models import NoticeProof
+    proof_b = NoticeProof(notice_id=notice_b.id, client_id=b.client_id, filename="brief.pdf",
+                          content_type="application/pdf", size=5, sha256="0" * 64, data=b"%PDF-", created_at=NOW)
+    db.session.add(proof_b)
+    db.session.commit()
     return {
         "user_a": a.client.users[0], "manager": manager,
         "args": {"agreement_id": b.id, "notice_id": notice_b.id, "client_id": b.client_id, "sp_id": sp.id,
                  "change_id": change.id, "version_id": setup.id, "message_id": message_b.id,
-                 "token": notice_token(notice_b.id), "user_id": user_b.id, "token_id": tokens_of(user_b)[0].id},
+                 "token": notice_token(notice_b.id), "user_id": user_b.id, "token_id": tokens_of(user_b)[0].id,
+                 "proof_id": proof_b.id},
     }
 
 

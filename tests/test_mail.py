@@ -49,7 +49,8 @@ def test_the_notice_email_says_what_changes_why_and_until_when(make_agreement, m
     assert "CloudTel SA" in html and "<table" in html
     ics = attachments["bezwaartermijn.ics"].get_content()
     ics = ics.decode() if isinstance(ics, bytes) else ics
-    assert "DTSTART:20261130T230000Z" in ics and "BEGIN:VEVENT" in ics and f"UID:notice-{notice_id}@" in ics
+    assert "DTSTART;VALUE=DATE:20261130" in ics and "BEGIN:VEVENT" in ics and f"UID:notice-{notice_id}@" in ics
+    assert "TRIGGER:-PT15H" in ics  # the alarm: the day before, at 09:00
     assert notice.closes_at.isoformat() == "2026-11-30T23:00:00+00:00"
 
 

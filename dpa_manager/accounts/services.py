@@ -8,6 +8,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 
 from .. import audit
+from ..rules import name_error
 from ..errors import Invalid
 from ..extensions import db
 from ..i18n import LANGUAGES
@@ -40,6 +41,9 @@ def create_user(*, email: str, password: str, role: str, client_id: int | None, 
         raise Invalid(_("Een klantgebruiker hoort bij een bestaande klant."), "client_id")
     if role == Role.MANAGER and client_id is not None:
         raise Invalid(_("Een manager hoort niet bij een klant."), "client_id")
+    error = name_error(full_name or "")
+    if error:
+        raise Invalid(_(error), "full_name")
     error = password_error(password or "", email=email, name=full_name)
     if error:
         raise Invalid(_(error), "password")
@@ -139,6 +143,9 @@ def user_for_invitation(token: str) -> tuple[User | None, str | None]:
 def invite(client, *, email: str, full_name: str, actor, now: datetime) -> User:
     """Create a client user without a usable password and e-mail an invitation to set one; commit."""
     email = normalize_email(email)
+    error = name_error(full_name or "")
+    if error:
+        raise Invalid(_(error), "full_name")
     full_name = " ".join((full_name or "").split())
     if not full_name:
         raise Invalid(_("Vul de naam in."), "full_name")

@@ -22,7 +22,7 @@ class Agreement(db.Model):
     __tablename__ = "agreements"
     __table_args__ = (
         CheckConstraint(
-            "state IN ('draft', 'sent', 'signed', 'superseded', 'terminated')", name="state_known"
+            "state IN ('draft', 'sent', 'signed', 'superseded', 'terminated', 'annulled')", name="state_known"
         ),
         CheckConstraint("window_days BETWEEN 1 AND 90", name="window_days_range"),
         CheckConstraint("window_unit IN ('calendar', 'working')", name="window_unit_known"),

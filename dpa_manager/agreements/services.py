@@ -21,7 +21,7 @@ from ..scoping import get_for, select_for
 from ..subprocessors.services import applying_on, as_annex, prospective_for, sync_assignments
 from ..rules import (
     END_CHOICES, AgreementState, TransitionError, cap_error, check_transition, checklist,
-    missing_elements, window_error,
+    missing_elements, name_error, window_error,
 )
 from ..terms.models import TermsVersion
 from ..terms.services import current_version
@@ -251,6 +251,10 @@ def recall(agreement: Agreement, *, actor: User, now: datetime) -> Agreement:
 
 
 def _signer(name: str, role: str) -> tuple[str, str]:
+    for value, field in ((name or "", "full_name"), (role or "", "role")):
+        error = name_error(value)
+        if error:
+            raise Invalid(_(error), field)
     name, role = " ".join((name or "").split()), " ".join((role or "").split())
     if len(name) < 3 or " " not in name:
         raise Invalid(_("Typ uw volledige naam (voornaam en familienaam)."), "full_name")

@@ -153,10 +153,21 @@ DOCUMENT = {
                                       "change_id": {"type": "integer"}, "agreement_id": {"type": "integer"},
                                       "state": {"type": "string", "enum": [s.value for s in NoticeState]},
                                       "needs_approval": {"type": "boolean"}, "notified_at": INSTANT,
-                                      "delivered_at": INSTANT, "first_opened_at": INSTANT, "closes_at": INSTANT,
+                                      "delivered_at": INSTANT, "first_opened_at": INSTANT,
+                                      "closes_at": dict(INSTANT, description=(
+                                          "When the window closes, as applied: never earlier than "
+                                          "stated_closes_at, nor than the rule gives from notified_at.")),
+                                      "stated_closes_at": dict(INSTANT, description=(
+                                          "The closing moment the client was told (in the notice e-mail the "
+                                          "mail server accepted, or on the portal page).")),
                                       "window_days": {"type": "integer"},
                                       "window_unit": {"type": "string", "enum": ["calendar", "working"]},
-                                      "decided_at": INSTANT, "objection_reason": {"type": ["string", "null"]},
+                                      "decided_at": dict(INSTANT, description=(
+                                          "When the objection or approval was received (or the window closed).")),
+                                      "answer_channel": {"type": ["string", "null"],
+                                                         "enum": ["app", "email", "letter", "phone", "other", None]},
+                                      "answer_recorded_at": INSTANT,
+                                      "objection_reason": {"type": ["string", "null"]},
                                       "resolution": {"type": ["string", "null"]}, "applied_at": INSTANT}},
         },
     },

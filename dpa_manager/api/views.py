@@ -1,7 +1,9 @@
 """/api/v1: bearer tokens, JSON in and out, errors as {"error": "..."}."""
 from __future__ import annotations
 
-from datetime import date
+import base64
+import binascii
+from datetime import date, datetime, timezone
 from functools import wraps
 
 from flask import g, jsonify, request
@@ -127,8 +129,10 @@ def notice_json(notice: Notice) -> dict:
             "agreement_id": notice.agreement_id, "state": notice.state, "needs_approval": notice.needs_approval,
             "notified_at": _iso(notice.notified_at), "delivered_at": _iso(notice.delivered_at),
             "first_opened_at": _iso(notice.first_opened_at), "closes_at": _iso(notice.closes_at),
+            "stated_closes_at": _iso(notice.stated_closes_at),
             "window_days": notice.window_days, "window_unit": notice.window_unit,
-            "decided_at": _iso(notice.decided_at), "objection_reason": notice.objection_reason,
+            "decided_at": _iso(notice.decided_at), "answer_channel": notice.answer_channel,
+            "answer_recorded_at": _iso(notice.answer_recorded_at), "objection_reason": notice.objection_reason,
             "resolution": notice.resolution, "applied_at": _iso(notice.applied_at)}
 
 
@@ -267,11 +271,45 @@ def get_notice(notice_id: int):
     return jsonify(notice_json(_notice(notice_id)))
 
 
+def _recorded_answer(notice: Notice, answer: str):
+    """A manager records an objection or approval that the client sent by e-mail, letter or phone."""
+    data = body()
+    received = data.get("received_at")
+    try:
+        received_at = datetime.fromisoformat(received) if isinstance(received, str) else None
+    except ValueError:
+        received_at = None
+    if received_at is None or received_at.tzinfo is None:
+        raise Invalid("Geef received_at als ISO 8601-tijdstip met tijdzone, bv. 2026-11-27T16:05:00+01:00.",
+                      "received_at")
+    reason = data.get("reason", "")
+    if not isinstance(reason, str):
+        raise Invalid("reason is tekst.", "reason")
+    raw_proofs = data.get("proofs", [])
+    if not isinstance(raw_proofs, list) or not all(
+            isinstance(p, dict) and isinstance(p.get("filename"), str) and isinstance(p.get("content_base64"), str)
+            for p in raw_proofs):
+        raise Invalid('proofs is een lijst van {"filename": ..., "content_base64": ...}.', "proof")
+    proofs = []
+    for item in raw_proofs:
+        try:
+            proofs.append(notices.Proof(item["filename"], base64.b64decode(item["content_base64"], validate=True)))
+        except (binascii.Error, ValueError):
+            raise Invalid(f"{item['filename']}: content_base64 is geen geldige base64.", "proof") from None
+    channel = data.get("channel")
+    notices.record_answer(notice, actor=g.api_user, answer=answer, channel=channel if isinstance(channel, str) else "",
+                          received_at=received_at.astimezone(timezone.utc), reason=reason, proofs=proofs,
+                          now=clock.now())
+    return jsonify(notice_json(notice))
+
+
 @bp.post("/notices/<id:notice_id>/objection")
 @authenticated
-@client_only
 def object_to(notice_id: int):
+    """A client user objects; a manager records an objection the client sent by e-mail, letter or phone."""
     notice = _notice(notice_id)
+    if g.api_user.is_manager:
+        return _recorded_answer(notice, "objection")
     reason = body().get("reason")
     if not isinstance(reason, str):
         raise Invalid("Geef de reden van uw bezwaar.", "reason")
@@ -281,9 +319,11 @@ def object_to(notice_id: int):
 
 @bp.post("/notices/<id:notice_id>/approval")
 @authenticated
-@client_only
 def approve(notice_id: int):
+    """A client user approves; a manager records an approval the client sent by e-mail, letter or phone."""
     notice = _notice(notice_id)
+    if g.api_user.is_manager:
+        return _recorded_answer(notice, "approval")
     notices.approve(notice, user=g.api_user, now=clock.now())
     return jsonify(notice_json(notice))
 

@@ -9,7 +9,7 @@ from ..accounts.services import normalize_email
 from ..catalogue import LANGUAGES
 from ..errors import Invalid
 from ..extensions import db
-from ..rules import enterprise_number_error, normalize_enterprise_number
+from ..rules import enterprise_number_error, name_error, normalize_enterprise_number
 from .models import Client
 
 CLIENT_FIELDS = ("name", "enterprise_number", "address", "language", "contact_email")
@@ -19,6 +19,9 @@ def _clean(values: dict, client: Client | None) -> dict:
     values = {k: (values.get(k) or "").strip() for k in CLIENT_FIELDS}
     if not values["name"]:
         raise Invalid(_("Vul de naam van de klant in."), "name")
+    error = name_error(values["name"])
+    if error:
+        raise Invalid(_(error), "name")
     error = enterprise_number_error(values["enterprise_number"])
     if error:
         raise Invalid(_(error), "enterprise_number")

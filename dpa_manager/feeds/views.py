@@ -12,6 +12,7 @@ from ..extensions import db
 from ..i18n import force_locale, normalise
 from ..links import absolute
 from ..mail import ics
+from ..mail.strings import closing_text
 from ..notices.models import Notice
 from ..processor.services import get_profile
 from ..rules import NoticeState
@@ -77,12 +78,11 @@ def client_calendar(token: str):
                                  .order_by(Notice.closes_at)).all()
     with force_locale(normalise(client.language)):
         events = [dict(
-            uid=f"notice-{n.id}@dpa-manager", stamp=now, at=n.closes_at, url=absolute(f"/portal/notices/{n.id}"),
+            uid=f"notice-{n.id}@dpa-manager", stamp=now, closes_at=n.closes_at, url=absolute(f"/portal/notices/{n.id}"),
             summary=(_("Einde bezwaartermijn wijziging voorwaarden %(label)s", label=n.amendment.version.label)
                      if n.is_amendment else
                      _("Einde bezwaartermijn subverwerker %(name)s", name=n.change.subprocessor.name)),
-            description=_("Bezwaar maken kan tot %(moment)s (Brussel).",
-                          moment=clock.as_brussels(n.closes_at).strftime('%d/%m/%Y %H:%M')))
+            description=_("Bezwaar maken kan %(closing)s.", closing=closing_text(n.closes_at)))
             for n in notices]
         name = _("Bezwaartermijnen %(name)s", name=client.name)
     body = ics.calendar(events, name=name)

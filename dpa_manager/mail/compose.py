@@ -26,6 +26,11 @@ class Rendered:
     text: str
     html: str
     attachments: list[tuple[str, str, bytes]] = field(default_factory=list)
+    #: For a notice e-mail with a window: the closing moment it states (text, subject and .ics alike).
+    stated_closes_at: datetime | None = None
+    #: The display name of the sender (the processor) and where replies go (its DPO mailbox).
+    from_name: str | None = None
+    reply_to: str | None = None
 
 
 def _moment(at: datetime | None) -> str:
@@ -38,7 +43,8 @@ def notice_facts(notice, now: datetime) -> dict:
 
     client, agreement = notice.client, notice.agreement
     processor = get_profile()
-    # Before delivery the window has not started: say when it closes if delivered now.
+    # Before delivery the window has not started: say when it closes if delivered now. The sender records what
+    # was said with the message, and the window applied is never shorter (notices.services.mark_delivered).
     closes_at = notice.closes_at or objection_closes_at(now, notice.window_days, notice.window_unit)
     facts = {
         "t": t, "notice": notice, "client": client, "processor": processor, "amendment": None, "change": None,
@@ -118,6 +124,7 @@ def _compose(message: OutboxMessage, language: str, now: datetime) -> Rendered:
     context = notice_facts(notice, now) if notice else {"t": t}
     context |= {"message": message, "extra": message.context or {}, "language": language}
     attachments = []
+    stated_closes_at = None
     if message.template in NOTICE_TEMPLATES:
         if notice.is_amendment:
             subject = t.subject_amendment.format(label=notice.amendment.version.label, last_day=context["last_day"])
@@ -127,8 +134,9 @@ def _compose(message: OutboxMessage, language: str, now: datetime) -> Rendered:
             subject = t[key].format(sp=context["sp"].name, last_day=context["last_day"])
             summary = t.ics_summary.format(sp=context["sp"].name)
         if notice.needs_approval:
-            attachments.append(("bezwaartermijn.ics", "text/calendar; charset=utf-8; method=PUBLISH", ics.event(
-                uid=f"notice-{notice.id}@dpa-manager", stamp=now, at=context["closes_at"], summary=summary,
+            stated_closes_at = context["closes_at"]
+            attachments.append((t.ics_filename, "text/calendar; charset=utf-8; method=PUBLISH", ics.window_event(
+                uid=f"notice-{notice.id}@dpa-manager", stamp=now, closes_at=stated_closes_at, summary=summary,
                 description=context["closing"], url=context["portal_link"])))
     elif message.template == "reminder":
         if notice.is_amendment:
@@ -168,9 +176,15 @@ def _compose(message: OutboxMessage, language: str, now: datetime) -> Rendered:
             subject = f"Bezwaar van {notice.client.name} tegen subverwerker {context['sp'].name}"
     else:
         raise ValueError(f"unknown e-mail template {message.template!r}")
+    from ..processor.services import get_profile
+
+    profile = get_profile()
     return Rendered(
+        from_name=profile.name if profile else None,
+        reply_to=profile.dpo_email if profile and message.template != "alert" else None,
         subject=subject,
         text=render_template(f"emails/{message.template}.txt", **context),
         html=render_template(f"emails/{message.template}.html", **context),
         attachments=attachments,
+        stated_closes_at=stated_closes_at,
     )

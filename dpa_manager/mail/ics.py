@@ -1,9 +1,15 @@
-"""A small iCalendar (RFC 5545) event for the closing time of a window."""
-from datetime import datetime, timezone
+"""A small iCalendar (RFC 5545) calendar of objection windows: one all-day event on each window's last day."""
+from datetime import date, datetime, timedelta, timezone
+
+from ..clock import as_brussels
+
+#: The alarm: the day before the last day, at 09:00 (an all-day event starts at 00:00 local time).
+ALARM_BEFORE = "-PT15H"
 
 
 def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+    text = text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+    return text.replace("\r\n", "\\n").replace("\r", "\\n").replace("\n", "\\n")
 
 
 def _fold(line: str) -> str:
@@ -24,17 +30,25 @@ def _utc(at: datetime) -> str:
     return at.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
 
 
-def _vevent(*, uid: str, summary: str, description: str, at: datetime, stamp: datetime, url: str = "") -> list[str]:
-    lines = ["BEGIN:VEVENT", f"UID:{uid}", f"DTSTAMP:{_utc(stamp)}", f"DTSTART:{_utc(at)}", f"DTEND:{_utc(at)}",
+def last_day(closes_at: datetime) -> date:
+    """Return the last day of a window that closes at `closes_at` (00:00 Brussels the day after)."""
+    return (as_brussels(closes_at) - timedelta(days=1)).date()
+
+
+def _vevent(*, uid: str, summary: str, description: str, closes_at: datetime, stamp: datetime,
+            url: str = "") -> list[str]:
+    day = last_day(closes_at)
+    lines = ["BEGIN:VEVENT", f"UID:{uid}", f"DTSTAMP:{_utc(stamp)}", f"DTSTART;VALUE=DATE:{day:%Y%m%d}",
+             f"DTEND;VALUE=DATE:{day + timedelta(days=1):%Y%m%d}", "TRANSP:TRANSPARENT",
              f"SUMMARY:{_escape(summary)}", f"DESCRIPTION:{_escape(description)}"]
     if url:
         lines.append(f"URL:{url}")
-    return lines + ["BEGIN:VALARM", "ACTION:DISPLAY", "TRIGGER:-P1D", f"DESCRIPTION:{_escape(summary)}",
+    return lines + ["BEGIN:VALARM", "ACTION:DISPLAY", f"TRIGGER:{ALARM_BEFORE}", f"DESCRIPTION:{_escape(summary)}",
                     "END:VALARM", "END:VEVENT"]
 
 
 def calendar(events: list[dict], *, name: str = "") -> bytes:
-    """Return a calendar with these events (keyword arguments of event()), each with an alarm a day before."""
+    """Return a calendar with these windows (keyword arguments of window_event()), each with an alarm the day before."""
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//dpa_manager//notices//NL", "METHOD:PUBLISH"]
     if name:
         lines.append(f"X-WR-CALNAME:{_escape(name)}")
@@ -44,6 +58,8 @@ def calendar(events: list[dict], *, name: str = "") -> bytes:
     return ("\r\n".join(_fold(line) for line in lines) + "\r\n").encode("utf-8")
 
 
-def event(*, uid: str, summary: str, description: str, at: datetime, stamp: datetime, url: str = "") -> bytes:
-    """Return a calendar with one event at the instant `at`, with an alarm a day before."""
-    return calendar([dict(uid=uid, summary=summary, description=description, at=at, stamp=stamp, url=url)])
+def window_event(*, uid: str, summary: str, description: str, closes_at: datetime, stamp: datetime,
+                 url: str = "") -> bytes:
+    """Return a calendar with one all-day event on the window's last day; `description` says the exact closing."""
+    return calendar([dict(uid=uid, summary=summary, description=description, closes_at=closes_at, stamp=stamp,
+                          url=url)])

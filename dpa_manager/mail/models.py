@@ -38,6 +38,8 @@ class OutboxMessage(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     #: When the mail server accepted the message.
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: For a notice e-mail: the closing moment of the window that the message states (and its .ics).
+    stated_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # What was sent, rendered at the last attempt.
     subject: Mapped[str | None] = mapped_column(String(300))
     body_text: Mapped[str | None] = mapped_column(Text)

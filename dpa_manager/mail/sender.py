@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable
 
+from email import charset as email_charset
+
 from flask import current_app
 from flask_mail import Attachment, Connection, Message
 from sqlalchemy import and_, or_, select, update
@@ -24,6 +26,11 @@ from .models import OutboxMessage
 from .outbox import NOTICE_TEMPLATES
 
 log = logging.getLogger(__name__)
+
+# Flask-Mail registers UTF-8 bodies as unencoded 8bit, so a long line (a reason of thousands of characters)
+# breaks the 998-octet limit of RFC 5321/5322 and the mail server refuses the message. Quoted-printable
+# keeps every line of the text and HTML parts within 76 characters.
+email_charset.add_charset("utf-8", email_charset.SHORTEST, email_charset.QP, "utf-8")
 
 #: Errors that mean "try again later" rather than a bug.
 DELIVERY_ERRORS = (smtplib.SMTPException, OSError, socket.timeout)
@@ -88,16 +95,22 @@ class _Ready:
     subject: str
     text: str
     html: str
+    stated_closes_at: datetime | None
 
 
 def _message(row: OutboxMessage, now: datetime) -> _Ready:
     rendered = compose(row, now)
+    address = current_app.config["MAIL_DEFAULT_SENDER"]
+    if isinstance(address, (tuple, list)):
+        address = address[1]
     message = Message(subject=rendered.subject, recipients=list(row.recipients), body=rendered.text,
-                      html=rendered.html, sender=current_app.config["MAIL_DEFAULT_SENDER"])
+                      html=rendered.html, sender=(rendered.from_name, address) if rendered.from_name else address,
+                      reply_to=rendered.reply_to)
     message.msgId = row.message_id
     for filename, mimetype, data in rendered.attachments:
         message.attachments.append(Attachment(filename=filename, content_type=mimetype, data=data))
-    return _Ready(row.id, row.template, row.notice_id, message, rendered.subject, rendered.text, rendered.html)
+    return _Ready(row.id, row.template, row.notice_id, message, rendered.subject, rendered.text, rendered.html,
+                  rendered.stated_closes_at)
 
 
 def _mark_sent(ready: _Ready, token: str, accepted_at: datetime) -> None:
@@ -106,11 +119,12 @@ def _mark_sent(ready: _Ready, token: str, accepted_at: datetime) -> None:
     result = db.session.execute(
         update(OutboxMessage).where(OutboxMessage.id == ready.id, OutboxMessage.claim_token == token)
         .values(state="sent", sent_at=accepted_at, attempts=OutboxMessage.attempts + 1, claimed_until=None,
-                last_error=None, subject=ready.subject, body_text=ready.text, body_html=ready.html)
+                last_error=None, subject=ready.subject, body_text=ready.text, body_html=ready.html,
+                stated_closes_at=ready.stated_closes_at)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount == 1 and ready.template in NOTICE_TEMPLATES and ready.notice_id:
-        mark_delivered(ready.notice_id, accepted_at)
+        mark_delivered(ready.notice_id, accepted_at, stated_closes_at=ready.stated_closes_at)
     db.session.commit()
 
 

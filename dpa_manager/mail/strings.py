@@ -3,12 +3,13 @@
 The client's language chooses (see compose, which renders under i18n.force_locale); `t.key` returns the
 text in the language in force, still with its {placeholders} for str.format.
 """
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
 from flask_babel import gettext
 
 from ..clock import as_brussels
 from ..formatting import format_long_date
+from .ics import last_day
 
 
 def N_(text: str) -> str:
@@ -41,8 +42,10 @@ TEXTS = {
     "reason": N_("Reden"),
     "effective": N_("Geplande ingangsdatum"),
     "window": N_("U kunt bezwaar maken binnen {window}, {closing}. Krijgen wij binnen die termijn geen bezwaar, dan geldt de wijziging als goedgekeurd."),
+    "how_to_object": N_("Bezwaar maken kan in het portaal (via de link hieronder) of door op deze e-mail te antwoorden; uw antwoord gaat naar {dpo}. Een bezwaar telt als wij het ontvangen vóór de termijn sluit."),
     "no_window": N_("Deze wijziging vraagt geen goedkeuring; wij brengen u op de hoogte."),
     "link": N_("Bekijk de melding en maak eventueel bezwaar"),
+    "link_info": N_("Bekijk de melding"),
     "direct_link": N_("Of open de melding rechtstreeks (de link is 30 dagen geldig)"),
     "ics": N_("In de bijlage vindt u de sluitingsdatum als agenda-item."),
     "reminder_intro": N_("Wij hebben nog geen antwoord ontvangen op onze melding over subverwerker {sp}."),
@@ -56,11 +59,15 @@ TEXTS = {
     "outcome_approved_text": N_("U hebt de wijziging goedgekeurd op {at}. Ze gaat in op of na {effective}."),
     "outcome_resolved": N_("bezwaar afgehandeld"),
     "outcome_resolved_text": N_("Uw bezwaar is afgehandeld: {resolution}."),
+    "outcome_reversed": N_("bezwaar ontvangen, goedkeuring door stilzwijgen herroepen"),
+    "outcome_reversed_text": N_("Wij ontvingen uw bezwaar op {at}, vóór de termijn sloot op {closed}, maar registreerden het pas later. Ons bericht dat de wijziging door stilzwijgen was goedgekeurd, klopte daarom niet en is herroepen: de wijziging geldt niet voor u zolang het bezwaar loopt. Uw accountmanager neemt contact met u op."),
+    "outcome_amendment_reversed_text": N_("Wij ontvingen uw bezwaar op {at}, vóór de termijn sloot op {closed}, maar registreerden het pas later. Ons bericht dat de wijziging door stilzwijgen was aanvaard, klopte daarom niet en is herroepen: uw overeenkomst blijft op de huidige versie, en de overeenkomst op versie {label} is vervallen. Uw accountmanager neemt contact met u op."),
     "outcome_cancelled": N_("wijziging ingetrokken"),
     "outcome_cancelled_text": N_("De aangekondigde wijziging is ingetrokken; er verandert niets aan uw lijst van subverwerkers."),
     "signature": N_("Met vriendelijke groet,"),
     "footer": N_("Vragen over gegevensbescherming: {dpo}"),
     "ics_summary": N_("Einde bezwaartermijn subverwerker {sp}"),
+    "ics_filename": N_("bezwaartermijn.ics"),
     "subject_invite": N_("Uitnodiging voor de portaal van {processor}"),
     "invite_intro": N_("{processor} nodigt u uit om als gebruiker van {client} de verwerkersovereenkomsten en de subverwerkers te volgen."),
     "invite_action": N_("Kies uw wachtwoord via deze link (7 dagen geldig, één keer te gebruiken)"),
@@ -123,11 +130,6 @@ class Texts:
 
 
 t = Texts()
-
-
-def last_day(closes_at: datetime) -> date:
-    """Return the last day of a window that closes at `closes_at` (00:00 Brussels the day after)."""
-    return (as_brussels(closes_at) - timedelta(days=1)).date()
 
 
 def long_date(day) -> str:

@@ -1,8 +1,8 @@
 """Notices: one per change (or terms amendment) and affected agreement, with the client's objection window."""
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from ..db_types import UTCDateTime
 from ..extensions import db
@@ -32,6 +32,10 @@ class Notice(db.Model):
             name="informational_has_no_window"),
         CheckConstraint("NOT needs_approval OR state != 'informed'", name="window_notices_are_not_informational"),
         CheckConstraint("window_days BETWEEN 1 AND 90", name="window_days_range"),
+        # The window applied is never shorter than what the client was told.
+        CheckConstraint("stated_closes_at IS NULL OR closes_at >= stated_closes_at", name="never_shorter_than_stated"),
+        CheckConstraint("answer_channel IS NULL OR answer_channel IN ('app', 'email', 'letter', 'phone', 'other')",
+                        name="answer_channel_known"),
         Index("ix_notices_state_closes_at", "state", "closes_at"),
         Index("ix_notices_state_remind_at", "state", "remind_at"),
         Index("ix_notices_client_state", "client_id", "state"),
@@ -63,13 +67,23 @@ class Notice(db.Model):
     first_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: The earlier of the two: the client was told, and the window runs from here.
     notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When the window closes: by the rule from notified_at, never earlier than stated_closes_at.
     closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The latest closing moment the client was told: in the notice e-mail the mail server accepted, or on the
+    #: portal page when the client opened the notice there first.
+    stated_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     remind_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: When the notice reached objected, approved or deemed approved, and who acted (None: silence).
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     objection_reason: Mapped[str | None] = mapped_column(Text)
+    #: How the client's objection or approval reached the processor: "app" (portal or API), or "email", "letter",
+    #: "phone", "other" when a manager recorded it; decided_at is then the moment it was received.
+    answer_channel: Mapped[str | None] = mapped_column(String(10))
+    #: When and by whom an answer received outside the app was recorded.
+    answer_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answer_recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     #: How a manager resolved an objection (rules.RESOLUTIONS), or "cancelled" when the change was.
     resolution: Mapped[str | None] = mapped_column(String(30))
     resolution_note: Mapped[str | None] = mapped_column(Text)
@@ -78,6 +92,7 @@ class Notice(db.Model):
     #: When the change took effect for this client.
     applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    proofs = relationship("NoticeProof", order_by="NoticeProof.id", back_populates="notice")
     change = relationship("Change")
     amendment = relationship("Amendment")
     agreement = relationship("Agreement")
@@ -100,3 +115,29 @@ class Notice(db.Model):
     @property
     def state_enum(self) -> NoticeState:
         return NoticeState(self.state)
+
+
+class NoticeProof(db.Model):
+    """A document that proves an answer received outside the app (the e-mail as .eml, a scanned letter, ...)."""
+
+    __tablename__ = "notice_proofs"
+    __table_args__ = (CheckConstraint("size > 0", name="not_empty"),)
+
+    #: Whose data this is (see scoping.py).
+    client_scope = "client_id"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id"), index=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    notice = relationship("Notice", back_populates="proofs")
+
+    def __repr__(self) -> str:
+        return f"<NoticeProof {self.id} notice={self.notice_id} {self.filename} {self.sha256[:12]}>"

@@ -1,7 +1,9 @@
 """Everything that moves a notice: delivery, opening, objection, approval, resolution, silence."""
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
@@ -20,10 +22,10 @@ from ..links import absolute
 from ..scoping import get_for, select_for
 from ..mail import outbox
 from ..rules import (
-    NOTICE_STATES_PENDING, RESOLUTIONS, NoticeState, TransitionError, check_notice_transition,
-    objection_closes_at, objection_in_time, reminder_at,
+    NOTICE_STATES_PENDING, RECORDED_CHANNELS, RESOLUTIONS, NoticeState, TransitionError, answer_error,
+    applied_closes_at, check_notice_transition, objection_in_time, reminder_at,
 )
-from .models import Notice
+from .models import Notice, NoticeProof
 
 #: Notices settled per transaction by the sweep.
 BATCH = 5000
@@ -99,41 +101,73 @@ def outcome_row(notice_id: int, client_id: int, language: str, outcome: str, rec
 # --- The window starts: delivery or first opening ----------------------------------------------
 
 
-def _start_window(notice: Notice, at: datetime) -> dict:
-    """Return the values that start the notice's window at `at` (or inform, without a window)."""
+def _start_window(notice: Notice, at: datetime, stated: datetime | None) -> dict:
+    """Return the values that start the notice's window at `at` (or inform, without a window).
+
+    `stated` is the closing moment the client was told, if any: the window applied is never shorter.
+    """
     if not notice.needs_approval:
         return {"state": NoticeState.INFORMED.value, "notified_at": at}
-    closes_at = objection_closes_at(at, notice.window_days, notice.window_unit)
+    closes_at = applied_closes_at(at, notice.window_days, notice.window_unit, stated)
     return {"state": NoticeState.OPEN.value, "notified_at": at, "closes_at": closes_at,
-            "remind_at": reminder_at(at, closes_at)}
+            "stated_closes_at": stated or closes_at, "remind_at": reminder_at(at, closes_at)}
 
 
-def _told(notice: Notice, at: datetime, column: str, actor, action: str) -> None:
-    """Record that the client was told (delivery or opening), starting the window the first time."""
+def _told(notice: Notice, at: datetime, column: str, actor, action: str, stated: datetime | None = None) -> None:
+    """Record that the client was told (delivery or opening), starting the window the first time.
+
+    A later statement of a later closing moment (an e-mail composed before the window started by an opening,
+    accepted after) extends an open window to it: the client is never held to less than it read.
+    """
     if notice.state == NoticeState.AWAITING_DELIVERY:
-        values = _start_window(notice, at) | {column: at}
+        values = _start_window(notice, at, stated) | {column: at}
         result = db.session.execute(
             update(Notice).where(Notice.id == notice.id, Notice.state == NoticeState.AWAITING_DELIVERY.value)
             .values(**values).execution_options(synchronize_session=False))
         if result.rowcount == 1:
-            audit.record(at=at, actor=actor, object_type="notice", object_id=notice.id, client_id=notice.client_id, action=action,
-                         before={"state": "awaiting_delivery"},
-                         after={"state": values["state"], "notified_at": at.isoformat(),
-                                "closes_at": values.get("closes_at") and values["closes_at"].isoformat()})
+            after = {"state": values["state"], "notified_at": at.isoformat(),
+                     "closes_at": values.get("closes_at") and values["closes_at"].isoformat()}
+            if values.get("stated_closes_at") is not None:
+                after["stated_closes_at"] = values["stated_closes_at"].isoformat()
+            audit.record(at=at, actor=actor, object_type="notice", object_id=notice.id, client_id=notice.client_id,
+                         action=action, before={"state": "awaiting_delivery"}, after=after)
             db.session.expire(notice)
             return
         db.session.expire(notice)
     column_attr = getattr(Notice, column)
     db.session.execute(update(Notice).where(Notice.id == notice.id, column_attr.is_(None)).values({column: at})
                        .execution_options(synchronize_session=False))
+    if stated is not None:
+        _extend_to_stated(notice, stated, at)
     db.session.expire(notice)
 
 
-def mark_delivered(notice_id: int, accepted_at: datetime) -> None:
-    """The mail server accepted the notification: start the window if it has not started. The caller commits."""
+def _extend_to_stated(notice: Notice, stated: datetime, at: datetime) -> None:
+    """Extend an open window that closes before `stated`, a closing moment the client was told."""
+    current = db.session.execute(select(Notice.closes_at, Notice.notified_at).where(
+        Notice.id == notice.id, Notice.state == NoticeState.OPEN.value)).first()
+    if current is None or current.closes_at >= stated:
+        return
+    result = db.session.execute(
+        update(Notice).where(Notice.id == notice.id, Notice.state == NoticeState.OPEN.value,
+                             Notice.closes_at < stated)
+        .values(closes_at=stated, stated_closes_at=stated, remind_at=reminder_at(current.notified_at, stated))
+        .execution_options(synchronize_session=False))
+    if result.rowcount == 1:
+        audit.record(at=at, actor=None, object_type="notice", object_id=notice.id, client_id=notice.client_id,
+                     action="window_extended", before={"closes_at": current.closes_at.isoformat()},
+                     after={"closes_at": stated.isoformat(), "why": "stated in the notice e-mail"})
+
+
+def mark_delivered(notice_id: int, accepted_at: datetime, *, stated_closes_at: datetime | None = None) -> None:
+    """The mail server accepted the notification: start the window if it has not started. The caller commits.
+
+    `stated_closes_at` is the closing moment the accepted message states; the window applied is the later
+    of it and the rule's from the moment of acceptance.
+    """
     notice = db.session.get(Notice, notice_id)
     if notice is not None:
-        _told(notice, accepted_at, "delivered_at", None, "delivered")
+        _told(notice, accepted_at, "delivered_at", None, "delivered", stated_closes_at)
 
 
 def mark_opened(notice: Notice, *, user: User, now: datetime) -> None:
@@ -202,6 +236,152 @@ def approve(notice: Notice, *, user: User, now: datetime) -> Notice:
                  before={"state": "open"}, after={"state": "approved"})
     db.session.commit()
     return notice
+
+
+# --- Answers that reach the processor outside the app ------------------------------------------------
+
+#: What a proof may be: the e-mail as received (.eml), a PDF (a scanned letter, a printed mail) or an image.
+PROOF_TYPES = {
+    ".eml": ("message/rfc822", None), ".pdf": ("application/pdf", b"%PDF-"), ".png": ("image/png", b"\x89PNG\r\n"),
+    ".jpg": ("image/jpeg", b"\xff\xd8\xff"), ".jpeg": ("image/jpeg", b"\xff\xd8\xff"),
+}
+
+
+@dataclass
+class Proof:
+    """An uploaded document that proves an answer: its name as uploaded and its bytes."""
+
+    filename: str
+    data: bytes
+
+
+def _checked_proof(proof: Proof, limit: int) -> tuple[str, str]:
+    """Return (clean file name, content type) of a proof, or raise Invalid saying what is wrong with it."""
+    import os
+    import email
+    from email import policy
+
+    name = os.path.basename((proof.filename or "").replace("\\", "/")).strip()
+    name = "".join(ch for ch in name if ch.isprintable())[:200]
+    extension = os.path.splitext(name)[1].lower()
+    if extension not in PROOF_TYPES:
+        raise Invalid(_("Een bewijsstuk is een .eml-, .pdf-, .png- of .jpg-bestand."), "proof")
+    if not proof.data:
+        raise Invalid(_("Het bewijsstuk %(name)s is leeg.", name=name), "proof")
+    if len(proof.data) > limit:
+        raise Invalid(_("Het bewijsstuk %(name)s is te groot (hoogstens %(mb)s MB).", name=name,
+                        mb=limit // (1024 * 1024)), "proof")
+    content_type, magic = PROOF_TYPES[extension]
+    if magic is not None and not proof.data.startswith(magic):
+        raise Invalid(_("%(name)s is geen geldig %(kind)s-bestand.", name=name, kind=extension[1:].upper()), "proof")
+    if magic is None:
+        message = email.message_from_bytes(proof.data, policy=policy.compat32)
+        if not (message.get("From") and message.get("Date")):
+            raise Invalid(_("%(name)s is geen e-mailbericht (.eml met From en Date).", name=name), "proof")
+    return name, content_type
+
+
+def record_answer(notice: Notice, *, actor: User, answer: str, channel: str, received_at, reason: str = "",
+                  proofs: list[Proof] = (), now: datetime) -> Notice:
+    """Record an objection or approval that reached the processor outside the app; commit.
+
+    It counts when it was received before the window closed, whenever it is recorded. An objection
+    recorded after the sweep deemed the notice approved reverses that outcome: the change stops applying
+    to the client, with its own audit event and e-mails.
+    """
+    if not actor.is_manager:
+        raise Conflict(_("Alleen een manager registreert een antwoord dat buiten de app binnenkwam."))
+    if answer not in ("objection", "approval"):
+        raise Invalid(_("Kies bezwaar of goedkeuring."), "answer")
+    if channel not in RECORDED_CHANNELS:
+        raise Invalid(_("Kies hoe het antwoord binnenkwam: e-mail, brief, telefoon of anders."), "channel")
+    if not isinstance(received_at, datetime) or received_at.tzinfo is None:
+        raise Invalid(_("Geef het ogenblik van ontvangst (datum en uur)."), "received_at")
+    reason = (reason or "").strip() if isinstance(reason, str) else ""
+    if answer == "objection" and len(reason) < 3:
+        raise Invalid(_("Geef de reden van het bezwaar zoals de klant ze gaf."), "reason")
+    if len(reason) > 5000:
+        raise Invalid(_("De reden is te lang (hoogstens 5000 tekens)."), "reason")
+    proofs = list(proofs or [])
+    if not proofs and channel != "phone":
+        raise Invalid(_("Voeg het bewijs toe: de e-mail (.eml), de brief (.pdf) of een foto."), "proof")
+    if channel == "phone" and len(reason) < 3:
+        raise Invalid(_("Noteer wie belde en wat er gezegd werd."), "reason")
+    limit = current_app.config["PROOF_MAX_BYTES"]
+    checked = [_checked_proof(proof, limit) for proof in proofs]
+    if not notice.needs_approval:
+        raise Conflict(_("Deze melding is ter informatie: er valt niets goed te keuren of te weigeren."))
+    if notice.state == NoticeState.AWAITING_DELIVERY or notice.notified_at is None:
+        raise Conflict(_("Deze melding is nog niet bij de klant geraakt: de termijn is nog niet begonnen."))
+    if notice.state not in (NoticeState.OPEN, NoticeState.DEEMED_APPROVED):
+        raise Conflict(_("Deze melding is niet meer open (%(state)s).",
+                         state=str(NOTICE_STATES[notice.state]).lower()))
+    error = answer_error(received_at, now=now, announced_at=notice.created_at, closes_at=notice.closes_at)
+    if error:
+        raise Invalid(_(error), "received_at")
+    source = NoticeState(notice.state)
+    target = NoticeState.OBJECTED if answer == "objection" else NoticeState.APPROVED
+    check_notice_transition(source, target)
+    values = {"state": target.value, "decided_at": received_at, "decided_by_id": None, "answer_channel": channel,
+              "answer_recorded_at": now, "answer_recorded_by_id": actor.id}
+    if answer == "objection":
+        values["objection_reason"] = reason
+    reversing = source == NoticeState.DEEMED_APPROVED and target == NoticeState.OBJECTED
+    if reversing:
+        values["applied_at"] = None
+    result = db.session.execute(
+        update(Notice).where(Notice.id == notice.id, Notice.state == source.value, Notice.closes_at > received_at)
+        .values(**values).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise Conflict(_("Deze melding werd intussen gewijzigd; laad de pagina opnieuw."))
+    was_applied = notice.applied_at
+    db.session.expire(notice)
+    for (name, content_type), proof in zip(checked, proofs):
+        db.session.add(NoticeProof(notice_id=notice.id, client_id=notice.client_id, filename=name,
+                                   content_type=content_type, size=len(proof.data),
+                                   sha256=hashlib.sha256(proof.data).hexdigest(), data=proof.data, created_at=now,
+                                   created_by_id=actor.id))
+    db.session.flush()
+    audit.record(at=now, actor=actor, object_type="notice", object_id=notice.id, client_id=notice.client_id,
+                 action="objection_recorded" if answer == "objection" else "approval_recorded",
+                 before={"state": source.value},
+                 after={"state": target.value, "received_at": received_at.isoformat(), "channel": channel,
+                        "reason": reason or None, "proofs": [{"name": p.filename, "sha256": p.sha256, "size": p.size}
+                                                             for p in notice.proofs]})
+    client = notice.client
+    recipients = client_recipients([client.id])[client.id]
+    if reversing:
+        _reverse_deemed_approval(notice, was_applied, actor=actor, now=now)
+        outcome = "reversed"
+    else:
+        outcome = "objection_received" if answer == "objection" else "approved"
+    mails = [outcome_row(notice.id, client.id, client.language, outcome, recipients, now)]
+    if answer == "objection":
+        mails.append(outbox.row(key=f"alert:{notice.id}", template="alert", recipients=manager_addresses(),
+                                language="nl", client_id=client.id, notice_id=notice.id, now=now,
+                                context={"manager_link": absolute(f"/notices/{notice.id}"), "reversed": reversing}))
+    outbox.enqueue(mails)
+    if target == NoticeState.APPROVED and notice.is_amendment and source == NoticeState.OPEN:
+        from ..terms.amendments import apply_accepted
+        apply_accepted(now, notice_id=notice.id)
+    db.session.commit()
+    return notice
+
+
+def _reverse_deemed_approval(notice: Notice, was_applied: datetime | None, *, actor: User, now: datetime) -> None:
+    """Undo what the deemed approval did for this client (the caller commits): the change stops applying."""
+    audit.record(at=now, actor=actor, object_type="notice", object_id=notice.id, client_id=notice.client_id,
+                 action="deemed_approval_reversed", before={"state": "deemed_approved"},
+                 after={"state": "objected", "was_applied": was_applied.isoformat() if was_applied else None})
+    if was_applied is None:
+        return
+    if notice.is_amendment:
+        from ..terms.amendments import revert_accepted
+        revert_accepted(notice, actor=actor, now=now)
+    else:
+        from ..subprocessors.services import unapply_for_client
+        unapply_for_client(notice.change, notice.client_id, actor=actor, now=now)
 
 
 def resolve(notice: Notice, *, actor: User, resolution: str, note: str, now: datetime) -> Notice:

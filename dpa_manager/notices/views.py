@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import timedelta, timezone
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -12,11 +12,11 @@ from ..mail.models import OutboxMessage
 from ..rules import NoticeState, time_left
 from ..web import ConfirmForm, is_id, manager_required, or_404, public, show_error, user_required
 from . import bp
-from .forms import ResolveForm
+from .forms import RecordAnswerForm, ResolveForm
 from .models import Notice
 from ..i18n import current as current_language
 from ..terms.amendments import changes_for
-from .services import get_notice, list_notices, resolve
+from .services import Proof, get_notice, list_notices, record_answer, resolve
 
 
 @bp.route("/dashboard")
@@ -60,11 +60,52 @@ def show(notice_id: int):
         else:
             flash(_("Het bezwaar is afgehandeld; de klant krijgt bericht."), "success")
             return redirect(url_for("notices.show", notice_id=notice.id))
+    return _show(notice, form=form)
+
+
+def _show(notice: Notice, *, form=None, answer_form=None):
     mails = db.session.scalars(select(OutboxMessage).where(OutboxMessage.notice_id == notice.id)
                                .order_by(OutboxMessage.id)).all()
-    return render_template("notices/show.html", notice=notice, form=form, mails=mails,
+    return render_template("notices/show.html", notice=notice, form=form or ResolveForm(formdata=None),
+                           answer_form=answer_form or RecordAnswerForm(formdata=None), mails=mails,
                            history=audit.history("notice", notice.id), now=clock.now(), time_left=time_left,
                            changes=changes_for(notice, current_language()) if notice.is_amendment else None)
+
+
+@bp.route("/notices/<id:notice_id>/answer", methods=["POST"])
+@manager_required
+def record_answer_view(notice_id: int):
+    """Record an objection or approval the client sent by e-mail, letter or phone, with its proof."""
+    notice = or_404(get_notice(current_user, notice_id))
+    form = RecordAnswerForm()
+    if form.validate_on_submit():
+        received_at = form.received_at.data.replace(tzinfo=clock.BRUSSELS).astimezone(timezone.utc)
+        proofs = [Proof(f.filename, f.read()) for f in (form.proof.data or []) if f and f.filename]
+        try:
+            record_answer(notice, actor=current_user, answer=form.answer.data, channel=form.channel.data,
+                          received_at=received_at, reason=form.reason.data, proofs=proofs, now=clock.now())
+        except ServiceError as error:
+            db.session.rollback()
+            show_error(error, form)
+        else:
+            flash(_("Het antwoord van de klant is geregistreerd; de klant krijgt bericht."), "success")
+            return redirect(url_for("notices.show", notice_id=notice.id))
+    return _show(notice, answer_form=form), 422
+
+
+@bp.route("/notices/<id:notice_id>/proofs/<id:proof_id>")
+@manager_required
+def proof(notice_id: int, proof_id: int):
+    """One proof of an answer received outside the app, as it was uploaded."""
+    from flask import Response
+
+    from .models import NoticeProof
+
+    notice = or_404(get_notice(current_user, notice_id))
+    item = or_404(db.session.scalar(select(NoticeProof).where(NoticeProof.id == proof_id,
+                                                              NoticeProof.notice_id == notice.id)))
+    return Response(item.data, mimetype=item.content_type, headers={
+        "Content-Disposition": f'attachment; filename="{item.filename}"', "Cache-Control": "no-store"})
 
 
 @bp.route("/outbox/")

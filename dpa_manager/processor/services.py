@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from .. import audit
 from ..errors import Invalid
 from ..extensions import db
-from ..rules import cap_error, enterprise_number_error, normalize_enterprise_number, window_error
+from ..rules import cap_error, enterprise_number_error, name_error, normalize_enterprise_number, window_error
 from .models import ProcessorProfile, Service
 
 PROFILE_FIELDS = ("name", "enterprise_number", "address", "dpo_email", "governing_law", "competent_court",
@@ -20,6 +20,12 @@ def get_profile() -> ProcessorProfile | None:
 
 
 def _check(values: dict) -> None:
+    name = values["name"] if isinstance(values["name"], str) else ""
+    if not name.strip():
+        raise Invalid(_("Vul de naam van de verwerker in."), "name")
+    error = name_error(name)
+    if error:
+        raise Invalid(_(error), "name")
     error = enterprise_number_error(values["enterprise_number"])
     if error:
         raise Invalid(_(error), "enterprise_number")
@@ -62,6 +68,9 @@ def add_service(code: str, name: str, *, actor, now: datetime) -> Service:
         raise Invalid(_("Een code bestaat uit 2 tot 40 kleine letters, cijfers, - of _."), "code")
     if not (name or "").strip():
         raise Invalid(_("Geef de dienst een naam."), "name")
+    error = name_error(name)
+    if error or len(name) > 120:
+        raise Invalid(_(error) if error else _("De naam is te lang (hoogstens 120 tekens)."), "name")
     if db.session.scalar(db.select(Service).where(Service.code == code)):
         raise Invalid(_("Deze code bestaat al."), "code")
     service = Service(code=code, name=name.strip())

@@ -19,7 +19,7 @@ from ..notices.models import Notice
 from ..notices.services import client_recipients, create_notices, withdraw_pending
 from ..processor.models import Service
 from ..web import is_id
-from ..rules import NOTICE_STATES_THAT_APPLY, AgreementState, NoticeState, notice_needs_approval
+from ..rules import NOTICE_STATES_THAT_APPLY, AgreementState, NoticeState, incidental_error, name_error, notice_needs_approval
 from .models import Assignment, Change, SubProcessor, subprocessor_services
 
 SUBPROCESSOR_FIELDS = ("name", "registration_number", "purpose", "countries", "transfer_mechanism",
@@ -38,8 +38,9 @@ def clean_subprocessor(values: dict) -> dict:
             raise Invalid(_("%(field)s is tekst.", field=key), key)
     if not v["name"]:
         raise Invalid(_("Vul de naam van de subverwerker in."), "name")
-    if len(v["name"]) > 200:
-        raise Invalid(_("De naam is te lang (hoogstens 200 tekens)."), "name")
+    error = name_error(v["name"])
+    if error:
+        raise Invalid(_(error), "name")
     if not v["purpose"]:
         raise Invalid(_("Beschrijf welke dienst de subverwerker levert."), "purpose")
     countries = v["countries"] or []
@@ -78,6 +79,9 @@ def clean_subprocessor(values: dict) -> dict:
     v["data_categories"] = [c for c in DATA_CATEGORIES if c in categories]
     if v["kind"] not in SUBPROCESSOR_KINDS:
         raise Invalid(_("Kies actief en systematisch, of incidenteel."), "kind")
+    refused = incidental_error(v["kind"], v["countries"], v["data_categories"], EEA)
+    if refused:
+        raise Invalid(_(refused[0], **refused[1]), "kind")
     if v["website"] and not re.fullmatch(r"https?://[^\s/$.?#].[^\s]*", v["website"]):
         raise Invalid(_("Een website begint met http:// of https://."), "website")
     return v
@@ -377,6 +381,40 @@ def _apply(change: Change, client_ids: list[int], today: date) -> None:
         db.session.execute(update(SubProcessor).where(SubProcessor.id == change.subprocessor_id,
                                                       SubProcessor.status == "proposed")
                            .values(status="active", activated_on=today))
+
+
+def unapply_for_client(change: Change, client_id: int, *, actor, now: datetime) -> None:
+    """Stop a change applying to one client from today (an objection received in time, recorded late).
+
+    The sub-processor it brought in stops applying; for a replacement, the one it replaced applies again
+    (back in use if it had been retired). The caller commits.
+    """
+    today = today_in_brussels(now)
+    ended = []
+    if change.kind in ("add", "replace"):
+        ended = db.session.scalars(
+            update(Assignment).where(Assignment.client_id == client_id, Assignment.change_id == change.id,
+                                     Assignment.subprocessor_id == change.subprocessor_id, Assignment.until_on.is_(None))
+            .values(until_on=today).returning(Assignment.id)).all()
+    restored = None
+    if change.kind == "replace":
+        still = db.session.scalar(select(Assignment.id).where(
+            Assignment.client_id == client_id, Assignment.subprocessor_id == change.replaces_id,
+            Assignment.until_on.is_(None)))
+        if still is None:
+            db.session.add(Assignment(client_id=client_id, subprocessor_id=change.replaces_id, from_on=today,
+                                      until_on=None, change_id=None))
+            restored = change.replaces_id
+            back = db.session.execute(
+                update(SubProcessor).where(SubProcessor.id == change.replaces_id, SubProcessor.status == "retired")
+                .values(status="active", retired_on=None)).rowcount
+            if back:
+                audit.record(at=now, actor=actor, object_type="subprocessor", object_id=change.replaces_id,
+                             action="back_in_use", before={"status": "retired"},
+                             after={"status": "active", "for_client": client_id})
+    audit.record(at=now, actor=actor, object_type="change", object_id=change.id, client_id=client_id,
+                 action="unapplied", after={"on": today.isoformat(), "ended_assignments": list(ended),
+                                            "restored_subprocessor": restored})
 
 
 def _retire_unused(today: date, now: datetime) -> None:

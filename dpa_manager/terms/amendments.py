@@ -156,3 +156,30 @@ def apply_accepted(now: datetime, *, notice_id: int | None = None) -> int:
         db.session.commit()
         if not moved:
             return total
+
+
+def revert_accepted(notice, *, actor, now: datetime) -> None:
+    """Undo a deemed acceptance: the agreement it made is annulled and the amended one is in force again.
+
+    For an objection that was received before the window closed and recorded after the sweep applied
+    the amendment. The caller commits.
+    """
+    new = db.session.scalar(select(Agreement).where(Agreement.amended_from_id == notice.agreement_id,
+                                                    Agreement.state == "signed"))
+    if new is None:
+        return
+    annulled = db.session.execute(
+        update(Agreement).where(Agreement.id == new.id, Agreement.state == "signed")
+        .values(state="annulled", ended_at=now, updated_at=now).execution_options(synchronize_session=False))
+    restored = db.session.execute(
+        update(Agreement).where(Agreement.id == notice.agreement_id, Agreement.state == "superseded")
+        .values(state="signed", ended_at=None, updated_at=now).execution_options(synchronize_session=False))
+    if annulled.rowcount != 1 or restored.rowcount != 1:
+        raise Conflict(_("De overeenkomst werd intussen gewijzigd; laad de pagina opnieuw."))
+    db.session.expire_all()
+    audit.record(at=now, actor=actor, object_type="agreement", object_id=new.id, client_id=notice.client_id,
+                 action="annulled", before={"state": "signed"},
+                 after={"state": "annulled", "notice": notice.id, "why": "objection received in time"})
+    audit.record(at=now, actor=actor, object_type="agreement", object_id=notice.agreement_id,
+                 client_id=notice.client_id, action="reinstated", before={"state": "superseded"},
+                 after={"state": "signed", "notice": notice.id})

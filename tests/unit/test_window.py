@@ -138,7 +138,8 @@ def test_reminder_two_days_before_closing(notified, closes, remind):
 
 
 @pytest.mark.parametrize("now, left", [
-    (utc(2026, 11, 2, 9), (7, 14)), (utc(2026, 11, 9, 22, 30), (0, 0)), (utc(2026, 11, 9, 23), None),
+    (utc(2026, 11, 2, 9), (7, 14, 0)), (utc(2026, 11, 9, 22, 30), (0, 0, 30)), (utc(2026, 11, 9, 23), None),
+    (utc(2026, 11, 9, 19, 15, 30), (0, 3, 44)),
 ])
 def test_time_left(now, left):
     assert rules.time_left(now, utc(2026, 11, 9, 23)) == left
@@ -163,9 +164,51 @@ def test_only_an_open_notice_can_be_deemed_approved():
     assert sources == {rules.NoticeState.OPEN}
 
 
+def test_a_deemed_approval_gives_way_only_to_an_answer():
+    assert rules.NOTICE_TRANSITIONS[rules.NoticeState.DEEMED_APPROVED] == {
+        rules.NoticeState.OBJECTED, rules.NoticeState.APPROVED}
+
+
+CLOSES = utc(2026, 11, 30, 23)
+ANSWERS = [
+    # received                      now                       counts  why
+    (utc(2026, 11, 30, 22, 59, 59), utc(2026, 12, 3, 9), True, "a second before closing, recorded days later"),
+    (CLOSES, utc(2026, 12, 3, 9), False, "at the closing moment: too late"),
+    (utc(2026, 12, 1, 8), utc(2026, 12, 3, 9), False, "after closing"),
+    (utc(2026, 11, 25, 9), utc(2026, 11, 25, 8), False, "in the future"),
+    (utc(2026, 11, 20, 9), utc(2026, 11, 25, 8), False, "before the notice existed"),
+    (utc(2026, 11, 21, 10), utc(2026, 11, 25, 8), True, "the moment of the announcement"),
+]
+
+
+@pytest.mark.parametrize("received, now, counts, why", ANSWERS)
+def test_an_answer_counts_when_received_before_closing_whenever_recorded(received, now, counts, why):
+    error = rules.answer_error(received, now=now, announced_at=utc(2026, 11, 21, 10), closes_at=CLOSES)
+    assert (error is None) is counts, why
+
+
 @pytest.mark.parametrize("change, kind, needs", [
     ("add", "active_systematic", True), ("replace", "active_systematic", True),
     ("remove", "active_systematic", False), ("add", "incidental", False), ("replace", "incidental", False),
 ])
 def test_which_notices_have_a_window(change, kind, needs):
     assert rules.notice_needs_approval(change, kind) is needs
+
+
+APPLIED = [
+    # notified (UTC, accepted)    stated (UTC) or None       applies (UTC)             why
+    (utc(2026, 11, 28, 9, 0), None, utc(2026, 12, 7, 23, 0), "nothing stated: the rule"),
+    (utc(2026, 11, 27, 23, 0, 0, 3000), utc(2026, 12, 4, 23, 0), utc(2026, 12, 7, 23, 0),
+     "composed Friday 23:59:59 Brussels, accepted Saturday 00:00:00.003: the rule from Saturday is later"),
+    (utc(2026, 11, 27, 9, 0), utc(2026, 12, 4, 23, 0), utc(2026, 12, 4, 23, 0), "stated and rule agree"),
+    (utc(2026, 11, 27, 9, 0), utc(2026, 12, 8, 23, 0), utc(2026, 12, 8, 23, 0),
+     "a later moment was stated: the client is never held to less than it read"),
+    (utc(2026, 11, 27, 9, 0), utc(2026, 12, 1, 23, 0), utc(2026, 12, 4, 23, 0),
+     "an earlier moment was stated: the law's window still applies"),
+]
+
+
+@pytest.mark.parametrize("notified, stated, applies, why", APPLIED)
+def test_the_window_applied_is_never_shorter_than_stated_or_than_the_rule(notified, stated, applies, why):
+    assert rules.applied_closes_at(notified, 7, "calendar", stated) == applies, why
+    assert rules.applied_closes_at(notified, 7, "calendar", stated) >= rules.objection_closes_at(notified, 7, "calendar")

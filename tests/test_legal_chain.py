@@ -1,0 +1,319 @@
+"""One truth in the legal chain: what the client is told is what the product applies and files."""
+import base64
+import io
+from datetime import date, datetime, timedelta, timezone
+
+import icalendar
+import pytest
+import time_machine
+from pypdf import PdfReader
+
+from flask import current_app
+
+from dpa_manager import clock
+from dpa_manager.accounts.services import create_token
+from dpa_manager.extensions import db
+from dpa_manager.mail.models import OutboxMessage
+from dpa_manager.mail.sender import drain
+from dpa_manager.notices.models import Notice
+from dpa_manager.subprocessors import services as register
+
+from .conftest import NOW, PASSWORD
+
+#: Friday 27 November 2026, 23:59:59.95 in Brussels (CET, UTC+1).
+FRIDAY_LATE = datetime(2026, 11, 27, 22, 59, 59, 950000, tzinfo=timezone.utc)
+
+
+def pdf_text(data: bytes) -> str:
+    return " ".join("".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages).split())
+
+
+def api_get(user, url):
+    token = create_token(user, now=NOW)
+    return current_app.test_client().get(url, headers={"Authorization": f"Bearer {token}"})
+
+
+def api_post(user, url, json, *, at):
+    token = create_token(user, now=NOW)
+    with time_machine.travel(at, tick=False):
+        return current_app.test_client().post(url, json=json, headers={"Authorization": f"Bearer {token}"})
+
+
+def announce(make_subprocessor, manager, **values):
+    sp = make_subprocessor(**values)
+    change = register.create_change(kind="add", subprocessor_id=sp.id, effective_on=date(2026, 12, 15),
+                                    reason="Nieuw telefonieplatform", actor=manager, now=NOW)
+    return register.announce(change, actor=manager, now=NOW)
+
+
+def test_a_message_accepted_after_midnight_keeps_the_later_deadline_everywhere(
+        make_agreement, make_subprocessor, manager, inbox, login, make_user):
+    agreement = make_agreement("signed")
+    (notice_id,) = announce(make_subprocessor, manager)
+    inbox.delay = 0.3  # the server answers DATA after midnight
+    with time_machine.travel(FRIDAY_LATE, tick=True):
+        report = drain(now=clock.now)
+    assert len(report.sent) == 1
+    notice = db.session.get(Notice, notice_id)
+    accepted = notice.delivered_at
+    assert clock.as_brussels(accepted).date() == date(2026, 11, 28), "accepted on Saturday in Brussels"
+    # The e-mail, composed on Friday, states Friday 4 December; from Saturday the rule gives Monday 7 December.
+    stated = datetime(2026, 12, 4, 23, 0, tzinfo=timezone.utc)
+    applied = datetime(2026, 12, 7, 23, 0, tzinfo=timezone.utc)
+    assert notice.stated_closes_at == stated and notice.closes_at == applied
+    message = db.session.query(OutboxMessage).filter_by(notice_id=notice_id, template="notice").one()
+    assert message.stated_closes_at == stated
+
+    (mail,) = inbox.messages
+    text = mail.get_body(("plain",)).get_content()
+    assert "vrijdag 4 december 2026" in mail["Subject"] and "vrijdag 4 december 2026" in text
+    assert "05/12/2026 00:00" in text
+    (attachment,) = [part for part in mail.iter_attachments() if part.get_filename().endswith(".ics")]
+    (event,) = icalendar.Calendar.from_ical(attachment.get_content()).walk("VEVENT")
+    assert event.decoded("DTSTART") == date(2026, 12, 4)  # an all-day event on the last day stated
+    assert "05/12/2026 00:00" in str(event["DESCRIPTION"])
+
+    api = api_get(manager, f"/api/v1/notices/{notice_id}").json
+    assert api["stated_closes_at"] == "2026-12-04T23:00:00+00:00" and api["closes_at"] == "2026-12-07T23:00:00+00:00"
+    evidence = pdf_text(login(manager).get(f"/notices/{notice_id}/evidence.pdf").data)
+    assert "Sluiting vermeld aan de klant 05/12/2026 00:00:00" in evidence
+    assert "Termijn sluit (toegepast) 08/12/2026 00:00:00" in evidence
+    assert "de latere sluiting geldt" in evidence
+
+    client_user = make_user(client=agreement.client)
+    browser = current_app.test_client()
+    browser.post("/login", data={"email": client_user.email, "password": PASSWORD})
+    portal = browser.get(f"/portal/notices/{notice_id}").text
+    assert "08/12/2026 00:00" in portal  # what applies; never earlier than what the e-mail said
+
+
+def test_an_email_stating_a_later_close_extends_a_window_opened_in_the_portal(
+        make_agreement, make_subprocessor, manager, inbox, login, make_user):
+    agreement = make_agreement("signed")
+    (notice_id,) = announce(make_subprocessor, manager)
+    user = make_user(client=agreement.client)
+    # The client opens the notice on Friday morning: the portal states Friday 4 December.
+    with time_machine.travel(datetime(2026, 11, 27, 9, 0, tzinfo=timezone.utc), tick=False):
+        login(user).get(f"/portal/notices/{notice_id}")
+    notice = db.session.get(Notice, notice_id)
+    assert notice.closes_at == notice.stated_closes_at == datetime(2026, 12, 4, 23, 0, tzinfo=timezone.utc)
+    # An e-mail that says Monday 7 December reaches the client afterwards: the later moment applies.
+    from dpa_manager.notices.services import mark_delivered
+    later = datetime(2026, 12, 7, 23, 0, tzinfo=timezone.utc)
+    mark_delivered(notice_id, datetime(2026, 11, 28, 9, 0, tzinfo=timezone.utc), stated_closes_at=later)
+    db.session.commit()
+    db.session.expire_all()
+    assert notice.closes_at == notice.stated_closes_at == later
+    assert notice.remind_at == datetime(2026, 12, 5, 23, 0, tzinfo=timezone.utc)
+
+
+# --- Objections by any channel -------------------------------------------------------------------------------
+
+EML = (b"From: Els Janssens <els@klant.example>\r\nTo: dpo@contactexpert.be\r\nDate: Fri, 27 Nov 2026 16:05:00 +0100\r\n"
+       b"Subject: Bezwaar subverwerker CloudTel\r\n\r\nWij maken bezwaar: geen opnames buiten ons contract.\r\n")
+
+
+def delivered_notice(make_agreement, make_subprocessor, manager, inbox, **values):
+    agreement = make_agreement("signed")
+    (notice_id,) = announce(make_subprocessor, manager, **values)
+    drain(now=lambda: NOW)
+    return agreement, db.session.get(Notice, notice_id)
+
+
+def test_the_notice_email_says_how_to_object_and_replies_reach_the_dpo(make_agreement, make_subprocessor, manager,
+                                                                         inbox):
+    delivered_notice(make_agreement, make_subprocessor, manager, inbox)
+    (mail,) = inbox.messages
+    assert mail["From"].addresses[0].display_name == "ContactExpert NV"
+    assert str(mail["Reply-To"]) == "dpo@contactexpert.be"
+    text = mail.get_body(("plain",)).get_content()
+    assert "door op deze e-mail te antwoorden" in text and "dpo@contactexpert.be" in text
+
+
+def test_a_manager_records_an_objection_received_by_email_before_closing(
+        make_agreement, make_subprocessor, manager, inbox, login):
+    agreement, notice = delivered_notice(make_agreement, make_subprocessor, manager, inbox)
+    received = NOW + timedelta(days=2)
+    with time_machine.travel(received + timedelta(hours=1), tick=False):
+        response = login(manager).post(f"/notices/{notice.id}/answer", data={
+            "answer": "objection", "channel": "email", "received_at": clock.as_brussels(received).strftime("%Y-%m-%dT%H:%M"),
+            "reason": "Geen opnames buiten ons contract.", "confirm": "y",
+            "proof": (io.BytesIO(EML), "bezwaar.eml")}, content_type="multipart/form-data")
+    assert response.status_code == 302, response.text
+    db.session.expire_all()
+    assert notice.state == "objected" and notice.decided_at == received and notice.answer_channel == "email"
+    (proof,) = notice.proofs
+    import hashlib
+    assert proof.sha256 == hashlib.sha256(EML).hexdigest() and proof.size == len(EML)
+    # The sweep after closing leaves it objected: the objection counted.
+    from dpa_manager import jobs
+    jobs.sweep(notice.closes_at + timedelta(minutes=1))
+    db.session.expire_all()
+    assert notice.state == "objected"
+    evidence = pdf_text(login(manager).get(f"/notices/{notice.id}/evidence.pdf").data)
+    assert "ontvangen per e-mail en geregistreerd" in evidence and proof.sha256 in evidence.replace(" ", "")
+    assert login(manager).get(f"/notices/{notice.id}/proofs/{proof.id}").data == EML
+
+
+def test_an_objection_recorded_after_the_sweep_reverses_the_deemed_approval(
+        make_agreement, make_subprocessor, manager, inbox):
+    from dpa_manager import jobs
+    from dpa_manager.subprocessors.services import applying_on
+    agreement, notice = delivered_notice(make_agreement, make_subprocessor, manager, inbox)
+    closes = notice.closes_at
+    jobs.sweep(closes)
+    # The change takes effect on its date for this client.
+    jobs.sweep(datetime(2026, 12, 15, 9, tzinfo=timezone.utc))
+    db.session.expire_all()
+    assert notice.state == "deemed_approved" and notice.applied_at is not None
+    assert [sp.name for sp in applying_on(agreement.client_id, date(2026, 12, 15))] == ["CloudTel SA"]
+    # A letter, received a second before closing, is recorded a month later.
+    received = closes - timedelta(seconds=1)
+    recorded_at = datetime(2026, 12, 20, 9, tzinfo=timezone.utc)
+    letter = b"%PDF-1.4\n% a scanned letter\n"
+    response = api_post(manager, f"/api/v1/notices/{notice.id}/objection", {
+        "reason": "Wij maken bezwaar.", "received_at": received.isoformat(), "channel": "letter",
+        "proofs": [{"filename": "brief.pdf", "content_base64": base64.b64encode(letter).decode()}]}, at=recorded_at)
+    assert response.status_code == 200, response.json
+    assert response.json["state"] == "objected" and response.json["answer_channel"] == "letter"
+    db.session.expire_all()
+    assert notice.state == "objected" and notice.applied_at is None and notice.decided_at == received
+    assert applying_on(agreement.client_id, date(2026, 12, 21)) == []  # the change no longer applies
+    from dpa_manager.audit import history
+    assert "deemed_approval_reversed" in [e.action for e in history("notice", notice.id)]
+    drain(now=lambda: recorded_at)
+    subjects = [m["Subject"] for m in inbox.messages]
+    assert any("goedkeuring door stilzwijgen herroepen" in s for s in subjects), subjects
+    assert any(s.startswith("Bezwaar van ") for s in subjects)
+    # Running the jobs again does not bring the change back.
+    jobs.sweep(recorded_at + timedelta(days=1))
+    db.session.expire_all()
+    assert notice.state == "objected" and applying_on(agreement.client_id, date(2026, 12, 22)) == []
+
+
+def test_an_answer_received_after_closing_is_refused_and_changes_nothing(
+        make_agreement, make_subprocessor, manager, inbox):
+    from dpa_manager import jobs
+    _, notice = delivered_notice(make_agreement, make_subprocessor, manager, inbox)
+    jobs.sweep(notice.closes_at)
+    response = api_post(manager, f"/api/v1/notices/{notice.id}/objection", {
+        "reason": "Te laat.", "received_at": notice.closes_at.isoformat(), "channel": "phone"},
+        at=notice.closes_at + timedelta(days=1))
+    assert response.status_code == 422 and "na het sluiten" in response.json["error"]
+    db.session.expire_all()
+    assert notice.state == "deemed_approved" and notice.answer_channel is None
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"channel": "fax"}, "channel"),
+    ({"received_at": "gisteren"}, "received_at"),
+    ({"received_at": "2026-11-22T10:00:00"}, "received_at"),  # no time zone
+    ({"proofs": []}, "proof"),  # an e-mail needs its proof
+    ({"proofs": [{"filename": "x.exe", "content_base64": "TVo="}]}, "proof"),
+    ({"proofs": [{"filename": "x.pdf", "content_base64": "bm90IGEgcGRm"}]}, "proof"),
+    ({"proofs": [{"filename": "x.eml", "content_base64": "bm90IGFuIGVtYWls"}]}, "proof"),
+    ({"reason": ""}, "reason"),
+])
+def test_a_bad_recorded_answer_is_refused_with_its_field(make_agreement, make_subprocessor, manager, inbox, body,
+                                                         field):
+    _, notice = delivered_notice(make_agreement, make_subprocessor, manager, inbox)
+    good = {"reason": "Bezwaar per mail.", "received_at": (NOW + timedelta(hours=1)).isoformat(), "channel": "email",
+            "proofs": [{"filename": "bezwaar.eml", "content_base64": base64.b64encode(EML).decode()}]}
+    response = api_post(manager, f"/api/v1/notices/{notice.id}/objection", good | body, at=NOW + timedelta(hours=2))
+    assert response.status_code == 422 and response.json["field"] == field, response.json
+    db.session.expire_all()
+    assert notice.state == "open" and not notice.proofs
+
+
+# --- Incidental sub-processors stay incidental -----------------------------------------------------------------
+
+US_RECORDINGS = {"name": "VoiceCloud Inc.", "purpose": "Onderhoud van de opnameserver", "countries": ["US"],
+                 "transfer_mechanism": "scc", "data_categories": ["call_recordings"], "kind": "incidental",
+                 "services": ["klantendienst"]}
+
+
+@pytest.mark.parametrize("values, words", [
+    ({}, "buiten de EER (US)"),
+    ({"countries": ["BE"], "transfer_mechanism": None, "data_categories": ["special"]}, "bijzondere categorieën"),
+])
+def test_an_entry_outside_the_eea_or_with_special_data_cannot_be_incidental(setup, manager, login, values, words):
+    from dpa_manager.subprocessors.models import SubProcessor
+    body = US_RECORDINGS | values
+    response = api_post(manager, "/api/v1/subprocessors", body, at=NOW)
+    assert response.status_code == 422 and response.json["field"] == "kind"
+    assert words in response.json["error"] and "gewone bezwaartermijn" in response.json["error"]
+    form = {"name": body["name"], "purpose": body["purpose"], "countries": ", ".join(body["countries"]),
+            "transfer_mechanism": body["transfer_mechanism"] or "", "transfer_text": "",
+            "data_categories": body["data_categories"], "kind": "incidental", "website": ""}
+    page = login(manager).post("/subprocessors/new", data=form)
+    assert page.status_code == 422 and "gewone bezwaartermijn" in page.text
+    assert db.session.query(SubProcessor).count() == 0
+    assert api_post(manager, "/api/v1/subprocessors", body | {"kind": "active_systematic"}, at=NOW).status_code == 201
+
+
+def test_an_informational_notice_never_invites_an_objection(make_agreement, make_subprocessor, manager, inbox):
+    delivered_notice(make_agreement, make_subprocessor, manager, inbox, kind="incidental", name="Onderhoud BV")
+    (mail,) = inbox.messages
+    for part in (mail.get_body(("plain",)).get_content(), mail.get_body(("html",)).get_content()):
+        assert "bezwaar" not in part.lower(), part
+
+
+# --- Names and long texts ---------------------------------------------------------------------------------------
+
+BAD_NAMES = ["Klant NV\r\nBcc: iedereen@example.com", "Klant\nNV", "Klant\tNV", "Klant \u202eVN", "x" * 201]
+
+
+@pytest.mark.parametrize("name", BAD_NAMES)
+def test_a_name_with_line_breaks_or_direction_overrides_is_refused_at_every_entry_point(
+        name, setup, manager, login, make_client, make_agreement):
+    from dpa_manager.accounts.models import User
+    from dpa_manager.clients.models import Client
+    from dpa_manager.processor.models import ProcessorProfile, Service
+    from dpa_manager.subprocessors.models import SubProcessor
+    from .test_clients import VALID
+    from .test_processor_pages import PROFILE_FORM
+    http = login(manager)
+    counts = lambda: [db.session.query(m).count() for m in (Client, SubProcessor, Service, User)]  # noqa: E731
+    before = counts()
+    assert http.post("/clients/new", data=VALID | {"name": name}).status_code == 422
+    sp_form = {"name": name, "purpose": "Telefonie", "countries": "BE", "transfer_mechanism": "", "transfer_text": "",
+               "data_categories": ["contact"], "kind": "active_systematic", "website": ""}
+    assert http.post("/subprocessors/new", data=sp_form).status_code == 422
+    api = api_post(manager, "/api/v1/subprocessors", {"name": name, "purpose": "Telefonie", "countries": ["BE"],
+                                                     "data_categories": ["contact"], "kind": "active_systematic"}, at=NOW)
+    assert api.status_code == 422 and api.json["field"] == "name"
+    assert http.post("/processor/", data=PROFILE_FORM | {"name": name}).status_code == 422
+    assert db.session.query(ProcessorProfile).one().name == "ContactExpert NV"
+    http.post("/processor/services", data={"code": "chat", "name": name})
+    client = make_client()
+    http.post(f"/clients/{client.id}/invite", data={"email": "nieuw@example.be", "full_name": name})
+    assert counts() == [before[0] + 1, before[1], before[2], before[3]]  # only make_client's client
+    sent = make_agreement("client_signed")
+    http.post(f"/agreements/{sent.id}/countersign", data={"full_name": name, "role": "Accountmanager",
+                                                        "authorised": "y"})
+    db.session.expire_all()
+    assert sent.state == "sent"
+
+
+def test_a_long_objection_and_a_long_reason_fit_the_evidence_file(make_agreement, make_subprocessor, manager, inbox,
+                                                                  login, make_user):
+    agreement = make_agreement("signed")
+    sp = make_subprocessor()
+    reason = ("Een lange reden met veel woorden. " * 300)[:10_000]
+    change = register.create_change(kind="add", subprocessor_id=sp.id, effective_on=date(2026, 12, 15),
+                                    reason=reason, actor=manager, now=NOW)
+    (notice_id,) = register.announce(change, actor=manager, now=NOW)
+    report = drain(now=lambda: NOW)
+    assert report.sent, report
+    (mail,) = inbox.messages
+    (raw,) = inbox.raw
+    assert max(len(line) for line in raw.splitlines()) <= 998  # RFC 5321/5322 line limits
+    assert reason[:200] in mail.get_body(("plain",)).get_content()
+    user = agreement.client.users[0]
+    objection = ("Wij maken bezwaar omdat " + "de gegevens het land niet mogen verlaten " * 200)[:4900]
+    response = login(user).post(f"/portal/notices/{notice_id}/objection", data={"reason": objection})
+    assert response.status_code == 302
+    evidence = login(manager).get(f"/notices/{notice_id}/evidence.pdf")
+    assert evidence.status_code == 200
+    text = pdf_text(evidence.data)
+    assert text.count("de gegevens het land niet mogen verlaten") >= 100
