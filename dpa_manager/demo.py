@@ -33,9 +33,16 @@ PROFILE = {
     "default_window_unit": "calendar",
     "cap_total_cents": 250_000,
     "cap_other_cents": 100_000,
+    "contact_name": "An Peeters",
+    "contact_role": "Accountmanager",
+    "breach_notice_hours": 48,
 }
 SERVICES = [("klantendienst", "Klantendienst"), ("telemarketing", "Telemarketing"),
             ("backoffice", "Backoffice en orderverwerking")]
+#: The services' names in French and English.
+SERVICE_NAMES = {"klantendienst": ("Service clientèle", "Customer service"),
+                 "telemarketing": ("Télémarketing", "Telemarketing"),
+                 "backoffice": ("Back-office et traitement des commandes", "Back office and order processing")}
 TOMS = "\n".join([
     "Toegang tot persoonsgegevens enkel voor aangewezen medewerkers, met persoonlijke accounts en MFA",
     "Versleuteling van gegevens tijdens transport (TLS 1.2 of hoger) en in rust",
@@ -65,7 +72,10 @@ CLIENTS = [
      {"subject_matter": "Klantendienst en telemarketing voor verzekeringsklanten",
       "nature_purpose": "Inkomende oproepen over polissen en schadegevallen, en uitgaande campagnes naar bestaande klanten.",
       "data_types": ["identification", "contact", "customer_history", "financial", "call_recordings"],
-      "data_subjects": ["customers", "prospects"], "window_days": 3, "window_unit": "working"},
+      "data_subjects": ["customers", "prospects"], "window_days": 3, "window_unit": "working",
+      "translations": {"fr": {"subject_matter": "Service clientèle et télémarketing pour des clients d'assurances",
+                              "nature_purpose": "Appels entrants sur les polices et les sinistres, et campagnes "
+                                                "sortantes vers les clients existants."}}},
      ["klantendienst", "telemarketing"], ("marc@lumiere.example", "demo-lumiere-2026", "Marc Dubois"), True),
     ({"name": "Fietsen Vandamme BV", "enterprise_number": with_check_digits(6_543_210),
       "address": "Stationsstraat 5\n8500 Kortrijk", "language": "nl", "contact_email": "info@vandamme.example"},
@@ -82,20 +92,29 @@ SUBPROCESSORS = [
     ("active", ["klantendienst", "telemarketing"], {
         "name": "CloudTel Belgium NV", "registration_number": "0811.222.333", "purpose": "Telefonieplatform en opname van gesprekken",
         "countries": ["BE"], "transfer_mechanism": None, "data_categories": ["identification", "contact", "call_recordings"],
-        "kind": "active_systematic", "website": "https://cloudtel.example"}),
+        "kind": "active_systematic", "website": "https://cloudtel.example",
+        "address": "Havenlaan 86\n1000 Brussel", "contact": "privacy@cloudtel.example",
+        "purpose_fr": "Plateforme téléphonique et enregistrement des appels",
+        "purpose_en": "Telephony platform and call recording"}),
     ("active", [], {
         "name": "Datacenter Noord BV", "registration_number": "NL 12345678", "purpose": "Hosting van de klantendienstsoftware",
         "countries": ["NL", "BE"], "transfer_mechanism": None,
         "data_categories": ["identification", "contact", "customer_history", "order"],
-        "kind": "active_systematic", "website": "https://dcnoord.example"}),
+        "kind": "active_systematic", "website": "https://dcnoord.example",
+        "address": "Datalaan 3\n9723 Groningen, Nederland", "contact": "security@dcnoord.example",
+        "purpose_fr": "Hébergement du logiciel du service clientèle", "purpose_en": "Hosting of the customer service software"}),
     ("active", [], {
         "name": "TechFix BV", "registration_number": "0799.888.777", "purpose": "Technisch onderhoud ter plaatse, op afroep",
         "countries": ["BE"], "transfer_mechanism": None, "data_categories": ["identification"],
-        "kind": "incidental", "website": ""}),
+        "kind": "incidental", "website": "", "address": "Industrieweg 7\n2800 Mechelen",
+        "contact": "Jan Peeters, serviceverantwoordelijke",
+        "purpose_fr": "Maintenance technique sur place, sur appel", "purpose_en": "On-site technical maintenance, on call"}),
     ("proposed", ["klantendienst"], {
         "name": "VoiceCloud Inc.", "registration_number": "US-DE 7412589", "purpose": "Automatische transcriptie van gesprekken",
         "countries": ["IE", "US"], "transfer_mechanism": "scc", "data_categories": ["contact", "call_recordings"],
-        "kind": "active_systematic", "website": "https://voicecloud.example"}),
+        "kind": "active_systematic", "website": "https://voicecloud.example",
+        "address": "1 Harbor Street, Wilmington, DE 19801, United States", "contact": "privacy@voicecloud.example",
+        "purpose_fr": "Transcription automatique des appels", "purpose_en": "Automatic transcription of calls"}),
 ]
 
 
@@ -122,7 +141,8 @@ def seed_demo(*, now: datetime) -> list[tuple[str, str, str]]:
     known = {s.code for s in db.session.scalars(db.select(Service))}
     for code, name in SERVICES:
         if code not in known:
-            add_service(code, name, actor=None, now=now)
+            name_fr, name_en = SERVICE_NAMES[code]
+            add_service(code, name, name_fr=name_fr, name_en=name_en, actor=None, now=now)
     _seed_register(now)
     manager = find_user(MANAGER[0]) or create_user(email=MANAGER[0], password=MANAGER[1], role="manager",
                                                    client_id=None, full_name=MANAGER[2], now=now)
@@ -189,7 +209,7 @@ def seed_synthetic(count: int, *, now: datetime) -> tuple[int, int]:
             "toms": TOMS, "created_at": now, "updated_at": now, "sent_at": now,
             "client_signer_name": f"Contact {row['name']}", "client_signer_role": "Zaakvoerder",
             "client_signed_at": now, "processor_signer_id": manager.id, "processor_signer_name": MANAGER[2],
-            "processor_signer_role": "Accountmanager", "processor_signed_at": now,
+            "processor_signer_role": "Accountmanager", "processor_signed_at": now, "effective_at": now,
         } for row, cid in zip(client_rows, ids)]))
         db.session.execute(insert(agreement_services),
                            [{"agreement_id": aid, "service_id": service_id} for aid in agreement_ids])

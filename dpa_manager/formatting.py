@@ -69,7 +69,19 @@ def window_text(days: int, unit: str) -> str:
     return ngettext("%(num)d kalenderdag", "%(num)d kalenderdagen", days)
 
 
+def localize(record, field: str) -> str:
+    """Return a free text of `record` (a sub-processor's purpose, a change's reason, a service's name) in the
+    language in force, or the Dutch original with a visible marker when there is no version in that language."""
+    from flask_babel import gettext
+
+    from .localized import text_in
+    text, stayed_dutch = text_in(getattr(record, "translations", None), field, _language(None),
+                                 getattr(record, field, "") or "")
+    return f"{text} {gettext('[in het Nederlands]')}" if stayed_dutch else text
+
+
 def register(app) -> None:
+    app.add_template_filter(localize, "localize")
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(format_date, "date")
     app.add_template_filter(format_long_date, "longdate")

@@ -15,6 +15,9 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from flask_babel import force_locale, gettext as _
+
+from .formatting import window_text
+from .terms.text import blocks
 from reportlab.platypus import (
     KeepTogether, ListFlowable, ListItem, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table,
     TableStyle,
@@ -60,6 +63,8 @@ class _NumberedCanvas(Canvas):
     footer_left = ""
     #: "Pagina {page} van {total}" in the document's language.
     footer_pages = "Pagina {page} van {total}"
+    #: On a draft: the word (ONTWERP, PROJET, DRAFT) printed across and atop every page.
+    draft_mark = ""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -78,7 +83,20 @@ class _NumberedCanvas(Canvas):
         super().save()
 
     def _footer(self, total: int) -> None:
-        width, _ = self._pagesize
+        width, height = self._pagesize
+        if self.draft_mark:
+            self.saveState()
+            self.setFont(FONT + "-Bold", 96)
+            self.setFillColor(colors.Color(0.75, 0.1, 0.1, alpha=0.12))
+            self.translate(width / 2, height / 2)
+            self.rotate(45)
+            self.drawCentredString(0, -30, self.draft_mark)
+            self.restoreState()
+            self.saveState()
+            self.setFont(FONT + "-Bold", 10)
+            self.setFillColor(colors.HexColor("#b3261e"))
+            self.drawCentredString(width / 2, height - 12 * mm, self.draft_mark)
+            self.restoreState()
         self.saveState()
         self.setFont(FONT, 8)
         self.setFillColor(colors.HexColor("#555555"))
@@ -170,39 +188,86 @@ def story(document: dict, signature: dict | None = None) -> list:
     for annex in document["annexes"]:
         flow += [PageBreak(), _p(_("Bijlage %(number)s. %(title)s", number=annex["number"], title=annex["title"]),
                                  s["h1"])]
-        flow += _content(annex["content"], s)
-    if signature:
+        flow += _content([_with_signatory(item, signature) for item in annex["content"]], s)
+    if signature and signature.get("kind") == "amendment":
+        flow += _amendment_record(signature, s)
+    elif signature:
         flow += [PageBreak(), _p(_("Ondertekening"), s["h1"]),
                  _p(_("Beide partijen hebben deze verwerkersovereenkomst elektronisch ondertekend. "
                       "De handtekeningen gelden voor de tekst met de volgende SHA-256-vingerafdruk:"), s["body"]),
                  _p(signature["body_sha256"], s["mono"]), Spacer(1, 6)]
-        parties = {"client": _("Voor de verwerkingsverantwoordelijke"), "processor": _("Voor de verwerker")}
-        for sig in signature["signatures"]:
-            flow += [_p(parties[sig["party"]], s["h2"]),
-                     _table([[_("Naam"), sig["name"]], [_("Hoedanigheid"), sig["role"]],
-                             [_("Ondertekend op"), sig["at"] + " (Europe/Brussels)"]], s)]
-        if signature.get("amendment"):
-            flow += _amendment_flow(signature["amendment"], s)
+        flow += _signature_tables(signature["signatures"], s, _("Ondertekend op"))
     return flow
 
 
-def _amendment_flow(amendment: dict, s) -> list:
-    """Say on the signature page how an amended agreement replaced the one the parties signed."""
-    how = (_("uitdrukkelijk aanvaard door %(name)s", name=amendment["by"]) if amendment["by"]
-           else _("stilzwijgend aanvaard: geen bezwaar binnen de termijn"))
-    rows = [[_("Vervangt"), _("%(reference)s (voorwaarden versie %(label)s)", reference=amendment["replaces"],
-                              label=amendment["from_label"])],
-            [_("Nieuwe versie van de voorwaarden"), amendment["to_label"]]]
-    if amendment["notice"]:
-        rows += [[_("Melding"), _("nr. %(number)s, ontvangen op %(at)s", number=amendment["notice"],
-                                  at=amendment["notified_at"])],
-                 [_("Bezwaartermijn sloot op"), amendment["closes_at"]]]
-    rows += [[_("Aanvaarding"), how], [_("Aanvaard op"), amendment["accepted_at"] + " (Europe/Brussels)"]]
-    return [Spacer(1, 6), _p(_("Wijziging van de voorwaarden"), s["h2"]),
-            _p(_("Deze overeenkomst is de vorige, aangepast aan een nieuwe versie van de voorwaarden. "
-                 "De verwerker heeft die wijziging aan de verwerkingsverantwoordelijke gemeld; "
-                 "de handtekeningen hierboven zijn die van de vervangen overeenkomst."), s["body"]),
-            _table(rows, s)]
+def _with_signatory(item: dict, signature: dict | None) -> dict:
+    """Add who signed for a party, and when, to its table in Annex I (the document itself is frozen unsigned)."""
+    party = item.get("party")
+    if not party:
+        return item
+    if signature is None:
+        rows = [[_("Ondertekening"), _("bij de ondertekening: zie de laatste pagina")]]
+    elif signature.get("kind") == "amendment":
+        rows = [[_("Ondertekening"), _("niet ondertekend: gewijzigd door aanvaarding, zie de wijzigingsakte")]]
+    else:
+        sig = next(x for x in signature["signatures"] if x["party"] == party)
+        rows = [[_("Ondertekend door"), f"{sig['name']} ({sig['role']})"],
+                [_("Datum van ondertekening"), sig["at"] + " (Europe/Brussels)"]]
+    return item | {"rows": list(item["rows"]) + rows}
+
+
+def _signature_tables(signatures: list[dict], s, signed_on: str) -> list:
+    parties = {"client": _("Voor de verwerkingsverantwoordelijke"), "processor": _("Voor de verwerker")}
+    flow = []
+    for sig in signatures:
+        flow += [_p(parties[sig["party"]], s["h2"]),
+                 _table([[_("Naam"), sig["name"]], [_("Hoedanigheid"), sig["role"]],
+                         [signed_on, sig["at"] + " (Europe/Brussels)"]], s)]
+    return flow
+
+
+def _amendment_record(record: dict, s) -> list:
+    """The last page of an agreement that an amendment of the terms produced: how it came about, not a signature."""
+    silence = record["concluded_by"] == "silence"
+    flow = [PageBreak(), _p(_("Wijzigingsakte"), s["h1"])]
+    intro = _("Deze overeenkomst werd niet door de partijen ondertekend. Ze is overeenkomst %(reference)s, gewijzigd "
+              "doordat de verwerkingsverantwoordelijke versie %(label)s van de voorwaarden aanvaardde.",
+              reference=record["replaces"], label=record["to_label"])
+    how = (_("Stilzwijgend aanvaard: de verwerker ontving geen bezwaar vóór het sluiten van de bezwaartermijn.")
+           if silence else _("Uitdrukkelijk aanvaard door %(name)s, gebruiker van de verwerkingsverantwoordelijke, "
+                             "in het portaal.", name=record["by"] or "—"))
+    flow += [_p(intro, s["body"]), _p(how, s["body"])]
+    rows = [[_("Wijzigt"), _("%(reference)s (voorwaarden versie %(label)s)", reference=record["replaces"],
+                             label=record["from_label"])],
+            [_("Aanvaarde versie van de voorwaarden"), record["to_label"]]]
+    if record["notice"]:
+        rows += [[_("Melding"), _("nr. %(number)s", number=record["notice"])],
+                 [_("Aanvaard door de mailserver"), (record["delivered_at"] or "—")],
+                 [_("Termijn begonnen"), record["notified_at"]]]
+        if record["window"]:
+            rows.append([_("Bezwaartermijn"), window_text(*record["window"])])
+        rows.append([_("Termijn sloot op"), record["closes_at"]])
+    rows += [[_("Bezwaar ontvangen vóór de sluiting"), _("geen") if silence else _("niet van toepassing")],
+             [_("Aanvaarding"), _("door stilzwijgen") if silence else _("uitdrukkelijk")],
+             [_("Aanvaard op"), record["accepted_at"] + " (Europe/Brussels)"],
+             [_("In werking op"), (record["effective_at"] or "—") + " (Europe/Brussels)"]]
+    if record["body_sha256"]:
+        rows.append([_("SHA-256 van de tekst"), record["body_sha256"]])
+    flow.append(_table(rows, s))
+    article = record.get("article")
+    if article:
+        flow += [_p(_("Grondslag: artikel %(number)s van de gewijzigde overeenkomst (%(title)s)",
+                      number=article["number"], title=article["title"]), s["h2"]),
+                 *_content([{"kind": k, "text": x} if k == "p" else {"kind": k, "items": x}
+                            for k, x in blocks(article["body"])], s)]
+    original = record["original"]
+    flow += [_p(_("Oorspronkelijke handtekeningen"), s["h2"]),
+             _p(_("De handtekeningen hieronder zijn die van overeenkomst %(reference)s (voorwaarden versie "
+                  "%(label)s), zoals de partijen die ondertekenden. Ze staan hier ter informatie; ze gelden niet als "
+                  "handtekening onder deze gewijzigde tekst.", reference=original["reference"], label=original["label"]),
+                s["body"])]
+    flow += _signature_tables(original["signatures"], s, _("Ondertekend op"))
+    return flow
 
 
 def _date(iso: str) -> str:
@@ -210,13 +275,16 @@ def _date(iso: str) -> str:
     return f"{day}/{month}/{year}"
 
 
-def render(document: dict, signature: dict | None = None) -> bytes:
-    """Return the PDF bytes in the document's language; the same document always gives the same bytes."""
+def render(document: dict, signature: dict | None = None, *, draft: bool = False) -> bytes:
+    """Return the PDF bytes in the document's language; the same document always gives the same bytes.
+
+    A draft carries the word ONTWERP (PROJET, DRAFT) across and atop every page.
+    """
     with force_locale(document.get("language", "nl-BE")[:2]):
-        return _render(document, signature)
+        return _render(document, signature, draft)
 
 
-def _render(document: dict, signature: dict | None) -> bytes:
+def _render(document: dict, signature: dict | None, draft: bool = False) -> bytes:
     _register_fonts()
     out = io.BytesIO()
     doc = SimpleDocTemplate(
@@ -229,7 +297,7 @@ def _render(document: dict, signature: dict | None) -> bytes:
     )
     canvas_class = type("_Canvas", (_NumberedCanvas,), {
         "footer_left": f"{document['title']} {document['reference']} — {document['client']['name']}",
-        "footer_pages": _("Pagina {page} van {total}")})
+        "footer_pages": _("Pagina {page} van {total}"), "draft_mark": _("ONTWERP") if draft else ""})
     doc.build(story(document, signature), canvasmaker=canvas_class)
     return out.getvalue()
 

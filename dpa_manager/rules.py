@@ -91,12 +91,31 @@ MAX_WINDOW_DAYS = 90
 WINDOW_RANGE = N_("De bezwaartermijn telt minstens 1 en hoogstens 90 dagen.")
 
 
-def window_error(days: int | None, unit: str | None) -> str | None:
-    """Return why an objection window is not acceptable, or None."""
+#: The shortest objection window that leaves a client time to object in practice, per unit.
+SHORTEST_WINDOW = {"calendar": 7, "working": 3}
+
+
+def period_error(days: int | None, unit: str | None) -> str | None:
+    """Return why a period cannot be counted (unknown unit, or outside 1 to 90 days), or None."""
     if unit not in WINDOW_UNITS:
         return N_("Kies kalenderdagen of werkdagen.")
     if days is None or not MIN_WINDOW_DAYS <= days <= MAX_WINDOW_DAYS:
         return WINDOW_RANGE
+    return None
+
+
+def window_error(days: int | None, unit: str | None) -> str | None:
+    """Return why an objection window is not acceptable, or None.
+
+    Besides a countable period, it must be at least 7 calendar days or 3 working days: an objection has
+    to be possible in practice (a client reads its mail, asks its own DPO, answers).
+    """
+    error = period_error(days, unit)
+    if error:
+        return error
+    if days < SHORTEST_WINDOW[unit]:
+        return N_("Een bezwaartermijn korter dan 7 kalenderdagen of 3 werkdagen laat de klant in de praktijk geen "
+                  "tijd om bezwaar te maken.")
     return None
 
 
@@ -202,6 +221,10 @@ CHECKLIST = (
     ChecklistItem("subprocessor_obligations", N_("Dezelfde plichten voor subverwerkers, volle aansprakelijkheid"), "terms"),
 )
 CHECKLIST_KEYS = frozenset(item.key for item in CHECKLIST)
+#: What an article may say it covers besides the checklist: the clause that lets the terms be amended by
+#: notice and silence. Without it an agreement cannot be amended by silence, only signed anew.
+AMENDMENT_CLAUSE = "amendments"
+COVER_KEYS = CHECKLIST_KEYS | {AMENDMENT_CLAUSE}
 END_CHOICES = {
     "return": "de persoonsgegevens terug te bezorgen",
     "delete": "de persoonsgegevens te vernietigen",
@@ -289,8 +312,8 @@ def last_day_of_period(start_day: date, days: int, unit: str) -> date:
     holidays, but a last day that is not a working day moves to the next working day. In
     working days only working days are counted, so the last day is always one.
     """
-    if window_error(days, unit) is not None:
-        raise ValueError(f"invalid window: {days} {unit}")
+    if period_error(days, unit) is not None:
+        raise ValueError(f"invalid period: {days} {unit}")
     day = start_day
     if unit == "calendar":
         day = start_day + timedelta(days=days)

@@ -273,7 +273,8 @@ def make_subprocessor(setup):
     def make(status="proposed", services=("klantendienst",), **values):
         data = {"name": "CloudTel SA", "registration_number": "BE0123456749", "purpose": "Telefonieplatform",
                 "countries": ["BE", "NL"], "transfer_mechanism": None, "data_categories": ["contact", "call_recordings"],
-                "kind": "active_systematic", "website": "https://cloudtel.example"} | values
+                "kind": "active_systematic", "website": "https://cloudtel.example",
+                "address": "Havenlaan 86\n1000 Brussel", "contact": "privacy@cloudtel.example"} | values
         sp = register.create_subprocessor(data, list(services), actor=None, now=NOW)
         if status != "proposed":
             sp.status, sp.activated_on = status, NOW.date()

@@ -25,6 +25,8 @@ UTC = timezone.utc
 #: Told on Saturday 21 November 2026: 3 working days are Monday 23 to Wednesday 25; the window
 #: closes at midnight in Brussels after the Wednesday.
 CLOSES = datetime(2026, 11, 25, 23, 0, tzinfo=UTC)
+#: The new version's effective date in most tests: before the window closes.
+EFFECTIVE = date(2026, 11, 23)
 
 
 def pdf_text(data: bytes) -> str:
@@ -38,16 +40,21 @@ def parts(message):
 
 @pytest.fixture
 def new_version(setup, manager):
-    """A published version 2027-01: article 13 with a breach deadline in hours, a new article on AI tools."""
-    old = "brengt hij de Verwerkingsverantwoordelijke daarvan zonder onredelijke vertraging op de hoogte."
+    """A published version 2027-01, in effect from Monday 23 November 2026: article 15 with a shorter breach
+    deadline, a new article on AI tools."""
+    return make_version(setup, manager, effective_on=EFFECTIVE)
+
+
+def make_version(setup, manager, *, effective_on, label="2027-01"):
+    old = "brengt hij de Verwerkingsverantwoordelijke daarvan zonder onredelijke vertraging op de hoogte, en uiterlijk"
     text = to_text(setup.articles)
     assert old in text
-    text = text.replace(old, "brengt hij de Verwerkingsverantwoordelijke daarvan onverwijld en uiterlijk binnen "
-                             "48 uur op de hoogte.", 1)
-    text += ("\n\n# 19. Hulpmiddelen met artificiële intelligentie\n[dekt: ]\n"
+    text = text.replace(old, "brengt hij de Verwerkingsverantwoordelijke daarvan onverwijld op de hoogte, en uiterlijk",
+                        1)
+    text += ("\n\n# 24. Hulpmiddelen met artificiële intelligentie\n[dekt: ]\n"
              "De Verwerker gebruikt geen hulpmiddelen met artificiële intelligentie die persoonsgegevens van de "
              "Verwerkingsverantwoordelijke gebruiken om modellen te trainen.")
-    version = save_draft(None, label="2027-01", title=setup.title, effective_on=date(2027, 1, 1), text=text,
+    version = save_draft(None, label=label, title=setup.title, effective_on=effective_on, text=text,
                          actor=manager, now=NOW)
     return publish(version, actor=manager, now=NOW)
 
@@ -103,16 +110,16 @@ def test_the_email_carries_the_comparison_and_the_window_starts_at_delivery(make
     assert "Kortere meldtermijn voor datalekken" in text
     assert "binnen 3 werkdagen" in text
     # The changed words are marked in both parts; the new article is there in full.
-    assert "[-zonder onredelijke vertraging-]" in text and "[+onverwijld en uiterlijk binnen 48 uur+]" in text
-    assert "zonder onredelijke vertraging</del>" in html and "onverwijld en uiterlijk binnen 48 uur</ins>" in html
-    assert "Artikel 19. Hulpmiddelen met artificiële intelligentie (nieuw)" in text
+    assert "[-zonder onredelijke vertraging-]" in text and "[+onverwijld+]" in text
+    assert "zonder onredelijke vertraging</del>" in html and "onverwijld</ins>" in html
+    assert "Artikel 24. Hulpmiddelen met artificiële intelligentie (nieuw)" in text
     assert "bezwaartermijn.ics" in [a.get_filename() for a in message.iter_attachments()]
     notice = notice_of(amendment, agreement)
     assert notice.state == "open" and notice.delivered_at == NOW and notice.closes_at == CLOSES
 
 
-def test_silence_moves_the_agreement_to_the_new_version_with_a_new_signed_pdf(make_agreement, new_version, manager,
-                                                                                inbox):
+def test_silence_moves_the_agreement_to_the_new_version_with_an_amendment_record(make_agreement, new_version, manager,
+                                                                                   inbox):
     old = make_agreement("signed")
     old_pdf = agreements.pdf_of(old, now=NOW)
     amendment = announce(new_version, manager)
@@ -129,10 +136,20 @@ def test_silence_moves_the_agreement_to_the_new_version_with_a_new_signed_pdf(ma
     assert new.id != old.id and new.terms_version_id == new_version.id and new.amended_from_id == old.id
     assert old.state == "superseded" and old.ended_at == CLOSES
     assert agreements.pdf_of(old, now=CLOSES) == old_pdf  # the old signed PDF is kept as it was
-    text = pdf_text(agreements.pdf_of(new, now=CLOSES))
-    assert "versie 2027-01" in text and "uiterlijk binnen 48 uur" in text and "Hulpmiddelen met artificiële" in text
-    assert "Wijziging van de voorwaarden" in text and "stilzwijgend aanvaard" in text
-    assert f"VO-{old.id:05d}" in text and "Els Janssens" in text
+    # How it came about: not signed, accepted by silence under this notice, in force from the acceptance.
+    assert new.concluded_by == "silence" and new.effective_at == CLOSES and notice.amended_agreement_id == new.id
+    assert new.client_signed_at is None and new.processor_signed_at is None
+    text = " ".join(pdf_text(agreements.pdf_of(new, now=CLOSES)).split())
+    assert "versie 2027-01" in text and "onverwijld op de hoogte" in text and "Hulpmiddelen met artificiële" in text
+    # An amendment record, never a signature page.
+    assert "elektronisch ondertekend" not in text and "Beide partijen hebben" not in text
+    assert "Wijzigingsakte" in text and "niet door de partijen ondertekend" in text
+    assert "Stilzwijgend aanvaard: de verwerker ontving geen bezwaar" in text
+    assert f"Melding nr. {notice.id}" in text and "Aanvaard door de mailserver 21/11/2026 11:00:00" in text
+    assert "Bezwaartermijn 3 werkdagen" in text and "Termijn sloot op 26/11/2026 00:00:00" in text
+    assert "Grondslag: artikel 20 van de gewijzigde overeenkomst (Wijziging van de Voorwaarden)" in text
+    assert "Oorspronkelijke handtekeningen" in text and f"overeenkomst VO-{old.id:05d}" in text
+    assert "Els Janssens" in text and "gelden niet als handtekening" in text
     assert new.signed_sha256 and new.body_sha256
 
     # Running the sweep again changes nothing.
@@ -142,9 +159,43 @@ def test_silence_moves_the_agreement_to_the_new_version_with_a_new_signed_pdf(ma
     drain(now=lambda: CLOSES)
     outcome = [m for m in inbox.messages if "aanvaard door stilzwijgen" in m["Subject"]]
     assert outcome and "versie 2027-01" in parts(outcome[0])[0]
+    assert "ondertekende" not in parts(outcome[0])[0] and "Dat is geen handtekening" in parts(outcome[0])[0]
 
 
-def test_an_explicit_acceptance_applies_at_once(make_agreement, new_version, manager, inbox, login):
+def test_an_accepted_amendment_takes_effect_on_the_versions_date_not_before(setup, make_agreement, manager, inbox):
+    later = make_version(setup, manager, effective_on=date(2027, 1, 1))
+    old = make_agreement("signed")
+    amendment = announce(later, manager)
+    drain(now=lambda: NOW)
+    notice = notice_of(amendment, old)
+    report = jobs.sweep(CLOSES)
+    assert report.deemed_approved == 1 and report.amended == 0  # accepted, not yet in effect
+    assert current_agreement(old.client_id).id == old.id
+    new_year = datetime(2026, 12, 31, 23, 0, tzinfo=UTC)  # 1 January 2027, 00:00 in Brussels
+    assert jobs.sweep(new_year - timedelta(seconds=1)).amended == 0
+    assert jobs.sweep(new_year + timedelta(minutes=5)).amended == 1
+    db.session.expire_all()
+    new = current_agreement(old.client_id)
+    # No gap and no overlap: the old one ends when the new one begins, at the version's effective date.
+    assert new.effective_at == new_year and old.ended_at == new_year and notice.amended_agreement_id == new.id
+
+
+def test_an_agreement_without_an_amendment_clause_is_not_amended_by_silence(setup, make_agreement, manager):
+    with_clause = make_agreement("signed", terms_version_id=setup.id)
+    no_clause = to_text(setup.articles).replace("[dekt: amendments]", "[dekt: ]")
+    assert no_clause != to_text(setup.articles)
+    bare = publish(save_draft(None, label="zonder-beding", title=setup.title, effective_on=date(2020, 10, 6),
+                              text=no_clause, actor=manager, now=NOW), actor=manager, now=NOW)
+    without = make_agreement("signed", terms_version_id=bare.id)
+    version = make_version(setup, manager, effective_on=EFFECTIVE)
+    assert amendments.agreements_to_sign_anew(version) == 1
+    amendment = announce(version, manager)
+    assert [n.agreement_id for n in db.session.scalars(select(Notice).where(Notice.amendment_id == amendment.id))] \
+        == [with_clause.id]
+    assert current_agreement(without.client_id).id == without.id
+
+
+def test_an_explicit_acceptance_applies_on_the_effective_date(make_agreement, new_version, manager, inbox, login):
     old = make_agreement("signed")
     amendment = announce(new_version, manager)
     drain(now=lambda: NOW)
@@ -156,11 +207,16 @@ def test_an_explicit_acceptance_applies_at_once(make_agreement, new_version, man
     response = login(user).post(f"/portal/notices/{notice.id}/approval", data={"confirm": "y"})
     assert response.status_code == 302
     db.session.expire_all()
-    assert notice.state == "approved" and notice.applied_at is not None
+    assert notice.state == "approved" and notice.applied_at is None  # accepted on Saturday, in effect on Monday
+    monday = datetime(2026, 11, 22, 23, 0, tzinfo=UTC)
+    assert jobs.sweep(monday + timedelta(minutes=1)).amended == 1
+    db.session.expire_all()
+    assert notice.applied_at is not None and current_agreement(old.client_id).effective_at == monday
     new = current_agreement(old.client_id)
     assert new.terms_version_id == new_version.id
+    assert new.concluded_by == "acceptance"
     text = pdf_text(agreements.pdf_of(new, now=NOW))
-    assert "uitdrukkelijk aanvaard door Els Janssens" in text
+    assert "Uitdrukkelijk aanvaard door Els Janssens" in text and "elektronisch ondertekend" not in text
 
 
 def test_an_objection_waits_for_the_manager_and_changes_nothing(make_agreement, new_version, manager, inbox):
@@ -196,7 +252,7 @@ def test_the_manager_announces_from_the_version_page(make_agreement, new_version
     make_agreement("signed")
     http = login(manager)
     page = http.get(f"/terms/{new_version.id}")
-    assert "1 ondertekende overeenkomst(en) staan op een oudere versie" in page.text
+    assert "1 ondertekende overeenkomst(en) staan op een oudere versie met een wijzigingsbeding" in page.text
     refused = http.post(f"/terms/{new_version.id}/announce", data={"summary": "x", "window_days": "3",
                                                                    "window_unit": "working"})
     assert refused.status_code == 302 and amendments.amendment_of(new_version) is None

@@ -15,7 +15,8 @@ from .conftest import NOW
 
 SP = {"name": "VoiceCloud Inc.", "registration_number": "US-12345", "purpose": "Spraakherkenning",
       "countries": ["IE", "US"], "transfer_mechanism": "scc", "data_categories": ["call_recordings"],
-      "kind": "active_systematic", "services": ["klantendienst"], "website": "https://voicecloud.example"}
+      "kind": "active_systematic", "services": ["klantendienst"], "website": "https://voicecloud.example",
+      "address": "1 Harbor Street, Wilmington, DE 19801, United States", "contact": "privacy@voicecloud.example"}
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from dpa_manager.accounts.services import create_token
 from dpa_manager.extensions import db
 from dpa_manager.links import notice_token
 from dpa_manager.mail.models import OutboxMessage
+from dpa_manager.processor.models import Service
 from dpa_manager.subprocessors import services as register
 
 from .conftest import NOW, PASSWORD
@@ -39,7 +40,7 @@ def world(app, make_agreement, make_subprocessor, manager, setup):
         "args": {"agreement_id": b.id, "notice_id": notice_b.id, "client_id": b.client_id, "sp_id": sp.id,
                  "change_id": change.id, "version_id": setup.id, "message_id": message_b.id,
                  "token": notice_token(notice_b.id), "user_id": user_b.id, "token_id": tokens_of(user_b)[0].id,
-                 "proof_id": proof_b.id},
+                 "proof_id": proof_b.id, "service_id": db.session.scalar(select(Service.id))},
     }
 
 

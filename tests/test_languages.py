@@ -33,9 +33,9 @@ def test_a_french_client_gets_a_french_agreement_that_says_the_dutch_text_prevai
     text = pdf_text(agreements.pdf_of(agreement, now=NOW))
     assert "Convention de sous-traitance" in text
     assert "Ceci est une traduction" in text and "néerlandais" in text
-    assert "Article 1. Objet et rôles" in text
+    assert "Article 1. Objet, rôles et définitions" in text
     assert "Article 15." in text and "à restituer les données à caractère personnel" not in text
-    assert "à détruire les données à caractère personnel" in text
+    assert "a choisi d'effacer les données à caractère personnel" in text
     assert "maximum de 2 500 €" in text
     assert "le droit belge" in text
     assert "Annexe IV. Liste des sous-traitants ultérieurs" in text
@@ -48,7 +48,7 @@ def test_an_english_client_gets_an_english_agreement_that_says_the_dutch_text_pr
     text = pdf_text(agreements.pdf_of(agreement, now=NOW))
     assert "Data Processing Agreement" in text
     assert "This is a translation" in text and "Dutch text prevails" in text
-    assert "Article 1. Subject matter and roles" in text
+    assert "Article 1. Subject, roles and definitions" in text
     assert "to return the personal data" in text
     assert "maximum of €2,500" in text
     assert "Belgian law" in text
@@ -94,11 +94,11 @@ def test_a_new_version_carries_its_translations_and_refuses_other_placeholders(s
 
     original = to_text(setup.articles)
     french = translation_text(setup.articles, "fr")
-    assert french.startswith("# 1. Objet et rôles")
+    assert french.startswith("# 1. Objet, rôles et définitions")
     version = save_draft(None, label="2027-01", title="T", effective_on=date(2027, 1, 1), text=original,
                          translations={"fr": french, "en": ""}, actor=manager, now=NOW)
     assert version.translated_into("fr") and not version.translated_into("en")
-    assert version.articles[0].text_in("fr")[0] == "Objet et rôles"
+    assert version.articles[0].text_in("fr")[0] == "Objet, rôles et définitions"
     assert version.articles[0].text_in("en")[2] is False  # falls back to the Dutch original
     broken = french.replace("{client_name}", "{klant}", 1)
     with pytest.raises(Invalid) as refused:

@@ -229,7 +229,8 @@ def test_a_bad_recorded_answer_is_refused_with_its_field(make_agreement, make_su
 
 US_RECORDINGS = {"name": "VoiceCloud Inc.", "purpose": "Onderhoud van de opnameserver", "countries": ["US"],
                  "transfer_mechanism": "scc", "data_categories": ["call_recordings"], "kind": "incidental",
-                 "services": ["klantendienst"]}
+                 "services": ["klantendienst"], "address": "1 Harbor Street, Wilmington, US",
+                 "contact": "privacy@voicecloud.example"}
 
 
 @pytest.mark.parametrize("values, words", [
@@ -244,7 +245,8 @@ def test_an_entry_outside_the_eea_or_with_special_data_cannot_be_incidental(setu
     assert words in response.json["error"] and "gewone bezwaartermijn" in response.json["error"]
     form = {"name": body["name"], "purpose": body["purpose"], "countries": ", ".join(body["countries"]),
             "transfer_mechanism": body["transfer_mechanism"] or "", "transfer_text": "",
-            "data_categories": body["data_categories"], "kind": "incidental", "website": ""}
+            "data_categories": body["data_categories"], "kind": "incidental", "website": "",
+            "address": body["address"], "contact": body["contact"]}
     page = login(manager).post("/subprocessors/new", data=form)
     assert page.status_code == 422 and "gewone bezwaartermijn" in page.text
     assert db.session.query(SubProcessor).count() == 0
@@ -277,10 +279,12 @@ def test_a_name_with_line_breaks_or_direction_overrides_is_refused_at_every_entr
     before = counts()
     assert http.post("/clients/new", data=VALID | {"name": name}).status_code == 422
     sp_form = {"name": name, "purpose": "Telefonie", "countries": "BE", "transfer_mechanism": "", "transfer_text": "",
-               "data_categories": ["contact"], "kind": "active_systematic", "website": ""}
+               "data_categories": ["contact"], "kind": "active_systematic", "website": "", "address": "Straat 1",
+               "contact": "privacy@example.be"}
     assert http.post("/subprocessors/new", data=sp_form).status_code == 422
     api = api_post(manager, "/api/v1/subprocessors", {"name": name, "purpose": "Telefonie", "countries": ["BE"],
-                                                     "data_categories": ["contact"], "kind": "active_systematic"}, at=NOW)
+                                                     "data_categories": ["contact"], "kind": "active_systematic",
+                                                     "address": "Straat 1", "contact": "privacy@example.be"}, at=NOW)
     assert api.status_code == 422 and api.json["field"] == "name"
     assert http.post("/processor/", data=PROFILE_FORM | {"name": name}).status_code == 422
     assert db.session.query(ProcessorProfile).one().name == "ContactExpert NV"

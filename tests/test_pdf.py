@@ -97,7 +97,7 @@ def test_signed_pdf_is_stored_once_and_never_regenerated(signed, manager):
     stored = signed.signed_pdf
     # A new terms version and a changed profile do not touch the signed agreement.
     version = save_draft(None, label="2027-01", title="Nieuwe voorwaarden", effective_on=NOW.date(),
-                         text=to_text(signed.terms_version.articles).replace("Voorwerp en rollen", "Rollen"),
+                         text=to_text(signed.terms_version.articles).replace("Voorwerp, rollen en begrippen", "Rollen"),
                          actor=manager, now=NOW)
     publish(version, actor=manager, now=NOW)
     signed.client.name = "Andere Naam NV"
@@ -120,7 +120,10 @@ def test_draft_preview_uses_the_current_particulars(make_agreement):
     agreement = make_agreement(subject_matter="Onderwerp één")
     _, _, text = read(services.pdf_of(agreement, now=NOW))
     assert "Onderwerp één" in text
-    assert "Ondertekening" not in text
+    assert "Beide partijen hebben" not in text  # no signature page
+    # a draft says so on every page
+    pages = PdfReader(io.BytesIO(services.pdf_of(agreement, now=NOW))).pages
+    assert all("ONTWERP" in page.extract_text() for page in pages)
 
 
 def test_annex_ii_shows_the_particulars(make_agreement):

@@ -8,7 +8,8 @@ from dpa_manager.processor.services import get_profile
 PROFILE_FORM = {"name": "ContactExpert NV", "enterprise_number": "0427.073.974", "address": "Kunstlaan 1\n1000 Brussel",
                 "dpo_email": "dpo@contactexpert.be", "governing_law": "het Belgisch recht",
                 "competent_court": "de rechtbanken van Brussel", "default_window_days": "7",
-                "default_window_unit": "calendar", "cap_total": "2500", "cap_other": "1000"}
+                "default_window_unit": "calendar", "cap_total": "2500", "cap_other": "1000",
+                "contact_name": "An Peeters", "contact_role": "Accountmanager", "breach_notice_hours": "48"}
 
 
 @pytest.fixture

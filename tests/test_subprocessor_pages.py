@@ -16,7 +16,8 @@ from .conftest import NOW
 
 SP_FORM = {"name": "CloudTel SA", "registration_number": "BE0123", "purpose": "Telefonieplatform",
            "countries": "be, nl", "transfer_mechanism": "", "transfer_text": "", "data_categories": ["contact"],
-           "kind": "active_systematic", "website": "https://cloudtel.example"}
+           "kind": "active_systematic", "website": "https://cloudtel.example", "address": "Havenlaan 86\n1000 Brussel",
+           "contact": "privacy@cloudtel.example"}
 
 
 @pytest.fixture

@@ -14,15 +14,15 @@ def as_manager(login, manager, setup):
 def test_list_and_read_the_default_version(as_manager, setup):
     assert "2020-10" in as_manager.get("/terms/").text
     page = as_manager.get(f"/terms/{setup.id}")
-    assert "Artikel 9. Subverwerkers" in page.text
+    assert "Artikel 10. Subverwerkers" in page.text
     assert "deze versie verandert niet meer" in page.text
     assert "{objection_window}" in page.text  # placeholders shown as such
 
 
 def test_new_version_starts_from_the_latest_and_is_a_draft(as_manager, setup):
     page = as_manager.get("/terms/new")
-    assert "# 1. Voorwerp en rollen" in page.text
-    text = to_text(setup.articles).replace("Voorwerp en rollen", "Voorwerp, rollen en definities")
+    assert "# 1. Voorwerp, rollen en begrippen" in page.text
+    text = to_text(setup.articles).replace("Voorwerp, rollen en begrippen", "Voorwerp, rollen en definities")
     response = as_manager.post("/terms/new", data={"label": "2027-01", "title": "Voorwaarden 2027",
                                                    "effective_on": "2027-01-01", "text": text})
     assert response.status_code == 302

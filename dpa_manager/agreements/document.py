@@ -12,16 +12,23 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from ..catalogue import DATA_CATEGORIES, SUBJECT_CATEGORIES, TRANSFER_MECHANISMS, labels
 from ..formatting import format_amount, window_text
 from ..i18n import force_locale, normalise
+from ..localized import text_in
 from ..rules import format_enterprise_number
 from ..terms.text import blocks, fill
 
 DOCUMENT_TITLE = _l("Verwerkersovereenkomst")
 #: What the processor undertakes at the end, as the terms' sentence continues it ({end_of_processing_choice}).
 END_CHOICE_TEXT = {"return": _l("de persoonsgegevens terug te bezorgen"),
-                   "delete": _l("de persoonsgegevens te vernietigen")}
+                   "delete": _l("de persoonsgegevens te wissen")}
 #: The same choice as a sentence of its own (Annex II).
 END_CHOICE_SENTENCE = {"return": _l("De verwerker bezorgt de persoonsgegevens terug aan de verwerkingsverantwoordelijke."),
-                       "delete": _l("De verwerker vernietigt de persoonsgegevens.")}
+                       "delete": _l("De verwerker wist de persoonsgegevens.")}
+#: The particulars a manager may give in French and English besides the Dutch original.
+TRANSLATED_PARTICULARS = ("subject_matter", "nature_purpose", "data_types_detail", "data_subjects_detail", "toms",
+                          "retention")
+#: What the document says of the retention when the agreement states none.
+DEFAULT_RETENTION = _l("zolang de diensten het vereisen; bij het einde van de verwerking teruggegeven of gewist, "
+                       "naar keuze van de verwerkingsverantwoordelijke")
 #: The profile's usual free-text values, listed so that the catalogues translate them (see placeholder_values).
 USUAL_PROFILE_TEXTS = (_l("het Belgisch recht"),
                        _l("de rechtbanken van het rechtsgebied van de maatschappelijke zetel van de verwerker"))
@@ -57,8 +64,20 @@ def one_line(address: str) -> str:
     return ", ".join(line.strip() for line in address.splitlines() if line.strip())
 
 
-def placeholder_values(agreement, client, processor, terms_version) -> dict[str, str]:
-    """Return the value of every terms placeholder for this agreement, in the language in force."""
+def placeholder_values(agreement, client, processor, terms_version, language: str = "nl",
+                       in_dutch: list | None = None) -> dict[str, str]:
+    """Return the value of every terms placeholder for this agreement, in the language in force.
+
+    Free texts are given in `language` where the agreement has a version in it; otherwise in Dutch, with a
+    visible marker, and their names are added to `in_dutch`.
+    """
+    translations = getattr(agreement, "translations", None)
+
+    def own(field: str, label) -> str:
+        return localized(translations, field, language, getattr(agreement, field, "") or "", label, in_dutch)
+
+    retention = own("retention", _l("Bewaring")) if (getattr(agreement, "retention", "") or "").strip() \
+        else str(DEFAULT_RETENTION)
     return {
         "processor_name": processor.name,
         "processor_enterprise_number": format_enterprise_number(processor.enterprise_number),
@@ -70,12 +89,16 @@ def placeholder_values(agreement, client, processor, terms_version) -> dict[str,
         "client_name": client.name,
         "client_enterprise_number": format_enterprise_number(client.enterprise_number),
         "client_address": one_line(client.address),
-        "subject_matter": agreement.subject_matter.strip(),
+        "subject_matter": own("subject_matter", _l("Onderwerp")).strip(),
         "duration": _duration_text(agreement.starts_on, agreement.ends_on),
-        "nature_purpose": agreement.nature_purpose.strip(),
+        "nature_purpose": own("nature_purpose", _l("Aard en doel")).strip(),
+        "retention": retention.strip(),
+        "breach_notice_hours": str(getattr(processor, "breach_notice_hours", None) or 48),
         "data_types": "; ".join(labels(agreement.data_types, DATA_CATEGORIES)).lower(),
         "data_subjects": "; ".join(labels(agreement.data_subjects, SUBJECT_CATEGORIES)).lower(),
-        "services": ", ".join(s.name for s in agreement.services) or _("de overeengekomen diensten"),
+        "services": ", ".join(localized(getattr(s, "translations", None), "name", language, s.name, _l("Dienst"),
+                                        in_dutch)
+                              for s in agreement.services) or _("de overeengekomen diensten"),
         "objection_window": window_text(agreement.window_days, agreement.window_unit),
         "liability_cap_total": format_amount(agreement.cap_total_cents),
         "liability_cap_other": format_amount(agreement.cap_other_cents),
@@ -85,34 +108,60 @@ def placeholder_values(agreement, client, processor, terms_version) -> dict[str,
     }
 
 
-def _party(name, enterprise_number, address, email_label, email):
-    return [
+def localized(translations, field: str, language: str, dutch: str, label, in_dutch: list | None) -> str:
+    """Return a free text in `language`, or the Dutch one marked as such (noting `label` in `in_dutch`)."""
+    text, stayed_dutch = text_in(translations, field, language, dutch)
+    if stayed_dutch:
+        if in_dutch is not None and str(label) not in in_dutch:
+            in_dutch.append(str(label))
+        return f"{text} {_('[in het Nederlands]')}"
+    return text
+
+
+def _party(name, enterprise_number, address, contact_person, email_label, email):
+    rows = [
         [_("Naam"), name],
         [_("Ondernemingsnummer"), format_enterprise_number(enterprise_number)],
         [_("Adres"), address],
-        [email_label, email],
     ]
+    if contact_person:
+        rows.append([_("Contactpersoon"), contact_person])
+    rows.append([email_label, email])
+    return rows
 
 
-def _annex_subprocessors(subprocessors: list[dict], as_of: date) -> list[dict]:
+def _person(name: str, role: str) -> str:
+    name, role = (name or "").strip(), (role or "").strip()
+    return f"{name} ({role})" if name and role else name
+
+
+def _annex_subprocessors(subprocessors: list[dict], as_of: date, data_types, language: str,
+                         in_dutch: list) -> list[dict]:
+    """Annex IV: each sub-processor with its address, contact, service, locations, safeguard and this client's data."""
     day = as_of.strftime("%d/%m/%Y")
     if not subprocessors:
         return [{"kind": "p", "text": _("Op %(day)s gelden voor deze klant geen subverwerkers.", day=day)}]
-    rows = [
-        [
-            sp["name"],
-            sp["purpose"],
-            ", ".join(sp.get("countries") or []),
-            _transfer_label(sp.get("transfer_mechanism")),
-            _("incidenteel") if sp.get("kind") == "incidental" else _("actief en systematisch"),
-        ]
-        for sp in subprocessors
-    ]
-    return [
-        {"kind": "p", "text": _("Subverwerkers die op %(day)s voor deze klant gelden:", day=day)},
-        {"kind": "table", "header": [_("Subverwerker"), _("Dienst"), _("Locaties"), _("Doorgifte"), _("Soort")],
-         "rows": rows, "widths": [0.22, 0.24, 0.12, 0.26, 0.16]},
-    ]
+    content = [{"kind": "p", "text": _("Subverwerkers die op %(day)s voor deze klant gelden:", day=day)}]
+    for sp in subprocessors:
+        label = _("Subverwerker %(name)s", name=sp["name"])
+        purpose = localized(sp.get("translations"), "purpose", language, sp["purpose"], label, in_dutch)
+        safeguard = _transfer_label(sp.get("transfer_mechanism"))
+        if sp.get("transfer_text"):
+            safeguard += " — " + localized(sp.get("translations"), "transfer_text", language, sp["transfer_text"],
+                                           label, in_dutch)
+        received = [str(DATA_CATEGORIES[c]) for c in DATA_CATEGORIES
+                    if c in (sp.get("data_categories") or []) and c in (data_types or [])]
+        content += [{"kind": "h", "text": sp["name"]}, {"kind": "table", "rows": [
+            [_("Adres"), sp.get("address") or "—"],
+            [_("Contact"), sp.get("contact") or "—"],
+            [_("Dienst"), purpose],
+            [_("Verwerkingslocaties"), ", ".join(sp.get("countries") or [])],
+            [_("Doorgifte buiten de EER"), safeguard],
+            [_("Gegevens van deze klant die hij ontvangt"),
+             "; ".join(received) if received else _("geen van de soorten persoonsgegevens uit deze overeenkomst")],
+            [_("Soort"), _("incidenteel") if sp.get("kind") == "incidental" else _("actief en systematisch")],
+        ]}]
+    return content
 
 
 def build_document(agreement, client, processor, terms_version, subprocessors: list[dict], as_of: date,
@@ -124,7 +173,8 @@ def build_document(agreement, client, processor, terms_version, subprocessors: l
 
 
 def _build(agreement, client, processor, terms_version, subprocessors, as_of, language) -> dict:
-    values = placeholder_values(agreement, client, processor, terms_version)
+    in_dutch: list[str] = []
+    values = placeholder_values(agreement, client, processor, terms_version, language, in_dutch)
     articles, untranslated = [], []
     for article in terms_version.articles:
         title, body, translated = article.text_in(language)
@@ -136,8 +186,11 @@ def _build(agreement, client, processor, terms_version, subprocessors, as_of, la
             "blocks": [[kind, fill(x, values) if kind == "p" else [fill(i, values) for i in x]]
                        for kind, x in blocks(body)],
         })
-    detail = agreement.data_types_detail.strip()
-    subjects_detail = agreement.data_subjects_detail.strip()
+    detail = localized(agreement.translations, "data_types_detail", language, agreement.data_types_detail.strip(),
+                       _l("Soorten persoonsgegevens"), in_dutch).strip()
+    subjects_detail = localized(agreement.translations, "data_subjects_detail", language,
+                                agreement.data_subjects_detail.strip(), _l("Categorieën van betrokkenen"),
+                                in_dutch).strip()
     particulars = [
         [_("Onderwerp"), values["subject_matter"]],
         [_("Duur"), values["duration"]],
@@ -145,16 +198,24 @@ def _build(agreement, client, processor, terms_version, subprocessors, as_of, la
         [_("Diensten"), values["services"]],
         [_("Soorten persoonsgegevens"), "; ".join(labels(agreement.data_types, DATA_CATEGORIES))
          + (f". {detail}" if detail else "")],
-        [_("Bijzondere categorieën (art. 9 AVG)"), _("Ja") if agreement.special_categories else _("Nee")],
+        [_("Bijzondere categorieën (art. 9 AVG)"),
+         _("Ja; toegang enkel voor wie ze voor zijn taak nodig heeft, met de bijkomende maatregelen van Bijlage III")
+         if agreement.special_categories else _("Nee")],
         [_("Categorieën van betrokkenen"), "; ".join(labels(agreement.data_subjects, SUBJECT_CATEGORIES))
          + (f". {subjects_detail}" if subjects_detail else "")],
+        [_("Bewaring"), values["retention"]],
+        [_("Verwerking door subverwerkers"),
+         _("voorwerp, aard en duur per subverwerker: zie Bijlage IV; zolang de diensten van deze overeenkomst lopen")],
         [_("Bezwaartermijn subverwerkers"),
          _("%(window)s; stilzwijgen geldt als goedkeuring", window=values["objection_window"])],
         [_("Einde van de verwerking"), str(END_CHOICE_SENTENCE.get(agreement.end_choice, ""))],
         [_("Aansprakelijkheid"), _("%(total)s in totaal; %(other)s voor andere schade",
                                    total=values["liability_cap_total"], other=values["liability_cap_other"])],
     ]
-    toms = [line.strip(" -•\t") for line in agreement.toms.splitlines() if line.strip(" -•\t")]
+    toms_text, toms_dutch = text_in(agreement.translations, "toms", language, agreement.toms)
+    if toms_dutch:
+        in_dutch.append(str(_("Bijlage III (maatregelen)")))
+    toms = [line.strip(" -•\t") for line in toms_text.splitlines() if line.strip(" -•\t")]
     document = {
         "title": str(DOCUMENT_TITLE),
         "reference": reference(agreement.id),
@@ -169,22 +230,25 @@ def _build(agreement, client, processor, terms_version, subprocessors, as_of, la
         "annexes": [
             {"number": "I", "title": _("Lijst van partijen"), "content": [
                 {"kind": "h", "text": _("Verwerkingsverantwoordelijke")},
-                {"kind": "table", "rows": _party(client.name, client.enterprise_number, values["client_address"],
-                                                 _("Contact"), client.contact_email)},
+                {"kind": "table", "party": "client",
+                 "rows": _party(client.name, client.enterprise_number, values["client_address"],
+                                _person(getattr(client, "contact_name", ""), getattr(client, "contact_role", "")),
+                                _("E-mail"), client.contact_email)},
                 {"kind": "h", "text": _("Verwerker")},
-                {"kind": "table", "rows": _party(processor.name, processor.enterprise_number,
-                                                 values["processor_address"],
-                                                 _("Functionaris voor gegevensbescherming"), processor.dpo_email)},
+                {"kind": "table", "party": "processor",
+                 "rows": _party(processor.name, processor.enterprise_number, values["processor_address"],
+                                _person(getattr(processor, "contact_name", ""), getattr(processor, "contact_role", "")),
+                                _("Functionaris voor gegevensbescherming"), processor.dpo_email)},
             ]},
             {"number": "II", "title": _("Beschrijving van de verwerking"), "content": [
                 {"kind": "table", "rows": particulars},
             ]},
             {"number": "III", "title": _("Technische en organisatorische maatregelen"), "content": [
                 {"kind": "p", "text": _("De verwerker neemt minstens de volgende maatregelen (art. 32 AVG):")},
-                {"kind": "ul", "items": toms},
+                {"kind": "ul", "items": toms + ([str(_("[in het Nederlands]"))] if toms_dutch else [])},
             ]},
             {"number": "IV", "title": _("Lijst van subverwerkers"),
-             "content": _annex_subprocessors(subprocessors, as_of)},
+             "content": _annex_subprocessors(subprocessors, as_of, agreement.data_types, language, in_dutch)},
         ],
     }
     if language != "nl":
@@ -195,28 +259,51 @@ def _build(agreement, client, processor, terms_version, subprocessors, as_of, la
             document["translation_notice"] += " " + _(
                 "De artikelen %(numbers)s bestaan nog niet in vertaling en staan hier in het Nederlands.",
                 numbers=", ".join(map(str, untranslated)))
+        if in_dutch:
+            document["translation_notice"] += " " + _(
+                "Deze gegevens bestaan enkel in het Nederlands en staan zo in de tekst, gemarkeerd: %(items)s.",
+                items="; ".join(in_dutch))
     return document
 
 
-def signature_block(agreement, format_time, amendment: dict | None = None) -> dict:
-    """Return the signature page data of a signed agreement; `format_time` shows an instant in Brussels.
-
-    `amendment` (see agreements.services.amendment_facts) says how an amended agreement was accepted.
-    """
-    block = {
+def signature_block(agreement, format_time) -> dict:
+    """Return the signature page data of an agreement signed by both parties; `format_time` shows an instant."""
+    return {
+        "kind": "signatures",
         "body_sha256": agreement.body_sha256,
-        "signatures": [
-            {"party": "client", "name": agreement.client_signer_name,
-             "role": agreement.client_signer_role, "at": format_time(agreement.client_signed_at)},
-            {"party": "processor", "name": agreement.processor_signer_name,
-             "role": agreement.processor_signer_role, "at": format_time(agreement.processor_signed_at)},
-        ],
+        "signatures": _signatures(agreement, format_time),
     }
-    if amendment:
-        block["amendment"] = {
-            "from_label": amendment["from_label"], "to_label": amendment["to_label"],
-            "replaces": reference(amendment["replaces"]), "notice": amendment.get("notice"),
-            "notified_at": format_time(amendment.get("notified_at")), "closes_at": format_time(amendment.get("closes_at")),
-            "by": amendment.get("by"), "accepted_at": format_time(amendment["accepted_at"]),
-        }
-    return block
+
+
+def _signatures(agreement, format_time) -> list[dict]:
+    return [
+        {"party": "client", "name": agreement.client_signer_name,
+         "role": agreement.client_signer_role, "at": format_time(agreement.client_signed_at)},
+        {"party": "processor", "name": agreement.processor_signer_name,
+         "role": agreement.processor_signer_role, "at": format_time(agreement.processor_signed_at)},
+    ]
+
+
+def amendment_record(agreement, format_time, facts: dict) -> dict:
+    """Return the amendment record that closes an agreement accepted by a user of the client or by silence.
+
+    It is not a signature page: it names the version accepted, the notice and its delivery, the window, the
+    acceptance (or the silence), the article that allows acceptance by silence, and the signatures of the
+    agreement the parties signed, named as such. `facts` comes from agreements.services.amendment_facts.
+    """
+    original = facts["original"]
+    window = [facts["window_days"], facts["window_unit"]] if facts.get("window_days") else None
+    return {
+        "kind": "amendment",
+        "body_sha256": agreement.body_sha256,
+        "concluded_by": facts["concluded_by"],
+        "from_label": facts["from_label"], "to_label": facts["to_label"],
+        "replaces": reference(facts["replaces"]), "notice": facts.get("notice"),
+        "delivered_at": format_time(facts.get("delivered_at")), "notified_at": format_time(facts.get("notified_at")),
+        "closes_at": format_time(facts.get("closes_at")), "window": window,
+        "by": facts.get("by"), "accepted_at": format_time(facts["accepted_at"]),
+        "effective_at": format_time(facts.get("effective_at")),
+        "article": facts.get("article"),
+        "original": {"reference": reference(original.id), "label": original.terms_version.label,
+                     "signatures": _signatures(original, format_time)},
+    }

@@ -6,7 +6,9 @@ from wtforms import BooleanField, DateField, DecimalField, IntegerField, RadioFi
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..catalogue import DATA_CATEGORIES, SUBJECT_CATEGORIES
-from ..rules import END_CHOICES, MAX_WINDOW_DAYS, MIN_WINDOW_DAYS
+from ..localized import OTHER_LANGUAGES, flat_translations
+from ..rules import MAX_WINDOW_DAYS, MIN_WINDOW_DAYS
+from .document import TRANSLATED_PARTICULARS
 from ..web import BaseForm, MultiCheckboxField, choices
 
 WINDOW_MESSAGE = _l("De bezwaartermijn telt minstens %(min)s en hoogstens %(max)s dagen.", min=MIN_WINDOW_DAYS,
@@ -28,7 +30,7 @@ class AgreementForm(BaseForm):
     data_subjects = MultiCheckboxField(_l("Categorieën van betrokkenen"), choices=choices(SUBJECT_CATEGORIES.items()))
     data_subjects_detail = TextAreaField(_l("Toelichting betrokkenen"), validators=[Length(max=2000)])
     end_choice = RadioField(_l("Aan het einde van de verwerking"), choices=choices([
-        ("delete", _l("Vernietigen")), ("return", _l("Teruggeven"))]), default="delete")
+        ("delete", _l("Wissen")), ("return", _l("Teruggeven"))]), default="delete")
     window_days = IntegerField(_l("Bezwaartermijn (dagen)"), validators=[
         InputRequired(_l("Vul de bezwaartermijn in.")), NumberRange(MIN_WINDOW_DAYS, MAX_WINDOW_DAYS, WINDOW_MESSAGE)])
     window_unit = SelectField(_l("Telwijze"), choices=choices([("calendar", _l("kalenderdagen")),
@@ -39,6 +41,8 @@ class AgreementForm(BaseForm):
         InputRequired(_l("Vul het plafond in.")), NumberRange(Decimal(0), None, CAP_MESSAGE)])
     toms = TextAreaField(_l("Technische en organisatorische maatregelen (bijlage III)"),
                          description=_l("Eén maatregel per regel"), validators=[Length(max=8000)])
+    retention = TextAreaField(_l("Bewaring van de gegevens (bijlage II)"), validators=[Length(max=2000)],
+                              description=_l("Leeg: zolang de diensten het vereisen, daarna teruggegeven of gewist"))
 
     def particulars(self) -> dict:
         """Return the form's values as the service takes them."""
@@ -59,6 +63,9 @@ class AgreementForm(BaseForm):
             "cap_total_cents": int(self.cap_total.data * 100),
             "cap_other_cents": int(self.cap_other.data * 100),
             "toms": self.toms.data,
+            "retention": self.retention.data,
+            "translations": {f"{field}_{language}": self[f"{field}_{language}"].data
+                             for field in TRANSLATED_PARTICULARS for language in OTHER_LANGUAGES},
         }
 
     def fill(self, values: dict, service_ids=()) -> None:
@@ -66,10 +73,25 @@ class AgreementForm(BaseForm):
         for key, value in values.items():
             if key in self and key not in ("services",):
                 self[key].data = value
+        for key, value in flat_translations(values.get("translations"), TRANSLATED_PARTICULARS).items():
+            self[key].data = value
         if "cap_total_cents" in values:
             self.cap_total.data = Decimal(values["cap_total_cents"]) / 100
             self.cap_other.data = Decimal(values["cap_other_cents"]) / 100
         self.services.data = list(service_ids)
+
+
+#: The French and English versions of the particulars, e.g. subject_matter_fr (optional; the Dutch prevails).
+TRANSLATION_LABELS = {"subject_matter": _l("Onderwerp"), "nature_purpose": _l("Aard en doel"),
+                      "data_types_detail": _l("Toelichting soorten gegevens"),
+                      "data_subjects_detail": _l("Toelichting betrokkenen"), "toms": _l("Maatregelen (bijlage III)"),
+                      "retention": _l("Bewaring")}
+LANGUAGE_WORDS = {"fr": _l("Frans"), "en": _l("Engels")}
+for _field in TRANSLATED_PARTICULARS:
+    for _language in OTHER_LANGUAGES:
+        setattr(AgreementForm, f"{_field}_{_language}", TextAreaField(
+            _l("%(field)s (%(language)s)", field=TRANSLATION_LABELS[_field], language=LANGUAGE_WORDS[_language]),
+            validators=[Length(max=8000)]))
 
 
 class SignatureForm(BaseForm):

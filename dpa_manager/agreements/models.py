@@ -29,11 +29,16 @@ class Agreement(db.Model):
         CheckConstraint("cap_total_cents >= 0 AND cap_other_cents >= 0", name="caps_not_negative"),
         CheckConstraint("ends_on IS NULL OR ends_on >= starts_on", name="ends_after_start"),
         CheckConstraint("end_choice IN ('return', 'delete')", name="end_choice_known"),
+        # An agreement in force by signatures carries both; an amendment accepted by acceptance or silence has none
+        # of its own (its record names the signatures of the agreement it amends).
         CheckConstraint(
-            "state NOT IN ('signed', 'superseded') OR (client_signed_at IS NOT NULL "
+            "concluded_by != 'signatures' OR state NOT IN ('signed', 'superseded') OR (client_signed_at IS NOT NULL "
             "AND processor_signed_at IS NOT NULL)",
             name="signed_by_both",
         ),
+        CheckConstraint("concluded_by IN ('signatures', 'acceptance', 'silence')", name="concluded_by_known"),
+        # Only an amendment of the terms is concluded by acceptance or silence, and it names what it amends.
+        CheckConstraint("concluded_by = 'signatures' OR amended_from_id IS NOT NULL", name="acceptance_amends"),
         Index("ix_agreements_client_state", "client_id", "state"),
     )
 
@@ -66,6 +71,11 @@ class Agreement(db.Model):
     cap_other_cents: Mapped[int] = mapped_column(default=100_000)
     #: Annex III, technical and organisational measures, one per line.
     toms: Mapped[str] = mapped_column(Text, default="")
+    #: Annex II, how long the personal data are kept (empty: for the term of the agreement, then article 15).
+    retention: Mapped[str] = mapped_column(Text, default="")
+    #: French and English versions of the free texts a client reads, {"fr": {"subject_matter": ...}, "en": {...}};
+    #: a text without one is shown in Dutch, marked as such.
+    translations: Mapped[dict | None] = mapped_column(JSON)
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -91,6 +101,12 @@ class Agreement(db.Model):
     amended_from_id: Mapped[int | None] = mapped_column(ForeignKey("agreements.id"))
     #: When the amendment was accepted, explicitly or by silence.
     amended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: How the agreement came about: "signatures" (both parties signed it), or, for an amendment of the terms,
+    #: "acceptance" (a user of the client accepted it) or "silence" (no objection within the window).
+    concluded_by: Mapped[str] = mapped_column(String(12), default="signatures")
+    #: When it took effect: the countersignature, or for an amendment the later of its acceptance and the
+    #: new version's effective date (the amended agreement ends at the same instant).
+    effective_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     client = relationship("Client", back_populates="agreements")
     amended_from = relationship("Agreement", remote_side="Agreement.id")

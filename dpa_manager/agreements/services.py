@@ -25,13 +25,15 @@ from ..rules import (
 )
 from ..terms.models import TermsVersion
 from ..terms.services import current_version
-from .document import build_document, signature_block
+from ..localized import OTHER_LANGUAGES, clean_translations, flat_translations
+from .document import TRANSLATED_PARTICULARS, amendment_record, build_document, signature_block
 from .models import Agreement
 
 #: The particulars a manager fills in; services go separately as a list of ids.
 PARTICULARS = ("terms_version_id", "subject_matter", "starts_on", "ends_on", "nature_purpose", "data_types",
                "data_types_detail", "data_subjects", "data_subjects_detail", "special_categories", "end_choice",
-               "window_days", "window_unit", "cap_total_cents", "cap_other_cents", "toms")
+               "window_days", "window_unit", "cap_total_cents", "cap_other_cents", "toms", "retention",
+               "translations")
 
 
 # --- Reading, always through the user's scope -----------------------------------------------------
@@ -102,8 +104,8 @@ def pdf_of(agreement: Agreement, *, now: datetime) -> bytes:
         return agreement.signed_pdf
     if agreement.state == AgreementState.DRAFT:
         _ensure_complete(agreement)
-        return pdf.render(build(agreement, today_in_brussels(now)))
-    if agreement.processor_signed_at is not None:
+        return pdf.render(build(agreement, today_in_brussels(now)), draft=True)
+    if agreement.processor_signed_at is not None or agreement.concluded_by != "signatures":
         signed = _store_signed_pdf(agreement)
         db.session.commit()
         return signed
@@ -159,9 +161,16 @@ def _services(ids) -> list[Service]:
 
 
 def _apply(agreement: Agreement, values: dict, service_ids) -> dict:
-    values = {k: values[k] for k in PARTICULARS}
-    for key in ("subject_matter", "nature_purpose", "data_types_detail", "data_subjects_detail", "toms"):
+    values = {k: values.get(k) for k in PARTICULARS}
+    for key in ("subject_matter", "nature_purpose", "data_types_detail", "data_subjects_detail", "toms", "retention"):
         values[key] = (values[key] or "").strip()
+    translations = values["translations"] or {}
+    if isinstance(translations, dict) and set(translations) <= set(OTHER_LANGUAGES):  # stored form, e.g. a copy
+        translations = flat_translations(translations, TRANSLATED_PARTICULARS)
+    try:
+        values["translations"] = clean_translations(translations, TRANSLATED_PARTICULARS, max_length=8000)
+    except ValueError as error:
+        raise Invalid(_("Een vertaling is te lang of geen tekst."), str(error)) from None
     _check_particulars(values)
     services = _services(service_ids)
     for key, value in values.items():
@@ -304,7 +313,7 @@ def countersign(agreement: Agreement, *, user: User, full_name: str, role: str, 
     name, role = _signer(full_name, role)
     _move(agreement, AgreementState.SIGNED,
           {"processor_signer_id": user.id, "processor_signer_name": name, "processor_signer_role": role,
-           "processor_signed_at": now, "updated_at": now},
+           "processor_signed_at": now, "effective_at": now, "updated_at": now},
           extra_guard=Agreement.client_signed_at.is_not(None))
     signed_pdf = _store_signed_pdf(agreement)
     sync_assignments(agreement, today_in_brussels(now))
@@ -328,9 +337,17 @@ def countersign(agreement: Agreement, *, user: User, full_name: str, role: str, 
 
 
 def _store_signed_pdf(agreement: Agreement) -> bytes:
-    """Render the signed PDF from the frozen document and store it unless it is stored already; the caller commits."""
+    """Render the final PDF from the frozen document and store it unless it is stored already; the caller commits.
+
+    Signed agreements end with the signature page; an amendment accepted by a client user or by silence ends
+    with its amendment record instead (it was not signed).
+    """
     document = _frozen(agreement)
-    signed = pdf.render(document, signature_block(agreement, format_datetime_seconds, amendment_facts(agreement)))
+    if agreement.concluded_by == "signatures":
+        closing = signature_block(agreement, format_datetime_seconds)
+    else:
+        closing = amendment_record(agreement, format_datetime_seconds, amendment_facts(agreement))
+    signed = pdf.render(document, closing)
     digest = hashlib.sha256(signed).hexdigest()
     result = db.session.execute(
         update(Agreement).where(Agreement.id == agreement.id, Agreement.signed_pdf.is_(None))
@@ -340,50 +357,69 @@ def _store_signed_pdf(agreement: Agreement) -> bytes:
     return signed if result.rowcount == 1 else agreement.signed_pdf
 
 
+def original_of(agreement: Agreement) -> Agreement:
+    """Return the agreement the parties signed that this one descends from by accepted amendments."""
+    while agreement.concluded_by != "signatures" and agreement.amended_from is not None:
+        agreement = agreement.amended_from
+    return agreement
+
+
 def amendment_facts(agreement: Agreement) -> dict | None:
-    """Return how an amended agreement came about (the notice, how and when it was accepted), or None."""
-    if agreement.amended_from_id is None:
+    """Return how an amended agreement came about (the notice, the window, the acceptance), or None."""
+    if agreement.concluded_by == "signatures":
         return None
     from ..notices.models import Notice
 
     old = agreement.amended_from
-    notice = db.session.scalar(db.select(Notice).where(Notice.agreement_id == old.id,
-                                                      Notice.amendment_id.is_not(None),
-                                                      Notice.applied_at.is_not(None)).order_by(Notice.id.desc()))
+    notice = db.session.scalar(db.select(Notice).where(Notice.amended_agreement_id == agreement.id))
+    article = old.terms_version.amendment_article
+    language = agreement.client.language
     facts = {"from_label": old.terms_version.label, "to_label": agreement.terms_version.label,
-             "replaces": old.id, "accepted_at": agreement.amended_at}
+             "replaces": old.id, "accepted_at": agreement.amended_at, "effective_at": agreement.effective_at,
+             "concluded_by": agreement.concluded_by, "original": original_of(old)}
+    if article is not None:
+        from ..i18n import force_locale
+        from ..terms.text import fill
+        from .document import placeholder_values
+
+        title, body, _translated = article.text_in(language)
+        with force_locale(language):
+            values = placeholder_values(old, old.client, get_profile(), old.terms_version, language)
+        facts["article"] = {"number": article.number, "title": fill(title, values), "body": fill(body, values)}
     if notice is not None:
         decider = db.session.get(User, notice.decided_by_id) if notice.decided_by_id else None
-        facts |= {"notice": notice.id, "notified_at": notice.notified_at, "closes_at": notice.closes_at,
+        facts |= {"notice": notice.id, "delivered_at": notice.delivered_at, "notified_at": notice.notified_at,
+                  "closes_at": notice.closes_at, "window_days": notice.window_days, "window_unit": notice.window_unit,
                   "by": (decider.full_name or decider.email) if decider else None}
     return facts
 
 
-def adopt_version(agreement: Agreement, version: TermsVersion, *, notice, now: datetime) -> Agreement | None:
+def adopt_version(agreement: Agreement, version: TermsVersion, *, notice, at: datetime,
+                  now: datetime) -> Agreement | None:
     """Replace a signed agreement by the same one on `version`, accepted through `notice`; the caller commits.
 
-    The old agreement becomes superseded and keeps its signed PDF; the new one carries the same
-    particulars and signatures, and its document is frozen now (its PDF is made at first need).
-    Returns None when the agreement is no longer the client's signed one on an older version.
+    The old agreement ends at `at` and keeps its PDF; the new one begins at `at`, carries the same particulars,
+    and says how it came about (accepted by a user of the client, or by silence): it has no signatures of its
+    own. Its document is frozen now (its PDF is made at first need). Returns None when the agreement is no
+    longer the client's signed one on an older version.
     """
     if agreement.state != AgreementState.SIGNED or agreement.terms_version_id == version.id:
         return None
+    how = "silence" if notice.state == "deemed_approved" else "acceptance"
     new = Agreement(client_id=agreement.client_id, state=AgreementState.SIGNED.value, created_at=now, updated_at=now,
-                    sent_at=agreement.sent_at, amended_from_id=agreement.id, amended_at=notice.decided_at or now)
+                    sent_at=agreement.sent_at, amended_from_id=agreement.id, amended_at=notice.decided_at or now,
+                    concluded_by=how, effective_at=at)
     for key in PARTICULARS:
         setattr(new, key, getattr(agreement, key))
     new.terms_version_id = version.id
-    for key in ("client_signer_id", "client_signer_name", "client_signer_role", "client_signed_at",
-                "processor_signer_id", "processor_signer_name", "processor_signer_role", "processor_signed_at"):
-        setattr(new, key, getattr(agreement, key))
     new.services = list(agreement.services)
     db.session.add(new)
     db.session.flush()
     new.terms_version = version
-    new.snapshot = build(new, today_in_brussels(now))
+    new.snapshot = build(new, today_in_brussels(at))
     result = db.session.execute(
         update(Agreement).where(Agreement.id == agreement.id, Agreement.state == AgreementState.SIGNED.value)
-        .values(state=AgreementState.SUPERSEDED.value, ended_at=now, updated_at=now)
+        .values(state=AgreementState.SUPERSEDED.value, ended_at=at, updated_at=now)
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:
         db.session.delete(new)
@@ -392,10 +428,10 @@ def adopt_version(agreement: Agreement, version: TermsVersion, *, notice, now: d
     db.session.expire(agreement)
     audit.record(at=now, actor=None, object_type="agreement", object_id=agreement.id, client_id=agreement.client_id,
                  action="superseded", before={"state": "signed"},
-                 after={"state": "superseded", "by": new.id, "amendment_notice": notice.id})
+                 after={"state": "superseded", "by": new.id, "amendment_notice": notice.id, "ended_at": at.isoformat()})
     audit.record(at=now, actor=None, object_type="agreement", object_id=new.id, client_id=new.client_id,
                  action="amended", after={"state": "signed", "terms": version.label, "replaces": agreement.id,
-                                          "notice": notice.id, "accepted": notice.state})
+                                          "notice": notice.id, "concluded_by": how, "effective_at": at.isoformat()})
     return new
 
 

@@ -111,7 +111,7 @@ def pdf(agreement_id: int):
     except ServiceError as error:
         flash(error.message, "error")
         return redirect(url_for("agreements.show", agreement_id=agreement.id))
-    suffix = "-ondertekend" if agreement.signed_sha256 else ""
+    suffix = ("-ondertekend" if agreement.concluded_by == "signatures" else "-gewijzigd") if agreement.signed_sha256 else ""
     disposition = "attachment" if request.args.get("download") else "inline"
     return Response(data, mimetype="application/pdf", headers={
         "Content-Disposition": f'{disposition}; filename="{reference(agreement.id)}{suffix}.pdf"'})

@@ -16,6 +16,7 @@ from ..clients.models import Client
 from ..errors import Conflict, Invalid, ServiceError
 from ..extensions import csrf, db
 from ..notices import services as notices
+from ..localized import nested_translations
 from ..notices.models import Notice
 from ..rules import NoticeState, format_enterprise_number
 from ..scoping import get_for, select_for
@@ -115,13 +116,15 @@ def subprocessor_json(sp: SubProcessor) -> dict:
             "countries": list(sp.countries or []), "transfer_mechanism": sp.transfer_mechanism,
             "transfer_text": sp.transfer_text, "data_categories": list(sp.data_categories or []), "kind": sp.kind,
             "services": [s.code for s in sp.services], "website": sp.website, "status": sp.status,
+            "address": sp.address, "contact": sp.contact, "translations": sp.translations or {},
             "activated_on": _iso(sp.activated_on), "retired_on": _iso(sp.retired_on)}
 
 
 def change_json(change: Change) -> dict:
     return {"id": change.id, "kind": change.kind, "subprocessor_id": change.subprocessor_id,
             "replaces_id": change.replaces_id, "effective_on": change.effective_on.isoformat(),
-            "reason": change.reason, "state": change.state, "announced_at": _iso(change.announced_at)}
+            "reason": change.reason, "translations": change.translations or {}, "state": change.state,
+            "announced_at": _iso(change.announced_at)}
 
 
 def notice_json(notice: Notice) -> dict:
@@ -195,7 +198,13 @@ def create_subprocessor():
     services = data.get("services") or []
     if not isinstance(services, list):
         raise Invalid("services is een lijst van dienstcodes.", "services")
-    sp = register.create_subprocessor(data, services, actor=g.api_user, now=clock.now())
+    try:
+        translated = nested_translations(data.get("translations"), register.SUBPROCESSOR_TRANSLATED)
+    except ValueError:
+        raise Invalid('translations is {"fr": {"purpose": ..., "transfer_text": ...}, "en": {...}}.',
+                      "translations") from None
+    sp = register.create_subprocessor({k: v for k, v in data.items() if k != "translations"} | translated, services,
+                                      actor=g.api_user, now=clock.now())
     return jsonify(subprocessor_json(sp)), 201
 
 
@@ -212,9 +221,14 @@ def create_change():
     for key in ("subprocessor_id", "replaces_id"):
         if data.get(key) is not None and (not isinstance(data[key], int) or isinstance(data[key], bool)):
             raise Invalid(f"{key} is een geheel getal.", key)
+    try:
+        translated = nested_translations(data.get("translations"), ("reason",))
+    except ValueError:
+        raise Invalid('translations is {"fr": {"reason": ...}, "en": {"reason": ...}}.', "translations") from None
     change = register.create_change(kind=data.get("kind"), subprocessor_id=data.get("subprocessor_id"),
                                     replaces_id=data.get("replaces_id"), effective_on=effective_on,
-                                    reason=data.get("reason"), actor=g.api_user, now=clock.now())
+                                    reason=data.get("reason"), translations=translated, actor=g.api_user,
+                                    now=clock.now())
     return jsonify(change_json(change)), 201
 
 

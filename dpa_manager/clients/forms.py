@@ -15,3 +15,5 @@ class ClientForm(BaseForm):
     language = SelectField(_l("Taal"), choices=choices(LANGUAGES.items()), default="nl")
     contact_email = EmailField(_l("Contact e-mail"),
                                validators=[DataRequired(_l("Vul een e-mailadres in.")), Length(max=320)])
+    contact_name = StringField(_l("Contactpersoon (bijlage I)"), validators=[Length(max=200)])
+    contact_role = StringField(_l("Functie van de contactpersoon"), validators=[Length(max=200)])

@@ -25,6 +25,9 @@ class Client(db.Model):
     #: The language of everything sent to the client.
     language: Mapped[str] = mapped_column(String(2), default="nl")
     contact_email: Mapped[str] = mapped_column(String(320))
+    #: The client's contact person for the agreement (Annex I): name and position; optional.
+    contact_name: Mapped[str] = mapped_column(String(200), default="")
+    contact_role: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     #: The secret in the client's feed URLs; a client user can replace it.
     feed_token: Mapped[str] = mapped_column(String(64), unique=True, default=lambda: secrets.token_urlsafe(24))

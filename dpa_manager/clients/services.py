@@ -12,16 +12,17 @@ from ..extensions import db
 from ..rules import enterprise_number_error, name_error, normalize_enterprise_number
 from .models import Client
 
-CLIENT_FIELDS = ("name", "enterprise_number", "address", "language", "contact_email")
+CLIENT_FIELDS = ("name", "enterprise_number", "address", "language", "contact_email", "contact_name", "contact_role")
 
 
 def _clean(values: dict, client: Client | None) -> dict:
-    values = {k: (values.get(k) or "").strip() for k in CLIENT_FIELDS}
+    values = {k: (values.get(k) or "").strip() if isinstance(values.get(k) or "", str) else "" for k in CLIENT_FIELDS}
     if not values["name"]:
         raise Invalid(_("Vul de naam van de klant in."), "name")
-    error = name_error(values["name"])
-    if error:
-        raise Invalid(_(error), "name")
+    for field in ("name", "contact_name", "contact_role"):
+        error = name_error(values[field])
+        if error:
+            raise Invalid(_(error), field)
     error = enterprise_number_error(values["enterprise_number"])
     if error:
         raise Invalid(_(error), "enterprise_number")

@@ -11,7 +11,8 @@ from ..extensions import db
 class OutboxMessage(db.Model):
     __tablename__ = "outbox"
     __table_args__ = (
-        CheckConstraint("state IN ('pending', 'sending', 'sent', 'dead')", name="state_known"),
+        # cancelled: no longer true when its turn came (a reminder of a notice that is no longer open).
+        CheckConstraint("state IN ('pending', 'sending', 'sent', 'dead', 'cancelled')", name="state_known"),
         Index("ix_outbox_due", "state", "next_attempt_at"),
     )
 

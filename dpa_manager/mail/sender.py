@@ -113,6 +113,32 @@ def _message(row: OutboxMessage, now: datetime) -> _Ready:
                   rendered.stated_closes_at)
 
 
+def obsolete(row: OutboxMessage, now: datetime) -> str | None:
+    """Return why a claimed message must not go out any more, or None (checked when sending, not only when queued).
+
+    A reminder says the window is still open: it is dropped once the notice has been answered or closed.
+    """
+    if row.template != "reminder" or not row.notice_id:
+        return None
+    from ..notices.models import Notice
+
+    state, closes_at = db.session.execute(select(Notice.state, Notice.closes_at).where(Notice.id == row.notice_id)).one()
+    if state != "open":
+        return f"not sent: the notice is no longer open ({state})"
+    if closes_at is not None and closes_at <= now:
+        return "not sent: the window has closed"
+    return None
+
+
+def _cancel(row_id: int, token: str, reason: str, now: datetime) -> None:
+    result = db.session.execute(
+        update(OutboxMessage).where(OutboxMessage.id == row_id, OutboxMessage.claim_token == token)
+        .values(state="cancelled", claimed_until=None, last_error=reason).execution_options(synchronize_session=False))
+    db.session.commit()
+    if result.rowcount:
+        log.info("outbox message %s cancelled: %s", row_id, reason)
+
+
 def _mark_sent(ready: _Ready, token: str, accepted_at: datetime) -> None:
     from ..notices.services import mark_delivered
 
@@ -157,14 +183,24 @@ def drain(*, now: Callable[[], datetime], limit: int = 200) -> SendReport:
         return report
     pending: list[_Ready] = []
     for row_id in ids:
+        row = db.session.get(OutboxMessage, row_id)
+        reason = obsolete(row, now())
+        if reason:
+            _cancel(row_id, token, reason, now())
+            continue
         try:
-            pending.append(_message(db.session.get(OutboxMessage, row_id), now()))
+            pending.append(_message(row, now()))
         except Exception as error:  # a message that cannot be rendered is a failed attempt
             log.exception("outbox message %s could not be rendered", row_id)
             _mark_failed(row_id, token, error, now(), report)
     try:
         with TimedConnection(current_app.extensions["mail"]) as connection:
             while pending:
+                row = db.session.get(OutboxMessage, pending[0].id)
+                reason = obsolete(row, now())  # the notice may have been answered while the batch was sent
+                if reason:
+                    _cancel(pending.pop(0).id, token, reason, now())
+                    continue
                 connection.send(pending[0].message)
                 _mark_sent(pending[0], token, now())
                 report.sent.append(pending.pop(0).id)

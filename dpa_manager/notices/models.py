@@ -91,11 +91,14 @@ class Notice(db.Model):
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     #: When the change took effect for this client.
     applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: For an accepted amendment: the agreement on the new version that it produced.
+    amended_agreement_id: Mapped[int | None] = mapped_column(ForeignKey("agreements.id"))
 
     proofs = relationship("NoticeProof", order_by="NoticeProof.id", back_populates="notice")
     change = relationship("Change")
     amendment = relationship("Amendment")
-    agreement = relationship("Agreement")
+    agreement = relationship("Agreement", foreign_keys=[agreement_id])
+    amended_agreement = relationship("Agreement", foreign_keys=[amended_agreement_id])
     client = relationship("Client")
 
     def __repr__(self) -> str:

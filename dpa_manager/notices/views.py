@@ -111,7 +111,7 @@ def proof(notice_id: int, proof_id: int):
 @bp.route("/outbox/")
 @manager_required
 def outbox():
-    state = request.args.get("state") if request.args.get("state") in ("pending", "sending", "sent", "dead") else None
+    state = request.args.get("state") if request.args.get("state") in ("pending", "sending", "sent", "dead", "cancelled") else None
     stmt = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(300)
     if state:
         stmt = stmt.where(OutboxMessage.state == state)

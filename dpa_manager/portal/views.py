@@ -10,7 +10,9 @@ from ..mail.compose import notice_facts
 from ..notices import services as notice_services
 from ..notices.forms import ApprovalForm, ObjectionForm
 from ..rules import time_left
-from ..subprocessors.services import applying_on, history_of, interventions_for
+from ..subprocessors.services import (
+    applying_on, applying_since, client_data_types, history_of, interventions_for,
+)
 from ..agreements import services
 from ..agreements.document import reference
 from ..agreements.forms import SignatureForm
@@ -79,10 +81,14 @@ def subprocessors():
     client_id = current_user.client_id
 
     def render():
+        current = applying_on(client_id, as_of)
+        types = client_data_types(client_id)
+        received = {sp.id: [str(DATA_CATEGORIES[c]) for c in DATA_CATEGORIES
+                            if c in (sp.data_categories or []) and (types is None or c in types)] for sp in current}
         return render_template(
-            "portal/subprocessors.html", current=applying_on(client_id, as_of), as_of=as_of, today=today,
-            history=history_of(client_id), notices=notice_services.list_notices(current_user, limit=200),
-            interventions=interventions_for(client_id))
+            "portal/subprocessors.html", current=current, as_of=as_of, today=today, received=received,
+            since=applying_since(client_id, as_of), history=history_of(client_id),
+            notices=notice_services.list_notices(current_user, limit=200), interventions=interventions_for(client_id))
 
     return pagecache.cached_page(("portal.subprocessors", client_id, i18n.current(), as_of, today), render,
                                  client_id=client_id)

@@ -29,6 +29,11 @@ class SubProcessor(db.Model):
     registration_number: Mapped[str] = mapped_column(String(60), default="")
     #: The service it provides to the processor.
     purpose: Mapped[str] = mapped_column(Text)
+    #: Its registered address and a contact (a person, a mailbox) for Annex IV.
+    address: Mapped[str] = mapped_column(Text, default="")
+    contact: Mapped[str] = mapped_column(String(300), default="")
+    #: French and English versions of purpose and transfer_text, {"fr": {"purpose": ...}, "en": {...}}.
+    translations: Mapped[dict | None] = mapped_column(JSON)
     #: ISO 3166 alpha-2 codes of the processing locations.
     countries: Mapped[list] = mapped_column(JSON, default=list)
     #: Required when a location is outside the EEA, refused otherwise.
@@ -78,6 +83,8 @@ class Change(db.Model):
     #: The planned date; per client the change takes effect on it or when the client's notice settles.
     effective_on: Mapped[date]
     reason: Mapped[str] = mapped_column(Text)
+    #: French and English versions of the reason, {"fr": {"reason": ...}, "en": {...}}.
+    translations: Mapped[dict | None] = mapped_column(JSON)
     state: Mapped[str] = mapped_column(String(10), default="draft", index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -14,6 +14,7 @@ from ..clients.models import Client
 from ..clock import today_in_brussels
 from ..errors import Conflict, Invalid
 from ..extensions import db
+from ..localized import clean_translations
 from ..mail import outbox
 from ..notices.models import Notice
 from ..notices.services import client_recipients, create_notices, withdraw_pending
@@ -23,7 +24,9 @@ from ..rules import NOTICE_STATES_THAT_APPLY, AgreementState, NoticeState, incid
 from .models import Assignment, Change, SubProcessor, subprocessor_services
 
 SUBPROCESSOR_FIELDS = ("name", "registration_number", "purpose", "countries", "transfer_mechanism",
-                       "transfer_text", "data_categories", "kind", "website")
+                       "transfer_text", "data_categories", "kind", "website", "address", "contact")
+#: The free texts of an entry that a client reads, with optional French and English versions.
+SUBPROCESSOR_TRANSLATED = ("purpose", "transfer_text")
 
 
 # --- The register ------------------------------------------------------------------------------
@@ -32,7 +35,7 @@ SUBPROCESSOR_FIELDS = ("name", "registration_number", "purpose", "countries", "t
 def clean_subprocessor(values: dict) -> dict:
     """Return the values checked and tidied, or raise Invalid naming the field."""
     v = {k: values.get(k) for k in SUBPROCESSOR_FIELDS}
-    for key in ("name", "registration_number", "purpose", "transfer_text", "website"):
+    for key in ("name", "registration_number", "purpose", "transfer_text", "website", "address", "contact"):
         v[key] = (v[key] or "").strip() if isinstance(v[key] or "", str) else v[key]
         if not isinstance(v[key], str):
             raise Invalid(_("%(field)s is tekst.", field=key), key)
@@ -43,6 +46,17 @@ def clean_subprocessor(values: dict) -> dict:
         raise Invalid(_(error), "name")
     if not v["purpose"]:
         raise Invalid(_("Beschrijf welke dienst de subverwerker levert."), "purpose")
+    if not v["address"] or len(v["address"]) > 500:
+        raise Invalid(_("Vul het adres van de subverwerker in (hoogstens 500 tekens); bijlage IV vermeldt het."),
+                      "address")
+    error = name_error(v["contact"]) if v["contact"] else _("Vul een contact in (persoon of e-mailadres); bijlage IV "
+                                                             "vermeldt het.")
+    if error:
+        raise Invalid(_(error), "contact")
+    try:
+        v["translations"] = clean_translations(values, SUBPROCESSOR_TRANSLATED, max_length=2000)
+    except ValueError as error:
+        raise Invalid(_("Een vertaling is te lang of geen tekst."), str(error)) from None
     countries = v["countries"] or []
     if isinstance(countries, str):
         countries = [c for c in re.split(r"[\s,;]+", countries) if c]
@@ -150,6 +164,25 @@ def applying_on(client_id: int, on: date) -> list[SubProcessor]:
     ).unique().all()
 
 
+def applying_since(client_id: int, on: date) -> dict[int, date]:
+    """Return, per sub-processor that applies to the client on `on`, the day it began to apply to this client."""
+    rows = db.session.execute(
+        select(Assignment.subprocessor_id, Assignment.from_on)
+        .where(Assignment.client_id == client_id, Assignment.from_on <= on,
+               or_(Assignment.until_on.is_(None), Assignment.until_on > on))).all()
+    since: dict[int, date] = {}
+    for sp_id, from_on in rows:
+        since[sp_id] = min(from_on, since.get(sp_id, from_on))
+    return since
+
+
+def client_data_types(client_id: int) -> list[str] | None:
+    """Return the data types of the client's agreement in force (None when it has none)."""
+    types = db.session.scalar(select(Agreement.data_types).where(
+        Agreement.client_id == client_id, Agreement.state == AgreementState.SIGNED.value).order_by(Agreement.id.desc()))
+    return list(types) if types is not None else None
+
+
 def history_of(client_id: int) -> list[Assignment]:
     """Return every period a sub-processor applied to the client, newest first."""
     return db.session.scalars(
@@ -182,7 +215,9 @@ def prospective_for(agreement: Agreement) -> list[SubProcessor]:
 def as_annex(subprocessors) -> list[dict]:
     """Return sub-processors as the agreement document lists them in Annex IV."""
     return [{"name": sp.name, "purpose": sp.purpose, "countries": list(sp.countries or []),
-             "transfer_mechanism": sp.transfer_mechanism, "kind": sp.kind} for sp in subprocessors]
+             "transfer_mechanism": sp.transfer_mechanism, "transfer_text": sp.transfer_text or "", "kind": sp.kind,
+             "address": sp.address or "", "contact": sp.contact or "", "data_categories": list(sp.data_categories or []),
+             "translations": sp.translations} for sp in subprocessors]
 
 
 def sync_assignments(agreement: Agreement, today: date, change_id: int | None = None) -> None:
@@ -209,7 +244,7 @@ CHANGE_KINDS = {"add": _l("Toevoegen"), "replace": _l("Vervangen"), "remove": _l
 
 
 def create_change(*, kind: str, subprocessor_id, replaces_id=None, effective_on, reason: str, actor,
-                  now: datetime) -> Change:
+                  now: datetime, translations: dict | None = None) -> Change:
     """Draft a change; commit. Refuses unknown or retired sub-processors and past dates."""
     if kind not in CHANGE_KINDS:
         raise Invalid(_("Kies toevoegen, vervangen of stopzetten."), "kind")
@@ -249,13 +284,18 @@ def create_change(*, kind: str, subprocessor_id, replaces_id=None, effective_on,
         or_(Change.subprocessor_id.in_(involved), Change.replaces_id.in_(involved))).limit(1))
     if busy is not None:
         raise Invalid(_("Voor deze subverwerker loopt al wijziging %(change)s.", change=busy), "subprocessor_id")
+    try:
+        translated = clean_translations(translations or {}, ("reason",), max_length=10_000)
+    except ValueError as error:
+        raise Invalid(_("Een vertaling is te lang of geen tekst."), str(error)) from None
     change = Change(kind=kind, subprocessor_id=sp.id, replaces_id=old.id if old else None, effective_on=effective_on,
-                    reason=reason, state="draft", created_at=now, created_by_id=getattr(actor, "id", None))
+                    reason=reason, translations=translated, state="draft", created_at=now,
+                    created_by_id=getattr(actor, "id", None))
     db.session.add(change)
     db.session.flush()
     audit.record(at=now, actor=actor, object_type="change", object_id=change.id, action="created",
                  after={"kind": kind, "subprocessor_id": sp.id, "replaces_id": change.replaces_id,
-                        "effective_on": effective_on.isoformat(), "reason": reason})
+                        "effective_on": effective_on.isoformat(), "reason": reason, "translations": translated})
     db.session.commit()
     return change
 

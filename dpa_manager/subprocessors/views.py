@@ -3,6 +3,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from ..localized import flat_translations
 from .. import audit, clock
 from ..errors import ServiceError
 from ..extensions import db
@@ -98,7 +99,7 @@ def edit(sp_id: int):
         return redirect(url_for("subprocessors.show", sp_id=sp.id))
     form = _sp_form()
     if request.method == "GET":
-        form.process(obj=sp)
+        form.process(obj=sp, data=flat_translations(sp.translations, services.SUBPROCESSOR_TRANSLATED))
         form.countries.data = ", ".join(sp.countries)
         form.transfer_mechanism.data = sp.transfer_mechanism or ""
         form.services.data = [s.id for s in sp.services]
@@ -145,7 +146,8 @@ def new_change():
             change = services.create_change(
                 kind=form.kind.data, subprocessor_id=form.subprocessor_id.data,
                 replaces_id=form.replaces_id.data or None, effective_on=form.effective_on.data,
-                reason=form.reason.data, actor=current_user, now=clock.now())
+                reason=form.reason.data, translations={"reason_fr": form.reason_fr.data, "reason_en": form.reason_en.data},
+                actor=current_user, now=clock.now())
         except ServiceError as error:
             db.session.rollback()
             show_error(error, form)

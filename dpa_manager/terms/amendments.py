@@ -7,7 +7,7 @@ managers' queue like an objection to a sub-processor.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time, timezone
 from types import SimpleNamespace
 
 from flask_babel import gettext as _
@@ -20,9 +20,10 @@ from ..errors import Conflict, Invalid
 from ..extensions import db
 from ..i18n import force_locale
 from ..mail import outbox
-from ..rules import NoticeState, window_error
+from ..clock import today_in_brussels
+from ..rules import AMENDMENT_CLAUSE, BRUSSELS, NoticeState, window_error
 from .compare import compare
-from .models import Amendment, TermsVersion
+from .models import Amendment, TermsArticle, TermsVersion
 from .text import fill
 
 #: The window of an amendment unless the manager sets another: 3 working days.
@@ -50,12 +51,30 @@ def amendment_counts(amendment: Amendment) -> dict[str, int]:
                                    .group_by(Notice.state)).all())
 
 
+def _with_amendment_clause():
+    """Condition: the agreement's terms version has an article that allows amendment by notice and silence."""
+    versions = {version_id for version_id, covers in db.session.execute(select(TermsArticle.version_id,
+                                                                               TermsArticle.covers))
+                if AMENDMENT_CLAUSE in (covers or [])}  # a handful of versions: read in Python, JSON-agnostic
+    return Agreement.terms_version_id.in_(sorted(versions))
+
+
 def agreements_to_amend(version: TermsVersion):
-    """Return (agreement id, client id, language) of every signed agreement on another version than `version`."""
+    """Return (agreement id, client id, language) of every signed agreement that an announcement can amend.
+
+    Those on another version than `version` whose own terms contain an amendment clause; the others can only
+    be signed anew (see agreements_to_sign_anew).
+    """
     return db.session.execute(
         select(Agreement.id, Agreement.client_id, Client.language).join(Client, Client.id == Agreement.client_id)
-        .where(Agreement.state == "signed", Agreement.terms_version_id != version.id)
+        .where(Agreement.state == "signed", Agreement.terms_version_id != version.id, _with_amendment_clause())
         .order_by(Agreement.id)).all()
+
+
+def agreements_to_sign_anew(version: TermsVersion) -> int:
+    """Count the signed agreements on another version whose terms have no amendment clause."""
+    return db.session.scalar(select(func.count()).select_from(Agreement).where(
+        Agreement.state == "signed", Agreement.terms_version_id != version.id, ~_with_amendment_clause()))
 
 
 def announce(version: TermsVersion, *, summary: str, window_days: int = DEFAULT_WINDOW[0],
@@ -115,7 +134,7 @@ def changes_for(notice, language: str = "nl"):
 
     def as_read(version):
         with force_locale(language):
-            values = placeholder_values(agreement, agreement.client, profile, version)
+            values = placeholder_values(agreement, agreement.client, profile, version, language)
         articles = []
         for article in version.articles:
             title, body, _translated = article.text_in(language)
@@ -125,16 +144,26 @@ def changes_for(notice, language: str = "nl"):
     return compare(as_read(agreement.terms_version), as_read(notice.amendment.version))
 
 
-def apply_accepted(now: datetime, *, notice_id: int | None = None) -> int:
-    """Move every agreement whose amendment notice was accepted to the new version, once; idempotent.
+def takes_effect_at(accepted_at: datetime, effective_on) -> datetime:
+    """Return when an accepted amendment takes effect: its acceptance, but not before the version's effective date."""
+    start = datetime.combine(effective_on, time(0), tzinfo=BRUSSELS).astimezone(timezone.utc)
+    return max(accepted_at, start)
 
-    With `notice_id`, only that notice (an explicit acceptance, applied in the caller's transaction);
-    without, in batches, each committed.
+
+def apply_accepted(now: datetime, *, notice_id: int | None = None) -> int:
+    """Move every agreement whose amendment was accepted to the new version once it is in effect; idempotent.
+
+    The amended agreement ends, and the new one begins, at the same instant (takes_effect_at): no gap and no
+    overlap. With `notice_id`, only that notice (an explicit acceptance, applied in the caller's transaction
+    if the version is already in effect); without, in batches, each committed.
     """
     from ..agreements.services import adopt_version
     from ..notices.models import Notice
 
-    due = and_(Notice.amendment_id.is_not(None), Notice.applied_at.is_(None), Notice.state.in_(ACCEPTED))
+    in_effect = select(Amendment.id).join(TermsVersion, TermsVersion.id == Amendment.version_id).where(
+        TermsVersion.effective_on <= today_in_brussels(now))
+    due = and_(Notice.amendment_id.is_not(None), Notice.applied_at.is_(None), Notice.state.in_(ACCEPTED),
+               Notice.amendment_id.in_(in_effect))
     total = 0
     while True:
         candidates = select(Notice.id).where(due).order_by(Notice.id).limit(BATCH)
@@ -147,9 +176,15 @@ def apply_accepted(now: datetime, *, notice_id: int | None = None) -> int:
             .returning(Notice.id)).scalars().all()
         for nid in moved:
             notice = db.session.get(Notice, nid)
-            new = adopt_version(notice.agreement, notice.amendment.version, notice=notice, now=now)
+            version = notice.amendment.version
+            at = takes_effect_at(notice.decided_at, version.effective_on)
+            new = adopt_version(notice.agreement, version, notice=notice, at=at, now=now)
+            if new is not None:
+                db.session.execute(update(Notice).where(Notice.id == nid).values(amended_agreement_id=new.id)
+                                   .execution_options(synchronize_session=False))
             audit.record(at=now, actor=None, object_type="notice", object_id=nid, client_id=notice.client_id,
-                         action="applied", after={"agreement": new.id if new else None})
+                         action="applied", after={"agreement": new.id if new else None,
+                                                  "takes_effect": at.isoformat()})
         total += len(moved)
         if notice_id is not None:
             return total

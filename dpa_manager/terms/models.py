@@ -52,6 +52,11 @@ class TermsVersion(db.Model):
         return language == "nl" or all(a.text_in(language)[2] for a in self.articles)
 
     @property
+    def amendment_article(self) -> "TermsArticle | None":
+        """Return the article that lets these terms be amended by notice and silence, or None."""
+        return next((a for a in self.articles if "amendments" in (a.covers or [])), None)
+
+    @property
     def covered(self) -> set[str]:
         """Return the checklist keys that the articles cover."""
         return {key for article in self.articles for key in article.covers or []}

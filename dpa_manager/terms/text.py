@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..rules import CHECKLIST_KEYS
+from ..rules import COVER_KEYS
 
 #: The placeholders an article may use, with what each becomes.
 PLACEHOLDERS = {
@@ -20,6 +20,8 @@ PLACEHOLDERS = {
     "subject_matter": "onderwerp van de verwerking",
     "duration": "duur van de verwerking",
     "nature_purpose": "aard en doel",
+    "retention": "bewaring van de gegevens",
+    "breach_notice_hours": "termijn in uren voor de melding van een datalek (profiel)",
     "data_types": "soorten persoonsgegevens",
     "data_subjects": "categorieën van betrokkenen",
     "services": "afgenomen diensten",
@@ -150,10 +152,10 @@ def parse_text(text: str) -> tuple[list[ParsedArticle], list[str]]:
         covers = _COVERS.match(line.strip())
         if covers and articles and not body_lines:
             keys = [k.strip() for k in covers.group(1).split(",") if k.strip()]
-            bad = [k for k in keys if k not in CHECKLIST_KEYS]
+            bad = [k for k in keys if k not in COVER_KEYS]
             if bad:
                 errors.append(f"Regel {lineno}: onbekende checklistsleutel {', '.join(bad)}.")
-            articles[-1].covers = [k for k in keys if k in CHECKLIST_KEYS]
+            articles[-1].covers = [k for k in keys if k in COVER_KEYS]
             continue
         if not articles:
             if line.strip():

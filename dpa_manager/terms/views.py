@@ -8,7 +8,7 @@ from ..extensions import db
 from ..rules import CHECKLIST
 from ..web import ConfirmForm, flash_form_errors, manager_required, or_404, show_error
 from . import bp
-from .amendments import agreements_to_amend, amendment_counts, amendment_notices, amendment_of, announce
+from .amendments import agreements_to_amend, agreements_to_sign_anew, amendment_counts, amendment_notices, amendment_of, announce
 from .forms import AmendmentForm, TermsForm
 from .models import TermsVersion
 from .services import missing_coverage, publish, save_draft
@@ -31,6 +31,7 @@ def show(version_id: int):
     return render_template("terms/show.html", version=version, blocks=blocks, confirm=ConfirmForm(),
                            missing=missing_coverage(version.articles), checklist=CHECKLIST, amendment=amendment,
                            amendment_form=AmendmentForm(), to_amend=len(agreements_to_amend(version)),
+                           to_sign_anew=agreements_to_sign_anew(version) if version.is_published else 0,
                            amendment_counts=amendment_counts(amendment) if amendment else {})
 
 

@@ -174,7 +174,7 @@ def test_the_whole_story(live, browser):
     # The client user signs in the browser.
     login(client, url, "els@zoe.example", "de-klok-slaat-twaalf")
     client.click("text=VO-00001")
-    assert "Artikel 9. Subverwerkers" in client.content()
+    assert "Artikel 10. Subverwerkers" in client.content()
     client.fill("#full_name", "Els Janssens")
     client.fill("#role", "Zaakvoerder")
     client.check("#authorised")
@@ -198,6 +198,8 @@ def test_the_whole_story(live, browser):
     manager.goto(f"{url}/subprocessors/new")
     manager.fill("#name", "VoiceCloud Inc.")
     manager.fill("#purpose", "Automatische transcriptie van gesprekken")
+    manager.fill("#address", "1 Harbor Street, Wilmington, DE 19801, United States")
+    manager.fill("#contact", "privacy@voicecloud.example")
     manager.fill("#countries", "IE, US")
     manager.select_option("#transfer_mechanism", "scc")
     manager.check("input[name=data_categories][value=call_recordings]")

@@ -36,12 +36,19 @@ def test_enterprise_number_is_shown_with_dots():
 
 
 @pytest.mark.parametrize("days, unit, ok", [
-    (7, "calendar", True), (1, "calendar", True), (90, "calendar", True), (3, "working", True),
+    (7, "calendar", True), (90, "calendar", True), (3, "working", True), (90, "working", True),
+    (6, "calendar", False), (1, "calendar", False), (2, "working", False), (1, "working", False),
     (0, "calendar", False), (91, "calendar", False), (-1, "working", False), (None, "calendar", False),
     (7, "weeks", False), (7, None, False),
 ])
 def test_window_bounds(days, unit, ok):
     assert (rules.window_error(days, unit) is None) is ok
+
+
+@pytest.mark.parametrize("days, unit", [(6, "calendar"), (2, "working")])
+def test_a_window_too_short_to_object_in_practice_says_why(days, unit):
+    assert "7 kalenderdagen of 3 werkdagen" in rules.window_error(days, unit)
+    assert rules.period_error(days, unit) is None  # still a period the law can count
 
 
 @pytest.mark.parametrize("days, unit, text", [
