@@ -220,9 +220,9 @@ def _signature_tables(signatures: list[dict], s, signed_on: str) -> list:
     parties = {"client": _("Voor de verwerkingsverantwoordelijke"), "processor": _("Voor de verwerker")}
     flow = []
     for sig in signatures:
-        flow += [_p(parties[sig["party"]], s["h2"]),
-                 _table([[_("Naam"), sig["name"]], [_("Hoedanigheid"), sig["role"]],
-                         [signed_on, sig["at"] + " (Europe/Brussels)"]], s)]
+        flow.append(KeepTogether([_p(parties[sig["party"]], s["h2"]),
+                                  _table([[_("Naam"), sig["name"]], [_("Hoedanigheid"), sig["role"]],
+                                          [signed_on, sig["at"] + " (Europe/Brussels)"]], s)]))
     return flow
 
 
@@ -249,8 +249,8 @@ def _amendment_record(record: dict, s) -> list:
         rows.append([_("Termijn sloot op"), record["closes_at"]])
     rows += [[_("Bezwaar ontvangen vóór de sluiting"), _("geen") if silence else _("niet van toepassing")],
              [_("Aanvaarding"), _("door stilzwijgen") if silence else _("uitdrukkelijk")],
-             [_("Aanvaard op"), record["accepted_at"] + " (Europe/Brussels)"],
-             [_("In werking op"), (record["effective_at"] or "—") + " (Europe/Brussels)"]]
+             [_("Aanvaard op"), record["accepted_at"]],
+             [_("In werking op"), record["effective_at"] or "—"]]
     if record["body_sha256"]:
         rows.append([_("SHA-256 van de tekst"), record["body_sha256"]])
     flow.append(_table(rows, s))

@@ -229,11 +229,15 @@ class Inbox:
         self.controller = None
         #: Seconds the server waits before it answers DATA (a slow mail server).
         self.delay = 0.0
+        #: Called while the server holds its answer to DATA (e.g. to move a test's clock past midnight).
+        self.on_data = None
 
     async def handle_DATA(self, server, session, envelope):
         if self.delay:
             import asyncio
             await asyncio.sleep(self.delay)
+        if self.on_data is not None:
+            self.on_data()
         with self.lock:
             self.raw.append(envelope.original_content or envelope.content)
             self.messages.append(message_from_bytes(envelope.original_content or envelope.content,

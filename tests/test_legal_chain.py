@@ -50,12 +50,15 @@ def test_a_message_accepted_after_midnight_keeps_the_later_deadline_everywhere(
         make_agreement, make_subprocessor, manager, inbox, login, make_user):
     agreement = make_agreement("signed")
     (notice_id,) = announce(make_subprocessor, manager)
-    inbox.delay = 0.3  # the server answers DATA after midnight
-    with time_machine.travel(FRIDAY_LATE, tick=True):
+    # The message is composed at 23:59:59.95 on Friday; the server is slow and answers DATA at 00:00:00.003.
+    inbox.delay = 0.1
+    with time_machine.travel(FRIDAY_LATE, tick=False) as traveller:
+        inbox.on_data = lambda: traveller.move_to(FRIDAY_LATE + timedelta(milliseconds=53))
         report = drain(now=clock.now)
     assert len(report.sent) == 1
     notice = db.session.get(Notice, notice_id)
     accepted = notice.delivered_at
+    assert accepted == FRIDAY_LATE + timedelta(milliseconds=53)
     assert clock.as_brussels(accepted).date() == date(2026, 11, 28), "accepted on Saturday in Brussels"
     # The e-mail, composed on Friday, states Friday 4 December; from Saturday the rule gives Monday 7 December.
     stated = datetime(2026, 12, 4, 23, 0, tzinfo=timezone.utc)
@@ -321,3 +324,207 @@ def test_a_long_objection_and_a_long_reason_fit_the_evidence_file(make_agreement
     assert evidence.status_code == 200
     text = pdf_text(evidence.data)
     assert text.count("de gegevens het land niet mogen verlaten") >= 100
+
+
+# --- The default terms and the annexes, complete ---------------------------------------------------------------
+
+ELEMENTS = {
+    # element: (Dutch, French, English) phrases the shipped terms must contain
+    "deletion or return, both printed": (
+        ("bezorgt alle persoonsgegevens terug", "wist alle persoonsgegevens", "bestaande kopieën",
+         "bevestigt de Verwerkingsverantwoordelijke schriftelijk", "tot opslag van de persoonsgegevens verplicht"),
+        ("restitue toutes les données", "efface toutes les données", "copies existantes", "confirme par écrit",
+         "conserver les données"),
+        ("returns all personal data", "deletes all personal data", "existing copies",
+         "confirms to the Controller in writing", "requires it to store the personal data")),
+    "breach within the profile's hours, and what the notice contains": (
+        ("uiterlijk binnen {breach_notice_hours} uur", "aard van de inbreuk", "bij benadering",
+         "contactgegevens van de functionaris", "waarschijnlijke gevolgen", "maatregelen die de Verwerker",
+         "in stappen"),
+        ("dans les {breach_notice_hours} heures", "nature de la violation", "nombre approximatif",
+         "coordonnées du délégué", "conséquences probables", "mesures prises ou proposées", "de manière échelonnée"),
+        ("within {breach_notice_hours} hours", "nature of the breach", "approximate number",
+         "contact details of the data protection officer", "likely consequences", "measures taken or proposed",
+         "in phases")),
+    "audits and inspections, the supervisory authority, reasonable notice": (
+        ("inspecties in zijn lokalen", "onafhankelijke controleur", "redelijke termijn vooraf",
+         "bevoegde toezichthoudende autoriteit"),
+        ("inspections dans ses locaux", "auditeur indépendant", "préavis raisonnable",
+         "autorité de contrôle compétente"),
+        ("inspections at its premises", "independent auditor", "reasonable notice",
+         "competent supervisory authority")),
+    "precedence": (("gaan deze Voorwaarden voor",), ("les présentes Conditions prévalent",),
+                   ("these Terms prevail",)),
+    "working days defined": (('Een "werkdag" is elke dag van maandag tot en met vrijdag',),
+                             ("Un « jour ouvrable » est tout jour du lundi au vendredi",),
+                             ('A "working day" is any day from Monday to Friday',)),
+    "suspension and termination": (("verwerking dan opschorten", "kan de Overeenkomst beëindigen"),
+                                   ("suspendre le traitement", "peut résilier la Convention"),
+                                   ("suspend the processing", "may terminate the Agreement")),
+    "copy of a sub-processor's agreement": (("kopie van de overeenkomst met een subverwerker",),
+                                            ("copie du contrat conclu avec un sous-traitant ultérieur",),
+                                            ("copy of its agreement with a sub-processor",)),
+    "forwarding data-subject requests": (("stuurt elk verzoek", "onverwijld door"),
+                                         ("transmet sans délai",), ("forwards to the Controller without delay",)),
+    "flow-down and liability agree": (("volledig aansprakelijk", "binnen de grenzen van artikel 19",
+                                       "aansprakelijk zoals voor zijn eigen nakoming (artikel 11)"),
+                                      ("pleinement responsable", "dans les limites de l'article 19"),
+                                      ("fully liable", "within the limits of Article 19")),
+    "other supervisory authorities not excluded": (
+        ("doet geen afbreuk aan de bevoegdheid van de Gegevensbeschermingsautoriteit",),
+        ("ne porte pas atteinte à la compétence de l'Autorité de protection des données",),
+        ("does not affect the competence of the Data Protection Authority",)),
+    "silence is approval within the window; incidental is not notified": (
+        ("binnen {objection_window}", "geacht te zijn goedgekeurd", "incidenteel"),
+        ("dans un délai de {objection_window}", "réputée approuvée", "occasionnelle"),
+        ("within {objection_window}", "deemed approved", "incidentally")),
+    "caps, gross negligence or fraud, Dutch prevails": (
+        ("{liability_cap_total}", "{liability_cap_other}", "zware fout of bedrog", "Nederlandse tekst voorrang"),
+        ("{liability_cap_total}", "{liability_cap_other}", "faute grave ou de son dol", "texte néerlandais prévaut"),
+        ("{liability_cap_total}", "{liability_cap_other}", "gross negligence or fraud", "Dutch text prevails")),
+    "amendment by notice and silence, objection keeps the current version": (
+        ("ten minste drie werkdagen", "geldt de nieuwe versie als aanvaard", "blijft de huidige versie"),
+        ("au moins trois jours ouvrables", "réputée acceptée", "version actuelle continue de s'appliquer"),
+        ("at least three working days", "deemed accepted", "current version continues to apply")),
+}
+
+
+@pytest.mark.parametrize("element", sorted(ELEMENTS))
+@pytest.mark.parametrize("index, language", [(0, "nl"), (1, "fr"), (2, "en")])
+def test_the_default_terms_contain_each_element_in_each_language(element, index, language):
+    from dpa_manager.terms.services import default_terms
+    text = " ".join(a["body"] for a in default_terms(language)["articles"])
+    text = " ".join(text.split())
+    for phrase in ELEMENTS[element][index]:
+        assert phrase in text, (language, element, phrase)
+    assert "Uitsluitend de Belgische autoriteiten" not in text
+
+
+def test_the_default_terms_cover_the_checklist_and_have_an_amendment_clause(setup):
+    from dpa_manager.terms.services import default_terms, missing_coverage
+    assert missing_coverage(setup.articles) == []
+    assert setup.amendment_article is not None and setup.amendment_article.title == "Wijziging van de Voorwaarden"
+    numbers = {language: [a["number"] for a in default_terms(language)["articles"]] for language in ("nl", "fr", "en")}
+    assert numbers["nl"] == numbers["fr"] == numbers["en"]
+
+
+def test_the_annexes_name_parties_retention_and_each_subprocessors_particulars(make_agreement, make_subprocessor,
+                                                                             make_client):
+    from dpa_manager.agreements import services as agreements
+    make_subprocessor(status="active", name="Datacenter Noord BV", countries=["NL", "US"], transfer_mechanism="scc",
+                      data_categories=["contact", "financial", "call_recordings"], address="Datalaan 3\n9723 Groningen",
+                      contact="security@dcnoord.example")
+    client = make_client(contact_name="Els Janssens", contact_role="DPO")
+    agreement = make_agreement("signed", client=client, data_types=["identification", "contact", "financial"],
+                               retention="Twaalf maanden na het laatste contact")
+    text = pdf_text(agreements.pdf_of(agreement, now=NOW))
+    start = text.index("Bijlage I. Lijst van partijen")
+    annex_i = text[start:text.index("Bijlage II. Beschrijving", start)]
+    for expected in ("Contactpersoon Els Janssens (DPO)", "Contactpersoon An Peeters (Accountmanager)",
+                     "Ondertekend door Els Janssens (Zaakvoerder)", "Ondertekend door An Manager (Accountmanager)",
+                     "Datum van ondertekening 21/11/2026 11:00:00"):
+        assert expected in annex_i, expected
+    assert "Bewaring Twaalf maanden na het laatste contact" in text
+    annex_iv = text[text.index("Bijlage IV."):]
+    for expected in ("Datacenter Noord BV", "Adres Datalaan 3 9723 Groningen", "Contact security@dcnoord.example",
+                     "Verwerkingslocaties NL, US", "Modelcontractbepalingen (SCC)",
+                     "Contactgegevens (adres, telefoon, e-mail); Financiële gegevens (rekeningnummer, facturen)"):
+        assert expected in annex_iv, expected
+    assert "Gespreksopnames" not in annex_iv  # not among this client's data
+
+
+@pytest.mark.parametrize("days, unit", [(6, "calendar"), (2, "working")])
+def test_a_window_too_short_to_object_in_practice_is_refused_everywhere(days, unit, make_client, manager, setup,
+                                                                       login):
+    from dpa_manager.agreements import services as agreements
+    from dpa_manager.errors import Invalid
+    from dpa_manager.terms import amendments
+    from .conftest import particulars
+    from .test_processor_pages import PROFILE_FORM
+    with pytest.raises(Invalid) as refused:
+        agreements.create_draft(make_client(), particulars(window_days=days, window_unit=unit), [], actor=manager,
+                                now=NOW)
+    assert "7 kalenderdagen of 3 werkdagen" in refused.value.message and refused.value.field == "window_days"
+    page = login(manager).post("/processor/", data=PROFILE_FORM | {"default_window_days": str(days),
+                                                                   "default_window_unit": unit})
+    assert page.status_code == 422 and "in de praktijk geen" in page.text
+    with pytest.raises(Invalid):
+        amendments.announce(setup, summary="", window_days=days, window_unit=unit, actor=manager, now=NOW)
+
+
+# --- Everything sent to a client in the client's language ------------------------------------------------------
+
+def test_a_french_client_reads_translated_free_texts_and_the_dutch_ones_marked(make_agreement, make_subprocessor,
+                                                                               make_client, manager, inbox, login,
+                                                                               make_user):
+    from dpa_manager.agreements import services as agreements
+    client = make_client(language="fr", name="Assurances Lumière SA")
+    agreement = make_agreement("signed", client=client, translations={"fr": {
+        "subject_matter": "Service clientèle pour les assurés", "nature_purpose": "Répondre aux appels."}})
+    text = pdf_text(agreements.pdf_of(agreement, now=NOW))
+    assert "Service clientèle pour les assurés" in text and "Répondre aux appels." in text
+    assert "Klantendienst [en néerlandais]" in text  # the service has no French name
+    cover = text[:text.index("Article 1.")]
+    assert "Ces données n'existent qu'en néerlandais" in cover and "Annexe III (mesures)" in cover
+    sp = make_subprocessor(purpose_fr="Plateforme téléphonique")
+    change = register.create_change(kind="add", subprocessor_id=sp.id, effective_on=date(2026, 12, 15),
+                                    reason="Nieuw telefonieplatform", translations={"reason_fr": "Nouvelle plateforme"},
+                                    actor=manager, now=NOW)
+    register.announce(change, actor=manager, now=NOW)
+    drain(now=lambda: NOW)
+    (mail,) = inbox.messages
+    body = mail.get_body(("plain",)).get_content()
+    assert "Service : Plateforme téléphonique" in body and "Motif : Nouvelle plateforme" in body
+    assert "Telefonieplatform" not in body
+    (ics,) = [a for a in mail.iter_attachments() if a.get_content_type() == "text/calendar"]
+    assert ics.get_filename() == "delai-opposition.ics"
+    portal = current_app.test_client()
+    user = make_user(client=client)
+    portal.post("/login", data={"email": user.email, "password": PASSWORD})
+    notice = db.session.query(Notice).filter_by(agreement_id=agreement.id).one()
+    page = portal.get(f"/portal/notices/{notice.id}").text
+    assert "Plateforme téléphonique" in page and "Nouvelle plateforme" in page
+
+
+# --- Smaller untruths -------------------------------------------------------------------------------------------
+
+def test_a_reminder_whose_notice_was_answered_is_not_sent(make_agreement, make_subprocessor, manager, inbox):
+    from dpa_manager import jobs
+    from dpa_manager.notices import services as notices
+    agreement, notice = delivered_notice(make_agreement, make_subprocessor, manager, inbox)
+    jobs.sweep(notice.remind_at)  # the reminder is queued
+    reminder = db.session.query(OutboxMessage).filter_by(notice_id=notice.id, template="reminder").one()
+    notices.object_to(notice, user=agreement.client.users[0], reason="Geen nieuwe subverwerker.",
+                      now=notice.remind_at + timedelta(minutes=1))
+    before = len(inbox.messages)
+    report = drain(now=lambda: notice.remind_at + timedelta(minutes=2))
+    db.session.expire_all()
+    assert reminder.state == "cancelled" and "no longer open" in reminder.last_error
+    assert not any("Herinnering" in m["Subject"] for m in inbox.messages[before:])
+    assert reminder.id not in report.sent
+
+
+def test_a_decided_notice_shows_no_countdown_and_the_last_day_counts_minutes(make_agreement, make_subprocessor,
+                                                                           manager, inbox, login):
+    from dpa_manager.notices import services as notices
+    agreement, notice = delivered_notice(make_agreement, make_subprocessor, manager, inbox)
+    with time_machine.travel(notice.closes_at - timedelta(hours=3, minutes=20), tick=False):
+        page = login(manager).get(f"/notices/{notice.id}").text
+    assert "3 uur en 20 minuten</strong> resterend" in page
+    notices.object_to(notice, user=agreement.client.users[0], reason="Neen.", now=NOW + timedelta(hours=1))
+    with time_machine.travel(NOW + timedelta(hours=2), tick=False):
+        page = login(manager).get(f"/notices/{notice.id}").text
+    assert "resterend" not in page and "termijn tot" in page
+
+
+def test_the_client_list_and_the_public_register_explain_their_dates(make_agreement, make_subprocessor, login):
+    sp = make_subprocessor(status="active")
+    sp.activated_on = date(2025, 1, 10)
+    db.session.commit()
+    agreement = make_agreement("signed")
+    browser = current_app.test_client()
+    browser.post("/login", data={"email": agreement.client.users[0].email, "password": PASSWORD})
+    page = browser.get("/portal/subprocessors").text
+    assert "21/11/2026" in page and "Voor u sinds" in page and "publieke register" in page
+    public = current_app.test_client().get("/subverwerkers").text
+    assert "10/01/2025" in public and "In gebruik sinds" in public and "in zijn portaal" in public

@@ -137,7 +137,7 @@ def _compose(message: OutboxMessage, language: str, now: datetime) -> Rendered:
             stated_closes_at = context["closes_at"]
             attachments.append((t.ics_filename, "text/calendar; charset=utf-8; method=PUBLISH", ics.window_event(
                 uid=f"notice-{notice.id}@dpa-manager", stamp=now, closes_at=stated_closes_at, summary=summary,
-                description=context["closing"], url=context["portal_link"])))
+                description=t.ics_description.format(closing=context["closing"]), url=context["portal_link"])))
     elif message.template == "reminder":
         if notice.is_amendment:
             label = notice.amendment.version.label

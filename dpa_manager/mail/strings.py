@@ -68,6 +68,7 @@ TEXTS = {
     "footer": N_("Vragen over gegevensbescherming: {dpo}"),
     "ics_summary": N_("Einde bezwaartermijn subverwerker {sp}"),
     "ics_filename": N_("bezwaartermijn.ics"),
+    "ics_description": N_("Bezwaar maken kan {closing}."),
     "subject_invite": N_("Uitnodiging voor de portaal van {processor}"),
     "invite_intro": N_("{processor} nodigt u uit om als gebruiker van {client} de verwerkersovereenkomsten en de subverwerkers te volgen."),
     "invite_action": N_("Kies uw wachtwoord via deze link (7 dagen geldig, één keer te gebruiken)"),
