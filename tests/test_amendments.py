@@ -3,6 +3,7 @@ from datetime import date, datetime, timedelta, timezone
 from io import BytesIO
 
 import pytest
+import time_machine
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
@@ -279,3 +280,31 @@ def test_the_evidence_file_of_an_amendment_notice(make_agreement, new_version, m
     text = pdf_text(response.data)
     assert "versie 2020-10 wordt versie" in text and "2027-01" in text
     assert "Geen bezwaar ontvangen" in text and "amendment" in text
+
+
+def test_an_objection_recorded_after_a_deemed_acceptance_restores_the_old_agreement(make_agreement, new_version,
+                                                                                   manager, inbox, login):
+    old = make_agreement("signed")
+    amendment = announce(new_version, manager)
+    drain(now=lambda: NOW)
+    notice = notice_of(amendment, old)
+    jobs.sweep(CLOSES)
+    db.session.expire_all()
+    new = current_agreement(old.client_id)
+    assert new.id != old.id and old.state == "superseded"
+    # The client's e-mail objection arrived an hour before closing; the manager records it the next day.
+    with time_machine.travel(CLOSES + timedelta(days=1), tick=False):
+        notices.record_answer(notice, actor=manager, answer="objection", channel="phone",
+                              received_at=CLOSES - timedelta(hours=1), reason="Mevrouw Janssens belde: niet akkoord.",
+                              now=CLOSES + timedelta(days=1))
+    db.session.expire_all()
+    assert notice.state == "objected" and notice.applied_at is None
+    assert new.state == "annulled" and old.state == "signed" and old.ended_at is None
+    assert current_agreement(old.client_id).id == old.id
+    page = login(manager).get(f"/agreements/{new.id}")
+    assert "Vervallen" in page.text
+    drain(now=lambda: CLOSES + timedelta(days=1))
+    revoked = [m for m in inbox.messages if "aanvaarding door stilzwijgen herroepen" in m["Subject"]]
+    assert revoked and "is vervallen" in parts(revoked[0])[0]
+    # Nothing applies it again while the objection stands.
+    assert jobs.sweep(CLOSES + timedelta(days=2)).amended == 0

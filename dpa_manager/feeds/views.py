@@ -9,6 +9,7 @@ from sqlalchemy import or_, select
 from .. import audit, clock
 from ..clients.models import Client
 from ..extensions import db
+from ..formatting import localize
 from ..i18n import force_locale, normalise
 from ..links import absolute
 from ..mail import ics
@@ -58,8 +59,8 @@ def client_atom(token: str):
                 title=_("%(kind)s: %(name)s (%(state)s)", kind=KIND_WORDS[change.kind], name=sp.name, state=state),
                 updated=when, link=absolute(f"/portal/notices/{n.id}"),
                 summary=_("%(name)s — %(purpose)s. Locaties: %(countries)s. Reden: %(reason)s. Geplande ingang: "
-                          "%(day)s.", name=sp.name, purpose=sp.purpose, countries=", ".join(sp.countries),
-                          reason=change.reason, day=change.effective_on.strftime('%d/%m/%Y')) + closes))
+                          "%(day)s.", name=sp.name, purpose=localize(sp, "purpose"), countries=", ".join(sp.countries),
+                          reason=localize(change, "reason"), day=change.effective_on.strftime('%d/%m/%Y')) + closes))
         title = _("Subverwerkers van %(name)s", name=client.name)
     body = feed(id=absolute(f"/feeds/{client.id}/subprocessors"), title=title,
                 link=absolute("/portal/subprocessors"), self_link=absolute(f"/feeds/{token}/subprocessors.atom"),

@@ -61,6 +61,7 @@ TEXTS = {
     "outcome_resolved_text": N_("Uw bezwaar is afgehandeld: {resolution}."),
     "outcome_reversed": N_("bezwaar ontvangen, goedkeuring door stilzwijgen herroepen"),
     "outcome_reversed_text": N_("Wij ontvingen uw bezwaar op {at}, vóór de termijn sloot op {closed}, maar registreerden het pas later. Ons bericht dat de wijziging door stilzwijgen was goedgekeurd, klopte daarom niet en is herroepen: de wijziging geldt niet voor u zolang het bezwaar loopt. Uw accountmanager neemt contact met u op."),
+    "outcome_amendment_reversed": N_("bezwaar ontvangen, aanvaarding door stilzwijgen herroepen"),
     "outcome_amendment_reversed_text": N_("Wij ontvingen uw bezwaar op {at}, vóór de termijn sloot op {closed}, maar registreerden het pas later. Ons bericht dat de wijziging door stilzwijgen was aanvaard, klopte daarom niet en is herroepen: uw overeenkomst blijft op de huidige versie, en de overeenkomst op versie {label} is vervallen. Uw accountmanager neemt contact met u op."),
     "outcome_cancelled": N_("wijziging ingetrokken"),
     "outcome_cancelled_text": N_("De aangekondigde wijziging is ingetrokken; er verandert niets aan uw lijst van subverwerkers."),
