@@ -12,11 +12,10 @@ from .extensions import db
 from .formatting import format_datetime_seconds
 from .mail.models import OutboxMessage
 from .mail.outbox import NOTICE_TEMPLATES
-from .rules import NoticeState, describe_window
+from .rules import ANSWER_CHANNELS, NoticeState, describe_window
 
 CHANGE_WORDS = {"add": "Toevoeging", "replace": "Vervanging", "remove": "Stopzetting"}
-CHANNEL_WORDS = {"app": "in de app", "email": "per e-mail", "letter": "per brief", "phone": "telefonisch",
-                 "other": "op een andere manier"}
+
 RULE_TEXT = (
     "De termijn is berekend volgens het Belgisch recht (art. 52–53 Gerechtelijk Wetboek, art. 1.7 Burgerlijk "
     "Wetboek): de dag van de kennisgeving telt niet mee; een termijn in kalenderdagen omvat zaterdagen, zondagen "
@@ -56,7 +55,7 @@ def build(notice, *, now: datetime) -> dict:
                  ["Geplande ingang", change.effective_on.strftime("%d/%m/%Y")]]
     window = describe_window(notice.window_days, notice.window_unit) if notice.needs_approval else \
         "geen (enkel ter informatie)"
-    channel = CHANNEL_WORDS.get(notice.answer_channel or "app", "")
+    channel = ANSWER_CHANNELS.get(notice.answer_channel or "app", "")  # the Dutch words: the file is in Dutch
     recorded = (f", ontvangen {channel} en geregistreerd op {_at(notice.answer_recorded_at)} door een manager"
                 if notice.answer_recorded_at else "")
     if notice.state == NoticeState.OBJECTED or notice.objection_reason:
