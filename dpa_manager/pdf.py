@@ -17,6 +17,7 @@ from reportlab.pdfgen.canvas import Canvas
 from flask_babel import force_locale, gettext as _
 
 from .formatting import window_text
+from .rules import ANSWER_CHANNELS
 from .terms.text import blocks
 from reportlab.platypus import (
     KeepTogether, ListFlowable, ListItem, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table,
@@ -233,9 +234,19 @@ def _amendment_record(record: dict, s) -> list:
     intro = _("Deze overeenkomst werd niet door de partijen ondertekend. Ze is overeenkomst %(reference)s, gewijzigd "
               "doordat de verwerkingsverantwoordelijke versie %(label)s van de voorwaarden aanvaardde.",
               reference=record["replaces"], label=record["to_label"])
-    how = (_("Stilzwijgend aanvaard: de verwerker ontving geen bezwaar vóór het sluiten van de bezwaartermijn.")
-           if silence else _("Uitdrukkelijk aanvaard door %(name)s, gebruiker van de verwerkingsverantwoordelijke, "
-                             "in het portaal.", name=record["by"] or "—"))
+    if record.get("objected"):
+        how = _("Deze overeenkomst is vervallen: een bezwaar, ontvangen op %(received)s, vóór het sluiten van de "
+                "termijn, werd op %(recorded)s geregistreerd. De overeenkomst die ze zou wijzigen, is opnieuw van "
+                "kracht.", received=record.get("objected_at") or "—", recorded=record.get("recorded_at") or "—")
+    elif silence:
+        how = _("Stilzwijgend aanvaard: de verwerker ontving geen bezwaar vóór het sluiten van de bezwaartermijn.")
+    elif record.get("by"):
+        how = _("Uitdrukkelijk aanvaard door %(name)s, gebruiker van de verwerkingsverantwoordelijke, in het portaal.",
+                name=record["by"])
+    else:
+        how = _("Uitdrukkelijk aanvaard door de verwerkingsverantwoordelijke, %(channel)s; de verwerker registreerde "
+                "die aanvaarding op %(recorded)s.", channel=_(ANSWER_CHANNELS.get(record.get("channel") or "other")),
+                recorded=record.get("recorded_at") or "—")
     flow += [_p(intro, s["body"]), _p(how, s["body"])]
     rows = [[_("Wijzigt"), _("%(reference)s (voorwaarden versie %(label)s)", reference=record["replaces"],
                              label=record["from_label"])],
@@ -247,7 +258,11 @@ def _amendment_record(record: dict, s) -> list:
         if record["window"]:
             rows.append([_("Bezwaartermijn"), window_text(*record["window"])])
         rows.append([_("Termijn sloot op"), record["closes_at"]])
-    rows += [[_("Bezwaar ontvangen vóór de sluiting"), _("geen") if silence else _("niet van toepassing")],
+    if record.get("objected"):
+        objection = _("ja, op %(moment)s", moment=record.get("objected_at") or "—")
+    else:
+        objection = _("geen") if silence else _("niet van toepassing")
+    rows += [[_("Bezwaar ontvangen vóór de sluiting"), objection],
              [_("Aanvaarding"), _("door stilzwijgen") if silence else _("uitdrukkelijk")],
              [_("Aanvaard op"), record["accepted_at"]],
              [_("In werking op"), record["effective_at"] or "—"]]

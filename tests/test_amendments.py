@@ -308,3 +308,46 @@ def test_an_objection_recorded_after_a_deemed_acceptance_restores_the_old_agreem
     assert revoked and "is vervallen" in parts(revoked[0])[0]
     # Nothing applies it again while the objection stands.
     assert jobs.sweep(CLOSES + timedelta(days=2)).amended == 0
+
+
+def test_an_objection_cannot_undo_an_acceptance_whose_agreement_was_amended_again(setup, make_agreement, manager,
+                                                                                  inbox):
+    first = make_version(setup, manager, effective_on=EFFECTIVE)
+    old = make_agreement("signed")
+    one = announce(first, manager)
+    drain(now=lambda: NOW)
+    jobs.sweep(CLOSES)
+    second = publish(save_draft(None, label="2027-06", title=setup.title, effective_on=EFFECTIVE,
+                                text=to_text(first.articles) + "\n\n# 25. Nog een artikel\n[dekt: ]\nTekst.",
+                                actor=manager, now=NOW), actor=manager, now=NOW)
+    two = amendments.announce(second, summary="", actor=manager, now=CLOSES + timedelta(hours=1))
+    drain(now=lambda: CLOSES + timedelta(hours=1))
+    jobs.sweep(CLOSES + timedelta(days=10))
+    db.session.expire_all()
+    assert current_agreement(old.client_id).terms_version_id == second.id
+    notice = notice_of(one, old)
+    with pytest.raises(Conflict):
+        notices.record_answer(notice, actor=manager, answer="objection", channel="phone",
+                              received_at=CLOSES - timedelta(hours=1), reason="Niet akkoord.",
+                              now=CLOSES + timedelta(days=11))
+    db.session.expire_all()
+    assert notice.state == "deemed_approved" and current_agreement(old.client_id).terms_version_id == second.id
+    assert two is not None
+
+
+def test_an_approval_by_letter_after_the_sweep_makes_the_record_say_so(make_agreement, new_version, manager, inbox):
+    old = make_agreement("signed")
+    amendment = announce(new_version, manager)
+    drain(now=lambda: NOW)
+    notice = notice_of(amendment, old)
+    jobs.sweep(CLOSES)
+    new = current_agreement(old.client_id)
+    assert "Stilzwijgend aanvaard" in " ".join(pdf_text(agreements.pdf_of(new, now=CLOSES)).split())
+    notices.record_answer(notice, actor=manager, answer="approval", channel="letter",
+                          received_at=CLOSES - timedelta(hours=5), reason="",
+                          proofs=[notices.Proof("akkoord.pdf", b"%PDF-1.4 akkoord")], now=CLOSES + timedelta(days=1))
+    db.session.expire_all()
+    assert notice.state == "approved" and new.concluded_by == "acceptance" and new.state == "signed"
+    text = " ".join(pdf_text(agreements.pdf_of(new, now=CLOSES + timedelta(days=1))).split())
+    assert "Uitdrukkelijk aanvaard door de verwerkingsverantwoordelijke, per brief" in text
+    assert "Stilzwijgend aanvaard" not in text

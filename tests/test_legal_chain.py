@@ -528,3 +528,102 @@ def test_the_client_list_and_the_public_register_explain_their_dates(make_agreem
     assert "21/11/2026" in page and "Voor u sinds" in page and "publieke register" in page
     public = current_app.test_client().get("/subverwerkers").text
     assert "10/01/2025" in public and "In gebruik sinds" in public and "in zijn portaal" in public
+
+
+# --- What a review of the change found ----------------------------------------------------------------------------
+
+def test_an_objection_recorded_against_a_notice_read_before_the_sweep_applied_it_is_refused(
+        make_agreement, make_subprocessor, manager, inbox):
+    from dpa_manager import jobs
+    from dpa_manager.errors import Conflict
+    from dpa_manager.notices import services as notices
+    from sqlalchemy import text
+    _, notice = delivered_notice(make_agreement, make_subprocessor, manager, inbox)
+    jobs.sweep(notice.closes_at)
+    assert notice.state == "deemed_approved" and notice.applied_at is None  # loaded before the change applies
+    with db.engine.begin() as other:  # the apply job commits in the meantime
+        other.execute(text("UPDATE notices SET applied_at = :at WHERE id = :id"),
+                      {"at": datetime(2026, 12, 15, 9, tzinfo=timezone.utc), "id": notice.id})
+    with pytest.raises(Conflict):
+        notices.record_answer(notice, actor=manager, answer="objection", channel="phone",
+                              received_at=notice.closes_at - timedelta(hours=1), reason="Niet akkoord, zei ze.",
+                              now=notice.closes_at + timedelta(days=20))
+    db.session.expire_all()
+    assert notice.state == "deemed_approved" and notice.applied_at is not None
+
+
+def test_a_reversed_replacement_keeps_the_old_subprocessor_for_that_client_only(make_agreement, make_subprocessor,
+                                                                              manager, inbox, make_client):
+    from dpa_manager import jobs
+    from dpa_manager.agreements import services as agreements
+    from dpa_manager.notices import services as notices
+    from dpa_manager.subprocessors.services import applying_on
+    objector = make_agreement("signed")
+    old = make_subprocessor(status="active", name="OudTel NV")
+    db.session.execute(register.insert(register.Assignment), [{"client_id": objector.client_id,
+                                                               "subprocessor_id": old.id, "from_on": date(2026, 1, 1)}])
+    db.session.commit()
+    new = make_subprocessor(name="NieuwTel NV")
+    change = register.create_change(kind="replace", subprocessor_id=new.id, replaces_id=old.id,
+                                    effective_on=date(2026, 12, 15), reason="Vervanging", actor=manager, now=NOW)
+    (notice_id,) = register.announce(change, actor=manager, now=NOW)
+    drain(now=lambda: NOW)
+    notice = db.session.get(Notice, notice_id)
+    jobs.sweep(notice.closes_at)
+    jobs.sweep(datetime(2026, 12, 15, 9, tzinfo=timezone.utc))
+    db.session.expire_all()
+    assert old.status == "retired"
+    notices.record_answer(notice, actor=manager, answer="objection", channel="phone",
+                          received_at=notice.closes_at - timedelta(hours=1), reason="Mevrouw belde: wij houden OudTel.",
+                          now=datetime(2026, 12, 16, 9, tzinfo=timezone.utc))
+    db.session.expire_all()
+    assert [sp.name for sp in applying_on(objector.client_id, date(2026, 12, 17))] == ["OudTel NV"]
+    later = make_agreement("draft", client=make_client())
+    annex = agreements.subprocessors_for(later, date(2026, 12, 17))
+    assert [sp["name"] for sp in annex] == ["NieuwTel NV"]  # a new agreement never gets the one that was replaced
+
+
+@pytest.mark.parametrize("received", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"])
+def test_a_moment_of_receipt_out_of_range_is_refused(make_agreement, make_subprocessor, manager, inbox, received):
+    _, notice = delivered_notice(make_agreement, make_subprocessor, manager, inbox)
+    response = api_post(manager, f"/api/v1/notices/{notice.id}/objection",
+                        {"reason": "Bezwaar.", "received_at": received, "channel": "phone"}, at=NOW + timedelta(hours=2))
+    assert response.status_code == 422 and response.json["field"] == "received_at"
+
+
+@pytest.mark.parametrize("local, words", [("0001-01-01T00:00", "bestaand ogenblik"),
+                                          ("2027-03-28T02:30", "twee keer of niet")])
+def test_the_form_refuses_a_moment_that_does_not_exist_in_brussels(make_agreement, make_subprocessor, manager, inbox,
+                                                                   login, local, words):
+    _, notice = delivered_notice(make_agreement, make_subprocessor, manager, inbox)
+    response = login(manager).post(f"/notices/{notice.id}/answer", data={
+        "answer": "objection", "channel": "phone", "received_at": local, "reason": "Belde.", "confirm": "y"})
+    assert response.status_code == 422 and words in response.text
+
+
+def test_a_proof_with_any_file_name_downloads(make_agreement, make_subprocessor, manager, inbox, login):
+    _, notice = delivered_notice(make_agreement, make_subprocessor, manager, inbox)
+    notice_id = notice.id
+    from dpa_manager.notices import services as notices
+    notices.record_answer(notice, actor=manager, answer="objection", channel="letter",
+                          received_at=NOW + timedelta(hours=1), reason="Per brief.",
+                          proofs=[notices.Proof('bezwaar—Łódź "kopie".pdf', b"%PDF-1.4 brief")],
+                          now=NOW + timedelta(hours=2))
+    (proof,) = db.session.get(Notice, notice_id).proofs
+    response = login(manager).get(f"/notices/{notice_id}/proofs/{proof.id}")
+    assert response.status_code == 200 and response.data == b"%PDF-1.4 brief"
+    assert "filename*=UTF-8''" in response.headers["Content-Disposition"]
+
+
+def test_a_notice_withdrawn_before_its_email_went_out_is_not_announced(make_agreement, make_subprocessor, manager,
+                                                                        inbox):
+    make_agreement("signed")
+    sp = make_subprocessor()
+    change = register.create_change(kind="add", subprocessor_id=sp.id, effective_on=date(2026, 12, 15),
+                                    reason="Nieuw", actor=manager, now=NOW)
+    register.announce(change, actor=manager, now=NOW)
+    register.cancel(change, actor=manager, now=NOW + timedelta(minutes=1))
+    drain(now=lambda: NOW + timedelta(minutes=2))
+    assert inbox.messages == []
+    (message,) = db.session.query(OutboxMessage).filter_by(template="notice").all()
+    assert message.state == "cancelled" and "withdrawn" in message.last_error

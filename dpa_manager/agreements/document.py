@@ -302,6 +302,8 @@ def amendment_record(agreement, format_time, facts: dict) -> dict:
         "delivered_at": format_time(facts.get("delivered_at")), "notified_at": format_time(facts.get("notified_at")),
         "closes_at": format_time(facts.get("closes_at")), "window": window,
         "by": facts.get("by"), "accepted_at": format_time(facts["accepted_at"]),
+        "channel": facts.get("answer_channel"), "recorded_at": format_time(facts.get("answer_recorded_at")),
+        "objected": bool(facts.get("objected")), "objected_at": format_time(facts.get("decided_at")),
         "effective_at": format_time(facts.get("effective_at")),
         "article": facts.get("article"),
         "original": {"reference": reference(original.id), "label": original.terms_version.label,

@@ -58,7 +58,7 @@ def agreement_checklist(agreement: Agreement):
 def subprocessors_for(agreement: Agreement, as_of: date) -> list[dict]:
     """Return Annex IV: what will apply once signed (draft, sent), or what applied to the client on `as_of`."""
     if agreement.state in (AgreementState.DRAFT, AgreementState.SENT):
-        return as_annex(prospective_for(agreement))
+        return as_annex(prospective_for(agreement, as_of))
     return as_annex(applying_on(agreement.client_id, as_of))
 
 
@@ -390,8 +390,28 @@ def amendment_facts(agreement: Agreement) -> dict | None:
         decider = db.session.get(User, notice.decided_by_id) if notice.decided_by_id else None
         facts |= {"notice": notice.id, "delivered_at": notice.delivered_at, "notified_at": notice.notified_at,
                   "closes_at": notice.closes_at, "window_days": notice.window_days, "window_unit": notice.window_unit,
-                  "by": (decider.full_name or decider.email) if decider else None}
+                  "by": (decider.full_name or decider.email) if decider else None,
+                  "decided_at": notice.decided_at, "answer_channel": notice.answer_channel,
+                  "answer_recorded_at": notice.answer_recorded_at,
+                  # an objection received in time and recorded later undid the acceptance: the agreement lapsed
+                  "objected": notice.state == "objected"}
     return facts
+
+
+def record_acceptance(agreement: Agreement, *, notice, actor, now: datetime) -> None:
+    """An approval received in time turned a deemed acceptance into an express one: say so; the caller commits.
+
+    The amendment record is made again the next time it is needed (it named the silence); the audit trail
+    keeps the fingerprint of the one it replaces.
+    """
+    before = {"concluded_by": agreement.concluded_by, "signed_sha256": agreement.signed_sha256}
+    db.session.execute(update(Agreement).where(Agreement.id == agreement.id)
+                       .values(concluded_by="acceptance", amended_at=notice.decided_at, signed_pdf=None,
+                               signed_sha256=None, updated_at=now).execution_options(synchronize_session=False))
+    db.session.expire(agreement)
+    audit.record(at=now, actor=actor, object_type="agreement", object_id=agreement.id, client_id=agreement.client_id,
+                 action="acceptance_recorded", before=before,
+                 after={"concluded_by": "acceptance", "notice": notice.id, "channel": notice.answer_channel})
 
 
 def adopt_version(agreement: Agreement, version: TermsVersion, *, notice, at: datetime,

@@ -291,9 +291,10 @@ def _recorded_answer(notice: Notice, answer: str):
     received = data.get("received_at")
     try:
         received_at = datetime.fromisoformat(received) if isinstance(received, str) else None
-    except ValueError:
+        received_at = received_at.astimezone(timezone.utc) if received_at and received_at.tzinfo else None
+    except (ValueError, OverflowError):
         received_at = None
-    if received_at is None or received_at.tzinfo is None:
+    if received_at is None:
         raise Invalid("Geef received_at als ISO 8601-tijdstip met tijdzone, bv. 2026-11-27T16:05:00+01:00.",
                       "received_at")
     reason = data.get("reason", "")
@@ -312,7 +313,7 @@ def _recorded_answer(notice: Notice, answer: str):
             raise Invalid(f"{item['filename']}: content_base64 is geen geldige base64.", "proof") from None
     channel = data.get("channel")
     notices.record_answer(notice, actor=g.api_user, answer=answer, channel=channel if isinstance(channel, str) else "",
-                          received_at=received_at.astimezone(timezone.utc), reason=reason, proofs=proofs,
+                          received_at=received_at, reason=reason, proofs=proofs,
                           now=clock.now())
     return jsonify(notice_json(notice))
 

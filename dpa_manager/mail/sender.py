@@ -116,13 +116,16 @@ def _message(row: OutboxMessage, now: datetime) -> _Ready:
 def obsolete(row: OutboxMessage, now: datetime) -> str | None:
     """Return why a claimed message must not go out any more, or None (checked when sending, not only when queued).
 
-    A reminder says the window is still open: it is dropped once the notice has been answered or closed.
+    A reminder says the window is still open: it is dropped once the notice has been answered or closed. A notice
+    whose change was cancelled before its e-mail went out is not announced at all.
     """
-    if row.template != "reminder" or not row.notice_id:
+    if row.template not in ("reminder", *NOTICE_TEMPLATES) or not row.notice_id:
         return None
     from ..notices.models import Notice
 
     state, closes_at = db.session.execute(select(Notice.state, Notice.closes_at).where(Notice.id == row.notice_id)).one()
+    if row.template in NOTICE_TEMPLATES:  # the announcement itself: dropped once the change was withdrawn
+        return "not sent: the notice was withdrawn before it went out" if state == "withdrawn" else None
     if state != "open":
         return f"not sent: the notice is no longer open ({state})"
     if closes_at is not None and closes_at <= now:

@@ -329,13 +329,17 @@ def record_answer(notice: Notice, *, actor: User, answer: str, channel: str, rec
     reversing = source == NoticeState.DEEMED_APPROVED and target == NoticeState.OBJECTED
     if reversing:
         values["applied_at"] = None
+    # What to undo is decided from the row as this UPDATE finds it: if the sweep applied the change in between,
+    # the guard fails and the manager tries again, instead of leaving an applied change behind an objection.
+    was_applied = notice.applied_at
+    applied_as_read = Notice.applied_at.is_(None) if was_applied is None else Notice.applied_at == was_applied
     result = db.session.execute(
-        update(Notice).where(Notice.id == notice.id, Notice.state == source.value, Notice.closes_at > received_at)
+        update(Notice).where(Notice.id == notice.id, Notice.state == source.value, Notice.closes_at > received_at,
+                             applied_as_read)
         .values(**values).execution_options(synchronize_session=False))
     if result.rowcount != 1:
         db.session.rollback()
         raise Conflict(_("Deze melding werd intussen gewijzigd; laad de pagina opnieuw."))
-    was_applied = notice.applied_at
     db.session.expire(notice)
     for (name, content_type), proof in zip(checked, proofs):
         db.session.add(NoticeProof(notice_id=notice.id, client_id=notice.client_id, filename=name,
@@ -352,7 +356,11 @@ def record_answer(notice: Notice, *, actor: User, answer: str, channel: str, rec
     client = notice.client
     recipients = client_recipients([client.id])[client.id]
     if reversing:
-        _reverse_deemed_approval(notice, was_applied, actor=actor, now=now)
+        try:
+            _reverse_deemed_approval(notice, was_applied, actor=actor, now=now)
+        except Conflict:
+            db.session.rollback()  # nothing of this answer is kept: the manager resolves it with the client
+            raise
         outcome = "reversed"
     else:
         outcome = "objection_received" if answer == "objection" else "approved"
@@ -365,6 +373,10 @@ def record_answer(notice: Notice, *, actor: User, answer: str, channel: str, rec
     if target == NoticeState.APPROVED and notice.is_amendment and source == NoticeState.OPEN:
         from ..terms.amendments import apply_accepted
         apply_accepted(now, notice_id=notice.id)
+    if target == NoticeState.APPROVED and notice.is_amendment and source == NoticeState.DEEMED_APPROVED \
+            and notice.amended_agreement_id:
+        from ..agreements.services import record_acceptance
+        record_acceptance(notice.amended_agreement, notice=notice, actor=actor, now=now)
     db.session.commit()
     return notice
 

@@ -1,12 +1,13 @@
-from datetime import timedelta, timezone
+import io
+from datetime import datetime, timedelta, timezone
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from .. import audit, clock
-from ..errors import ServiceError
+from ..errors import Invalid, ServiceError
 from ..extensions import db
 from ..mail.models import OutboxMessage
 from ..rules import NoticeState, time_left
@@ -79,9 +80,9 @@ def record_answer_view(notice_id: int):
     notice = or_404(get_notice(current_user, notice_id))
     form = RecordAnswerForm()
     if form.validate_on_submit():
-        received_at = form.received_at.data.replace(tzinfo=clock.BRUSSELS).astimezone(timezone.utc)
         proofs = [Proof(f.filename, f.read()) for f in (form.proof.data or []) if f and f.filename]
         try:
+            received_at = brussels_moment(form.received_at.data)
             record_answer(notice, actor=current_user, answer=form.answer.data, channel=form.channel.data,
                           received_at=received_at, reason=form.reason.data, proofs=proofs, now=clock.now())
         except ServiceError as error:
@@ -93,19 +94,32 @@ def record_answer_view(notice_id: int):
     return _show(notice, answer_form=form), 422
 
 
+def brussels_moment(local: datetime) -> datetime:
+    """Return a Brussels wall-clock time as UTC, or raise Invalid when it does not exist or is ambiguous (DST)."""
+    try:
+        earlier = local.replace(tzinfo=clock.BRUSSELS, fold=0).astimezone(timezone.utc)
+        later = local.replace(tzinfo=clock.BRUSSELS, fold=1).astimezone(timezone.utc)
+    except (OverflowError, ValueError):
+        raise Invalid(_("Geef een bestaand ogenblik van ontvangst."), "received_at") from None
+    if earlier != later:
+        raise Invalid(_("Dat uur bestaat twee keer of niet in Brussel (overgang naar zomer- of wintertijd); geef "
+                        "een ander uur, een minuut ervoor of erna."), "received_at")
+    return earlier
+
+
 @bp.route("/notices/<id:notice_id>/proofs/<id:proof_id>")
 @manager_required
 def proof(notice_id: int, proof_id: int):
     """One proof of an answer received outside the app, as it was uploaded."""
-    from flask import Response
-
     from .models import NoticeProof
 
     notice = or_404(get_notice(current_user, notice_id))
     item = or_404(db.session.scalar(select(NoticeProof).where(NoticeProof.id == proof_id,
                                                               NoticeProof.notice_id == notice.id)))
-    return Response(item.data, mimetype=item.content_type, headers={
-        "Content-Disposition": f'attachment; filename="{item.filename}"', "Cache-Control": "no-store"})
+    response = send_file(io.BytesIO(item.data), mimetype=item.content_type, as_attachment=True,
+                         download_name=item.filename)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/outbox/")

@@ -199,17 +199,28 @@ def _matching_services(service_ids):
     return or_(~has_any, matches)
 
 
-def active_for_services(service_ids) -> list[SubProcessor]:
-    """Return the active sub-processors used for any of these services (or for all services)."""
-    return db.session.scalars(
-        select(SubProcessor).where(SubProcessor.status == "active", _matching_services(service_ids))
-        .order_by(SubProcessor.name, SubProcessor.id)
-    ).all()
+def _leaving(today: date | None = None):
+    """Select the sub-processors that a removal or replacement (in effect on `today`, or announced) takes away."""
+    in_effect = [Change.state == "announced"] + ([Change.effective_on <= today] if today is not None else [])
+    return select(Change.subprocessor_id).where(Change.kind == "remove", *in_effect).union(
+        select(Change.replaces_id).where(Change.kind == "replace", *in_effect))
 
 
-def prospective_for(agreement: Agreement) -> list[SubProcessor]:
-    """Return what will apply once the agreement is signed: its Annex IV before signing."""
-    return active_for_services([s.id for s in agreement.services])
+def active_for_services(service_ids, on: date | None = None) -> list[SubProcessor]:
+    """Return the active sub-processors used for any of these services (or for all services) on `on`.
+
+    One that a removal or replacement in effect on `on` has taken away stays active while a client still has it
+    (an objection kept it for that client), but an agreement signed from then on does not get it.
+    """
+    stmt = select(SubProcessor).where(SubProcessor.status == "active", _matching_services(service_ids))
+    if on is not None:
+        stmt = stmt.where(SubProcessor.id.not_in(_leaving(on)))
+    return db.session.scalars(stmt.order_by(SubProcessor.name, SubProcessor.id)).all()
+
+
+def prospective_for(agreement: Agreement, on: date | None = None) -> list[SubProcessor]:
+    """Return what will apply once the agreement is signed on `on`: its Annex IV before signing."""
+    return active_for_services([s.id for s in agreement.services], on)
 
 
 def as_annex(subprocessors) -> list[dict]:
@@ -222,7 +233,7 @@ def as_annex(subprocessors) -> list[dict]:
 
 def sync_assignments(agreement: Agreement, today: date, change_id: int | None = None) -> None:
     """Make the client's list the agreement's list: what it signed applies from today. The caller commits."""
-    wanted = {sp.id for sp in prospective_for(agreement)}
+    wanted = {sp.id for sp in prospective_for(agreement, today)}
     open_rows = db.session.execute(
         select(Assignment.id, Assignment.subprocessor_id)
         .where(Assignment.client_id == agreement.client_id, Assignment.until_on.is_(None))).all()
@@ -445,6 +456,7 @@ def unapply_for_client(change: Change, client_id: int, *, actor, now: datetime) 
             db.session.add(Assignment(client_id=client_id, subprocessor_id=change.replaces_id, from_on=today,
                                       until_on=None, change_id=None))
             restored = change.replaces_id
+            # In use again, for this client only: new agreements never get it (see active_for_services).
             back = db.session.execute(
                 update(SubProcessor).where(SubProcessor.id == change.replaces_id, SubProcessor.status == "retired")
                 .values(status="active", retired_on=None)).rowcount
@@ -459,9 +471,7 @@ def unapply_for_client(change: Change, client_id: int, *, actor, now: datetime) 
 
 def _retire_unused(today: date, now: datetime) -> None:
     """Retire every sub-processor that a removal or replacement in effect has taken away from every client."""
-    in_effect = (Change.state == "announced", Change.effective_on <= today)
-    leaving = select(Change.subprocessor_id).where(Change.kind == "remove", *in_effect).union(
-        select(Change.replaces_id).where(Change.kind == "replace", *in_effect))
+    leaving = _leaving(today)
     still_used = exists().where(Assignment.subprocessor_id == SubProcessor.id, Assignment.until_on.is_(None))
     retired = db.session.scalars(update(SubProcessor).where(
         SubProcessor.status == "active", SubProcessor.id.in_(leaving), ~still_used)

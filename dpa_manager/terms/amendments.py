@@ -178,13 +178,16 @@ def apply_accepted(now: datetime, *, notice_id: int | None = None) -> int:
             notice = db.session.get(Notice, nid)
             version = notice.amendment.version
             at = takes_effect_at(notice.decided_at, version.effective_on)
-            new = adopt_version(notice.agreement, version, notice=notice, at=at, now=now)
+            target = in_force_descendant(notice.agreement)
+            new = adopt_version(target, version, notice=notice, at=at, now=now) if target is not None else None
             if new is not None:
                 db.session.execute(update(Notice).where(Notice.id == nid).values(amended_agreement_id=new.id)
                                    .execution_options(synchronize_session=False))
-            audit.record(at=now, actor=None, object_type="notice", object_id=nid, client_id=notice.client_id,
-                         action="applied", after={"agreement": new.id if new else None,
-                                                  "takes_effect": at.isoformat()})
+                audit.record(at=now, actor=None, object_type="notice", object_id=nid, client_id=notice.client_id,
+                             action="applied", after={"agreement": new.id, "takes_effect": at.isoformat()})
+            else:  # the agreement ended, or is already on this version: nothing to amend, and the trail says so
+                audit.record(at=now, actor=None, object_type="notice", object_id=nid, client_id=notice.client_id,
+                             action="not_applied", after={"why": "no agreement in force on an older version"})
         total += len(moved)
         if notice_id is not None:
             return total
@@ -193,16 +196,27 @@ def apply_accepted(now: datetime, *, notice_id: int | None = None) -> int:
             return total
 
 
+def in_force_descendant(agreement: Agreement) -> Agreement | None:
+    """Return the client's agreement in force that `agreement` became by accepted amendments (itself if in force)."""
+    seen = 0
+    while agreement is not None and agreement.state != "signed" and seen < 100:
+        agreement = db.session.scalar(select(Agreement).where(Agreement.amended_from_id == agreement.id,
+                                                              Agreement.state.in_(("signed", "superseded")))
+                                      .order_by(Agreement.id.desc()))
+        seen += 1
+    return agreement if agreement is not None and agreement.state == "signed" else None
+
+
 def revert_accepted(notice, *, actor, now: datetime) -> None:
     """Undo a deemed acceptance: the agreement it made is annulled and the amended one is in force again.
 
     For an objection that was received before the window closed and recorded after the sweep applied
     the amendment. The caller commits.
     """
-    new = db.session.scalar(select(Agreement).where(Agreement.amended_from_id == notice.agreement_id,
-                                                    Agreement.state == "signed"))
-    if new is None:
-        return
+    new = db.session.get(Agreement, notice.amended_agreement_id) if notice.amended_agreement_id else None
+    if new is None or new.state != "signed" or new.amended_from_id != notice.agreement_id:
+        raise Conflict(_("De overeenkomst die deze aanvaarding opleverde, is intussen vervangen of beëindigd; "
+                         "het bezwaar kan haar niet meer ongedaan maken. Los het met de klant op."))
     annulled = db.session.execute(
         update(Agreement).where(Agreement.id == new.id, Agreement.state == "signed")
         .values(state="annulled", ended_at=now, updated_at=now).execution_options(synchronize_session=False))

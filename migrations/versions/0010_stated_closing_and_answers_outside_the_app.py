@@ -70,6 +70,7 @@ def upgrade():
 
 
 def downgrade():
+    op.execute("UPDATE agreements SET state = 'terminated' WHERE state = 'annulled'")  # the old schema has no lapse
     with op.batch_alter_table('agreements', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('ck_agreements_state_known'), type_='check')
         batch_op.create_check_constraint(

@@ -64,7 +64,8 @@ def upgrade():
 
     # What the amendments accepted so far produced, and how they were accepted.
     op.execute("UPDATE notices SET amended_agreement_id = (SELECT a.id FROM agreements a "
-               "WHERE a.amended_from_id = notices.agreement_id) "
+               "WHERE a.amended_from_id = notices.agreement_id AND a.terms_version_id = "
+               "(SELECT m.version_id FROM amendments m WHERE m.id = notices.amendment_id)) "
                "WHERE amendment_id IS NOT NULL AND applied_at IS NOT NULL")
     op.execute("UPDATE agreements SET concluded_by = 'silence' WHERE id IN (SELECT amended_agreement_id FROM "
                "notices WHERE state = 'deemed_approved' AND amended_agreement_id IS NOT NULL)")
@@ -83,6 +84,10 @@ def upgrade():
         batch_op.create_check_constraint(
             'signed_by_both', "concluded_by != 'signatures' OR state NOT IN ('signed', 'superseded') OR "
                               "(client_signed_at IS NOT NULL AND processor_signed_at IS NOT NULL)")
+    # They carried copies of the signatures of the agreement they amended; those stay on that agreement only.
+    op.execute("UPDATE agreements SET client_signer_id = NULL, client_signer_name = NULL, client_signer_role = NULL, "
+               "client_signed_at = NULL, processor_signer_id = NULL, processor_signer_name = NULL, "
+               "processor_signer_role = NULL, processor_signed_at = NULL WHERE concluded_by <> 'signatures'")
 
 
 def downgrade():
@@ -90,6 +95,11 @@ def downgrade():
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('ck_outbox_state_known'), type_='check')
         batch_op.create_check_constraint('state_known', "state IN ('pending', 'sending', 'sent', 'dead')")
+    # The old schema wants signatures on every agreement in force: copy those of the amended agreement back
+    # (once per level of a chain of amendments).
+    for _level in range(10):
+        op.execute("UPDATE agreements SET client_signer_id = (SELECT o.client_signer_id FROM agreements o WHERE o.id = agreements.amended_from_id), client_signer_name = (SELECT o.client_signer_name FROM agreements o WHERE o.id = agreements.amended_from_id), client_signer_role = (SELECT o.client_signer_role FROM agreements o WHERE o.id = agreements.amended_from_id), client_signed_at = (SELECT o.client_signed_at FROM agreements o WHERE o.id = agreements.amended_from_id), processor_signer_id = (SELECT o.processor_signer_id FROM agreements o WHERE o.id = agreements.amended_from_id), processor_signer_name = (SELECT o.processor_signer_name FROM agreements o WHERE o.id = agreements.amended_from_id), processor_signer_role = (SELECT o.processor_signer_role FROM agreements o WHERE o.id = agreements.amended_from_id), processor_signed_at = (SELECT o.processor_signed_at FROM agreements o WHERE o.id = agreements.amended_from_id) "
+                   "WHERE client_signed_at IS NULL AND amended_from_id IS NOT NULL AND state IN ('signed', 'superseded')")
     with op.batch_alter_table('agreements', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('ck_agreements_signed_by_both'), type_='check')
         batch_op.create_check_constraint(
