@@ -17,6 +17,7 @@ from reportlab.pdfgen.canvas import Canvas
 from flask_babel import force_locale, gettext as _
 
 from .formatting import window_text
+from .i18n import current as current_language
 from .rules import ANSWER_CHANNELS
 from .terms.text import blocks
 from reportlab.platypus import (
@@ -212,9 +213,18 @@ def _with_signatory(item: dict, signature: dict | None) -> dict:
         rows = [[_("Ondertekening"), _("niet ondertekend: gewijzigd door aanvaarding, zie de wijzigingsakte")]]
     else:
         sig = next(x for x in signature["signatures"] if x["party"] == party)
-        rows = [[_("Ondertekend door"), f"{sig['name']} ({sig['role']})"],
+        rows = [[_("Ondertekend door"), f"{sig['name']} ({_role(sig)})"],
                 [_("Datum van ondertekening"), sig["at"] + " (Europe/Brussels)"]]
     return item | {"rows": list(item["rows"]) + rows}
+
+
+def _role(sig: dict) -> str:
+    """The signer's capacity in the document's language: its version in it, or the Dutch one marked as such."""
+    language = current_language()
+    if not sig.get("role_in_dutch") or language == "nl":
+        return sig["role"]
+    translated = (sig.get("role_translations") or {}).get(language)
+    return translated or f"{sig['role']} {_('[in het Nederlands]')}"
 
 
 def _signature_tables(signatures: list[dict], s, signed_on: str) -> list:
@@ -222,7 +232,7 @@ def _signature_tables(signatures: list[dict], s, signed_on: str) -> list:
     flow = []
     for sig in signatures:
         flow.append(KeepTogether([_p(parties[sig["party"]], s["h2"]),
-                                  _table([[_("Naam"), sig["name"]], [_("Hoedanigheid"), sig["role"]],
+                                  _table([[_("Naam"), sig["name"]], [_("Hoedanigheid"), _role(sig)],
                                           [signed_on, sig["at"] + " (Europe/Brussels)"]], s)]))
     return flow
 

@@ -627,3 +627,20 @@ def test_a_notice_withdrawn_before_its_email_went_out_is_not_announced(make_agre
     assert inbox.messages == []
     (message,) = db.session.query(OutboxMessage).filter_by(template="notice").all()
     assert message.state == "cancelled" and "withdrawn" in message.last_error
+
+
+def test_the_processors_capacity_reads_in_the_clients_language_or_is_marked_dutch(make_agreement, make_client,
+                                                                                 manager, login):
+    from dpa_manager.agreements import services as agreements
+    client = make_client(language="fr")
+    agreement = make_agreement("client_signed", client=client)
+    page = login(manager).get(f"/agreements/{agreement.id}")
+    assert "Hoedanigheid in het Frans" in page.text
+    login(manager).post(f"/agreements/{agreement.id}/countersign", data={
+        "full_name": "An Manager", "role": "Accountmanager", "role_fr": "Gestionnaire de compte", "authorised": "y"})
+    db.session.expire_all()
+    assert agreement.state == "signed"
+    text = pdf_text(agreements.pdf_of(agreement, now=NOW))
+    assert "Qualité Gestionnaire de compte" in text and "Signé par An Manager (Gestionnaire de compte)" in text
+    other = make_agreement("signed", client=make_client(language="en"))
+    assert "Capacity Accountmanager [in Dutch]" in pdf_text(agreements.pdf_of(other, now=NOW))

@@ -276,11 +276,16 @@ def signature_block(agreement, format_time) -> dict:
 
 
 def _signatures(agreement, format_time) -> list[dict]:
+    """The two signatures. The client's signer types the capacity in the client's language; the processor's
+    capacity comes with its French and English versions, where given, for the PDF to choose from."""
+    roles = {language: texts["processor_signer_role"] for language, texts in (agreement.translations or {}).items()
+             if isinstance(texts, dict) and texts.get("processor_signer_role")}
     return [
         {"party": "client", "name": agreement.client_signer_name,
          "role": agreement.client_signer_role, "at": format_time(agreement.client_signed_at)},
         {"party": "processor", "name": agreement.processor_signer_name,
-         "role": agreement.processor_signer_role, "at": format_time(agreement.processor_signed_at)},
+         "role": agreement.processor_signer_role, "at": format_time(agreement.processor_signed_at),
+         "role_translations": roles, "role_in_dutch": True},
     ]
 
 

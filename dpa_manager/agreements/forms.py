@@ -101,3 +101,10 @@ class SignatureForm(BaseForm):
                        description=_l("bv. zaakvoerder, gedelegeerd bestuurder, DPO"))
     authorised = BooleanField(_l("Ik bevestig dat ik bevoegd ben om te ondertekenen"),
                               validators=[DataRequired(_l("Bevestig dat u mag ondertekenen."))])
+
+
+class CountersignForm(SignatureForm):
+    """The processor's signature, with the capacity also in French and English for a client that reads those."""
+
+    role_fr = StringField(_l("Hoedanigheid in het Frans"), validators=[Length(max=200)])
+    role_en = StringField(_l("Hoedanigheid in het Engels"), validators=[Length(max=200)])

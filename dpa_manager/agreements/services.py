@@ -304,16 +304,32 @@ def client_sign(agreement: Agreement, *, user: User, full_name: str, role: str, 
     return agreement
 
 
-def countersign(agreement: Agreement, *, user: User, full_name: str, role: str, now: datetime) -> Agreement:
-    """Countersign for the processor, store the signed PDF once, supersede the client's older agreement; commit."""
+def countersign(agreement: Agreement, *, user: User, full_name: str, role: str, now: datetime,
+                role_translations: dict | None = None) -> Agreement:
+    """Countersign for the processor, store the signed PDF once, supersede the client's older agreement; commit.
+
+    `role_translations` gives the signer's capacity in French and English ({"fr": ..., "en": ...}, optional).
+    """
     if not user.is_manager:
         raise Conflict(_("Alleen een manager van de verwerker kan tegentekenen."))
     if agreement.state != AgreementState.SENT or agreement.client_signed_at is None:
         raise Conflict(_("Tegentekenen kan pas nadat de klant ondertekend heeft."))
     name, role = _signer(full_name, role)
+    roles = {}
+    for language, value in (role_translations or {}).items():
+        value = " ".join((value or "").split()) if isinstance(value, str) else ""
+        if language in OTHER_LANGUAGES and value:
+            error = name_error(value)
+            if error:
+                raise Invalid(_(error), f"role_{language}")
+            roles[language] = {"processor_signer_role": value[:200]}
+    translations = dict(agreement.translations or {})
+    for language, values in roles.items():
+        translations[language] = dict(translations.get(language) or {}) | values
     _move(agreement, AgreementState.SIGNED,
           {"processor_signer_id": user.id, "processor_signer_name": name, "processor_signer_role": role,
-           "processor_signed_at": now, "effective_at": now, "updated_at": now},
+           "processor_signed_at": now, "effective_at": now, "updated_at": now,
+           "translations": translations or agreement.translations},
           extra_guard=Agreement.client_signed_at.is_not(None))
     signed_pdf = _store_signed_pdf(agreement)
     sync_assignments(agreement, today_in_brussels(now))

@@ -12,7 +12,7 @@ from ..terms.services import published_versions
 from ..web import ConfirmForm, choices, flash_form_errors, is_id, manager_required, or_404, show_error, user_required
 from . import bp, services
 from .document import reference
-from .forms import AgreementForm, SignatureForm
+from .forms import AgreementForm, CountersignForm
 
 
 def _form(formdata=None) -> AgreementForm:
@@ -63,7 +63,7 @@ def show(agreement_id: int):
     agreement = _manager_agreement(agreement_id)
     return render_template(
         "agreements/show.html", agreement=agreement, checklist=services.agreement_checklist(agreement),
-        history=audit.history("agreement", agreement.id), confirm=ConfirmForm(), countersign=SignatureForm(),
+        history=audit.history("agreement", agreement.id), confirm=ConfirmForm(), countersign=CountersignForm(),
         reference=reference(agreement.id),
     )
 
@@ -152,8 +152,8 @@ def recall(agreement_id: int):
 @manager_required
 def countersign(agreement_id: int):
     return _act(agreement_id, services.countersign, _("Tegengetekend: de ondertekende PDF is bewaard."),
-                form_class=SignatureForm, user=lambda f: current_user, full_name=lambda f: f.full_name.data,
-                role=lambda f: f.role.data)
+                form_class=CountersignForm, user=lambda f: current_user, full_name=lambda f: f.full_name.data,
+                role=lambda f: f.role.data, role_translations=lambda f: {"fr": f.role_fr.data, "en": f.role_en.data})
 
 
 @bp.route("/<id:agreement_id>/terminate", methods=["POST"])
