@@ -263,3 +263,49 @@ def test_dropped_connections_are_not_even_noticed(make_agreement, manager):
     finally:
         with app.app_context():
             db.engine.dispose()
+
+
+def test_audit_verify_beside_a_working_scheduler(tmp_path, make_subprocessor, manager, inbox):
+    """audit-verify reads the head first and checks the chain up to it: events appended meanwhile are not 'missing'."""
+    ids = due_notices(make_subprocessor, manager, 12000)
+    env = environment(tmp_path, inbox.port)
+    # Sweepers append thousands of events per batch while the checks read a chain of more than 12,000.
+    sweepers = [flask(env, "sweep") for _ in range(3)]
+    checks = []
+    while any(p.poll() is None for p in sweepers) and len(checks) < 20:
+        check = subprocess.run([sys.executable, "-m", "flask", "--app", "dpa_manager", "dpa", "audit-verify"],
+                               env=env, capture_output=True, text=True, timeout=120)
+        checks.append((check.returncode, check.stdout + check.stderr))
+    for process in sweepers:
+        assert process.wait(timeout=300) == 0, output(process)
+    assert checks, "the sweep ended before a check could run"
+    assert all(code == 0 for code, _ in checks), checks
+    assert settled(ids) == {"deemed_approved": len(ids)} and verify().ok
+
+
+def test_audit_verify_ignores_events_committed_after_it_read_the_head(setup, manager):
+    """An event committed by another process while the check reads the chain is left for the next check."""
+    from sqlalchemy import event as sa_event
+    from dpa_manager import audit
+
+    for n in range(3):
+        audit.record(at=NOW, actor=manager, object_type="test", object_id=n, action="made")
+    db.session.commit()
+    head_before = db.session.scalar(select(audit.AuditHead.seq))
+    appended = []
+
+    def append_once(conn, cursor, statement, parameters, context, executemany):
+        if appended or "FROM audit_events" not in statement:
+            return
+        appended.append(True)
+        with db.engine.begin() as other:  # another process appends an event and moves the head
+            head = other.execute(text("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq")).scalar()
+            other.execute(text("INSERT INTO audit_events (seq, at, actor_label, object_type, action, prev_hash, hash) "
+                               "VALUES (:seq, now(), 'x', 'test', 'made', 'p', 'h')"), {"seq": head})
+
+    sa_event.listen(db.engine, "after_cursor_execute", append_once)
+    try:
+        result = audit.verify(chunk=2)
+    finally:
+        sa_event.remove(db.engine, "after_cursor_execute", append_once)
+    assert appended and result.ok and result.checked == head_before, result  # the chain up to the head it read first
