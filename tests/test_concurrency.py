@@ -76,3 +76,44 @@ def test_two_senders_deliver_each_message_once(app, make_subprocessor, manager, 
     assert sent == len(ids)
     assert len(inbox.messages) == len(ids)
     assert len(set(inbox.ids())) == len(ids)
+
+
+def test_two_countersignatures_at_once_leave_one_signed_agreement(app, make_agreement, make_client, manager):
+    """Issue 13, point 7: the second countersignature supersedes the first; never two signed for one client."""
+    import pytest
+    from sqlalchemy.exc import IntegrityError
+
+    from dpa_manager.agreements import services as agreements
+    from dpa_manager.agreements.models import Agreement
+    from dpa_manager.accounts.models import User
+
+    client = make_client()
+    pairs = []
+    for _ in range(3):  # three rounds of two at once
+        first = make_agreement("client_signed", client=client)
+        second = make_agreement("client_signed", client=client)
+        pairs.append((first.id, second.id))
+    manager_id = manager.id
+    for ids in pairs:
+        barrier = threading.Barrier(2)
+        queue = list(ids)
+
+        def sign():
+            agreement = db.session.get(Agreement, queue.pop())
+            user = db.session.get(User, manager_id)
+            barrier.wait(timeout=30)
+            agreements.countersign(agreement, user=user, full_name="An Manager", role="Accountmanager", now=NOW)
+
+        in_threads(app, sign, 2)
+        db.session.expire_all()
+        signed = db.session.scalars(select(Agreement.id).where(Agreement.client_id == client.id,
+                                                               Agreement.state == "signed")).all()
+        assert len(signed) == 1 and signed[0] in ids
+    # The database itself refuses a second signed agreement for the client.
+    (only,) = db.session.scalars(select(Agreement).where(Agreement.client_id == client.id,
+                                                         Agreement.state == "signed")).all()
+    other = db.session.get(Agreement, pairs[0][0] if pairs[0][0] != only.id else pairs[0][1])
+    with pytest.raises(IntegrityError):
+        db.session.execute(Agreement.__table__.update().where(Agreement.id == other.id).values(state="signed"))
+        db.session.flush()
+    db.session.rollback()

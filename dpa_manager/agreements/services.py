@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 
 from .. import audit, pdf
 from ..accounts.models import User
@@ -326,21 +327,18 @@ def countersign(agreement: Agreement, *, user: User, full_name: str, role: str, 
     translations = dict(agreement.translations or {})
     for language, values in roles.items():
         translations[language] = dict(translations.get(language) or {}) | values
-    _move(agreement, AgreementState.SIGNED,
-          {"processor_signer_id": user.id, "processor_signer_name": name, "processor_signer_role": role,
-           "processor_signed_at": now, "effective_at": now, "updated_at": now,
-           "translations": translations or agreement.translations},
-          extra_guard=Agreement.client_signed_at.is_not(None))
-    signed_pdf = _store_signed_pdf(agreement)
+    values = {"processor_signer_id": user.id, "processor_signer_name": name, "processor_signer_role": role,
+              "processor_signed_at": now, "effective_at": now, "updated_at": now,
+              "translations": translations or agreement.translations}
+    try:
+        older, signed_pdf = _sign_superseding(agreement, values, user=user, now=now)
+    except IntegrityError:
+        # Another agreement of this client was countersigned at the same moment and committed first: one
+        # signed agreement per client (a unique index says so); this later countersignature supersedes it.
+        db.session.rollback()
+        db.session.expire_all()
+        older, signed_pdf = _sign_superseding(agreement, values, user=user, now=now)
     sync_assignments(agreement, today_in_brussels(now))
-    older = db.session.scalars(
-        db.select(Agreement.id).where(Agreement.client_id == agreement.client_id, Agreement.id != agreement.id,
-                                      Agreement.state == AgreementState.SIGNED.value)
-    ).all()
-    if older:
-        db.session.execute(update(Agreement).where(Agreement.id.in_(older), Agreement.state == "signed")
-                           .values(state=AgreementState.SUPERSEDED.value, ended_at=now, updated_at=now)
-                           .execution_options(synchronize_session=False))
     for old_id in older:
         audit.record(at=now, actor=user, object_type="agreement", object_id=old_id, client_id=agreement.client_id, action="superseded",
                      before={"state": "signed"}, after={"state": "superseded", "by": agreement.id})
@@ -350,6 +348,21 @@ def countersign(agreement: Agreement, *, user: User, full_name: str, role: str, 
                         "signed_sha256": hashlib.sha256(signed_pdf).hexdigest()})
     db.session.commit()
     return agreement
+
+
+def _sign_superseding(agreement: Agreement, values: dict, *, user: User, now: datetime) -> tuple[list[int], bytes]:
+    """Supersede the client's signed agreement(s), then move this one to signed and store its PDF; the caller commits.
+
+    In that order, so that the client never has two signed agreements (the unique index refuses it).
+    """
+    older = db.session.scalars(
+        update(Agreement).where(Agreement.client_id == agreement.client_id, Agreement.id != agreement.id,
+                                Agreement.state == AgreementState.SIGNED.value)
+        .values(state=AgreementState.SUPERSEDED.value, ended_at=now, updated_at=now)
+        .returning(Agreement.id).execution_options(synchronize_session=False)).all()
+    _move(agreement, AgreementState.SIGNED, values, extra_guard=Agreement.client_signed_at.is_not(None))
+    db.session.flush()
+    return list(older), _store_signed_pdf(agreement)
 
 
 def _store_signed_pdf(agreement: Agreement) -> bytes:
@@ -442,6 +455,13 @@ def adopt_version(agreement: Agreement, version: TermsVersion, *, notice, at: da
     if agreement.state != AgreementState.SIGNED or agreement.terms_version_id == version.id:
         return None
     how = "silence" if notice.state == "deemed_approved" else "acceptance"
+    # The old one ends first: a client never has two signed agreements (a unique index refuses it).
+    result = db.session.execute(
+        update(Agreement).where(Agreement.id == agreement.id, Agreement.state == AgreementState.SIGNED.value)
+        .values(state=AgreementState.SUPERSEDED.value, ended_at=at, updated_at=now)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        return None
     new = Agreement(client_id=agreement.client_id, state=AgreementState.SIGNED.value, created_at=now, updated_at=now,
                     sent_at=agreement.sent_at, amended_from_id=agreement.id, amended_at=notice.decided_at or now,
                     concluded_by=how, effective_at=at)
@@ -453,14 +473,6 @@ def adopt_version(agreement: Agreement, version: TermsVersion, *, notice, at: da
     db.session.flush()
     new.terms_version = version
     new.snapshot = build(new, today_in_brussels(at))
-    result = db.session.execute(
-        update(Agreement).where(Agreement.id == agreement.id, Agreement.state == AgreementState.SIGNED.value)
-        .values(state=AgreementState.SUPERSEDED.value, ended_at=at, updated_at=now)
-        .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
-        db.session.delete(new)
-        db.session.flush()
-        return None
     db.session.expire(agreement)
     audit.record(at=now, actor=None, object_type="agreement", object_id=agreement.id, client_id=agreement.client_id,
                  action="superseded", before={"state": "signed"},
