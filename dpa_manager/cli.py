@@ -92,6 +92,22 @@ def send_mail_command(until_empty):
     click.echo(f"Verstuurd: {sent}; later opnieuw: {failed}; opgegeven: {dead}.")
 
 
+@dpa.command("requeue")
+@click.option("--all-dead", is_flag=True, help="Every message that was given up.")
+@click.argument("message_ids", nargs=-1, type=click.IntRange(min=1))
+def requeue_command(all_dead, message_ids):
+    """Put given-up (dead) outbox messages back in the queue, to the clients' current addresses."""
+    from . import clock
+    from .notices.services import requeue
+
+    if all_dead == bool(message_ids):
+        raise click.UsageError("Geef --all-dead of de nummers van de berichten.")
+    done = requeue(None if all_dead else list(message_ids), actor=None, now=clock.now())
+    skipped = sorted(set(message_ids) - set(done))
+    click.echo(f"Opnieuw in de wachtrij: {len(done)}." + (f" Niet opgegeven, dus niet aangeraakt: "
+                                                             f"{', '.join(map(str, skipped))}." if skipped else ""))
+
+
 @dpa.command("scheduler")
 @click.option("--sweep-seconds", default=60, show_default=True, type=click.IntRange(min=1))
 @click.option("--mail-seconds", default=15, show_default=True, type=click.IntRange(min=1))

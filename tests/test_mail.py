@@ -191,3 +191,33 @@ def test_outcomes_queued_in_bulk_are_the_rows_one_at_a_time_would_be(make_agreem
                    "notice_id", "state", "attempts", "next_attempt_at", "created_at"):
         assert getattr(bulk, column) == one[column], column
     assert "aaa@example.be" not in bulk.recipients and "zed@example.be" in bulk.recipients
+
+
+def test_dead_messages_are_requeued_to_the_corrected_address_with_their_message_id(make_agreement, make_subprocessor,
+                                                                                 manager, inbox, login, runner):
+    """Issue 13, point 5: a manager corrects the client's address and puts the dead message back in the queue."""
+    from sqlalchemy import update as sql_update
+    agreement = make_agreement("signed")
+    announce(make_subprocessor, manager)
+    db.session.execute(sql_update(OutboxMessage).values(state="dead", attempts=8, last_error="550 no such user"))
+    db.session.commit()
+    (dead,) = db.session.query(OutboxMessage).all()
+    message_id = dead.message_id
+    page = login(manager).get("/outbox/?state=dead")
+    assert "550 no such user" in page.text and "Alle opgegeven berichten opnieuw" in page.text
+    client = agreement.client
+    client.contact_email = "juist@example.be"
+    db.session.commit()
+    response = login(manager).post("/outbox/requeue", data={"message_id": dead.id, "confirm": "y"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert dead.state == "pending" and dead.attempts == 0 and "juist@example.be" in dead.recipients
+    drain(now=lambda: NOW + timedelta(minutes=5))
+    (mail,) = inbox.messages
+    assert mail["Message-ID"] == message_id and "juist@example.be" in mail["To"]
+    # The CLI does the same for every dead message, and leaves others alone.
+    db.session.execute(sql_update(OutboxMessage).values(state="dead"))
+    db.session.commit()
+    result = runner.invoke(args=["dpa", "requeue", "--all-dead"])
+    assert result.exit_code == 0 and "Opnieuw in de wachtrij: 1." in result.output
+    assert runner.invoke(args=["dpa", "requeue"]).exit_code != 0

@@ -528,3 +528,41 @@ def create_notices(rows: list[dict]) -> list[tuple[int, int]]:
         return [(row["id"], row["client_id"]) for row in rows]
     return [tuple(r) for r in db.session.execute(
         insert(table).returning(table.c.id, table.c.client_id, sort_by_parameter_order=True), rows)]
+
+
+# --- Dead letters back in the queue --------------------------------------------------------------------------
+
+#: Messages addressed to the client's contacts: a re-queue sends them to the addresses as they are now.
+CLIENT_TEMPLATES = ("notice", "amendment", "reminder", "outcome")
+
+
+def requeue(message_ids: list[int] | None, *, actor, now: datetime) -> list[int]:
+    """Put dead messages back in the queue (all of them with None), with their Message-ID; commit.
+
+    A message to a client goes to the client's addresses as they are now (the manager may have corrected
+    them); its attempts start again. Returns the ids re-queued; ids that are not dead are left alone.
+    """
+    from ..mail.models import OutboxMessage
+
+    stmt = select(OutboxMessage).where(OutboxMessage.state == "dead").order_by(OutboxMessage.id)
+    if message_ids is not None:
+        stmt = stmt.where(OutboxMessage.id.in_(list(message_ids)))
+    rows = db.session.scalars(stmt).all()
+    recipients = client_recipients({m.client_id for m in rows if m.client_id and m.template in CLIENT_TEMPLATES})
+    done = []
+    for message in rows:
+        values = {"state": "pending", "attempts": 0, "next_attempt_at": now, "claimed_until": None,
+                  "claim_token": None}
+        if message.client_id and message.template in CLIENT_TEMPLATES and recipients.get(message.client_id):
+            values["recipients"] = sorted(set(recipients[message.client_id]))
+        result = db.session.execute(update(type(message)).where(type(message).id == message.id,
+                                                                type(message).state == "dead")
+                                    .values(**values).execution_options(synchronize_session=False))
+        if result.rowcount == 1:
+            done.append(message.id)
+            audit.record(at=now, actor=actor, object_type="outbox", object_id=message.id, client_id=message.client_id,
+                         action="requeued", before={"state": "dead", "last_error": message.last_error,
+                                                    "recipients": message.recipients},
+                         after={"state": "pending", "recipients": values.get("recipients", message.recipients)})
+    db.session.commit()
+    return done

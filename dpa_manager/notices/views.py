@@ -2,7 +2,7 @@ import io
 from datetime import datetime, timedelta, timezone
 
 from flask import flash, redirect, render_template, request, send_file, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -17,7 +17,7 @@ from .forms import RecordAnswerForm, ResolveForm
 from .models import Notice
 from ..i18n import current as current_language
 from ..terms.amendments import changes_for
-from .services import Proof, get_notice, list_notices, record_answer, resolve
+from .services import Proof, get_notice, list_notices, record_answer, requeue, resolve
 
 
 @bp.route("/dashboard")
@@ -130,13 +130,30 @@ def outbox():
     if state:
         stmt = stmt.where(OutboxMessage.state == state)
     counts = dict(db.session.execute(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)).all())
-    return render_template("notices/outbox.html", messages=db.session.scalars(stmt).all(), state=state, counts=counts)
+    return render_template("notices/outbox.html", messages=db.session.scalars(stmt).all(), state=state, counts=counts,
+                           confirm=ConfirmForm())
+
+
+@bp.route("/outbox/requeue", methods=["POST"])
+@manager_required
+def requeue_view():
+    """Put one dead message (message_id) or all of them back in the queue."""
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        flash(_("Vink aan om te bevestigen."), "error")
+        return redirect(url_for("notices.outbox", state="dead"))
+    one = request.form.get("message_id", type=int)
+    done = requeue([one] if one and is_id(one) else None, actor=current_user, now=clock.now())
+    flash(ngettext("%(num)s bericht staat opnieuw in de wachtrij.", "%(num)s berichten staan opnieuw in de wachtrij.",
+                   len(done)), "success" if done else "info")
+    return redirect(url_for("notices.outbox_message", message_id=one) if one and done else url_for("notices.outbox"))
 
 
 @bp.route("/outbox/<id:message_id>")
 @manager_required
 def outbox_message(message_id: int):
-    return render_template("notices/outbox_message.html", message=or_404(db.session.get(OutboxMessage, message_id)))
+    return render_template("notices/outbox_message.html", message=or_404(db.session.get(OutboxMessage, message_id)),
+                           confirm=ConfirmForm())
 
 
 @bp.route("/n/<token>", methods=["GET", "POST"])
