@@ -117,3 +117,53 @@ def test_two_countersignatures_at_once_leave_one_signed_agreement(app, make_agre
         db.session.execute(Agreement.__table__.update().where(Agreement.id == other.id).values(state="signed"))
         db.session.flush()
     db.session.rollback()
+
+
+def test_cancel_and_apply_at_once_never_leave_a_cancelled_change_in_effect(app, make_agreement, make_subprocessor,
+                                                                          manager):
+    """Issue 13, point 6: either the cancel wins and nothing applies, or the apply wins and the cancel is refused."""
+    from datetime import datetime, timezone
+
+    from dpa_manager.errors import Conflict
+    from dpa_manager.subprocessors.models import Change
+
+    for _ in range(40):
+        make_agreement("signed")
+    manager_id = manager.id
+    outcomes = []
+    for round_number in range(4):
+        sp = make_subprocessor(name=f"Ronde {round_number} BV")
+        change = register.create_change(kind="add", subprocessor_id=sp.id, effective_on=date(2026, 12, 15),
+                                         reason="Ronde", actor=manager, now=NOW)
+        ids = register.announce(change, actor=manager, now=NOW)
+        db.session.execute(Notice.__table__.update().where(Notice.id.in_(ids)).values(
+            state="approved", notified_at=NOW, closes_at=NOW + timedelta(days=7), decided_at=NOW))
+        db.session.commit()
+        change_id = change.id
+        barrier = threading.Barrier(2)
+        work = ["apply", "cancel"]
+
+        def act():
+            from dpa_manager.accounts.models import User
+            what = work.pop()
+            barrier.wait(timeout=30)
+            if what == "apply":
+                jobs.sweep(datetime(2026, 12, 15, 9, tzinfo=timezone.utc))
+            else:
+                try:
+                    register.cancel(db.session.get(Change, change_id), actor=db.session.get(User, manager_id),
+                                    now=datetime(2026, 12, 15, 9, tzinfo=timezone.utc))
+                    outcomes.append("cancelled")
+                except Conflict:
+                    db.session.rollback()
+                    outcomes.append("refused")
+
+        in_threads(app, act, 2)
+        db.session.expire_all()
+        state = db.session.get(Change, change_id).state
+        applied = db.session.scalar(select(func.count()).select_from(Notice).where(
+            Notice.change_id == change_id, Notice.applied_at.is_not(None)))
+        if state == "cancelled":
+            assert applied == 0, f"round {round_number}: cancelled, yet in effect for {applied} clients"
+        else:
+            assert state == "announced" and applied == len(ids) and outcomes[-1] == "refused"

@@ -359,17 +359,23 @@ def announce(change: Change, *, actor, now: datetime) -> list[int]:
 
 
 def cancel(change: Change, *, actor, now: datetime) -> list[int]:
-    """Cancel a change that has not taken effect anywhere; withdraw its waiting notices; commit."""
-    applied = db.session.scalar(select(Notice.id).where(Notice.change_id == change.id,
-                                                        Notice.applied_at.is_not(None)).limit(1))
-    if applied is not None:
-        raise Conflict(_("Deze wijziging is voor sommige klanten al ingegaan en kan niet meer ingetrokken worden."))
+    """Cancel a change that has not taken effect anywhere; withdraw its waiting notices; commit.
+
+    Cancel and apply serialise on the change: the cancel first takes the change (a guarded UPDATE, which on
+    PostgreSQL locks its row; the apply job locks the same row before it applies), then looks whether it took
+    effect anywhere. Either the cancel wins and nothing applies, or the apply wins and the cancel is refused.
+    """
     result = db.session.execute(
         update(Change).where(Change.id == change.id, Change.state.in_(("draft", "announced")))
         .values(state="cancelled", cancelled_at=now).execution_options(synchronize_session=False))
     if result.rowcount != 1:
         db.session.rollback()
         raise Conflict(_("Deze wijziging is al ingetrokken."))
+    applied = db.session.scalar(select(Notice.id).where(Notice.change_id == change.id,
+                                                        Notice.applied_at.is_not(None)).limit(1))
+    if applied is not None:
+        db.session.rollback()
+        raise Conflict(_("Deze wijziging is voor sommige klanten al ingegaan en kan niet meer ingetrokken worden."))
     withdrawn = withdraw_pending(change.id, actor=actor, now=now)
     audit.record(at=now, actor=actor, object_type="change", object_id=change.id, action="cancelled",
                  after={"state": "cancelled", "withdrawn_notices": len(withdrawn)})
@@ -382,9 +388,10 @@ def apply_due_changes(now: datetime) -> int:
     """Let each change take effect for every client whose notice allows it once its date has come; idempotent."""
     today = today_in_brussels(now)
     applies = [s.value for s in NOTICE_STATES_THAT_APPLY]
+    due_changes = select(Change.id).where(Change.state == "announced", Change.effective_on <= today)
     due = and_(
         Notice.applied_at.is_(None),
-        Notice.change_id.in_(select(Change.id).where(Change.state == "announced", Change.effective_on <= today)),
+        Notice.change_id.in_(due_changes),
         or_(Notice.state.in_(applies),
             and_(Notice.needs_approval.is_(False), Notice.state == NoticeState.AWAITING_DELIVERY.value)),
     )
@@ -393,6 +400,10 @@ def apply_due_changes(now: datetime) -> int:
         candidates = candidates.with_for_update(skip_locked=True)
     total = 0
     while True:
+        if db.engine.dialect.name == "postgresql":
+            # Take the due changes first, in every batch's transaction (see cancel): a change being cancelled
+            # is waited for, and once cancelled it no longer matches `due`.
+            db.session.scalars(due_changes.order_by(Change.id).with_for_update()).all()
         moved = db.session.execute(
             update(Notice).where(Notice.id.in_(candidates.scalar_subquery()), due).values(applied_at=now)
             .returning(Notice.id, Notice.client_id, Notice.change_id)).all()
