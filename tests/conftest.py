@@ -231,6 +231,14 @@ class Inbox:
         self.delay = 0.0
         #: Called while the server holds its answer to DATA (e.g. to move a test's clock past midnight).
         self.on_data = None
+        #: Recipients the server refuses at RCPT, with its answer, e.g. {"x@example.be": "550 5.1.1 no such user"}.
+        self.refuse = {}
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         if self.delay:

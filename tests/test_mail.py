@@ -221,3 +221,29 @@ def test_dead_messages_are_requeued_to_the_corrected_address_with_their_message_
     result = runner.invoke(args=["dpa", "requeue", "--all-dead"])
     assert result.exit_code == 0 and "Opnieuw in de wachtrij: 1." in result.output
     assert runner.invoke(args=["dpa", "requeue"]).exit_code != 0
+
+
+@pytest.mark.parametrize("answer, state", [("550 5.1.1 no such user", "dead"), ("451 4.3.0 try later", "pending")])
+def test_one_refused_message_does_not_take_its_neighbours_with_it(app, make_agreement, make_subprocessor, manager,
+                                                                  inbox, make_client, answer, state):
+    """Issue 13, point 2: each message on its own merits; 5xx is not retried like 4xx."""
+    from dpa_manager import demo
+    make_agreement("signed")
+    bad = make_client(contact_email="niemand@example.be")  # early in the batch: its neighbours come after it
+    make_agreement("signed", client=bad)
+    for user in bad.users:
+        user.active = False
+    db.session.commit()
+    demo.seed_synthetic(120, now=NOW)
+    inbox.refuse = {"niemand@example.be": answer}
+    announce(make_subprocessor, manager)
+    total = db.session.query(OutboxMessage).count()
+    report = drain(now=lambda: NOW, limit=500)
+    db.session.expire_all()
+    refused = db.session.query(OutboxMessage).filter(OutboxMessage.client_id == bad.id).one()
+    assert len(report.sent) == total - 1 and len(inbox.messages) == total - 1
+    assert refused.state == state and refused.attempts == 1
+    if state == "dead":
+        assert "permanent refusal" in refused.last_error and "550" in refused.last_error
+    else:
+        assert "451" in refused.last_error and refused.next_attempt_at > NOW

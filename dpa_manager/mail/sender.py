@@ -34,6 +34,19 @@ email_charset.add_charset("utf-8", email_charset.SHORTEST, email_charset.QP, "ut
 
 #: Errors that mean "try again later" rather than a bug.
 DELIVERY_ERRORS = (smtplib.SMTPException, OSError, socket.timeout)
+#: The server refused this message (its sender, its recipients or its content); the session goes on.
+REFUSALS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
+#: Connection failures after which messages not yet tried are left for the next run, without an attempt counted.
+LOST_CONNECTIONS_BEFORE_GIVING_UP = 2
+
+
+def permanent(error: Exception) -> bool:
+    """Tell whether a refusal is permanent (RFC 5321 5yz: never accepted as it is) rather than temporary (4yz)."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in error.recipients.values()]
+        return bool(codes) and all(code >= 500 for code in codes)
+    code = getattr(error, "smtp_code", None)
+    return isinstance(code, int) and code >= 500
 
 
 class TimedConnection(Connection):
@@ -57,6 +70,8 @@ class SendReport:
     sent: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
     dead: list[int] = field(default_factory=list)
+    #: Claimed but not tried (the mail server could not be reached): back in the queue, no attempt counted.
+    deferred: list[int] = field(default_factory=list)
 
 
 def retry_delay(attempts: int, base_seconds: int, max_seconds: int) -> timedelta:
@@ -157,15 +172,19 @@ def _mark_sent(ready: _Ready, token: str, accepted_at: datetime) -> None:
     db.session.commit()
 
 
-def _mark_failed(row_id: int, token: str, error: Exception, now: datetime, report: SendReport) -> None:
+def _mark_failed(row_id: int, token: str, error: Exception, now: datetime, report: SendReport,
+                 final: bool = False) -> None:
+    """Record a failed attempt; `final` (a permanent refusal) gives the message up at once."""
     config = current_app.config
     db.session.rollback()
     row = db.session.get(OutboxMessage, row_id)
     if row is None or row.claim_token != token:
         return
     attempts = row.attempts + 1
-    dead = attempts >= config["MAIL_MAX_ATTEMPTS"]
-    row.attempts, row.claimed_until, row.last_error = attempts, None, f"{type(error).__name__}: {error}"[:2000]
+    dead = final or attempts >= config["MAIL_MAX_ATTEMPTS"]
+    text = f"{type(error).__name__}: {error}"
+    row.attempts, row.claimed_until = attempts, None
+    row.last_error = (f"permanent refusal, not retried: {text}" if final else text)[:2000]
     row.state = "dead" if dead else "pending"
     row.next_attempt_at = now + retry_delay(attempts, config["MAIL_RETRY_SECONDS"], config["MAIL_RETRY_MAX_SECONDS"])
     db.session.commit()
@@ -174,11 +193,38 @@ def _mark_failed(row_id: int, token: str, error: Exception, now: datetime, repor
                 ", now dead" if dead else "", error)
 
 
+def _close(connection) -> None:
+    """Close an SMTP connection whatever state it is in; return None."""
+    if connection is not None:
+        try:
+            connection.__exit__(None, None, None)
+        except DELIVERY_ERRORS:
+            pass
+    return None
+
+
+def _defer(ids: list[int], token: str, now: datetime, report: SendReport) -> None:
+    """Give messages that were claimed but never tried back to the queue, without counting an attempt."""
+    if not ids:
+        return
+    db.session.rollback()
+    db.session.execute(
+        update(OutboxMessage).where(OutboxMessage.id.in_(ids), OutboxMessage.claim_token == token)
+        .values(state="pending", claimed_until=None,
+                next_attempt_at=now + timedelta(seconds=current_app.config["MAIL_RETRY_SECONDS"]))
+        .execution_options(synchronize_session=False))
+    db.session.commit()
+    report.deferred.extend(ids)
+
+
 def drain(*, now: Callable[[], datetime], limit: int = 200) -> SendReport:
     """Send the due messages once: claim, render them all, deliver over one connection, record each outcome.
 
     The claimed messages are rendered before the first is sent, while what they read (client, profile,
-    notice) is loaded once; each accepted message is then recorded in its own commit.
+    notice) is loaded once; each accepted message is then recorded in its own commit. Each message is tried on
+    its own merits: a refusal of one (4yz: tried again later; 5yz: given up at once) does not touch the
+    others; when the connection fails, the message in hand counts a failed attempt and the next ones go over a
+    new connection, and after a second failure the ones not tried go back to the queue untouched.
     """
     report = SendReport()
     token, ids = claim(now(), limit)
@@ -196,18 +242,32 @@ def drain(*, now: Callable[[], datetime], limit: int = 200) -> SendReport:
         except Exception as error:  # a message that cannot be rendered is a failed attempt
             log.exception("outbox message %s could not be rendered", row_id)
             _mark_failed(row_id, token, error, now(), report)
+    connection, lost = None, 0
     try:
-        with TimedConnection(current_app.extensions["mail"]) as connection:
-            while pending:
-                row = db.session.get(OutboxMessage, pending[0].id)
-                reason = obsolete(row, now())  # the notice may have been answered while the batch was sent
-                if reason:
-                    _cancel(pending.pop(0).id, token, reason, now())
-                    continue
-                connection.send(pending[0].message)
-                _mark_sent(pending[0], token, now())
-                report.sent.append(pending.pop(0).id)
-    except DELIVERY_ERRORS as error:
-        for ready in pending:
-            _mark_failed(ready.id, token, error, now(), report)
+        while pending:
+            ready = pending.pop(0)
+            row = db.session.get(OutboxMessage, ready.id)
+            reason = obsolete(row, now())  # the notice may have been answered while the batch was sent
+            if reason:
+                _cancel(ready.id, token, reason, now())
+                continue
+            try:
+                if connection is None:
+                    connection = TimedConnection(current_app.extensions["mail"]).__enter__()
+                connection.send(ready.message)
+            except REFUSALS as error:  # this message only; the session goes on with the next one
+                _mark_failed(ready.id, token, error, now(), report, final=permanent(error))
+                continue
+            except DELIVERY_ERRORS as error:  # the connection: this message was being tried, the others were not
+                _mark_failed(ready.id, token, error, now(), report)
+                connection = _close(connection)
+                lost += 1
+                if lost >= LOST_CONNECTIONS_BEFORE_GIVING_UP:
+                    _defer([r.id for r in pending], token, now(), report)
+                    pending.clear()
+                continue
+            _mark_sent(ready, token, now())
+            report.sent.append(ready.id)
+    finally:
+        _close(connection)
     return report
