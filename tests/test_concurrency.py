@@ -167,3 +167,31 @@ def test_cancel_and_apply_at_once_never_leave_a_cancelled_change_in_effect(app, 
             assert applied == 0, f"round {round_number}: cancelled, yet in effect for {applied} clients"
         else:
             assert state == "announced" and applied == len(ids) and outcomes[-1] == "refused"
+
+
+def test_a_sender_that_lost_its_claim_stops_and_no_message_arrives_twice(app, make_subprocessor, manager, inbox):
+    """Issue 13, point 3: with a claim shorter than a batch, the first sender stops where its claim lapsed."""
+    from datetime import datetime, timezone
+
+    from dpa_manager import clock
+
+    due_notices(app, make_subprocessor, manager, n=12)
+    db.session.execute(OutboxMessage.__table__.delete().where(OutboxMessage.template != "notice"))
+    db.session.commit()
+    app.config.update(MAIL_CLAIM_SECONDS=1)
+    inbox.delay = 0.3  # a slow server: a batch of 12 takes longer than the claim
+    start = threading.Barrier(2)
+    turns = [0.0, 1.5]  # the second sender starts when the first one's claim has lapsed
+
+    def send():
+        import time
+        pause = turns.pop()
+        start.wait(timeout=30)
+        time.sleep(pause)
+        drain(now=clock.now, limit=20)
+
+    in_threads(app, send, 2)
+    for _ in range(5):
+        drain(now=lambda: datetime.now(timezone.utc) + timedelta(seconds=5), limit=20)
+    assert len(inbox.messages) == db.session.query(OutboxMessage).count()
+    assert len(set(inbox.ids())) == len(inbox.messages), "a message arrived twice"

@@ -193,6 +193,21 @@ def _mark_failed(row_id: int, token: str, error: Exception, now: datetime, repor
                 ", now dead" if dead else "", error)
 
 
+def _hold(row_id: int, token: str, now: datetime) -> bool:
+    """Renew this sender's claim on one message just before sending it; False when the claim was lost.
+
+    The claim token is the fence: a message is sent only by the sender whose token it still carries, and the
+    renewal gives that sender MAIL_CLAIM_SECONDS to send it before anyone else may take it over.
+    """
+    until = now + timedelta(seconds=current_app.config["MAIL_CLAIM_SECONDS"])
+    result = db.session.execute(
+        update(OutboxMessage).where(OutboxMessage.id == row_id, OutboxMessage.claim_token == token,
+                                    OutboxMessage.state == "sending", OutboxMessage.claimed_until >= now)
+        .values(claimed_until=until).execution_options(synchronize_session=False))
+    db.session.commit()
+    return result.rowcount == 1
+
+
 def _close(connection) -> None:
     """Close an SMTP connection whatever state it is in; return None."""
     if connection is not None:
@@ -251,6 +266,13 @@ def drain(*, now: Callable[[], datetime], limit: int = 200) -> SendReport:
             if reason:
                 _cancel(ready.id, token, reason, now())
                 continue
+            if not _hold(ready.id, token, now()):
+                # Our claim lapsed (a slow server, a pause) and another sender may have taken these messages:
+                # stop, so that no message is sent by two senders at once.
+                log.warning("outbox claim lost at message %s; %s messages left to whoever holds them now",
+                            ready.id, len(pending) + 1)
+                pending.clear()
+                break
             try:
                 if connection is None:
                     connection = TimedConnection(current_app.extensions["mail"]).__enter__()
