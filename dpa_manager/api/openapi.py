@@ -41,6 +41,13 @@ FORBIDDEN = ("403", "Not for this role")
 CONFLICT = ("409", "The object's state does not allow it")
 INVALID = ("422", "Invalid fields")
 
+def _translations(fields: list[str]) -> dict:
+    """The optional French and English versions of free texts: {"fr": {field: text}, "en": {...}}."""
+    texts = {"type": "object", "additionalProperties": False,
+             "properties": {field: {"type": "string"} for field in fields}}
+    return {"type": "object", "additionalProperties": False, "properties": {"fr": texts, "en": texts}}
+
+
 DOCUMENT = {
     "openapi": "3.1.0",
     "info": {"title": "dpa_manager API", "version": "1",
@@ -86,13 +93,18 @@ DOCUMENT = {
         "/notices/{notice_id}": {"get": _op("One notice", _json(_ref("Notice"), "The notice"),
                                             params=[_path_id("notice_id")], op_id="getNotice")},
         "/notices/{notice_id}/objection": {"post": _op(
-            "Object to a notice (users of its client only)", _json(_ref("Notice"), "Objected"),
+            "Object to a notice: a user of its client with a reason; a manager recording an objection received by "
+            "e-mail, letter or phone also gives received_at, channel and (except by phone) proofs",
+            _json(_ref("Notice"), "Objected"),
             errors=[FORBIDDEN, CONFLICT, INVALID], params=[_path_id("notice_id")],
-            body={"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}},
+            body={"allOf": [_ref("AnswerInput")], "required": ["reason"]},
             op_id="objectToNotice")},
         "/notices/{notice_id}/approval": {"post": _op(
-            "Approve a notice (users of its client only)", _json(_ref("Notice"), "Approved"),
-            errors=[FORBIDDEN, CONFLICT], params=[_path_id("notice_id")], op_id="approveNotice")},
+            "Approve a notice: a user of its client, without a body; a manager recording an approval received by "
+            "e-mail, letter or phone gives received_at, channel and (except by phone) proofs",
+            _json(_ref("Notice"), "Approved"),
+            errors=[FORBIDDEN, CONFLICT, INVALID], params=[_path_id("notice_id")], body=_ref("AnswerInput"),
+            op_id="approveNotice")},
         "/openapi.json": {"get": {"summary": "This document", "operationId": "openapi", "security": [],
                                   "responses": {"200": {"description": "OpenAPI 3 document",
                                                         "content": {"application/json": {"schema": {"type": "object"}}}}}}},
@@ -118,7 +130,8 @@ DOCUMENT = {
                     "data_categories": {"type": "array", "items": {"type": "string", "enum": list(DATA_CATEGORIES)}},
                     "kind": {"type": "string", "enum": ["active_systematic", "incidental"]},
                     "services": {"type": "array", "items": {"type": "string"}},
-                    "website": {"type": "string"}}},
+                    "website": {"type": "string"}, "address": {"type": "string"}, "contact": {"type": "string"},
+                    "translations": _translations(["purpose", "transfer_text"])}},
             "SubProcessor": {"type": "object", "required": ["id", "name", "status", "countries", "kind"], "properties": {
                 "id": {"type": "integer"}, "name": {"type": "string"}, "registration_number": {"type": "string"},
                 "purpose": {"type": "string"}, "countries": {"type": "array", "items": {"type": "string"}},
@@ -127,18 +140,28 @@ DOCUMENT = {
                 "kind": {"type": "string", "enum": ["active_systematic", "incidental"]},
                 "services": {"type": "array", "items": {"type": "string"}}, "website": {"type": "string"},
                 "status": {"type": "string", "enum": ["proposed", "active", "retired"]},
+                "address": {"type": "string"}, "contact": {"type": "string"}, "translations": {"type": "object"},
                 "activated_on": {"type": ["string", "null"], "format": "date"},
                 "retired_on": {"type": ["string", "null"], "format": "date"}}},
             "ChangeInput": {"type": "object", "required": ["kind", "subprocessor_id", "effective_on", "reason"],
                             "properties": {"kind": {"type": "string", "enum": ["add", "replace", "remove"]},
                                            "subprocessor_id": {"type": "integer"},
                                            "replaces_id": {"type": ["integer", "null"]},
-                                           "effective_on": DATE, "reason": {"type": "string"}}},
+                                           "effective_on": DATE, "reason": {"type": "string"},
+                                           "translations": _translations(["reason"])}},
+            "AnswerInput": {"type": "object", "properties": {
+                "reason": {"type": "string"},
+                "received_at": {"type": "string", "format": "date-time",
+                                "description": "When the answer reached the processor, with its offset (managers)"},
+                "channel": {"type": "string", "enum": ["email", "letter", "phone", "other"]},
+                "proofs": {"type": "array", "items": {"type": "object", "required": ["filename", "content_base64"],
+                                                      "properties": {"filename": {"type": "string"},
+                                                                     "content_base64": {"type": "string"}}}}}},
             "Change": {"type": "object", "required": ["id", "kind", "subprocessor_id", "effective_on", "state"],
                        "properties": {"id": {"type": "integer"}, "kind": {"type": "string"},
                                       "subprocessor_id": {"type": "integer"},
                                       "replaces_id": {"type": ["integer", "null"]}, "effective_on": DATE,
-                                      "reason": {"type": "string"},
+                                      "reason": {"type": "string"}, "translations": {"type": "object"},
                                       "state": {"type": "string", "enum": ["draft", "announced", "cancelled"]},
                                       "announced_at": INSTANT,
                                       "counts": {"type": "object", "additionalProperties": {"type": "integer"}}}},
