@@ -360,7 +360,7 @@ def bench_sweep(args, results, kind: str, postgres_url: str | None):
 def bench_outbox(args, results):
     import smtplib
 
-    from dpa_manager.mail.models import OutboxMessage
+    from dpa_manager.mail.models import OutboxAcceptance, OutboxMessage, OutboxRecipient
     from dpa_manager.mail.sender import _message, drain
     from dpa_manager.subprocessors import services as register
 
@@ -377,6 +377,8 @@ def bench_outbox(args, results):
             state = {}
 
             def prepare():
+                db.session.execute(delete(OutboxRecipient))
+                db.session.execute(delete(OutboxAcceptance))
                 db.session.execute(delete(OutboxMessage))
                 db.session.commit()
                 register.announce(new_change(next(counter)), actor=manager(), now=NOW)

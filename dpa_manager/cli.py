@@ -82,12 +82,14 @@ def sweep_command():
 def send_mail_command(until_empty):
     """Deliver the due messages of the outbox, once (or until none is due)."""
     from .jobs import send_mail
+    from .mail.sender import stop_on_sigterm, stopping
 
+    stop_on_sigterm()  # finish the message in hand, then stop
     sent = failed = dead = 0
     while True:
         report = send_mail()
         sent, failed, dead = sent + len(report.sent), failed + len(report.failed), dead + len(report.dead)
-        if not until_empty or not (report.sent or report.failed or report.dead):
+        if stopping() or not until_empty or not (report.sent or report.failed or report.dead):
             break
     click.echo(f"Verstuurd: {sent}; later opnieuw: {failed}; opgegeven: {dead}.")
 

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from . import audit
 from .extensions import db
 from .formatting import format_datetime_seconds
-from .mail.models import OutboxMessage
-from .mail.outbox import NOTICE_TEMPLATES
+from .mail.models import OutboxAcceptance, OutboxMessage
+from .mail.outbox import NOTICE_TEMPLATES, recipient_answers
 from .rules import ANSWER_CHANNELS, NoticeState, describe_window
 
 CHANGE_WORDS = {"add": "Toevoeging", "replace": "Vervanging", "remove": "Stopzetting"}
@@ -38,12 +38,36 @@ def later_than_stated(notice) -> str | None:
             f"sluiting geldt, zodat de klant nooit minder tijd krijgt dan vermeld of dan de wet geeft.")
 
 
+def received(message) -> list[str]:
+    """Say, per recipient of a notice e-mail, whether and when the mail server accepted it (Dutch, for the file)."""
+    answers = recipient_answers([message.id]).get(message.id, {})
+    lines = []
+    for address in message.recipients:
+        answer = answers.get(address)
+        if answer is None:
+            lines.append(f"{address}: nog niet aanvaard")
+        elif answer.state == "accepted":
+            lines.append(f"{address}: aanvaard op {_at(answer.accepted_at)}")
+        elif answer.state == "deferred":
+            lines.append(f"{address}: voorlopig geweigerd, wordt opnieuw geprobeerd ({answer.reply})")
+        else:
+            lines.append(f"{address}: definitief geweigerd ({answer.reply})")
+    return lines
+
+
+DELIVERED_RULE = ("De melding geldt als bezorgd op het vroegste ogenblik waarop de mailserver het bericht aanvaardde "
+                  "voor minstens één adres van de klant; de andere adressen worden verder geprobeerd en hierboven "
+                  "vermeld.")
+
+
 def build(notice, *, now: datetime) -> dict:
     """Return the evidence file of a notice as data for the PDF."""
     client = notice.client
     mails = db.session.scalars(select(OutboxMessage).where(OutboxMessage.notice_id == notice.id)
                                .order_by(OutboxMessage.id)).all()
     first = next((m for m in mails if m.template in NOTICE_TEMPLATES), None)
+    acceptances = db.session.scalars(select(OutboxAcceptance).where(OutboxAcceptance.outbox_id == first.id)
+                                     .order_by(OutboxAcceptance.accepted_at, OutboxAcceptance.id)).all() if first else []
     if notice.is_amendment:
         version = notice.amendment.version
         about = [["Wijziging", f"Nieuwe voorwaarden: versie {notice.agreement.terms_version.label} wordt versie "
@@ -79,7 +103,9 @@ def build(notice, *, now: datetime) -> dict:
             ["Melding aangemaakt", _at(notice.created_at)],
             ["Aanvaard door de mailserver", _at(notice.delivered_at)],
             ["Message-ID", first.message_id if first else "—"],
-            ["Ontvangers", ", ".join(first.recipients) if first else "—"],
+            ["Ontvangers", "\n".join(received(first)) if first else "—"],
+            *([["Aanvaardingen", "\n".join(f"{_at(a.accepted_at)}: {', '.join(a.recipients)}" for a in acceptances)]]
+              if len(acceptances) > 1 else []),
             ["Eerst geopend in de portaal", _at(notice.first_opened_at)],
             ["Verwittigd (begin van de termijn)", _at(notice.notified_at)],
             ["Sluiting vermeld aan de klant", _at(notice.stated_closes_at)],
@@ -90,7 +116,7 @@ def build(notice, *, now: datetime) -> dict:
              + (f"; afgehandeld: {notice.resolution} ({_at(notice.resolved_at)})" if notice.resolution else "")],
             ["Ingegaan voor de klant", _at(notice.applied_at)],
         ],
-        "rule": RULE_TEXT,
+        "rule": RULE_TEXT + " " + DELIVERED_RULE,
         "message": {"subject": first.subject if first else None, "text": first.body_text if first else None},
         "proofs": [[p.filename, f"{p.size} bytes", _at(p.created_at), p.sha256] for p in notice.proofs],
         "mails": [[m.template, m.state, _at(m.sent_at), m.message_id] for m in mails],

@@ -65,5 +65,9 @@ def run_scheduler(app, *, sweep_seconds: int, mail_seconds: int, jobs=("sweep", 
     if "send-mail" in jobs:
         scheduler.add_job(in_app(send_mail), "interval", seconds=mail_seconds, id="send-mail", name="send-mail",
                           next_run_time=clock.now())
+    from .mail.sender import stop_on_sigterm
+
+    # SIGTERM: the sender finishes the message in hand and stops; the process exits once the running jobs return.
+    stop_on_sigterm(then=lambda: scheduler.shutdown(wait=False))
     log.info("scheduler: sweep every %ss, outbox every %ss", sweep_seconds, mail_seconds)
     scheduler.start()

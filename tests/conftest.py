@@ -225,10 +225,14 @@ class Inbox:
         self.messages = []
         #: The messages as the server received them, byte for byte.
         self.raw = []
+        #: The envelope recipients (RCPT TO accepted) of each message, in the same order.
+        self.envelopes = []
         self.lock = threading.Lock()
         self.controller = None
         #: Seconds the server waits before it answers DATA (a slow mail server).
         self.delay = 0.0
+        #: Waits for the next DATA answers, one each, before `delay` applies again (a server that stalls once).
+        self.delays = []
         #: Called while the server holds its answer to DATA (e.g. to move a test's clock past midnight).
         self.on_data = None
         #: Recipients the server refuses at RCPT, with its answer, e.g. {"x@example.be": "550 5.1.1 no such user"}.
@@ -241,13 +245,15 @@ class Inbox:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        if self.delay:
+        wait = self.delays.pop(0) if self.delays else self.delay
+        if wait:
             import asyncio
-            await asyncio.sleep(self.delay)
+            await asyncio.sleep(wait)
         if self.on_data is not None:
             self.on_data()
         with self.lock:
             self.raw.append(envelope.original_content or envelope.content)
+            self.envelopes.append(sorted(envelope.rcpt_tos))
             self.messages.append(message_from_bytes(envelope.original_content or envelope.content,
                                                     policy=policy.default))
         return "250 OK"

@@ -10,7 +10,7 @@ from pypdf import PdfReader
 
 from flask import current_app
 
-from dpa_manager import clock
+from dpa_manager import clock, rules
 from dpa_manager.accounts.services import create_token
 from dpa_manager.extensions import db
 from dpa_manager.mail.models import OutboxMessage
@@ -108,6 +108,34 @@ def test_an_email_stating_a_later_close_extends_a_window_opened_in_the_portal(
     db.session.expire_all()
     assert notice.closes_at == notice.stated_closes_at == later
     assert notice.remind_at == datetime(2026, 12, 5, 23, 0, tzinfo=timezone.utc)
+
+
+def test_an_earlier_acceptance_recorded_later_moves_the_start_back_but_never_the_close_before_what_was_said(
+        make_agreement, make_subprocessor, manager):
+    """A message sent twice: the notice counts from the earliest acceptance known; the client keeps what it read."""
+    from dpa_manager.audit import history
+    from dpa_manager.notices.services import mark_delivered
+    make_agreement("signed")
+    (notice_id,) = announce(make_subprocessor, manager)
+    # The second copy is recorded first: accepted on Monday 30 November, it states Monday 7 December.
+    second = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)
+    told = rules.objection_closes_at(second, 7, "calendar")
+    mark_delivered(notice_id, second, stated_closes_at=told)
+    db.session.commit()
+    # The first copy's acceptance, on Friday 27 November, is recorded afterwards.
+    first = datetime(2026, 11, 27, 9, 0, tzinfo=timezone.utc)
+    mark_delivered(notice_id, first, stated_closes_at=rules.objection_closes_at(first, 7, "calendar"))
+    db.session.commit()
+    db.session.expire_all()
+    notice = db.session.get(Notice, notice_id)
+    assert notice.delivered_at == notice.notified_at == first
+    assert notice.closes_at == told  # the rule from Friday gives Friday 4 December, but Monday 7 was said
+    assert [e.action for e in history("notice", notice_id)][-1] == "notified_earlier"
+    # A later acceptance changes nothing.
+    mark_delivered(notice_id, second + timedelta(days=1))
+    db.session.commit()
+    db.session.expire_all()
+    assert notice.delivered_at == notice.notified_at == first and notice.closes_at == told
 
 
 # --- Objections by any channel -------------------------------------------------------------------------------

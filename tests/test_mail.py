@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from dpa_manager.extensions import db
-from dpa_manager.mail.models import OutboxMessage
+from dpa_manager.mail.models import OutboxAcceptance, OutboxMessage, OutboxRecipient
 from dpa_manager.mail.sender import drain, retry_delay
 from dpa_manager.notices.models import Notice
 from dpa_manager.subprocessors import services as register
@@ -196,26 +196,34 @@ def test_outcomes_queued_in_bulk_are_the_rows_one_at_a_time_would_be(make_agreem
 def test_dead_messages_are_requeued_to_the_corrected_address_with_their_message_id(make_agreement, make_subprocessor,
                                                                                  manager, inbox, login, runner):
     """Issue 13, point 5: a manager corrects the client's address and puts the dead message back in the queue."""
-    from sqlalchemy import update as sql_update
+    from sqlalchemy import delete, update as sql_update
     agreement = make_agreement("signed")
-    announce(make_subprocessor, manager)
-    db.session.execute(sql_update(OutboxMessage).values(state="dead", attempts=8, last_error="550 no such user"))
+    client = agreement.client
+    for user in client.users:
+        user.active = False
+    client.contact_email = "fout@example.be"
     db.session.commit()
+    inbox.refuse = {"fout@example.be": "550 5.1.1 no such user"}
+    announce(make_subprocessor, manager)
+    drain(now=lambda: NOW)
     (dead,) = db.session.query(OutboxMessage).all()
+    assert dead.state == "dead" and not inbox.messages
     message_id = dead.message_id
     page = login(manager).get("/outbox/?state=dead")
-    assert "550 no such user" in page.text and "Alle opgegeven berichten opnieuw" in page.text
-    client = agreement.client
+    assert "550 5.1.1 no such user" in page.text and "Alle opgegeven berichten opnieuw" in page.text
     client.contact_email = "juist@example.be"
     db.session.commit()
     response = login(manager).post("/outbox/requeue", data={"message_id": dead.id, "confirm": "y"})
     assert response.status_code == 302
     db.session.expire_all()
-    assert dead.state == "pending" and dead.attempts == 0 and "juist@example.be" in dead.recipients
+    assert dead.state == "pending" and dead.attempts == 0 and dead.recipients == ["juist@example.be"]
     drain(now=lambda: NOW + timedelta(minutes=5))
     (mail,) = inbox.messages
     assert mail["Message-ID"] == message_id and "juist@example.be" in mail["To"]
-    # The CLI does the same for every dead message, and leaves others alone.
+    db.session.expire_all()
+    assert dead.state == "sent"
+    # The CLI does the same for every message given up, and leaves the others alone.
+    db.session.execute(delete(OutboxRecipient))
     db.session.execute(sql_update(OutboxMessage).values(state="dead"))
     db.session.commit()
     result = runner.invoke(args=["dpa", "requeue", "--all-dead"])
@@ -247,3 +255,82 @@ def test_one_refused_message_does_not_take_its_neighbours_with_it(app, make_agre
         assert "permanent refusal" in refused.last_error and "550" in refused.last_error
     else:
         assert "451" in refused.last_error and refused.next_attempt_at > NOW
+
+
+def test_recipients_refused_one_by_one_are_recorded_retried_and_reported(make_agreement, make_subprocessor, manager,
+                                                                          inbox, make_user, login):
+    """Issue 13, point 1: the outcome per recipient; delivered once one of the client's addresses accepted it."""
+    from dpa_manager.evidence import build
+    from dpa_manager.notices.models import Notice
+    agreement = make_agreement("signed")
+    client = agreement.client
+    for user in client.users:
+        user.active = False
+    db.session.commit()
+    later = make_user(client=client, email="later@example.be")
+    make_user(client=client, email="nooit@example.be")
+    inbox.refuse = {"later@example.be": "451 4.2.0 mailbox busy", "nooit@example.be": "550 5.1.1 no such user"}
+    (notice_id,) = announce(make_subprocessor, manager)
+    accepted_at = NOW + timedelta(minutes=1)
+    report = drain(now=lambda: accepted_at)
+    assert report.sent == report.failed and len(report.sent) == 1
+    (message,) = db.session.query(OutboxMessage).all()
+    answers = {r.address: r for r in db.session.query(OutboxRecipient).filter_by(outbox_id=message.id)}
+    assert {a: r.state for a, r in answers.items()} == {client.contact_email: "accepted", "later@example.be": "deferred",
+                                                        "nooit@example.be": "refused"}
+    assert answers[client.contact_email].accepted_at == accepted_at
+    assert "451 4.2.0 mailbox busy" in answers["later@example.be"].reply
+    assert "permanent refusal" in answers["nooit@example.be"].reply
+    # Delivered: the server accepted it for one of the client's addresses; the others are retried and reported.
+    assert message.state == "pending" and message.attempts == 1 and message.sent_at == accepted_at
+    assert "later@example.be" in message.last_error and "nooit@example.be" in message.last_error
+    notice = db.session.get(Notice, notice_id)
+    assert notice.state == "open" and notice.delivered_at == accepted_at and notice.notified_at == accepted_at
+    assert inbox.envelopes == [[client.contact_email]]
+    facts = dict(build(notice, now=accepted_at)["facts"])
+    assert f"{client.contact_email}: aanvaard op" in facts["Ontvangers"]
+    assert "later@example.be: voorlopig geweigerd" in facts["Ontvangers"]
+    assert "nooit@example.be: definitief geweigerd" in facts["Ontvangers"]
+    # Not before its backoff; then to the recipient refused for now only, with the same Message-ID.
+    assert drain(now=lambda: accepted_at + timedelta(seconds=10)).sent == []
+    inbox.refuse = {"nooit@example.be": "550 5.1.1 no such user"}
+    retried_at = message.next_attempt_at + timedelta(seconds=1)
+    assert drain(now=lambda: retried_at).sent == [message.id]
+    assert inbox.envelopes == [[client.contact_email], ["later@example.be"]]
+    assert len(set(inbox.ids())) == 1
+    db.session.expire_all()
+    assert message.state == "sent" and message.attempts == 2 and message.sent_at == accepted_at
+    assert [(a.accepted_at, a.recipients) for a in db.session.query(OutboxAcceptance).order_by(OutboxAcceptance.id)] == [
+        (accepted_at, [client.contact_email]), (retried_at, ["later@example.be"])]
+    # The window still counts from the first acceptance; the address refused for good waits for a manager.
+    notice = db.session.get(Notice, notice_id)
+    assert notice.notified_at == accepted_at
+    manager_page = login(manager).get("/dashboard").text
+    assert message.dedupe_key in manager_page
+    page = login(manager).get(f"/outbox/{message.id}").text
+    assert "definitief geweigerd" in page and "550 5.1.1 no such user" in page and "Opnieuw in de wachtrij" in page
+    # A re-queue retries the refused address only.
+    inbox.refuse = {}
+    assert login(manager).post("/outbox/requeue", data={"message_id": message.id, "confirm": "y"}).status_code == 302
+    drain(now=lambda: retried_at + timedelta(minutes=1))
+    assert inbox.envelopes[-1] == ["nooit@example.be"]
+    db.session.expire_all()
+    assert message.state == "sent" and not db.session.query(OutboxRecipient).filter_by(state="refused").count()
+
+
+def test_a_recipient_still_refused_when_the_attempts_run_out_is_given_up(app, make_agreement, make_subprocessor,
+                                                                        manager, inbox, make_user):
+    agreement = make_agreement("signed")
+    make_user(client=agreement.client, email="vol@example.be")
+    inbox.refuse = {"vol@example.be": "452 4.2.2 mailbox full"}
+    announce(make_subprocessor, manager)
+    at = NOW
+    for _ in range(app.config["MAIL_MAX_ATTEMPTS"]):
+        drain(now=lambda: at)
+        (message,) = db.session.query(OutboxMessage).all()
+        at = message.next_attempt_at + timedelta(seconds=1)
+    db.session.expire_all()
+    refused = db.session.query(OutboxRecipient).filter_by(address="vol@example.be").one()
+    assert message.state == "sent" and refused.state == "refused" and refused.refusals == app.config["MAIL_MAX_ATTEMPTS"]
+    assert f"given up after {app.config['MAIL_MAX_ATTEMPTS']} attempts" in refused.reply and "452 4.2.2" in refused.reply
+    assert sum(1 for e in inbox.envelopes if "vol@example.be" in e) == 0 and len(inbox.envelopes) == 1

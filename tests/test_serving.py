@@ -21,7 +21,8 @@ def test_healthz_reports_database_and_outbox(http, make_agreement, make_subproce
     response = http.get("/healthz")
     assert response.status_code == 200
     assert response.json["status"] == "ok" and response.json["database"]["ok"] is True
-    assert response.json["outbox"] == {"pending": 0, "sent": 0, "dead": 0, "oldest_pending_seconds": 0}
+    assert response.json["outbox"] == {"pending": 0, "sent": 0, "dead": 0, "refused_recipients": 0,
+                                       "oldest_pending_seconds": 0}
     from datetime import date
     from dpa_manager.subprocessors import services as register
     make_agreement("signed")
@@ -36,6 +37,15 @@ def test_healthz_reports_database_and_outbox(http, make_agreement, make_subproce
     db.session.commit()
     dead = http.get("/healthz").json
     assert dead["status"] == "degraded" and dead["outbox"]["dead"] == 1
+    # A message accepted for some addresses and refused for good for another is degraded too.
+    from dpa_manager.mail.models import OutboxRecipient
+    (message,) = db.session.query(OutboxMessage).all()
+    message.state = "sent"
+    db.session.add(OutboxRecipient(outbox_id=message.id, address="weg@example.be", state="refused",
+                                   reply="550 5.1.1 no such user", updated_at=NOW))
+    db.session.commit()
+    refused = http.get("/healthz").json
+    assert refused["status"] == "degraded" and refused["outbox"]["refused_recipients"] == 1
 
 
 @pytest.mark.wallclock

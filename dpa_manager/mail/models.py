@@ -1,7 +1,7 @@
 """The outbox: every e-mail, written in the transaction of the change that causes it."""
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db_types import UTCDateTime
@@ -37,14 +37,73 @@ class OutboxMessage(db.Model):
     claim_token: Mapped[str | None] = mapped_column(String(40))
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    #: When the mail server accepted the message.
+    #: When the mail server first accepted the message (for at least one recipient): the earliest acceptance known.
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: For a notice e-mail: the closing moment of the window that the message states (and its .ics).
     stated_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # What was sent, rendered at the last attempt.
+    # What was sent, as rendered for the first acceptance recorded (outbox_acceptances keeps any other).
     subject: Mapped[str | None] = mapped_column(String(300))
     body_text: Mapped[str | None] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
 
     def __repr__(self) -> str:
         return f"<OutboxMessage {self.id} {self.dedupe_key} {self.state}>"
+
+
+class OutboxRecipient(db.Model):
+    """What the mail server answered for one recipient of a message; no row yet means not answered yet.
+
+    accepted: the server took the message for this address (at accepted_at, the earliest acceptance known);
+    deferred: refused for now (4yz), tried again with the message's next attempt;
+    refused: refused for good (5yz, or still refused when the attempts ran out), never tried again unless re-queued.
+    """
+    __tablename__ = "outbox_recipients"
+    __table_args__ = (
+        CheckConstraint("state IN ('accepted', 'deferred', 'refused')", name="state_known"),
+        UniqueConstraint("outbox_id", "address", name="uq_outbox_recipients_address"),
+        # the dashboard's "refused for good" list
+        Index("ix_outbox_recipients_refused", "outbox_id", sqlite_where=text("state = 'refused'"),
+              postgresql_where=text("state = 'refused'")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"))
+    address: Mapped[str] = mapped_column(String(320))
+    state: Mapped[str] = mapped_column(String(10))
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: How many times the server refused this address, and its last answer.
+    refusals: Mapped[int] = mapped_column(default=0)
+    reply: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<OutboxRecipient {self.outbox_id} {self.address} {self.state}>"
+
+
+class OutboxAcceptance(db.Model):
+    """One SMTP transaction that the mail server accepted: when, for which recipients, stating what.
+
+    Written in its own commit as soon as the server has answered, by whichever sender sent it (also one whose
+    claim had lapsed), so that the rare second acceptance of the same message is recorded beside the first.
+    """
+    __tablename__ = "outbox_acceptances"
+    __table_args__ = (
+        Index("ix_outbox_acceptances_unapplied", "id", sqlite_where=text("NOT applied"),
+              postgresql_where=text("NOT applied")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"), index=True)
+    accepted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recipients: Mapped[list] = mapped_column(JSON)
+    #: For a notice e-mail: the closing moment this message stated.
+    stated_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What this transaction carried, when it differs from what the message records (None: the same).
+    subject: Mapped[str | None] = mapped_column(String(300))
+    body_text: Mapped[str | None] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    #: For a notice e-mail: whether the notice has been told of this acceptance (its window started or moved).
+    applied: Mapped[bool] = mapped_column(default=False)
+
+    def __repr__(self) -> str:
+        return f"<OutboxAcceptance {self.outbox_id} {self.accepted_at} {self.recipients}>"

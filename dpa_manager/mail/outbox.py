@@ -2,16 +2,31 @@
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import JSON, String, cast, func, insert, literal, select, union
+from sqlalchemy import JSON, String, and_, cast, func, insert, literal, or_, select, union
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from ..bulk import among, insert_rows
 from ..db_types import UTCDateTime
 from ..extensions import db
-from .models import OutboxMessage
+from .models import OutboxMessage, OutboxRecipient
 
 #: The templates that tell a client of a notice: the mail server's acceptance of one starts the window.
 NOTICE_TEMPLATES = ("notice", "amendment")
+
+
+def given_up():
+    """The condition for a message given up: entirely (dead), or for a recipient the server refused for good."""
+    return or_(OutboxMessage.state == "dead", and_(OutboxMessage.state == "sent", OutboxMessage.id.in_(
+        select(OutboxRecipient.outbox_id).where(OutboxRecipient.state == "refused"))))
+
+
+def recipient_answers(message_ids: list[int]) -> dict[int, dict[str, OutboxRecipient]]:
+    """Return, per message, what the mail server answered per address (an address not in it: not yet answered)."""
+    answers: dict[int, dict[str, OutboxRecipient]] = {}
+    if message_ids:
+        for row in db.session.scalars(select(OutboxRecipient).where(among(OutboxRecipient.outbox_id, message_ids))):
+            answers.setdefault(row.outbox_id, {})[row.address] = row
+    return answers
 
 
 def _domain() -> str:

@@ -7,8 +7,11 @@ lapses after MAIL_CLAIM_SECONDS so that a crashed sender's messages are taken ov
 from __future__ import annotations
 
 import logging
+import signal
 import smtplib
 import socket
+import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -17,12 +20,14 @@ from typing import Callable
 from email import charset as email_charset
 
 from flask import current_app
-from flask_mail import Attachment, Connection, Message
-from sqlalchemy import and_, or_, select, update
+from flask_mail import Attachment, BadHeaderError, Connection, Message, sanitize_address
+from sqlalchemy import and_, case, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..extensions import db
 from .compose import compose
-from .models import OutboxMessage
+from .models import OutboxAcceptance, OutboxMessage, OutboxRecipient
 from .outbox import NOTICE_TEMPLATES
 
 log = logging.getLogger(__name__)
@@ -50,7 +55,7 @@ def permanent(error: Exception) -> bool:
 
 
 class TimedConnection(Connection):
-    """A Flask-Mail connection that gives up after MAIL_TIMEOUT seconds."""
+    """A Flask-Mail connection that gives up after MAIL_TIMEOUT seconds and reports refused recipients."""
 
     def configure_host(self):
         timeout = current_app.config["MAIL_TIMEOUT"]
@@ -63,6 +68,33 @@ class TimedConnection(Connection):
         if self.mail.username and self.mail.password:
             host.login(self.mail.username, self.mail.password)
         return host
+
+    def deliver(self, message: Message, targets: list[str]) -> dict[str, tuple[int, str]]:
+        """Send `message` to the envelope recipients `targets`; return those the server refused, with its answer.
+
+        Flask-Mail's send() drops what smtplib's sendmail() returns, the recipients refused while others were
+        accepted; this is send() without that loss (and without its signal). Raises SMTPRecipientsRefused when
+        all are refused, and the other smtplib errors as they come.
+        """
+        if self.host is None:
+            raise smtplib.SMTPException("sending is switched off (MAIL_SUPPRESS_SEND): nothing was sent")
+        if message.has_bad_headers():
+            raise BadHeaderError("a header holds a line break")
+        if message.date is None:
+            message.date = time.time()
+        envelope = {sanitize_address(address): address for address in targets}
+        refused = self.host.sendmail(sanitize_address(message.sender), list(envelope), message.as_bytes(),
+                                     message.mail_options, message.rcpt_options)
+        return {envelope.get(address, address): _reply(code, text) for address, (code, text) in refused.items()}
+
+
+def _reply(code: int, text) -> tuple[int, str]:
+    return code, f"{code} {text.decode(errors='replace') if isinstance(text, bytes) else text}"
+
+
+def _refusals(error: smtplib.SMTPRecipientsRefused, targets: list[str]) -> dict[str, tuple[int, str]]:
+    by_envelope = {sanitize_address(address): address for address in targets}
+    return {by_envelope.get(address, address): _reply(code, text) for address, (code, text) in error.recipients.items()}
 
 
 @dataclass
@@ -157,40 +189,149 @@ def _cancel(row_id: int, token: str, reason: str, now: datetime) -> None:
         log.info("outbox message %s cancelled: %s", row_id, reason)
 
 
-def _mark_sent(ready: _Ready, token: str, accepted_at: datetime) -> None:
+def _error_text(error: Exception) -> str:
+    if isinstance(error, (socket.timeout, TimeoutError)) or "timed out" in str(error):  # smtplib may wrap it
+        return f"timeout: the mail server did not answer within {current_app.config['MAIL_TIMEOUT']} s ({error})"
+    return f"{type(error).__name__}: {error}"
+
+
+def _upsert_recipients(row_id: int, outcomes: dict[str, tuple[str, str | None]], at: datetime,
+                       answered: bool = True) -> None:
+    """Record the server's answer per address: {address: (state, reply)}; an acceptance is never undone.
+
+    `answered` is False when we give an address up ourselves (no new answer of the server to count).
+    """
+    if not outcomes:
+        return
+    table = OutboxRecipient.__table__
+    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(table).values([
+        {"outbox_id": row_id, "address": address, "state": state, "reply": reply, "updated_at": at,
+         "accepted_at": at if state == "accepted" else None, "refusals": 1 if answered and state != "accepted" else 0}
+        for address, (state, reply) in outcomes.items()])
+    new, old = stmt.excluded, table.c
+    stmt = stmt.on_conflict_do_update(index_elements=[old.outbox_id, old.address], set_={
+        "state": case((old.state == "accepted", old.state), else_=new.state),
+        "accepted_at": case((or_(old.accepted_at.is_(None), old.accepted_at > new.accepted_at), new.accepted_at),
+                            else_=old.accepted_at),
+        "refusals": old.refusals + new.refusals,
+        "reply": case((new.state == "accepted", old.reply), else_=new.reply),
+        "updated_at": new.updated_at,
+    })
+    db.session.execute(stmt)
+
+
+def _settle(row_id: int, token: str, now: datetime, report: SendReport, *, error: str | None = None,
+            final: bool = False) -> None:
+    """Count the attempt and set the message's state from its recipients' answers; only the claim holder does.
+
+    Recipients neither accepted nor refused for good are tried again with backoff, until the attempts run out
+    (or at once, on a permanent refusal of the whole message) when they are refused for good. The message is
+    sent once no recipient is left to try and at least one accepted it, dead when none did.
+    """
+    config = current_app.config
+    row = db.session.execute(select(OutboxMessage.attempts, OutboxMessage.recipients, OutboxMessage.claim_token,
+                                    OutboxMessage.sent_at).where(OutboxMessage.id == row_id)).one_or_none()
+    if row is None or row.claim_token != token:
+        return  # another sender holds the message now; what the server answered us is recorded all the same
+    answers = {address: (state, reply) for address, state, reply in db.session.execute(
+        select(OutboxRecipient.address, OutboxRecipient.state, OutboxRecipient.reply)
+        .where(OutboxRecipient.outbox_id == row_id))}
+    attempts = row.attempts + 1
+    open_ = [a for a in row.recipients if a not in answers or answers[a][0] == "deferred"]
+    if open_ and (final or attempts >= config["MAIL_MAX_ATTEMPTS"]):
+        why = "permanent refusal, not retried" if final else f"given up after {attempts} attempts"
+        _upsert_recipients(row_id, {a: ("refused", f"{why}: {answers[a][1] if a in answers else error}"[:2000])
+                                    for a in open_}, now, answered=False)
+        answers |= {a: ("refused", why) for a in open_}
+        open_ = []
+    any_accepted = row.sent_at is not None or any(state == "accepted" for state, _ in answers.values())
+    state = "pending" if open_ else "sent" if any_accepted else "dead"
+    refusals = [f"{a}: {reply}" for a, (st, reply) in sorted(answers.items()) if st != "accepted"]
+    last_error = error or ("; ".join(refusals) if refusals else None)
+    if final and error:
+        last_error = f"permanent refusal, not retried: {error}"
+    db.session.execute(
+        update(OutboxMessage).where(OutboxMessage.id == row_id, OutboxMessage.claim_token == token)
+        .values(state=state, attempts=attempts, claimed_until=None, last_error=last_error and last_error[:2000],
+                next_attempt_at=now + retry_delay(attempts, config["MAIL_RETRY_SECONDS"],
+                                                  config["MAIL_RETRY_MAX_SECONDS"]))
+        .execution_options(synchronize_session=False))
+    if state != "sent":
+        (report.dead if state == "dead" else report.failed).append(row_id)
+        log.warning("outbox message %s: attempt %s, %s: %s", row_id, attempts, state, last_error)
+
+
+def _record_answer(ready: _Ready, token: str, targets: list[str], refused: dict[str, tuple[int, str]],
+                   at: datetime, report: SendReport) -> None:
+    """Commit what the server answered for one message, the acceptance first; then tell its notice.
+
+    The acceptance is recorded whoever holds the claim now: it happened. Refusals at 5yz are for good, at 4yz
+    for now.
+    """
+    accepted = [a for a in targets if a not in refused]
+    acceptance = None
+    if accepted:
+        recorded = db.session.execute(select(OutboxMessage.subject, OutboxMessage.body_text, OutboxMessage.body_html)
+                                      .where(OutboxMessage.id == ready.id)).one()
+        differs = recorded.subject is not None and tuple(recorded) != (ready.subject, ready.text, ready.html)
+        applies = ready.template in NOTICE_TEMPLATES and ready.notice_id is not None
+        acceptance = OutboxAcceptance(
+            outbox_id=ready.id, accepted_at=at, recipients=accepted, stated_closes_at=ready.stated_closes_at,
+            applied=not applies, **({"subject": ready.subject, "body_text": ready.text, "body_html": ready.html}
+                                    if differs else {}))
+        db.session.add(acceptance)
+        _upsert_recipients(ready.id, {a: ("accepted", None) for a in accepted}, at)
+        db.session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == ready.id, OutboxMessage.sent_at.is_(None))
+            .values(sent_at=at, subject=ready.subject, body_text=ready.text, body_html=ready.html,
+                    stated_closes_at=ready.stated_closes_at).execution_options(synchronize_session=False))
+        db.session.execute(  # an earlier acceptance recorded after a later one (a sender that had lost its claim)
+            update(OutboxMessage).where(OutboxMessage.id == ready.id, OutboxMessage.sent_at > at)
+            .values(sent_at=at).execution_options(synchronize_session=False))
+    _upsert_recipients(ready.id, {a: ("refused", f"permanent refusal, not retried: {reply}"[:2000]) if code >= 500
+                                  else ("deferred", f"refused for now: {reply}"[:2000])
+                                  for a, (code, reply) in refused.items()}, at)
+    _settle(ready.id, token, at, report)
+    db.session.commit()
+    if accepted:
+        report.sent.append(ready.id)
+    if acceptance is not None and not acceptance.applied:
+        apply_acceptances([acceptance.id])
+
+
+def apply_acceptances(ids: list[int] | None = None, limit: int = 500) -> int:
+    """Tell the notices of recorded acceptances that they were delivered (each acceptance once); commit each.
+
+    Run right after an acceptance is committed, and at the start of every drain for those a sender stopped
+    before it could tell the notice. The notice counts from its earliest acceptance known.
+    """
     from ..notices.services import mark_delivered
 
-    result = db.session.execute(
-        update(OutboxMessage).where(OutboxMessage.id == ready.id, OutboxMessage.claim_token == token)
-        .values(state="sent", sent_at=accepted_at, attempts=OutboxMessage.attempts + 1, claimed_until=None,
-                last_error=None, subject=ready.subject, body_text=ready.text, body_html=ready.html,
-                stated_closes_at=ready.stated_closes_at)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount == 1 and ready.template in NOTICE_TEMPLATES and ready.notice_id:
-        mark_delivered(ready.notice_id, accepted_at, stated_closes_at=ready.stated_closes_at)
-    db.session.commit()
+    stmt = (select(OutboxAcceptance.id, OutboxAcceptance.accepted_at, OutboxAcceptance.stated_closes_at,
+                   OutboxMessage.notice_id)
+            .join(OutboxMessage, OutboxMessage.id == OutboxAcceptance.outbox_id)
+            .where(OutboxAcceptance.applied.is_(False)).order_by(OutboxAcceptance.id).limit(limit))
+    if ids is not None:
+        stmt = stmt.where(OutboxAcceptance.id.in_(ids))
+    done = 0
+    for acceptance in db.session.execute(stmt).all():
+        result = db.session.execute(
+            update(OutboxAcceptance).where(OutboxAcceptance.id == acceptance.id, OutboxAcceptance.applied.is_(False))
+            .values(applied=True).execution_options(synchronize_session=False))
+        if result.rowcount == 1 and acceptance.notice_id is not None:
+            mark_delivered(acceptance.notice_id, acceptance.accepted_at, stated_closes_at=acceptance.stated_closes_at)
+            done += 1
+        db.session.commit()
+    return done
 
 
 def _mark_failed(row_id: int, token: str, error: Exception, now: datetime, report: SendReport,
                  final: bool = False) -> None:
-    """Record a failed attempt; `final` (a permanent refusal) gives the message up at once."""
-    config = current_app.config
+    """Record a failed attempt at the whole message; `final` (a permanent refusal) gives it up at once."""
     db.session.rollback()
-    row = db.session.get(OutboxMessage, row_id)
-    if row is None or row.claim_token != token:
-        return
-    attempts = row.attempts + 1
-    dead = final or attempts >= config["MAIL_MAX_ATTEMPTS"]
-    text = f"{type(error).__name__}: {error}"
-    row.attempts, row.claimed_until = attempts, None
-    row.last_error = (f"permanent refusal, not retried: {text}" if final else text)[:2000]
-    row.state = "dead" if dead else "pending"
-    row.next_attempt_at = now + retry_delay(attempts, config["MAIL_RETRY_SECONDS"], config["MAIL_RETRY_MAX_SECONDS"])
+    _settle(row_id, token, now, report, error=_error_text(error), final=final)
     db.session.commit()
-    (report.dead if dead else report.failed).append(row_id)
-    log.warning("outbox message %s not delivered (attempt %s%s): %s", row_id, attempts,
-                ", now dead" if dead else "", error)
 
 
 def _hold(row_id: int, token: str, now: datetime) -> bool:
@@ -232,16 +373,52 @@ def _defer(ids: list[int], token: str, now: datetime, report: SendReport) -> Non
     report.deferred.extend(ids)
 
 
+#: Set by SIGTERM: the sender finishes the message in hand, records it, and stops.
+_stopping = threading.Event()
+
+
+def stop_on_sigterm(then: Callable[[], None] | None = None) -> None:
+    """Make SIGTERM stop this process's senders after the message in hand (call from the main thread).
+
+    `then` runs after the flag is set (the scheduler shuts down, waiting for the running job).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def handle(signum, frame):
+        log.info("SIGTERM: finishing the message in hand, then stopping")
+        _stopping.set()
+        if then is not None:
+            then()
+
+    signal.signal(signal.SIGTERM, handle)
+
+
+def stopping() -> bool:
+    return _stopping.is_set()
+
+
+def _targets(row_id: int) -> list[str]:
+    """Return the message's recipients that the server has neither accepted nor refused for good."""
+    recipients = db.session.scalar(select(OutboxMessage.recipients).where(OutboxMessage.id == row_id))
+    answered = set(db.session.scalars(select(OutboxRecipient.address).where(
+        OutboxRecipient.outbox_id == row_id, OutboxRecipient.state.in_(("accepted", "refused")))))
+    return [address for address in recipients if address not in answered]
+
+
 def drain(*, now: Callable[[], datetime], limit: int = 200) -> SendReport:
     """Send the due messages once: claim, render them all, deliver over one connection, record each outcome.
 
     The claimed messages are rendered before the first is sent, while what they read (client, profile,
-    notice) is loaded once; each accepted message is then recorded in its own commit. Each message is tried on
-    its own merits: a refusal of one (4yz: tried again later; 5yz: given up at once) does not touch the
-    others; when the connection fails, the message in hand counts a failed attempt and the next ones go over a
-    new connection, and after a second failure the ones not tried go back to the queue untouched.
+    notice) is loaded once. Each message goes to its recipients not yet accepted; the server's answer is
+    committed as soon as it comes (acceptance first, then the notice is told). Each message is tried on its own
+    merits: a refusal of one (4yz: tried again later; 5yz: given up at once) does not touch the others; when the
+    connection fails, the message in hand counts a failed attempt and the next ones go over a new connection,
+    and after a second failure the ones not tried go back to the queue untouched, as they do when the process
+    is asked to stop (SIGTERM).
     """
     report = SendReport()
+    apply_acceptances()  # those a stopped sender recorded but could not pass on to their notice
     token, ids = claim(now(), limit)
     if not ids:
         return report
@@ -260,6 +437,9 @@ def drain(*, now: Callable[[], datetime], limit: int = 200) -> SendReport:
     connection, lost = None, 0
     try:
         while pending:
+            if _stopping.is_set():
+                _defer([r.id for r in pending], token, now(), report)
+                break
             ready = pending.pop(0)
             row = db.session.get(OutboxMessage, ready.id)
             reason = obsolete(row, now())  # the notice may have been answered while the batch was sent
@@ -273,11 +453,22 @@ def drain(*, now: Callable[[], datetime], limit: int = 200) -> SendReport:
                             ready.id, len(pending) + 1)
                 pending.clear()
                 break
+            targets = _targets(ready.id)
+            if not targets:  # every recipient has answered already (a sender stopped before it settled the message)
+                _settle(ready.id, token, now(), report)
+                db.session.commit()
+                continue
             try:
                 if connection is None:
                     connection = TimedConnection(current_app.extensions["mail"]).__enter__()
-                connection.send(ready.message)
-            except REFUSALS as error:  # this message only; the session goes on with the next one
+                refused = connection.deliver(ready.message, targets)
+            except smtplib.SMTPRecipientsRefused as error:  # every recipient refused: this message only
+                _record_answer(ready, token, targets, _refusals(error, targets), now(), report)
+                continue
+            except BadHeaderError as error:  # cannot be sent as it is: given up at once
+                _mark_failed(ready.id, token, error, now(), report, final=True)
+                continue
+            except REFUSALS as error:  # the message as a whole (its sender, its content); the session goes on
                 _mark_failed(ready.id, token, error, now(), report, final=permanent(error))
                 continue
             except DELIVERY_ERRORS as error:  # the connection: this message was being tried, the others were not
@@ -288,8 +479,7 @@ def drain(*, now: Callable[[], datetime], limit: int = 200) -> SendReport:
                     _defer([r.id for r in pending], token, now(), report)
                     pending.clear()
                 continue
-            _mark_sent(ready, token, now())
-            report.sent.append(ready.id)
+            _record_answer(ready, token, targets, refused, now(), report)
     finally:
         _close(connection)
     return report

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import selectinload
 
 from .. import audit, bulk
@@ -163,11 +163,37 @@ def mark_delivered(notice_id: int, accepted_at: datetime, *, stated_closes_at: d
     """The mail server accepted the notification: start the window if it has not started. The caller commits.
 
     `stated_closes_at` is the closing moment the accepted message states; the window applied is the later
-    of it and the rule's from the moment of acceptance.
+    of it and the rule's from the moment of acceptance. An acceptance earlier than the one the notice counts
+    from (a message sent twice, the first acceptance recorded last) moves the start of an open window back to
+    it; the window still never closes before a moment the client was told.
     """
     notice = db.session.get(Notice, notice_id)
-    if notice is not None:
-        _told(notice, accepted_at, "delivered_at", None, "delivered", stated_closes_at)
+    if notice is None:
+        return
+    _told(notice, accepted_at, "delivered_at", None, "delivered", stated_closes_at)
+    _earliest_acceptance(notice, accepted_at)
+
+
+def _earliest_acceptance(notice: Notice, at: datetime) -> None:
+    db.session.execute(update(Notice).where(Notice.id == notice.id, Notice.delivered_at > at)
+                       .values(delivered_at=at).execution_options(synchronize_session=False))
+    current = db.session.execute(select(Notice.notified_at, Notice.closes_at, Notice.stated_closes_at).where(
+        Notice.id == notice.id, Notice.state == NoticeState.OPEN.value, Notice.notified_at > at)).first()
+    if current is not None:
+        closes_at = applied_closes_at(at, notice.window_days, notice.window_unit,
+                                      max(current.stated_closes_at or current.closes_at, current.closes_at))
+        result = db.session.execute(
+            update(Notice).where(Notice.id == notice.id, Notice.state == NoticeState.OPEN.value,
+                                 Notice.notified_at == current.notified_at)
+            .values(notified_at=at, closes_at=closes_at, remind_at=reminder_at(at, closes_at))
+            .execution_options(synchronize_session=False))
+        if result.rowcount == 1:
+            audit.record(at=at, actor=None, object_type="notice", object_id=notice.id, client_id=notice.client_id,
+                         action="notified_earlier",
+                         before={"notified_at": current.notified_at.isoformat(), "closes_at": current.closes_at.isoformat()},
+                         after={"notified_at": at.isoformat(), "closes_at": closes_at.isoformat(),
+                                "why": "an earlier acceptance of the notice e-mail was recorded"})
+    db.session.expire(notice)
 
 
 def mark_opened(notice: Notice, *, user: User, now: datetime) -> None:
@@ -537,32 +563,48 @@ CLIENT_TEMPLATES = ("notice", "amendment", "reminder", "outcome")
 
 
 def requeue(message_ids: list[int] | None, *, actor, now: datetime) -> list[int]:
-    """Put dead messages back in the queue (all of them with None), with their Message-ID; commit.
+    """Put given-up messages back in the queue (all of them with None), with their Message-ID; commit.
 
+    Given up: the whole message (dead), or some of its recipients (refused for good) while others accepted it.
     A message to a client goes to the client's addresses as they are now (the manager may have corrected
-    them); its attempts start again. Returns the ids re-queued; ids that are not dead are left alone.
+    them), except those that already accepted it; its attempts start again. Returns the ids re-queued; ids
+    that were not given up are left alone.
     """
-    from ..mail.models import OutboxMessage
+    from ..mail.models import OutboxMessage, OutboxRecipient
+    from ..mail.outbox import given_up
 
-    stmt = select(OutboxMessage).where(OutboxMessage.state == "dead").order_by(OutboxMessage.id)
+    stmt = select(OutboxMessage).where(given_up()).order_by(OutboxMessage.id)
     if message_ids is not None:
         stmt = stmt.where(OutboxMessage.id.in_(list(message_ids)))
     rows = db.session.scalars(stmt).all()
     recipients = client_recipients({m.client_id for m in rows if m.client_id and m.template in CLIENT_TEMPLATES})
+    answers = defaultdict(dict)
+    for outbox_id, address, state, reply in db.session.execute(
+            select(OutboxRecipient.outbox_id, OutboxRecipient.address, OutboxRecipient.state, OutboxRecipient.reply)
+            .where(OutboxRecipient.outbox_id.in_([m.id for m in rows]))):
+        answers[outbox_id][address] = (state, reply)
     done = []
     for message in rows:
-        values = {"state": "pending", "attempts": 0, "next_attempt_at": now, "claimed_until": None,
-                  "claim_token": None}
+        accepted = {a for a, (state, _) in answers[message.id].items() if state == "accepted"}
+        refused = {a: reply for a, (state, reply) in answers[message.id].items() if state != "accepted"}
+        to = set(message.recipients)
         if message.client_id and message.template in CLIENT_TEMPLATES and recipients.get(message.client_id):
-            values["recipients"] = sorted(set(recipients[message.client_id]))
-        result = db.session.execute(update(type(message)).where(type(message).id == message.id,
-                                                                type(message).state == "dead")
-                                    .values(**values).execution_options(synchronize_session=False))
+            to = set(recipients[message.client_id])
+        to = sorted(to | (accepted & set(message.recipients)))
+        if not set(to) - accepted:
+            continue  # nobody left to send it to
+        result = db.session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == message.id, OutboxMessage.state == message.state,
+                                        OutboxMessage.attempts == message.attempts)
+            .values(state="pending", attempts=0, next_attempt_at=now, claimed_until=None, claim_token=None,
+                    recipients=to).execution_options(synchronize_session=False))
         if result.rowcount == 1:
+            db.session.execute(delete(OutboxRecipient).where(OutboxRecipient.outbox_id == message.id,
+                                                             OutboxRecipient.state != "accepted"))
             done.append(message.id)
             audit.record(at=now, actor=actor, object_type="outbox", object_id=message.id, client_id=message.client_id,
-                         action="requeued", before={"state": "dead", "last_error": message.last_error,
-                                                    "recipients": message.recipients},
-                         after={"state": "pending", "recipients": values.get("recipients", message.recipients)})
+                         action="requeued", before={"state": message.state, "last_error": message.last_error,
+                                                    "recipients": message.recipients, "refused": refused},
+                         after={"state": "pending", "recipients": to, "already_accepted": sorted(accepted)})
     db.session.commit()
     return done

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from .. import audit, clock
 from ..errors import Invalid, ServiceError
 from ..extensions import db
-from ..mail.models import OutboxMessage
+from ..mail.models import OutboxAcceptance, OutboxMessage
+from ..mail.outbox import given_up, recipient_answers
 from ..rules import NoticeState, time_left
 from ..web import ConfirmForm, is_id, manager_required, or_404, public, show_error, user_required
 from . import bp
@@ -29,7 +30,7 @@ def dashboard():
     closing = db.session.scalars(
         select(Notice).where(Notice.state == NoticeState.OPEN.value, Notice.closes_at <= now + timedelta(days=2))
         .order_by(Notice.closes_at).limit(200)).all()
-    dead = db.session.scalars(select(OutboxMessage).where(OutboxMessage.state == "dead")
+    dead = db.session.scalars(select(OutboxMessage).where(given_up())
                               .order_by(OutboxMessage.id.desc()).limit(200)).all()
     counts = dict(db.session.execute(select(Notice.state, func.count()).group_by(Notice.state)).all())
     mail_counts = dict(db.session.execute(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)).all())
@@ -128,10 +129,12 @@ def outbox():
     state = request.args.get("state") if request.args.get("state") in ("pending", "sending", "sent", "dead", "cancelled") else None
     stmt = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(300)
     if state:
-        stmt = stmt.where(OutboxMessage.state == state)
+        stmt = stmt.where(given_up() if state == "dead" else OutboxMessage.state == state)
     counts = dict(db.session.execute(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)).all())
-    return render_template("notices/outbox.html", messages=db.session.scalars(stmt).all(), state=state, counts=counts,
-                           confirm=ConfirmForm())
+    counts["dead"] = db.session.scalar(select(func.count()).select_from(OutboxMessage).where(given_up()))
+    messages = db.session.scalars(stmt).all()
+    return render_template("notices/outbox.html", messages=messages, state=state, counts=counts,
+                           answers=recipient_answers([m.id for m in messages]), confirm=ConfirmForm())
 
 
 @bp.route("/outbox/requeue", methods=["POST"])
@@ -152,8 +155,15 @@ def requeue_view():
 @bp.route("/outbox/<id:message_id>")
 @manager_required
 def outbox_message(message_id: int):
-    return render_template("notices/outbox_message.html", message=or_404(db.session.get(OutboxMessage, message_id)),
-                           confirm=ConfirmForm())
+    message = or_404(db.session.get(OutboxMessage, message_id))
+    acceptances = db.session.scalars(select(OutboxAcceptance).where(OutboxAcceptance.outbox_id == message.id)
+                                     .order_by(OutboxAcceptance.accepted_at, OutboxAcceptance.id)).all()
+    return render_template("notices/outbox_message.html", message=message, confirm=ConfirmForm(),
+                           answers=recipient_answers([message.id]).get(message.id, {}), acceptances=acceptances,
+                           twice=len({a for x in acceptances for a in x.recipients}) < sum(len(x.recipients)
+                                                                                     for x in acceptances),
+                           given_up=db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
+                               OutboxMessage.id == message.id, given_up())) == 1)
 
 
 @bp.route("/n/<token>", methods=["GET", "POST"])
