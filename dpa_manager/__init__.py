@@ -11,17 +11,27 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from . import config as config_module
 from . import extensions
 
-ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent
+ROOT = PACKAGE.parent
+#: Run from a checkout (templates/, static/, migrations/ and instance/ beside the package), or installed from
+#: the wheel (templates, static and migrations inside the package; the instance folder where Flask puts it).
+CHECKOUT = (ROOT / "pyproject.toml").is_file() and (ROOT / "templates").is_dir()
+
+
+def resource(name: str) -> str:
+    """Return the folder of the templates, static files or migrations, in a checkout or an installed package."""
+    return str(ROOT / name if CHECKOUT else PACKAGE / name)
 
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app: defaults, then instance/config.py, then the environment, then `config`."""
+    default_instance = str(ROOT / "instance") if CHECKOUT else None  # None: Flask's <prefix>/var/dpa_manager-instance
     app = Flask(
         __name__,
-        instance_path=os.environ.get("DPA_INSTANCE_PATH", str(ROOT / "instance")),
+        instance_path=os.environ.get("DPA_INSTANCE_PATH", default_instance),
         instance_relative_config=True,
-        template_folder=str(ROOT / "templates"),
-        static_folder=str(ROOT / "static"),
+        template_folder=resource("templates"),
+        static_folder=resource("static"),
     )
     app.config.from_object(config_module.Defaults)
     app.config.from_pyfile("config.py", silent=True)
@@ -43,7 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     _import_models()
     extensions.db.init_app(app)
-    extensions.migrate.init_app(app, extensions.db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    extensions.migrate.init_app(app, extensions.db, directory=resource("migrations"), render_as_batch=True)
     extensions.mail.init_app(app)
     from .web import allow_proof_uploads
     app.before_request(allow_proof_uploads)  # before CSRF and the other hooks read the body

@@ -49,9 +49,12 @@ def received(message) -> list[str]:
         elif answer.state == "accepted":
             lines.append(f"{address}: aanvaard op {_at(answer.accepted_at)}")
         elif answer.state == "deferred":
-            lines.append(f"{address}: voorlopig geweigerd, wordt opnieuw geprobeerd ({answer.reply})")
+            lines.append(f"{address}: voorlopig geweigerd, wordt opnieuw geprobeerd (antwoord van de mailserver: "
+                         f"{answer.reply})")
+        elif (answer.reply or "")[:1] == "5":
+            lines.append(f"{address}: definitief geweigerd (antwoord van de mailserver: {answer.reply})")
         else:
-            lines.append(f"{address}: definitief geweigerd ({answer.reply})")
+            lines.append(f"{address}: opgegeven na de laatste poging (laatste antwoord: {answer.reply})")
     return lines
 
 

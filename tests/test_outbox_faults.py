@@ -176,7 +176,9 @@ def settled_states(ids) -> dict:
                                    .group_by(Notice.state)).all())
 
 
-def test_sigterm_finishes_the_message_in_hand_and_stops(tmp_path, make_subprocessor, manager, inbox):
+@pytest.mark.parametrize("command", [["send-mail", "--until-empty"],
+                                     ["scheduler", "--jobs", "send-mail", "--mail-seconds", "1"]])
+def test_sigterm_finishes_the_message_in_hand_and_stops(tmp_path, make_subprocessor, manager, inbox, command):
     """Point 4: SIGTERM while the server holds its answer: the message is recorded, nothing more is sent."""
     demo.seed_synthetic(10, now=NOW)
     announced(make_subprocessor, manager)
@@ -190,7 +192,7 @@ def test_sigterm_finishes_the_message_in_hand_and_stops(tmp_path, make_subproces
             time.sleep(0.5)  # the answer comes after the signal
 
     inbox.on_data = stop_the_sender
-    sender = flask(env, "send-mail", "--until-empty")
+    sender = flask(env, *command)
     assert sender.wait(timeout=60) == 0, output(sender)
     inbox.on_data = None
     messages = notice_messages()
@@ -255,12 +257,14 @@ def test_cancel_against_a_sweep_in_a_loop(tmp_path, make_subprocessor, manager, 
         sweeper = flask(env, "sweep")
         canceller = python(env, f"""
             from dpa_manager import clock
+            from dpa_manager.accounts.models import User
             from dpa_manager.errors import Conflict
             from dpa_manager.extensions import db
             from dpa_manager.subprocessors import services as register
             from dpa_manager.subprocessors.models import Change
             try:
-                register.cancel(db.session.get(Change, {change_id}), actor=None, now=clock.now())
+                register.cancel(db.session.get(Change, {change_id}), actor=db.session.get(User, {manager.id}),
+                                now=clock.now())
                 print("outcome: cancelled")
             except Conflict as refusal:
                 print("outcome: refused:", refusal)

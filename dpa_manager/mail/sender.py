@@ -221,6 +221,15 @@ def _upsert_recipients(row_id: int, outcomes: dict[str, tuple[str, str | None]],
     db.session.execute(stmt)
 
 
+def refusal_words(state: str, reply: str | None) -> str:
+    """Say what a refusal of one address means, with the server's answer (for the log and the outbox)."""
+    if state == "deferred":
+        return f"refused for now: {reply}"
+    if (reply or "")[:1] == "5":
+        return f"permanent refusal, not retried: {reply}"
+    return f"given up after the last attempt: {reply}"
+
+
 def _settle(row_id: int, token: str, now: datetime, report: SendReport, *, error: str | None = None,
             final: bool = False) -> None:
     """Count the attempt and set the message's state from its recipients' answers; only the claim holder does.
@@ -240,14 +249,14 @@ def _settle(row_id: int, token: str, now: datetime, report: SendReport, *, error
     attempts = row.attempts + 1
     open_ = [a for a in row.recipients if a not in answers or answers[a][0] == "deferred"]
     if open_ and (final or attempts >= config["MAIL_MAX_ATTEMPTS"]):
-        why = "permanent refusal, not retried" if final else f"given up after {attempts} attempts"
-        _upsert_recipients(row_id, {a: ("refused", f"{why}: {answers[a][1] if a in answers else error}"[:2000])
-                                    for a in open_}, now, answered=False)
-        answers |= {a: ("refused", why) for a in open_}
+        # given up: the server's last answer for the address stays its reply (or the failure, if it never answered)
+        given_up = {a: ("refused", (answers[a][1] if a in answers else error or "")[:2000]) for a in open_}
+        _upsert_recipients(row_id, given_up, now, answered=False)
+        answers |= given_up
         open_ = []
     any_accepted = row.sent_at is not None or any(state == "accepted" for state, _ in answers.values())
     state = "pending" if open_ else "sent" if any_accepted else "dead"
-    refusals = [f"{a}: {reply}" for a, (st, reply) in sorted(answers.items()) if st != "accepted"]
+    refusals = [f"{a}: {refusal_words(st, reply)}" for a, (st, reply) in sorted(answers.items()) if st != "accepted"]
     last_error = error or ("; ".join(refusals) if refusals else None)
     if final and error:
         last_error = f"permanent refusal, not retried: {error}"
@@ -289,8 +298,7 @@ def _record_answer(ready: _Ready, token: str, targets: list[str], refused: dict[
         db.session.execute(  # an earlier acceptance recorded after a later one (a sender that had lost its claim)
             update(OutboxMessage).where(OutboxMessage.id == ready.id, OutboxMessage.sent_at > at)
             .values(sent_at=at).execution_options(synchronize_session=False))
-    _upsert_recipients(ready.id, {a: ("refused", f"permanent refusal, not retried: {reply}"[:2000]) if code >= 500
-                                  else ("deferred", f"refused for now: {reply}"[:2000])
+    _upsert_recipients(ready.id, {a: ("refused" if code >= 500 else "deferred", reply[:2000])
                                   for a, (code, reply) in refused.items()}, at)
     _settle(ready.id, token, at, report)
     db.session.commit()
