@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 SERVE_PORT ?= 8000
 
-.PHONY: run test test-ahead serve install db demo clean translations bench
+.PHONY: run test test-ahead lint serve install db demo clean translations bench
 
 # The virtualenv with the dev extra; rebuilt when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -43,9 +43,14 @@ run: demo
 	trap 'kill $$mail_pid $$scheduler_pid 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
+# ruff (lint and format) and mypy, with their settings in pyproject.toml; `make test` runs them first.
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
 # The whole suite on SQLite; with DPA_TEST_DATABASE_URL set (postgresql+psycopg://...) the suite
 # runs again on that PostgreSQL database (the browser tests run once, in the SQLite pass).
-test: install
+test: lint
 ifdef DPA_TEST_DATABASE_URL
 	env -u DPA_TEST_DATABASE_URL $(PY) -m pytest -m "not postgres" $(PYTEST_ARGS)
 	@echo "== the suite again, on PostgreSQL"

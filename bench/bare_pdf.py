@@ -3,6 +3,7 @@ and (when the optional "bench" extra is installed) the same content as HTML rend
 
 No application code: the input is plain lists of strings, prepared from the agreement before timing.
 """
+
 from __future__ import annotations
 
 import html
@@ -21,8 +22,13 @@ from reportlab.platypus import ListFlowable, ListItem, PageBreak, Paragraph, Sim
 
 def flatten(document: dict, signature_rows: list[list[str]]) -> list[tuple]:
     """Turn an agreement document into plain blocks: ("h1"|"h2"|"p", text), ("ul", items), ("table", rows)."""
-    blocks: list[tuple] = [("h1", document["title"]), ("p", document["terms"]["title"]),
-                           ("p", document["client"]["name"]), ("p", document["processor"]["name"]), ("break",)]
+    blocks: list[tuple] = [
+        ("h1", document["title"]),
+        ("p", document["terms"]["title"]),
+        ("p", document["client"]["name"]),
+        ("p", document["processor"]["name"]),
+        ("break",),
+    ]
     for article in document["articles"]:
         blocks.append(("h2", f"{article['number']}. {article['title']}"))
         for kind, content in article["blocks"]:
@@ -64,8 +70,9 @@ def reportlab_bare(blocks: list[tuple]) -> bytes:
         elif kind in ("h1", "h2", "p"):
             flow.append(Paragraph(html.escape(block[1]), {"h1": h1, "h2": h2, "p": body}[kind]))
         elif kind == "ul":
-            flow.append(ListFlowable([ListItem(Paragraph(html.escape(i), body)) for i in block[1]],
-                                     bulletType="bullet"))
+            flow.append(
+                ListFlowable([ListItem(Paragraph(html.escape(i), body)) for i in block[1]], bulletType="bullet")
+            )
         else:
             rows = [[Paragraph(html.escape(str(v)), cell) for v in row] for row in block[1]]
             flow.append(Table(rows, style=TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.grey)])))
@@ -81,9 +88,11 @@ def reportlab_bare(blocks: list[tuple]) -> bytes:
 
 def as_html(blocks: list[tuple]) -> str:
     """Return the blocks as one HTML page (for WeasyPrint)."""
-    parts = ["<html><head><meta charset='utf-8'><style>@page{size:A4;margin:20mm;@bottom-right{content:counter(page)}}"
-             "body{font:9.5pt sans-serif}table{border-collapse:collapse}td{border:.5pt solid #999;font-size:8.5pt}"
-             ".b{page-break-before:always}</style></head><body>"]
+    parts = [
+        "<html><head><meta charset='utf-8'><style>@page{size:A4;margin:20mm;@bottom-right{content:counter(page)}}"
+        "body{font:9.5pt sans-serif}table{border-collapse:collapse}td{border:.5pt solid #999;font-size:8.5pt}"
+        ".b{page-break-before:always}</style></head><body>"
+    ]
     next_break = False
     for block in blocks:
         kind = block[0]
@@ -94,8 +103,13 @@ def as_html(blocks: list[tuple]) -> str:
         elif kind == "ul":
             parts.append(f"<ul{cls}>" + "".join(f"<li>{html.escape(i)}</li>" for i in block[1]) + "</ul>")
         elif kind == "table":
-            parts.append(f"<table{cls}>" + "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row)
-                                                    + "</tr>" for row in block[1]) + "</table>")
+            parts.append(
+                f"<table{cls}>"
+                + "".join(
+                    "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>" for row in block[1]
+                )
+                + "</table>"
+            )
     parts.append("</body></html>")
     return "".join(parts)
 

@@ -3,6 +3,7 @@
 Prints JSON: requests, errors, requests per second and the 99th percentile latency in milliseconds.
 It runs in its own process, so it does not share the server's CPU time slices with the app's code.
 """
+
 import argparse
 import http.client
 import json
@@ -19,12 +20,13 @@ def session_cookie(port: int, email: str, password: str) -> str:
     response = connection.getresponse()
     page = response.read().decode()
     cookie = (response.getheader("Set-Cookie") or "").split(";")[0]
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or \
-        re.search(r'name="csrf_token" value="([^"]+)"', page)
-    body = urllib.parse.urlencode({"email": email, "password": password,
-                                   "csrf_token": token.group(1) if token else ""})
-    connection.request("POST", "/login", body=body, headers={
-        "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
+        r'name="csrf_token" value="([^"]+)"', page
+    )
+    body = urllib.parse.urlencode({"email": email, "password": password, "csrf_token": token.group(1) if token else ""})
+    connection.request(
+        "POST", "/login", body=body, headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
+    )
     response = connection.getresponse()
     response.read()
     if response.status != 302:
@@ -77,8 +79,17 @@ def main() -> None:
     elapsed = time.monotonic() - started
     latencies.sort()
     p99 = latencies[int(len(latencies) * 0.99) - 1] if latencies else 0
-    print(json.dumps({"requests": len(latencies), "errors": errors[0], "rps": len(latencies) / elapsed,
-                      "p99_ms": p99 * 1000, "median_ms": statistics.median(latencies) * 1000 if latencies else 0}))
+    print(
+        json.dumps(
+            {
+                "requests": len(latencies),
+                "errors": errors[0],
+                "rps": len(latencies) / elapsed,
+                "p99_ms": p99 * 1000,
+                "median_ms": statistics.median(latencies) * 1000 if latencies else 0,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

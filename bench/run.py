@@ -5,6 +5,7 @@ machines are noisy. Prints a table and writes bench/results.json.
 
     python bench/run.py [--scale 1] [--runs 5] [--postgres URL | --no-postgres] [--only pdf,fanout,...]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,7 +18,7 @@ import sys
 import tempfile
 import time
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,7 +30,7 @@ from bench import bare_pdf  # noqa: E402
 from dpa_manager import create_app  # noqa: E402
 from dpa_manager.extensions import db  # noqa: E402
 
-NOW = datetime(2026, 11, 21, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 SECRET = "bench-secret-key-bench-secret-key-0123456789"
 
 
@@ -45,9 +46,22 @@ def median_seconds(action, *, runs: int, before=None) -> tuple[float, list[float
     return statistics.median(times), times
 
 
-def figure(name: str, database: str, scale: int, ours: float, reference_name: str, reference: float | None,
-           *, higher_is_better: bool = False, max_ratio: float | None = None, min_ratio: float | None = None,
-           max_seconds: float | None = None, unit: str = "s", note: str = "", extra: dict | None = None) -> dict:
+def figure(
+    name: str,
+    database: str,
+    scale: int,
+    ours: float,
+    reference_name: str,
+    reference: float | None,
+    *,
+    higher_is_better: bool = False,
+    max_ratio: float | None = None,
+    min_ratio: float | None = None,
+    max_seconds: float | None = None,
+    unit: str = "s",
+    note: str = "",
+    extra: dict | None = None,
+) -> dict:
     ratio = None if not reference else (ours / reference)
     ok = True
     if max_ratio is not None and ratio is not None:
@@ -56,13 +70,29 @@ def figure(name: str, database: str, scale: int, ours: float, reference_name: st
         ok &= ratio >= min_ratio
     if max_seconds is not None and unit == "s":
         ok &= ours <= max_seconds
-    target = " and ".join(t for t in (
-        f"≤ {max_ratio}×" if max_ratio is not None else "", f"≥ {min_ratio}×" if min_ratio is not None else "",
-        f"≤ {max_seconds} s" if max_seconds is not None else "") if t)
-    return {"name": name, "database": database, "scale": scale, "ours": round(ours, 4), "unit": unit,
-            "reference": reference_name, "reference_value": None if reference is None else round(reference, 4),
-            "ratio": None if ratio is None else round(ratio, 3), "target": target, "ok": bool(ok), "note": note,
-            **(extra or {})}
+    target = " and ".join(
+        t
+        for t in (
+            f"≤ {max_ratio}×" if max_ratio is not None else "",
+            f"≥ {min_ratio}×" if min_ratio is not None else "",
+            f"≤ {max_seconds} s" if max_seconds is not None else "",
+        )
+        if t
+    )
+    return {
+        "name": name,
+        "database": database,
+        "scale": scale,
+        "ours": round(ours, 4),
+        "unit": unit,
+        "reference": reference_name,
+        "reference_value": None if reference is None else round(reference, 4),
+        "ratio": None if ratio is None else round(ratio, 3),
+        "target": target,
+        "ok": bool(ok),
+        "note": note,
+        **(extra or {}),
+    }
 
 
 # --- Databases -------------------------------------------------------------------------------------
@@ -77,6 +107,7 @@ def database(kind: str, postgres_url: str | None):
         cleanup = lambda: None  # noqa: E731
     else:
         import psycopg
+
         name = f"dpa_bench_{os.getpid()}_{int(time.time())}"
         admin = postgres_url.rsplit("/", 1)[0] + "/postgres"
         with psycopg.connect(admin.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
@@ -86,8 +117,16 @@ def database(kind: str, postgres_url: str | None):
         def cleanup():
             with psycopg.connect(admin.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
                 conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET, "TESTING": True,
-                      "WTF_CSRF_ENABLED": False, "MAIL_DEFAULT_SENDER": "noreply@contactexpert.be"})
+
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": SECRET,
+            "TESTING": True,
+            "WTF_CSRF_ENABLED": False,
+            "MAIL_DEFAULT_SENDER": "noreply@contactexpert.be",
+        }
+    )
     try:
         with app.app_context():
             db.create_all()
@@ -109,6 +148,7 @@ def seed(clients: int):
 
 def manager():
     from dpa_manager.accounts.models import User
+
     return db.session.scalar(select(User).where(User.role == "manager"))
 
 
@@ -116,12 +156,24 @@ def new_change(index: int):
     """Draft an addition of a new sub-processor used for every service."""
     from dpa_manager.subprocessors import services as register
 
-    sp = register.create_subprocessor({
-        "name": f"Bench {index} NV", "registration_number": "", "purpose": "Benchmarkdienst", "countries": ["BE"],
-        "transfer_mechanism": None, "data_categories": ["contact"], "kind": "active_systematic", "website": ""},
-        [], actor=None, now=NOW)
-    return register.create_change(kind="add", subprocessor_id=sp.id, effective_on=date(2027, 1, 15),
-                                  reason="Benchmark", actor=manager(), now=NOW)
+    sp = register.create_subprocessor(
+        {
+            "name": f"Bench {index} NV",
+            "registration_number": "",
+            "purpose": "Benchmarkdienst",
+            "countries": ["BE"],
+            "transfer_mechanism": None,
+            "data_categories": ["contact"],
+            "kind": "active_systematic",
+            "website": "",
+        },
+        [],
+        actor=None,
+        now=NOW,
+    )
+    return register.create_change(
+        kind="add", subprocessor_id=sp.id, effective_on=date(2027, 1, 15), reason="Benchmark", actor=manager(), now=NOW
+    )
 
 
 # --- 1. The agreement PDF ----------------------------------------------------------------------------
@@ -138,13 +190,23 @@ def bench_pdf(args, results):
 
     with database("sqlite", None) as (app, _):
         seed(1)
-        agreement = db.session.scalar(select(Agreement).where(Agreement.state == "signed").order_by(Agreement.id.desc()))
-        have = db.session.scalar(select(func.count()).select_from(Assignment).where(
-            Assignment.client_id == agreement.client_id))
+        agreement = db.session.scalar(
+            select(Agreement).where(Agreement.state == "signed").order_by(Agreement.id.desc())
+        )
+        have = db.session.scalar(
+            select(func.count()).select_from(Assignment).where(Assignment.client_id == agreement.client_id)
+        )
         for i in range(25 - have):  # 25 sub-processors in Annex IV
-            sp = SubProcessor(name=f"Subverwerker {i + 1:02d} BV", purpose="Opslag en verwerking van opnames",
-                              countries=["BE", "NL", "DE"], data_categories=["contact"], kind="active_systematic",
-                              status="active", created_at=NOW, activated_on=NOW.date())
+            sp = SubProcessor(
+                name=f"Subverwerker {i + 1:02d} BV",
+                purpose="Opslag en verwerking van opnames",
+                countries=["BE", "NL", "DE"],
+                data_categories=["contact"],
+                kind="active_systematic",
+                status="active",
+                created_at=NOW,
+                activated_on=NOW.date(),
+            )
             db.session.add(sp)
             db.session.flush()
             db.session.add(Assignment(client_id=agreement.client_id, subprocessor_id=sp.id, from_on=NOW.date()))
@@ -166,18 +228,45 @@ def bench_pdf(args, results):
         ours_s, _ = median_seconds(ours, runs=args.runs)
         bare_s, _ = median_seconds(lambda: bare_pdf.reportlab_bare(blocks), runs=args.runs)
         pages = data.count(b"/Type /Page\n") or data.count(b"/Type /Page")
-        results.append(figure("Agreement PDF (all articles, 4 annexes, 25 sub-processors, signature page)",
-                              "-", 1, ours_s, "bare ReportLab, same content", bare_s, max_ratio=1.5,
-                              note=f"{len(data) // 1024} KiB"))
+        results.append(
+            figure(
+                "Agreement PDF (all articles, 4 annexes, 25 sub-processors, signature page)",
+                "-",
+                1,
+                ours_s,
+                "bare ReportLab, same content",
+                bare_s,
+                max_ratio=1.5,
+                note=f"{len(data) // 1024} KiB, {pages} pages",
+            )
+        )
         page = bare_pdf.as_html(blocks)
         if bare_pdf.weasyprint_render(page) is None:
-            results.append(figure("Agreement PDF against WeasyPrint", "-", 1, ours_s, "WeasyPrint (not installed)",
-                                  None, note="pip install -e '.[bench]' to compare"))
+            results.append(
+                figure(
+                    "Agreement PDF against WeasyPrint",
+                    "-",
+                    1,
+                    ours_s,
+                    "WeasyPrint (not installed)",
+                    None,
+                    note="pip install -e '.[bench]' to compare",
+                )
+            )
         else:
             weasy_s, _ = median_seconds(lambda: bare_pdf.weasyprint_render(page), runs=max(3, args.runs // 2))
-            results.append(figure("Agreement PDF against WeasyPrint (HTML of the same content)", "-", 1, ours_s,
-                                  "WeasyPrint", weasy_s, max_ratio=0.1,
-                                  note=f"WeasyPrint is {weasy_s / ours_s:.0f}× slower"))
+            results.append(
+                figure(
+                    "Agreement PDF against WeasyPrint (HTML of the same content)",
+                    "-",
+                    1,
+                    ours_s,
+                    "WeasyPrint",
+                    weasy_s,
+                    max_ratio=0.1,
+                    note=f"WeasyPrint is {weasy_s / ours_s:.0f}× slower",
+                )
+            )
 
 
 # --- 2. Fan-out: announcing one change to every signed agreement --------------------------------------------
@@ -186,11 +275,31 @@ def bench_pdf(args, results):
 def _notice_rows(change_id: int, agreements) -> tuple[list[dict], list[dict]]:
     from dpa_manager.mail import outbox
 
-    notices = [{"change_id": change_id, "amendment_id": None, "agreement_id": aid, "client_id": cid,
-                "needs_approval": True, "state": "awaiting_delivery", "window_days": 7, "window_unit": "calendar",
-                "created_at": NOW} for aid, cid in agreements]
-    mails = [outbox.row(key=f"bench:{change_id}:{aid}", template="notice", recipients=[f"c{cid}@x.example"],
-                        language="nl", client_id=cid, now=NOW) for aid, cid in agreements]
+    notices = [
+        {
+            "change_id": change_id,
+            "amendment_id": None,
+            "agreement_id": aid,
+            "client_id": cid,
+            "needs_approval": True,
+            "state": "awaiting_delivery",
+            "window_days": 7,
+            "window_unit": "calendar",
+            "created_at": NOW,
+        }
+        for aid, cid in agreements
+    ]
+    mails = [
+        outbox.row(
+            key=f"bench:{change_id}:{aid}",
+            template="notice",
+            recipients=[f"c{cid}@x.example"],
+            language="nl",
+            client_id=cid,
+            now=NOW,
+        )
+        for aid, cid in agreements
+    ]
     return notices, mails
 
 
@@ -202,10 +311,13 @@ def raw_insert(notices: list[dict], mails: list[dict]) -> None:
         mark = "?" if db.engine.dialect.name == "sqlite" else "%s"
         for table, rows in (("notices", notices), ("outbox", mails)):
             columns = list(rows[0])
-            values = [tuple(json.dumps(v) if isinstance(v, (list, dict)) else v for v in (r[c] for c in columns))
-                      for r in rows]
-            cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})",
-                               values)
+            values = [
+                tuple(json.dumps(v) if isinstance(v, (list, dict)) else v for v in (r[c] for c in columns))
+                for r in rows
+            ]
+            cursor.executemany(
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})", values
+            )
         connection.commit()
     finally:
         connection.close()
@@ -220,8 +332,7 @@ def bench_fanout(args, results, kind: str, postgres_url: str | None):
     clients = 10_000 * args.scale
     with database(kind, postgres_url) as (app, _):
         seed(clients)
-        signed = db.session.execute(select(Agreement.id, Agreement.client_id)
-                                    .where(Agreement.state == "signed")).all()
+        signed = db.session.execute(select(Agreement.id, Agreement.client_id).where(Agreement.state == "signed")).all()
         counter = iter(range(1, 1000))
         prepared = {}
 
@@ -232,18 +343,28 @@ def bench_fanout(args, results, kind: str, postgres_url: str | None):
             register.announce(prepared["change"], actor=manager(), now=NOW)
 
         ours_s, _ = median_seconds(ours, runs=args.runs, before=prepare)
-        made = db.session.scalar(select(func.count()).select_from(Notice).where(
-            Notice.change_id == prepared["change"].id))
+        made = db.session.scalar(
+            select(func.count()).select_from(Notice).where(Notice.change_id == prepared["change"].id)
+        )
 
         def prepare_raw():
             change = new_change(next(counter))
             prepared["rows"] = _notice_rows(change.id, signed)
 
         raw_s, _ = median_seconds(lambda: raw_insert(*prepared["rows"]), runs=args.runs, before=prepare_raw)
-        results.append(figure(f"Fan-out: announce one change to {len(signed):,} signed agreements "
-                              "(notices + outbox rows + audit)", kind, args.scale, ours_s,
-                              "executemany of the same notices and outbox rows", raw_s, max_ratio=3,
-                              max_seconds=2 * args.scale, note=f"{made:,} notices"))
+        results.append(
+            figure(
+                f"Fan-out: announce one change to {len(signed):,} signed agreements (notices + outbox rows + audit)",
+                kind,
+                args.scale,
+                ours_s,
+                "executemany of the same notices and outbox rows",
+                raw_s,
+                max_ratio=3,
+                max_seconds=2 * args.scale,
+                note=f"{made:,} notices",
+            )
+        )
         db.session.execute(delete(OutboxMessage))
         db.session.commit()
 
@@ -256,8 +377,9 @@ def _due_notices(due: int, filler: int) -> None:
     from dpa_manager.agreements.models import Agreement
     from dpa_manager.notices.models import Notice
 
-    agreements = db.session.execute(select(Agreement.id, Agreement.client_id).where(Agreement.state == "signed")
-                                    .order_by(Agreement.id)).all()
+    agreements = db.session.execute(
+        select(Agreement.id, Agreement.client_id).where(Agreement.state == "signed").order_by(Agreement.id)
+    ).all()
     total = due + filler
     changes = -(-total // len(agreements))
     change_ids = [new_change(i + 500).id for i in range(changes)]
@@ -269,16 +391,28 @@ def _due_notices(due: int, filler: int) -> None:
             if n >= total:
                 break
             is_due = n < due
-            rows.append({"change_id": change_id, "agreement_id": aid, "client_id": cid, "needs_approval": True,
-                         "state": "open" if is_due else "approved", "window_days": 7, "window_unit": "calendar",
-                         "created_at": NOW - timedelta(days=8), "delivered_at": NOW - timedelta(days=8),
-                         "notified_at": NOW - timedelta(days=8), "closes_at": closed,
-                         "remind_at": closed - timedelta(days=2), "reminded_at": closed - timedelta(days=2),
-                         "decided_at": None if is_due else closed - timedelta(days=3),
-                         "applied_at": None if is_due else closed})
+            rows.append(
+                {
+                    "change_id": change_id,
+                    "agreement_id": aid,
+                    "client_id": cid,
+                    "needs_approval": True,
+                    "state": "open" if is_due else "approved",
+                    "window_days": 7,
+                    "window_unit": "calendar",
+                    "created_at": NOW - timedelta(days=8),
+                    "delivered_at": NOW - timedelta(days=8),
+                    "notified_at": NOW - timedelta(days=8),
+                    "closes_at": closed,
+                    "remind_at": closed - timedelta(days=2),
+                    "reminded_at": closed - timedelta(days=2),
+                    "decided_at": None if is_due else closed - timedelta(days=3),
+                    "applied_at": None if is_due else closed,
+                }
+            )
             n += 1
         for offset in range(0, len(rows), 10_000):
-            db.session.execute(insert(Notice), rows[offset:offset + 10_000])
+            db.session.execute(insert(Notice), rows[offset : offset + 10_000])
         db.session.commit()
 
 
@@ -288,16 +422,28 @@ def raw_sweep(now: datetime) -> int:
     recipients = "json_build_array(c.contact_email)" if postgres else "json_array(c.contact_email)"
     concat = "||"
     with db.engine.begin() as connection:
-        ids = connection.execute(text(
-            "UPDATE notices SET state = 'deemed_approved', decided_at = :now "
-            "WHERE state = 'open' AND closes_at <= :now RETURNING id"), {"now": now}).scalars().all()
-        connection.execute(text(
-            "INSERT INTO outbox (dedupe_key, message_id, template, context, recipients, language, "
-            "client_id, notice_id, state, attempts, next_attempt_at, created_at) "
-            f"SELECT 'raw:' {concat} n.id, '<raw.' {concat} n.id {concat} '@bench>', 'outcome', "
-            f"'{{\"outcome\": \"deemed_approved\"}}', {recipients}, c.language, n.client_id, n.id, 'pending', 0, "
-            ":now, :now FROM notices n JOIN clients c ON c.id = n.client_id "
-            "WHERE n.state = 'deemed_approved' AND n.decided_at = :now"), {"now": now})
+        ids = (
+            connection.execute(
+                text(
+                    "UPDATE notices SET state = 'deemed_approved', decided_at = :now "
+                    "WHERE state = 'open' AND closes_at <= :now RETURNING id"
+                ),
+                {"now": now},
+            )
+            .scalars()
+            .all()
+        )
+        connection.execute(
+            text(
+                "INSERT INTO outbox (dedupe_key, message_id, template, context, recipients, language, "
+                "client_id, notice_id, state, attempts, next_attempt_at, created_at) "
+                f"SELECT 'raw:' {concat} n.id, '<raw.' {concat} n.id {concat} '@bench>', 'outcome', "
+                f"'{{\"outcome\": \"deemed_approved\"}}', {recipients}, c.language, n.client_id, n.id, 'pending', 0, "
+                ":now, :now FROM notices n JOIN clients c ON c.id = n.client_id "
+                "WHERE n.state = 'deemed_approved' AND n.decided_at = :now"
+            ),
+            {"now": now},
+        )
     return len(ids)
 
 
@@ -330,8 +476,9 @@ def bench_sweep(args, results, kind: str, postgres_url: str | None):
         plan = query_plans(NOW)
 
         def reset():
-            db.session.execute(update(Notice).where(Notice.state == "deemed_approved").values(state="open",
-                                                                                              decided_at=None))
+            db.session.execute(
+                update(Notice).where(Notice.state == "deemed_approved").values(state="open", decided_at=None)
+            )
             db.session.execute(delete(OutboxMessage))
             db.session.commit()
             if kind == "postgresql":
@@ -347,9 +494,19 @@ def bench_sweep(args, results, kind: str, postgres_url: str | None):
         raw_s, _ = median_seconds(lambda: raw_counts.append(raw_sweep(NOW)), runs=args.runs, before=reset)
         assert raw_counts[-1] == due
         table = db.session.scalar(select(func.count()).select_from(Notice))
-        results.append(figure(f"Sweep: {due:,} due notices settled (state, outcome e-mail, audit) in a table of "
-                              f"{table:,}", kind, args.scale, ours_s, "UPDATE + INSERT…SELECT of the same rows",
-                              raw_s, max_ratio=3, max_seconds=10, extra={"query_plan": plan}))
+        results.append(
+            figure(
+                f"Sweep: {due:,} due notices settled (state, outcome e-mail, audit) in a table of {table:,}",
+                kind,
+                args.scale,
+                ours_s,
+                "UPDATE + INSERT…SELECT of the same rows",
+                raw_s,
+                max_ratio=3,
+                max_seconds=10,
+                extra={"query_plan": plan},
+            )
+        )
         db.session.execute(delete(AuditEvent))
         db.session.commit()
 
@@ -365,8 +522,7 @@ def bench_outbox(args, results):
     from dpa_manager.subprocessors import services as register
 
     count = 500
-    server = subprocess.Popen([sys.executable, str(ROOT / "bench" / "smtp_sink.py")], stdout=subprocess.PIPE,
-                              text=True)
+    server = subprocess.Popen([sys.executable, str(ROOT / "bench" / "smtp_sink.py")], stdout=subprocess.PIPE, text=True)
     port = int(server.stdout.readline())
     try:
         with database("sqlite", None) as (app, _):
@@ -390,8 +546,9 @@ def bench_outbox(args, results):
 
             runs = max(3, args.runs // 2)
             ours_s, _ = median_seconds(ours, runs=runs, before=prepare)
-            sent = db.session.scalar(select(func.count()).select_from(OutboxMessage)
-                                     .where(OutboxMessage.state == "sent"))
+            sent = db.session.scalar(
+                select(func.count()).select_from(OutboxMessage).where(OutboxMessage.state == "sent")
+            )
             assert sent == len(state["rows"]), sent
 
             def raw():
@@ -402,11 +559,20 @@ def bench_outbox(args, results):
                         smtp.sendmail("noreply@contactexpert.be", row.recipients, _message(row, NOW).message.as_bytes())
 
             raw_s, _ = median_seconds(raw, runs=runs, before=prepare)
-            results.append(figure(f"Outbox: {sent} notice e-mails delivered over one connection (messages/s)",
-                                  "sqlite", 1, sent / ours_s, "smtplib alone sending the same messages, one connection",
-                                  sent / raw_s, min_ratio=0.5, unit="msg/s",
-                                  note="both render each message from its template; the outbox also claims it, "
-                                       "records its acceptance and starts the notice's window, one commit each"))
+            results.append(
+                figure(
+                    f"Outbox: {sent} notice e-mails delivered over one connection (messages/s)",
+                    "sqlite",
+                    1,
+                    sent / ours_s,
+                    "smtplib alone sending the same messages, one connection",
+                    sent / raw_s,
+                    min_ratio=0.5,
+                    unit="msg/s",
+                    note="both render each message from its template; the outbox also claims it, "
+                    "records its acceptance and starts the notice's window, one commit each",
+                )
+            )
     finally:
         server.terminate()
         server.wait()
@@ -416,23 +582,32 @@ def bench_outbox(args, results):
 
 
 def bench_portal(args, results):
+    from dpa_manager.accounts.models import User
     from dpa_manager.agreements.models import Agreement
     from dpa_manager.demo import SYNTHETIC_PASSWORD
-    from dpa_manager.accounts.models import User
-    from dpa_manager.subprocessors.models import Assignment, SubProcessor
     from dpa_manager.subprocessors import services as register
-    from dpa_manager.mail.sender import drain
+    from dpa_manager.subprocessors.models import Assignment, SubProcessor
 
     with database("sqlite", None) as (app, url):
         seed(10 * args.scale)
-        agreement = db.session.scalar(select(Agreement).where(Agreement.state == "signed").order_by(Agreement.id.desc()))
+        agreement = db.session.scalar(
+            select(Agreement).where(Agreement.state == "signed").order_by(Agreement.id.desc())
+        )
         user = db.session.scalar(select(User).where(User.client_id == agreement.client_id))
-        have = db.session.scalar(select(func.count()).select_from(Assignment).where(
-            Assignment.client_id == agreement.client_id))
+        have = db.session.scalar(
+            select(func.count()).select_from(Assignment).where(Assignment.client_id == agreement.client_id)
+        )
         for i in range(200 - have):
-            sp = SubProcessor(name=f"Subverwerker {i + 1:03d} BV", purpose="Opslag", countries=["BE"],
-                              data_categories=["contact"], kind="active_systematic", status="active",
-                              created_at=NOW, activated_on=NOW.date())
+            sp = SubProcessor(
+                name=f"Subverwerker {i + 1:03d} BV",
+                purpose="Opslag",
+                countries=["BE"],
+                data_categories=["contact"],
+                kind="active_systematic",
+                status="active",
+                created_at=NOW,
+                activated_on=NOW.date(),
+            )
             db.session.add(sp)
             db.session.flush()
             db.session.add(Assignment(client_id=agreement.client_id, subprocessor_id=sp.id, from_on=NOW.date()))
@@ -440,8 +615,9 @@ def bench_portal(args, results):
         for i in range(20):
             register.announce(new_change(i + 900), actor=manager(), now=NOW)
         app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=1, MAIL_TIMEOUT=1)
-        from dpa_manager.notices.services import mark_delivered
         from dpa_manager.notices.models import Notice
+        from dpa_manager.notices.services import mark_delivered
+
         for notice_id in db.session.scalars(select(Notice.id).where(Notice.client_id == agreement.client_id)):
             mark_delivered(notice_id, NOW)
         db.session.commit()
@@ -454,25 +630,54 @@ def bench_portal(args, results):
         hello = run_load(port, "/bench/hello", load)
     with gunicorn(env | {"PAGE_CACHE_SIZE": "0"}) as port:
         uncached = run_load(port, "/portal/subprocessors", load)
-    results.append(figure("Portal page (200 sub-processors, 20 open notices), gunicorn 2 workers (requests/s)",
-                          "sqlite", args.scale, portal["rps"], "hello-world route, same app and server", hello["rps"],
-                          min_ratio=0.5, unit="req/s",
-                          note=f"p99 {portal['p99_ms']:.0f} ms (hello {hello['p99_ms']:.0f} ms); "
-                               f"{portal['requests']} requests, {portal['errors']} errors",
-                          extra={"p99_ms": portal["p99_ms"], "hello_p99_ms": hello["p99_ms"]}))
-    results.append(figure("  the same page rendered at every request (PAGE_CACHE_SIZE=0), for comparison",
-                          "sqlite", args.scale, uncached["rps"], "hello-world route, same app and server",
-                          hello["rps"], unit="req/s",
-                          note=f"p99 {uncached['p99_ms']:.0f} ms; what the first view after a change costs",
-                          extra={"p99_ms": uncached["p99_ms"]}))
+    results.append(
+        figure(
+            "Portal page (200 sub-processors, 20 open notices), gunicorn 2 workers (requests/s)",
+            "sqlite",
+            args.scale,
+            portal["rps"],
+            "hello-world route, same app and server",
+            hello["rps"],
+            min_ratio=0.5,
+            unit="req/s",
+            note=f"p99 {portal['p99_ms']:.0f} ms (hello {hello['p99_ms']:.0f} ms); "
+            f"{portal['requests']} requests, {portal['errors']} errors",
+            extra={"p99_ms": portal["p99_ms"], "hello_p99_ms": hello["p99_ms"]},
+        )
+    )
+    results.append(
+        figure(
+            "  the same page rendered at every request (PAGE_CACHE_SIZE=0), for comparison",
+            "sqlite",
+            args.scale,
+            uncached["rps"],
+            "hello-world route, same app and server",
+            hello["rps"],
+            unit="req/s",
+            note=f"p99 {uncached['p99_ms']:.0f} ms; what the first view after a change costs",
+            extra={"p99_ms": uncached["p99_ms"]},
+        )
+    )
 
 
 @contextmanager
 def gunicorn(env: dict):
     """Run the app under gunicorn with 2 sync workers, as `make serve` does; yield its port."""
     port = _free_port()
-    server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}",
-                               "--log-level", "warning", "bench.wsgi:app"], env=env, cwd=ROOT)
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "bench.wsgi:app",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
     try:
         _wait_for(port)
         yield port
@@ -491,6 +696,7 @@ def _answers(url: str) -> bool:
     """Return whether the PostgreSQL server of `url` accepts a connection (else the PostgreSQL figures are skipped)."""
     try:
         import psycopg
+
         admin = url.rsplit("/", 1)[0] + "/postgres"
         psycopg.connect(admin.replace("postgresql+psycopg", "postgresql"), connect_timeout=3).close()
         return True
@@ -501,6 +707,7 @@ def _answers(url: str) -> bool:
 
 def _free_port() -> int:
     import socket
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -508,6 +715,7 @@ def _free_port() -> int:
 
 def _wait_for(port: int, seconds: float = 20) -> None:
     import urllib.request
+
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
@@ -526,12 +734,17 @@ def print_table(results: list[dict]) -> None:
     print(f"{'benchmark':<92} {'db':<10} {'ours':>12} {'reference':>12} {'ratio':>7}  {'target':<18} ok")
     for r in results:
         ours = f"{r['ours']:.3f} {r['unit']}" if r["unit"] == "s" else f"{r['ours']:.0f} {r['unit']}"
-        ref = "" if r["reference_value"] is None else (
-            f"{r['reference_value']:.3f} s" if r["unit"] == "s" else f"{r['reference_value']:.0f}")
+        ref = (
+            ""
+            if r["reference_value"] is None
+            else (f"{r['reference_value']:.3f} s" if r["unit"] == "s" else f"{r['reference_value']:.0f}")
+        )
         ratio = "" if r["ratio"] is None else f"{r['ratio']:.2f}×"
         name = r["name"] + (f" [×{r['scale']}]" if r["scale"] > 1 else "")
-        print(f"{name[:92]:<92} {r['database']:<10} {ours:>12} {ref:>12} {ratio:>7}  {r['target']:<18} "
-              f"{'yes' if r['ok'] else 'NO'}")
+        print(
+            f"{name[:92]:<92} {r['database']:<10} {ours:>12} {ref:>12} {ratio:>7}  {r['target']:<18} "
+            f"{'yes' if r['ok'] else 'NO'}"
+        )
         if r.get("note"):
             print(f"    {r['note']}  (reference: {r['reference']})")
         for line in r.get("query_plan", []):
@@ -543,8 +756,10 @@ def main() -> int:
     parser.add_argument("--scale", type=int, default=1, help="1: the issue's sizes; 10: ten times the data")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--load-seconds", type=float, default=5)
-    parser.add_argument("--postgres", default=os.environ.get("DPA_BENCH_DATABASE_URL",
-                                                             "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("DPA_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
+    )
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--only", default="pdf,fanout,sweep,outbox,portal")
     parser.add_argument("--output", default=str(ROOT / "bench" / "results.json"))
@@ -567,10 +782,12 @@ def main() -> int:
     output = Path(args.output)
     previous = json.loads(output.read_text()) if output.exists() else {}
     runs = {k: v for k, v in (previous.get("runs") or {}).items()}
-    runs[f"scale_{args.scale}"] = {"measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                                   "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
-                                              f"{platform.python_version()}", "runs_per_figure": args.runs,
-                                   "results": results}
+    runs[f"scale_{args.scale}"] = {
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "runs_per_figure": args.runs,
+        "results": results,
+    }
     output.write_text(json.dumps({"runs": runs}, indent=2, ensure_ascii=False) + "\n")
     print(f"\nwritten to {output}")
     return 0 if all(r["ok"] for r in results) else 1

@@ -1,4 +1,5 @@
 """A local SMTP server (aiosmtpd) that accepts and drops every message; prints its port, runs until killed."""
+
 import socket
 import time
 

@@ -1,4 +1,5 @@
 """The app as `make serve` runs it, plus a hello-world route: the reference for the portal benchmark."""
+
 from dpa_manager import create_app
 from dpa_manager.web import public
 

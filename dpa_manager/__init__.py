@@ -1,4 +1,5 @@
 """dpa_manager: processing agreements and sub-processor notices for a GDPR processor."""
+
 from __future__ import annotations
 
 import os
@@ -6,7 +7,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, g, jsonify, render_template, request
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from . import config as config_module
 from . import extensions
@@ -38,6 +40,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config_module.from_environment())
     app.config.update(config or {})
     from . import security
+
     security.check_production(app)
     app.permanent_session_lifetime = timedelta(minutes=app.config["SESSION_IDLE_MINUTES"])
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
@@ -56,6 +59,7 @@ def create_app(config: dict | None = None) -> Flask:
     extensions.migrate.init_app(app, extensions.db, directory=resource("migrations"), render_as_batch=True)
     extensions.mail.init_app(app)
     from .web import allow_proof_uploads
+
     app.before_request(allow_proof_uploads)  # before CSRF and the other hooks read the body
     extensions.csrf.init_app(app)
     login_manager = extensions.login_manager
@@ -67,33 +71,39 @@ def create_app(config: dict | None = None) -> Flask:
 
     security.configure(app)
     from . import i18n
+
     i18n.init_app(app)
     from . import formatting
+
     formatting.register(app)
     from . import pagecache
+
     pagecache.init_app(app)
 
     from .web import IdConverter, answer_refused_input_with_422
+
     app.url_map.converters["id"] = IdConverter
     app.after_request(answer_refused_input_with_422)
     from .accounts import views as accounts
     from .agreements import views as agreements
     from .api import views as api
     from .clients import views as clients
+    from .feeds import views as feeds
     from .notices import views as notices
     from .portal import views as portal
     from .processor import views as processor
     from .subprocessors import views as subprocessors
     from .terms import views as terms
-    from .feeds import views as feeds
     from .trail import views as trail
-    for views in (accounts, clients, agreements, portal, processor, terms, subprocessors, notices, api, trail,
-                  feeds):
+
+    for views in (accounts, clients, agreements, portal, processor, terms, subprocessors, notices, api, trail, feeds):
         app.register_blueprint(views.bp)
     from . import health
+
     app.register_blueprint(health.bp)
 
     from .cli import dpa
+
     app.cli.add_command(dpa)
     _register_error_pages(app)
     return app
@@ -113,18 +123,28 @@ def _import_models() -> None:
 
 
 ERROR_TEXTS = {
-    400: (_l("Ongeldig verzoek"),
-          _l("Het verzoek kon niet verwerkt worden. Laad de pagina opnieuw en probeer het nog eens.")),
+    400: (
+        _l("Ongeldig verzoek"),
+        _l("Het verzoek kon niet verwerkt worden. Laad de pagina opnieuw en probeer het nog eens."),
+    ),
     403: (_l("Geen toegang"), _l("U hebt geen toegang tot deze pagina.")),
     404: (_l("Niet gevonden"), _l("Deze pagina bestaat niet, of u hebt er geen toegang toe.")),
     405: (_l("Niet toegestaan"), _l("Deze actie kan niet op deze manier uitgevoerd worden.")),
     413: (_l("Te groot"), _l("Wat u verstuurde is te groot.")),
-    429: (_l("Te veel pogingen"),
-          _l("U probeerde het te vaak na elkaar. Wacht een minuut en probeer het dan opnieuw.")),
-    500: (_l("Er ging iets mis"),
-          _l("Er liep iets fout aan onze kant. Er werd niets gewijzigd; probeer het later opnieuw.")),
-    503: (_l("Even niet bereikbaar"), _l("De database is even niet bereikbaar. Er werd niets gewijzigd; probeer het "
-                                       "over enkele ogenblikken opnieuw.")),
+    429: (
+        _l("Te veel pogingen"),
+        _l("U probeerde het te vaak na elkaar. Wacht een minuut en probeer het dan opnieuw."),
+    ),
+    500: (
+        _l("Er ging iets mis"),
+        _l("Er liep iets fout aan onze kant. Er werd niets gewijzigd; probeer het later opnieuw."),
+    ),
+    503: (
+        _l("Even niet bereikbaar"),
+        _l(
+            "De database is even niet bereikbaar. Er werd niets gewijzigd; probeer het over enkele ogenblikken opnieuw."
+        ),
+    ),
 }
 
 
@@ -160,6 +180,7 @@ def _register_error_pages(app: Flask) -> None:
 
     for code in ERROR_TEXTS:
         app.register_error_handler(code, lambda e, code=code: page(code))
+
     def database_down(error):
         app.logger.error("database unavailable: %s", error)
         try:
@@ -172,6 +193,7 @@ def _register_error_pages(app: Flask) -> None:
     app.register_error_handler(InterfaceError, database_down)
     app.register_error_handler(
         CSRFError,
-        lambda e: page(400, _("Het formulier is verlopen of ongeldig (CSRF). Laad de pagina opnieuw en probeer het "
-                              "nog eens.")),
+        lambda e: page(
+            400, _("Het formulier is verlopen of ongeldig (CSRF). Laad de pagina opnieuw en probeer het nog eens.")
+        ),
     )

@@ -5,6 +5,7 @@ sequence numbers from the one-row `audit_head` with a single UPDATE, which also 
 until the transaction ends, so concurrent writers chain one after the other and never
 off the same predecessor. `verify()` recomputes the chain.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -15,8 +16,8 @@ from datetime import datetime
 from sqlalchemy import DDL, JSON, ForeignKey, Index, String, event, select, text, update
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .db_types import UTCDateTime
 from .bulk import insert_rows
+from .db_types import UTCDateTime
 from .extensions import db
 
 GENESIS = "0" * 64
@@ -27,11 +28,12 @@ SHARED_EVENTS = "client_id IS NULL AND object_type <> 'user'"
 
 class AuditEvent(db.Model):
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_object", "object_type", "object_id"),
-                      Index("ix_audit_events_client", "client_id", "seq"),
-                      # The last event that may concern every client (pagecache.py reads it on each page view).
-                      Index("ix_audit_events_shared", "seq", sqlite_where=text(SHARED_EVENTS),
-                            postgresql_where=text(SHARED_EVENTS)))
+    __table_args__ = (
+        Index("ix_audit_events_object", "object_type", "object_id"),
+        Index("ix_audit_events_client", "client_id", "seq"),
+        # The last event that may concern every client (pagecache.py reads it on each page view).
+        Index("ix_audit_events_shared", "seq", sqlite_where=text(SHARED_EVENTS), postgresql_where=text(SHARED_EVENTS)),
+    )
 
     #: Client users see the events of their own client (see scoping.py).
     client_scope = "client_id"
@@ -73,8 +75,9 @@ class AuditHead(db.Model):
         return f"<AuditHead {self.seq}>"
 
 
-event.listen(AuditHead.__table__, "after_create",
-             DDL(f"INSERT INTO audit_head (id, seq, last_hash) VALUES (1, 0, '{GENESIS}')"))
+event.listen(
+    AuditHead.__table__, "after_create", DDL(f"INSERT INTO audit_head (id, seq, last_hash) VALUES (1, 0, '{GENESIS}')")
+)
 
 
 _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
@@ -85,8 +88,21 @@ _BATCH = 8
 
 
 def _content(row: dict) -> dict:
-    content = {key: row[key] for key in ("seq", "actor_id", "actor_label", "object_type", "object_id",
-                                         "client_id", "action", "before", "after", "prev_hash")}
+    content = {
+        key: row[key]
+        for key in (
+            "seq",
+            "actor_id",
+            "actor_label",
+            "object_type",
+            "object_id",
+            "client_id",
+            "action",
+            "before",
+            "after",
+            "prev_hash",
+        )
+    }
     content["at"] = row["at"].isoformat(timespec="microseconds")
     return content
 
@@ -109,9 +125,12 @@ def _template(row: dict) -> tuple[str, tuple[str, ...]] | None:
 
 def _fill(template: tuple[str, tuple[str, ...]], row: dict) -> bytes:
     text, order = template
-    as_json = {"seq": row["seq"], "object_id": row["object_id"],
-               "client_id": "null" if row["client_id"] is None else row["client_id"],
-               "prev_hash": f'"{row["prev_hash"]}"'}  # hexadecimal: nothing to escape
+    as_json = {
+        "seq": row["seq"],
+        "object_id": row["object_id"],
+        "client_id": "null" if row["client_id"] is None else row["client_id"],
+        "prev_hash": f'"{row["prev_hash"]}"',
+    }  # hexadecimal: nothing to escape
     return (text % tuple(as_json[name] for name in order)).encode()
 
 
@@ -126,10 +145,20 @@ def _hashes(rows: list[dict]) -> None:
     for row in rows:
         row["prev_hash"] = prev
         template = None
-        if len(rows) >= _BATCH and type(row["object_id"]) is int and (
-                row["client_id"] is None or type(row["client_id"]) is int):
-            key = (row["at"], row["actor_id"], row["actor_label"], row["object_type"], row["action"],
-                   id(row["before"]), id(row["after"]))
+        if (
+            len(rows) >= _BATCH
+            and type(row["object_id"]) is int
+            and (row["client_id"] is None or type(row["client_id"]) is int)
+        ):
+            key = (
+                row["at"],
+                row["actor_id"],
+                row["actor_label"],
+                row["object_type"],
+                row["action"],
+                id(row["before"]),
+                id(row["after"]),
+            )
             if key not in templates:
                 templates[key] = _template(row)
             template = templates[key]
@@ -144,10 +173,17 @@ def event_hash(row: dict) -> str:
 
 def _row(e: dict) -> dict:
     actor = e.get("actor")
-    return {"at": e["at"], "actor_id": getattr(actor, "id", None),
-            "actor_label": getattr(actor, "email", None) or "systeem", "object_type": e["object_type"],
-            "object_id": e.get("object_id"), "client_id": e.get("client_id"), "action": e["action"],
-            "before": e.get("before"), "after": e.get("after")}
+    return {
+        "at": e["at"],
+        "actor_id": getattr(actor, "id", None),
+        "actor_label": getattr(actor, "email", None) or "systeem",
+        "object_type": e["object_type"],
+        "object_id": e.get("object_id"),
+        "client_id": e.get("client_id"),
+        "action": e["action"],
+        "before": e.get("before"),
+        "after": e.get("after"),
+    }
 
 
 def record_many(events: list[dict]) -> None:
@@ -155,8 +191,11 @@ def record_many(events: list[dict]) -> None:
     if not events:
         return
     head = db.session.execute(
-        update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + len(events))
-        .returning(AuditHead.seq, AuditHead.last_hash)).one()
+        update(AuditHead)
+        .where(AuditHead.id == 1)
+        .values(seq=AuditHead.seq + len(events))
+        .returning(AuditHead.seq, AuditHead.last_hash)
+    ).one()
     first = head.seq - len(events) + 1
     rows = [_row(e) | {"seq": seq, "prev_hash": head.last_hash} for seq, e in enumerate(events, start=first)]
     _hashes(rows)
@@ -164,17 +203,39 @@ def record_many(events: list[dict]) -> None:
     db.session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=rows[-1]["hash"]))
 
 
-def record(*, at: datetime, actor, object_type: str, object_id: int | None, action: str,
-           before: dict | None = None, after: dict | None = None, client_id: int | None = None) -> None:
+def record(
+    *,
+    at: datetime,
+    actor,
+    object_type: str,
+    object_id: int | None,
+    action: str,
+    before: dict | None = None,
+    after: dict | None = None,
+    client_id: int | None = None,
+) -> None:
     """Append one event to the chain; the caller commits."""
-    record_many([dict(at=at, actor=actor, object_type=object_type, object_id=object_id, action=action,
-                      before=before, after=after, client_id=client_id)])
+    record_many(
+        [
+            dict(
+                at=at,
+                actor=actor,
+                object_type=object_type,
+                object_id=object_id,
+                action=action,
+                before=before,
+                after=after,
+                client_id=client_id,
+            )
+        ]
+    )
 
 
 def history(object_type: str, object_id: int) -> list[AuditEvent]:
     """Return the events of one object, oldest first."""
     return db.session.scalars(
-        select(AuditEvent).where(AuditEvent.object_type == object_type, AuditEvent.object_id == object_id)
+        select(AuditEvent)
+        .where(AuditEvent.object_type == object_type, AuditEvent.object_id == object_id)
         .order_by(AuditEvent.seq)
     ).all()
 
@@ -188,7 +249,8 @@ class Verification:
 
 
 def verify(chunk: int = 5000) -> Verification:
-    """Recompute the chain from the first event up to the head as read first; report the first event that does not match.
+    """Recompute the chain from the first event up to the head as read first; report the first event that does not
+    match.
 
     The head is read before the events: every event up to it was committed with it, while events that a
     working scheduler appends meanwhile lie beyond it and are left for the next check. So a check beside a
@@ -205,20 +267,41 @@ def verify(chunk: int = 5000) -> Verification:
         if not events:
             break
         for e in events:
-            row = {c: getattr(e, c) for c in ("seq", "at", "actor_id", "actor_label", "object_type", "object_id",
-                                              "client_id", "action", "before", "after", "prev_hash")}
+            row = {
+                c: getattr(e, c)
+                for c in (
+                    "seq",
+                    "at",
+                    "actor_id",
+                    "actor_label",
+                    "object_type",
+                    "object_id",
+                    "client_id",
+                    "action",
+                    "before",
+                    "after",
+                    "prev_hash",
+                )
+            }
             if e.seq != expected_seq:
-                return Verification(False, checked, f"event {e.id}: sequence {e.seq}, expected {expected_seq} "
-                                                    "(an event is missing)", e.id)
+                return Verification(
+                    False,
+                    checked,
+                    f"event {e.id}: sequence {e.seq}, expected {expected_seq} (an event is missing)",
+                    e.id,
+                )
             if e.prev_hash != prev:
-                return Verification(False, checked, f"event {e.id} (seq {e.seq}): previous hash does not match",
-                                    e.id)
+                return Verification(False, checked, f"event {e.id} (seq {e.seq}): previous hash does not match", e.id)
             if event_hash(row) != e.hash:
-                return Verification(False, checked, f"event {e.id} (seq {e.seq}): content does not match its hash",
-                                    e.id)
+                return Verification(
+                    False, checked, f"event {e.id} (seq {e.seq}): content does not match its hash", e.id
+                )
             prev, expected_seq, checked, last_seq = e.hash, e.seq + 1, checked + 1, e.seq
         db.session.expunge_all()
     if head is not None and (head.seq != checked or head.last_hash != prev):
-        return Verification(False, checked, f"the chain ends at seq {checked}, but the head says {head.seq}: "
-                                            "events at the end are missing")
+        return Verification(
+            False,
+            checked,
+            f"the chain ends at seq {checked}, but the head says {head.seq}: events at the end are missing",
+        )
     return Verification(True, checked)

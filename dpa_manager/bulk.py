@@ -4,6 +4,7 @@ A fan-out writes an outbox row per client and a sweep an audit event per notice,
 transaction. SQLAlchemy's generic per-row parameter handling would dominate that work; here each value
 is converted by its own column type (once per distinct value or object) and handed to the driver.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,9 +24,14 @@ def among(column, ids: list[int]):
 
 def next_ids(table, count: int) -> list[int]:
     """Take `count` values of the PostgreSQL sequence behind `table`.id, in one query."""
-    return db.session.execute(
-        text(f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) FROM generate_series(1, :n)"),
-        {"n": count}).scalars().all()
+    return (
+        db.session.execute(
+            text(f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) FROM generate_series(1, :n)"),
+            {"n": count},
+        )
+        .scalars()
+        .all()
+    )
 
 
 def insert_rows(table, rows: list[dict]) -> None:
@@ -46,8 +52,12 @@ def insert_rows(table, rows: list[dict]) -> None:
     dialect = connection.dialect
     copy = dialect.name == "postgresql"
     # COPY's text format takes JSON as text: serialised here once per object, not by the driver per row.
-    convert = {name: json.dumps if copy and isinstance(table.c[name].type, JSON)
-               else table.c[name].type._cached_bind_processor(dialect) for name in columns}
+    convert = {
+        name: json.dumps
+        if copy and isinstance(table.c[name].type, JSON)
+        else table.c[name].type._cached_bind_processor(dialect)
+        for name in columns
+    }
     seen: dict[tuple, object] = {}
 
     def value(name, raw):
@@ -70,4 +80,5 @@ def insert_rows(table, rows: list[dict]) -> None:
         return
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     connection.exec_driver_sql(
-        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})", values)
+        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})", values
+    )

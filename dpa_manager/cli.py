@@ -1,4 +1,5 @@
 """`flask --app dpa_manager dpa ...` commands."""
+
 from pathlib import Path
 
 import click
@@ -24,8 +25,9 @@ def create_user_command(email, role, client_id, full_name, password):
     if password is None:
         password = click.prompt("Wachtwoord", hide_input=True, confirmation_prompt=True)
     try:
-        user = create_user(email=email, password=password, role=role, client_id=client_id, full_name=full_name,
-                           now=clock.now())
+        user = create_user(
+            email=email, password=password, role=role, client_id=client_id, full_name=full_name, now=clock.now()
+        )
     except ServiceError as error:
         raise click.ClickException(error.message) from None
     click.echo(f"Gebruiker {user.email} ({user.role}) aangemaakt met id {user.id}.")
@@ -39,8 +41,10 @@ def seed_demo_command(extra):
 
     if extra:
         first, last = demo.seed_synthetic(extra, now=clock.now())
-        click.echo(f"{extra} synthetische klanten toegevoegd (id {first} tot {last}), elk met een ondertekende "
-                   f"overeenkomst en één contactpersoon (wachtwoord {demo.SYNTHETIC_PASSWORD}).")
+        click.echo(
+            f"{extra} synthetische klanten toegevoegd (id {first} tot {last}), elk met een ondertekende "
+            f"overeenkomst en één contactpersoon (wachtwoord {demo.SYNTHETIC_PASSWORD})."
+        )
         return
     logins = demo.seed_demo(now=clock.now())
     click.echo("Demogegevens geladen. Aanmelden op http://127.0.0.1:5000 met:")
@@ -73,8 +77,10 @@ def sweep_command():
     from .jobs import sweep
 
     report = sweep(clock.now())
-    click.echo(f"Stilzwijgend goedgekeurd: {report.deemed_approved}; herinneringen: {report.reminders}; "
-               f"toegepast: {report.applied}; overeenkomsten aangepast aan nieuwe voorwaarden: {report.amended}.")
+    click.echo(
+        f"Stilzwijgend goedgekeurd: {report.deemed_approved}; herinneringen: {report.reminders}; "
+        f"toegepast: {report.applied}; overeenkomsten aangepast aan nieuwe voorwaarden: {report.amended}."
+    )
 
 
 @dpa.command("send-mail")
@@ -106,15 +112,22 @@ def requeue_command(all_dead, message_ids):
         raise click.UsageError("Geef --all-dead of de nummers van de berichten.")
     done = requeue(None if all_dead else list(message_ids), actor=None, now=clock.now())
     skipped = sorted(set(message_ids) - set(done))
-    click.echo(f"Opnieuw in de wachtrij: {len(done)}." + (f" Niet opgegeven, dus niet aangeraakt: "
-                                                             f"{', '.join(map(str, skipped))}." if skipped else ""))
+    click.echo(
+        f"Opnieuw in de wachtrij: {len(done)}."
+        + (f" Niet opgegeven, dus niet aangeraakt: {', '.join(map(str, skipped))}." if skipped else "")
+    )
 
 
 @dpa.command("scheduler")
 @click.option("--sweep-seconds", default=60, show_default=True, type=click.IntRange(min=1))
 @click.option("--mail-seconds", default=15, show_default=True, type=click.IntRange(min=1))
-@click.option("--jobs", "job_names", default="sweep,send-mail", show_default=True,
-              help="Which jobs this process runs (comma-separated).")
+@click.option(
+    "--jobs",
+    "job_names",
+    default="sweep,send-mail",
+    show_default=True,
+    help="Which jobs this process runs (comma-separated).",
+)
 def scheduler_command(sweep_seconds, mail_seconds, job_names):
     """Run the sweep and the outbox at intervals, in this process, until stopped."""
     import logging
@@ -128,8 +141,7 @@ def scheduler_command(sweep_seconds, mail_seconds, job_names):
     names = {n.strip() for n in job_names.split(",") if n.strip()}
     if not names or names - {"sweep", "send-mail"}:
         raise click.BadParameter("kies sweep en/of send-mail", param_hint="--jobs")
-    run_scheduler(current_app._get_current_object(), sweep_seconds=sweep_seconds, mail_seconds=mail_seconds,
-                  jobs=names)
+    run_scheduler(current_app._get_current_object(), sweep_seconds=sweep_seconds, mail_seconds=mail_seconds, jobs=names)
 
 
 @dpa.command("dev-mail-server")

@@ -1,5 +1,6 @@
 """The one place the wall clock is read."""
-from datetime import date, datetime, timezone
+
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -7,7 +8,7 @@ BRUSSELS = ZoneInfo("Europe/Brussels")
 
 def now() -> datetime:
     """Return the current time as an aware UTC datetime."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def today_in_brussels(at: datetime) -> date:
@@ -18,5 +19,5 @@ def today_in_brussels(at: datetime) -> date:
 def as_brussels(at: datetime) -> datetime:
     """Return `at` in Brussels local time (naive UTC values from SQLite are taken as UTC)."""
     if at.tzinfo is None:
-        at = at.replace(tzinfo=timezone.utc)
+        at = at.replace(tzinfo=UTC)
     return at.astimezone(BRUSSELS)

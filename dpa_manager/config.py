@@ -1,4 +1,5 @@
 """Defaults only: secrets and site settings come from instance/config.py or the environment."""
+
 import os
 
 

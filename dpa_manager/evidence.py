@@ -1,6 +1,7 @@
 """The evidence file ("bewijsdossier") of one notice: what was sent, when it arrived, what the
 client did or did not do, when and by which rule the window closed, the outcome, and the audit
 events with their hashes. What a processor shows a supervisory authority or a court."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -22,7 +23,8 @@ RULE_TEXT = (
     "en feestdagen, maar eindigt hij op een zaterdag, zondag of wettelijke feestdag, dan loopt hij tot het einde "
     "van de volgende werkdag; een termijn in werkdagen telt enkel maandag tot vrijdag die geen wettelijke "
     "feestdag zijn. De termijn sluit om 00:00 (Europe/Brussels) na de laatste dag; een bezwaar telt als het "
-    "vóór dat ogenblik ontvangen is.")
+    "vóór dat ogenblik ontvangen is."
+)
 
 
 def _at(value: datetime | None) -> str:
@@ -33,9 +35,11 @@ def later_than_stated(notice) -> str | None:
     """Say in one sentence why the window applied closes later than the client was told, or None if it does not."""
     if notice.closes_at is None or notice.stated_closes_at is None or notice.closes_at <= notice.stated_closes_at:
         return None
-    return (f"Het bericht vermeldde als sluiting {_at(notice.stated_closes_at)}, maar het werd pas op "
-            f"{_at(notice.notified_at)} aanvaard, en vanaf dat ogenblik gerekend sluit de termijn later; de latere "
-            f"sluiting geldt, zodat de klant nooit minder tijd krijgt dan vermeld of dan de wet geeft.")
+    return (
+        f"Het bericht vermeldde als sluiting {_at(notice.stated_closes_at)}, maar het werd pas op "
+        f"{_at(notice.notified_at)} aanvaard, en vanaf dat ogenblik gerekend sluit de termijn later; de latere "
+        f"sluiting geldt, zodat de klant nooit minder tijd krijgt dan vermeld of dan de wet geeft."
+    )
 
 
 def received(message) -> list[str]:
@@ -49,8 +53,9 @@ def received(message) -> list[str]:
         elif answer.state == "accepted":
             lines.append(f"{address}: aanvaard op {_at(answer.accepted_at)}")
         elif answer.state == "deferred":
-            lines.append(f"{address}: voorlopig geweigerd, wordt opnieuw geprobeerd (antwoord van de mailserver: "
-                         f"{answer.reply})")
+            lines.append(
+                f"{address}: voorlopig geweigerd, wordt opnieuw geprobeerd (antwoord van de mailserver: {answer.reply})"
+            )
         elif (answer.reply or "")[:1] == "5":
             lines.append(f"{address}: definitief geweigerd (antwoord van de mailserver: {answer.reply})")
         else:
@@ -58,33 +63,56 @@ def received(message) -> list[str]:
     return lines
 
 
-DELIVERED_RULE = ("De melding geldt als bezorgd op het vroegste ogenblik waarop de mailserver het bericht aanvaardde "
-                  "voor minstens één adres van de klant; de andere adressen worden verder geprobeerd en hierboven "
-                  "vermeld.")
+DELIVERED_RULE = (
+    "De melding geldt als bezorgd op het vroegste ogenblik waarop de mailserver het bericht aanvaardde "
+    "voor minstens één adres van de klant; de andere adressen worden verder geprobeerd en hierboven "
+    "vermeld."
+)
 
 
 def build(notice, *, now: datetime) -> dict:
     """Return the evidence file of a notice as data for the PDF."""
     client = notice.client
-    mails = db.session.scalars(select(OutboxMessage).where(OutboxMessage.notice_id == notice.id)
-                               .order_by(OutboxMessage.id)).all()
+    mails = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.notice_id == notice.id).order_by(OutboxMessage.id)
+    ).all()
     first = next((m for m in mails if m.template in NOTICE_TEMPLATES), None)
-    acceptances = db.session.scalars(select(OutboxAcceptance).where(OutboxAcceptance.outbox_id == first.id)
-                                     .order_by(OutboxAcceptance.accepted_at, OutboxAcceptance.id)).all() if first else []
+    acceptances = (
+        db.session.scalars(
+            select(OutboxAcceptance)
+            .where(OutboxAcceptance.outbox_id == first.id)
+            .order_by(OutboxAcceptance.accepted_at, OutboxAcceptance.id)
+        ).all()
+        if first
+        else []
+    )
     if notice.is_amendment:
         version = notice.amendment.version
-        about = [["Wijziging", f"Nieuwe voorwaarden: versie {notice.agreement.terms_version.label} wordt versie "
-                               f"{version.label} ({version.title})"],
-                 ["In werking op", version.effective_on.strftime("%d/%m/%Y")]]
+        about = [
+            [
+                "Wijziging",
+                f"Nieuwe voorwaarden: versie {notice.agreement.terms_version.label} wordt versie "
+                f"{version.label} ({version.title})",
+            ],
+            ["In werking op", version.effective_on.strftime("%d/%m/%Y")],
+        ]
     else:
         change, sp = notice.change, notice.change.subprocessor
-        about = [["Wijziging", f"{CHANGE_WORDS[change.kind]} — {sp.name} ({sp.purpose}); reden: {change.reason}"],
-                 ["Geplande ingang", change.effective_on.strftime("%d/%m/%Y")]]
-    window = describe_window(notice.window_days, notice.window_unit) if notice.needs_approval else \
-        "geen (enkel ter informatie)"
+        about = [
+            ["Wijziging", f"{CHANGE_WORDS[change.kind]} — {sp.name} ({sp.purpose}); reden: {change.reason}"],
+            ["Geplande ingang", change.effective_on.strftime("%d/%m/%Y")],
+        ]
+    window = (
+        describe_window(notice.window_days, notice.window_unit)
+        if notice.needs_approval
+        else "geen (enkel ter informatie)"
+    )
     channel = ANSWER_CHANNELS.get(notice.answer_channel or "app", "")  # the Dutch words: the file is in Dutch
-    recorded = (f", ontvangen {channel} en geregistreerd op {_at(notice.answer_recorded_at)} door een manager"
-                if notice.answer_recorded_at else "")
+    recorded = (
+        f", ontvangen {channel} en geregistreerd op {_at(notice.answer_recorded_at)} door een manager"
+        if notice.answer_recorded_at
+        else ""
+    )
     if notice.state == NoticeState.OBJECTED or notice.objection_reason:
         answer = f"Bezwaar ontvangen op {_at(notice.decided_at)}{recorded}: {notice.objection_reason}"
     elif notice.state == NoticeState.APPROVED:
@@ -96,7 +124,8 @@ def build(notice, *, now: datetime) -> dict:
     events = audit.history("notice", notice.id)
     return {
         "title": f"Bewijsdossier melding {notice.id}",
-        "client": client.name, "reference": f"VO-{notice.agreement_id:05d}",
+        "client": client.name,
+        "reference": f"VO-{notice.agreement_id:05d}",
         "made_at": _at(now),
         "facts": [
             ["Klant", f"{client.name} ({client.enterprise_number_display})"],
@@ -107,16 +136,22 @@ def build(notice, *, now: datetime) -> dict:
             ["Aanvaard door de mailserver", _at(notice.delivered_at)],
             ["Message-ID", first.message_id if first else "—"],
             ["Ontvangers", "\n".join(received(first)) if first else "—"],
-            *([["Aanvaardingen", "\n".join(f"{_at(a.accepted_at)}: {', '.join(a.recipients)}" for a in acceptances)]]
-              if len(acceptances) > 1 else []),
+            *(
+                [["Aanvaardingen", "\n".join(f"{_at(a.accepted_at)}: {', '.join(a.recipients)}" for a in acceptances)]]
+                if len(acceptances) > 1
+                else []
+            ),
             ["Eerst geopend in de portaal", _at(notice.first_opened_at)],
             ["Verwittigd (begin van de termijn)", _at(notice.notified_at)],
             ["Sluiting vermeld aan de klant", _at(notice.stated_closes_at)],
             ["Termijn sluit (toegepast)", _at(notice.closes_at)],
             *([["Waarom later dan vermeld", later_than_stated(notice)]] if later_than_stated(notice) else []),
             ["Antwoord van de klant", answer],
-            ["Uitkomst", NoticeState(notice.state).label
-             + (f"; afgehandeld: {notice.resolution} ({_at(notice.resolved_at)})" if notice.resolution else "")],
+            [
+                "Uitkomst",
+                NoticeState(notice.state).label
+                + (f"; afgehandeld: {notice.resolution} ({_at(notice.resolved_at)})" if notice.resolution else ""),
+            ],
             ["Ingegaan voor de klant", _at(notice.applied_at)],
         ],
         "rule": RULE_TEXT + " " + DELIVERED_RULE,

@@ -1,4 +1,5 @@
 """Flask extensions, created unbound and bound to an app in create_app."""
+
 import sqlite3
 
 from flask_login import LoginManager

@@ -4,6 +4,7 @@ Numeric dates and times are the same in the three languages (21/11/2026 14:05, B
 long dates and amounts follow the language: "6 oktober 2020", "6 octobre 2020", "6 October 2020";
 "€ 2.500", "2 500 €", "€2,500".
 """
+
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -21,6 +22,7 @@ def _language(language: str | None) -> str:
     if language in LOCALES:
         return language
     from .i18n import current
+
     try:
         return current()
     except RuntimeError:  # no app context: the source language
@@ -75,8 +77,10 @@ def localize(record, field: str) -> str:
     from flask_babel import gettext
 
     from .localized import text_in
-    text, stayed_dutch = text_in(getattr(record, "translations", None), field, _language(None),
-                                 getattr(record, field, "") or "")
+
+    text, stayed_dutch = text_in(
+        getattr(record, "translations", None), field, _language(None), getattr(record, field, "") or ""
+    )
     return f"{text} {gettext('[in het Nederlands]')}" if stayed_dutch else text
 
 

@@ -1,4 +1,5 @@
 """/healthz: is the database reachable, and is the outbox keeping up?"""
+
 from __future__ import annotations
 
 import time
@@ -25,8 +26,9 @@ def healthz():
     try:
         db.session.execute(text("SELECT 1"))
         counts = dict(db.session.execute(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)).all())
-        refused = db.session.scalar(select(func.count()).select_from(OutboxRecipient)
-                                    .where(OutboxRecipient.state == "refused"))
+        refused = db.session.scalar(
+            select(func.count()).select_from(OutboxRecipient).where(OutboxRecipient.state == "refused")
+        )
         oldest = db.session.scalar(select(func.min(OutboxMessage.created_at)).where(OutboxMessage.state == "pending"))
     except Exception as error:  # any database failure means: not healthy
         db.session.rollback()
@@ -35,8 +37,14 @@ def healthz():
     if oldest is not None:
         oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=clock.now().tzinfo)
     lag = (clock.now() - oldest).total_seconds() if oldest is not None else 0
-    outbox = {"pending": counts.get("pending", 0) + counts.get("sending", 0), "sent": counts.get("sent", 0),
-              "dead": counts.get("dead", 0), "refused_recipients": refused, "oldest_pending_seconds": round(lag)}
+    outbox = {
+        "pending": counts.get("pending", 0) + counts.get("sending", 0),
+        "sent": counts.get("sent", 0),
+        "dead": counts.get("dead", 0),
+        "refused_recipients": refused,
+        "oldest_pending_seconds": round(lag),
+    }
     healthy = outbox["dead"] == 0 and refused == 0 and lag < OUTBOX_LAG_SECONDS
-    return jsonify(status="ok" if healthy else "degraded", database={"ok": True, "latency_ms": latency},
-                   outbox=outbox), 200
+    return jsonify(
+        status="ok" if healthy else "degraded", database={"ok": True, "latency_ms": latency}, outbox=outbox
+    ), 200

@@ -3,13 +3,14 @@
 Dutch is the source language: the texts in the code and templates are Dutch, and the French and
 English catalogues under dpa_manager/translations translate them.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
 
 from flask import has_request_context, render_template, request, session
-from markupsafe import Markup
 from flask_babel import Babel, force_locale, get_locale  # noqa: F401  (re-exported for the services)
+from markupsafe import Markup
 
 #: The languages we write in, in the order the language menu shows them.
 LANGUAGES = {"nl": "Nederlands", "fr": "Français", "en": "English"}
@@ -29,6 +30,7 @@ def select_locale() -> str:
     if not has_request_context():
         return DEFAULT
     from flask_login import current_user
+
     user = current_user._get_current_object() if current_user else None
     if user is not None and getattr(user, "is_authenticated", False):
         if user.language:
@@ -53,10 +55,16 @@ def render_in(template: str, language: str | None, **context) -> Markup:
 
 
 def init_app(app) -> None:
-    babel.init_app(app, default_locale=DEFAULT, default_timezone="Europe/Brussels", locale_selector=select_locale,
-                   default_translation_directories=str(Path(__file__).parent / "translations"))
+    babel.init_app(
+        app,
+        default_locale=DEFAULT,
+        default_timezone="Europe/Brussels",
+        locale_selector=select_locale,
+        default_translation_directories=str(Path(__file__).parent / "translations"),
+    )
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
     app.jinja_env.globals["current_language"] = current
     app.jinja_env.globals["render_in"] = render_in
     from . import labels
+
     labels.register(app)

@@ -3,6 +3,7 @@
 Each job is short, selects its rows by state, and can run twice or in parallel without
 doing anything twice.
 """
+
 from __future__ import annotations
 
 import logging
@@ -28,8 +29,12 @@ def sweep(now: datetime) -> SweepReport:
     from .subprocessors.services import apply_due_changes
     from .terms.amendments import apply_accepted
 
-    report = SweepReport(deemed_approved=close_due_windows(now), reminders=queue_reminders(now),
-                         applied=apply_due_changes(now), amended=apply_accepted(now))
+    report = SweepReport(
+        deemed_approved=close_due_windows(now),
+        reminders=queue_reminders(now),
+        applied=apply_due_changes(now),
+        amended=apply_accepted(now),
+    )
     if report.deemed_approved or report.reminders or report.applied or report.amended:
         log.info("sweep: %s", report)
     return report
@@ -54,17 +59,31 @@ def run_scheduler(app, *, sweep_seconds: int, mail_seconds: int, jobs=("sweep", 
                     job()
                 except Exception:  # keep the scheduler alive; the next run tries again
                     log.exception("job %s failed", job.__name__)
+
         run.__name__ = job.__name__
         return run
 
-    scheduler = BlockingScheduler(timezone="UTC", job_defaults={
-        "coalesce": True, "max_instances": 1, "misfire_grace_time": 300})
+    scheduler = BlockingScheduler(
+        timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
+    )
     if "sweep" in jobs:
-        scheduler.add_job(in_app(lambda: sweep(clock.now())), "interval", seconds=sweep_seconds, id="sweep",
-                          name="sweep", next_run_time=clock.now())
+        scheduler.add_job(
+            in_app(lambda: sweep(clock.now())),
+            "interval",
+            seconds=sweep_seconds,
+            id="sweep",
+            name="sweep",
+            next_run_time=clock.now(),
+        )
     if "send-mail" in jobs:
-        scheduler.add_job(in_app(send_mail), "interval", seconds=mail_seconds, id="send-mail", name="send-mail",
-                          next_run_time=clock.now())
+        scheduler.add_job(
+            in_app(send_mail),
+            "interval",
+            seconds=mail_seconds,
+            id="send-mail",
+            name="send-mail",
+            next_run_time=clock.now(),
+        )
     from .mail.sender import stop_on_sigterm
 
     # SIGTERM: the sender finishes the message in hand and stops; the process exits once the running jobs return.

@@ -3,6 +3,7 @@
 As lazy texts in Python rather than dict literals in the macros, so that a row costs one translation,
 not one per possible state (a page of 200 rows would otherwise translate thousands of texts).
 """
+
 from flask_babel import lazy_gettext as _l
 
 from .rules import ANSWER_CHANNELS, NOTICE_STATE_LABELS
@@ -11,12 +12,22 @@ from .rules import ANSWER_CHANNELS, NOTICE_STATE_LABELS
 NOTICE_STATES = {state.value: _l(label) for state, label in NOTICE_STATE_LABELS.items()}
 CHANGE_KINDS = {"add": _l("Toevoeging"), "replace": _l("Vervanging"), "remove": _l("Stopzetting")}
 CHANGE_STATES = {"draft": _l("Concept"), "announced": _l("Aangekondigd"), "cancelled": _l("Ingetrokken")}
-TRANSFERS = {"adequacy": _l("Adequaatheidsbesluit"), "scc": _l("SCC"), "bcr": _l("BCR"),
-             "other": _l("Andere waarborg"), None: _l("EER")}
+TRANSFERS = {
+    "adequacy": _l("Adequaatheidsbesluit"),
+    "scc": _l("SCC"),
+    "bcr": _l("BCR"),
+    "other": _l("Andere waarborg"),
+    None: _l("EER"),
+}
 #: The Dutch words are in rules.ANSWER_CHANNELS.
 CHANNELS = {channel: _l(label) for channel, label in ANSWER_CHANNELS.items()}
 
 
 def register(app) -> None:
-    app.jinja_env.globals["LABELS"] = {"notice_states": NOTICE_STATES, "change_kinds": CHANGE_KINDS,
-                                       "change_states": CHANGE_STATES, "transfers": TRANSFERS, "channels": CHANNELS}
+    app.jinja_env.globals["LABELS"] = {
+        "notice_states": NOTICE_STATES,
+        "change_kinds": CHANGE_KINDS,
+        "change_states": CHANGE_STATES,
+        "transfers": TRANSFERS,
+        "channels": CHANNELS,
+    }

@@ -1,4 +1,5 @@
 """Absolute links for e-mails, and signed links that work once and expire."""
+
 import hashlib
 from datetime import datetime
 

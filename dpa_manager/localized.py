@@ -5,6 +5,7 @@ translations as {"fr": {field: text}, "en": {field: text}}. Shown in another lan
 without a translation is the Dutch one, marked as such, and the caller can list what stayed in Dutch.
 Pure: no Flask, no database.
 """
+
 from __future__ import annotations
 
 #: The languages a free text can be given in besides the Dutch original.
@@ -65,5 +66,8 @@ def nested_translations(data, fields: tuple[str, ...]) -> dict:
 
 def flat_translations(translations: dict | None, fields: tuple[str, ...]) -> dict:
     """Return {"purpose_fr": ..., ...} from stored translations (to fill a form)."""
-    return {f"{field}_{language}": ((translations or {}).get(language) or {}).get(field, "")
-            for language in OTHER_LANGUAGES for field in fields}
+    return {
+        f"{field}_{language}": ((translations or {}).get(language) or {}).get(field, "")
+        for language in OTHER_LANGUAGES
+        for field in fields
+    }

@@ -12,12 +12,13 @@ date, the user as shown...) and kept in a small LRU per worker process. What dif
 request (the session's CSRF token, the return path of the language menu) is left as a slot in the
 kept HTML and filled in as the response leaves (fill_slots).
 """
+
 from __future__ import annotations
 
 import functools
 import threading
 from collections import OrderedDict
-from typing import Callable, Hashable
+from collections.abc import Callable, Hashable
 
 from flask import current_app, render_template, request, session
 from flask_login import current_user
@@ -80,7 +81,8 @@ def _stamp_query(dialect: str):
     own = select(func.max(AuditEvent.seq)).where(AuditEvent.client_id == bindparam("client_id")).scalar_subquery()
     if dialect == "sqlite":  # its planner would walk every event without a client, log-ins included
         shared = literal_column(
-            f"(SELECT max(seq) FROM audit_events INDEXED BY ix_audit_events_shared WHERE {SHARED_EVENTS})")
+            f"(SELECT max(seq) FROM audit_events INDEXED BY ix_audit_events_shared WHERE {SHARED_EVENTS})"
+        )
     else:
         shared = select(func.max(AuditEvent.seq)).where(text(SHARED_EVENTS)).scalar_subquery()
     return select(own, shared)
@@ -124,8 +126,11 @@ def fill_slots(response):
     if response.mimetype == "text/html" and not response.direct_passthrough and not response.is_streamed:
         data = response.get_data()
         if b"\x00" in data:
-            response.set_data(data.replace(_CSRF_BYTES, escape(generate_csrf()).encode())
-                              .replace(_NEXT_BYTES, escape(request.full_path).encode()))
+            response.set_data(
+                data.replace(_CSRF_BYTES, escape(generate_csrf()).encode()).replace(
+                    _NEXT_BYTES, escape(request.full_path).encode()
+                )
+            )
     return response
 
 

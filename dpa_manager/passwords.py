@@ -1,4 +1,5 @@
 """The password rule: long enough and not a common password in disguise. Pure."""
+
 from __future__ import annotations
 
 import re
@@ -17,7 +18,8 @@ TOO_SHORT = N_("Een wachtwoord telt minstens 12 tekens.")
 TOO_LONG = N_("Een wachtwoord telt hoogstens 200 tekens.")
 
 #: Words that common passwords are built on (in Dutch, French and English), lower case.
-COMMON_WORDS = frozenset("""
+COMMON_WORDS = frozenset(
+    """
 password passwort passw0rd wachtwoord paswoord motdepasse secret geheim secreto admin administrator beheerder
 root login welcome welkom bienvenue hello hallo bonjour letmein trustno test tester testing changeme change
 qwerty azerty qwertz asdf zxcv iloveyou jetaime ikhouvanjou love liefde amour sunshine princess dragon monkey
@@ -26,10 +28,17 @@ summer winter autumn spring zomer winter herfst lente ete hiver printemps monday
 belgium belgie belgique brussels brussel bruxelles antwerpen gent liege namur europe
 contactexpert dpamanager manager company bedrijf client klant user gebruiker guest gast default standaard
 abc abcdef abcdefgh azertyuiop qwertyuiop freedom vrijheid liberte whatever anything nothing
-""".split())
+""".split()
+)
 
-_SEQUENCES = ("abcdefghijklmnopqrstuvwxyz", "qwertyuiopasdfghjklzxcvbnm", "azertyuiopqsdfghjklmwxcvbn",
-              "qwertzuiopasdfghjklyxcvbnm", "01234567890", "1qaz2wsx3edc4rfv5tgb6yhn7ujm8ik9ol0p")
+_SEQUENCES = (
+    "abcdefghijklmnopqrstuvwxyz",
+    "qwertyuiopasdfghjklzxcvbnm",
+    "azertyuiopqsdfghjklmwxcvbn",
+    "qwertzuiopasdfghjklyxcvbnm",
+    "01234567890",
+    "1qaz2wsx3edc4rfv5tgb6yhn7ujm8ik9ol0p",
+)
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i"})
 
 

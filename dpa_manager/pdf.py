@@ -1,4 +1,5 @@
 """Render an agreement document (see agreements.document) as a PDF with ReportLab, in the document's language."""
+
 from __future__ import annotations
 
 import io
@@ -6,6 +7,8 @@ import os
 from xml.sax.saxutils import escape
 
 import reportlab
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
@@ -14,16 +17,22 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
-from flask_babel import force_locale, gettext as _
+from reportlab.platypus import (
+    KeepTogether,
+    ListFlowable,
+    ListItem,
+    PageBreak,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
 from .formatting import window_text
 from .i18n import current as current_language
 from .rules import ANSWER_CHANNELS
 from .terms.text import blocks
-from reportlab.platypus import (
-    KeepTogether, ListFlowable, ListItem, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table,
-    TableStyle,
-)
 
 FONT = "DpaSans"
 _FONT_FILES = {"": "Vera.ttf", "-Bold": "VeraBd.ttf", "-Italic": "VeraIt.ttf", "-BoldItalic": "VeraBI.ttf"}
@@ -38,8 +47,9 @@ def _register_fonts() -> None:
     folder = os.path.join(os.path.dirname(reportlab.__file__), "fonts")
     for suffix, filename in _FONT_FILES.items():
         pdfmetrics.registerFont(TTFont(FONT + suffix, os.path.join(folder, filename)))
-    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=FONT + "-Bold", italic=FONT + "-Italic",
-                                  boldItalic=FONT + "-BoldItalic")
+    pdfmetrics.registerFontFamily(
+        FONT, normal=FONT, bold=FONT + "-Bold", italic=FONT + "-Italic", boldItalic=FONT + "-BoldItalic"
+    )
 
 
 def _styles() -> dict[str, ParagraphStyle]:
@@ -48,13 +58,30 @@ def _styles() -> dict[str, ParagraphStyle]:
         "body": base,
         "small": ParagraphStyle("small", parent=base, fontSize=8, leading=10.5, spaceAfter=0),
         "cell": ParagraphStyle("cell", parent=base, fontSize=8.5, leading=11, spaceAfter=0),
-        "title": ParagraphStyle("title", parent=base, fontName=FONT + "-Bold", fontSize=24, leading=30,
-                                alignment=TA_CENTER, textColor=ACCENT, spaceAfter=8),
+        "title": ParagraphStyle(
+            "title",
+            parent=base,
+            fontName=FONT + "-Bold",
+            fontSize=24,
+            leading=30,
+            alignment=TA_CENTER,
+            textColor=ACCENT,
+            spaceAfter=8,
+        ),
         "subtitle": ParagraphStyle("subtitle", parent=base, fontSize=11, leading=15, alignment=TA_CENTER),
-        "h1": ParagraphStyle("h1", parent=base, fontName=FONT + "-Bold", fontSize=13, leading=17,
-                             textColor=ACCENT, spaceBefore=6, spaceAfter=8),
-        "h2": ParagraphStyle("h2", parent=base, fontName=FONT + "-Bold", fontSize=10.5, leading=14,
-                             spaceBefore=8, spaceAfter=4),
+        "h1": ParagraphStyle(
+            "h1",
+            parent=base,
+            fontName=FONT + "-Bold",
+            fontSize=13,
+            leading=17,
+            textColor=ACCENT,
+            spaceBefore=6,
+            spaceAfter=8,
+        ),
+        "h2": ParagraphStyle(
+            "h2", parent=base, fontName=FONT + "-Bold", fontSize=10.5, leading=14, spaceBefore=8, spaceAfter=4
+        ),
         "mono": ParagraphStyle("mono", parent=base, fontSize=8, leading=11, textColor=colors.HexColor("#333333")),
     }
 
@@ -111,8 +138,7 @@ def _p(text: str, style: ParagraphStyle) -> Paragraph:
     return Paragraph(escape(text).replace("\n", "<br/>"), style)
 
 
-def _table(rows: list[list[str]], styles, header: list[str] | None = None,
-           widths: list[float] | None = None) -> Table:
+def _table(rows: list[list[str]], styles, header: list[str] | None = None, widths: list[float] | None = None) -> Table:
     cell = styles["cell"]
     data = [[_p(str(v), cell) for v in row] for row in rows]
     style = [
@@ -135,8 +161,13 @@ def _table(rows: list[list[str]], styles, header: list[str] | None = None,
 
 
 def _bullets(items: list[str], style) -> ListFlowable:
-    return ListFlowable([ListItem(_p(i, style), leftIndent=12) for i in items], bulletType="bullet",
-                        start="•", leftIndent=12, bulletFontName=FONT)
+    return ListFlowable(
+        [ListItem(_p(i, style), leftIndent=12) for i in items],
+        bulletType="bullet",
+        start="•",
+        leftIndent=12,
+        bulletFontName=FONT,
+    )
 
 
 def _content(items: list[dict], styles) -> list:
@@ -159,45 +190,80 @@ def story(document: dict, signature: dict | None = None) -> list:
     flow = [
         Spacer(1, 45 * mm),
         _p(document["title"], s["title"]),
-        _p(_("%(title)s — versie %(label)s", title=document["terms"]["title"], label=document["terms"]["label"]),
-           s["subtitle"]),
+        _p(
+            _("%(title)s — versie %(label)s", title=document["terms"]["title"], label=document["terms"]["label"]),
+            s["subtitle"],
+        ),
         Spacer(1, 20 * mm),
         _p(_("tussen"), s["subtitle"]),
-        _p(_("%(name)s (ondernemingsnummer %(number)s)", name=document["client"]["name"],
-             number=document["client"]["enterprise_number"]),
-           ParagraphStyle("party", parent=s["subtitle"], fontName=FONT + "-Bold")),
+        _p(
+            _(
+                "%(name)s (ondernemingsnummer %(number)s)",
+                name=document["client"]["name"],
+                number=document["client"]["enterprise_number"],
+            ),
+            ParagraphStyle("party", parent=s["subtitle"], fontName=FONT + "-Bold"),
+        ),
         _p(_("verwerkingsverantwoordelijke"), s["subtitle"]),
         Spacer(1, 6 * mm),
         _p(_("en"), s["subtitle"]),
-        _p(_("%(name)s (ondernemingsnummer %(number)s)", name=document["processor"]["name"],
-             number=document["processor"]["enterprise_number"]),
-           ParagraphStyle("party2", parent=s["subtitle"], fontName=FONT + "-Bold")),
+        _p(
+            _(
+                "%(name)s (ondernemingsnummer %(number)s)",
+                name=document["processor"]["name"],
+                number=document["processor"]["enterprise_number"],
+            ),
+            ParagraphStyle("party2", parent=s["subtitle"], fontName=FONT + "-Bold"),
+        ),
         _p(_("verwerker"), s["subtitle"]),
         Spacer(1, 25 * mm),
-        _p(_("Referentie %(reference)s — opgemaakt op %(date)s", reference=document["reference"],
-             date=_date(document["date"])), s["subtitle"]),
+        _p(
+            _(
+                "Referentie %(reference)s — opgemaakt op %(date)s",
+                reference=document["reference"],
+                date=_date(document["date"]),
+            ),
+            s["subtitle"],
+        ),
     ]
     if document.get("translation_notice"):
-        flow += [Spacer(1, 12 * mm), _p(document["translation_notice"], ParagraphStyle(
-            "notice", parent=s["subtitle"], fontName=FONT + "-Italic", fontSize=9.5, leading=13))]
+        flow += [
+            Spacer(1, 12 * mm),
+            _p(
+                document["translation_notice"],
+                ParagraphStyle("notice", parent=s["subtitle"], fontName=FONT + "-Italic", fontSize=9.5, leading=13),
+            ),
+        ]
     flow.append(PageBreak())
     for article in document["articles"]:
         head = _p(_("Artikel %(number)s. %(title)s", number=article["number"], title=article["title"]), s["h2"])
-        body = _content([{"kind": k, "text": x} if k == "p" else {"kind": k, "items": x}
-                         for k, x in article["blocks"]], s)
+        body = _content(
+            [{"kind": k, "text": x} if k == "p" else {"kind": k, "items": x} for k, x in article["blocks"]], s
+        )
         flow.append(KeepTogether([head, *body[:1]]))
         flow += body[1:]
     for annex in document["annexes"]:
-        flow += [PageBreak(), _p(_("Bijlage %(number)s. %(title)s", number=annex["number"], title=annex["title"]),
-                                 s["h1"])]
+        flow += [
+            PageBreak(),
+            _p(_("Bijlage %(number)s. %(title)s", number=annex["number"], title=annex["title"]), s["h1"]),
+        ]
         flow += _content([_with_signatory(item, signature) for item in annex["content"]], s)
     if signature and signature.get("kind") == "amendment":
         flow += _amendment_record(signature, s)
     elif signature:
-        flow += [PageBreak(), _p(_("Ondertekening"), s["h1"]),
-                 _p(_("Beide partijen hebben deze verwerkersovereenkomst elektronisch ondertekend. "
-                      "De handtekeningen gelden voor de tekst met de volgende SHA-256-vingerafdruk:"), s["body"]),
-                 _p(signature["body_sha256"], s["mono"]), Spacer(1, 6)]
+        flow += [
+            PageBreak(),
+            _p(_("Ondertekening"), s["h1"]),
+            _p(
+                _(
+                    "Beide partijen hebben deze verwerkersovereenkomst elektronisch ondertekend. "
+                    "De handtekeningen gelden voor de tekst met de volgende SHA-256-vingerafdruk:"
+                ),
+                s["body"],
+            ),
+            _p(signature["body_sha256"], s["mono"]),
+            Spacer(1, 6),
+        ]
         flow += _signature_tables(signature["signatures"], s, _("Ondertekend op"))
     return flow
 
@@ -213,8 +279,10 @@ def _with_signatory(item: dict, signature: dict | None) -> dict:
         rows = [[_("Ondertekening"), _("niet ondertekend: gewijzigd door aanvaarding, zie de wijzigingsakte")]]
     else:
         sig = next(x for x in signature["signatures"] if x["party"] == party)
-        rows = [[_("Ondertekend door"), f"{sig['name']} ({_role(sig)})"],
-                [_("Datum van ondertekening"), sig["at"] + " (Europe/Brussels)"]]
+        rows = [
+            [_("Ondertekend door"), f"{sig['name']} ({_role(sig)})"],
+            [_("Datum van ondertekening"), sig["at"] + " (Europe/Brussels)"],
+        ]
     return item | {"rows": list(item["rows"]) + rows}
 
 
@@ -231,9 +299,21 @@ def _signature_tables(signatures: list[dict], s, signed_on: str) -> list:
     parties = {"client": _("Voor de verwerkingsverantwoordelijke"), "processor": _("Voor de verwerker")}
     flow = []
     for sig in signatures:
-        flow.append(KeepTogether([_p(parties[sig["party"]], s["h2"]),
-                                  _table([[_("Naam"), sig["name"]], [_("Hoedanigheid"), _role(sig)],
-                                          [signed_on, sig["at"] + " (Europe/Brussels)"]], s)]))
+        flow.append(
+            KeepTogether(
+                [
+                    _p(parties[sig["party"]], s["h2"]),
+                    _table(
+                        [
+                            [_("Naam"), sig["name"]],
+                            [_("Hoedanigheid"), _role(sig)],
+                            [signed_on, sig["at"] + " (Europe/Brussels)"],
+                        ],
+                        s,
+                    ),
+                ]
+            )
+        )
     return flow
 
 
@@ -241,30 +321,48 @@ def _amendment_record(record: dict, s) -> list:
     """The last page of an agreement that an amendment of the terms produced: how it came about, not a signature."""
     silence = record["concluded_by"] == "silence"
     flow = [PageBreak(), _p(_("Wijzigingsakte"), s["h1"])]
-    intro = _("Deze overeenkomst werd niet door de partijen ondertekend. Ze is overeenkomst %(reference)s, gewijzigd "
-              "doordat de verwerkingsverantwoordelijke versie %(label)s van de voorwaarden aanvaardde.",
-              reference=record["replaces"], label=record["to_label"])
+    intro = _(
+        "Deze overeenkomst werd niet door de partijen ondertekend. Ze is overeenkomst %(reference)s, gewijzigd "
+        "doordat de verwerkingsverantwoordelijke versie %(label)s van de voorwaarden aanvaardde.",
+        reference=record["replaces"],
+        label=record["to_label"],
+    )
     if record.get("objected"):
-        how = _("Deze overeenkomst is vervallen: een bezwaar, ontvangen op %(received)s, vóór het sluiten van de "
-                "termijn, werd op %(recorded)s geregistreerd. De overeenkomst die ze zou wijzigen, is opnieuw van "
-                "kracht.", received=record.get("objected_at") or "—", recorded=record.get("recorded_at") or "—")
+        how = _(
+            "Deze overeenkomst is vervallen: een bezwaar, ontvangen op %(received)s, vóór het sluiten van de "
+            "termijn, werd op %(recorded)s geregistreerd. De overeenkomst die ze zou wijzigen, is opnieuw van "
+            "kracht.",
+            received=record.get("objected_at") or "—",
+            recorded=record.get("recorded_at") or "—",
+        )
     elif silence:
         how = _("Stilzwijgend aanvaard: de verwerker ontving geen bezwaar vóór het sluiten van de bezwaartermijn.")
     elif record.get("by"):
-        how = _("Uitdrukkelijk aanvaard door %(name)s, gebruiker van de verwerkingsverantwoordelijke, in het portaal.",
-                name=record["by"])
+        how = _(
+            "Uitdrukkelijk aanvaard door %(name)s, gebruiker van de verwerkingsverantwoordelijke, in het portaal.",
+            name=record["by"],
+        )
     else:
-        how = _("Uitdrukkelijk aanvaard door de verwerkingsverantwoordelijke, %(channel)s; de verwerker registreerde "
-                "die aanvaarding op %(recorded)s.", channel=_(ANSWER_CHANNELS.get(record.get("channel") or "other")),
-                recorded=record.get("recorded_at") or "—")
+        how = _(
+            "Uitdrukkelijk aanvaard door de verwerkingsverantwoordelijke, %(channel)s; de verwerker registreerde "
+            "die aanvaarding op %(recorded)s.",
+            channel=_(ANSWER_CHANNELS.get(record.get("channel") or "other")),
+            recorded=record.get("recorded_at") or "—",
+        )
     flow += [_p(intro, s["body"]), _p(how, s["body"])]
-    rows = [[_("Wijzigt"), _("%(reference)s (voorwaarden versie %(label)s)", reference=record["replaces"],
-                             label=record["from_label"])],
-            [_("Aanvaarde versie van de voorwaarden"), record["to_label"]]]
+    rows = [
+        [
+            _("Wijzigt"),
+            _("%(reference)s (voorwaarden versie %(label)s)", reference=record["replaces"], label=record["from_label"]),
+        ],
+        [_("Aanvaarde versie van de voorwaarden"), record["to_label"]],
+    ]
     if record["notice"]:
-        rows += [[_("Melding"), _("nr. %(number)s", number=record["notice"])],
-                 [_("Aanvaard door de mailserver"), (record["delivered_at"] or "—")],
-                 [_("Termijn begonnen"), record["notified_at"]]]
+        rows += [
+            [_("Melding"), _("nr. %(number)s", number=record["notice"])],
+            [_("Aanvaard door de mailserver"), (record["delivered_at"] or "—")],
+            [_("Termijn begonnen"), record["notified_at"]],
+        ]
         if record["window"]:
             rows.append([_("Bezwaartermijn"), window_text(*record["window"])])
         rows.append([_("Termijn sloot op"), record["closes_at"]])
@@ -272,25 +370,44 @@ def _amendment_record(record: dict, s) -> list:
         objection = _("ja, op %(moment)s", moment=record.get("objected_at") or "—")
     else:
         objection = _("geen") if silence else _("niet van toepassing")
-    rows += [[_("Bezwaar ontvangen vóór de sluiting"), objection],
-             [_("Aanvaarding"), _("door stilzwijgen") if silence else _("uitdrukkelijk")],
-             [_("Aanvaard op"), record["accepted_at"]],
-             [_("In werking op"), record["effective_at"] or "—"]]
+    rows += [
+        [_("Bezwaar ontvangen vóór de sluiting"), objection],
+        [_("Aanvaarding"), _("door stilzwijgen") if silence else _("uitdrukkelijk")],
+        [_("Aanvaard op"), record["accepted_at"]],
+        [_("In werking op"), record["effective_at"] or "—"],
+    ]
     if record["body_sha256"]:
         rows.append([_("SHA-256 van de tekst"), record["body_sha256"]])
     flow.append(_table(rows, s))
     article = record.get("article")
     if article:
-        flow += [_p(_("Grondslag: artikel %(number)s van de gewijzigde overeenkomst (%(title)s)",
-                      number=article["number"], title=article["title"]), s["h2"]),
-                 *_content([{"kind": k, "text": x} if k == "p" else {"kind": k, "items": x}
-                            for k, x in blocks(article["body"])], s)]
+        flow += [
+            _p(
+                _(
+                    "Grondslag: artikel %(number)s van de gewijzigde overeenkomst (%(title)s)",
+                    number=article["number"],
+                    title=article["title"],
+                ),
+                s["h2"],
+            ),
+            *_content(
+                [{"kind": k, "text": x} if k == "p" else {"kind": k, "items": x} for k, x in blocks(article["body"])], s
+            ),
+        ]
     original = record["original"]
-    flow += [_p(_("Oorspronkelijke handtekeningen"), s["h2"]),
-             _p(_("De handtekeningen hieronder zijn die van overeenkomst %(reference)s (voorwaarden versie "
-                  "%(label)s), zoals de partijen die ondertekenden. Ze staan hier ter informatie; ze gelden niet als "
-                  "handtekening onder deze gewijzigde tekst.", reference=original["reference"], label=original["label"]),
-                s["body"])]
+    flow += [
+        _p(_("Oorspronkelijke handtekeningen"), s["h2"]),
+        _p(
+            _(
+                "De handtekeningen hieronder zijn die van overeenkomst %(reference)s (voorwaarden versie "
+                "%(label)s), zoals de partijen die ondertekenden. Ze staan hier ter informatie; ze gelden niet als "
+                "handtekening onder deze gewijzigde tekst.",
+                reference=original["reference"],
+                label=original["label"],
+            ),
+            s["body"],
+        ),
+    ]
     flow += _signature_tables(original["signatures"], s, _("Ondertekend op"))
     return flow
 
@@ -313,16 +430,33 @@ def _render(document: dict, signature: dict | None, draft: bool = False) -> byte
     _register_fonts()
     out = io.BytesIO()
     doc = SimpleDocTemplate(
-        out, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN, bottomMargin=22 * mm,
+        out,
+        pagesize=A4,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=22 * mm,
         title=f"{document['title']} {document['reference']} – {document['client']['name']}",
         author=document["processor"]["name"],
-        subject=_("Verwerkersovereenkomst tussen %(client)s en %(processor)s", client=document["client"]["name"],
-                  processor=document["processor"]["name"]),
-        creator="dpa_manager", lang=document.get("language", "nl-BE"), invariant=1, initialFontName=FONT,
+        subject=_(
+            "Verwerkersovereenkomst tussen %(client)s en %(processor)s",
+            client=document["client"]["name"],
+            processor=document["processor"]["name"],
+        ),
+        creator="dpa_manager",
+        lang=document.get("language", "nl-BE"),
+        invariant=1,
+        initialFontName=FONT,
     )
-    canvas_class = type("_Canvas", (_NumberedCanvas,), {
-        "footer_left": f"{document['title']} {document['reference']} — {document['client']['name']}",
-        "footer_pages": _("Pagina {page} van {total}"), "draft_mark": _("ONTWERP") if draft else ""})
+    canvas_class = type(
+        "_Canvas",
+        (_NumberedCanvas,),
+        {
+            "footer_left": f"{document['title']} {document['reference']} — {document['client']['name']}",
+            "footer_pages": _("Pagina {page} van {total}"),
+            "draft_mark": _("ONTWERP") if draft else "",
+        },
+    )
     doc.build(story(document, signature), canvasmaker=canvas_class)
     return out.getvalue()
 
@@ -331,26 +465,59 @@ def render_evidence(data: dict) -> bytes:
     """Return the PDF of an evidence file (see evidence.build)."""
     _register_fonts()
     s = _styles()
-    flow = [_p(data["title"], s["h1"]),
-            _p(f"{data['client']} — {data['reference']} — opgemaakt op {data['made_at']} (Europe/Brussels)", s["body"]),
-            _table(data["facts"], s), Spacer(1, 8), _p("Hoe de termijn berekend is", s["h2"]),
-            _p(data["rule"], s["body"])]
+    flow = [
+        _p(data["title"], s["h1"]),
+        _p(f"{data['client']} — {data['reference']} — opgemaakt op {data['made_at']} (Europe/Brussels)", s["body"]),
+        _table(data["facts"], s),
+        Spacer(1, 8),
+        _p("Hoe de termijn berekend is", s["h2"]),
+        _p(data["rule"], s["body"]),
+    ]
     if data["message"]["text"]:
-        flow += [_p("De melding zoals verstuurd", s["h2"]), _p(f"Onderwerp: {data['message']['subject']}", s["body"]),
-                 _p(data["message"]["text"], s["mono"])]
+        flow += [
+            _p("De melding zoals verstuurd", s["h2"]),
+            _p(f"Onderwerp: {data['message']['subject']}", s["body"]),
+            _p(data["message"]["text"], s["mono"]),
+        ]
     if data.get("proofs"):
-        flow += [_p("Bewijs van het antwoord (buiten de app ontvangen)", s["h2"]),
-                 _table(data["proofs"], s, ["Bestand", "Grootte", "Opgeladen", "SHA-256"], [0.3, 0.12, 0.22, 0.36])]
-    flow += [_p("E-mails", s["h2"]),
-             _table(data["mails"] or [["—", "", "", ""]], s, ["Bericht", "Status", "Aanvaard", "Message-ID"],
-                    [0.14, 0.12, 0.3, 0.44])]
-    flow += [_p("Audittrail (SHA-256-keten)", s["h2"]),
-             _table(data["events"] or [["—", "", "", "", ""]], s, ["#", "Tijd", "Door", "Actie", "Hash"],
-                    [0.07, 0.23, 0.2, 0.14, 0.36])]
+        flow += [
+            _p("Bewijs van het antwoord (buiten de app ontvangen)", s["h2"]),
+            _table(data["proofs"], s, ["Bestand", "Grootte", "Opgeladen", "SHA-256"], [0.3, 0.12, 0.22, 0.36]),
+        ]
+    flow += [
+        _p("E-mails", s["h2"]),
+        _table(
+            data["mails"] or [["—", "", "", ""]],
+            s,
+            ["Bericht", "Status", "Aanvaard", "Message-ID"],
+            [0.14, 0.12, 0.3, 0.44],
+        ),
+    ]
+    flow += [
+        _p("Audittrail (SHA-256-keten)", s["h2"]),
+        _table(
+            data["events"] or [["—", "", "", "", ""]],
+            s,
+            ["#", "Tijd", "Door", "Actie", "Hash"],
+            [0.07, 0.23, 0.2, 0.14, 0.36],
+        ),
+    ]
     out = io.BytesIO()
-    doc = SimpleDocTemplate(out, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
-                            bottomMargin=22 * mm, title=data["title"], author="dpa_manager", subject=data["title"],
-                            creator="dpa_manager", lang="nl-BE", invariant=1, initialFontName=FONT)
+    doc = SimpleDocTemplate(
+        out,
+        pagesize=A4,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=22 * mm,
+        title=data["title"],
+        author="dpa_manager",
+        subject=data["title"],
+        creator="dpa_manager",
+        lang="nl-BE",
+        invariant=1,
+        initialFontName=FONT,
+    )
     canvas_class = type("_Canvas", (_NumberedCanvas,), {"footer_left": f"{data['title']} — {data['client']}"})
     doc.build(flow, canvasmaker=canvas_class)
     return out.getvalue()

@@ -2,12 +2,13 @@
 
 Nothing here touches Flask, the database or the clock.
 """
+
 from __future__ import annotations
 
 import enum
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -114,8 +115,10 @@ def window_error(days: int | None, unit: str | None) -> str | None:
     if error:
         return error
     if days < SHORTEST_WINDOW[unit]:
-        return N_("Een bezwaartermijn korter dan 7 kalenderdagen of 3 werkdagen laat de klant in de praktijk geen "
-                  "tijd om bezwaar te maken.")
+        return N_(
+            "Een bezwaartermijn korter dan 7 kalenderdagen of 3 werkdagen laat de klant in de praktijk geen "
+            "tijd om bezwaar te maken."
+        )
     return None
 
 
@@ -144,7 +147,7 @@ def format_eur(cents: int) -> str:
 # --- Agreement states ------------------------------------------------------------------
 
 
-class AgreementState(str, enum.Enum):
+class AgreementState(enum.StrEnum):
     DRAFT = "draft"
     SENT = "sent"
     SIGNED = "signed"
@@ -218,7 +221,9 @@ CHECKLIST = (
     ChecklistItem("end_of_processing", N_("Teruggave of wissing aan het einde"), "both"),
     ChecklistItem("audits", N_("Informatie om naleving aan te tonen, audits en inspecties"), "terms"),
     ChecklistItem("unlawful_instruction", N_("Melding van een instructie die de wet schendt"), "terms"),
-    ChecklistItem("subprocessor_obligations", N_("Dezelfde plichten voor subverwerkers, volle aansprakelijkheid"), "terms"),
+    ChecklistItem(
+        "subprocessor_obligations", N_("Dezelfde plichten voor subverwerkers, volle aansprakelijkheid"), "terms"
+    ),
 )
 CHECKLIST_KEYS = frozenset(item.key for item in CHECKLIST)
 #: What an article may say it covers besides the checklist: the clause that lets the terms be amended by
@@ -240,8 +245,10 @@ def _filled(value) -> bool:
 def _particulars_ok(key: str, agreement) -> bool:
     """Tell whether the agreement's own particulars supply checklist element `key`."""
     if key == "subject_duration":
-        return _filled(agreement.subject_matter) and agreement.starts_on is not None and (
-            agreement.ends_on is None or agreement.ends_on >= agreement.starts_on
+        return (
+            _filled(agreement.subject_matter)
+            and agreement.starts_on is not None
+            and (agreement.ends_on is None or agreement.ends_on >= agreement.starts_on)
         )
     if key == "nature_purpose":
         return _filled(agreement.nature_purpose)
@@ -338,7 +345,7 @@ def objection_closes_at(notified_at: datetime, days: int, unit: str) -> datetime
         raise ValueError("notified_at must be an aware datetime")
     start_day = notified_at.astimezone(BRUSSELS).date()
     after_last = last_day_of_period(start_day, days, unit) + timedelta(days=1)
-    return datetime.combine(after_last, time(0), tzinfo=BRUSSELS).astimezone(timezone.utc)
+    return datetime.combine(after_last, time(0), tzinfo=BRUSSELS).astimezone(UTC)
 
 
 def applied_closes_at(notified_at: datetime, days: int, unit: str, stated: datetime | None) -> datetime:
@@ -360,14 +367,14 @@ def reminder_at(notified_at: datetime, closes_at: datetime) -> datetime | None:
     """Return when to remind an unanswered notice (two days before closing), or None if too late."""
     local_close = closes_at.astimezone(BRUSSELS)
     local_day = local_close.date() - timedelta(days=REMINDER_DAYS_BEFORE)
-    at = datetime.combine(local_day, time(0), tzinfo=BRUSSELS).astimezone(timezone.utc)
+    at = datetime.combine(local_day, time(0), tzinfo=BRUSSELS).astimezone(UTC)
     return at if at > notified_at else None
 
 
 # --- Notices -------------------------------------------------------------------------------
 
 
-class NoticeState(str, enum.Enum):
+class NoticeState(enum.StrEnum):
     AWAITING_DELIVERY = "awaiting_delivery"
     OPEN = "open"
     INFORMED = "informed"
@@ -397,8 +404,7 @@ NOTICE_STATE_LABELS = {
 #: (see answer_error): silence was never the client's answer.
 NOTICE_TRANSITIONS = {
     NoticeState.AWAITING_DELIVERY: {NoticeState.OPEN, NoticeState.INFORMED, NoticeState.WITHDRAWN},
-    NoticeState.OPEN: {NoticeState.OBJECTED, NoticeState.APPROVED, NoticeState.DEEMED_APPROVED,
-                       NoticeState.WITHDRAWN},
+    NoticeState.OPEN: {NoticeState.OBJECTED, NoticeState.APPROVED, NoticeState.DEEMED_APPROVED, NoticeState.WITHDRAWN},
     NoticeState.OBJECTED: {NoticeState.APPROVED, NoticeState.WITHDRAWN},
     NoticeState.INFORMED: set(),
     NoticeState.APPROVED: set(),
@@ -439,11 +445,21 @@ def incidental_error(kind: str, countries, data_categories, eea) -> tuple[str, d
         return None
     outside = sorted(set(countries) - set(eea))
     if outside:
-        return (N_("Een subverwerker met een locatie buiten de EER (%(codes)s) kan niet incidenteel zijn: hij "
-                   "heeft de gewone bezwaartermijn nodig. Kies actief en systematisch."), {"codes": ", ".join(outside)})
+        return (
+            N_(
+                "Een subverwerker met een locatie buiten de EER (%(codes)s) kan niet incidenteel zijn: hij "
+                "heeft de gewone bezwaartermijn nodig. Kies actief en systematisch."
+            ),
+            {"codes": ", ".join(outside)},
+        )
     if SPECIAL_CATEGORY in data_categories:
-        return (N_("Een subverwerker die bijzondere categorieën van persoonsgegevens ontvangt, kan niet incidenteel "
-                   "zijn: hij heeft de gewone bezwaartermijn nodig. Kies actief en systematisch."), {})
+        return (
+            N_(
+                "Een subverwerker die bijzondere categorieën van persoonsgegevens ontvangt, kan niet incidenteel "
+                "zijn: hij heeft de gewone bezwaartermijn nodig. Kies actief en systematisch."
+            ),
+            {},
+        )
     return None
 
 
@@ -475,7 +491,9 @@ ANSWER_CHANNELS = {
 RECORDED_CHANNELS = ("email", "letter", "phone", "other")
 
 
-def answer_error(received_at: datetime, *, now: datetime, announced_at: datetime, closes_at: datetime | None) -> str | None:
+def answer_error(
+    received_at: datetime, *, now: datetime, announced_at: datetime, closes_at: datetime | None
+) -> str | None:
     """Return why an answer received at `received_at` cannot count, or None when it counts.
 
     It counts when it was received strictly before the window closed, whenever it is recorded; it

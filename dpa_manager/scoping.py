@@ -4,6 +4,7 @@ A model that holds a client's data names the column that says whose it is in
 `client_scope`. Managers see every row; a client user sees only their own client's rows;
 a model without `client_scope` is never shown to a client user at all.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import false, select

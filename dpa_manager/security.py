@@ -1,4 +1,5 @@
 """Response headers, cookie settings, the production start-up check, and rate limits."""
+
 from __future__ import annotations
 
 from urllib.parse import unquote_to_bytes
@@ -8,14 +9,35 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 #: Secret keys that must never run in production.
-KNOWN_DEFAULT_SECRETS = frozenset({"dev-only-not-secret", "test-secret", "secret", "changeme", "change-me", "dev",
-                                   "development", "please-change-me", ""})
+KNOWN_DEFAULT_SECRETS = frozenset(
+    {
+        "dev-only-not-secret",
+        "test-secret",
+        "secret",
+        "changeme",
+        "change-me",
+        "dev",
+        "development",
+        "please-change-me",
+        "",
+    }
+)
 MIN_SECRET_LENGTH = 32
 
-CONTENT_SECURITY_POLICY = "; ".join([
-    "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:", "font-src 'self'",
-    "connect-src 'self'", "form-action 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'",
-])
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    ]
+)
 
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
@@ -33,7 +55,8 @@ def check_production(app: Flask) -> None:
         raise InsecureSecretKey(
             "SECRET_KEY is missing, too short or a known default. With DPA_ENV=production set SECRET_KEY to a "
             f"random value of at least {MIN_SECRET_LENGTH} characters, e.g. "
-            "python3 -c \"import secrets; print(secrets.token_urlsafe(48))\"")
+            'python3 -c "import secrets; print(secrets.token_urlsafe(48))"'
+        )
 
 
 def _bad_text(value) -> bool:

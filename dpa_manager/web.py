@@ -1,14 +1,15 @@
 """Small helpers the HTML views share: role checks, forms and service errors."""
+
 from functools import wraps
 
 from flask import abort, current_app, flash, g, request
 from flask_babel import lazy_gettext as _l
-from werkzeug.routing import BaseConverter, ValidationError
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from werkzeug.routing import BaseConverter, ValidationError
 from wtforms import BooleanField, SelectMultipleField, widgets
-from wtforms.validators import DataRequired
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired
 
 from .errors import ServiceError
 
@@ -20,6 +21,7 @@ class BaseForm(FlaskForm):
         @property
         def locales(self):
             from .i18n import current
+
             return [current()]
 
     def validate(self, extra_validators=None) -> bool:

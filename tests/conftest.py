@@ -1,11 +1,16 @@
 """Fixtures and factories: an app on a fresh database, users, clients and agreements."""
+
 from __future__ import annotations
 
 import os
-from datetime import date, datetime, timezone
+import socket
+import threading
+from datetime import UTC, date, datetime
+from email import message_from_bytes, policy
 
 import pytest
 import time_machine
+from aiosmtpd.controller import Controller
 from flask import g, has_app_context
 from flask.testing import FlaskClient
 
@@ -17,10 +22,11 @@ from dpa_manager.demo import PROFILE, SERVICES, TOMS, with_check_digits
 from dpa_manager.extensions import db
 from dpa_manager.processor.models import Service
 from dpa_manager.processor.services import add_service, save_profile
+from dpa_manager.subprocessors import services as register
 from dpa_manager.terms.services import load_default_terms
 
 #: A fixed moment for the tests: Saturday 21 November 2026, 10:00 UTC.
-NOW = datetime(2026, 11, 21, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 PASSWORD = "correct-horse-battery"
 
 
@@ -45,14 +51,17 @@ def test_clock(request):
 def pytest_collection_modifyitems(config, items):
     """Skip, saying why, what needs a part that is not here (PostgreSQL, Chromium)."""
     import shutil
+
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     for item in items:
         if "postgres" in item.keywords and not TEST_DATABASE_URL:
-            item.add_marker(pytest.mark.skip(
-                reason="needs PostgreSQL: set DPA_TEST_DATABASE_URL=postgresql+psycopg://... (.ci/run does)"))
+            item.add_marker(
+                pytest.mark.skip(
+                    reason="needs PostgreSQL: set DPA_TEST_DATABASE_URL=postgresql+psycopg://... (.ci/run does)"
+                )
+            )
         if "e2e" in item.keywords and not chromium:
-            item.add_marker(pytest.mark.skip(
-                reason="needs Debian's Chromium: apt-get install chromium (.ci/run does)"))
+            item.add_marker(pytest.mark.skip(reason="needs Debian's Chromium: apt-get install chromium (.ci/run does)"))
 
 
 def pytest_sessionstart(session):
@@ -90,8 +99,15 @@ class FreshClient(FlaskClient):
 
 def fresh_app(tmp_path, **config):
     """Yield an app on an empty test database (tables created, dropped after), inside its app context."""
-    app = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
-                      "WTF_CSRF_ENABLED": False} | config)
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
+            "WTF_CSRF_ENABLED": False,
+        }
+        | config
+    )
     app.test_client_class = FreshClient
     with app.app_context():
         db.drop_all()
@@ -134,9 +150,15 @@ _counter = iter(range(1, 10_000))
 def make_client(setup):
     def make(**values):
         n = next(_counter)
-        data = {"name": f"Klant {n}", "enterprise_number": with_check_digits(2_000_000 + n),
-                "address": f"Straat {n}\n1000 Brussel", "language": "nl", "contact_email": f"klant{n}@example.be"}
+        data = {
+            "name": f"Klant {n}",
+            "enterprise_number": with_check_digits(2_000_000 + n),
+            "address": f"Straat {n}\n1000 Brussel",
+            "language": "nl",
+            "contact_email": f"klant{n}@example.be",
+        }
         return create_client(data | values, actor=None, now=NOW)
+
     return make
 
 
@@ -144,8 +166,15 @@ def make_client(setup):
 def make_user(app):
     def make(role="client", client=None, email=None, full_name="Test Gebruiker"):
         n = next(_counter)
-        return create_user(email=email or f"user{n}@example.be", password=PASSWORD, role=role,
-                           client_id=client.id if client else None, full_name=full_name, now=NOW)
+        return create_user(
+            email=email or f"user{n}@example.be",
+            password=PASSWORD,
+            role=role,
+            client_id=client.id if client else None,
+            full_name=full_name,
+            now=NOW,
+        )
+
     return make
 
 
@@ -157,11 +186,15 @@ def manager(make_user):
 def particulars(**overrides) -> dict:
     values = agreements.draft_defaults(date(2026, 11, 21)) | {
         "subject_matter": "Klantendienst voor consumenten",
-        "starts_on": date(2026, 11, 1), "ends_on": None,
+        "starts_on": date(2026, 11, 1),
+        "ends_on": None,
         "nature_purpose": "Oproepen beantwoorden en klachten opvolgen.",
-        "data_types": ["identification", "contact"], "data_types_detail": "",
-        "data_subjects": ["customers"], "data_subjects_detail": "",
-        "special_categories": False, "toms": TOMS,
+        "data_types": ["identification", "contact"],
+        "data_types_detail": "",
+        "data_subjects": ["customers"],
+        "data_subjects_detail": "",
+        "special_categories": False,
+        "toms": TOMS,
     }
     return values | overrides
 
@@ -180,8 +213,9 @@ def make_agreement(app, manager, make_client, make_user):
         if state == "sent":
             return agreement
         signer = client.users[0] if client.users else make_user(client=client, full_name="Els Janssens")
-        agreements.client_sign(agreement, user=signer, full_name="Els Janssens", role="Zaakvoerder",
-                               authorised=True, now=NOW)
+        agreements.client_sign(
+            agreement, user=signer, full_name="Els Janssens", role="Zaakvoerder", authorised=True, now=NOW
+        )
         if state == "client_signed":
             return agreement
         agreements.countersign(agreement, user=manager, full_name="An Manager", role="Accountmanager", now=NOW)
@@ -196,19 +230,11 @@ def login(http):
         response = http.post("/login", data={"email": user.email, "password": PASSWORD})
         assert response.status_code == 302, response.text
         return http
+
     return do
 
 
 # --- Sub-processors, notices and a real SMTP server ------------------------------------------
-
-import socket
-import threading
-from email import message_from_bytes, policy
-
-from aiosmtpd.controller import Controller
-
-from dpa_manager.subprocessors import services as register
-from dpa_manager.subprocessors.models import SubProcessor
 
 
 def free_port() -> int:
@@ -248,14 +274,16 @@ class Inbox:
         wait = self.delays.pop(0) if self.delays else self.delay
         if wait:
             import asyncio
+
             await asyncio.sleep(wait)
         if self.on_data is not None:
             self.on_data()
         with self.lock:
             self.raw.append(envelope.original_content or envelope.content)
             self.envelopes.append(sorted(envelope.rcpt_tos))
-            self.messages.append(message_from_bytes(envelope.original_content or envelope.content,
-                                                    policy=policy.default))
+            self.messages.append(
+                message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
+            )
         return "250 OK"
 
     def start(self):
@@ -289,10 +317,18 @@ def make_subprocessor(setup):
     """Make a register entry; status 'active' puts it in use as if announced long ago."""
 
     def make(status="proposed", services=("klantendienst",), **values):
-        data = {"name": "CloudTel SA", "registration_number": "BE0123456749", "purpose": "Telefonieplatform",
-                "countries": ["BE", "NL"], "transfer_mechanism": None, "data_categories": ["contact", "call_recordings"],
-                "kind": "active_systematic", "website": "https://cloudtel.example",
-                "address": "Havenlaan 86\n1000 Brussel", "contact": "privacy@cloudtel.example"} | values
+        data = {
+            "name": "CloudTel SA",
+            "registration_number": "BE0123456749",
+            "purpose": "Telefonieplatform",
+            "countries": ["BE", "NL"],
+            "transfer_mechanism": None,
+            "data_categories": ["contact", "call_recordings"],
+            "kind": "active_systematic",
+            "website": "https://cloudtel.example",
+            "address": "Havenlaan 86\n1000 Brussel",
+            "contact": "privacy@cloudtel.example",
+        } | values
         sp = register.create_subprocessor(data, list(services), actor=None, now=NOW)
         if status != "proposed":
             sp.status, sp.activated_on = status, NOW.date()

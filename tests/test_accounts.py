@@ -1,4 +1,5 @@
 """Logging in and out, roles, and CSRF."""
+
 import pytest
 
 from dpa_manager import create_app

@@ -1,4 +1,5 @@
 """Drafting, sending, signing and ending agreements, through the pages and the services."""
+
 import hashlib
 
 import pytest
@@ -14,10 +15,18 @@ from dpa_manager.rules import AgreementState
 from .conftest import NOW
 
 FORM = {
-    "subject_matter": "Klantendienst voor consumenten", "starts_on": "2026-11-01", "ends_on": "",
-    "nature_purpose": "Oproepen beantwoorden.", "data_types": ["identification", "contact"],
-    "data_subjects": ["customers"], "end_choice": "delete", "window_days": "7", "window_unit": "calendar",
-    "cap_total": "2500", "cap_other": "1000", "toms": "Versleuteling\nToegangsbeheer",
+    "subject_matter": "Klantendienst voor consumenten",
+    "starts_on": "2026-11-01",
+    "ends_on": "",
+    "nature_purpose": "Oproepen beantwoorden.",
+    "data_types": ["identification", "contact"],
+    "data_subjects": ["customers"],
+    "end_choice": "delete",
+    "window_days": "7",
+    "window_unit": "calendar",
+    "cap_total": "2500",
+    "cap_other": "1000",
+    "toms": "Versleuteling\nToegangsbeheer",
 }
 
 
@@ -50,25 +59,29 @@ def test_manager_creates_and_edits_a_draft(as_manager, make_client, setup):
     agreement = db.session.scalar(db.select(Agreement))
     assert agreement.state == "draft" and agreement.cap_total_cents == 250_000
     assert [s.code for s in agreement.services] == ["klantendienst"]
-    response = as_manager.post(f"/agreements/{agreement.id}/edit", data=form(setup, window_days="3",
-                                                                              window_unit="working"))
+    response = as_manager.post(
+        f"/agreements/{agreement.id}/edit", data=form(setup, window_days="3", window_unit="working")
+    )
     assert response.status_code == 302
     db.session.refresh(agreement)
     assert (agreement.window_days, agreement.window_unit) == (3, "working")
 
 
-@pytest.mark.parametrize("overrides, message", [
-    ({"ends_on": "2026-10-01"}, "De einddatum ligt vóór de begindatum."),
-    ({"window_days": "0"}, "minstens 1 en hoogstens 90"),
-    ({"window_days": "91"}, "minstens 1 en hoogstens 90"),
-    ({"window_days": "zeven"}, "Ongeldig getal."),
-    ({"cap_total": "-1"}, "Een plafond is nul of meer."),
-    ({"cap_other": "-0.01"}, "Een plafond is nul of meer."),
-    ({"starts_on": ""}, "Vul de begindatum in."),
-    ({"starts_on": "31/02/2026"}, "Ongeldige datum."),
-    ({"data_types": ["bogus"]}, "ongeldige keuze voor dit veld"),
-    ({"terms_version_id": "999"}, "Ongeldige keuze."),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"ends_on": "2026-10-01"}, "De einddatum ligt vóór de begindatum."),
+        ({"window_days": "0"}, "minstens 1 en hoogstens 90"),
+        ({"window_days": "91"}, "minstens 1 en hoogstens 90"),
+        ({"window_days": "zeven"}, "Ongeldig getal."),
+        ({"cap_total": "-1"}, "Een plafond is nul of meer."),
+        ({"cap_other": "-0.01"}, "Een plafond is nul of meer."),
+        ({"starts_on": ""}, "Vul de begindatum in."),
+        ({"starts_on": "31/02/2026"}, "Ongeldige datum."),
+        ({"data_types": ["bogus"]}, "ongeldige keuze voor dit veld"),
+        ({"terms_version_id": "999"}, "Ongeldige keuze."),
+    ],
+)
 def test_bad_agreement_input_saves_nothing(as_manager, make_client, setup, overrides, message):
     client = make_client()
     response = as_manager.post(f"/agreements/new?client_id={client.id}", data=form(setup, **overrides))
@@ -125,18 +138,24 @@ def test_the_whole_signing_story(as_manager, login, make_client, make_user, make
     assert "Typ uw volledige naam" in refused.text or "Bevestig dat u mag ondertekenen." in refused.text
     db.session.refresh(agreement)
     assert agreement.client_signed_at is None
-    response = portal.post(f"/portal/agreements/{agreement.id}",
-                           data={"full_name": "Els Janssens", "role": "Zaakvoerder", "authorised": "y"})
+    response = portal.post(
+        f"/portal/agreements/{agreement.id}",
+        data={"full_name": "Els Janssens", "role": "Zaakvoerder", "authorised": "y"},
+    )
     assert response.status_code == 302
-    again = portal.post(f"/portal/agreements/{agreement.id}",
-                        data={"full_name": "Els Janssens", "role": "Zaakvoerder", "authorised": "y"})
+    again = portal.post(
+        f"/portal/agreements/{agreement.id}",
+        data={"full_name": "Els Janssens", "role": "Zaakvoerder", "authorised": "y"},
+    )
     assert again.status_code == 422 and "al ondertekend" in again.text
     portal.post("/logout")
 
     manager = db.session.scalar(db.select(User).where(User.role == "manager"))
     http = login(manager)
-    response = http.post(f"/agreements/{agreement.id}/countersign",
-                         data={"full_name": "An Manager", "role": "Accountmanager", "authorised": "y"})
+    response = http.post(
+        f"/agreements/{agreement.id}/countersign",
+        data={"full_name": "An Manager", "role": "Accountmanager", "authorised": "y"},
+    )
     assert response.status_code == 302
     db.session.expire_all()
     agreement = db.session.get(Agreement, agreement.id)
@@ -153,12 +172,12 @@ def test_signing_a_draft_or_twice_is_refused(make_agreement, make_user, manager)
     draft = make_agreement()
     user = make_user(client=draft.client)
     with pytest.raises(Conflict):
-        services.client_sign(draft, user=user, full_name="Els Janssens", role="Zaakvoerder", authorised=True,
-                             now=NOW)
+        services.client_sign(draft, user=user, full_name="Els Janssens", role="Zaakvoerder", authorised=True, now=NOW)
     signed = make_agreement("signed")
     with pytest.raises(Conflict):
-        services.client_sign(signed, user=signed.client.users[0], full_name="Els Janssens", role="Zaakvoerder",
-                             authorised=True, now=NOW)
+        services.client_sign(
+            signed, user=signed.client.users[0], full_name="Els Janssens", role="Zaakvoerder", authorised=True, now=NOW
+        )
     with pytest.raises(Conflict):
         services.countersign(signed, user=manager, full_name="An Manager", role="Accountmanager", now=NOW)
 
@@ -174,16 +193,18 @@ def test_only_the_clients_own_users_sign(make_agreement, make_user, make_client,
     stranger = make_user(client=make_client())
     for user in (stranger, manager):
         with pytest.raises(Conflict):
-            services.client_sign(agreement, user=user, full_name="Els Janssens", role="Zaakvoerder",
-                                 authorised=True, now=NOW)
+            services.client_sign(
+                agreement, user=user, full_name="Els Janssens", role="Zaakvoerder", authorised=True, now=NOW
+            )
 
 
 def test_signature_needs_authority(make_agreement, make_user):
     agreement = make_agreement("sent")
     user = make_user(client=agreement.client)
     with pytest.raises(Invalid, match="vertegenwoordigen"):
-        services.client_sign(agreement, user=user, full_name="Els Janssens", role="Zaakvoerder",
-                             authorised=False, now=NOW)
+        services.client_sign(
+            agreement, user=user, full_name="Els Janssens", role="Zaakvoerder", authorised=False, now=NOW
+        )
 
 
 def test_a_client_user_never_sees_another_clients_agreement(login, make_agreement, make_user, make_client):
@@ -193,8 +214,13 @@ def test_a_client_user_never_sees_another_clients_agreement(login, make_agreemen
     assert portal.get(f"/portal/agreements/{mine.id}").status_code == 200
     assert portal.get(f"/portal/agreements/{theirs.id}").status_code == 404
     assert portal.get(f"/agreements/{theirs.id}/pdf").status_code == 404
-    assert portal.post(f"/portal/agreements/{theirs.id}", data={
-        "full_name": "Els Janssens", "role": "Zaakvoerder", "authorised": "y"}).status_code == 404
+    assert (
+        portal.post(
+            f"/portal/agreements/{theirs.id}",
+            data={"full_name": "Els Janssens", "role": "Zaakvoerder", "authorised": "y"},
+        ).status_code
+        == 404
+    )
     db.session.refresh(theirs)
     assert theirs.client_signed_at is None
 
@@ -229,8 +255,9 @@ def test_recall_after_the_client_signed_is_refused(make_agreement, manager):
 
 def test_a_sent_agreement_cannot_be_edited(as_manager, make_agreement, setup):
     agreement = make_agreement("sent")
-    response = as_manager.post(f"/agreements/{agreement.id}/edit", data=form(setup, subject_matter="Anders"),
-                               follow_redirects=True)
+    response = as_manager.post(
+        f"/agreements/{agreement.id}/edit", data=form(setup, subject_matter="Anders"), follow_redirects=True
+    )
     assert "Alleen een concept kan nog wijzigen." in response.text
     db.session.refresh(agreement)
     assert agreement.subject_matter == "Klantendienst voor consumenten"

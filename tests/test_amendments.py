@@ -1,5 +1,6 @@
 """Amendments of the terms: announced with a comparison, 3 working days, and a new signed agreement on acceptance."""
-from datetime import date, datetime, timedelta, timezone
+
+from datetime import UTC, date, datetime, timedelta
 from io import BytesIO
 
 import pytest
@@ -22,7 +23,7 @@ from dpa_manager.terms.text import to_text
 
 from .conftest import NOW
 
-UTC = timezone.utc
+UTC = UTC
 #: Told on Saturday 21 November 2026: 3 working days are Monday 23 to Wednesday 25; the window
 #: closes at midnight in Brussels after the Wednesday.
 CLOSES = datetime(2026, 11, 25, 23, 0, tzinfo=UTC)
@@ -35,8 +36,10 @@ def pdf_text(data: bytes) -> str:
 
 
 def parts(message):
-    return (message.get_body(preferencelist=("plain",)).get_content(),
-            message.get_body(preferencelist=("html",)).get_content())
+    return (
+        message.get_body(preferencelist=("plain",)).get_content(),
+        message.get_body(preferencelist=("html",)).get_content(),
+    )
 
 
 @pytest.fixture
@@ -50,24 +53,30 @@ def make_version(setup, manager, *, effective_on, label="2027-01"):
     old = "brengt hij de Verwerkingsverantwoordelijke daarvan zonder onredelijke vertraging op de hoogte, en uiterlijk"
     text = to_text(setup.articles)
     assert old in text
-    text = text.replace(old, "brengt hij de Verwerkingsverantwoordelijke daarvan onverwijld op de hoogte, en uiterlijk",
-                        1)
-    text += ("\n\n# 24. Hulpmiddelen met artificiële intelligentie\n[dekt: ]\n"
-             "De Verwerker gebruikt geen hulpmiddelen met artificiële intelligentie die persoonsgegevens van de "
-             "Verwerkingsverantwoordelijke gebruiken om modellen te trainen.")
-    version = save_draft(None, label=label, title=setup.title, effective_on=effective_on, text=text,
-                         actor=manager, now=NOW)
+    text = text.replace(
+        old, "brengt hij de Verwerkingsverantwoordelijke daarvan onverwijld op de hoogte, en uiterlijk", 1
+    )
+    text += (
+        "\n\n# 24. Hulpmiddelen met artificiële intelligentie\n[dekt: ]\n"
+        "De Verwerker gebruikt geen hulpmiddelen met artificiële intelligentie die persoonsgegevens van de "
+        "Verwerkingsverantwoordelijke gebruiken om modellen te trainen."
+    )
+    version = save_draft(
+        None, label=label, title=setup.title, effective_on=effective_on, text=text, actor=manager, now=NOW
+    )
     return publish(version, actor=manager, now=NOW)
 
 
 def announce(version, manager, **kwargs):
-    return amendments.announce(version, summary="Kortere meldtermijn voor datalekken; AI-afspraak.",
-                               actor=manager, now=NOW, **kwargs)
+    return amendments.announce(
+        version, summary="Kortere meldtermijn voor datalekken; AI-afspraak.", actor=manager, now=NOW, **kwargs
+    )
 
 
 def notice_of(amendment, agreement) -> Notice:
-    return db.session.scalar(select(Notice).where(Notice.amendment_id == amendment.id,
-                                                  Notice.agreement_id == agreement.id))
+    return db.session.scalar(
+        select(Notice).where(Notice.amendment_id == amendment.id, Notice.agreement_id == agreement.id)
+    )
 
 
 def current_agreement(client_id) -> Agreement:
@@ -81,32 +90,45 @@ def test_every_signed_agreement_on_an_older_version_gets_a_notice(make_agreement
     amendment = announce(new_version, manager)
     rows = db.session.scalars(select(Notice).where(Notice.amendment_id == amendment.id)).all()
     assert sorted(n.agreement_id for n in rows) == sorted(a.id for a in signed)
-    assert all(n.needs_approval and n.window_days == 3 and n.window_unit == "working" and n.change_id is None
-               for n in rows)
-    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)
-                             .where(OutboxMessage.template == "amendment")) == 2
+    assert all(
+        n.needs_approval and n.window_days == 3 and n.window_unit == "working" and n.change_id is None for n in rows
+    )
+    assert (
+        db.session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.template == "amendment"))
+        == 2
+    )
     with pytest.raises(Conflict):
         announce(new_version, manager)
 
 
 def test_only_a_published_version_can_be_announced(setup, manager, make_agreement):
     make_agreement("signed")
-    draft = save_draft(None, label="concept", title="T", effective_on=date(2027, 1, 1), text=to_text(setup.articles),
-                       actor=manager, now=NOW)
+    draft = save_draft(
+        None,
+        label="concept",
+        title="T",
+        effective_on=date(2027, 1, 1),
+        text=to_text(setup.articles),
+        actor=manager,
+        now=NOW,
+    )
     with pytest.raises(Conflict):
         announce(draft, manager)
     assert db.session.scalar(select(func.count()).select_from(Notice)) == 0
 
 
-def test_the_email_carries_the_comparison_and_the_window_starts_at_delivery(make_agreement, new_version, manager,
-                                                                           inbox):
+def test_the_email_carries_the_comparison_and_the_window_starts_at_delivery(
+    make_agreement, new_version, manager, inbox
+):
     agreement = make_agreement("signed")
     amendment = announce(new_version, manager)
     drain(now=lambda: NOW)
     (message,) = inbox.messages
     text, html = parts(message)
-    assert message["Subject"] == ("Wijziging van de verwerkersovereenkomst (versie 2027-01): bezwaar mogelijk tot en "
-                                  "met woensdag 25 november 2026")
+    assert message["Subject"] == (
+        "Wijziging van de verwerkersovereenkomst (versie 2027-01): bezwaar mogelijk tot en "
+        "met woensdag 25 november 2026"
+    )
     assert "versie 2020-10 wordt vervangen door versie 2027-01" in text
     assert "Kortere meldtermijn voor datalekken" in text
     assert "binnen 3 werkdagen" in text
@@ -119,8 +141,9 @@ def test_the_email_carries_the_comparison_and_the_window_starts_at_delivery(make
     assert notice.state == "open" and notice.delivered_at == NOW and notice.closes_at == CLOSES
 
 
-def test_silence_moves_the_agreement_to_the_new_version_with_an_amendment_record(make_agreement, new_version, manager,
-                                                                                   inbox):
+def test_silence_moves_the_agreement_to_the_new_version_with_an_amendment_record(
+    make_agreement, new_version, manager, inbox
+):
     old = make_agreement("signed")
     old_pdf = agreements.pdf_of(old, now=NOW)
     amendment = announce(new_version, manager)
@@ -155,8 +178,9 @@ def test_silence_moves_the_agreement_to_the_new_version_with_an_amendment_record
 
     # Running the sweep again changes nothing.
     assert jobs.sweep(CLOSES + timedelta(hours=1)).amended == 0
-    assert db.session.scalar(select(func.count()).select_from(Agreement).where(
-        Agreement.client_id == old.client_id)) == 2
+    assert (
+        db.session.scalar(select(func.count()).select_from(Agreement).where(Agreement.client_id == old.client_id)) == 2
+    )
     drain(now=lambda: CLOSES)
     outcome = [m for m in inbox.messages if "aanvaard door stilzwijgen" in m["Subject"]]
     assert outcome and "versie 2027-01" in parts(outcome[0])[0]
@@ -185,14 +209,26 @@ def test_an_agreement_without_an_amendment_clause_is_not_amended_by_silence(setu
     with_clause = make_agreement("signed", terms_version_id=setup.id)
     no_clause = to_text(setup.articles).replace("[dekt: amendments]", "[dekt: ]")
     assert no_clause != to_text(setup.articles)
-    bare = publish(save_draft(None, label="zonder-beding", title=setup.title, effective_on=date(2020, 10, 6),
-                              text=no_clause, actor=manager, now=NOW), actor=manager, now=NOW)
+    bare = publish(
+        save_draft(
+            None,
+            label="zonder-beding",
+            title=setup.title,
+            effective_on=date(2020, 10, 6),
+            text=no_clause,
+            actor=manager,
+            now=NOW,
+        ),
+        actor=manager,
+        now=NOW,
+    )
     without = make_agreement("signed", terms_version_id=bare.id)
     version = make_version(setup, manager, effective_on=EFFECTIVE)
     assert amendments.agreements_to_sign_anew(version) == 1
     amendment = announce(version, manager)
-    assert [n.agreement_id for n in db.session.scalars(select(Notice).where(Notice.amendment_id == amendment.id))] \
-        == [with_clause.id]
+    assert [n.agreement_id for n in db.session.scalars(select(Notice).where(Notice.amendment_id == amendment.id))] == [
+        with_clause.id
+    ]
     assert current_agreement(without.client_id).id == without.id
 
 
@@ -225,8 +261,12 @@ def test_an_objection_waits_for_the_manager_and_changes_nothing(make_agreement, 
     amendment = announce(new_version, manager)
     drain(now=lambda: NOW)
     notice = notice_of(amendment, old)
-    notices.object_to(notice, user=old.client.users[0], reason="Wij willen eerst overleg over artikel 19.",
-                      now=NOW + timedelta(hours=1))
+    notices.object_to(
+        notice,
+        user=old.client.users[0],
+        reason="Wij willen eerst overleg over artikel 19.",
+        now=NOW + timedelta(hours=1),
+    )
     assert jobs.sweep(CLOSES + timedelta(days=3)).amended == 0
     assert current_agreement(old.client_id).id == old.id
     drain(now=lambda: NOW + timedelta(hours=1))
@@ -254,15 +294,19 @@ def test_the_manager_announces_from_the_version_page(make_agreement, new_version
     http = login(manager)
     page = http.get(f"/terms/{new_version.id}")
     assert "1 ondertekende overeenkomst(en) staan op een oudere versie met een wijzigingsbeding" in page.text
-    refused = http.post(f"/terms/{new_version.id}/announce", data={"summary": "x", "window_days": "3",
-                                                                   "window_unit": "working"})
+    refused = http.post(
+        f"/terms/{new_version.id}/announce", data={"summary": "x", "window_days": "3", "window_unit": "working"}
+    )
     assert refused.status_code == 302 and amendments.amendment_of(new_version) is None
-    bad = http.post(f"/terms/{new_version.id}/announce", data={"window_days": "900", "window_unit": "working",
-                                                               "confirm": "y"})
+    bad = http.post(
+        f"/terms/{new_version.id}/announce", data={"window_days": "900", "window_unit": "working", "confirm": "y"}
+    )
     assert bad.status_code == 302 and amendments.amendment_of(new_version) is None
-    done = http.post(f"/terms/{new_version.id}/announce", data={"summary": "Nieuw", "window_days": "3",
-                                                                "window_unit": "working", "confirm": "y"},
-                     follow_redirects=True)
+    done = http.post(
+        f"/terms/{new_version.id}/announce",
+        data={"summary": "Nieuw", "window_days": "3", "window_unit": "working", "confirm": "y"},
+        follow_redirects=True,
+    )
     assert "is aangekondigd aan 1 klant(en)" in done.text
     assert amendments.amendment_of(new_version) is not None
     listing = http.get(f"/notices/?amendment_id={amendments.amendment_of(new_version).id}")
@@ -282,8 +326,9 @@ def test_the_evidence_file_of_an_amendment_notice(make_agreement, new_version, m
     assert "Geen bezwaar ontvangen" in text and "amendment" in text
 
 
-def test_an_objection_recorded_after_a_deemed_acceptance_restores_the_old_agreement(make_agreement, new_version,
-                                                                                   manager, inbox, login):
+def test_an_objection_recorded_after_a_deemed_acceptance_restores_the_old_agreement(
+    make_agreement, new_version, manager, inbox, login
+):
     old = make_agreement("signed")
     amendment = announce(new_version, manager)
     drain(now=lambda: NOW)
@@ -294,9 +339,15 @@ def test_an_objection_recorded_after_a_deemed_acceptance_restores_the_old_agreem
     assert new.id != old.id and old.state == "superseded"
     # The client's e-mail objection arrived an hour before closing; the manager records it the next day.
     with time_machine.travel(CLOSES + timedelta(days=1), tick=False):
-        notices.record_answer(notice, actor=manager, answer="objection", channel="phone",
-                              received_at=CLOSES - timedelta(hours=1), reason="Mevrouw Janssens belde: niet akkoord.",
-                              now=CLOSES + timedelta(days=1))
+        notices.record_answer(
+            notice,
+            actor=manager,
+            answer="objection",
+            channel="phone",
+            received_at=CLOSES - timedelta(hours=1),
+            reason="Mevrouw Janssens belde: niet akkoord.",
+            now=CLOSES + timedelta(days=1),
+        )
     db.session.expire_all()
     assert notice.state == "objected" and notice.applied_at is None
     assert new.state == "annulled" and old.state == "signed" and old.ended_at is None
@@ -310,16 +361,27 @@ def test_an_objection_recorded_after_a_deemed_acceptance_restores_the_old_agreem
     assert jobs.sweep(CLOSES + timedelta(days=2)).amended == 0
 
 
-def test_an_objection_cannot_undo_an_acceptance_whose_agreement_was_amended_again(setup, make_agreement, manager,
-                                                                                  inbox):
+def test_an_objection_cannot_undo_an_acceptance_whose_agreement_was_amended_again(
+    setup, make_agreement, manager, inbox
+):
     first = make_version(setup, manager, effective_on=EFFECTIVE)
     old = make_agreement("signed")
     one = announce(first, manager)
     drain(now=lambda: NOW)
     jobs.sweep(CLOSES)
-    second = publish(save_draft(None, label="2027-06", title=setup.title, effective_on=EFFECTIVE,
-                                text=to_text(first.articles) + "\n\n# 25. Nog een artikel\n[dekt: ]\nTekst.",
-                                actor=manager, now=NOW), actor=manager, now=NOW)
+    second = publish(
+        save_draft(
+            None,
+            label="2027-06",
+            title=setup.title,
+            effective_on=EFFECTIVE,
+            text=to_text(first.articles) + "\n\n# 25. Nog een artikel\n[dekt: ]\nTekst.",
+            actor=manager,
+            now=NOW,
+        ),
+        actor=manager,
+        now=NOW,
+    )
     two = amendments.announce(second, summary="", actor=manager, now=CLOSES + timedelta(hours=1))
     drain(now=lambda: CLOSES + timedelta(hours=1))
     jobs.sweep(CLOSES + timedelta(days=10))
@@ -327,9 +389,15 @@ def test_an_objection_cannot_undo_an_acceptance_whose_agreement_was_amended_agai
     assert current_agreement(old.client_id).terms_version_id == second.id
     notice = notice_of(one, old)
     with pytest.raises(Conflict):
-        notices.record_answer(notice, actor=manager, answer="objection", channel="phone",
-                              received_at=CLOSES - timedelta(hours=1), reason="Niet akkoord.",
-                              now=CLOSES + timedelta(days=11))
+        notices.record_answer(
+            notice,
+            actor=manager,
+            answer="objection",
+            channel="phone",
+            received_at=CLOSES - timedelta(hours=1),
+            reason="Niet akkoord.",
+            now=CLOSES + timedelta(days=11),
+        )
     db.session.expire_all()
     assert notice.state == "deemed_approved" and current_agreement(old.client_id).terms_version_id == second.id
     assert two is not None
@@ -343,9 +411,16 @@ def test_an_approval_by_letter_after_the_sweep_makes_the_record_say_so(make_agre
     jobs.sweep(CLOSES)
     new = current_agreement(old.client_id)
     assert "Stilzwijgend aanvaard" in " ".join(pdf_text(agreements.pdf_of(new, now=CLOSES)).split())
-    notices.record_answer(notice, actor=manager, answer="approval", channel="letter",
-                          received_at=CLOSES - timedelta(hours=5), reason="",
-                          proofs=[notices.Proof("akkoord.pdf", b"%PDF-1.4 akkoord")], now=CLOSES + timedelta(days=1))
+    notices.record_answer(
+        notice,
+        actor=manager,
+        answer="approval",
+        channel="letter",
+        received_at=CLOSES - timedelta(hours=5),
+        reason="",
+        proofs=[notices.Proof("akkoord.pdf", b"%PDF-1.4 akkoord")],
+        now=CLOSES + timedelta(days=1),
+    )
     db.session.expire_all()
     assert notice.state == "approved" and new.concluded_by == "acceptance" and new.state == "signed"
     text = " ".join(pdf_text(agreements.pdf_of(new, now=CLOSES + timedelta(days=1))).split())

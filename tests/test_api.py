@@ -1,5 +1,6 @@
 """The JSON API, through the test client, with real tokens."""
-from datetime import date, timedelta
+
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -13,10 +14,19 @@ from dpa_manager.subprocessors.models import Change, SubProcessor
 
 from .conftest import NOW
 
-SP = {"name": "VoiceCloud Inc.", "registration_number": "US-12345", "purpose": "Spraakherkenning",
-      "countries": ["IE", "US"], "transfer_mechanism": "scc", "data_categories": ["call_recordings"],
-      "kind": "active_systematic", "services": ["klantendienst"], "website": "https://voicecloud.example",
-      "address": "1 Harbor Street, Wilmington, DE 19801, United States", "contact": "privacy@voicecloud.example"}
+SP = {
+    "name": "VoiceCloud Inc.",
+    "registration_number": "US-12345",
+    "purpose": "Spraakherkenning",
+    "countries": ["IE", "US"],
+    "transfer_mechanism": "scc",
+    "data_categories": ["call_recordings"],
+    "kind": "active_systematic",
+    "services": ["klantendienst"],
+    "website": "https://voicecloud.example",
+    "address": "1 Harbor Street, Wilmington, DE 19801, United States",
+    "contact": "privacy@voicecloud.example",
+}
 
 
 @pytest.fixture
@@ -85,8 +95,10 @@ def test_create_subprocessor_change_announce(as_manager, make_agreement):
     assert response.status_code == 201, response.json
     sp = response.json
     assert sp["id"] and sp["status"] == "proposed" and sp["services"] == ["klantendienst"]
-    response = as_manager.post("/api/v1/changes", json={"kind": "add", "subprocessor_id": sp["id"],
-                                                        "effective_on": future(), "reason": "Betere herkenning"})
+    response = as_manager.post(
+        "/api/v1/changes",
+        json={"kind": "add", "subprocessor_id": sp["id"], "effective_on": future(), "reason": "Betere herkenning"},
+    )
     assert response.status_code == 201, response.json
     change_id = response.json["id"]
     response = as_manager.post(f"/api/v1/changes/{change_id}/announce")
@@ -100,15 +112,18 @@ def test_create_subprocessor_change_announce(as_manager, make_agreement):
     assert db.session.scalar(select(func.count()).select_from(Notice)) == 2
 
 
-@pytest.mark.parametrize("change, status, field", [
-    ({"kind": "add", "subprocessor_id": 999}, 422, "subprocessor_id"),
-    ({"kind": "add", "effective_on": "2020-01-01"}, 422, "effective_on"),
-    ({"kind": "add", "reason": ""}, 422, "reason"),
-    ({"kind": "replace"}, 422, "replaces_id"),
-    ({"kind": "renew"}, 422, "kind"),
-    ({"kind": "add", "subprocessor_id": "1"}, 422, "subprocessor_id"),
-    ({"kind": "add", "effective_on": "morgen"}, 422, "effective_on"),
-])
+@pytest.mark.parametrize(
+    "change, status, field",
+    [
+        ({"kind": "add", "subprocessor_id": 999}, 422, "subprocessor_id"),
+        ({"kind": "add", "effective_on": "2020-01-01"}, 422, "effective_on"),
+        ({"kind": "add", "reason": ""}, 422, "reason"),
+        ({"kind": "replace"}, 422, "replaces_id"),
+        ({"kind": "renew"}, 422, "kind"),
+        ({"kind": "add", "subprocessor_id": "1"}, 422, "subprocessor_id"),
+        ({"kind": "add", "effective_on": "morgen"}, 422, "effective_on"),
+    ],
+)
 def test_bad_changes_are_refused(as_manager, make_subprocessor, change, status, field):
     sp = make_subprocessor()
     body = {"kind": "add", "subprocessor_id": sp.id, "effective_on": future(), "reason": "Een reden"} | change
@@ -123,28 +138,40 @@ def test_bad_changes_are_refused(as_manager, make_subprocessor, change, status, 
 def test_retired_and_self_replacement_are_refused(as_manager, make_subprocessor):
     retired = make_subprocessor(status="retired", name="Weg BV")
     active = make_subprocessor(status="active", name="Actief BV")
-    response = as_manager.post("/api/v1/changes", json={"kind": "remove", "subprocessor_id": retired.id,
-                                                        "effective_on": future(), "reason": "Stop"})
+    response = as_manager.post(
+        "/api/v1/changes",
+        json={"kind": "remove", "subprocessor_id": retired.id, "effective_on": future(), "reason": "Stop"},
+    )
     assert response.status_code == 422 and "niet meer in gebruik" in response.json["error"]
-    response = as_manager.post("/api/v1/changes", json={"kind": "replace", "subprocessor_id": active.id,
-                                                        "replaces_id": active.id, "effective_on": future(),
-                                                        "reason": "Zelf"})
+    response = as_manager.post(
+        "/api/v1/changes",
+        json={
+            "kind": "replace",
+            "subprocessor_id": active.id,
+            "replaces_id": active.id,
+            "effective_on": future(),
+            "reason": "Zelf",
+        },
+    )
     assert response.status_code == 422 and "zichzelf" in response.json["error"]
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"countries": ["BE", "US"], "transfer_mechanism": None}, "doorgiftemechanisme verplicht"),
-    ({"countries": ["BE"], "transfer_mechanism": "scc"}, "geen doorgiftemechanisme nodig"),
-    ({"countries": ["XX"]}, "Onbekende landcode"),
-    ({"countries": []}, "minstens één verwerkingslocatie"),
-    ({"transfer_mechanism": "other", "transfer_text": ""}, "andere waarborg"),
-    ({"data_categories": []}, "minstens één soort"),
-    ({"data_categories": ["dna"]}, "Onbekende soort"),
-    ({"kind": "sometimes"}, "incidenteel"),
-    ({"website": "javascript:alert(1)"}, "http"),
-    ({"services": ["bestaat-niet"]}, "Onbekende dienst"),
-    ({"name": ""}, "naam"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"countries": ["BE", "US"], "transfer_mechanism": None}, "doorgiftemechanisme verplicht"),
+        ({"countries": ["BE"], "transfer_mechanism": "scc"}, "geen doorgiftemechanisme nodig"),
+        ({"countries": ["XX"]}, "Onbekende landcode"),
+        ({"countries": []}, "minstens één verwerkingslocatie"),
+        ({"transfer_mechanism": "other", "transfer_text": ""}, "andere waarborg"),
+        ({"data_categories": []}, "minstens één soort"),
+        ({"data_categories": ["dna"]}, "Onbekende soort"),
+        ({"kind": "sometimes"}, "incidenteel"),
+        ({"website": "javascript:alert(1)"}, "http"),
+        ({"services": ["bestaat-niet"]}, "Onbekende dienst"),
+        ({"name": ""}, "naam"),
+    ],
+)
 def test_bad_subprocessors_are_refused(as_manager, change, message):
     response = as_manager.post("/api/v1/subprocessors", json=SP | change)
     assert response.status_code == 422
@@ -162,8 +189,10 @@ def test_bad_json_is_400(as_manager):
 def announced(as_manager, make_agreement):
     agreement = make_agreement("signed")
     sp = as_manager.post("/api/v1/subprocessors", json=SP).json
-    change = as_manager.post("/api/v1/changes", json={"kind": "add", "subprocessor_id": sp["id"],
-                                                      "effective_on": future(), "reason": "Reden"}).json
+    change = as_manager.post(
+        "/api/v1/changes",
+        json={"kind": "add", "subprocessor_id": sp["id"], "effective_on": future(), "reason": "Reden"},
+    ).json
     (notice,) = as_manager.post(f"/api/v1/changes/{change['id']}/announce").json["notices"]
     return agreement, notice["id"]
 
@@ -204,6 +233,7 @@ def test_objection_and_approval_through_the_api(api, as_manager, make_agreement)
 
 def test_objection_after_closing_is_409(api, as_manager, make_agreement):
     import time_machine
+
     agreement, notice_id = announced(as_manager, make_agreement)
     notices.mark_delivered(notice_id, NOW)
     db.session.commit()
@@ -226,7 +256,9 @@ def test_client_users_cannot_manage_the_register(api, make_agreement):
 
 def test_unknown_api_route_is_json_404(as_manager):
     response = as_manager.get("/api/v1/bestaat-niet")
-    assert response.status_code == 404 and response.json == {"error": "Deze pagina bestaat niet, of u hebt er geen toegang toe."}
+    assert response.status_code == 404 and response.json == {
+        "error": "Deze pagina bestaat niet, of u hebt er geen toegang toe."
+    }
 
 
 def test_datetimes_carry_an_offset(as_manager, make_agreement):

@@ -1,4 +1,5 @@
 """The app factory: where settings come from."""
+
 from dpa_manager import create_app
 
 

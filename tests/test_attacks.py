@@ -1,4 +1,5 @@
 """An attacker's walk through the app: every attempt gets a clean 4xx and changes nothing."""
+
 import re
 from datetime import date
 
@@ -16,8 +17,8 @@ from dpa_manager.subprocessors.models import Change
 
 from .conftest import NOW, PASSWORD, fresh_app
 
-SQLISH = ["' OR '1'='1", "1; DROP TABLE clients; --", "\" OR 1=1 --", "x' UNION SELECT password_hash FROM users --"]
-SCRIPTISH = ["<script>alert(1)</script>", "\"><img src=x onerror=alert(1)>", "javascript:alert(1)", "{{7*7}}"]
+SQLISH = ["' OR '1'='1", "1; DROP TABLE clients; --", '" OR 1=1 --', "x' UNION SELECT password_hash FROM users --"]
+SCRIPTISH = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "javascript:alert(1)", "{{7*7}}"]
 
 
 def clients_count():
@@ -40,9 +41,16 @@ def test_injection_looking_search_is_just_text(as_manager, make_client, text):
 
 @pytest.mark.parametrize("text", SQLISH + SCRIPTISH)
 def test_injection_looking_names_are_stored_as_text_and_shown_escaped(as_manager, text):
-    response = as_manager.post("/clients/new", data={
-        "name": text, "enterprise_number": "0427.073.974", "address": "Straat 1", "language": "nl",
-        "contact_email": "a@b.be"})
+    response = as_manager.post(
+        "/clients/new",
+        data={
+            "name": text,
+            "enterprise_number": "0427.073.974",
+            "address": "Straat 1",
+            "language": "nl",
+            "contact_email": "a@b.be",
+        },
+    )
     assert response.status_code == 302
     client = db.session.scalar(select(Client))
     assert client.name == text
@@ -59,25 +67,41 @@ def test_injection_looking_logins_are_refused(http, manager, email):
 
 def test_very_long_input_is_refused(as_manager, manager):
     long = "x" * 10_000
-    response = as_manager.post("/clients/new", data={
-        "name": long, "enterprise_number": "0427.073.974", "address": "Straat 1", "language": "nl",
-        "contact_email": "a@b.be"})
+    response = as_manager.post(
+        "/clients/new",
+        data={
+            "name": long,
+            "enterprise_number": "0427.073.974",
+            "address": "Straat 1",
+            "language": "nl",
+            "contact_email": "a@b.be",
+        },
+    )
     assert response.status_code == 422 and "200" in response.text
     assert as_manager.get("/clients/", query_string={"q": "y" * 100_000}).status_code == 200
     token = create_token(manager, now=NOW)
-    api = as_manager.post("/api/v1/subprocessors", headers={"Authorization": f"Bearer {token}"},
-                          json={"name": long, "purpose": "p", "countries": ["BE"], "data_categories": ["contact"],
-                                "kind": "incidental"})
+    api = as_manager.post(
+        "/api/v1/subprocessors",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"name": long, "purpose": "p", "countries": ["BE"], "data_categories": ["contact"], "kind": "incidental"},
+    )
     assert api.status_code == 422
     assert clients_count() == 0
 
 
-@pytest.mark.parametrize("body, content_type", [
-    (b"name=\xff\xfe\xfd&enterprise_number=0427073974&address=a&language=nl&contact_email=a%40b.be",
-     "application/x-www-form-urlencoded"),
-    (b"name=ok%00zero&enterprise_number=0427073974&address=a&language=nl&contact_email=a%40b.be",
-     "application/x-www-form-urlencoded"),
-])
+@pytest.mark.parametrize(
+    "body, content_type",
+    [
+        (
+            b"name=\xff\xfe\xfd&enterprise_number=0427073974&address=a&language=nl&contact_email=a%40b.be",
+            "application/x-www-form-urlencoded",
+        ),
+        (
+            b"name=ok%00zero&enterprise_number=0427073974&address=a&language=nl&contact_email=a%40b.be",
+            "application/x-www-form-urlencoded",
+        ),
+    ],
+)
 def test_non_utf8_and_nul_form_input_is_400(as_manager, body, content_type):
     response = as_manager.post("/clients/new", data=body, content_type=content_type)
     assert response.status_code == 400
@@ -87,8 +111,12 @@ def test_non_utf8_and_nul_form_input_is_400(as_manager, body, content_type):
 @pytest.mark.parametrize("body", [b'{"name": "\xff\xfe"}', b'{"name": "a\\u0000b"}', b"\x00\x01\x02"])
 def test_non_utf8_and_nul_json_is_400(as_manager, manager, body):
     token = create_token(manager, now=NOW)
-    response = as_manager.post("/api/v1/subprocessors", data=body, content_type="application/json",
-                               headers={"Authorization": f"Bearer {token}"})
+    response = as_manager.post(
+        "/api/v1/subprocessors",
+        data=body,
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert response.status_code == 400 and response.json["error"]
 
 
@@ -96,8 +124,9 @@ def test_nul_in_a_query_string_is_400(as_manager):
     assert as_manager.get("/clients/?q=a%00b").status_code == 400
 
 
-@pytest.mark.parametrize("header", ["Bearer dpa_forged", "Bearer ", "Basic dXNlcjpwYXNz", "Bearer " + "x" * 5000,
-                                    "Bearer ' OR 1=1 --"])
+@pytest.mark.parametrize(
+    "header", ["Bearer dpa_forged", "Bearer ", "Basic dXNlcjpwYXNz", "Bearer " + "x" * 5000, "Bearer ' OR 1=1 --"]
+)
 def test_forged_api_tokens_are_401(http, setup, header):
     response = http.get("/api/v1/clients", headers={"Authorization": header})
     assert response.status_code == 401 and response.json["error"]
@@ -126,20 +155,39 @@ def csrf_token(page: str) -> str:
 
 def test_state_changing_forms_without_csrf_are_refused(csrf_app):
     from dpa_manager.demo import seed_demo
+
     seed_demo(now=NOW)
     http = csrf_app.test_client()
     login_page = http.get("/login").text
-    assert http.post("/login", data={"email": "manager@contactexpert.be", "password": "demo-manager-2026"}
-                     ).status_code == 400
-    response = http.post("/login", data={"email": "manager@contactexpert.be", "password": "demo-manager-2026",
-                                         "csrf_token": csrf_token(login_page)})
+    assert (
+        http.post("/login", data={"email": "manager@contactexpert.be", "password": "demo-manager-2026"}).status_code
+        == 400
+    )
+    response = http.post(
+        "/login",
+        data={
+            "email": "manager@contactexpert.be",
+            "password": "demo-manager-2026",
+            "csrf_token": csrf_token(login_page),
+        },
+    )
     assert response.status_code == 302
     draft = db.session.scalar(select(Agreement).where(Agreement.state == "draft"))
-    for url, data in ((f"/agreements/{draft.id}/send", {"confirm": "y"}),
-                      ("/clients/new", {"name": "X", "enterprise_number": "0427073974", "address": "a",
-                                        "language": "nl", "contact_email": "a@b.be"}),
-                      ("/processor/services", {"code": "nieuw", "name": "Nieuw"}),
-                      ("/logout", {})):
+    for url, data in (
+        (f"/agreements/{draft.id}/send", {"confirm": "y"}),
+        (
+            "/clients/new",
+            {
+                "name": "X",
+                "enterprise_number": "0427073974",
+                "address": "a",
+                "language": "nl",
+                "contact_email": "a@b.be",
+            },
+        ),
+        ("/processor/services", {"code": "nieuw", "name": "Nieuw"}),
+        ("/logout", {}),
+    ):
         refused = http.post(url, data=data)
         assert refused.status_code == 400 and "CSRF" in refused.text, url
         forged = http.post(url, data=data | {"csrf_token": "forged"})
@@ -151,13 +199,15 @@ def test_state_changing_forms_without_csrf_are_refused(csrf_app):
 
 
 def test_objection_without_csrf_is_refused(csrf_app):
-    from dpa_manager.demo import seed_demo
     from dpa_manager.accounts.services import find_user
+    from dpa_manager.demo import seed_demo
+
     seed_demo(now=NOW)
     manager = find_user("manager@contactexpert.be")
     sp = db.session.scalar(select(register.SubProcessor).where(register.SubProcessor.status == "proposed"))
-    change = register.create_change(kind="add", subprocessor_id=sp.id, effective_on=date(2026, 12, 15),
-                                    reason="Nieuw", actor=manager, now=NOW)
+    change = register.create_change(
+        kind="add", subprocessor_id=sp.id, effective_on=date(2026, 12, 15), reason="Nieuw", actor=manager, now=NOW
+    )
     register.announce(change, actor=manager, now=NOW)
     user = find_user("els@deklok.example")
     notice = db.session.scalar(select(Notice).where(Notice.client_id == user.client_id))
@@ -167,6 +217,7 @@ def test_objection_without_csrf_is_refused(csrf_app):
     page = http.get("/login").text
     http.post("/login", data={"email": user.email, "password": "demo-deklok-2026", "csrf_token": csrf_token(page)})
     import time_machine
+
     with time_machine.travel(NOW, tick=False):
         response = http.post(f"/portal/notices/{notice.id}/objection", data={"reason": "Zonder token"})
     assert response.status_code == 400

@@ -1,4 +1,5 @@
 """The audit trail: every decision leaves a trace that no one can quietly rewrite."""
+
 import threading
 
 from sqlalchemy import delete, func, select, update
@@ -18,7 +19,7 @@ def test_every_state_change_is_chained(make_agreement):
         assert expected in actions
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
     assert events[0].prev_hash == audit.GENESIS
-    assert all(b.prev_hash == a.hash for a, b in zip(events, events[1:]))
+    assert all(b.prev_hash == a.hash for a, b in zip(events, events[1:], strict=False))
     assert verify().ok and verify().checked == len(events)
 
 
@@ -32,8 +33,11 @@ def test_logins_and_failed_logins_are_recorded(http, manager):
 def test_verify_names_the_first_tampered_event(runner, make_agreement):
     make_agreement("signed")
     victim = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "client_signed"))
-    db.session.execute(update(AuditEvent).where(AuditEvent.id == victim.id)
-                       .values(after={"name": "Iemand Anders", "role": "Zaakvoerder"}))
+    db.session.execute(
+        update(AuditEvent)
+        .where(AuditEvent.id == victim.id)
+        .values(after={"name": "Iemand Anders", "role": "Zaakvoerder"})
+    )
     db.session.commit()
     result = runner.invoke(args=["dpa", "audit-verify"])
     assert result.exit_code == 1
@@ -61,11 +65,26 @@ def test_verify_notices_events_cut_from_the_end(runner, make_agreement):
 def test_verify_notices_a_rewritten_chain_without_its_head(runner, make_agreement):
     make_agreement("signed")
     first = db.session.scalar(select(AuditEvent).where(AuditEvent.seq == 1))
-    row = {c: getattr(first, c) for c in ("seq", "at", "actor_id", "actor_label", "object_type", "object_id",
-                                          "client_id", "action", "before", "after", "prev_hash")}
+    row = {
+        c: getattr(first, c)
+        for c in (
+            "seq",
+            "at",
+            "actor_id",
+            "actor_label",
+            "object_type",
+            "object_id",
+            "client_id",
+            "action",
+            "before",
+            "after",
+            "prev_hash",
+        )
+    }
     row["after"] = {"forged": True}
-    db.session.execute(update(AuditEvent).where(AuditEvent.id == first.id)
-                       .values(after=row["after"], hash=audit.event_hash(row)))
+    db.session.execute(
+        update(AuditEvent).where(AuditEvent.id == first.id).values(after=row["after"], hash=audit.event_hash(row))
+    )
     db.session.commit()
     result = runner.invoke(args=["dpa", "audit-verify"])
     assert result.exit_code == 1 and "seq 2" in result.output and "previous hash" in result.output
@@ -118,15 +137,24 @@ def test_a_batch_of_like_events_hashes_as_each_event_alone():
 
     from dpa_manager.audit import _hashes, event_hash
 
-    shared = ({"state": "open"}, {"state": "deemed_approved", "note": "100% \"zeker\" \u00e9\u00e8 \x00 \\ %s"})
+    shared = ({"state": "open"}, {"state": "deemed_approved", "note": '100% "zeker" \u00e9\u00e8 \x00 \\ %s'})
     rows = []
     for seq in range(1, 41):
-        rows.append({"at": NOW + timedelta(microseconds=seq % 3), "actor_id": None if seq % 5 else 7,
-                     "actor_label": "systeem" if seq % 5 else "jan@example.be", "object_type": "notice",
-                     "object_id": seq * 1000 if seq % 7 else None, "client_id": None if seq % 4 == 0 else seq,
-                     "action": "deemed_approved" if seq % 6 else "%(x)s", "before": shared[0],
-                     "after": shared[1] if seq % 9 else {"state": "approved", "by": ["a", 1, None]},
-                     "seq": seq, "prev_hash": audit.GENESIS})
+        rows.append(
+            {
+                "at": NOW + timedelta(microseconds=seq % 3),
+                "actor_id": None if seq % 5 else 7,
+                "actor_label": "systeem" if seq % 5 else "jan@example.be",
+                "object_type": "notice",
+                "object_id": seq * 1000 if seq % 7 else None,
+                "client_id": None if seq % 4 == 0 else seq,
+                "action": "deemed_approved" if seq % 6 else "%(x)s",
+                "before": shared[0],
+                "after": shared[1] if seq % 9 else {"state": "approved", "by": ["a", 1, None]},
+                "seq": seq,
+                "prev_hash": audit.GENESIS,
+            }
+        )
     _hashes(rows)
     prev = audit.GENESIS
     for row in rows:

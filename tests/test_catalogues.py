@@ -1,4 +1,5 @@
 """The French and English catalogues translate every text of the code and templates, keeping placeholders."""
+
 import re
 import subprocess
 import sys
@@ -17,8 +18,27 @@ KEPT = re.compile(r"%\([a-z_]+\)[sd]|\{[a-z_]*\}|</?[a-z]+[^>]*>|\[\+|\+\]|\[-|-
 def source_texts(tmp_path_factory):
     """Gather the texts of the code and templates afresh, as `make translations` does."""
     pot = tmp_path_factory.mktemp("pot") / "messages.pot"
-    subprocess.run([Path(sys.executable).parent / "pybabel", "-q", "extract", "-F", "babel.cfg", "-k", "_l",
-                    "-k", "lazy_gettext", "-k", "N_", "-o", str(pot), "--no-location", "."], cwd=ROOT, check=True)
+    subprocess.run(
+        [
+            Path(sys.executable).parent / "pybabel",
+            "-q",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_l",
+            "-k",
+            "lazy_gettext",
+            "-k",
+            "N_",
+            "-o",
+            str(pot),
+            "--no-location",
+            ".",
+        ],
+        cwd=ROOT,
+        check=True,
+    )
     with pot.open("rb") as f:
         return {m.id for m in read_po(f) if m.id}
 

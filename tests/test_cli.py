@@ -1,4 +1,5 @@
 """The `flask dpa` commands."""
+
 from pypdf import PdfReader
 
 from dpa_manager.accounts.models import User
@@ -12,34 +13,52 @@ def count(model, *where):
 
 
 def test_create_manager_with_password(runner, app):
-    result = runner.invoke(args=["dpa", "create-user", "Boss@Example.be", "--role", "manager",
-                                 "--password", "a-long-enough-password"])
+    result = runner.invoke(
+        args=["dpa", "create-user", "Boss@Example.be", "--role", "manager", "--password", "a-long-enough-password"]
+    )
     assert result.exit_code == 0, result.output
     user = db.session.scalar(db.select(User))
     assert user.email == "boss@example.be" and user.is_manager and user.check_password("a-long-enough-password")
 
 
 def test_create_user_prompts_for_the_password(runner, app):
-    result = runner.invoke(args=["dpa", "create-user", "p@example.be", "--role", "manager"],
-                           input="prompted-password-1\nprompted-password-1\n")
+    result = runner.invoke(
+        args=["dpa", "create-user", "p@example.be", "--role", "manager"],
+        input="prompted-password-1\nprompted-password-1\n",
+    )
     assert result.exit_code == 0, result.output
     assert db.session.scalar(db.select(User)).check_password("prompted-password-1")
 
 
 def test_create_client_user_needs_an_existing_client(runner, make_client):
-    result = runner.invoke(args=["dpa", "create-user", "c@example.be", "--role", "client", "--password", "a-strong-pass-phrase"])
+    result = runner.invoke(
+        args=["dpa", "create-user", "c@example.be", "--role", "client", "--password", "a-strong-pass-phrase"]
+    )
     assert result.exit_code != 0 and "bestaande klant" in result.output
     client = make_client()
-    result = runner.invoke(args=["dpa", "create-user", "c@example.be", "--role", "client", "--client",
-                                 str(client.id), "--password", "a-strong-pass-phrase"])
+    result = runner.invoke(
+        args=[
+            "dpa",
+            "create-user",
+            "c@example.be",
+            "--role",
+            "client",
+            "--client",
+            str(client.id),
+            "--password",
+            "a-strong-pass-phrase",
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert db.session.scalar(db.select(User).where(User.email == "c@example.be")).client_id == client.id
 
 
 def test_create_user_refuses_bad_input(runner, app):
-    for args, message in ((["x@example.be", "--role", "manager", "--password", "short"], "minstens 12"),
-                          (["not-an-email", "--role", "manager", "--password", "a-strong-pass-phrase"], "geen geldig"),
-                          (["x@example.be", "--role", "boss", "--password", "a-strong-pass-phrase"], "Invalid value")):
+    for args, message in (
+        (["x@example.be", "--role", "manager", "--password", "short"], "minstens 12"),
+        (["not-an-email", "--role", "manager", "--password", "a-strong-pass-phrase"], "geen geldig"),
+        (["x@example.be", "--role", "boss", "--password", "a-strong-pass-phrase"], "Invalid value"),
+    ):
         result = runner.invoke(args=["dpa", "create-user", *args])
         assert result.exit_code != 0 and message in result.output
     assert count(User) == 0

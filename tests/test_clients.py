@@ -1,12 +1,18 @@
 """Managing clients through the pages."""
+
 import pytest
 
 from dpa_manager.clients.models import Client
 from dpa_manager.demo import with_check_digits
 from dpa_manager.extensions import db
 
-VALID = {"name": "Zoë & Aïcha Café BV", "enterprise_number": "0427.073.974", "address": "Kerkstraat 1\n2000 Antwerpen",
-         "language": "nl", "contact_email": "privacy@cafe.example"}
+VALID = {
+    "name": "Zoë & Aïcha Café BV",
+    "enterprise_number": "0427.073.974",
+    "address": "Kerkstraat 1\n2000 Antwerpen",
+    "language": "nl",
+    "contact_email": "privacy@cafe.example",
+}
 
 
 @pytest.fixture
@@ -23,15 +29,18 @@ def test_manager_creates_a_client(http_manager):
     assert "Zoë &amp; Aïcha Café BV" in page.text and "0427.073.974" in page.text
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("enterprise_number", "0427.073.975", "controlegetal"),
-    ("enterprise_number", "12345", "10 cijfers"),
-    ("enterprise_number", "2427073974", "begint met 0 of 1"),
-    ("contact_email", "geen-adres", "e-mailadres"),
-    ("name", "", "Vul de naam van de klant in."),
-    ("address", "", "Vul het adres in."),
-    ("language", "de", "Ongeldige keuze."),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("enterprise_number", "0427.073.975", "controlegetal"),
+        ("enterprise_number", "12345", "10 cijfers"),
+        ("enterprise_number", "2427073974", "begint met 0 of 1"),
+        ("contact_email", "geen-adres", "e-mailadres"),
+        ("name", "", "Vul de naam van de klant in."),
+        ("address", "", "Vul het adres in."),
+        ("language", "de", "Ongeldige keuze."),
+    ],
+)
 def test_bad_client_input_is_shown_beside_the_field_and_saves_nothing(http_manager, field, value, message):
     response = http_manager.post("/clients/new", data=VALID | {field: value})
     assert response.status_code == 422

@@ -1,6 +1,7 @@
 """Jobs running at the same time never do anything twice."""
+
 import threading
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 
 from sqlalchemy import func, select
 
@@ -21,8 +22,14 @@ N = 300
 def due_notices(app, make_subprocessor, manager, n=N):
     demo.seed_synthetic(n, now=NOW)
     sp = make_subprocessor()
-    change = register.create_change(kind="add", subprocessor_id=sp.id, effective_on=date(2026, 12, 15),
-                                    reason="Nieuw platform", actor=manager, now=NOW)
+    change = register.create_change(
+        kind="add",
+        subprocessor_id=sp.id,
+        effective_on=date(2026, 12, 15),
+        reason="Nieuw platform",
+        actor=manager,
+        now=NOW,
+    )
     ids = register.announce(change, actor=manager, now=NOW)
     for notice_id in ids:
         notices.mark_delivered(notice_id, NOW)
@@ -58,11 +65,13 @@ def test_two_sweepers_settle_each_window_once(app, make_subprocessor, manager):
     db.session.expire_all()
     states = dict(db.session.execute(select(Notice.state, func.count()).group_by(Notice.state)).all())
     assert states == {"deemed_approved": len(ids)}
-    outcomes = db.session.scalar(select(func.count()).select_from(OutboxMessage)
-                                 .where(OutboxMessage.template == "outcome"))
+    outcomes = db.session.scalar(
+        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.template == "outcome")
+    )
     assert outcomes == len(ids)
-    events = db.session.scalar(select(func.count()).select_from(AuditEvent)
-                               .where(AuditEvent.action == "deemed_approved"))
+    events = db.session.scalar(
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "deemed_approved")
+    )
     assert events == len(ids)
 
 
@@ -83,9 +92,9 @@ def test_two_countersignatures_at_once_leave_one_signed_agreement(app, make_agre
     import pytest
     from sqlalchemy.exc import IntegrityError
 
+    from dpa_manager.accounts.models import User
     from dpa_manager.agreements import services as agreements
     from dpa_manager.agreements.models import Agreement
-    from dpa_manager.accounts.models import User
 
     client = make_client()
     pairs = []
@@ -98,7 +107,7 @@ def test_two_countersignatures_at_once_leave_one_signed_agreement(app, make_agre
         barrier = threading.Barrier(2)
         queue = list(ids)
 
-        def sign():
+        def sign(queue=queue, barrier=barrier):
             agreement = db.session.get(Agreement, queue.pop())
             user = db.session.get(User, manager_id)
             barrier.wait(timeout=30)
@@ -106,12 +115,14 @@ def test_two_countersignatures_at_once_leave_one_signed_agreement(app, make_agre
 
         in_threads(app, sign, 2)
         db.session.expire_all()
-        signed = db.session.scalars(select(Agreement.id).where(Agreement.client_id == client.id,
-                                                               Agreement.state == "signed")).all()
+        signed = db.session.scalars(
+            select(Agreement.id).where(Agreement.client_id == client.id, Agreement.state == "signed")
+        ).all()
         assert len(signed) == 1 and signed[0] in ids
     # The database itself refuses a second signed agreement for the client.
-    (only,) = db.session.scalars(select(Agreement).where(Agreement.client_id == client.id,
-                                                         Agreement.state == "signed")).all()
+    (only,) = db.session.scalars(
+        select(Agreement).where(Agreement.client_id == client.id, Agreement.state == "signed")
+    ).all()
     other = db.session.get(Agreement, pairs[0][0] if pairs[0][0] != only.id else pairs[0][1])
     with pytest.raises(IntegrityError):
         db.session.execute(Agreement.__table__.update().where(Agreement.id == other.id).values(state="signed"))
@@ -119,10 +130,11 @@ def test_two_countersignatures_at_once_leave_one_signed_agreement(app, make_agre
     db.session.rollback()
 
 
-def test_cancel_and_apply_at_once_never_leave_a_cancelled_change_in_effect(app, make_agreement, make_subprocessor,
-                                                                          manager):
+def test_cancel_and_apply_at_once_never_leave_a_cancelled_change_in_effect(
+    app, make_agreement, make_subprocessor, manager
+):
     """Issue 13, point 6: either the cancel wins and nothing applies, or the apply wins and the cancel is refused."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from dpa_manager.errors import Conflict
     from dpa_manager.subprocessors.models import Change
@@ -133,26 +145,34 @@ def test_cancel_and_apply_at_once_never_leave_a_cancelled_change_in_effect(app, 
     outcomes = []
     for round_number in range(4):
         sp = make_subprocessor(name=f"Ronde {round_number} BV")
-        change = register.create_change(kind="add", subprocessor_id=sp.id, effective_on=date(2026, 12, 15),
-                                         reason="Ronde", actor=manager, now=NOW)
+        change = register.create_change(
+            kind="add", subprocessor_id=sp.id, effective_on=date(2026, 12, 15), reason="Ronde", actor=manager, now=NOW
+        )
         ids = register.announce(change, actor=manager, now=NOW)
-        db.session.execute(Notice.__table__.update().where(Notice.id.in_(ids)).values(
-            state="approved", notified_at=NOW, closes_at=NOW + timedelta(days=7), decided_at=NOW))
+        db.session.execute(
+            Notice.__table__.update()
+            .where(Notice.id.in_(ids))
+            .values(state="approved", notified_at=NOW, closes_at=NOW + timedelta(days=7), decided_at=NOW)
+        )
         db.session.commit()
         change_id = change.id
         barrier = threading.Barrier(2)
         work = ["apply", "cancel"]
 
-        def act():
+        def act(work=work, barrier=barrier, change_id=change_id):
             from dpa_manager.accounts.models import User
+
             what = work.pop()
             barrier.wait(timeout=30)
             if what == "apply":
-                jobs.sweep(datetime(2026, 12, 15, 9, tzinfo=timezone.utc))
+                jobs.sweep(datetime(2026, 12, 15, 9, tzinfo=UTC))
             else:
                 try:
-                    register.cancel(db.session.get(Change, change_id), actor=db.session.get(User, manager_id),
-                                    now=datetime(2026, 12, 15, 9, tzinfo=timezone.utc))
+                    register.cancel(
+                        db.session.get(Change, change_id),
+                        actor=db.session.get(User, manager_id),
+                        now=datetime(2026, 12, 15, 9, tzinfo=UTC),
+                    )
                     outcomes.append("cancelled")
                 except Conflict:
                     db.session.rollback()
@@ -161,8 +181,11 @@ def test_cancel_and_apply_at_once_never_leave_a_cancelled_change_in_effect(app, 
         in_threads(app, act, 2)
         db.session.expire_all()
         state = db.session.get(Change, change_id).state
-        applied = db.session.scalar(select(func.count()).select_from(Notice).where(
-            Notice.change_id == change_id, Notice.applied_at.is_not(None)))
+        applied = db.session.scalar(
+            select(func.count())
+            .select_from(Notice)
+            .where(Notice.change_id == change_id, Notice.applied_at.is_not(None))
+        )
         if state == "cancelled":
             assert applied == 0, f"round {round_number}: cancelled, yet in effect for {applied} clients"
         else:
@@ -171,7 +194,7 @@ def test_cancel_and_apply_at_once_never_leave_a_cancelled_change_in_effect(app, 
 
 def test_a_sender_that_lost_its_claim_stops_and_no_message_arrives_twice(app, make_subprocessor, manager, inbox):
     """Issue 13, point 3: with a claim shorter than a batch, the first sender stops where its claim lapsed."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from dpa_manager import clock
 
@@ -185,6 +208,7 @@ def test_a_sender_that_lost_its_claim_stops_and_no_message_arrives_twice(app, ma
 
     def send():
         import time
+
         pause = turns.pop()
         start.wait(timeout=30)
         time.sleep(pause)
@@ -192,6 +216,6 @@ def test_a_sender_that_lost_its_claim_stops_and_no_message_arrives_twice(app, ma
 
     in_threads(app, send, 2)
     for _ in range(5):
-        drain(now=lambda: datetime.now(timezone.utc) + timedelta(seconds=5), limit=20)
+        drain(now=lambda: datetime.now(UTC) + timedelta(seconds=5), limit=20)
     assert len(inbox.messages) == db.session.query(OutboxMessage).count()
     assert len(set(inbox.ids())) == len(inbox.messages), "a message arrived twice"

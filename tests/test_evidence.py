@@ -1,4 +1,5 @@
 """The evidence file of a notice, read back with pypdf; one-off interventions of incidental sub-processors."""
+
 import io
 from datetime import date, timedelta
 
@@ -18,37 +19,62 @@ from .conftest import NOW
 def test_the_evidence_file_tells_the_whole_story(login, make_agreement, make_subprocessor, manager, inbox):
     agreement = make_agreement("signed")
     sp = make_subprocessor()
-    change = register.create_change(kind="add", subprocessor_id=sp.id, effective_on=date(2026, 12, 15),
-                                    reason="Nieuw telefonieplatform", actor=manager, now=NOW)
+    change = register.create_change(
+        kind="add",
+        subprocessor_id=sp.id,
+        effective_on=date(2026, 12, 15),
+        reason="Nieuw telefonieplatform",
+        actor=manager,
+        now=NOW,
+    )
     (notice_id,) = register.announce(change, actor=manager, now=NOW)
     drain(now=lambda: NOW)
     from dpa_manager.notices.models import Notice
+
     closes = db.session.get(Notice, notice_id).closes_at
     jobs.sweep(closes)
     response = login(manager).get(f"/notices/{notice_id}/evidence.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     text = " ".join("".join(p.extract_text() for p in PdfReader(io.BytesIO(response.data)).pages).split())
-    for expected in (f"Bewijsdossier melding {notice_id}", agreement.client.name, "CloudTel SA",
-                     "Nieuw telefonieplatform", "7 kalenderdagen", "21/11/2026 11:00:00",  # accepted by the server (Brussels)
-                     f"<dpa.notice.{notice_id}@dpa-manager.localhost>", "01/12/2026 00:00:00",
-                     "Geen bezwaar ontvangen", "Goedgekeurd door stilzwijgen", "art. 52–53 Gerechtelijk Wetboek",
-                     "Nieuwe subverwerker CloudTel SA", "deemed_approved", "delivered"):
+    for expected in (
+        f"Bewijsdossier melding {notice_id}",
+        agreement.client.name,
+        "CloudTel SA",
+        "Nieuw telefonieplatform",
+        "7 kalenderdagen",
+        "21/11/2026 11:00:00",  # accepted by the server (Brussels)
+        f"<dpa.notice.{notice_id}@dpa-manager.localhost>",
+        "01/12/2026 00:00:00",
+        "Geen bezwaar ontvangen",
+        "Goedgekeurd door stilzwijgen",
+        "art. 52–53 Gerechtelijk Wetboek",
+        "Nieuwe subverwerker CloudTel SA",
+        "deemed_approved",
+        "delivered",
+    ):
         assert expected in text, expected
-    from dpa_manager.audit import AuditEvent
     from sqlalchemy import select
-    last = db.session.scalar(select(AuditEvent).where(AuditEvent.object_id == notice_id,
-                                                      AuditEvent.object_type == "notice")
-                             .order_by(AuditEvent.seq.desc()))
+
+    from dpa_manager.audit import AuditEvent
+
+    last = db.session.scalar(
+        select(AuditEvent)
+        .where(AuditEvent.object_id == notice_id, AuditEvent.object_type == "notice")
+        .order_by(AuditEvent.seq.desc())
+    )
     assert last.hash[:20] in text.replace(" ", "")
 
 
 def test_a_client_user_gets_only_their_own_evidence(login, make_agreement, make_subprocessor, manager):
-    mine, theirs = make_agreement("signed"), make_agreement("signed")
+    mine = make_agreement("signed")
+    make_agreement("signed")  # another client's
     sp = make_subprocessor()
-    change = register.create_change(kind="add", subprocessor_id=sp.id, effective_on=date(2026, 12, 15),
-                                    reason="Nieuw", actor=manager, now=NOW)
+    change = register.create_change(
+        kind="add", subprocessor_id=sp.id, effective_on=date(2026, 12, 15), reason="Nieuw", actor=manager, now=NOW
+    )
     ids = register.announce(change, actor=manager, now=NOW)
     from dpa_manager.notices.models import Notice
+
     own = [i for i in ids if db.session.get(Notice, i).client_id == mine.client_id][0]
     other = [i for i in ids if i != own][0]
     http = login(mine.client.users[0])
@@ -56,23 +82,40 @@ def test_a_client_user_gets_only_their_own_evidence(login, make_agreement, make_
     assert http.get(f"/notices/{other}/evidence.pdf").status_code == 404
 
 
-def test_interventions_are_logged_and_shown_to_the_clients_concerned(login, make_agreement, make_subprocessor,
-                                                                      manager):
+def test_interventions_are_logged_and_shown_to_the_clients_concerned(login, make_agreement, make_subprocessor, manager):
     concerned = make_agreement("signed")
     tech = make_subprocessor(status="active", name="TechFix BV", kind="incidental", services=())
     sync_assignments(concerned, date(2026, 11, 1))
     db.session.commit()
     later = make_agreement("signed")  # its list starts after the visit
     with pytest.raises(Invalid):
-        log_intervention(make_subprocessor(status="active", name="Systematisch NV"), happened_on=date(2026, 11, 10),
-                         reason="Onderhoud", data_categories=["contact"], actor=manager, now=NOW)
+        log_intervention(
+            make_subprocessor(status="active", name="Systematisch NV"),
+            happened_on=date(2026, 11, 10),
+            reason="Onderhoud",
+            data_categories=["contact"],
+            actor=manager,
+            now=NOW,
+        )
     with pytest.raises(Invalid):
-        log_intervention(tech, happened_on=NOW.date() + timedelta(days=1), reason="Onderhoud",
-                         data_categories=["contact"], actor=manager, now=NOW)
+        log_intervention(
+            tech,
+            happened_on=NOW.date() + timedelta(days=1),
+            reason="Onderhoud",
+            data_categories=["contact"],
+            actor=manager,
+            now=NOW,
+        )
     http = login(manager)
-    response = http.post(f"/subprocessors/{tech.id}/interventions", data={
-        "happened_on": "2026-11-10", "reason": "Vervanging van een defecte server", "data_categories": ["contact"]},
-        follow_redirects=True)
+    response = http.post(
+        f"/subprocessors/{tech.id}/interventions",
+        data={
+            "happened_on": "2026-11-10",
+            "reason": "Vervanging van een defecte server",
+            "data_categories": ["contact"],
+        },
+        follow_redirects=True,
+    )
     assert "Tussenkomst geregistreerd" in response.text
     assert [i.reason for i in interventions_for(concerned.client_id)] == ["Vervanging van een defecte server"]
     assert interventions_for(later.client_id) == []

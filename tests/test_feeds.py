@@ -1,4 +1,5 @@
 """Feeds, read back with real parsers (feedparser, icalendar)."""
+
 from datetime import date
 
 import feedparser
@@ -14,8 +15,14 @@ from .conftest import NOW
 def announced(make_agreement, make_subprocessor, manager, **values):
     agreement = make_agreement("signed")
     sp = make_subprocessor(**values)
-    change = register.create_change(kind="add", subprocessor_id=sp.id, effective_on=date(2026, 12, 15),
-                                    reason="Betere telefonie", actor=manager, now=NOW)
+    change = register.create_change(
+        kind="add",
+        subprocessor_id=sp.id,
+        effective_on=date(2026, 12, 15),
+        reason="Betere telefonie",
+        actor=manager,
+        now=NOW,
+    )
     (notice_id,) = register.announce(change, actor=manager, now=NOW)
     notices.mark_delivered(notice_id, NOW)
     db.session.commit()

@@ -1,4 +1,5 @@
 """Tenant isolation, checked on every route of the app: new routes are covered as they come."""
+
 from datetime import date
 
 import pytest
@@ -21,26 +22,48 @@ def world(app, make_agreement, make_subprocessor, manager, setup):
     """Two competing clients, A and B, each with a signed agreement, a user and a notice."""
     a, b = make_agreement("signed"), make_agreement("signed")
     sp = make_subprocessor()
-    change = register.create_change(kind="add", subprocessor_id=sp.id, effective_on=date(2026, 12, 15),
-                                    reason="Nieuw", actor=manager, now=NOW)
+    change = register.create_change(
+        kind="add", subprocessor_id=sp.id, effective_on=date(2026, 12, 15), reason="Nieuw", actor=manager, now=NOW
+    )
     register.announce(change, actor=manager, now=NOW)
     from dpa_manager.notices.models import Notice
+
     notice_b = db.session.scalar(select(Notice).where(Notice.client_id == b.client_id))
     message_b = db.session.scalar(select(OutboxMessage).where(OutboxMessage.client_id == b.client_id))
     user_b = b.client.users[0]
     create_token(user_b, now=NOW)
     from dpa_manager.accounts.services import tokens_of
     from dpa_manager.notices.models import NoticeProof
-    proof_b = NoticeProof(notice_id=notice_b.id, client_id=b.client_id, filename="brief.pdf",
-                          content_type="application/pdf", size=5, sha256="0" * 64, data=b"%PDF-", created_at=NOW)
+
+    proof_b = NoticeProof(
+        notice_id=notice_b.id,
+        client_id=b.client_id,
+        filename="brief.pdf",
+        content_type="application/pdf",
+        size=5,
+        sha256="0" * 64,
+        data=b"%PDF-",
+        created_at=NOW,
+    )
     db.session.add(proof_b)
     db.session.commit()
     return {
-        "user_a": a.client.users[0], "manager": manager,
-        "args": {"agreement_id": b.id, "notice_id": notice_b.id, "client_id": b.client_id, "sp_id": sp.id,
-                 "change_id": change.id, "version_id": setup.id, "message_id": message_b.id,
-                 "token": notice_token(notice_b.id), "user_id": user_b.id, "token_id": tokens_of(user_b)[0].id,
-                 "proof_id": proof_b.id, "service_id": db.session.scalar(select(Service.id))},
+        "user_a": a.client.users[0],
+        "manager": manager,
+        "args": {
+            "agreement_id": b.id,
+            "notice_id": notice_b.id,
+            "client_id": b.client_id,
+            "sp_id": sp.id,
+            "change_id": change.id,
+            "version_id": setup.id,
+            "message_id": message_b.id,
+            "token": notice_token(notice_b.id),
+            "user_id": user_b.id,
+            "token_id": tokens_of(user_b)[0].id,
+            "proof_id": proof_b.id,
+            "service_id": db.session.scalar(select(Service.id)),
+        },
     }
 
 
@@ -122,6 +145,7 @@ def test_managers_get_403_on_the_client_side(app, world):
 
 def test_nothing_changed_for_client_b(app, world):
     from dpa_manager.notices.models import Notice
+
     test_a_client_user_never_reaches_another_clients_objects(app, world)
     notice = db.session.get(Notice, world["args"]["notice_id"])
     assert notice.state == "awaiting_delivery" and notice.first_opened_at is None

@@ -1,4 +1,5 @@
 """Dutch, French and English: the client's language for what is sent to it, the user's for the interface."""
+
 from datetime import date
 from io import BytesIO
 
@@ -18,11 +19,14 @@ def pdf_text(data: bytes) -> str:
     return " ".join(" ".join(page.extract_text() for page in PdfReader(BytesIO(data)).pages).split())
 
 
-@pytest.mark.parametrize("language, amount, long_date", [
-    ("nl", "€ 2.500", "6 oktober 2020"),
-    ("fr", "2 500 €", "6 octobre 2020"),
-    ("en", "€2,500", "6 October 2020"),
-])
+@pytest.mark.parametrize(
+    "language, amount, long_date",
+    [
+        ("nl", "€ 2.500", "6 oktober 2020"),
+        ("fr", "2 500 €", "6 octobre 2020"),
+        ("en", "€2,500", "6 October 2020"),
+    ],
+)
 def test_amounts_and_dates_follow_the_language(app, language, amount, long_date):
     assert format_amount(250_000, language) == amount
     assert format_long_date(date(2020, 10, 6), language) == long_date
@@ -95,17 +99,41 @@ def test_a_new_version_carries_its_translations_and_refuses_other_placeholders(s
     original = to_text(setup.articles)
     french = translation_text(setup.articles, "fr")
     assert french.startswith("# 1. Objet, rôles et définitions")
-    version = save_draft(None, label="2027-01", title="T", effective_on=date(2027, 1, 1), text=original,
-                         translations={"fr": french, "en": ""}, actor=manager, now=NOW)
+    version = save_draft(
+        None,
+        label="2027-01",
+        title="T",
+        effective_on=date(2027, 1, 1),
+        text=original,
+        translations={"fr": french, "en": ""},
+        actor=manager,
+        now=NOW,
+    )
     assert version.translated_into("fr") and not version.translated_into("en")
     assert version.articles[0].text_in("fr")[0] == "Objet, rôles et définitions"
     assert version.articles[0].text_in("en")[2] is False  # falls back to the Dutch original
     broken = french.replace("{client_name}", "{klant}", 1)
     with pytest.raises(Invalid) as refused:
-        save_draft(version, label="2027-01", title="T", effective_on=date(2027, 1, 1), text=original,
-                   translations={"fr": broken}, actor=manager, now=NOW)
+        save_draft(
+            version,
+            label="2027-01",
+            title="T",
+            effective_on=date(2027, 1, 1),
+            text=original,
+            translations={"fr": broken},
+            actor=manager,
+            now=NOW,
+        )
     assert refused.value.field == "text_fr"
     short = french.split("# 18.")[0]
     with pytest.raises(Invalid):
-        save_draft(version, label="2027-01", title="T", effective_on=date(2027, 1, 1), text=original,
-                   translations={"fr": short}, actor=manager, now=NOW)
+        save_draft(
+            version,
+            label="2027-01",
+            title="T",
+            effective_on=date(2027, 1, 1),
+            text=original,
+            translations={"fr": short},
+            actor=manager,
+            now=NOW,
+        )

@@ -1,4 +1,5 @@
 """The e-mails as they arrive at a real SMTP server."""
+
 from datetime import date, timedelta
 
 import pytest
@@ -15,8 +16,14 @@ from .conftest import NOW
 
 def announce(make_subprocessor, manager, **values):
     sp = make_subprocessor(**values)
-    change = register.create_change(kind="add", subprocessor_id=sp.id, effective_on=date(2026, 12, 15),
-                                    reason="Nieuw telefonieplatform met betere beschikbaarheid", actor=manager, now=NOW)
+    change = register.create_change(
+        kind="add",
+        subprocessor_id=sp.id,
+        effective_on=date(2026, 12, 15),
+        reason="Nieuw telefonieplatform met betere beschikbaarheid",
+        actor=manager,
+        now=NOW,
+    )
     return register.announce(change, actor=manager, now=NOW)
 
 
@@ -27,22 +34,39 @@ def parts(message):
     return text, html, attachments
 
 
-def test_the_notice_email_says_what_changes_why_and_until_when(make_agreement, make_subprocessor, manager, inbox,
-                                                              make_client):
+def test_the_notice_email_says_what_changes_why_and_until_when(
+    make_agreement, make_subprocessor, manager, inbox, make_client
+):
     client = make_client(name="Brouwerij Zoë BV")
     agreement = make_agreement("signed", client=client, data_types=["identification", "contact", "financial"])
-    (notice_id,) = announce(make_subprocessor, manager, countries=["BE", "US"], transfer_mechanism="scc",
-                            data_categories=["contact", "call_recordings", "financial"])
+    (notice_id,) = announce(
+        make_subprocessor,
+        manager,
+        countries=["BE", "US"],
+        transfer_mechanism="scc",
+        data_categories=["contact", "call_recordings", "financial"],
+    )
     drain(now=lambda: NOW)
     (message,) = inbox.messages
     notice = db.session.get(Notice, notice_id)
     assert message["Subject"] == "Nieuwe subverwerker CloudTel SA: bezwaar mogelijk tot en met maandag 30 november 2026"
     text, html, attachments = parts(message)
-    for expected in ("CloudTel SA", "Telefonieplatform", "BE, US", "Modelcontractbepalingen (SCC)",
-                     "Nieuw telefonieplatform met betere beschikbaarheid", "dinsdag 15 december 2026",
-                     "7 kalenderdagen", "tot en met maandag 30 november 2026", "01/12/2026 00:00",
-                     f"http://127.0.0.1:5000/portal/notices/{notice_id}", "http://127.0.0.1:5000/n/",
-                     "Brouwerij Zoë BV", f"VO-{agreement.id:05d}", "dpo@contactexpert.be"):
+    for expected in (
+        "CloudTel SA",
+        "Telefonieplatform",
+        "BE, US",
+        "Modelcontractbepalingen (SCC)",
+        "Nieuw telefonieplatform met betere beschikbaarheid",
+        "dinsdag 15 december 2026",
+        "7 kalenderdagen",
+        "tot en met maandag 30 november 2026",
+        "01/12/2026 00:00",
+        f"http://127.0.0.1:5000/portal/notices/{notice_id}",
+        "http://127.0.0.1:5000/n/",
+        "Brouwerij Zoë BV",
+        f"VO-{agreement.id:05d}",
+        "dpo@contactexpert.be",
+    ):
         assert expected in text, expected
     # only the categories that are both in the agreement and sent to the sub-processor
     assert "Contactgegevens" in text and "Financiële gegevens" in text and "Gespreksopnames" not in text
@@ -99,6 +123,7 @@ class Flaky:
 
     async def handle_DATA(self, server, session, envelope):
         from email import message_from_bytes, policy
+
         message = message_from_bytes(envelope.content, policy=policy.default)
         if not self.refused:
             self.refused.append(message)
@@ -112,6 +137,7 @@ def test_a_retry_is_the_same_message(app, make_agreement, make_subprocessor, man
     inbox.stop()
     flaky = Flaky(inbox)
     from aiosmtpd.controller import Controller
+
     controller = Controller(flaky, hostname="127.0.0.1", port=inbox.port)
     controller.start()
     try:
@@ -144,10 +170,10 @@ def test_the_outbox_page_shows_status_attempts_and_errors(make_agreement, make_s
     assert row.message_id.replace("<", "&lt;").replace(">", "&gt;") in detail.text
 
 
-def test_a_mail_server_that_does_not_answer_times_out_and_is_retried(app, make_agreement, make_subprocessor,
-                                                                      manager):
+def test_a_mail_server_that_does_not_answer_times_out_and_is_retried(app, make_agreement, make_subprocessor, manager):
     import socket
     import time
+
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))
     silent.listen(5)  # accepts connections, never says hello
@@ -169,8 +195,9 @@ def test_a_mail_server_that_does_not_answer_times_out_and_is_retried(app, make_a
     assert db.session.scalar(select(Notice)).state == "awaiting_delivery"
 
 
-def test_outcomes_queued_in_bulk_are_the_rows_one_at_a_time_would_be(make_agreement, make_subprocessor, manager,
-                                                                      make_user):
+def test_outcomes_queued_in_bulk_are_the_rows_one_at_a_time_would_be(
+    make_agreement, make_subprocessor, manager, make_user
+):
     from dpa_manager.mail import outbox
     from dpa_manager.notices.services import client_recipients
 
@@ -183,20 +210,41 @@ def test_outcomes_queued_in_bulk_are_the_rows_one_at_a_time_would_be(make_agreem
     outbox.enqueue_outcomes([notice_id], "deemed_approved", NOW)
     db.session.commit()
     bulk = db.session.scalar(select(OutboxMessage).where(OutboxMessage.template == "outcome"))
-    one = outbox.row(key=f"outcome:{notice_id}:deemed_approved", template="outcome", language="nl",
-                     recipients=client_recipients([agreement.client_id])[agreement.client_id],
-                     client_id=agreement.client_id, notice_id=notice_id, now=NOW,
-                     context={"outcome": "deemed_approved"})
-    for column in ("dedupe_key", "message_id", "template", "context", "recipients", "language", "client_id",
-                   "notice_id", "state", "attempts", "next_attempt_at", "created_at"):
+    one = outbox.row(
+        key=f"outcome:{notice_id}:deemed_approved",
+        template="outcome",
+        language="nl",
+        recipients=client_recipients([agreement.client_id])[agreement.client_id],
+        client_id=agreement.client_id,
+        notice_id=notice_id,
+        now=NOW,
+        context={"outcome": "deemed_approved"},
+    )
+    for column in (
+        "dedupe_key",
+        "message_id",
+        "template",
+        "context",
+        "recipients",
+        "language",
+        "client_id",
+        "notice_id",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "created_at",
+    ):
         assert getattr(bulk, column) == one[column], column
     assert "aaa@example.be" not in bulk.recipients and "zed@example.be" in bulk.recipients
 
 
-def test_dead_messages_are_requeued_to_the_corrected_address_with_their_message_id(make_agreement, make_subprocessor,
-                                                                                 manager, inbox, login, runner):
+def test_dead_messages_are_requeued_to_the_corrected_address_with_their_message_id(
+    make_agreement, make_subprocessor, manager, inbox, login, runner
+):
     """Issue 13, point 5: a manager corrects the client's address and puts the dead message back in the queue."""
-    from sqlalchemy import delete, update as sql_update
+    from sqlalchemy import delete
+    from sqlalchemy import update as sql_update
+
     agreement = make_agreement("signed")
     client = agreement.client
     for user in client.users:
@@ -232,10 +280,12 @@ def test_dead_messages_are_requeued_to_the_corrected_address_with_their_message_
 
 
 @pytest.mark.parametrize("answer, state", [("550 5.1.1 no such user", "dead"), ("451 4.3.0 try later", "pending")])
-def test_one_refused_message_does_not_take_its_neighbours_with_it(app, make_agreement, make_subprocessor, manager,
-                                                                  inbox, make_client, answer, state):
+def test_one_refused_message_does_not_take_its_neighbours_with_it(
+    app, make_agreement, make_subprocessor, manager, inbox, make_client, answer, state
+):
     """Issue 13, point 2: each message on its own merits; 5xx is not retried like 4xx."""
     from dpa_manager import demo
+
     make_agreement("signed")
     bad = make_client(contact_email="niemand@example.be")  # early in the batch: its neighbours come after it
     make_agreement("signed", client=bad)
@@ -257,17 +307,19 @@ def test_one_refused_message_does_not_take_its_neighbours_with_it(app, make_agre
         assert "451" in refused.last_error and refused.next_attempt_at > NOW
 
 
-def test_recipients_refused_one_by_one_are_recorded_retried_and_reported(make_agreement, make_subprocessor, manager,
-                                                                          inbox, make_user, login):
+def test_recipients_refused_one_by_one_are_recorded_retried_and_reported(
+    make_agreement, make_subprocessor, manager, inbox, make_user, login
+):
     """Issue 13, point 1: the outcome per recipient; delivered once one of the client's addresses accepted it."""
     from dpa_manager.evidence import build
     from dpa_manager.notices.models import Notice
+
     agreement = make_agreement("signed")
     client = agreement.client
     for user in client.users:
         user.active = False
     db.session.commit()
-    later = make_user(client=client, email="later@example.be")
+    make_user(client=client, email="later@example.be")
     make_user(client=client, email="nooit@example.be")
     inbox.refuse = {"later@example.be": "451 4.2.0 mailbox busy", "nooit@example.be": "550 5.1.1 no such user"}
     (notice_id,) = announce(make_subprocessor, manager)
@@ -276,8 +328,11 @@ def test_recipients_refused_one_by_one_are_recorded_retried_and_reported(make_ag
     assert report.sent == report.failed and len(report.sent) == 1
     (message,) = db.session.query(OutboxMessage).all()
     answers = {r.address: r for r in db.session.query(OutboxRecipient).filter_by(outbox_id=message.id)}
-    assert {a: r.state for a, r in answers.items()} == {client.contact_email: "accepted", "later@example.be": "deferred",
-                                                        "nooit@example.be": "refused"}
+    assert {a: r.state for a, r in answers.items()} == {
+        client.contact_email: "accepted",
+        "later@example.be": "deferred",
+        "nooit@example.be": "refused",
+    }
     assert answers[client.contact_email].accepted_at == accepted_at
     assert "451 4.2.0 mailbox busy" in answers["later@example.be"].reply
     assert answers["nooit@example.be"].reply == "550 5.1.1 no such user"
@@ -300,8 +355,9 @@ def test_recipients_refused_one_by_one_are_recorded_retried_and_reported(make_ag
     assert len(set(inbox.ids())) == 1
     db.session.expire_all()
     assert message.state == "sent" and message.attempts == 2 and message.sent_at == accepted_at
-    assert [(a.accepted_at, a.recipients) for a in db.session.query(OutboxAcceptance).order_by(OutboxAcceptance.id)] == [
-        (accepted_at, [client.contact_email]), (retried_at, ["later@example.be"])]
+    assert [
+        (a.accepted_at, a.recipients) for a in db.session.query(OutboxAcceptance).order_by(OutboxAcceptance.id)
+    ] == [(accepted_at, [client.contact_email]), (retried_at, ["later@example.be"])]
     # The window still counts from the first acceptance; the address refused for good waits for a manager.
     notice = db.session.get(Notice, notice_id)
     assert notice.notified_at == accepted_at
@@ -318,20 +374,23 @@ def test_recipients_refused_one_by_one_are_recorded_retried_and_reported(make_ag
     assert message.state == "sent" and not db.session.query(OutboxRecipient).filter_by(state="refused").count()
 
 
-def test_a_recipient_still_refused_when_the_attempts_run_out_is_given_up(app, make_agreement, make_subprocessor,
-                                                                        manager, inbox, make_user):
+def test_a_recipient_still_refused_when_the_attempts_run_out_is_given_up(
+    app, make_agreement, make_subprocessor, manager, inbox, make_user
+):
     agreement = make_agreement("signed")
     make_user(client=agreement.client, email="vol@example.be")
     inbox.refuse = {"vol@example.be": "452 4.2.2 mailbox full"}
     announce(make_subprocessor, manager)
     at = NOW
     for _ in range(app.config["MAIL_MAX_ATTEMPTS"]):
-        drain(now=lambda: at)
+        drain(now=lambda at=at: at)
         (message,) = db.session.query(OutboxMessage).all()
         at = message.next_attempt_at + timedelta(seconds=1)
     db.session.expire_all()
     refused = db.session.query(OutboxRecipient).filter_by(address="vol@example.be").one()
-    assert message.state == "sent" and refused.state == "refused" and refused.refusals == app.config["MAIL_MAX_ATTEMPTS"]
+    assert (
+        message.state == "sent" and refused.state == "refused" and refused.refusals == app.config["MAIL_MAX_ATTEMPTS"]
+    )
     assert refused.reply == "452 4.2.2 mailbox full"
     assert "vol@example.be: given up after the last attempt: 452 4.2.2 mailbox full" in message.last_error
     assert sum(1 for e in inbox.envelopes if "vol@example.be" in e) == 0 and len(inbox.envelopes) == 1

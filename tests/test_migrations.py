@@ -1,4 +1,5 @@
 """The schema comes from migrations, and the migrations match the models (on SQLite and on PostgreSQL)."""
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -38,6 +39,7 @@ def test_upgrade_of_an_empty_database_matches_the_models(empty_app):
 def test_the_audit_chain_starts_empty_after_upgrade(empty_app):
     upgrade()
     from dpa_manager.audit import verify
+
     assert verify().ok and verify().checked == 0
 
 
@@ -59,11 +61,15 @@ def test_amendments_accepted_before_0011_become_amendment_records(empty_app):
         "INSERT INTO clients (id, name, enterprise_number, address, language, contact_email, created_at, feed_token) "
         f"VALUES (1, 'K', '0427073974', 'A', 'nl', 'k@example.be', {at}, 't1')",
     ]
-    signed = ("client_signer_name, client_signed_at, processor_signer_name, processor_signed_at",
-              f"'Els', {at}, 'An', {at}")
-    common = ("client_id, subject_matter, nature_purpose, data_types, data_types_detail, data_subjects, "
-              "data_subjects_detail, special_categories, end_choice, window_days, window_unit, cap_total_cents, "
-              "cap_other_cents, toms, created_at, updated_at")
+    signed = (
+        "client_signer_name, client_signed_at, processor_signer_name, processor_signed_at",
+        f"'Els', {at}, 'An', {at}",
+    )
+    common = (
+        "client_id, subject_matter, nature_purpose, data_types, data_types_detail, data_subjects, "
+        "data_subjects_detail, special_categories, end_choice, window_days, window_unit, cap_total_cents, "
+        "cap_other_cents, toms, created_at, updated_at"
+    )
     values = f"1, 'S', 'N', '[]', '', '[]', '', false, 'delete', 7, 'calendar', 1, 1, 'T', {at}, {at}"
     rows += [
         f"INSERT INTO agreements (id, terms_version_id, state, amended_from_id, {common}, {signed[0]}, signed_pdf) "
@@ -84,8 +90,10 @@ def test_amendments_accepted_before_0011_become_amendment_records(empty_app):
     upgrade()
     with db.engine.connect() as connection:
         notices = dict(connection.execute(text("SELECT id, amended_agreement_id FROM notices")).all())
-        agreements = {row.id: row for row in connection.execute(text(
-            "SELECT id, concluded_by, client_signed_at, signed_pdf FROM agreements"))}
+        agreements = {
+            row.id: row
+            for row in connection.execute(text("SELECT id, concluded_by, client_signed_at, signed_pdf FROM agreements"))
+        }
     assert notices == {1: 2, 2: None, 3: 3}  # notice 2 produced nothing: agreement 1 had already moved on
     assert agreements[1].concluded_by == "signatures" and agreements[1].client_signed_at is not None
     assert agreements[2].concluded_by == "silence" and agreements[2].client_signed_at is None

@@ -1,5 +1,6 @@
 """The whole life of a change: announce, deliver, object or stay silent, settle, take effect."""
-from datetime import date, timedelta
+
+from datetime import UTC, date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -28,18 +29,26 @@ def outbox_count(**where):
 
 def announce_new(make_subprocessor, manager, *, effective_on=date(2026, 12, 15), **values):
     sp = make_subprocessor(**values)
-    change = register.create_change(kind="add", subprocessor_id=sp.id, effective_on=effective_on,
-                                    reason="Nieuw telefonieplatform", actor=manager, now=NOW)
+    change = register.create_change(
+        kind="add",
+        subprocessor_id=sp.id,
+        effective_on=effective_on,
+        reason="Nieuw telefonieplatform",
+        actor=manager,
+        now=NOW,
+    )
     return sp, change, register.announce(change, actor=manager, now=NOW)
 
 
-def test_announce_makes_one_notice_per_affected_signed_agreement(make_agreement, make_subprocessor, manager,
-                                                                   make_client):
+def test_announce_makes_one_notice_per_affected_signed_agreement(
+    make_agreement, make_subprocessor, manager, make_client
+):
     signed = [make_agreement("signed") for _ in range(3)]
     make_agreement("draft")
     make_agreement("sent")
     other_service = make_agreement("signed")
     from dpa_manager.processor.models import Service
+
     other_service.services = [db.session.scalar(select(Service).where(Service.code == "telemarketing"))]
     db.session.commit()
     sp, change, ids = announce_new(make_subprocessor, manager)
@@ -121,6 +130,7 @@ def test_opening_in_the_portal_starts_the_window(make_agreement, make_subprocess
     _, _, (notice_id,) = announce_new(make_subprocessor, manager)
     user = agreement.client.users[0]
     import time_machine
+
     opened = NOW + timedelta(hours=2)
     with time_machine.travel(opened, tick=False):
         page = login(user).get(f"/portal/notices/{notice_id}")
@@ -183,8 +193,7 @@ def test_objection_needs_a_reason(make_agreement, make_subprocessor, manager, re
     assert db.session.get(Notice, notice_id).state == "open"
 
 
-def test_another_clients_user_cannot_answer(make_agreement, make_subprocessor, manager, make_user, make_client,
-                                            login):
+def test_another_clients_user_cannot_answer(make_agreement, make_subprocessor, manager, make_user, make_client, login):
     make_agreement("signed")
     _, _, (notice_id,) = announce_new(make_subprocessor, manager)
     notice = deliver(notice_id, NOW)
@@ -227,8 +236,9 @@ def test_silence_until_close_is_approval(make_agreement, make_subprocessor, mana
 
 
 def rules_midday(day):
-    from datetime import datetime, time, timezone
-    return datetime.combine(day, time(12), tzinfo=timezone.utc)
+    from datetime import datetime, time
+
+    return datetime.combine(day, time(12), tzinfo=UTC)
 
 
 def test_reminder_once_two_days_before_closing(make_agreement, make_subprocessor, manager, inbox):
@@ -284,11 +294,19 @@ def test_replacement_ends_the_old_one_and_removal_retires_it(make_agreement, mak
     agreement = make_agreement("signed")
     old = make_subprocessor(status="active", name="OudTel NV")
     from dpa_manager.subprocessors.services import sync_assignments
+
     sync_assignments(agreement, date(2026, 11, 1))
     db.session.commit()
     new = make_subprocessor(name="NieuwTel NV")
-    change = register.create_change(kind="replace", subprocessor_id=new.id, replaces_id=old.id,
-                                    effective_on=date(2026, 12, 1), reason="Betere dienst", actor=manager, now=NOW)
+    change = register.create_change(
+        kind="replace",
+        subprocessor_id=new.id,
+        replaces_id=old.id,
+        effective_on=date(2026, 12, 1),
+        reason="Betere dienst",
+        actor=manager,
+        now=NOW,
+    )
     (notice_id,) = register.announce(change, actor=manager, now=NOW)
     notice = deliver(notice_id, NOW)
     notices.approve(notice, user=agreement.client.users[0], now=NOW)
@@ -298,8 +316,14 @@ def test_replacement_ends_the_old_one_and_removal_retires_it(make_agreement, mak
     db.session.expire_all()
     assert db.session.get(type(old), old.id).status == "retired"
     # remove the new one: informational, applies on its date without approval
-    removal = register.create_change(kind="remove", subprocessor_id=new.id, effective_on=date(2027, 1, 4),
-                                     reason="Dienst stopgezet", actor=manager, now=rules_midday(date(2026, 12, 2)))
+    removal = register.create_change(
+        kind="remove",
+        subprocessor_id=new.id,
+        effective_on=date(2027, 1, 4),
+        reason="Dienst stopgezet",
+        actor=manager,
+        now=rules_midday(date(2026, 12, 2)),
+    )
     (removal_notice,) = register.announce(removal, actor=manager, now=rules_midday(date(2026, 12, 2)))
     assert db.session.get(Notice, removal_notice).needs_approval is False
     notice = deliver(removal_notice, rules_midday(date(2026, 12, 2)))
@@ -338,14 +362,17 @@ def test_the_database_refuses_a_deemed_approval_before_closing(make_agreement, m
     _, _, (notice_id,) = announce_new(make_subprocessor, manager)
     from sqlalchemy import update
     from sqlalchemy.exc import IntegrityError
+
     with pytest.raises(IntegrityError):
-        db.session.execute(update(Notice).where(Notice.id == notice_id).values(state="deemed_approved",
-                                                                             decided_at=NOW))
+        db.session.execute(update(Notice).where(Notice.id == notice_id).values(state="deemed_approved", decided_at=NOW))
         db.session.commit()
     db.session.rollback()
     notice = deliver(notice_id, NOW)
     with pytest.raises(IntegrityError):
-        db.session.execute(update(Notice).where(Notice.id == notice_id).values(
-            state="deemed_approved", decided_at=notice.closes_at - timedelta(seconds=1)))
+        db.session.execute(
+            update(Notice)
+            .where(Notice.id == notice_id)
+            .values(state="deemed_approved", decided_at=notice.closes_at - timedelta(seconds=1))
+        )
         db.session.commit()
     db.session.rollback()

@@ -1,4 +1,5 @@
 """The OpenAPI document is true to the app, and generated requests never cause a 5xx."""
+
 import re
 from datetime import date
 
@@ -17,7 +18,7 @@ def app_operations(app):
     found = set()
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/api/v1/"):
-            path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule[len("/api/v1"):])
+            path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule[len("/api/v1") :])
             found |= {(path, method.lower()) for method in rule.methods - {"HEAD", "OPTIONS"}}
     return found
 
@@ -39,8 +40,9 @@ def api_world(app, make_agreement, make_subprocessor, manager):
     make_agreement("signed"), make_agreement("signed")
     sp = make_subprocessor()
     make_subprocessor(status="active", name="Actief NV")
-    change = register.create_change(kind="add", subprocessor_id=sp.id, effective_on=date(2026, 12, 15),
-                                    reason="Nieuw", actor=manager, now=NOW)
+    change = register.create_change(
+        kind="add", subprocessor_id=sp.id, effective_on=date(2026, 12, 15), reason="Nieuw", actor=manager, now=NOW
+    )
     register.announce(change, actor=manager, now=NOW)
     return app
 
@@ -51,13 +53,18 @@ def tokens(api_world, manager):
 
     from dpa_manager.accounts.models import User
     from dpa_manager.extensions import db
+
     client_user = db.session.scalar(select(User).where(User.role == "client"))
     return {"manager": create_token(manager, now=NOW), "client": create_token(client_user, now=NOW)}
 
 
 #: What the responses must satisfy: no 5xx, and status code, content type and body as documented.
-CONFORMANCE = [schemathesis.checks.not_a_server_error, schemathesis.checks.status_code_conformance,
-               schemathesis.checks.content_type_conformance, schemathesis.checks.response_schema_conformance]
+CONFORMANCE = [
+    schemathesis.checks.not_a_server_error,
+    schemathesis.checks.status_code_conformance,
+    schemathesis.checks.content_type_conformance,
+    schemathesis.checks.response_schema_conformance,
+]
 
 
 def test_generated_requests_never_fail_the_server(api_world, tokens):
@@ -67,8 +74,9 @@ def test_generated_requests_never_fail_the_server(api_world, tokens):
         operation = result.ok()
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
-                  database=None)
+        @settings(
+            max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None
+        )
         def check(case):
             for who in ("manager", "client"):
                 response = case.call(headers={"Authorization": f"Bearer {tokens[who]}"})

@@ -4,6 +4,7 @@ Each test is one failure a fault-injection run found: recipients refused one by 
 messages, two senders with a claim shorter than a batch, a sender killed between the server's acceptance and
 its own commit, a sender stopped with SIGTERM, a cancel against a sweep, two countersignatures at once.
 """
+
 import os
 import signal
 import subprocess
@@ -11,7 +12,7 @@ import sys
 import textwrap
 import time
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, update
@@ -34,8 +35,14 @@ pytestmark = [pytest.mark.postgres, pytest.mark.wallclock]
 def announced(make_subprocessor, manager, name="CloudTel SA") -> list[int]:
     """Announce a new sub-processor to every signed client; their notice e-mails wait in the outbox."""
     sp = make_subprocessor(name=name)
-    change = register.create_change(kind="add", subprocessor_id=sp.id, effective_on=date(2026, 12, 15),
-                                    reason="Nieuw platform", actor=manager, now=NOW)
+    change = register.create_change(
+        kind="add",
+        subprocessor_id=sp.id,
+        effective_on=date(2026, 12, 15),
+        reason="Nieuw platform",
+        actor=manager,
+        now=NOW,
+    )
     return register.announce(change, actor=manager, now=NOW)
 
 
@@ -49,8 +56,9 @@ def settings(tmp_path, inbox, **config) -> dict:
 
 def python(env, code: str) -> subprocess.Popen:
     """Run `code` in a new Python process with the app's context (the app as the `app` name)."""
-    script = "from dpa_manager import create_app\napp = create_app()\nwith app.app_context():\n" + \
-        textwrap.indent(textwrap.dedent(code), "    ")
+    script = "from dpa_manager import create_app\napp = create_app()\nwith app.app_context():\n" + textwrap.indent(
+        textwrap.dedent(code), "    "
+    )
     log = open(os.path.join(env["DPA_INSTANCE_PATH"], f"python-{time.monotonic_ns()}.log"), "w+")
     process = subprocess.Popen([sys.executable, "-c", script], env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
     process.log = log
@@ -65,8 +73,9 @@ def wait(process, timeout=120) -> int:
 
 def notice_messages() -> list[OutboxMessage]:
     db.session.expire_all()
-    return db.session.scalars(select(OutboxMessage).where(OutboxMessage.template == "notice")
-                              .order_by(OutboxMessage.id)).all()
+    return db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.template == "notice").order_by(OutboxMessage.id)
+    ).all()
 
 
 def test_recipients_refused_one_by_one(tmp_path, make_agreement, make_user, make_subprocessor, manager, inbox):
@@ -75,18 +84,29 @@ def test_recipients_refused_one_by_one(tmp_path, make_agreement, make_user, make
     make_user(client=told, email="bezet@example.be")
     make_user(client=told, email="weg@example.be")
     unreachable = make_agreement("signed").client
-    inbox.refuse = {"bezet@example.be": "451 4.2.0 mailbox busy", "weg@example.be": "550 5.1.1 no such user",
-                    **{u.email: "550 5.1.1 no such user" for u in unreachable.users},
-                    unreachable.contact_email: "550 5.1.1 no such user"}
+    inbox.refuse = {
+        "bezet@example.be": "451 4.2.0 mailbox busy",
+        "weg@example.be": "550 5.1.1 no such user",
+        **{u.email: "550 5.1.1 no such user" for u in unreachable.users},
+        unreachable.contact_email: "550 5.1.1 no such user",
+    }
     ids = announced(make_subprocessor, manager)
     env = settings(tmp_path, inbox)
     wait(flask(env, "send-mail"))
     by_client = {m.client_id: m for m in notice_messages()}
-    answers = dict(db.session.execute(select(OutboxRecipient.address, OutboxRecipient.state)
-                                      .where(OutboxRecipient.outbox_id == by_client[told.id].id)).all())
-    assert answers == {told.contact_email: "accepted", **{u.email: "accepted" for u in told.users
-                                                          if u.email not in ("bezet@example.be", "weg@example.be")},
-                       "bezet@example.be": "deferred", "weg@example.be": "refused"}
+    answers = dict(
+        db.session.execute(
+            select(OutboxRecipient.address, OutboxRecipient.state).where(
+                OutboxRecipient.outbox_id == by_client[told.id].id
+            )
+        ).all()
+    )
+    assert answers == {
+        told.contact_email: "accepted",
+        **{u.email: "accepted" for u in told.users if u.email not in ("bezet@example.be", "weg@example.be")},
+        "bezet@example.be": "deferred",
+        "weg@example.be": "refused",
+    }
     assert by_client[told.id].state == "pending" and by_client[unreachable.id].state == "dead"
     notices = {n.client_id: n for n in db.session.scalars(select(Notice).where(Notice.id.in_(ids)))}
     assert notices[told.id].state == "open" and notices[told.id].delivered_at == by_client[told.id].sent_at
@@ -99,8 +119,12 @@ def test_recipients_refused_one_by_one(tmp_path, make_agreement, make_user, make
     assert Counter(inbox.ids())[by_client[told.id].message_id] == 2
     message = next(m for m in notice_messages() if m.client_id == told.id)
     assert message.state == "sent"
-    assert db.session.scalar(select(func.count()).select_from(OutboxAcceptance)
-                             .where(OutboxAcceptance.outbox_id == message.id)) == 2
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(OutboxAcceptance).where(OutboxAcceptance.outbox_id == message.id)
+        )
+        == 2
+    )
 
 
 def test_a_550_among_200_good_messages(tmp_path, make_client, make_agreement, make_subprocessor, manager, inbox):
@@ -120,8 +144,11 @@ def test_a_550_among_200_good_messages(tmp_path, make_client, make_agreement, ma
     assert len(good) >= 200 and [(m.state, m.attempts) for m in refused] == [("dead", 1)]
     assert "550 5.1.1" in refused[0].last_error and "permanent refusal" in refused[0].last_error
     assert {(m.state, m.attempts) for m in good} == {("sent", 1)}
-    assert len(inbox.messages) == len(set(inbox.ids())) == len(db.session.scalars(
-        select(OutboxMessage.id).where(OutboxMessage.state == "sent")).all())
+    assert (
+        len(inbox.messages)
+        == len(set(inbox.ids()))
+        == len(db.session.scalars(select(OutboxMessage.id).where(OutboxMessage.state == "sent")).all())
+    )
 
 
 def test_two_senders_with_a_claim_shorter_than_a_batch(tmp_path, make_subprocessor, manager, inbox):
@@ -172,12 +199,14 @@ def test_sigkill_between_acceptance_and_commit(tmp_path, make_subprocessor, mana
 
 def settled_states(ids) -> dict:
     db.session.expire_all()
-    return dict(db.session.execute(select(Notice.state, func.count()).where(Notice.id.in_(ids))
-                                   .group_by(Notice.state)).all())
+    return dict(
+        db.session.execute(select(Notice.state, func.count()).where(Notice.id.in_(ids)).group_by(Notice.state)).all()
+    )
 
 
-@pytest.mark.parametrize("command", [["send-mail", "--until-empty"],
-                                     ["scheduler", "--jobs", "send-mail", "--mail-seconds", "1"]])
+@pytest.mark.parametrize(
+    "command", [["send-mail", "--until-empty"], ["scheduler", "--jobs", "send-mail", "--mail-seconds", "1"]]
+)
 def test_sigterm_finishes_the_message_in_hand_and_stops(tmp_path, make_subprocessor, manager, inbox, command):
     """Point 4: SIGTERM while the server holds its answer: the message is recorded, nothing more is sent."""
     demo.seed_synthetic(10, now=NOW)
@@ -200,7 +229,8 @@ def test_sigterm_finishes_the_message_in_hand_and_stops(tmp_path, make_subproces
     assert [m.state for m in messages if m.message_id == first_id] == ["sent"]
     rest = [m for m in messages if m.message_id != first_id]
     assert {(m.state, m.attempts, m.claim_token is None or m.claimed_until is None) for m in rest} == {
-        ("pending", 0, True)}
+        ("pending", 0, True)
+    }
     time.sleep(1.5)
     wait(flask(env, "send-mail", "--until-empty"))
     assert set(Counter(inbox.ids()).values()) == {1} and {m.state for m in notice_messages()} == {"sent"}
@@ -209,13 +239,17 @@ def test_sigterm_finishes_the_message_in_hand_and_stops(tmp_path, make_subproces
 def lapsed() -> bool:
     """Tell whether every claim held (there are some) has lapsed."""
     db.session.rollback()  # a new transaction: now() is its start
-    held, gone = db.session.execute(select(func.count(), func.count().filter(OutboxMessage.claimed_until < func.now()))
-                                    .where(OutboxMessage.state == "sending")).one()
+    held, gone = db.session.execute(
+        select(func.count(), func.count().filter(OutboxMessage.claimed_until < func.now())).where(
+            OutboxMessage.state == "sending"
+        )
+    ).one()
     return held > 0 and held == gone
 
 
-def test_a_sender_that_lost_its_claim_records_its_acceptance_beside_the_other(tmp_path, make_subprocessor, manager,
-                                                                              inbox, login):
+def test_a_sender_that_lost_its_claim_records_its_acceptance_beside_the_other(
+    tmp_path, make_subprocessor, manager, inbox, login
+):
     """Point 4: both acceptances of a message sent twice are recorded; the notice counts from the earliest."""
     demo.seed_synthetic(3, now=NOW)
     announced(make_subprocessor, manager)
@@ -232,8 +266,9 @@ def test_a_sender_that_lost_its_claim_records_its_acceptance_beside_the_other(tm
     (twice,) = [mid for mid, n in counts.items() if n == 2]
     assert set(counts.values()) == {1, 2} and sum(counts.values()) == len(counts) + 1
     message = next(m for m in notice_messages() if m.message_id == twice)
-    acceptances = db.session.scalars(select(OutboxAcceptance).where(OutboxAcceptance.outbox_id == message.id)
-                                     .order_by(OutboxAcceptance.accepted_at)).all()
+    acceptances = db.session.scalars(
+        select(OutboxAcceptance).where(OutboxAcceptance.outbox_id == message.id).order_by(OutboxAcceptance.accepted_at)
+    ).all()
     assert len(acceptances) == 2 and acceptances[0].recipients == acceptances[1].recipients
     notice = db.session.get(Notice, message.notice_id)
     assert message.sent_at == notice.delivered_at == notice.notified_at == acceptances[0].accepted_at
@@ -245,17 +280,22 @@ def test_cancel_against_a_sweep_in_a_loop(tmp_path, make_subprocessor, manager, 
     """Point 6: either the cancel wins and the change applies nowhere, or the apply wins and the cancel is refused."""
     demo.seed_synthetic(400, now=NOW)
     env = settings(tmp_path, inbox)
-    today = datetime.now(timezone.utc).astimezone(BRUSSELS).date()
+    today = datetime.now(UTC).astimezone(BRUSSELS).date()
     results = Counter()
     for round_number in range(6):
         ids = announced(make_subprocessor, manager, name=f"Ronde {round_number} BV")
         change_id = db.session.scalar(select(Notice.change_id).where(Notice.id == ids[0]))
-        db.session.execute(update(Notice).where(Notice.id.in_(ids)).values(
-            state="approved", notified_at=NOW, closes_at=NOW + timedelta(days=7), decided_at=NOW))
+        db.session.execute(
+            update(Notice)
+            .where(Notice.id.in_(ids))
+            .values(state="approved", notified_at=NOW, closes_at=NOW + timedelta(days=7), decided_at=NOW)
+        )
         db.session.execute(update(Change).where(Change.id == change_id).values(effective_on=today))
         db.session.commit()
         sweeper = flask(env, "sweep")
-        canceller = python(env, f"""
+        canceller = python(
+            env,
+            f"""
             from dpa_manager import clock
             from dpa_manager.accounts.models import User
             from dpa_manager.errors import Conflict
@@ -268,14 +308,18 @@ def test_cancel_against_a_sweep_in_a_loop(tmp_path, make_subprocessor, manager, 
                 print("outcome: cancelled")
             except Conflict as refusal:
                 print("outcome: refused:", refusal)
-            """)
+            """,
+        )
         wait(sweeper)
         wait(canceller)
         said = output(canceller)
         db.session.expire_all()
         state = db.session.get(Change, change_id).state
-        applied = db.session.scalar(select(func.count()).select_from(Notice).where(
-            Notice.change_id == change_id, Notice.applied_at.is_not(None)))
+        applied = db.session.scalar(
+            select(func.count())
+            .select_from(Notice)
+            .where(Notice.change_id == change_id, Notice.applied_at.is_not(None))
+        )
         if state == "cancelled":
             assert "outcome: cancelled" in said and applied == 0, f"cancelled, yet in effect for {applied} clients"
         else:
@@ -291,7 +335,10 @@ def test_two_countersignatures_at_once_in_two_processes(tmp_path, make_agreement
     for _ in range(3):
         pair = [make_agreement("client_signed", client=client).id for _ in range(2)]
         start = time.time() + 3  # both processes are up by then; they countersign at the same instant
-        signers = [python(env, f"""
+        signers = [
+            python(
+                env,
+                f"""
             import time
             from dpa_manager import clock
             from dpa_manager.accounts.models import User
@@ -307,10 +354,14 @@ def test_two_countersignatures_at_once_in_two_processes(tmp_path, make_agreement
                 print("outcome: signed")
             except ServiceError as refusal:
                 print("outcome: refused:", refusal)
-            """) for agreement_id in pair]
+            """,
+            )
+            for agreement_id in pair
+        ]
         for signer in signers:
             wait(signer)
         db.session.expire_all()
-        signed = db.session.scalars(select(Agreement.id).where(Agreement.client_id == client.id,
-                                                               Agreement.state == "signed")).all()
+        signed = db.session.scalars(
+            select(Agreement.id).where(Agreement.client_id == client.id, Agreement.state == "signed")
+        ).all()
         assert len(signed) == 1 and signed[0] in pair, [output(s) for s in signers]

@@ -1,5 +1,6 @@
 """The project installs as a package: a wheel, built from the checkout and installed into a scratch
 virtualenv, runs the migrations and serves a page, with nothing read from the checkout."""
+
 import os
 import shutil
 import subprocess
@@ -24,34 +25,73 @@ def test_the_wheel_installs_migrates_and_serves(tmp_path):
         if (ROOT / name).is_file():
             (source / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / name, source / name)
-    run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", str(tmp_path / "dist"),
-        str(source), cwd=tmp_path)
+    run(
+        sys.executable,
+        "-m",
+        "pip",
+        "wheel",
+        "--quiet",
+        "--no-deps",
+        "--no-build-isolation",
+        "-w",
+        str(tmp_path / "dist"),
+        str(source),
+        cwd=tmp_path,
+    )
     (wheel,) = (tmp_path / "dist").glob("dpa_manager-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    for expected in ("dpa_manager/templates/base.html", "dpa_manager/static/app.css", "dpa_manager/mail/sender.py",
-                     "dpa_manager/migrations/env.py", "dpa_manager/migrations/versions/0001_initial_schema.py",
-                     "dpa_manager/translations/fr/LC_MESSAGES/messages.mo", "dpa_manager/terms/default_nl.toml"):
+    for expected in (
+        "dpa_manager/templates/base.html",
+        "dpa_manager/static/app.css",
+        "dpa_manager/mail/sender.py",
+        "dpa_manager/migrations/env.py",
+        "dpa_manager/migrations/versions/0001_initial_schema.py",
+        "dpa_manager/translations/fr/LC_MESSAGES/messages.mo",
+        "dpa_manager/terms/default_nl.toml",
+    ):
         assert expected in names, f"{expected} is not in the wheel"
     # A scratch virtualenv with the wheel alone; the dependencies come from the test's environment (no network).
     venv = tmp_path / "venv"
     run(sys.executable, "-m", "venv", "--without-pip", str(venv), cwd=tmp_path)
     python = venv / "bin" / "python"
-    site = Path(run(str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])", cwd=tmp_path).strip())
-    run(sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", "--target", str(site), str(wheel),
-        cwd=tmp_path)
+    site = Path(
+        run(str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])", cwd=tmp_path).strip()
+    )
+    run(
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--no-deps",
+        "--no-index",
+        "--target",
+        str(site),
+        str(wheel),
+        cwd=tmp_path,
+    )
     (site / "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DPA_", "FLASK_"))} | {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'installed.sqlite'}", "DPA_INSTANCE_PATH": str(tmp_path / "instance"),
-        "SECRET_KEY": "wheel-test-secret"}
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'installed.sqlite'}",
+        "DPA_INSTANCE_PATH": str(tmp_path / "instance"),
+        "SECRET_KEY": "wheel-test-secret",
+    }
     where = run(str(python), "-c", "import dpa_manager; print(dpa_manager.__file__)", cwd=tmp_path, env=env)
     assert where.startswith(str(site)), where
     run(str(python), "-m", "flask", "--app", "dpa_manager", "db", "upgrade", cwd=tmp_path, env=env)
-    page = run(str(python), "-c", (
-        "from dpa_manager import create_app\n"
-        "client = create_app().test_client()\n"
-        "login = client.get('/login', headers={'Accept-Language': 'nl'})\n"
-        "css = client.get('/static/app.css')\n"
-        "print(login.status_code, css.status_code, 'Aanmelden' in login.text)\n"), cwd=tmp_path, env=env)
+    page = run(
+        str(python),
+        "-c",
+        (
+            "from dpa_manager import create_app\n"
+            "client = create_app().test_client()\n"
+            "login = client.get('/login', headers={'Accept-Language': 'nl'})\n"
+            "css = client.get('/static/app.css')\n"
+            "print(login.status_code, css.status_code, 'Aanmelden' in login.text)\n"
+        ),
+        cwd=tmp_path,
+        env=env,
+    )
     assert page.split() == ["200", "200", "True"], page
 
 

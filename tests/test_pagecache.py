@@ -1,4 +1,5 @@
 """The portal list is rendered once and kept while nothing is recorded; every change that it shows is recorded."""
+
 import re
 from contextlib import contextmanager
 from datetime import date, timedelta
@@ -17,8 +18,14 @@ from dpa_manager.subprocessors.models import SubProcessor
 from .conftest import NOW, PASSWORD
 
 #: The tables the portal's lists show, and the columns of them that no page shows (written without an event).
-SHOWN = {"notices": {"delivered_at", "first_opened_at", "reminded_at"}, "assignments": set(),
-         "subprocessors": set(), "interventions": set(), "changes": set(), "amendments": set()}
+SHOWN = {
+    "notices": {"delivered_at", "first_opened_at", "reminded_at"},
+    "assignments": set(),
+    "subprocessors": set(),
+    "interventions": set(),
+    "changes": set(),
+    "amendments": set(),
+}
 CSRF = re.compile(r'name="csrf_token" value="[^"]*"')
 WRITE = re.compile(r"^\s*(?:insert\s+into|update|delete\s+from|copy)\s+\"?(\w+)\"?", re.I)
 
@@ -42,8 +49,9 @@ def unrecorded_writes():
         seen = pending.setdefault(id(conn), {"wrote": [], "recorded": False})
         if table == "audit_head":
             seen["recorded"] = True
-        elif table in SHOWN and not (statement.lstrip().lower().startswith("update")
-                                     and _columns_set(statement) <= SHOWN[table]):
+        elif table in SHOWN and not (
+            statement.lstrip().lower().startswith("update") and _columns_set(statement) <= SHOWN[table]
+        ):
             # PostgreSQL knows the row count now; SQLite knows it once a RETURNING statement's rows are read.
             count = cursor.rowcount
             seen["wrote"].append((lambda: cursor.rowcount if count == -1 else count, " ".join(statement.split())[:150]))
@@ -76,8 +84,14 @@ def _list(http, query=""):
 
 def _announce(manager, make_subprocessor, name, **values):
     sp = make_subprocessor(name=name, **values)
-    change = register.create_change(kind="add", subprocessor_id=sp.id, effective_on=date(2026, 12, 15),
-                                    reason="Nieuw platform", actor=manager, now=NOW)
+    change = register.create_change(
+        kind="add",
+        subprocessor_id=sp.id,
+        effective_on=date(2026, 12, 15),
+        reason="Nieuw platform",
+        actor=manager,
+        now=NOW,
+    )
     return register.announce(change, actor=manager, now=NOW)
 
 
@@ -98,8 +112,7 @@ def _kept_and_fresh(browsers, at):
     return served, fresh
 
 
-def test_every_change_the_portal_shows_is_recorded_and_seen(app, inbox, make_agreement, make_subprocessor,
-                                                              manager):
+def test_every_change_the_portal_shows_is_recorded_and_seen(app, inbox, make_agreement, make_subprocessor, manager):
     """What the page cache rests on: every transaction that changes a listed row appends an audit event, and
     after every step of two notices' lives each client's kept list equals its list rendered afresh."""
     helper = make_subprocessor(name="Herstel NV", kind="incidental", status="active")  # on every list
@@ -118,19 +131,43 @@ def test_every_change_the_portal_shows_is_recorded_and_seen(app, inbox, make_agr
     steps = [
         (NOW, step_announce),
         (NOW, lambda: drain(now=lambda: NOW)),
-        (NOW + timedelta(minutes=5), lambda: notices.mark_opened(
-            db.session.get(Notice, mine[0]), user=users[0], now=NOW + timedelta(minutes=5))),
-        (NOW + timedelta(hours=1), lambda: notices.object_to(
-            db.session.get(Notice, mine[0]), user=users[0], reason="Liever niet", now=NOW + timedelta(hours=1))),
-        (NOW + timedelta(hours=2), lambda: notices.resolve(
-            db.session.get(Notice, mine[0]), actor=manager, resolution="change_withdrawn", note="Afgesproken",
-            now=NOW + timedelta(hours=2))),
-        (NOW + timedelta(hours=2), lambda: notices.approve(
-            db.session.get(Notice, mine[1]), user=users[1], now=NOW + timedelta(hours=2))),
+        (
+            NOW + timedelta(minutes=5),
+            lambda: notices.mark_opened(db.session.get(Notice, mine[0]), user=users[0], now=NOW + timedelta(minutes=5)),
+        ),
+        (
+            NOW + timedelta(hours=1),
+            lambda: notices.object_to(
+                db.session.get(Notice, mine[0]), user=users[0], reason="Liever niet", now=NOW + timedelta(hours=1)
+            ),
+        ),
+        (
+            NOW + timedelta(hours=2),
+            lambda: notices.resolve(
+                db.session.get(Notice, mine[0]),
+                actor=manager,
+                resolution="change_withdrawn",
+                note="Afgesproken",
+                now=NOW + timedelta(hours=2),
+            ),
+        ),
+        (
+            NOW + timedelta(hours=2),
+            lambda: notices.approve(db.session.get(Notice, mine[1]), user=users[1], now=NOW + timedelta(hours=2)),
+        ),
         (NOW + timedelta(days=3), lambda: jobs.sweep(NOW + timedelta(days=3))),  # reminders
         (later, lambda: jobs.sweep(later)),  # deemed approvals, then the changes take effect
-        (later, lambda: register.log_intervention(helper, happened_on=date(2026, 12, 20), reason="Onderhoud",
-                                                  actor=manager, data_categories=["contact"], now=later)),
+        (
+            later,
+            lambda: register.log_intervention(
+                helper,
+                happened_on=date(2026, 12, 20),
+                reason="Onderhoud",
+                actor=manager,
+                data_categories=["contact"],
+                now=later,
+            ),
+        ),
     ]
     hits = 0
     for at, step in steps:
@@ -203,7 +240,7 @@ def test_the_cache_keeps_a_bounded_number_of_parts(app):
     kept = pagecache.PageCache(2)
     renders = []
     for key in ("a", "b", "a", "c", "b"):
-        kept.part(key, lambda: renders.append(key) or key, client_id=1)
+        kept.part(key, lambda key=key: renders.append(key) or key, client_id=1)
     assert renders == ["a", "b", "c", "b"] and list(kept._parts) == ["c", "b"]
 
 

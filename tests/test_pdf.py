@@ -1,4 +1,5 @@
 """The agreement PDF, read back with pypdf."""
+
 import hashlib
 import io
 import re
@@ -10,7 +11,6 @@ from dpa_manager import pdf
 from dpa_manager.agreements import services
 from dpa_manager.agreements.document import build_document
 from dpa_manager.extensions import db
-from dpa_manager.terms.models import TermsVersion
 from dpa_manager.terms.services import default_terms, publish, save_draft
 from dpa_manager.terms.text import to_text
 
@@ -34,8 +34,12 @@ def test_every_article_and_annex_is_in_the_pdf(signed):
     flat = " ".join(text.split())
     for article in default_terms()["articles"]:
         assert f"Artikel {article['number']}. {article['title']}" in flat
-    for number, title in (("I", "Lijst van partijen"), ("II", "Beschrijving van de verwerking"),
-                          ("III", "Technische en organisatorische maatregelen"), ("IV", "Lijst van subverwerkers")):
+    for number, title in (
+        ("I", "Lijst van partijen"),
+        ("II", "Beschrijving van de verwerking"),
+        ("III", "Technische en organisatorische maatregelen"),
+        ("IV", "Lijst van subverwerkers"),
+    ):
         assert f"Bijlage {number}. {title}" in flat
     assert "gelden voor deze klant geen subverwerkers" in flat
 
@@ -96,9 +100,15 @@ def test_body_hash_is_the_hash_of_the_document_sent(signed):
 def test_signed_pdf_is_stored_once_and_never_regenerated(signed, manager):
     stored = signed.signed_pdf
     # A new terms version and a changed profile do not touch the signed agreement.
-    version = save_draft(None, label="2027-01", title="Nieuwe voorwaarden", effective_on=NOW.date(),
-                         text=to_text(signed.terms_version.articles).replace("Voorwerp, rollen en begrippen", "Rollen"),
-                         actor=manager, now=NOW)
+    version = save_draft(
+        None,
+        label="2027-01",
+        title="Nieuwe voorwaarden",
+        effective_on=NOW.date(),
+        text=to_text(signed.terms_version.articles).replace("Voorwerp, rollen en begrippen", "Rollen"),
+        actor=manager,
+        now=NOW,
+    )
     publish(version, actor=manager, now=NOW)
     signed.client.name = "Andere Naam NV"
     db.session.commit()
@@ -137,9 +147,22 @@ def test_annex_ii_shows_the_particulars(make_agreement):
 
 def test_annex_iv_lists_sub_processors_when_given(make_agreement):
     agreement = make_agreement()
-    document = build_document(agreement, agreement.client, services.get_profile(), agreement.terms_version,
-                              [{"name": "CloudTel SA", "purpose": "Telefonie", "countries": ["BE", "US"],
-                                "transfer_mechanism": "scc", "kind": "active_systematic"}], NOW.date())
+    document = build_document(
+        agreement,
+        agreement.client,
+        services.get_profile(),
+        agreement.terms_version,
+        [
+            {
+                "name": "CloudTel SA",
+                "purpose": "Telefonie",
+                "countries": ["BE", "US"],
+                "transfer_mechanism": "scc",
+                "kind": "active_systematic",
+            }
+        ],
+        NOW.date(),
+    )
     _, _, text = read(pdf.render(document))
     assert "CloudTel SA" in text and "Modelcontractbepalingen (SCC)" in " ".join(text.split())
 

@@ -1,15 +1,26 @@
 """The processor profile and its services."""
+
 import pytest
 
 from dpa_manager.extensions import db
 from dpa_manager.processor.models import Service
 from dpa_manager.processor.services import get_profile
 
-PROFILE_FORM = {"name": "ContactExpert NV", "enterprise_number": "0427.073.974", "address": "Kunstlaan 1\n1000 Brussel",
-                "dpo_email": "dpo@contactexpert.be", "governing_law": "het Belgisch recht",
-                "competent_court": "de rechtbanken van Brussel", "default_window_days": "7",
-                "default_window_unit": "calendar", "cap_total": "2500", "cap_other": "1000",
-                "contact_name": "An Peeters", "contact_role": "Accountmanager", "breach_notice_hours": "48"}
+PROFILE_FORM = {
+    "name": "ContactExpert NV",
+    "enterprise_number": "0427.073.974",
+    "address": "Kunstlaan 1\n1000 Brussel",
+    "dpo_email": "dpo@contactexpert.be",
+    "governing_law": "het Belgisch recht",
+    "competent_court": "de rechtbanken van Brussel",
+    "default_window_days": "7",
+    "default_window_unit": "calendar",
+    "cap_total": "2500",
+    "cap_other": "1000",
+    "contact_name": "An Peeters",
+    "contact_role": "Accountmanager",
+    "breach_notice_hours": "48",
+}
 
 
 @pytest.fixture
@@ -29,20 +40,26 @@ def test_profile_changes_are_saved(as_manager):
     assert profile.default_window_days == 10 and profile.cap_total_cents == 500_000
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("enterprise_number", "0427.073.975", "controlegetal"),
-    ("default_window_days", "0", "minstens 1"),
-    ("default_window_days", "120", "hoogstens 90"),
-    ("cap_total", "-5", "nul of meer"),
-    ("dpo_email", "", "Vul het e-mailadres in."),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("enterprise_number", "0427.073.975", "controlegetal"),
+        ("default_window_days", "0", "minstens 1"),
+        ("default_window_days", "120", "hoogstens 90"),
+        ("cap_total", "-5", "nul of meer"),
+        ("dpo_email", "", "Vul het e-mailadres in."),
+    ],
+)
 def test_bad_profile_input_changes_nothing(as_manager, field, value, message):
     response = as_manager.post("/processor/", data=PROFILE_FORM | {field: value})
     assert response.status_code == 422 and message in response.text
     db.session.expire_all()
     profile = get_profile()
-    assert (profile.default_window_days, profile.cap_total_cents, profile.enterprise_number) == \
-        (7, 250_000, "0427073974")
+    assert (profile.default_window_days, profile.cap_total_cents, profile.enterprise_number) == (
+        7,
+        250_000,
+        "0427073974",
+    )
 
 
 def test_add_a_service(as_manager):
@@ -50,6 +67,5 @@ def test_add_a_service(as_manager):
     assert db.session.scalar(db.select(Service).where(Service.code == "chat")).name == "Chatondersteuning"
     response = as_manager.post("/processor/services", data={"code": "chat", "name": "Dubbel"}, follow_redirects=True)
     assert "Deze code bestaat al." in response.text
-    response = as_manager.post("/processor/services", data={"code": "Met Spatie", "name": "X"},
-                               follow_redirects=True)
+    response = as_manager.post("/processor/services", data={"code": "Met Spatie", "name": "X"}, follow_redirects=True)
     assert "kleine letters" in response.text

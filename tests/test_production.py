@@ -1,4 +1,5 @@
 """Production on PostgreSQL: many processes at once, processes killed, mail and database going away."""
+
 import os
 import random
 import signal
@@ -24,18 +25,29 @@ pytestmark = [pytest.mark.postgres, pytest.mark.wallclock]
 
 def environment(tmp_path, mail_port: int) -> dict:
     """The environment of a dpa_manager process on the test database and the test mail server."""
-    (tmp_path / "config.py").write_text("MAIL_RETRY_SECONDS = 1\nMAIL_RETRY_MAX_SECONDS = 2\nMAIL_TIMEOUT = 5\n"
-                                        "MAIL_CLAIM_SECONDS = 30\n")
-    return os.environ | {"DATABASE_URL": TEST_DATABASE_URL, "SECRET_KEY": "process-test-secret",
-                         "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(mail_port), "DPA_INSTANCE_PATH": str(tmp_path),
-                         "DPA_TEST_DATABASE_URL": ""}
+    (tmp_path / "config.py").write_text(
+        "MAIL_RETRY_SECONDS = 1\nMAIL_RETRY_MAX_SECONDS = 2\nMAIL_TIMEOUT = 5\nMAIL_CLAIM_SECONDS = 30\n"
+    )
+    return os.environ | {
+        "DATABASE_URL": TEST_DATABASE_URL,
+        "SECRET_KEY": "process-test-secret",
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": str(mail_port),
+        "DPA_INSTANCE_PATH": str(tmp_path),
+        "DPA_TEST_DATABASE_URL": "",
+    }
 
 
 def flask(env, *args) -> subprocess.Popen:
     """Start a `flask dpa ...` process; its output goes to a file (a full pipe would block it)."""
     log = open(os.path.join(env["DPA_INSTANCE_PATH"], f"process-{time.monotonic_ns()}.log"), "w+")
-    process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "dpa_manager", "dpa", *args], env=env,
-                               stdout=log, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "dpa_manager", "dpa", *args],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     process.log = log
     return process
 
@@ -49,13 +61,24 @@ def due_notices(make_subprocessor, manager, count: int) -> list[int]:
     """`count` signed clients with an open notice whose window closed; their notice e-mails already sent."""
     demo.seed_synthetic(count, now=NOW)
     sp = make_subprocessor()
-    change = register.create_change(kind="add", subprocessor_id=sp.id, effective_on=date(2026, 12, 15),
-                                    reason="Nieuw platform", actor=manager, now=NOW)
+    change = register.create_change(
+        kind="add",
+        subprocessor_id=sp.id,
+        effective_on=date(2026, 12, 15),
+        reason="Nieuw platform",
+        actor=manager,
+        now=NOW,
+    )
     ids = register.announce(change, actor=manager, now=NOW)
     notified = NOW - timedelta(days=20)
-    db.session.execute(update(Notice).values(
-        state="open", notified_at=notified, delivered_at=notified,
-        closes_at=rules.objection_closes_at(notified, 7, "calendar")))
+    db.session.execute(
+        update(Notice).values(
+            state="open",
+            notified_at=notified,
+            delivered_at=notified,
+            closes_at=rules.objection_closes_at(notified, 7, "calendar"),
+        )
+    )
     db.session.execute(update(OutboxMessage).values(state="sent", sent_at=notified))
     db.session.commit()
     return ids
@@ -63,8 +86,9 @@ def due_notices(make_subprocessor, manager, count: int) -> list[int]:
 
 def settled(ids) -> dict:
     db.session.expire_all()
-    return dict(db.session.execute(select(Notice.state, func.count()).where(Notice.id.in_(ids))
-                                   .group_by(Notice.state)).all())
+    return dict(
+        db.session.execute(select(Notice.state, func.count()).where(Notice.id.in_(ids)).group_by(Notice.state)).all()
+    )
 
 
 def outcomes() -> int:
@@ -84,8 +108,9 @@ def test_eight_sweepers_and_four_senders_at_once(tmp_path, make_subprocessor, ma
     assert flask(env, "send-mail", "--until-empty").wait(timeout=300) == 0
     assert settled(ids) == {"deemed_approved": len(ids)}
     assert outcomes() == len(ids)
-    events = db.session.scalar(select(func.count()).select_from(AuditEvent)
-                               .where(AuditEvent.action == "deemed_approved"))
+    events = db.session.scalar(
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "deemed_approved")
+    )
     assert events == len(ids)
     delivered = [m for m in inbox.messages if m["Message-ID"].startswith("<dpa.outcome.")]
     assert len(delivered) == len(ids) and len({m["Message-ID"] for m in delivered}) == len(ids)
@@ -122,15 +147,23 @@ def test_mail_server_down_first_and_back_later(tmp_path, make_subprocessor, mana
     try:
         time.sleep(6)
         db.session.expire_all()
-        assert db.session.scalar(select(func.count()).select_from(OutboxMessage)
-                                 .where(OutboxMessage.state == "sent", OutboxMessage.template == "outcome")) == 0
+        assert (
+            db.session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.state == "sent", OutboxMessage.template == "outcome")
+            )
+            == 0
+        )
         assert db.session.scalar(select(func.max(OutboxMessage.attempts))) >= 1
         inbox.start()
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             db.session.expire_all()
-            if db.session.scalar(select(func.count()).select_from(OutboxMessage)
-                                 .where(OutboxMessage.state != "sent")) == 0:
+            if (
+                db.session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.state != "sent"))
+                == 0
+            ):
                 break
             time.sleep(1)
     finally:
@@ -138,8 +171,7 @@ def test_mail_server_down_first_and_back_later(tmp_path, make_subprocessor, mana
         scheduler.wait(timeout=30)
     delivered = [m for m in inbox.messages if m["Message-ID"].startswith("<dpa.outcome.")]
     assert len(delivered) == len(ids) and len({m["Message-ID"] for m in delivered}) == len(ids)
-    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)
-                             .where(OutboxMessage.state == "dead")) == 0
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.state == "dead")) == 0
 
 
 class TcpProxy:
@@ -148,6 +180,7 @@ class TcpProxy:
     def __init__(self, target_port: int):
         import socket
         import threading
+
         self.socket_mod, self.threading = socket, threading
         self.port, self.target_port = free_port(), target_port
         self.connections, self.listener = [], None
@@ -205,14 +238,20 @@ def test_the_web_app_survives_the_database_going_away(tmp_path, make_agreement, 
     from sqlalchemy.engine import make_url
 
     from dpa_manager import create_app
+
     from .conftest import PASSWORD, FreshClient
 
     make_agreement("signed")
     url = make_url(TEST_DATABASE_URL)
     proxy = TcpProxy(url.port or 5432)
     proxy.start()
-    app = create_app({"SECRET_KEY": "proxy-test-secret", "WTF_CSRF_ENABLED": False,
-                      "SQLALCHEMY_DATABASE_URI": url.set(host="127.0.0.1", port=proxy.port).render_as_string(False)})
+    app = create_app(
+        {
+            "SECRET_KEY": "proxy-test-secret",
+            "WTF_CSRF_ENABLED": False,
+            "SQLALCHEMY_DATABASE_URI": url.set(host="127.0.0.1", port=proxy.port).render_as_string(False),
+        }
+    )
     app.test_client_class = FreshClient
     web = app.test_client()
     try:
@@ -225,8 +264,10 @@ def test_the_web_app_survives_the_database_going_away(tmp_path, make_agreement, 
         assert page.status_code == 503 and "Even niet bereikbaar" in page.text
         assert "Traceback" not in page.text and "psycopg" not in page.text
         health = web.get("/healthz")
-        assert health.status_code == 503 and health.json == {"status": "down", "database": {
-            "ok": False, "error": health.json["database"]["error"]}}
+        assert health.status_code == 503 and health.json == {
+            "status": "down",
+            "database": {"ok": False, "error": health.json["database"]["error"]},
+        }
         api = web.get("/api/v1/clients", headers={"Authorization": "Bearer dpa_x"})
         assert api.status_code == 503 and api.json["error"]
 
@@ -241,18 +282,22 @@ def test_the_web_app_survives_the_database_going_away(tmp_path, make_agreement, 
 
 def test_dropped_connections_are_not_even_noticed(make_agreement, manager):
     from dpa_manager import create_app
+
     from .conftest import PASSWORD, FreshClient
 
     make_agreement("signed")
-    app = create_app({"SECRET_KEY": "drop-test-secret", "WTF_CSRF_ENABLED": False,
-                      "SQLALCHEMY_DATABASE_URI": TEST_DATABASE_URL})
+    app = create_app(
+        {"SECRET_KEY": "drop-test-secret", "WTF_CSRF_ENABLED": False, "SQLALCHEMY_DATABASE_URI": TEST_DATABASE_URL}
+    )
     app.test_client_class = FreshClient
     web = app.test_client()
     try:
         web.post("/login", data={"email": manager.email, "password": PASSWORD})
         assert web.get("/dashboard").status_code == 200
-        others = ("FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
-                  "AND backend_type = 'client backend'")
+        others = (
+            "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND backend_type = 'client backend'"
+        )
         db.session.execute(text(f"SELECT pg_terminate_backend(pid) {others}"))
         db.session.commit()
         deadline = time.monotonic() + 10
@@ -273,8 +318,13 @@ def test_audit_verify_beside_a_working_scheduler(tmp_path, make_subprocessor, ma
     sweepers = [flask(env, "sweep") for _ in range(3)]
     checks = []
     while any(p.poll() is None for p in sweepers) and len(checks) < 20:
-        check = subprocess.run([sys.executable, "-m", "flask", "--app", "dpa_manager", "dpa", "audit-verify"],
-                               env=env, capture_output=True, text=True, timeout=120)
+        check = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "dpa_manager", "dpa", "audit-verify"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         checks.append((check.returncode, check.stdout + check.stderr))
     for process in sweepers:
         assert process.wait(timeout=300) == 0, output(process)
@@ -286,6 +336,7 @@ def test_audit_verify_beside_a_working_scheduler(tmp_path, make_subprocessor, ma
 def test_audit_verify_ignores_events_committed_after_it_read_the_head(setup, manager):
     """An event committed by another process while the check reads the chain is left for the next check."""
     from sqlalchemy import event as sa_event
+
     from dpa_manager import audit
 
     for n in range(3):
@@ -300,8 +351,13 @@ def test_audit_verify_ignores_events_committed_after_it_read_the_head(setup, man
         appended.append(True)
         with db.engine.begin() as other:  # another process appends an event and moves the head
             head = other.execute(text("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq")).scalar()
-            other.execute(text("INSERT INTO audit_events (seq, at, actor_label, object_type, action, prev_hash, hash) "
-                               "VALUES (:seq, now(), 'x', 'test', 'made', 'p', 'h')"), {"seq": head})
+            other.execute(
+                text(
+                    "INSERT INTO audit_events (seq, at, actor_label, object_type, action, prev_hash, hash) "
+                    "VALUES (:seq, now(), 'x', 'test', 'made', 'p', 'h')"
+                ),
+                {"seq": head},
+            )
 
     sa_event.listen(db.engine, "after_cursor_execute", append_once)
     try:

@@ -1,4 +1,5 @@
 """Accounts, sessions, headers, cookies and the production start-up check."""
+
 import re
 from datetime import timedelta
 
@@ -13,7 +14,6 @@ from dpa_manager.mail.sender import drain
 from dpa_manager.security import InsecureSecretKey
 
 from .conftest import NOW, PASSWORD
-
 
 # --- Invitations ----------------------------------------------------------------------------------
 
@@ -72,8 +72,9 @@ def test_a_forged_invitation_is_refused(http, setup):
 def test_inviting_an_existing_address_is_refused(login, manager, make_client):
     client = make_client()
     http = login(manager)
-    response = http.post(f"/clients/{client.id}/invite", data={"email": manager.email, "full_name": "X Y"},
-                         follow_redirects=True)
+    response = http.post(
+        f"/clients/{client.id}/invite", data={"email": manager.email, "full_name": "X Y"}, follow_redirects=True
+    )
     assert "bestaat al een gebruiker" in response.text
 
 
@@ -90,9 +91,10 @@ def test_login_renews_the_session(http, manager):
 
 def test_the_session_ends_after_idle_time(app, login, manager):
     import datetime as dt
+
     http = login(manager)
     idle = app.config["SESSION_IDLE_MINUTES"]
-    start = dt.datetime.now(dt.timezone.utc)
+    start = dt.datetime.now(dt.UTC)
     with time_machine.travel(start + timedelta(minutes=idle - 1)):
         assert http.get("/clients/").status_code == 200  # each request renews the session
     with time_machine.travel(start + timedelta(minutes=2 * idle - 3)):
@@ -112,13 +114,21 @@ def test_logins_are_rate_limited_with_a_clear_message(app, http, manager):
 
 def test_the_rate_limit_uses_redis_when_configured(tmp_path):
     import redis
+
     try:
         redis.Redis.from_url("redis://127.0.0.1:6379/15", socket_timeout=1).ping()
     except redis.exceptions.ConnectionError:
         pytest.skip("no Redis server on 127.0.0.1:6379")
-    app = create_app({"TESTING": True, "SECRET_KEY": "s", "WTF_CSRF_ENABLED": False,
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'r.db'}",
-                      "REDIS_URL": "redis://127.0.0.1:6379/15", "LOGIN_RATE_LIMIT": "2 per minute"})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "s",
+            "WTF_CSRF_ENABLED": False,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'r.db'}",
+            "REDIS_URL": "redis://127.0.0.1:6379/15",
+            "LOGIN_RATE_LIMIT": "2 per minute",
+        }
+    )
     redis.Redis.from_url("redis://127.0.0.1:6379/15").flushdb()
     assert app.config["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/15"
     with app.app_context():
@@ -180,8 +190,9 @@ def test_session_cookie_flags(http, manager):
 
 
 def test_production_cookies_are_secure(tmp_path):
-    app = create_app({"DPA_ENV": "production", "SECRET_KEY": "x" * 48,
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.db'}"})
+    app = create_app(
+        {"DPA_ENV": "production", "SECRET_KEY": "x" * 48, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.db'}"}
+    )
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
 
 

@@ -1,4 +1,5 @@
 """Serving: /healthz, and gunicorn with several workers as `make serve` runs it."""
+
 import os
 import subprocess
 import sys
@@ -8,7 +9,6 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-
 from sqlalchemy import update
 
 from dpa_manager.extensions import db
@@ -21,14 +21,22 @@ def test_healthz_reports_database_and_outbox(http, make_agreement, make_subproce
     response = http.get("/healthz")
     assert response.status_code == 200
     assert response.json["status"] == "ok" and response.json["database"]["ok"] is True
-    assert response.json["outbox"] == {"pending": 0, "sent": 0, "dead": 0, "refused_recipients": 0,
-                                       "oldest_pending_seconds": 0}
+    assert response.json["outbox"] == {
+        "pending": 0,
+        "sent": 0,
+        "dead": 0,
+        "refused_recipients": 0,
+        "oldest_pending_seconds": 0,
+    }
     from datetime import date
+
     from dpa_manager.subprocessors import services as register
+
     make_agreement("signed")
     sp = make_subprocessor()
-    change = register.create_change(kind="add", subprocessor_id=sp.id, effective_on=date(2026, 12, 15),
-                                    reason="Nieuw", actor=manager, now=NOW)
+    change = register.create_change(
+        kind="add", subprocessor_id=sp.id, effective_on=date(2026, 12, 15), reason="Nieuw", actor=manager, now=NOW
+    )
     register.announce(change, actor=manager, now=NOW)
     with time_machine.travel(NOW + timedelta(hours=1)):
         lagging = http.get("/healthz").json
@@ -39,10 +47,18 @@ def test_healthz_reports_database_and_outbox(http, make_agreement, make_subproce
     assert dead["status"] == "degraded" and dead["outbox"]["dead"] == 1
     # A message accepted for some addresses and refused for good for another is degraded too.
     from dpa_manager.mail.models import OutboxRecipient
+
     (message,) = db.session.query(OutboxMessage).all()
     message.state = "sent"
-    db.session.add(OutboxRecipient(outbox_id=message.id, address="weg@example.be", state="refused",
-                                   reply="550 5.1.1 no such user", updated_at=NOW))
+    db.session.add(
+        OutboxRecipient(
+            outbox_id=message.id,
+            address="weg@example.be",
+            state="refused",
+            reply="550 5.1.1 no such user",
+            updated_at=NOW,
+        )
+    )
     db.session.commit()
     refused = http.get("/healthz").json
     assert refused["status"] == "degraded" and refused["outbox"]["refused_recipients"] == 1
@@ -50,16 +66,30 @@ def test_healthz_reports_database_and_outbox(http, make_agreement, make_subproce
 
 @pytest.mark.wallclock
 def test_gunicorn_serves_the_app_with_several_workers(tmp_path):
-    env = os.environ | {"DPA_INSTANCE_PATH": str(tmp_path), "DPA_ENV": "production",
-                        "SECRET_KEY": "a-long-random-secret-for-this-test-only-0123456789",
-                        "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite'}", "DPA_TEST_DATABASE_URL": ""}
+    env = os.environ | {
+        "DPA_INSTANCE_PATH": str(tmp_path),
+        "DPA_ENV": "production",
+        "SECRET_KEY": "a-long-random-secret-for-this-test-only-0123456789",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite'}",
+        "DPA_TEST_DATABASE_URL": "",
+    }
     flask = [sys.executable, "-m", "flask", "--app", "dpa_manager"]
     subprocess.run(flask + ["db", "upgrade"], env=env, check=True, capture_output=True)
     port = free_port()
     log = open(tmp_path / "gunicorn.log", "w+")
-    server = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "gunicorn"), "--workers", "2",
-                               "--bind", f"127.0.0.1:{port}", "dpa_manager:create_app()"],
-                              env=env, stdout=log, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [
+            os.path.join(os.path.dirname(sys.executable), "gunicorn"),
+            "--workers",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "dpa_manager:create_app()",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         body = None
         for _ in range(100):
@@ -82,9 +112,17 @@ def test_gunicorn_serves_the_app_with_several_workers(tmp_path):
 
 
 def test_production_refuses_to_start_without_a_secret(tmp_path):
-    env = os.environ | {"DPA_INSTANCE_PATH": str(tmp_path), "DPA_ENV": "production", "SECRET_KEY": "",
-                        "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite'}"}
+    env = os.environ | {
+        "DPA_INSTANCE_PATH": str(tmp_path),
+        "DPA_ENV": "production",
+        "SECRET_KEY": "",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite'}",
+    }
     env.pop("SECRET_KEY")
-    result = subprocess.run([sys.executable, "-m", "flask", "--app", "dpa_manager", "db", "current"], env=env,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "dpa_manager", "db", "current"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode != 0 and "SECRET_KEY" in result.stderr

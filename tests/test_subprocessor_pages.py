@@ -1,5 +1,6 @@
 """The register, changes and notices in the browser, for managers and client users."""
-from datetime import date, timedelta
+
+from datetime import UTC, date, timedelta
 
 import pytest
 import time_machine
@@ -14,10 +15,19 @@ from dpa_manager.subprocessors.models import Change, SubProcessor
 
 from .conftest import NOW
 
-SP_FORM = {"name": "CloudTel SA", "registration_number": "BE0123", "purpose": "Telefonieplatform",
-           "countries": "be, nl", "transfer_mechanism": "", "transfer_text": "", "data_categories": ["contact"],
-           "kind": "active_systematic", "website": "https://cloudtel.example", "address": "Havenlaan 86\n1000 Brussel",
-           "contact": "privacy@cloudtel.example"}
+SP_FORM = {
+    "name": "CloudTel SA",
+    "registration_number": "BE0123",
+    "purpose": "Telefonieplatform",
+    "countries": "be, nl",
+    "transfer_mechanism": "",
+    "transfer_text": "",
+    "data_categories": ["contact"],
+    "kind": "active_systematic",
+    "website": "https://cloudtel.example",
+    "address": "Havenlaan 86\n1000 Brussel",
+    "contact": "privacy@cloudtel.example",
+}
 
 
 @pytest.fixture
@@ -34,14 +44,17 @@ def test_manager_registers_a_subprocessor(as_manager):
     assert "CloudTel SA" in page.text and "Voorgesteld" in page.text
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"countries": "BE, US"}, "doorgiftemechanisme verplicht"),
-    ({"countries": "BE", "transfer_mechanism": "scc"}, "geen doorgiftemechanisme nodig"),
-    ({"countries": "ZZ"}, "Onbekende landcode"),
-    ({"data_categories": []}, "minstens één soort"),
-    ({"website": "ftp://x"}, "http"),
-    ({"name": ""}, "Vul de naam in."),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"countries": "BE, US"}, "doorgiftemechanisme verplicht"),
+        ({"countries": "BE", "transfer_mechanism": "scc"}, "geen doorgiftemechanisme nodig"),
+        ({"countries": "ZZ"}, "Onbekende landcode"),
+        ({"data_categories": []}, "minstens één soort"),
+        ({"website": "ftp://x"}, "http"),
+        ({"name": ""}, "Vul de naam in."),
+    ],
+)
 def test_register_form_errors_keep_the_input(as_manager, change, message):
     response = as_manager.post("/subprocessors/new", data=SP_FORM | change)
     assert response.status_code == 422 and message in response.text
@@ -52,8 +65,16 @@ def test_register_form_errors_keep_the_input(as_manager, change, message):
 def test_draft_announce_and_follow_a_change(as_manager, make_agreement, make_subprocessor):
     make_agreement("signed"), make_agreement("signed")
     sp = make_subprocessor()
-    response = as_manager.post("/changes/new", data={"kind": "add", "subprocessor_id": sp.id, "replaces_id": 0,
-                                                     "effective_on": "2026-12-15", "reason": "Nieuw platform"})
+    response = as_manager.post(
+        "/changes/new",
+        data={
+            "kind": "add",
+            "subprocessor_id": sp.id,
+            "replaces_id": 0,
+            "effective_on": "2026-12-15",
+            "reason": "Nieuw platform",
+        },
+    )
     assert response.status_code == 302
     change = db.session.scalar(select(Change))
     page = as_manager.get(f"/changes/{change.id}")
@@ -71,16 +92,24 @@ def test_draft_announce_and_follow_a_change(as_manager, make_agreement, make_sub
     assert "wachten op levering" in dashboard.text and "Klant" in dashboard.text
 
 
-@pytest.mark.parametrize("data, message", [
-    ({"effective_on": "2020-01-01"}, "in het verleden"),
-    ({"reason": ""}, "Geef de reden van de wijziging."),
-    ({"kind": "replace", "replaces_id": 0}, "Kies de subverwerker die vervangen wordt."),
-    ({"kind": "remove"}, "niet in gebruik"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"effective_on": "2020-01-01"}, "in het verleden"),
+        ({"reason": ""}, "Geef de reden van de wijziging."),
+        ({"kind": "replace", "replaces_id": 0}, "Kies de subverwerker die vervangen wordt."),
+        ({"kind": "remove"}, "niet in gebruik"),
+    ],
+)
 def test_bad_change_form(as_manager, make_subprocessor, data, message):
     sp = make_subprocessor()
-    form = {"kind": "add", "subprocessor_id": sp.id, "replaces_id": 0, "effective_on": "2026-12-15",
-            "reason": "Nieuw"} | data
+    form = {
+        "kind": "add",
+        "subprocessor_id": sp.id,
+        "replaces_id": 0,
+        "effective_on": "2026-12-15",
+        "reason": "Nieuw",
+    } | data
     response = as_manager.post("/changes/new", data=form)
     assert response.status_code == 422 and message in response.text
     assert db.session.scalar(select(func.count()).select_from(Change)) == 0
@@ -88,10 +117,17 @@ def test_bad_change_form(as_manager, make_subprocessor, data, message):
 
 def setup_notice(make_agreement, make_subprocessor, manager, deliver=True):
     agreement = make_agreement("signed")
-    sp = make_subprocessor(countries=["BE", "US"], transfer_mechanism="adequacy",
-                           data_categories=["contact", "call_recordings"])
-    change = register.create_change(kind="add", subprocessor_id=sp.id, effective_on=date(2026, 12, 15),
-                                    reason="Nieuw platform", actor=manager, now=NOW)
+    sp = make_subprocessor(
+        countries=["BE", "US"], transfer_mechanism="adequacy", data_categories=["contact", "call_recordings"]
+    )
+    change = register.create_change(
+        kind="add",
+        subprocessor_id=sp.id,
+        effective_on=date(2026, 12, 15),
+        reason="Nieuw platform",
+        actor=manager,
+        now=NOW,
+    )
     (notice_id,) = register.announce(change, actor=manager, now=NOW)
     if deliver:
         notices.mark_delivered(notice_id, NOW)
@@ -119,8 +155,11 @@ def test_client_objects_through_the_form(login, make_agreement, make_subprocesso
         refused = http.post(f"/portal/notices/{notice.id}/objection", data={"reason": ""})
         assert refused.status_code == 422 and "Geef de reden van uw bezwaar." in refused.text
         assert http.get(f"/portal/notices/{notice.id}/objection").status_code == 405
-        response = http.post(f"/portal/notices/{notice.id}/objection", data={"reason": "Geen doorgifte naar de VS"},
-                             follow_redirects=True)
+        response = http.post(
+            f"/portal/notices/{notice.id}/objection",
+            data={"reason": "Geen doorgifte naar de VS"},
+            follow_redirects=True,
+        )
     assert "Uw bezwaar is ontvangen" in response.text
     assert "Geen doorgifte naar de VS" in response.text and "Bezwaar maken" not in response.text
     assert db.session.get(Notice, notice.id).state == "objected"
@@ -138,6 +177,7 @@ def test_approval_needs_the_checkbox(login, make_agreement, make_subprocessor, m
 
 def test_after_closing_the_notice_is_read_only(login, make_agreement, make_subprocessor, manager):
     from dpa_manager import jobs
+
     agreement, notice = setup_notice(make_agreement, make_subprocessor, manager)
     jobs.sweep(notice.closes_at)
     http = login(agreement.client.users[0])
@@ -149,11 +189,13 @@ def test_after_closing_the_notice_is_read_only(login, make_agreement, make_subpr
 
 def test_client_list_today_and_on_a_past_date(login, make_agreement, make_subprocessor, manager):
     from dpa_manager import jobs
+
     agreement, notice = setup_notice(make_agreement, make_subprocessor, manager)
     jobs.sweep(notice.closes_at)
-    from datetime import datetime, timezone
-    jobs.sweep(datetime(2026, 12, 15, 12, tzinfo=timezone.utc))
-    with time_machine.travel(datetime(2026, 12, 20, 12, tzinfo=timezone.utc), tick=False):
+    from datetime import datetime
+
+    jobs.sweep(datetime(2026, 12, 15, 12, tzinfo=UTC))
+    with time_machine.travel(datetime(2026, 12, 20, 12, tzinfo=UTC), tick=False):
         http = login(agreement.client.users[0])
         today = http.get("/portal/subprocessors")
         before = http.get("/portal/subprocessors?op=2026-12-01")
@@ -206,8 +248,10 @@ def test_annex_iv_lists_what_applies(make_agreement, make_subprocessor):
     make_subprocessor(status="active", name="Actief Platform NV")
     make_subprocessor(status="active", name="Andere Dienst NV", services=("telemarketing",))
     agreement = make_agreement("signed")
-    from pypdf import PdfReader
     import io
+
+    from pypdf import PdfReader
+
     text = " ".join("".join(p.extract_text() for p in PdfReader(io.BytesIO(agreement.signed_pdf)).pages).split())
     assert "Actief Platform NV" in text and "Andere Dienst NV" not in text
     assert [s.name for s in register.applying_on(agreement.client_id, NOW.date())] == ["Actief Platform NV"]

@@ -1,4 +1,5 @@
 """Terms versions through the pages: read, draft, publish."""
+
 import pytest
 
 from dpa_manager.extensions import db
@@ -23,20 +24,24 @@ def test_new_version_starts_from_the_latest_and_is_a_draft(as_manager, setup):
     page = as_manager.get("/terms/new")
     assert "# 1. Voorwerp, rollen en begrippen" in page.text
     text = to_text(setup.articles).replace("Voorwerp, rollen en begrippen", "Voorwerp, rollen en definities")
-    response = as_manager.post("/terms/new", data={"label": "2027-01", "title": "Voorwaarden 2027",
-                                                   "effective_on": "2027-01-01", "text": text})
+    response = as_manager.post(
+        "/terms/new", data={"label": "2027-01", "title": "Voorwaarden 2027", "effective_on": "2027-01-01", "text": text}
+    )
     assert response.status_code == 302
     version = db.session.scalar(db.select(TermsVersion).where(TermsVersion.label == "2027-01"))
     assert version.state == "draft" and version.articles[0].title == "Voorwerp, rollen en definities"
 
 
-@pytest.mark.parametrize("data, message", [
-    ({"label": "2020-10"}, "Deze versienaam bestaat al."),
-    ({"text": "# 1. Titel\n{onbekend}"}, "onbekende plaatshouder"),
-    ({"text": "# 2. Titel\ntekst"}, "verwacht 1"),
-    ({"effective_on": "morgen"}, "Ongeldige datum."),
-    ({"label": ""}, "Geef de versie een naam."),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"label": "2020-10"}, "Deze versienaam bestaat al."),
+        ({"text": "# 1. Titel\n{onbekend}"}, "onbekende plaatshouder"),
+        ({"text": "# 2. Titel\ntekst"}, "verwacht 1"),
+        ({"effective_on": "morgen"}, "Ongeldige datum."),
+        ({"label": ""}, "Geef de versie een naam."),
+    ],
+)
 def test_bad_terms_input_saves_nothing(as_manager, setup, data, message):
     form = {"label": "2027-01", "title": "T", "effective_on": "2027-01-01", "text": to_text(setup.articles)} | data
     response = as_manager.post("/terms/new", data=form)
@@ -56,8 +61,10 @@ def test_a_version_that_misses_a_checklist_element_cannot_be_published(as_manage
 
 
 def test_publishing_needs_confirmation_then_freezes(as_manager, setup):
-    as_manager.post("/terms/new", data={"label": "2027-01", "title": "T", "effective_on": "2027-01-01",
-                                        "text": to_text(setup.articles)})
+    as_manager.post(
+        "/terms/new",
+        data={"label": "2027-01", "title": "T", "effective_on": "2027-01-01", "text": to_text(setup.articles)},
+    )
     version = db.session.scalar(db.select(TermsVersion).where(TermsVersion.label == "2027-01"))
     as_manager.post(f"/terms/{version.id}/publish", data={})
     db.session.refresh(version)
@@ -73,8 +80,15 @@ def test_publishing_needs_confirmation_then_freezes(as_manager, setup):
 
 def test_a_published_version_cannot_be_edited(as_manager, setup):
     before = setup.articles[0].body
-    as_manager.post(f"/terms/{setup.id}/edit", data={"label": "2020-10", "title": "X", "effective_on": "2020-10-06",
-                                                     "text": "# 1. Anders\n[dekt: audits]\nanders"})
+    as_manager.post(
+        f"/terms/{setup.id}/edit",
+        data={
+            "label": "2020-10",
+            "title": "X",
+            "effective_on": "2020-10-06",
+            "text": "# 1. Anders\n[dekt: audits]\nanders",
+        },
+    )
     db.session.expire_all()
     assert db.session.get(TermsVersion, setup.id).articles[0].body == before
 

@@ -6,20 +6,33 @@ from ..web import BaseForm
 
 
 class LoginForm(BaseForm):
-    email = EmailField(_l("E-mailadres"), validators=[DataRequired(_l("Vul uw e-mailadres in.")), Length(max=320)],
-                       render_kw={"autocomplete": "username"})
-    password = PasswordField(_l("Wachtwoord"), validators=[DataRequired(_l("Vul uw wachtwoord in.")), Length(max=200)],
-                             render_kw={"autocomplete": "current-password"})
+    email = EmailField(
+        _l("E-mailadres"),
+        validators=[DataRequired(_l("Vul uw e-mailadres in.")), Length(max=320)],
+        render_kw={"autocomplete": "username"},
+    )
+    password = PasswordField(
+        _l("Wachtwoord"),
+        validators=[DataRequired(_l("Vul uw wachtwoord in.")), Length(max=200)],
+        render_kw={"autocomplete": "current-password"},
+    )
 
 
 class SetPasswordForm(BaseForm):
-    password = PasswordField(_l("Nieuw wachtwoord"), validators=[DataRequired(_l("Kies een wachtwoord.")),
-                                                                 Length(max=200)],
-                             render_kw={"autocomplete": "new-password"},
-                             description=_l("Minstens 12 tekens; een zin van enkele woorden is sterk en makkelijk te "
-                                            "onthouden."))
-    confirm = PasswordField(_l("Herhaal het wachtwoord"), render_kw={"autocomplete": "new-password"}, validators=[
-        DataRequired(_l("Herhaal het wachtwoord.")), EqualTo("password", _l("De twee wachtwoorden verschillen."))])
+    password = PasswordField(
+        _l("Nieuw wachtwoord"),
+        validators=[DataRequired(_l("Kies een wachtwoord.")), Length(max=200)],
+        render_kw={"autocomplete": "new-password"},
+        description=_l("Minstens 12 tekens; een zin van enkele woorden is sterk en makkelijk te onthouden."),
+    )
+    confirm = PasswordField(
+        _l("Herhaal het wachtwoord"),
+        render_kw={"autocomplete": "new-password"},
+        validators=[
+            DataRequired(_l("Herhaal het wachtwoord.")),
+            EqualTo("password", _l("De twee wachtwoorden verschillen.")),
+        ],
+    )
 
 
 class InviteForm(BaseForm):
@@ -28,6 +41,8 @@ class InviteForm(BaseForm):
 
 
 class TokenForm(BaseForm):
-    label = StringField(_l("Waarvoor"), validators=[DataRequired(_l("Zeg waarvoor het token dient.")),
-                                                    Length(max=100)],
-                        description=_l("bv. koppeling met het CRM"))
+    label = StringField(
+        _l("Waarvoor"),
+        validators=[DataRequired(_l("Zeg waarvoor het token dient.")), Length(max=100)],
+        description=_l("bv. koppeling met het CRM"),
+    )

@@ -1,4 +1,5 @@
 """Users: the processor's managers and the clients' users."""
+
 import enum
 from datetime import datetime
 
@@ -14,7 +15,7 @@ from ..extensions import db
 _hasher = PasswordHasher()
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     MANAGER = "manager"
     CLIENT = "client"
 

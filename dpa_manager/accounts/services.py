@@ -1,20 +1,19 @@
 """Creating users and logging in."""
+
 import hashlib
 import secrets
 from datetime import datetime
 
 from email_validator import EmailNotValidError, validate_email
-
 from flask_babel import gettext as _
 
 from .. import audit
-from ..rules import name_error
 from ..errors import Invalid
 from ..extensions import db
 from ..i18n import LANGUAGES
 from ..passwords import password_error
+from ..rules import name_error
 from .models import ApiToken, Role, User
-
 
 
 def normalize_email(raw: str, field: str = "email") -> str:
@@ -29,8 +28,9 @@ def find_user(email: str) -> User | None:
     return db.session.scalar(db.select(User).where(User.email == (email or "").strip().lower()))
 
 
-def create_user(*, email: str, password: str, role: str, client_id: int | None, full_name: str = "",
-                actor=None, now: datetime) -> User:
+def create_user(
+    *, email: str, password: str, role: str, client_id: int | None, full_name: str = "", actor=None, now: datetime
+) -> User:
     """Create a user and commit; raise Invalid when a rule is broken."""
     from ..clients.models import Client
 
@@ -53,8 +53,14 @@ def create_user(*, email: str, password: str, role: str, client_id: int | None, 
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
-    audit.record(at=now, actor=actor, object_type="user", object_id=user.id, action="created",
-                 after={"email": email, "role": role, "client_id": client_id})
+    audit.record(
+        at=now,
+        actor=actor,
+        object_type="user",
+        object_id=user.id,
+        action="created",
+        after={"email": email, "role": role, "client_id": client_id},
+    )
     db.session.commit()
     return user
 
@@ -66,9 +72,14 @@ def authenticate(email: str, password: str, *, now: datetime) -> User | None:
     if ok:
         user.last_login_at = now
         db.session.flush()
-    audit.record(at=now, actor=user if ok else None, object_type="user", object_id=user.id if user else None,
-                 action="login" if ok else "login_failed",
-                 after=None if ok else {"email": (email or "").strip().lower()[:320]})
+    audit.record(
+        at=now,
+        actor=user if ok else None,
+        object_type="user",
+        object_id=user.id if user else None,
+        action="login" if ok else "login_failed",
+        after=None if ok else {"email": (email or "").strip().lower()[:320]},
+    )
     db.session.commit()
     return user if ok else None
 
@@ -81,8 +92,9 @@ def create_token(user: User, *, label: str = "", now: datetime) -> str:
     """Create an API token for `user` and commit; return the token (shown once, stored hashed)."""
     token = "dpa_" + secrets.token_urlsafe(32)
     db.session.add(ApiToken(user_id=user.id, token_hash=_token_hash(token), label=label[:100], created_at=now))
-    audit.record(at=now, actor=user, object_type="user", object_id=user.id, action="token_created",
-                 after={"label": label[:100]})
+    audit.record(
+        at=now, actor=user, object_type="user", object_id=user.id, action="token_created", after={"label": label[:100]}
+    )
     db.session.commit()
     return token
 
@@ -91,8 +103,9 @@ def user_for_token(token: str, *, now: datetime) -> User | None:
     """Return the active user a valid, unrevoked token belongs to."""
     if not token or len(token) > 200:
         return None
-    row = db.session.scalar(db.select(ApiToken).where(ApiToken.token_hash == _token_hash(token),
-                                                      ApiToken.revoked_at.is_(None)))
+    row = db.session.scalar(
+        db.select(ApiToken).where(ApiToken.token_hash == _token_hash(token), ApiToken.revoked_at.is_(None))
+    )
     if row is None or not row.user.is_active:
         return None
     row.last_used_at = now
@@ -117,7 +130,8 @@ def invitation_token(user: User) -> str:
     from itsdangerous import URLSafeTimedSerializer
 
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=INVITE_SALT).dumps(
-        {"u": user.id, "f": _fingerprint(user)})
+        {"u": user.id, "f": _fingerprint(user)}
+    )
 
 
 def user_for_invitation(token: str) -> tuple[User | None, str | None]:
@@ -127,7 +141,8 @@ def user_for_invitation(token: str) -> tuple[User | None, str | None]:
 
     try:
         data = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=INVITE_SALT).loads(
-            token, max_age=INVITE_MAX_AGE)
+            token, max_age=INVITE_MAX_AGE
+        )
     except SignatureExpired:
         return None, "expired"
     except BadSignature:
@@ -156,8 +171,15 @@ def invite(client, *, email: str, full_name: str, actor, now: datetime) -> User:
     db.session.add(user)
     db.session.flush()
     _queue_invitation(user, client, now)
-    audit.record(at=now, actor=actor, object_type="user", object_id=user.id, action="invited", client_id=client.id,
-                 after={"email": email, "client_id": client.id})
+    audit.record(
+        at=now,
+        actor=actor,
+        object_type="user",
+        object_id=user.id,
+        action="invited",
+        client_id=client.id,
+        after={"email": email, "client_id": client.id},
+    )
     db.session.commit()
     return user
 
@@ -165,11 +187,24 @@ def invite(client, *, email: str, full_name: str, actor, now: datetime) -> User:
 def _queue_invitation(user: User, client, now: datetime) -> None:
     from ..mail import outbox
 
-    count = db.session.scalar(db.select(db.func.count()).select_from(outbox.OutboxMessage)
-                              .where(outbox.OutboxMessage.dedupe_key.like(f"invite:{user.id}:%")))
-    outbox.enqueue([outbox.row(key=f"invite:{user.id}:{count + 1}", template="invite", recipients=[user.email],
-                               language=client.language, client_id=client.id, now=now,
-                               context={"user_id": user.id})])
+    count = db.session.scalar(
+        db.select(db.func.count())
+        .select_from(outbox.OutboxMessage)
+        .where(outbox.OutboxMessage.dedupe_key.like(f"invite:{user.id}:%"))
+    )
+    outbox.enqueue(
+        [
+            outbox.row(
+                key=f"invite:{user.id}:{count + 1}",
+                template="invite",
+                recipients=[user.email],
+                language=client.language,
+                client_id=client.id,
+                now=now,
+                context={"user_id": user.id},
+            )
+        ]
+    )
 
 
 def reinvite(user: User, *, actor, now: datetime) -> None:
@@ -177,8 +212,9 @@ def reinvite(user: User, *, actor, now: datetime) -> None:
     if user.is_manager:
         raise Invalid(_("Alleen klantgebruikers worden uitgenodigd."))
     _queue_invitation(user, user.client, now)
-    audit.record(at=now, actor=actor, object_type="user", object_id=user.id, action="reinvited",
-                 client_id=user.client_id)
+    audit.record(
+        at=now, actor=actor, object_type="user", object_id=user.id, action="reinvited", client_id=user.client_id
+    )
     db.session.commit()
 
 
@@ -186,19 +222,26 @@ def accept_invitation(token: str, password: str, *, now: datetime) -> User:
     """Set the password of an invited user; the link works once. Commit."""
     user, problem = user_for_invitation(token)
     if user is None:
-        raise Invalid({"expired": _("Deze uitnodiging is verlopen; vraag een nieuwe aan."),
-                       "used": _("Deze uitnodiging werd al gebruikt."),
-                       }.get(problem, _("Deze uitnodiging is ongeldig.")))
+        raise Invalid(
+            {
+                "expired": _("Deze uitnodiging is verlopen; vraag een nieuwe aan."),
+                "used": _("Deze uitnodiging werd al gebruikt."),
+            }.get(problem, _("Deze uitnodiging is ongeldig."))
+        )
     error = password_error(password, email=user.email, name=user.full_name)
     if error:
         raise Invalid(_(error), "password")
-    result = db.session.execute(db.update(User).where(User.id == user.id, User.password_hash == user.password_hash)
-                                .values(password_hash=_hash(password)))
+    result = db.session.execute(
+        db.update(User)
+        .where(User.id == user.id, User.password_hash == user.password_hash)
+        .values(password_hash=_hash(password))
+    )
     if result.rowcount != 1:
         db.session.rollback()
         raise Invalid(_("Deze uitnodiging werd al gebruikt."))
-    audit.record(at=now, actor=user, object_type="user", object_id=user.id, action="password_set",
-                 client_id=user.client_id)
+    audit.record(
+        at=now, actor=user, object_type="user", object_id=user.id, action="password_set", client_id=user.client_id
+    )
     db.session.commit()
     db.session.expire(user)
     return user
@@ -214,8 +257,7 @@ def _hash(password: str) -> str:
 
 
 def tokens_of(user: User) -> list[ApiToken]:
-    return db.session.scalars(db.select(ApiToken).where(ApiToken.user_id == user.id)
-                              .order_by(ApiToken.id.desc())).all()
+    return db.session.scalars(db.select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())).all()
 
 
 def revoke_token(user: User, token_id: int, *, now: datetime) -> ApiToken:
@@ -225,8 +267,14 @@ def revoke_token(user: User, token_id: int, *, now: datetime) -> ApiToken:
         raise Invalid(_("Onbekend token."))
     if token.revoked_at is None:
         token.revoked_at = now
-        audit.record(at=now, actor=user, object_type="user", object_id=user.id, action="token_revoked",
-                     after={"token_id": token.id})
+        audit.record(
+            at=now,
+            actor=user,
+            object_type="user",
+            object_id=user.id,
+            action="token_revoked",
+            after={"token_id": token.id},
+        )
         db.session.commit()
     return token
 

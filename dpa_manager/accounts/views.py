@@ -16,10 +16,16 @@ from . import bp
 from .forms import LoginForm, SetPasswordForm, TokenForm
 from .models import User
 from .services import (
-    accept_invitation, authenticate, create_token, revoke_token, set_language as store_language, tokens_of,
+    accept_invitation,
+    authenticate,
+    create_token,
+    revoke_token,
+    tokens_of,
     user_for_invitation,
 )
-
+from .services import (
+    set_language as store_language,
+)
 
 #: The user of a session, with the client: every page of a client user names it and speaks its language.
 #: Built once: the loader runs at every request.
@@ -96,9 +102,10 @@ def accept_invite(token: str):
     user, problem = user_for_invitation(token)
     headers = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
     if user is None:
-        text = {"expired": _("Deze uitnodiging is verlopen. Vraag uw contactpersoon om een nieuwe."),
-                "used": _("Deze uitnodiging werd al gebruikt. Meld u aan met uw wachtwoord.")}.get(
-            problem, _("Deze uitnodiging is ongeldig."))
+        text = {
+            "expired": _("Deze uitnodiging is verlopen. Vraag uw contactpersoon om een nieuwe."),
+            "used": _("Deze uitnodiging werd al gebruikt. Meld u aan met uw wachtwoord."),
+        }.get(problem, _("Deze uitnodiging is ongeldig."))
         return render_template("error.html", code=404, title=_("Uitnodiging niet bruikbaar"), text=text), 404, headers
     form = SetPasswordForm()
     if form.validate_on_submit():
@@ -121,8 +128,17 @@ def tokens():
     if form.validate_on_submit():
         new_token = create_token(current_user, label=form.label.data, now=clock.now())
         form = TokenForm(formdata=None)
-    return render_template("accounts/tokens.html", tokens=tokens_of(current_user), form=form, new_token=new_token,
-                           confirm=ConfirmForm()), 200, {"Cache-Control": "no-store"}
+    return (
+        render_template(
+            "accounts/tokens.html",
+            tokens=tokens_of(current_user),
+            form=form,
+            new_token=new_token,
+            confirm=ConfirmForm(),
+        ),
+        200,
+        {"Cache-Control": "no-store"},
+    )
 
 
 @bp.route("/account/tokens/<id:token_id>/revoke", methods=["POST"])

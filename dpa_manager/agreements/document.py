@@ -3,11 +3,13 @@
 Pure apart from the language: takes the agreement's values and returns dicts and lists that can be
 stored as JSON, written in the client's language (Dutch, French or English; the Dutch text prevails).
 """
+
 from __future__ import annotations
 
 from datetime import date
 
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ..catalogue import DATA_CATEGORIES, SUBJECT_CATEGORIES, TRANSFER_MECHANISMS, labels
 from ..formatting import format_amount, window_text
@@ -18,20 +20,31 @@ from ..terms.text import blocks, fill
 
 DOCUMENT_TITLE = _l("Verwerkersovereenkomst")
 #: What the processor undertakes at the end, as the terms' sentence continues it ({end_of_processing_choice}).
-END_CHOICE_TEXT = {"return": _l("de persoonsgegevens terug te bezorgen"),
-                   "delete": _l("de persoonsgegevens te wissen")}
+END_CHOICE_TEXT = {"return": _l("de persoonsgegevens terug te bezorgen"), "delete": _l("de persoonsgegevens te wissen")}
 #: The same choice as a sentence of its own (Annex II).
-END_CHOICE_SENTENCE = {"return": _l("De verwerker bezorgt de persoonsgegevens terug aan de verwerkingsverantwoordelijke."),
-                       "delete": _l("De verwerker wist de persoonsgegevens.")}
+END_CHOICE_SENTENCE = {
+    "return": _l("De verwerker bezorgt de persoonsgegevens terug aan de verwerkingsverantwoordelijke."),
+    "delete": _l("De verwerker wist de persoonsgegevens."),
+}
 #: The particulars a manager may give in French and English besides the Dutch original.
-TRANSLATED_PARTICULARS = ("subject_matter", "nature_purpose", "data_types_detail", "data_subjects_detail", "toms",
-                          "retention")
+TRANSLATED_PARTICULARS = (
+    "subject_matter",
+    "nature_purpose",
+    "data_types_detail",
+    "data_subjects_detail",
+    "toms",
+    "retention",
+)
 #: What the document says of the retention when the agreement states none.
-DEFAULT_RETENTION = _l("zolang de diensten het vereisen; bij het einde van de verwerking teruggegeven of gewist, "
-                       "naar keuze van de verwerkingsverantwoordelijke")
+DEFAULT_RETENTION = _l(
+    "zolang de diensten het vereisen; bij het einde van de verwerking teruggegeven of gewist, "
+    "naar keuze van de verwerkingsverantwoordelijke"
+)
 #: The profile's usual free-text values, listed so that the catalogues translate them (see placeholder_values).
-USUAL_PROFILE_TEXTS = (_l("het Belgisch recht"),
-                       _l("de rechtbanken van het rechtsgebied van de maatschappelijke zetel van de verwerker"))
+USUAL_PROFILE_TEXTS = (
+    _l("het Belgisch recht"),
+    _l("de rechtbanken van het rechtsgebied van de maatschappelijke zetel van de verwerker"),
+)
 #: How a document names its language (the PDF's language tag).
 LANGUAGE_TAGS = {"nl": "nl-BE", "fr": "fr-BE", "en": "en"}
 
@@ -64,8 +77,9 @@ def one_line(address: str) -> str:
     return ", ".join(line.strip() for line in address.splitlines() if line.strip())
 
 
-def placeholder_values(agreement, client, processor, terms_version, language: str = "nl",
-                       in_dutch: list | None = None) -> dict[str, str]:
+def placeholder_values(
+    agreement, client, processor, terms_version, language: str = "nl", in_dutch: list | None = None
+) -> dict[str, str]:
     """Return the value of every terms placeholder for this agreement, in the language in force.
 
     Free texts are given in `language` where the agreement has a version in it; otherwise in Dutch, with a
@@ -76,8 +90,11 @@ def placeholder_values(agreement, client, processor, terms_version, language: st
     def own(field: str, label) -> str:
         return localized(translations, field, language, getattr(agreement, field, "") or "", label, in_dutch)
 
-    retention = own("retention", _l("Bewaring")) if (getattr(agreement, "retention", "") or "").strip() \
+    retention = (
+        own("retention", _l("Bewaring"))
+        if (getattr(agreement, "retention", "") or "").strip()
         else str(DEFAULT_RETENTION)
+    )
     return {
         "processor_name": processor.name,
         "processor_enterprise_number": format_enterprise_number(processor.enterprise_number),
@@ -96,9 +113,11 @@ def placeholder_values(agreement, client, processor, terms_version, language: st
         "breach_notice_hours": str(getattr(processor, "breach_notice_hours", None) or 48),
         "data_types": "; ".join(labels(agreement.data_types, DATA_CATEGORIES)).lower(),
         "data_subjects": "; ".join(labels(agreement.data_subjects, SUBJECT_CATEGORIES)).lower(),
-        "services": ", ".join(localized(getattr(s, "translations", None), "name", language, s.name, _l("Dienst"),
-                                        in_dutch)
-                              for s in agreement.services) or _("de overeengekomen diensten"),
+        "services": ", ".join(
+            localized(getattr(s, "translations", None), "name", language, s.name, _l("Dienst"), in_dutch)
+            for s in agreement.services
+        )
+        or _("de overeengekomen diensten"),
         "objection_window": window_text(agreement.window_days, agreement.window_unit),
         "liability_cap_total": format_amount(agreement.cap_total_cents),
         "liability_cap_other": format_amount(agreement.cap_other_cents),
@@ -135,8 +154,9 @@ def _person(name: str, role: str) -> str:
     return f"{name} ({role})" if name and role else name
 
 
-def _annex_subprocessors(subprocessors: list[dict], as_of: date, data_types, language: str,
-                         in_dutch: list) -> list[dict]:
+def _annex_subprocessors(
+    subprocessors: list[dict], as_of: date, data_types, language: str, in_dutch: list
+) -> list[dict]:
     """Annex IV: each sub-processor with its address, contact, service, locations, safeguard and this client's data."""
     day = as_of.strftime("%d/%m/%Y")
     if not subprocessors:
@@ -147,25 +167,40 @@ def _annex_subprocessors(subprocessors: list[dict], as_of: date, data_types, lan
         purpose = localized(sp.get("translations"), "purpose", language, sp["purpose"], label, in_dutch)
         safeguard = _transfer_label(sp.get("transfer_mechanism"))
         if sp.get("transfer_text"):
-            safeguard += " — " + localized(sp.get("translations"), "transfer_text", language, sp["transfer_text"],
-                                           label, in_dutch)
-        received = [str(DATA_CATEGORIES[c]) for c in DATA_CATEGORIES
-                    if c in (sp.get("data_categories") or []) and c in (data_types or [])]
-        content += [{"kind": "h", "text": sp["name"]}, {"kind": "table", "rows": [
-            [_("Adres"), sp.get("address") or "—"],
-            [_("Contact"), sp.get("contact") or "—"],
-            [_("Dienst"), purpose],
-            [_("Verwerkingslocaties"), ", ".join(sp.get("countries") or [])],
-            [_("Doorgifte buiten de EER"), safeguard],
-            [_("Gegevens van deze klant die hij ontvangt"),
-             "; ".join(received) if received else _("geen van de soorten persoonsgegevens uit deze overeenkomst")],
-            [_("Soort"), _("incidenteel") if sp.get("kind") == "incidental" else _("actief en systematisch")],
-        ]}]
+            safeguard += " — " + localized(
+                sp.get("translations"), "transfer_text", language, sp["transfer_text"], label, in_dutch
+            )
+        received = [
+            str(DATA_CATEGORIES[c])
+            for c in DATA_CATEGORIES
+            if c in (sp.get("data_categories") or []) and c in (data_types or [])
+        ]
+        content += [
+            {"kind": "h", "text": sp["name"]},
+            {
+                "kind": "table",
+                "rows": [
+                    [_("Adres"), sp.get("address") or "—"],
+                    [_("Contact"), sp.get("contact") or "—"],
+                    [_("Dienst"), purpose],
+                    [_("Verwerkingslocaties"), ", ".join(sp.get("countries") or [])],
+                    [_("Doorgifte buiten de EER"), safeguard],
+                    [
+                        _("Gegevens van deze klant die hij ontvangt"),
+                        "; ".join(received)
+                        if received
+                        else _("geen van de soorten persoonsgegevens uit deze overeenkomst"),
+                    ],
+                    [_("Soort"), _("incidenteel") if sp.get("kind") == "incidental" else _("actief en systematisch")],
+                ],
+            },
+        ]
     return content
 
 
-def build_document(agreement, client, processor, terms_version, subprocessors: list[dict], as_of: date,
-                   language: str = "nl") -> dict:
+def build_document(
+    agreement, client, processor, terms_version, subprocessors: list[dict], as_of: date, language: str = "nl"
+) -> dict:
     """Return the whole agreement as JSON-ready data, dated `as_of`, written in `language`."""
     language = normalise(language)
     with force_locale(language):
@@ -180,37 +215,72 @@ def _build(agreement, client, processor, terms_version, subprocessors, as_of, la
         title, body, translated = article.text_in(language)
         if language != "nl" and not translated:
             untranslated.append(article.number)
-        articles.append({
-            "number": article.number,
-            "title": fill(title, values),
-            "blocks": [[kind, fill(x, values) if kind == "p" else [fill(i, values) for i in x]]
-                       for kind, x in blocks(body)],
-        })
-    detail = localized(agreement.translations, "data_types_detail", language, agreement.data_types_detail.strip(),
-                       _l("Soorten persoonsgegevens"), in_dutch).strip()
-    subjects_detail = localized(agreement.translations, "data_subjects_detail", language,
-                                agreement.data_subjects_detail.strip(), _l("Categorieën van betrokkenen"),
-                                in_dutch).strip()
+        articles.append(
+            {
+                "number": article.number,
+                "title": fill(title, values),
+                "blocks": [
+                    [kind, fill(x, values) if kind == "p" else [fill(i, values) for i in x]] for kind, x in blocks(body)
+                ],
+            }
+        )
+    detail = localized(
+        agreement.translations,
+        "data_types_detail",
+        language,
+        agreement.data_types_detail.strip(),
+        _l("Soorten persoonsgegevens"),
+        in_dutch,
+    ).strip()
+    subjects_detail = localized(
+        agreement.translations,
+        "data_subjects_detail",
+        language,
+        agreement.data_subjects_detail.strip(),
+        _l("Categorieën van betrokkenen"),
+        in_dutch,
+    ).strip()
     particulars = [
         [_("Onderwerp"), values["subject_matter"]],
         [_("Duur"), values["duration"]],
         [_("Aard en doel"), values["nature_purpose"]],
         [_("Diensten"), values["services"]],
-        [_("Soorten persoonsgegevens"), "; ".join(labels(agreement.data_types, DATA_CATEGORIES))
-         + (f". {detail}" if detail else "")],
-        [_("Bijzondere categorieën (art. 9 AVG)"),
-         _("Ja; toegang enkel voor wie ze voor zijn taak nodig heeft, met de bijkomende maatregelen van Bijlage III")
-         if agreement.special_categories else _("Nee")],
-        [_("Categorieën van betrokkenen"), "; ".join(labels(agreement.data_subjects, SUBJECT_CATEGORIES))
-         + (f". {subjects_detail}" if subjects_detail else "")],
+        [
+            _("Soorten persoonsgegevens"),
+            "; ".join(labels(agreement.data_types, DATA_CATEGORIES)) + (f". {detail}" if detail else ""),
+        ],
+        [
+            _("Bijzondere categorieën (art. 9 AVG)"),
+            _("Ja; toegang enkel voor wie ze voor zijn taak nodig heeft, met de bijkomende maatregelen van Bijlage III")
+            if agreement.special_categories
+            else _("Nee"),
+        ],
+        [
+            _("Categorieën van betrokkenen"),
+            "; ".join(labels(agreement.data_subjects, SUBJECT_CATEGORIES))
+            + (f". {subjects_detail}" if subjects_detail else ""),
+        ],
         [_("Bewaring"), values["retention"]],
-        [_("Verwerking door subverwerkers"),
-         _("voorwerp, aard en duur per subverwerker: zie Bijlage IV; zolang de diensten van deze overeenkomst lopen")],
-        [_("Bezwaartermijn subverwerkers"),
-         _("%(window)s; stilzwijgen geldt als goedkeuring", window=values["objection_window"])],
+        [
+            _("Verwerking door subverwerkers"),
+            _(
+                "voorwerp, aard en duur per subverwerker: zie Bijlage IV; zolang de diensten van deze overeenkomst "
+                "lopen"
+            ),
+        ],
+        [
+            _("Bezwaartermijn subverwerkers"),
+            _("%(window)s; stilzwijgen geldt als goedkeuring", window=values["objection_window"]),
+        ],
         [_("Einde van de verwerking"), str(END_CHOICE_SENTENCE.get(agreement.end_choice, ""))],
-        [_("Aansprakelijkheid"), _("%(total)s in totaal; %(other)s voor andere schade",
-                                   total=values["liability_cap_total"], other=values["liability_cap_other"])],
+        [
+            _("Aansprakelijkheid"),
+            _(
+                "%(total)s in totaal; %(other)s voor andere schade",
+                total=values["liability_cap_total"],
+                other=values["liability_cap_other"],
+            ),
+        ],
     ]
     toms_text, toms_dutch = text_in(agreement.translations, "toms", language, agreement.toms)
     if toms_dutch:
@@ -221,48 +291,87 @@ def _build(agreement, client, processor, terms_version, subprocessors, as_of, la
         "reference": reference(agreement.id),
         "date": as_of.isoformat(),
         "language": LANGUAGE_TAGS[language],
-        "terms": {"label": terms_version.label, "title": terms_version.title_in(language),
-                  "effective_on": terms_version.effective_on.isoformat()},
-        "processor": {"name": processor.name,
-                      "enterprise_number": format_enterprise_number(processor.enterprise_number)},
+        "terms": {
+            "label": terms_version.label,
+            "title": terms_version.title_in(language),
+            "effective_on": terms_version.effective_on.isoformat(),
+        },
+        "processor": {
+            "name": processor.name,
+            "enterprise_number": format_enterprise_number(processor.enterprise_number),
+        },
         "client": {"name": client.name, "enterprise_number": format_enterprise_number(client.enterprise_number)},
         "articles": articles,
         "annexes": [
-            {"number": "I", "title": _("Lijst van partijen"), "content": [
-                {"kind": "h", "text": _("Verwerkingsverantwoordelijke")},
-                {"kind": "table", "party": "client",
-                 "rows": _party(client.name, client.enterprise_number, values["client_address"],
-                                _person(getattr(client, "contact_name", ""), getattr(client, "contact_role", "")),
-                                _("E-mail"), client.contact_email)},
-                {"kind": "h", "text": _("Verwerker")},
-                {"kind": "table", "party": "processor",
-                 "rows": _party(processor.name, processor.enterprise_number, values["processor_address"],
-                                _person(getattr(processor, "contact_name", ""), getattr(processor, "contact_role", "")),
-                                _("Functionaris voor gegevensbescherming"), processor.dpo_email)},
-            ]},
-            {"number": "II", "title": _("Beschrijving van de verwerking"), "content": [
-                {"kind": "table", "rows": particulars},
-            ]},
-            {"number": "III", "title": _("Technische en organisatorische maatregelen"), "content": [
-                {"kind": "p", "text": _("De verwerker neemt minstens de volgende maatregelen (art. 32 AVG):")},
-                {"kind": "ul", "items": toms + ([str(_("[in het Nederlands]"))] if toms_dutch else [])},
-            ]},
-            {"number": "IV", "title": _("Lijst van subverwerkers"),
-             "content": _annex_subprocessors(subprocessors, as_of, agreement.data_types, language, in_dutch)},
+            {
+                "number": "I",
+                "title": _("Lijst van partijen"),
+                "content": [
+                    {"kind": "h", "text": _("Verwerkingsverantwoordelijke")},
+                    {
+                        "kind": "table",
+                        "party": "client",
+                        "rows": _party(
+                            client.name,
+                            client.enterprise_number,
+                            values["client_address"],
+                            _person(getattr(client, "contact_name", ""), getattr(client, "contact_role", "")),
+                            _("E-mail"),
+                            client.contact_email,
+                        ),
+                    },
+                    {"kind": "h", "text": _("Verwerker")},
+                    {
+                        "kind": "table",
+                        "party": "processor",
+                        "rows": _party(
+                            processor.name,
+                            processor.enterprise_number,
+                            values["processor_address"],
+                            _person(getattr(processor, "contact_name", ""), getattr(processor, "contact_role", "")),
+                            _("Functionaris voor gegevensbescherming"),
+                            processor.dpo_email,
+                        ),
+                    },
+                ],
+            },
+            {
+                "number": "II",
+                "title": _("Beschrijving van de verwerking"),
+                "content": [
+                    {"kind": "table", "rows": particulars},
+                ],
+            },
+            {
+                "number": "III",
+                "title": _("Technische en organisatorische maatregelen"),
+                "content": [
+                    {"kind": "p", "text": _("De verwerker neemt minstens de volgende maatregelen (art. 32 AVG):")},
+                    {"kind": "ul", "items": toms + ([str(_("[in het Nederlands]"))] if toms_dutch else [])},
+                ],
+            },
+            {
+                "number": "IV",
+                "title": _("Lijst van subverwerkers"),
+                "content": _annex_subprocessors(subprocessors, as_of, agreement.data_types, language, in_dutch),
+            },
         ],
     }
     if language != "nl":
         document["translation_notice"] = _(
             "Dit is een vertaling. De oorspronkelijke tekst van deze overeenkomst is de Nederlandse; "
-            "bij verschil tussen beide heeft de Nederlandse tekst voorrang.")
+            "bij verschil tussen beide heeft de Nederlandse tekst voorrang."
+        )
         if untranslated:
             document["translation_notice"] += " " + _(
                 "De artikelen %(numbers)s bestaan nog niet in vertaling en staan hier in het Nederlands.",
-                numbers=", ".join(map(str, untranslated)))
+                numbers=", ".join(map(str, untranslated)),
+            )
         if in_dutch:
             document["translation_notice"] += " " + _(
                 "Deze gegevens bestaan enkel in het Nederlands en staan zo in de tekst, gemarkeerd: %(items)s.",
-                items="; ".join(in_dutch))
+                items="; ".join(in_dutch),
+            )
     return document
 
 
@@ -278,14 +387,26 @@ def signature_block(agreement, format_time) -> dict:
 def _signatures(agreement, format_time) -> list[dict]:
     """The two signatures. The client's signer types the capacity in the client's language; the processor's
     capacity comes with its French and English versions, where given, for the PDF to choose from."""
-    roles = {language: texts["processor_signer_role"] for language, texts in (agreement.translations or {}).items()
-             if isinstance(texts, dict) and texts.get("processor_signer_role")}
+    roles = {
+        language: texts["processor_signer_role"]
+        for language, texts in (agreement.translations or {}).items()
+        if isinstance(texts, dict) and texts.get("processor_signer_role")
+    }
     return [
-        {"party": "client", "name": agreement.client_signer_name,
-         "role": agreement.client_signer_role, "at": format_time(agreement.client_signed_at)},
-        {"party": "processor", "name": agreement.processor_signer_name,
-         "role": agreement.processor_signer_role, "at": format_time(agreement.processor_signed_at),
-         "role_translations": roles, "role_in_dutch": True},
+        {
+            "party": "client",
+            "name": agreement.client_signer_name,
+            "role": agreement.client_signer_role,
+            "at": format_time(agreement.client_signed_at),
+        },
+        {
+            "party": "processor",
+            "name": agreement.processor_signer_name,
+            "role": agreement.processor_signer_role,
+            "at": format_time(agreement.processor_signed_at),
+            "role_translations": roles,
+            "role_in_dutch": True,
+        },
     ]
 
 
@@ -302,15 +423,25 @@ def amendment_record(agreement, format_time, facts: dict) -> dict:
         "kind": "amendment",
         "body_sha256": agreement.body_sha256,
         "concluded_by": facts["concluded_by"],
-        "from_label": facts["from_label"], "to_label": facts["to_label"],
-        "replaces": reference(facts["replaces"]), "notice": facts.get("notice"),
-        "delivered_at": format_time(facts.get("delivered_at")), "notified_at": format_time(facts.get("notified_at")),
-        "closes_at": format_time(facts.get("closes_at")), "window": window,
-        "by": facts.get("by"), "accepted_at": format_time(facts["accepted_at"]),
-        "channel": facts.get("answer_channel"), "recorded_at": format_time(facts.get("answer_recorded_at")),
-        "objected": bool(facts.get("objected")), "objected_at": format_time(facts.get("decided_at")),
+        "from_label": facts["from_label"],
+        "to_label": facts["to_label"],
+        "replaces": reference(facts["replaces"]),
+        "notice": facts.get("notice"),
+        "delivered_at": format_time(facts.get("delivered_at")),
+        "notified_at": format_time(facts.get("notified_at")),
+        "closes_at": format_time(facts.get("closes_at")),
+        "window": window,
+        "by": facts.get("by"),
+        "accepted_at": format_time(facts["accepted_at"]),
+        "channel": facts.get("answer_channel"),
+        "recorded_at": format_time(facts.get("answer_recorded_at")),
+        "objected": bool(facts.get("objected")),
+        "objected_at": format_time(facts.get("decided_at")),
         "effective_at": format_time(facts.get("effective_at")),
         "article": facts.get("article"),
-        "original": {"reference": reference(original.id), "label": original.terms_version.label,
-                     "signatures": _signatures(original, format_time)},
+        "original": {
+            "reference": reference(original.id),
+            "label": original.terms_version.label,
+            "signatures": _signatures(original, format_time),
+        },
     }

@@ -1,18 +1,27 @@
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, DateField, DecimalField, IntegerField, RadioField, SelectField, StringField, \
-    TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..catalogue import DATA_CATEGORIES, SUBJECT_CATEGORIES
 from ..localized import OTHER_LANGUAGES, flat_translations
 from ..rules import MAX_WINDOW_DAYS, MIN_WINDOW_DAYS
-from .document import TRANSLATED_PARTICULARS
 from ..web import BaseForm, MultiCheckboxField, choices
+from .document import TRANSLATED_PARTICULARS
 
-WINDOW_MESSAGE = _l("De bezwaartermijn telt minstens %(min)s en hoogstens %(max)s dagen.", min=MIN_WINDOW_DAYS,
-                    max=MAX_WINDOW_DAYS)
+WINDOW_MESSAGE = _l(
+    "De bezwaartermijn telt minstens %(min)s en hoogstens %(max)s dagen.", min=MIN_WINDOW_DAYS, max=MAX_WINDOW_DAYS
+)
 CAP_MESSAGE = _l("Een plafond is nul of meer.")
 
 
@@ -20,8 +29,11 @@ class AgreementForm(BaseForm):
     terms_version_id = SelectField(_l("Versie van de voorwaarden"), coerce=int)
     subject_matter = TextAreaField(_l("Onderwerp van de verwerking"), validators=[Length(max=2000)])
     starts_on = DateField(_l("Begindatum"), validators=[InputRequired(_l("Vul de begindatum in."))])
-    ends_on = DateField(_l("Einddatum"), validators=[Optional()],
-                        description=_l("Leeg: voor de duur van de dienstverleningsovereenkomst"))
+    ends_on = DateField(
+        _l("Einddatum"),
+        validators=[Optional()],
+        description=_l("Leeg: voor de duur van de dienstverleningsovereenkomst"),
+    )
     nature_purpose = TextAreaField(_l("Aard en doel van de verwerking"), validators=[Length(max=4000)])
     services = MultiCheckboxField(_l("Diensten"), coerce=int)
     data_types = MultiCheckboxField(_l("Soorten persoonsgegevens"), choices=choices(DATA_CATEGORIES.items()))
@@ -29,20 +41,41 @@ class AgreementForm(BaseForm):
     special_categories = BooleanField(_l("Er worden bijzondere categorieën van persoonsgegevens (art. 9 AVG) verwerkt"))
     data_subjects = MultiCheckboxField(_l("Categorieën van betrokkenen"), choices=choices(SUBJECT_CATEGORIES.items()))
     data_subjects_detail = TextAreaField(_l("Toelichting betrokkenen"), validators=[Length(max=2000)])
-    end_choice = RadioField(_l("Aan het einde van de verwerking"), choices=choices([
-        ("delete", _l("Wissen")), ("return", _l("Teruggeven"))]), default="delete")
-    window_days = IntegerField(_l("Bezwaartermijn (dagen)"), validators=[
-        InputRequired(_l("Vul de bezwaartermijn in.")), NumberRange(MIN_WINDOW_DAYS, MAX_WINDOW_DAYS, WINDOW_MESSAGE)])
-    window_unit = SelectField(_l("Telwijze"), choices=choices([("calendar", _l("kalenderdagen")),
-                                                              ("working", _l("werkdagen"))]))
-    cap_total = DecimalField(_l("Aansprakelijkheidsplafond (EUR)"), places=2, validators=[
-        InputRequired(_l("Vul het plafond in.")), NumberRange(Decimal(0), None, CAP_MESSAGE)])
-    cap_other = DecimalField(_l("Plafond andere schade (EUR)"), places=2, validators=[
-        InputRequired(_l("Vul het plafond in.")), NumberRange(Decimal(0), None, CAP_MESSAGE)])
-    toms = TextAreaField(_l("Technische en organisatorische maatregelen (bijlage III)"),
-                         description=_l("Eén maatregel per regel"), validators=[Length(max=8000)])
-    retention = TextAreaField(_l("Bewaring van de gegevens (bijlage II)"), validators=[Length(max=2000)],
-                              description=_l("Leeg: zolang de diensten het vereisen, daarna teruggegeven of gewist"))
+    end_choice = RadioField(
+        _l("Aan het einde van de verwerking"),
+        choices=choices([("delete", _l("Wissen")), ("return", _l("Teruggeven"))]),
+        default="delete",
+    )
+    window_days = IntegerField(
+        _l("Bezwaartermijn (dagen)"),
+        validators=[
+            InputRequired(_l("Vul de bezwaartermijn in.")),
+            NumberRange(MIN_WINDOW_DAYS, MAX_WINDOW_DAYS, WINDOW_MESSAGE),
+        ],
+    )
+    window_unit = SelectField(
+        _l("Telwijze"), choices=choices([("calendar", _l("kalenderdagen")), ("working", _l("werkdagen"))])
+    )
+    cap_total = DecimalField(
+        _l("Aansprakelijkheidsplafond (EUR)"),
+        places=2,
+        validators=[InputRequired(_l("Vul het plafond in.")), NumberRange(Decimal(0), None, CAP_MESSAGE)],
+    )
+    cap_other = DecimalField(
+        _l("Plafond andere schade (EUR)"),
+        places=2,
+        validators=[InputRequired(_l("Vul het plafond in.")), NumberRange(Decimal(0), None, CAP_MESSAGE)],
+    )
+    toms = TextAreaField(
+        _l("Technische en organisatorische maatregelen (bijlage III)"),
+        description=_l("Eén maatregel per regel"),
+        validators=[Length(max=8000)],
+    )
+    retention = TextAreaField(
+        _l("Bewaring van de gegevens (bijlage II)"),
+        validators=[Length(max=2000)],
+        description=_l("Leeg: zolang de diensten het vereisen, daarna teruggegeven of gewist"),
+    )
 
     def particulars(self) -> dict:
         """Return the form's values as the service takes them."""
@@ -64,8 +97,11 @@ class AgreementForm(BaseForm):
             "cap_other_cents": int(self.cap_other.data * 100),
             "toms": self.toms.data,
             "retention": self.retention.data,
-            "translations": {f"{field}_{language}": self[f"{field}_{language}"].data
-                             for field in TRANSLATED_PARTICULARS for language in OTHER_LANGUAGES},
+            "translations": {
+                f"{field}_{language}": self[f"{field}_{language}"].data
+                for field in TRANSLATED_PARTICULARS
+                for language in OTHER_LANGUAGES
+            },
         }
 
     def fill(self, values: dict, service_ids=()) -> None:
@@ -82,25 +118,40 @@ class AgreementForm(BaseForm):
 
 
 #: The French and English versions of the particulars, e.g. subject_matter_fr (optional; the Dutch prevails).
-TRANSLATION_LABELS = {"subject_matter": _l("Onderwerp"), "nature_purpose": _l("Aard en doel"),
-                      "data_types_detail": _l("Toelichting soorten gegevens"),
-                      "data_subjects_detail": _l("Toelichting betrokkenen"), "toms": _l("Maatregelen (bijlage III)"),
-                      "retention": _l("Bewaring")}
+TRANSLATION_LABELS = {
+    "subject_matter": _l("Onderwerp"),
+    "nature_purpose": _l("Aard en doel"),
+    "data_types_detail": _l("Toelichting soorten gegevens"),
+    "data_subjects_detail": _l("Toelichting betrokkenen"),
+    "toms": _l("Maatregelen (bijlage III)"),
+    "retention": _l("Bewaring"),
+}
 LANGUAGE_WORDS = {"fr": _l("Frans"), "en": _l("Engels")}
 for _field in TRANSLATED_PARTICULARS:
     for _language in OTHER_LANGUAGES:
-        setattr(AgreementForm, f"{_field}_{_language}", TextAreaField(
-            _l("%(field)s (%(language)s)", field=TRANSLATION_LABELS[_field], language=LANGUAGE_WORDS[_language]),
-            validators=[Length(max=8000)]))
+        setattr(
+            AgreementForm,
+            f"{_field}_{_language}",
+            TextAreaField(
+                _l("%(field)s (%(language)s)", field=TRANSLATION_LABELS[_field], language=LANGUAGE_WORDS[_language]),
+                validators=[Length(max=8000)],
+            ),
+        )
 
 
 class SignatureForm(BaseForm):
-    full_name = StringField(_l("Volledige naam"), validators=[DataRequired(_l("Typ uw volledige naam.")),
-                                                              Length(max=200)])
-    role = StringField(_l("Hoedanigheid"), validators=[DataRequired(_l("Vul uw hoedanigheid in.")), Length(max=200)],
-                       description=_l("bv. zaakvoerder, gedelegeerd bestuurder, DPO"))
-    authorised = BooleanField(_l("Ik bevestig dat ik bevoegd ben om te ondertekenen"),
-                              validators=[DataRequired(_l("Bevestig dat u mag ondertekenen."))])
+    full_name = StringField(
+        _l("Volledige naam"), validators=[DataRequired(_l("Typ uw volledige naam.")), Length(max=200)]
+    )
+    role = StringField(
+        _l("Hoedanigheid"),
+        validators=[DataRequired(_l("Vul uw hoedanigheid in.")), Length(max=200)],
+        description=_l("bv. zaakvoerder, gedelegeerd bestuurder, DPO"),
+    )
+    authorised = BooleanField(
+        _l("Ik bevestig dat ik bevoegd ben om te ondertekenen"),
+        validators=[DataRequired(_l("Bevestig dat u mag ondertekenen."))],
+    )
 
 
 class CountersignForm(SignatureForm):

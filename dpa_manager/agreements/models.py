@@ -1,8 +1,18 @@
 """Processing agreements: one client, one terms version, the particulars and the signatures."""
+
 from datetime import date, datetime
 
 from sqlalchemy import (
-    JSON, CheckConstraint, Column, ForeignKey, Index, LargeBinary, String, Table, Text, text,
+    JSON,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    text,
 )
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
@@ -41,8 +51,13 @@ class Agreement(db.Model):
         CheckConstraint("concluded_by = 'signatures' OR amended_from_id IS NOT NULL", name="acceptance_amends"),
         Index("ix_agreements_client_state", "client_id", "state"),
         # One agreement in force per client: two countersignatures at once must not leave two signed.
-        Index("uq_agreements_one_signed_per_client", "client_id", unique=True,
-              sqlite_where=text("state = 'signed'"), postgresql_where=text("state = 'signed'")),
+        Index(
+            "uq_agreements_one_signed_per_client",
+            "client_id",
+            unique=True,
+            sqlite_where=text("state = 'signed'"),
+            postgresql_where=text("state = 'signed'"),
+        ),
     )
 
     #: Whose data this is (see scoping.py).

@@ -1,4 +1,5 @@
 """Everything that changes an agreement: drafting, sending, signing, ending."""
+
 from __future__ import annotations
 
 import hashlib
@@ -16,25 +17,48 @@ from ..clock import today_in_brussels
 from ..errors import Conflict, Invalid
 from ..extensions import db
 from ..formatting import format_datetime_seconds
+from ..localized import OTHER_LANGUAGES, clean_translations, flat_translations
 from ..processor.models import Service
 from ..processor.services import get_profile
+from ..rules import (
+    END_CHOICES,
+    AgreementState,
+    TransitionError,
+    cap_error,
+    check_transition,
+    checklist,
+    missing_elements,
+    name_error,
+    window_error,
+)
 from ..scoping import get_for, select_for
 from ..subprocessors.services import applying_on, as_annex, prospective_for, sync_assignments
-from ..rules import (
-    END_CHOICES, AgreementState, TransitionError, cap_error, check_transition, checklist,
-    missing_elements, name_error, window_error,
-)
 from ..terms.models import TermsVersion
 from ..terms.services import current_version
-from ..localized import OTHER_LANGUAGES, clean_translations, flat_translations
 from .document import TRANSLATED_PARTICULARS, amendment_record, build_document, signature_block
 from .models import Agreement
 
 #: The particulars a manager fills in; services go separately as a list of ids.
-PARTICULARS = ("terms_version_id", "subject_matter", "starts_on", "ends_on", "nature_purpose", "data_types",
-               "data_types_detail", "data_subjects", "data_subjects_detail", "special_categories", "end_choice",
-               "window_days", "window_unit", "cap_total_cents", "cap_other_cents", "toms", "retention",
-               "translations")
+PARTICULARS = (
+    "terms_version_id",
+    "subject_matter",
+    "starts_on",
+    "ends_on",
+    "nature_purpose",
+    "data_types",
+    "data_types_detail",
+    "data_subjects",
+    "data_subjects_detail",
+    "special_categories",
+    "end_choice",
+    "window_days",
+    "window_unit",
+    "cap_total_cents",
+    "cap_other_cents",
+    "toms",
+    "retention",
+    "translations",
+)
 
 
 # --- Reading, always through the user's scope -----------------------------------------------------
@@ -65,8 +89,15 @@ def subprocessors_for(agreement: Agreement, as_of: date) -> list[dict]:
 
 def build(agreement: Agreement, as_of: date) -> dict:
     """Build the document from the agreement's current particulars."""
-    return build_document(agreement, agreement.client, get_profile(), agreement.terms_version,
-                          subprocessors_for(agreement, as_of), as_of, agreement.client.language)
+    return build_document(
+        agreement,
+        agreement.client,
+        get_profile(),
+        agreement.terms_version,
+        subprocessors_for(agreement, as_of),
+        as_of,
+        agreement.client.language,
+    )
 
 
 def document_of(agreement: Agreement, today: date) -> dict:
@@ -85,15 +116,22 @@ def _frozen(agreement: Agreement) -> dict:
     if agreement.snapshot is None:
         document = build(agreement, today_in_brussels(agreement.sent_at))
         digest = hashlib.sha256(pdf.render(document)).hexdigest()
-        db.session.execute(update(Agreement).where(Agreement.id == agreement.id, Agreement.snapshot.is_(None))
-                           .values(snapshot=document, body_sha256=digest)
-                           .execution_options(synchronize_session=False))
+        db.session.execute(
+            update(Agreement)
+            .where(Agreement.id == agreement.id, Agreement.snapshot.is_(None))
+            .values(snapshot=document, body_sha256=digest)
+            .execution_options(synchronize_session=False)
+        )
         db.session.commit()
         db.session.expire(agreement)
     elif agreement.body_sha256 is None:  # an amended agreement: its document is frozen, its hash comes at first need
         digest = hashlib.sha256(pdf.render(agreement.snapshot)).hexdigest()
-        db.session.execute(update(Agreement).where(Agreement.id == agreement.id, Agreement.body_sha256.is_(None))
-                           .values(body_sha256=digest).execution_options(synchronize_session=False))
+        db.session.execute(
+            update(Agreement)
+            .where(Agreement.id == agreement.id, Agreement.body_sha256.is_(None))
+            .values(body_sha256=digest)
+            .execution_options(synchronize_session=False)
+        )
         db.session.commit()
         db.session.expire(agreement)
     return agreement.snapshot
@@ -190,7 +228,15 @@ def create_draft(client: Client, values: dict, service_ids, *, actor: User, now:
     after = _apply(agreement, values, service_ids)
     db.session.add(agreement)
     db.session.flush()
-    audit.record(at=now, actor=actor, object_type="agreement", object_id=agreement.id, client_id=agreement.client_id, action="created", after=after)
+    audit.record(
+        at=now,
+        actor=actor,
+        object_type="agreement",
+        object_id=agreement.id,
+        client_id=agreement.client_id,
+        action="created",
+        after=after,
+    )
     db.session.commit()
     return agreement
 
@@ -201,7 +247,15 @@ def update_draft(agreement: Agreement, values: dict, service_ids, *, actor: User
         raise Conflict(_("Alleen een concept kan nog wijzigen."))
     after = _apply(agreement, values, service_ids)
     agreement.updated_at = now
-    audit.record(at=now, actor=actor, object_type="agreement", object_id=agreement.id, client_id=agreement.client_id, action="updated", after=after)
+    audit.record(
+        at=now,
+        actor=actor,
+        object_type="agreement",
+        object_id=agreement.id,
+        client_id=agreement.client_id,
+        action="updated",
+        after=after,
+    )
     db.session.commit()
     return agreement
 
@@ -212,8 +266,12 @@ def update_draft(agreement: Agreement, values: dict, service_ids, *, actor: User
 def _ensure_complete(agreement: Agreement) -> None:
     missing = missing_elements(agreement, agreement.terms_version.covered)
     if missing:
-        raise Invalid(_("De overeenkomst is onvolledig; ontbreekt: %(items)s.",
-                        items="; ".join(_(item.label).lower() for item in missing)))
+        raise Invalid(
+            _(
+                "De overeenkomst is onvolledig; ontbreekt: %(items)s.",
+                items="; ".join(_(item.label).lower() for item in missing),
+            )
+        )
 
 
 def _move(agreement: Agreement, target: AgreementState, values: dict, *, extra_guard=None) -> None:
@@ -239,10 +297,21 @@ def send(agreement: Agreement, *, actor: User, now: datetime) -> Agreement:
     _ensure_complete(agreement)
     document = build(agreement, today_in_brussels(now))
     body_sha256 = hashlib.sha256(pdf.render(document)).hexdigest()
-    _move(agreement, AgreementState.SENT, {"snapshot": document, "body_sha256": body_sha256, "sent_at": now,
-                                           "updated_at": now})
-    audit.record(at=now, actor=actor, object_type="agreement", object_id=agreement.id, client_id=agreement.client_id, action="sent",
-                 before={"state": "draft"}, after={"state": "sent", "body_sha256": body_sha256})
+    _move(
+        agreement,
+        AgreementState.SENT,
+        {"snapshot": document, "body_sha256": body_sha256, "sent_at": now, "updated_at": now},
+    )
+    audit.record(
+        at=now,
+        actor=actor,
+        object_type="agreement",
+        object_id=agreement.id,
+        client_id=agreement.client_id,
+        action="sent",
+        before={"state": "draft"},
+        after={"state": "sent", "body_sha256": body_sha256},
+    )
     db.session.commit()
     return agreement
 
@@ -251,11 +320,22 @@ def recall(agreement: Agreement, *, actor: User, now: datetime) -> Agreement:
     """Take a sent agreement back to draft, as long as the client has not signed; commit."""
     if agreement.client_signed_at is not None:
         raise Conflict(_("De klant heeft al ondertekend; deze overeenkomst kan niet meer terug naar concept."))
-    _move(agreement, AgreementState.DRAFT, {"snapshot": None, "body_sha256": None, "sent_at": None,
-                                            "updated_at": now},
-          extra_guard=Agreement.client_signed_at.is_(None))
-    audit.record(at=now, actor=actor, object_type="agreement", object_id=agreement.id, client_id=agreement.client_id, action="recalled",
-                 before={"state": "sent"}, after={"state": "draft"})
+    _move(
+        agreement,
+        AgreementState.DRAFT,
+        {"snapshot": None, "body_sha256": None, "sent_at": None, "updated_at": now},
+        extra_guard=Agreement.client_signed_at.is_(None),
+    )
+    audit.record(
+        at=now,
+        actor=actor,
+        object_type="agreement",
+        object_id=agreement.id,
+        client_id=agreement.client_id,
+        action="recalled",
+        before={"state": "sent"},
+        after={"state": "draft"},
+    )
     db.session.commit()
     return agreement
 
@@ -275,8 +355,9 @@ def _signer(name: str, role: str) -> tuple[str, str]:
     return name, role[:200]
 
 
-def client_sign(agreement: Agreement, *, user: User, full_name: str, role: str, authorised: bool,
-                now: datetime) -> Agreement:
+def client_sign(
+    agreement: Agreement, *, user: User, full_name: str, role: str, authorised: bool, now: datetime
+) -> Agreement:
     """Record the client's signature on a sent agreement; commit."""
     if user.is_manager or user.client_id != agreement.client_id:
         raise Conflict(_("Alleen een gebruiker van de klant kan voor de klant ondertekenen."))
@@ -289,24 +370,40 @@ def client_sign(agreement: Agreement, *, user: User, full_name: str, role: str, 
         raise Invalid(_("Bevestig dat u de klant mag vertegenwoordigen."), "authorised")
     result = db.session.execute(
         update(Agreement)
-        .where(Agreement.id == agreement.id, Agreement.state == AgreementState.SENT.value,
-               Agreement.client_signed_at.is_(None))
-        .values(client_signer_id=user.id, client_signer_name=name, client_signer_role=role,
-                client_signed_at=now, updated_at=now)
+        .where(
+            Agreement.id == agreement.id,
+            Agreement.state == AgreementState.SENT.value,
+            Agreement.client_signed_at.is_(None),
+        )
+        .values(
+            client_signer_id=user.id,
+            client_signer_name=name,
+            client_signer_role=role,
+            client_signed_at=now,
+            updated_at=now,
+        )
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         db.session.rollback()
         raise Conflict(_("Deze overeenkomst is intussen al ondertekend of gewijzigd."))
     db.session.expire(agreement)
-    audit.record(at=now, actor=user, object_type="agreement", object_id=agreement.id, client_id=agreement.client_id, action="client_signed",
-                 after={"name": name, "role": role, "body_sha256": agreement.body_sha256})
+    audit.record(
+        at=now,
+        actor=user,
+        object_type="agreement",
+        object_id=agreement.id,
+        client_id=agreement.client_id,
+        action="client_signed",
+        after={"name": name, "role": role, "body_sha256": agreement.body_sha256},
+    )
     db.session.commit()
     return agreement
 
 
-def countersign(agreement: Agreement, *, user: User, full_name: str, role: str, now: datetime,
-                role_translations: dict | None = None) -> Agreement:
+def countersign(
+    agreement: Agreement, *, user: User, full_name: str, role: str, now: datetime, role_translations: dict | None = None
+) -> Agreement:
     """Countersign for the processor, store the signed PDF once, supersede the client's older agreement; commit.
 
     `role_translations` gives the signer's capacity in French and English ({"fr": ..., "en": ...}, optional).
@@ -327,9 +424,15 @@ def countersign(agreement: Agreement, *, user: User, full_name: str, role: str, 
     translations = dict(agreement.translations or {})
     for language, values in roles.items():
         translations[language] = dict(translations.get(language) or {}) | values
-    values = {"processor_signer_id": user.id, "processor_signer_name": name, "processor_signer_role": role,
-              "processor_signed_at": now, "effective_at": now, "updated_at": now,
-              "translations": translations or agreement.translations}
+    values = {
+        "processor_signer_id": user.id,
+        "processor_signer_name": name,
+        "processor_signer_role": role,
+        "processor_signed_at": now,
+        "effective_at": now,
+        "updated_at": now,
+        "translations": translations or agreement.translations,
+    }
     try:
         older, signed_pdf = _sign_superseding(agreement, values, user=user, now=now)
     except IntegrityError:
@@ -340,12 +443,26 @@ def countersign(agreement: Agreement, *, user: User, full_name: str, role: str, 
         older, signed_pdf = _sign_superseding(agreement, values, user=user, now=now)
     sync_assignments(agreement, today_in_brussels(now))
     for old_id in older:
-        audit.record(at=now, actor=user, object_type="agreement", object_id=old_id, client_id=agreement.client_id, action="superseded",
-                     before={"state": "signed"}, after={"state": "superseded", "by": agreement.id})
-    audit.record(at=now, actor=user, object_type="agreement", object_id=agreement.id, client_id=agreement.client_id, action="signed",
-                 before={"state": "sent"},
-                 after={"state": "signed", "name": name, "role": role,
-                        "signed_sha256": hashlib.sha256(signed_pdf).hexdigest()})
+        audit.record(
+            at=now,
+            actor=user,
+            object_type="agreement",
+            object_id=old_id,
+            client_id=agreement.client_id,
+            action="superseded",
+            before={"state": "signed"},
+            after={"state": "superseded", "by": agreement.id},
+        )
+    audit.record(
+        at=now,
+        actor=user,
+        object_type="agreement",
+        object_id=agreement.id,
+        client_id=agreement.client_id,
+        action="signed",
+        before={"state": "sent"},
+        after={"state": "signed", "name": name, "role": role, "signed_sha256": hashlib.sha256(signed_pdf).hexdigest()},
+    )
     db.session.commit()
     return agreement
 
@@ -356,10 +473,16 @@ def _sign_superseding(agreement: Agreement, values: dict, *, user: User, now: da
     In that order, so that the client never has two signed agreements (the unique index refuses it).
     """
     older = db.session.scalars(
-        update(Agreement).where(Agreement.client_id == agreement.client_id, Agreement.id != agreement.id,
-                                Agreement.state == AgreementState.SIGNED.value)
+        update(Agreement)
+        .where(
+            Agreement.client_id == agreement.client_id,
+            Agreement.id != agreement.id,
+            Agreement.state == AgreementState.SIGNED.value,
+        )
         .values(state=AgreementState.SUPERSEDED.value, ended_at=now, updated_at=now)
-        .returning(Agreement.id).execution_options(synchronize_session=False)).all()
+        .returning(Agreement.id)
+        .execution_options(synchronize_session=False)
+    ).all()
     _move(agreement, AgreementState.SIGNED, values, extra_guard=Agreement.client_signed_at.is_not(None))
     db.session.flush()
     return list(older), _store_signed_pdf(agreement)
@@ -379,8 +502,10 @@ def _store_signed_pdf(agreement: Agreement) -> bytes:
     signed = pdf.render(document, closing)
     digest = hashlib.sha256(signed).hexdigest()
     result = db.session.execute(
-        update(Agreement).where(Agreement.id == agreement.id, Agreement.signed_pdf.is_(None))
-        .values(signed_pdf=signed, signed_sha256=digest).execution_options(synchronize_session=False)
+        update(Agreement)
+        .where(Agreement.id == agreement.id, Agreement.signed_pdf.is_(None))
+        .values(signed_pdf=signed, signed_sha256=digest)
+        .execution_options(synchronize_session=False)
     )
     db.session.expire(agreement)
     return signed if result.rowcount == 1 else agreement.signed_pdf
@@ -403,9 +528,15 @@ def amendment_facts(agreement: Agreement) -> dict | None:
     notice = db.session.scalar(db.select(Notice).where(Notice.amended_agreement_id == agreement.id))
     article = old.terms_version.amendment_article
     language = agreement.client.language
-    facts = {"from_label": old.terms_version.label, "to_label": agreement.terms_version.label,
-             "replaces": old.id, "accepted_at": agreement.amended_at, "effective_at": agreement.effective_at,
-             "concluded_by": agreement.concluded_by, "original": original_of(old)}
+    facts = {
+        "from_label": old.terms_version.label,
+        "to_label": agreement.terms_version.label,
+        "replaces": old.id,
+        "accepted_at": agreement.amended_at,
+        "effective_at": agreement.effective_at,
+        "concluded_by": agreement.concluded_by,
+        "original": original_of(old),
+    }
     if article is not None:
         from ..i18n import force_locale
         from ..terms.text import fill
@@ -417,13 +548,20 @@ def amendment_facts(agreement: Agreement) -> dict | None:
         facts["article"] = {"number": article.number, "title": fill(title, values), "body": fill(body, values)}
     if notice is not None:
         decider = db.session.get(User, notice.decided_by_id) if notice.decided_by_id else None
-        facts |= {"notice": notice.id, "delivered_at": notice.delivered_at, "notified_at": notice.notified_at,
-                  "closes_at": notice.closes_at, "window_days": notice.window_days, "window_unit": notice.window_unit,
-                  "by": (decider.full_name or decider.email) if decider else None,
-                  "decided_at": notice.decided_at, "answer_channel": notice.answer_channel,
-                  "answer_recorded_at": notice.answer_recorded_at,
-                  # an objection received in time and recorded later undid the acceptance: the agreement lapsed
-                  "objected": notice.state == "objected"}
+        facts |= {
+            "notice": notice.id,
+            "delivered_at": notice.delivered_at,
+            "notified_at": notice.notified_at,
+            "closes_at": notice.closes_at,
+            "window_days": notice.window_days,
+            "window_unit": notice.window_unit,
+            "by": (decider.full_name or decider.email) if decider else None,
+            "decided_at": notice.decided_at,
+            "answer_channel": notice.answer_channel,
+            "answer_recorded_at": notice.answer_recorded_at,
+            # an objection received in time and recorded later undid the acceptance: the agreement lapsed
+            "objected": notice.state == "objected",
+        }
     return facts
 
 
@@ -434,17 +572,30 @@ def record_acceptance(agreement: Agreement, *, notice, actor, now: datetime) -> 
     keeps the fingerprint of the one it replaces.
     """
     before = {"concluded_by": agreement.concluded_by, "signed_sha256": agreement.signed_sha256}
-    db.session.execute(update(Agreement).where(Agreement.id == agreement.id)
-                       .values(concluded_by="acceptance", amended_at=notice.decided_at, signed_pdf=None,
-                               signed_sha256=None, updated_at=now).execution_options(synchronize_session=False))
+    db.session.execute(
+        update(Agreement)
+        .where(Agreement.id == agreement.id)
+        .values(
+            concluded_by="acceptance", amended_at=notice.decided_at, signed_pdf=None, signed_sha256=None, updated_at=now
+        )
+        .execution_options(synchronize_session=False)
+    )
     db.session.expire(agreement)
-    audit.record(at=now, actor=actor, object_type="agreement", object_id=agreement.id, client_id=agreement.client_id,
-                 action="acceptance_recorded", before=before,
-                 after={"concluded_by": "acceptance", "notice": notice.id, "channel": notice.answer_channel})
+    audit.record(
+        at=now,
+        actor=actor,
+        object_type="agreement",
+        object_id=agreement.id,
+        client_id=agreement.client_id,
+        action="acceptance_recorded",
+        before=before,
+        after={"concluded_by": "acceptance", "notice": notice.id, "channel": notice.answer_channel},
+    )
 
 
-def adopt_version(agreement: Agreement, version: TermsVersion, *, notice, at: datetime,
-                  now: datetime) -> Agreement | None:
+def adopt_version(
+    agreement: Agreement, version: TermsVersion, *, notice, at: datetime, now: datetime
+) -> Agreement | None:
     """Replace a signed agreement by the same one on `version`, accepted through `notice`; the caller commits.
 
     The old agreement ends at `at` and keeps its PDF; the new one begins at `at`, carries the same particulars,
@@ -457,14 +608,24 @@ def adopt_version(agreement: Agreement, version: TermsVersion, *, notice, at: da
     how = "silence" if notice.state == "deemed_approved" else "acceptance"
     # The old one ends first: a client never has two signed agreements (a unique index refuses it).
     result = db.session.execute(
-        update(Agreement).where(Agreement.id == agreement.id, Agreement.state == AgreementState.SIGNED.value)
+        update(Agreement)
+        .where(Agreement.id == agreement.id, Agreement.state == AgreementState.SIGNED.value)
         .values(state=AgreementState.SUPERSEDED.value, ended_at=at, updated_at=now)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     if result.rowcount != 1:
         return None
-    new = Agreement(client_id=agreement.client_id, state=AgreementState.SIGNED.value, created_at=now, updated_at=now,
-                    sent_at=agreement.sent_at, amended_from_id=agreement.id, amended_at=notice.decided_at or now,
-                    concluded_by=how, effective_at=at)
+    new = Agreement(
+        client_id=agreement.client_id,
+        state=AgreementState.SIGNED.value,
+        created_at=now,
+        updated_at=now,
+        sent_at=agreement.sent_at,
+        amended_from_id=agreement.id,
+        amended_at=notice.decided_at or now,
+        concluded_by=how,
+        effective_at=at,
+    )
     for key in PARTICULARS:
         setattr(new, key, getattr(agreement, key))
     new.terms_version_id = version.id
@@ -474,19 +635,47 @@ def adopt_version(agreement: Agreement, version: TermsVersion, *, notice, at: da
     new.terms_version = version
     new.snapshot = build(new, today_in_brussels(at))
     db.session.expire(agreement)
-    audit.record(at=now, actor=None, object_type="agreement", object_id=agreement.id, client_id=agreement.client_id,
-                 action="superseded", before={"state": "signed"},
-                 after={"state": "superseded", "by": new.id, "amendment_notice": notice.id, "ended_at": at.isoformat()})
-    audit.record(at=now, actor=None, object_type="agreement", object_id=new.id, client_id=new.client_id,
-                 action="amended", after={"state": "signed", "terms": version.label, "replaces": agreement.id,
-                                          "notice": notice.id, "concluded_by": how, "effective_at": at.isoformat()})
+    audit.record(
+        at=now,
+        actor=None,
+        object_type="agreement",
+        object_id=agreement.id,
+        client_id=agreement.client_id,
+        action="superseded",
+        before={"state": "signed"},
+        after={"state": "superseded", "by": new.id, "amendment_notice": notice.id, "ended_at": at.isoformat()},
+    )
+    audit.record(
+        at=now,
+        actor=None,
+        object_type="agreement",
+        object_id=new.id,
+        client_id=new.client_id,
+        action="amended",
+        after={
+            "state": "signed",
+            "terms": version.label,
+            "replaces": agreement.id,
+            "notice": notice.id,
+            "concluded_by": how,
+            "effective_at": at.isoformat(),
+        },
+    )
     return new
 
 
 def terminate(agreement: Agreement, *, actor: User, now: datetime) -> Agreement:
     """End a signed agreement; commit."""
     _move(agreement, AgreementState.TERMINATED, {"ended_at": now, "updated_at": now})
-    audit.record(at=now, actor=actor, object_type="agreement", object_id=agreement.id, client_id=agreement.client_id, action="terminated",
-                 before={"state": "signed"}, after={"state": "terminated"})
+    audit.record(
+        at=now,
+        actor=actor,
+        object_type="agreement",
+        object_id=agreement.id,
+        client_id=agreement.client_id,
+        action="terminated",
+        before={"state": "signed"},
+        after={"state": "terminated"},
+    )
     db.session.commit()
     return agreement

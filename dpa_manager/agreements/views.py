@@ -32,8 +32,12 @@ def index():
     state = request.args.get("state") or None
     if state and state not in {s.value for s in AgreementState}:
         state = None
-    return render_template("agreements/index.html", agreements=services.list_agreements(current_user, state),
-                           state=state, states=list(AgreementState))
+    return render_template(
+        "agreements/index.html",
+        agreements=services.list_agreements(current_user, state),
+        state=state,
+        states=list(AgreementState),
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -46,8 +50,9 @@ def new():
         form.fill(services.draft_defaults(clock.today_in_brussels(clock.now())))
     if form.validate_on_submit():
         try:
-            agreement = services.create_draft(client, form.particulars(), form.services.data or [],
-                                              actor=current_user, now=clock.now())
+            agreement = services.create_draft(
+                client, form.particulars(), form.services.data or [], actor=current_user, now=clock.now()
+            )
         except ServiceError as error:
             db.session.rollback()
             show_error(error, form)
@@ -62,8 +67,12 @@ def new():
 def show(agreement_id: int):
     agreement = _manager_agreement(agreement_id)
     return render_template(
-        "agreements/show.html", agreement=agreement, checklist=services.agreement_checklist(agreement),
-        history=audit.history("agreement", agreement.id), confirm=ConfirmForm(), countersign=CountersignForm(),
+        "agreements/show.html",
+        agreement=agreement,
+        checklist=services.agreement_checklist(agreement),
+        history=audit.history("agreement", agreement.id),
+        confirm=ConfirmForm(),
+        countersign=CountersignForm(),
         reference=reference(agreement.id),
     )
 
@@ -80,8 +89,9 @@ def edit(agreement_id: int):
         form.fill({k: getattr(agreement, k) for k in services.PARTICULARS}, [s.id for s in agreement.services])
     if form.validate_on_submit():
         try:
-            services.update_draft(agreement, form.particulars(), form.services.data or [], actor=current_user,
-                                  now=clock.now())
+            services.update_draft(
+                agreement, form.particulars(), form.services.data or [], actor=current_user, now=clock.now()
+            )
         except ServiceError as error:
             db.session.rollback()
             show_error(error, form)
@@ -111,10 +121,15 @@ def pdf(agreement_id: int):
     except ServiceError as error:
         flash(error.message, "error")
         return redirect(url_for("agreements.show", agreement_id=agreement.id))
-    suffix = ("-ondertekend" if agreement.concluded_by == "signatures" else "-gewijzigd") if agreement.signed_sha256 else ""
+    suffix = (
+        ("-ondertekend" if agreement.concluded_by == "signatures" else "-gewijzigd") if agreement.signed_sha256 else ""
+    )
     disposition = "attachment" if request.args.get("download") else "inline"
-    return Response(data, mimetype="application/pdf", headers={
-        "Content-Disposition": f'{disposition}; filename="{reference(agreement.id)}{suffix}.pdf"'})
+    return Response(
+        data,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'{disposition}; filename="{reference(agreement.id)}{suffix}.pdf"'},
+    )
 
 
 def _act(agreement_id: int, action, success: str, form_class=ConfirmForm, **kwargs):
@@ -137,23 +152,33 @@ def _act(agreement_id: int, action, success: str, form_class=ConfirmForm, **kwar
 @bp.route("/<id:agreement_id>/send", methods=["POST"])
 @manager_required
 def send(agreement_id: int):
-    return _act(agreement_id, services.send, _("De overeenkomst is ter ondertekening klaargezet voor de klant."),
-                actor=lambda f: current_user)
+    return _act(
+        agreement_id,
+        services.send,
+        _("De overeenkomst is ter ondertekening klaargezet voor de klant."),
+        actor=lambda f: current_user,
+    )
 
 
 @bp.route("/<id:agreement_id>/recall", methods=["POST"])
 @manager_required
 def recall(agreement_id: int):
-    return _act(agreement_id, services.recall, _("De overeenkomst is terug een concept."),
-                actor=lambda f: current_user)
+    return _act(agreement_id, services.recall, _("De overeenkomst is terug een concept."), actor=lambda f: current_user)
 
 
 @bp.route("/<id:agreement_id>/countersign", methods=["POST"])
 @manager_required
 def countersign(agreement_id: int):
-    return _act(agreement_id, services.countersign, _("Tegengetekend: de ondertekende PDF is bewaard."),
-                form_class=CountersignForm, user=lambda f: current_user, full_name=lambda f: f.full_name.data,
-                role=lambda f: f.role.data, role_translations=lambda f: {"fr": f.role_fr.data, "en": f.role_en.data})
+    return _act(
+        agreement_id,
+        services.countersign,
+        _("Tegengetekend: de ondertekende PDF is bewaard."),
+        form_class=CountersignForm,
+        user=lambda f: current_user,
+        full_name=lambda f: f.full_name.data,
+        role=lambda f: f.role.data,
+        role_translations=lambda f: {"fr": f.role_fr.data, "en": f.role_en.data},
+    )
 
 
 @bp.route("/<id:agreement_id>/terminate", methods=["POST"])

@@ -1,4 +1,5 @@
 """The OpenAPI 3 document of /api/v1. A test keeps it true to the routes and the responses."""
+
 from ..catalogue import COUNTRIES, DATA_CATEGORIES
 from ..rules import NoticeState
 
@@ -20,8 +21,12 @@ COMMON_ERRORS = {
 
 
 def _op(summary: str, ok: dict, *, ok_code: str = "200", errors=(), params=(), body=None, op_id: str) -> dict:
-    op = {"summary": summary, "operationId": op_id, "parameters": list(params),
-          "responses": {ok_code: ok} | COMMON_ERRORS | {code: _json(ERROR, text) for code, text in errors}}
+    op = {
+        "summary": summary,
+        "operationId": op_id,
+        "parameters": list(params),
+        "responses": {ok_code: ok} | COMMON_ERRORS | {code: _json(ERROR, text) for code, text in errors},
+    }
     if body is not None:
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
     return op
@@ -41,157 +46,358 @@ FORBIDDEN = ("403", "Not for this role")
 CONFLICT = ("409", "The object's state does not allow it")
 INVALID = ("422", "Invalid fields")
 
+
 def _translations(fields: list[str]) -> dict:
     """The optional French and English versions of free texts: {"fr": {field: text}, "en": {...}}."""
-    texts = {"type": "object", "additionalProperties": False,
-             "properties": {field: {"type": "string"} for field in fields}}
+    texts = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {field: {"type": "string"} for field in fields},
+    }
     return {"type": "object", "additionalProperties": False, "properties": {"fr": texts, "en": texts}}
 
 
 DOCUMENT = {
     "openapi": "3.1.0",
-    "info": {"title": "dpa_manager API", "version": "1",
-             "description": "Processing agreements, sub-processors and notices. Every call needs a bearer token "
-                            "(flask dpa create-token); it acts with its user's rights."},
+    "info": {
+        "title": "dpa_manager API",
+        "version": "1",
+        "description": "Processing agreements, sub-processors and notices. Every call needs a bearer token "
+        "(flask dpa create-token); it acts with its user's rights.",
+    },
     "servers": [{"url": "/api/v1"}],
     "security": [{"bearer": []}],
     "paths": {
-        "/clients": {"get": _op("Clients the user may see", _json(
-            {"type": "object", "required": ["clients"], "properties": {"clients": {"type": "array", "items": _ref("Client")}}},
-            "Clients"), params=[_query("limit", {"type": "integer", "minimum": 0}),
-                                _query("offset", {"type": "integer", "minimum": 0})], op_id="listClients")},
-        "/clients/{client_id}/subprocessors": {"get": _op(
-            "The sub-processors that apply to a client now, or on a date", _json(
-                {"type": "object", "required": ["client_id", "on", "subprocessors"],
-                 "properties": {"client_id": {"type": "integer"}, "on": DATE,
-                                "subprocessors": {"type": "array", "items": _ref("SubProcessor")}}}, "The list"),
-            params=[_path_id("client_id"), _query("on", DATE)], op_id="clientSubprocessors")},
-        "/subprocessors": {
-            "get": _op("The register", _json({"type": "object", "required": ["subprocessors"], "properties": {
-                "subprocessors": {"type": "array", "items": _ref("SubProcessor")}}}, "The register"),
-                params=[_query("status", {"type": "string", "enum": ["proposed", "active", "retired"]})],
-                op_id="listSubprocessors"),
-            "post": _op("Add a proposed sub-processor to the register", _json(_ref("SubProcessor"), "Created"),
-                        ok_code="201", errors=[FORBIDDEN, INVALID], body=_ref("SubProcessorInput"),
-                        op_id="createSubprocessor"),
+        "/clients": {
+            "get": _op(
+                "Clients the user may see",
+                _json(
+                    {
+                        "type": "object",
+                        "required": ["clients"],
+                        "properties": {"clients": {"type": "array", "items": _ref("Client")}},
+                    },
+                    "Clients",
+                ),
+                params=[
+                    _query("limit", {"type": "integer", "minimum": 0}),
+                    _query("offset", {"type": "integer", "minimum": 0}),
+                ],
+                op_id="listClients",
+            )
         },
-        "/changes": {"post": _op("Draft a change", _json(_ref("Change"), "Created"), ok_code="201",
-                                 errors=[FORBIDDEN, INVALID], body=_ref("ChangeInput"), op_id="createChange")},
-        "/changes/{change_id}": {"get": _op("A change and its notice counts", _json(_ref("Change"), "The change"),
-                                            errors=[FORBIDDEN], params=[_path_id("change_id")], op_id="getChange")},
-        "/changes/{change_id}/announce": {"post": _op(
-            "Announce a change: one notice per affected signed agreement", _json(
-                {"type": "object", "required": ["notices"], "properties": {
-                    "notices": {"type": "array", "items": _ref("NoticeSummary")}}}, "The notices"),
-            errors=[FORBIDDEN, CONFLICT], params=[_path_id("change_id")], op_id="announceChange")},
-        "/notices": {"get": _op("Notices the user may see", _json(
-            {"type": "object", "required": ["notices"], "properties": {"notices": {"type": "array", "items": _ref("Notice")}}},
-            "Notices"), params=[_query("client_id", {"type": "integer", "minimum": 0}),
-                                _query("change_id", {"type": "integer", "minimum": 0}),
-                                _query("state", {"type": "string", "enum": [s.value for s in NoticeState]}),
-                                _query("limit", {"type": "integer", "minimum": 0})], op_id="listNotices")},
-        "/notices/{notice_id}": {"get": _op("One notice", _json(_ref("Notice"), "The notice"),
-                                            params=[_path_id("notice_id")], op_id="getNotice")},
-        "/notices/{notice_id}/objection": {"post": _op(
-            "Object to a notice: a user of its client with a reason; a manager recording an objection received by "
-            "e-mail, letter or phone also gives received_at, channel and (except by phone) proofs",
-            _json(_ref("Notice"), "Objected"),
-            errors=[FORBIDDEN, CONFLICT, INVALID], params=[_path_id("notice_id")],
-            body={"allOf": [_ref("AnswerInput")], "required": ["reason"]},
-            op_id="objectToNotice")},
-        "/notices/{notice_id}/approval": {"post": _op(
-            "Approve a notice: a user of its client, without a body; a manager recording an approval received by "
-            "e-mail, letter or phone gives received_at, channel and (except by phone) proofs",
-            _json(_ref("Notice"), "Approved"),
-            errors=[FORBIDDEN, CONFLICT, INVALID], params=[_path_id("notice_id")], body=_ref("AnswerInput"),
-            op_id="approveNotice")},
-        "/openapi.json": {"get": {"summary": "This document", "operationId": "openapi", "security": [],
-                                  "responses": {"200": {"description": "OpenAPI 3 document",
-                                                        "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+        "/clients/{client_id}/subprocessors": {
+            "get": _op(
+                "The sub-processors that apply to a client now, or on a date",
+                _json(
+                    {
+                        "type": "object",
+                        "required": ["client_id", "on", "subprocessors"],
+                        "properties": {
+                            "client_id": {"type": "integer"},
+                            "on": DATE,
+                            "subprocessors": {"type": "array", "items": _ref("SubProcessor")},
+                        },
+                    },
+                    "The list",
+                ),
+                params=[_path_id("client_id"), _query("on", DATE)],
+                op_id="clientSubprocessors",
+            )
+        },
+        "/subprocessors": {
+            "get": _op(
+                "The register",
+                _json(
+                    {
+                        "type": "object",
+                        "required": ["subprocessors"],
+                        "properties": {"subprocessors": {"type": "array", "items": _ref("SubProcessor")}},
+                    },
+                    "The register",
+                ),
+                params=[_query("status", {"type": "string", "enum": ["proposed", "active", "retired"]})],
+                op_id="listSubprocessors",
+            ),
+            "post": _op(
+                "Add a proposed sub-processor to the register",
+                _json(_ref("SubProcessor"), "Created"),
+                ok_code="201",
+                errors=[FORBIDDEN, INVALID],
+                body=_ref("SubProcessorInput"),
+                op_id="createSubprocessor",
+            ),
+        },
+        "/changes": {
+            "post": _op(
+                "Draft a change",
+                _json(_ref("Change"), "Created"),
+                ok_code="201",
+                errors=[FORBIDDEN, INVALID],
+                body=_ref("ChangeInput"),
+                op_id="createChange",
+            )
+        },
+        "/changes/{change_id}": {
+            "get": _op(
+                "A change and its notice counts",
+                _json(_ref("Change"), "The change"),
+                errors=[FORBIDDEN],
+                params=[_path_id("change_id")],
+                op_id="getChange",
+            )
+        },
+        "/changes/{change_id}/announce": {
+            "post": _op(
+                "Announce a change: one notice per affected signed agreement",
+                _json(
+                    {
+                        "type": "object",
+                        "required": ["notices"],
+                        "properties": {"notices": {"type": "array", "items": _ref("NoticeSummary")}},
+                    },
+                    "The notices",
+                ),
+                errors=[FORBIDDEN, CONFLICT],
+                params=[_path_id("change_id")],
+                op_id="announceChange",
+            )
+        },
+        "/notices": {
+            "get": _op(
+                "Notices the user may see",
+                _json(
+                    {
+                        "type": "object",
+                        "required": ["notices"],
+                        "properties": {"notices": {"type": "array", "items": _ref("Notice")}},
+                    },
+                    "Notices",
+                ),
+                params=[
+                    _query("client_id", {"type": "integer", "minimum": 0}),
+                    _query("change_id", {"type": "integer", "minimum": 0}),
+                    _query("state", {"type": "string", "enum": [s.value for s in NoticeState]}),
+                    _query("limit", {"type": "integer", "minimum": 0}),
+                ],
+                op_id="listNotices",
+            )
+        },
+        "/notices/{notice_id}": {
+            "get": _op(
+                "One notice", _json(_ref("Notice"), "The notice"), params=[_path_id("notice_id")], op_id="getNotice"
+            )
+        },
+        "/notices/{notice_id}/objection": {
+            "post": _op(
+                "Object to a notice: a user of its client with a reason; a manager recording an objection received by "
+                "e-mail, letter or phone also gives received_at, channel and (except by phone) proofs",
+                _json(_ref("Notice"), "Objected"),
+                errors=[FORBIDDEN, CONFLICT, INVALID],
+                params=[_path_id("notice_id")],
+                body={"allOf": [_ref("AnswerInput")], "required": ["reason"]},
+                op_id="objectToNotice",
+            )
+        },
+        "/notices/{notice_id}/approval": {
+            "post": _op(
+                "Approve a notice: a user of its client, without a body; a manager recording an approval received by "
+                "e-mail, letter or phone gives received_at, channel and (except by phone) proofs",
+                _json(_ref("Notice"), "Approved"),
+                errors=[FORBIDDEN, CONFLICT, INVALID],
+                params=[_path_id("notice_id")],
+                body=_ref("AnswerInput"),
+                op_id="approveNotice",
+            )
+        },
+        "/openapi.json": {
+            "get": {
+                "summary": "This document",
+                "operationId": "openapi",
+                "security": [],
+                "responses": {
+                    "200": {
+                        "description": "OpenAPI 3 document",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    }
+                },
+            }
+        },
     },
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         "schemas": {
-            "Error": {"type": "object", "required": ["error"], "properties": {
-                "error": {"type": "string"}, "field": {"type": "string"}}},
-            "Client": {"type": "object", "required": ["id", "name", "enterprise_number", "language", "contact_email"],
-                       "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
-                                      "enterprise_number": {"type": "string", "pattern": r"^[01]\d{3}\.\d{3}\.\d{3}$"},
-                                      "language": {"type": "string", "enum": ["nl", "fr", "en"]},
-                                      "contact_email": {"type": "string"}}},
-            "SubProcessorInput": {
-                "type": "object", "required": ["name", "purpose", "countries", "data_categories", "kind"],
+            "Error": {
+                "type": "object",
+                "required": ["error"],
+                "properties": {"error": {"type": "string"}, "field": {"type": "string"}},
+            },
+            "Client": {
+                "type": "object",
+                "required": ["id", "name", "enterprise_number", "language", "contact_email"],
                 "properties": {
-                    "name": {"type": "string"}, "registration_number": {"type": "string"},
+                    "id": {"type": "integer"},
+                    "name": {"type": "string"},
+                    "enterprise_number": {"type": "string", "pattern": r"^[01]\d{3}\.\d{3}\.\d{3}$"},
+                    "language": {"type": "string", "enum": ["nl", "fr", "en"]},
+                    "contact_email": {"type": "string"},
+                },
+            },
+            "SubProcessorInput": {
+                "type": "object",
+                "required": ["name", "purpose", "countries", "data_categories", "kind"],
+                "properties": {
+                    "name": {"type": "string"},
+                    "registration_number": {"type": "string"},
                     "purpose": {"type": "string"},
                     "countries": {"type": "array", "items": {"type": "string", "enum": sorted(COUNTRIES)}},
-                    "transfer_mechanism": {"type": ["string", "null"], "enum": [None, "adequacy", "scc", "bcr", "other"]},
+                    "transfer_mechanism": {
+                        "type": ["string", "null"],
+                        "enum": [None, "adequacy", "scc", "bcr", "other"],
+                    },
                     "transfer_text": {"type": "string"},
                     "data_categories": {"type": "array", "items": {"type": "string", "enum": list(DATA_CATEGORIES)}},
                     "kind": {"type": "string", "enum": ["active_systematic", "incidental"]},
                     "services": {"type": "array", "items": {"type": "string"}},
-                    "website": {"type": "string"}, "address": {"type": "string"}, "contact": {"type": "string"},
-                    "translations": _translations(["purpose", "transfer_text"])}},
-            "SubProcessor": {"type": "object", "required": ["id", "name", "status", "countries", "kind"], "properties": {
-                "id": {"type": "integer"}, "name": {"type": "string"}, "registration_number": {"type": "string"},
-                "purpose": {"type": "string"}, "countries": {"type": "array", "items": {"type": "string"}},
-                "transfer_mechanism": {"type": ["string", "null"]}, "transfer_text": {"type": "string"},
-                "data_categories": {"type": "array", "items": {"type": "string"}},
-                "kind": {"type": "string", "enum": ["active_systematic", "incidental"]},
-                "services": {"type": "array", "items": {"type": "string"}}, "website": {"type": "string"},
-                "status": {"type": "string", "enum": ["proposed", "active", "retired"]},
-                "address": {"type": "string"}, "contact": {"type": "string"}, "translations": {"type": "object"},
-                "activated_on": {"type": ["string", "null"], "format": "date"},
-                "retired_on": {"type": ["string", "null"], "format": "date"}}},
-            "ChangeInput": {"type": "object", "required": ["kind", "subprocessor_id", "effective_on", "reason"],
-                            "properties": {"kind": {"type": "string", "enum": ["add", "replace", "remove"]},
-                                           "subprocessor_id": {"type": "integer"},
-                                           "replaces_id": {"type": ["integer", "null"]},
-                                           "effective_on": DATE, "reason": {"type": "string"},
-                                           "translations": _translations(["reason"])}},
-            "AnswerInput": {"type": "object", "properties": {
-                "reason": {"type": "string"},
-                "received_at": {"type": "string", "format": "date-time",
-                                "description": "When the answer reached the processor, with its offset (managers)"},
-                "channel": {"type": "string", "enum": ["email", "letter", "phone", "other"]},
-                "proofs": {"type": "array", "items": {"type": "object", "required": ["filename", "content_base64"],
-                                                      "properties": {"filename": {"type": "string"},
-                                                                     "content_base64": {"type": "string"}}}}}},
-            "Change": {"type": "object", "required": ["id", "kind", "subprocessor_id", "effective_on", "state"],
-                       "properties": {"id": {"type": "integer"}, "kind": {"type": "string"},
-                                      "subprocessor_id": {"type": "integer"},
-                                      "replaces_id": {"type": ["integer", "null"]}, "effective_on": DATE,
-                                      "reason": {"type": "string"}, "translations": {"type": "object"},
-                                      "state": {"type": "string", "enum": ["draft", "announced", "cancelled"]},
-                                      "announced_at": INSTANT,
-                                      "counts": {"type": "object", "additionalProperties": {"type": "integer"}}}},
-            "NoticeSummary": {"type": "object", "required": ["id", "client_id", "state", "notified_at", "closes_at"],
-                              "properties": {"id": {"type": "integer"}, "client_id": {"type": "integer"},
-                                             "state": {"type": "string"}, "notified_at": INSTANT,
-                                             "closes_at": INSTANT}},
-            "Notice": {"type": "object",
-                       "required": ["id", "client_id", "change_id", "state", "notified_at", "closes_at", "window_days",
-                                    "window_unit"],
-                       "properties": {"id": {"type": "integer"}, "client_id": {"type": "integer"},
-                                      "change_id": {"type": "integer"}, "agreement_id": {"type": "integer"},
-                                      "state": {"type": "string", "enum": [s.value for s in NoticeState]},
-                                      "needs_approval": {"type": "boolean"}, "notified_at": INSTANT,
-                                      "delivered_at": INSTANT, "first_opened_at": INSTANT,
-                                      "closes_at": dict(INSTANT, description=(
-                                          "When the window closes, as applied: never earlier than "
-                                          "stated_closes_at, nor than the rule gives from notified_at.")),
-                                      "stated_closes_at": dict(INSTANT, description=(
-                                          "The closing moment the client was told (in the notice e-mail the "
-                                          "mail server accepted, or on the portal page).")),
-                                      "window_days": {"type": "integer"},
-                                      "window_unit": {"type": "string", "enum": ["calendar", "working"]},
-                                      "decided_at": dict(INSTANT, description=(
-                                          "When the objection or approval was received (or the window closed).")),
-                                      "answer_channel": {"type": ["string", "null"],
-                                                         "enum": ["app", "email", "letter", "phone", "other", None]},
-                                      "answer_recorded_at": INSTANT,
-                                      "objection_reason": {"type": ["string", "null"]},
-                                      "resolution": {"type": ["string", "null"]}, "applied_at": INSTANT}},
+                    "website": {"type": "string"},
+                    "address": {"type": "string"},
+                    "contact": {"type": "string"},
+                    "translations": _translations(["purpose", "transfer_text"]),
+                },
+            },
+            "SubProcessor": {
+                "type": "object",
+                "required": ["id", "name", "status", "countries", "kind"],
+                "properties": {
+                    "id": {"type": "integer"},
+                    "name": {"type": "string"},
+                    "registration_number": {"type": "string"},
+                    "purpose": {"type": "string"},
+                    "countries": {"type": "array", "items": {"type": "string"}},
+                    "transfer_mechanism": {"type": ["string", "null"]},
+                    "transfer_text": {"type": "string"},
+                    "data_categories": {"type": "array", "items": {"type": "string"}},
+                    "kind": {"type": "string", "enum": ["active_systematic", "incidental"]},
+                    "services": {"type": "array", "items": {"type": "string"}},
+                    "website": {"type": "string"},
+                    "status": {"type": "string", "enum": ["proposed", "active", "retired"]},
+                    "address": {"type": "string"},
+                    "contact": {"type": "string"},
+                    "translations": {"type": "object"},
+                    "activated_on": {"type": ["string", "null"], "format": "date"},
+                    "retired_on": {"type": ["string", "null"], "format": "date"},
+                },
+            },
+            "ChangeInput": {
+                "type": "object",
+                "required": ["kind", "subprocessor_id", "effective_on", "reason"],
+                "properties": {
+                    "kind": {"type": "string", "enum": ["add", "replace", "remove"]},
+                    "subprocessor_id": {"type": "integer"},
+                    "replaces_id": {"type": ["integer", "null"]},
+                    "effective_on": DATE,
+                    "reason": {"type": "string"},
+                    "translations": _translations(["reason"]),
+                },
+            },
+            "AnswerInput": {
+                "type": "object",
+                "properties": {
+                    "reason": {"type": "string"},
+                    "received_at": {
+                        "type": "string",
+                        "format": "date-time",
+                        "description": "When the answer reached the processor, with its offset (managers)",
+                    },
+                    "channel": {"type": "string", "enum": ["email", "letter", "phone", "other"]},
+                    "proofs": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["filename", "content_base64"],
+                            "properties": {"filename": {"type": "string"}, "content_base64": {"type": "string"}},
+                        },
+                    },
+                },
+            },
+            "Change": {
+                "type": "object",
+                "required": ["id", "kind", "subprocessor_id", "effective_on", "state"],
+                "properties": {
+                    "id": {"type": "integer"},
+                    "kind": {"type": "string"},
+                    "subprocessor_id": {"type": "integer"},
+                    "replaces_id": {"type": ["integer", "null"]},
+                    "effective_on": DATE,
+                    "reason": {"type": "string"},
+                    "translations": {"type": "object"},
+                    "state": {"type": "string", "enum": ["draft", "announced", "cancelled"]},
+                    "announced_at": INSTANT,
+                    "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
+                },
+            },
+            "NoticeSummary": {
+                "type": "object",
+                "required": ["id", "client_id", "state", "notified_at", "closes_at"],
+                "properties": {
+                    "id": {"type": "integer"},
+                    "client_id": {"type": "integer"},
+                    "state": {"type": "string"},
+                    "notified_at": INSTANT,
+                    "closes_at": INSTANT,
+                },
+            },
+            "Notice": {
+                "type": "object",
+                "required": [
+                    "id",
+                    "client_id",
+                    "change_id",
+                    "state",
+                    "notified_at",
+                    "closes_at",
+                    "window_days",
+                    "window_unit",
+                ],
+                "properties": {
+                    "id": {"type": "integer"},
+                    "client_id": {"type": "integer"},
+                    "change_id": {"type": "integer"},
+                    "agreement_id": {"type": "integer"},
+                    "state": {"type": "string", "enum": [s.value for s in NoticeState]},
+                    "needs_approval": {"type": "boolean"},
+                    "notified_at": INSTANT,
+                    "delivered_at": INSTANT,
+                    "first_opened_at": INSTANT,
+                    "closes_at": dict(
+                        INSTANT,
+                        description=(
+                            "When the window closes, as applied: never earlier than "
+                            "stated_closes_at, nor than the rule gives from notified_at."
+                        ),
+                    ),
+                    "stated_closes_at": dict(
+                        INSTANT,
+                        description=(
+                            "The closing moment the client was told (in the notice e-mail the "
+                            "mail server accepted, or on the portal page)."
+                        ),
+                    ),
+                    "window_days": {"type": "integer"},
+                    "window_unit": {"type": "string", "enum": ["calendar", "working"]},
+                    "decided_at": dict(
+                        INSTANT, description=("When the objection or approval was received (or the window closed).")
+                    ),
+                    "answer_channel": {
+                        "type": ["string", "null"],
+                        "enum": ["app", "email", "letter", "phone", "other", None],
+                    },
+                    "answer_recorded_at": INSTANT,
+                    "objection_reason": {"type": ["string", "null"]},
+                    "resolution": {"type": ["string", "null"]},
+                    "applied_at": INSTANT,
+                },
+            },
         },
     },
 }

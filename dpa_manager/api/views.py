@@ -1,9 +1,10 @@
 """/api/v1: bearer tokens, JSON in and out, errors as {"error": "..."}."""
+
 from __future__ import annotations
 
 import base64
 import binascii
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from functools import wraps
 
 from flask import g, jsonify, request
@@ -15,14 +16,14 @@ from ..accounts.services import user_for_token
 from ..clients.models import Client
 from ..errors import Conflict, Invalid, ServiceError
 from ..extensions import csrf, db
-from ..notices import services as notices
 from ..localized import nested_translations
+from ..notices import services as notices
 from ..notices.models import Notice
 from ..rules import NoticeState, format_enterprise_number
 from ..scoping import get_for, select_for
-from ..web import MAX_ID
 from ..subprocessors import services as register
 from ..subprocessors.models import Change, SubProcessor
+from ..web import MAX_ID
 from . import bp
 
 csrf.exempt(bp)
@@ -51,13 +52,18 @@ def _service_error(error: ServiceError):
 
 @bp.errorhandler(HTTPException)
 def _http_error(error: HTTPException):
-    messages = {400: "Ongeldig verzoek.", 404: "Niet gevonden.", 405: "Methode niet toegestaan.",
-                413: "Verzoek te groot."}
+    messages = {
+        400: "Ongeldig verzoek.",
+        404: "Niet gevonden.",
+        405: "Methode niet toegestaan.",
+        413: "Verzoek te groot.",
+    }
     return jsonify(error=messages.get(error.code, error.description)), error.code
 
 
 def authenticated(view):
     """Resolve the bearer token to its user, or answer 401."""
+
     @wraps(view)
     def wrapped(*args, **kwargs):
         header = request.headers.get("Authorization", "")
@@ -67,6 +73,7 @@ def authenticated(view):
             return jsonify(error="Geen of ongeldig token."), 401, {"WWW-Authenticate": 'Bearer realm="dpa_manager"'}
         g.api_user = user
         return view(*args, **kwargs)
+
     wrapped.access = getattr(view, "access", "api-user")
     return wrapped
 
@@ -77,6 +84,7 @@ def manager_only(view):
         if not g.api_user.is_manager:
             raise ApiError(403, "Alleen voor managers van de verwerker.")
         return view(*args, **kwargs)
+
     wrapped.access = "api-manager"
     return wrapped
 
@@ -87,6 +95,7 @@ def client_only(view):
         if g.api_user.is_manager:
             raise ApiError(403, "Alleen een gebruiker van de klant kan op een melding antwoorden.")
         return view(*args, **kwargs)
+
     wrapped.access = "api-client"
     return wrapped
 
@@ -107,36 +116,73 @@ def _iso(value):
 
 
 def client_json(client: Client) -> dict:
-    return {"id": client.id, "name": client.name, "enterprise_number": format_enterprise_number(client.enterprise_number),
-            "language": client.language, "contact_email": client.contact_email}
+    return {
+        "id": client.id,
+        "name": client.name,
+        "enterprise_number": format_enterprise_number(client.enterprise_number),
+        "language": client.language,
+        "contact_email": client.contact_email,
+    }
 
 
 def subprocessor_json(sp: SubProcessor) -> dict:
-    return {"id": sp.id, "name": sp.name, "registration_number": sp.registration_number, "purpose": sp.purpose,
-            "countries": list(sp.countries or []), "transfer_mechanism": sp.transfer_mechanism,
-            "transfer_text": sp.transfer_text, "data_categories": list(sp.data_categories or []), "kind": sp.kind,
-            "services": [s.code for s in sp.services], "website": sp.website, "status": sp.status,
-            "address": sp.address, "contact": sp.contact, "translations": sp.translations or {},
-            "activated_on": _iso(sp.activated_on), "retired_on": _iso(sp.retired_on)}
+    return {
+        "id": sp.id,
+        "name": sp.name,
+        "registration_number": sp.registration_number,
+        "purpose": sp.purpose,
+        "countries": list(sp.countries or []),
+        "transfer_mechanism": sp.transfer_mechanism,
+        "transfer_text": sp.transfer_text,
+        "data_categories": list(sp.data_categories or []),
+        "kind": sp.kind,
+        "services": [s.code for s in sp.services],
+        "website": sp.website,
+        "status": sp.status,
+        "address": sp.address,
+        "contact": sp.contact,
+        "translations": sp.translations or {},
+        "activated_on": _iso(sp.activated_on),
+        "retired_on": _iso(sp.retired_on),
+    }
 
 
 def change_json(change: Change) -> dict:
-    return {"id": change.id, "kind": change.kind, "subprocessor_id": change.subprocessor_id,
-            "replaces_id": change.replaces_id, "effective_on": change.effective_on.isoformat(),
-            "reason": change.reason, "translations": change.translations or {}, "state": change.state,
-            "announced_at": _iso(change.announced_at)}
+    return {
+        "id": change.id,
+        "kind": change.kind,
+        "subprocessor_id": change.subprocessor_id,
+        "replaces_id": change.replaces_id,
+        "effective_on": change.effective_on.isoformat(),
+        "reason": change.reason,
+        "translations": change.translations or {},
+        "state": change.state,
+        "announced_at": _iso(change.announced_at),
+    }
 
 
 def notice_json(notice: Notice) -> dict:
-    return {"id": notice.id, "client_id": notice.client_id, "change_id": notice.change_id,
-            "agreement_id": notice.agreement_id, "state": notice.state, "needs_approval": notice.needs_approval,
-            "notified_at": _iso(notice.notified_at), "delivered_at": _iso(notice.delivered_at),
-            "first_opened_at": _iso(notice.first_opened_at), "closes_at": _iso(notice.closes_at),
-            "stated_closes_at": _iso(notice.stated_closes_at),
-            "window_days": notice.window_days, "window_unit": notice.window_unit,
-            "decided_at": _iso(notice.decided_at), "answer_channel": notice.answer_channel,
-            "answer_recorded_at": _iso(notice.answer_recorded_at), "objection_reason": notice.objection_reason,
-            "resolution": notice.resolution, "applied_at": _iso(notice.applied_at)}
+    return {
+        "id": notice.id,
+        "client_id": notice.client_id,
+        "change_id": notice.change_id,
+        "agreement_id": notice.agreement_id,
+        "state": notice.state,
+        "needs_approval": notice.needs_approval,
+        "notified_at": _iso(notice.notified_at),
+        "delivered_at": _iso(notice.delivered_at),
+        "first_opened_at": _iso(notice.first_opened_at),
+        "closes_at": _iso(notice.closes_at),
+        "stated_closes_at": _iso(notice.stated_closes_at),
+        "window_days": notice.window_days,
+        "window_unit": notice.window_unit,
+        "decided_at": _iso(notice.decided_at),
+        "answer_channel": notice.answer_channel,
+        "answer_recorded_at": _iso(notice.answer_recorded_at),
+        "objection_reason": notice.objection_reason,
+        "resolution": notice.resolution,
+        "applied_at": _iso(notice.applied_at),
+    }
 
 
 def _int_arg(name: str) -> int | None:
@@ -172,8 +218,11 @@ def client_subprocessors(client_id: int):
             on = date.fromisoformat(request.args["on"])
         except ValueError:
             raise ApiError(400, "on is een datum JJJJ-MM-DD.") from None
-    return jsonify(client_id=client_id, on=on.isoformat(),
-                   subprocessors=[subprocessor_json(sp) for sp in register.applying_on(client_id, on)])
+    return jsonify(
+        client_id=client_id,
+        on=on.isoformat(),
+        subprocessors=[subprocessor_json(sp) for sp in register.applying_on(client_id, on)],
+    )
 
 
 # --- The register and changes ---------------------------------------------------------------------------
@@ -201,10 +250,12 @@ def create_subprocessor():
     try:
         translated = nested_translations(data.get("translations"), register.SUBPROCESSOR_TRANSLATED)
     except ValueError:
-        raise Invalid('translations is {"fr": {"purpose": ..., "transfer_text": ...}, "en": {...}}.',
-                      "translations") from None
-    sp = register.create_subprocessor({k: v for k, v in data.items() if k != "translations"} | translated, services,
-                                      actor=g.api_user, now=clock.now())
+        raise Invalid(
+            'translations is {"fr": {"purpose": ..., "transfer_text": ...}, "en": {...}}.', "translations"
+        ) from None
+    sp = register.create_subprocessor(
+        {k: v for k, v in data.items() if k != "translations"} | translated, services, actor=g.api_user, now=clock.now()
+    )
     return jsonify(subprocessor_json(sp)), 201
 
 
@@ -225,10 +276,16 @@ def create_change():
         translated = nested_translations(data.get("translations"), ("reason",))
     except ValueError:
         raise Invalid('translations is {"fr": {"reason": ...}, "en": {"reason": ...}}.', "translations") from None
-    change = register.create_change(kind=data.get("kind"), subprocessor_id=data.get("subprocessor_id"),
-                                    replaces_id=data.get("replaces_id"), effective_on=effective_on,
-                                    reason=data.get("reason"), translations=translated, actor=g.api_user,
-                                    now=clock.now())
+    change = register.create_change(
+        kind=data.get("kind"),
+        subprocessor_id=data.get("subprocessor_id"),
+        replaces_id=data.get("replaces_id"),
+        effective_on=effective_on,
+        reason=data.get("reason"),
+        translations=translated,
+        actor=g.api_user,
+        now=clock.now(),
+    )
     return jsonify(change_json(change)), 201
 
 
@@ -254,8 +311,18 @@ def announce(change_id: int):
     change = _change(change_id)
     ids = register.announce(change, actor=g.api_user, now=clock.now())
     rows = db.session.scalars(select(Notice).where(Notice.id.in_(ids)).order_by(Notice.id)).all() if ids else []
-    return jsonify(notices=[{"id": n.id, "client_id": n.client_id, "state": n.state,
-                             "notified_at": _iso(n.notified_at), "closes_at": _iso(n.closes_at)} for n in rows])
+    return jsonify(
+        notices=[
+            {
+                "id": n.id,
+                "client_id": n.client_id,
+                "state": n.state,
+                "notified_at": _iso(n.notified_at),
+                "closes_at": _iso(n.closes_at),
+            }
+            for n in rows
+        ]
+    )
 
 
 # --- Notices ------------------------------------------------------------------------------------------------
@@ -267,8 +334,13 @@ def list_notices():
     state = request.args.get("state") or None
     if state is not None and state not in {s.value for s in NoticeState}:
         raise ApiError(400, "Onbekende status.")
-    rows = notices.list_notices(g.api_user, client_id=_int_arg("client_id"), state=state,
-                                change_id=_int_arg("change_id"), limit=min(_int_arg("limit") or 1000, 10_000))
+    rows = notices.list_notices(
+        g.api_user,
+        client_id=_int_arg("client_id"),
+        state=state,
+        change_id=_int_arg("change_id"),
+        limit=min(_int_arg("limit") or 1000, 10_000),
+    )
     return jsonify(notices=[notice_json(n) for n in rows])
 
 
@@ -291,19 +363,21 @@ def _recorded_answer(notice: Notice, answer: str):
     received = data.get("received_at")
     try:
         received_at = datetime.fromisoformat(received) if isinstance(received, str) else None
-        received_at = received_at.astimezone(timezone.utc) if received_at and received_at.tzinfo else None
+        received_at = received_at.astimezone(UTC) if received_at and received_at.tzinfo else None
     except (ValueError, OverflowError):
         received_at = None
     if received_at is None:
-        raise Invalid("Geef received_at als ISO 8601-tijdstip met tijdzone, bv. 2026-11-27T16:05:00+01:00.",
-                      "received_at")
+        raise Invalid(
+            "Geef received_at als ISO 8601-tijdstip met tijdzone, bv. 2026-11-27T16:05:00+01:00.", "received_at"
+        )
     reason = data.get("reason", "")
     if not isinstance(reason, str):
         raise Invalid("reason is tekst.", "reason")
     raw_proofs = data.get("proofs", [])
     if not isinstance(raw_proofs, list) or not all(
-            isinstance(p, dict) and isinstance(p.get("filename"), str) and isinstance(p.get("content_base64"), str)
-            for p in raw_proofs):
+        isinstance(p, dict) and isinstance(p.get("filename"), str) and isinstance(p.get("content_base64"), str)
+        for p in raw_proofs
+    ):
         raise Invalid('proofs is een lijst van {"filename": ..., "content_base64": ...}.', "proof")
     proofs = []
     for item in raw_proofs:
@@ -312,9 +386,16 @@ def _recorded_answer(notice: Notice, answer: str):
         except (binascii.Error, ValueError):
             raise Invalid(f"{item['filename']}: content_base64 is geen geldige base64.", "proof") from None
     channel = data.get("channel")
-    notices.record_answer(notice, actor=g.api_user, answer=answer, channel=channel if isinstance(channel, str) else "",
-                          received_at=received_at, reason=reason, proofs=proofs,
-                          now=clock.now())
+    notices.record_answer(
+        notice,
+        actor=g.api_user,
+        answer=answer,
+        channel=channel if isinstance(channel, str) else "",
+        received_at=received_at,
+        reason=reason,
+        proofs=proofs,
+        now=clock.now(),
+    )
     return jsonify(notice_json(notice))
 
 

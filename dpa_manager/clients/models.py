@@ -1,4 +1,5 @@
 """Clients: the controllers the processor works for."""
+
 import secrets
 from datetime import datetime
 

@@ -1,4 +1,5 @@
 """Creating, changing and finding clients."""
+
 from datetime import datetime
 
 from flask_babel import gettext as _
@@ -55,8 +56,9 @@ def update_client(client: Client, values: dict, *, actor, now: datetime) -> Clie
     before = {k: getattr(client, k) for k in CLIENT_FIELDS}
     for key, value in values.items():
         setattr(client, key, value)
-    audit.record(at=now, actor=actor, object_type="client", object_id=client.id, action="updated",
-                 before=before, after=values)
+    audit.record(
+        at=now, actor=actor, object_type="client", object_id=client.id, action="updated", before=before, after=values
+    )
     db.session.commit()
     return client
 
@@ -68,8 +70,10 @@ def search_clients(query: str, page: int, per_page: int):
     if query:
         digits = normalize_enterprise_number(query)
         like = "%" + query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        conditions = [func.lower(Client.name).like(like, escape="\\"),
-                      func.lower(Client.contact_email).like(like, escape="\\")]
+        conditions = [
+            func.lower(Client.name).like(like, escape="\\"),
+            func.lower(Client.contact_email).like(like, escape="\\"),
+        ]
         if digits.isdigit():
             conditions.append(Client.enterprise_number.like(f"%{digits}%"))
         stmt = stmt.where(or_(*conditions))

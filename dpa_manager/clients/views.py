@@ -3,11 +3,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import clock
-from ..errors import ServiceError
-from ..extensions import db
 from ..accounts.forms import InviteForm
 from ..accounts.models import User
-from ..accounts.services import invite as invite_user, reinvite as reinvite_user
+from ..accounts.services import invite as invite_user
+from ..accounts.services import reinvite as reinvite_user
+from ..errors import ServiceError
+from ..extensions import db
 from ..web import ConfirmForm, flash_form_errors, manager_required, or_404, page_arg, show_error
 from . import bp
 from .forms import ClientForm
@@ -72,14 +73,17 @@ def invite(client_id: int):
     form = InviteForm()
     if form.validate_on_submit():
         try:
-            user = invite_user(client, email=form.email.data, full_name=form.full_name.data, actor=current_user,
-                               now=clock.now())
+            user = invite_user(
+                client, email=form.email.data, full_name=form.full_name.data, actor=current_user, now=clock.now()
+            )
         except ServiceError as error:
             db.session.rollback()
             flash(error.message, "error")
         else:
-            flash(_("%(email)s is uitgenodigd; de uitnodiging vertrekt met de volgende e-mailronde.", email=user.email),
-                  "success")
+            flash(
+                _("%(email)s is uitgenodigd; de uitnodiging vertrekt met de volgende e-mailronde.", email=user.email),
+                "success",
+            )
     else:
         flash_form_errors(form)
     return redirect(url_for("clients.show", client_id=client.id))

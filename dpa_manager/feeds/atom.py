@@ -1,4 +1,5 @@
 """A small Atom (RFC 4287) writer. Pure: entries in, XML bytes out."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,8 +22,9 @@ def _iso(at: datetime) -> str:
     return at.isoformat(timespec="seconds")
 
 
-def feed(*, id: str, title: str, link: str, self_link: str, author: str, entries: list[Entry],
-         updated: datetime) -> bytes:
+def feed(
+    *, id: str, title: str, link: str, self_link: str, author: str, entries: list[Entry], updated: datetime
+) -> bytes:
     """Return an Atom feed document; the newest entry first."""
     ET.register_namespace("", NS)
     root = ET.Element(f"{{{NS}}}feed")

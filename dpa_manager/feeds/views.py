@@ -1,8 +1,9 @@
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Response, abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import or_, select
 
@@ -22,9 +23,12 @@ from ..web import ConfirmForm, client_required, public
 from . import bp
 from .atom import Entry, feed
 
-KIND_WORDS = {"add": _l("Nieuwe subverwerker"), "replace": _l("Vervanging van een subverwerker"),
-              "remove": _l("Stopzetting van een subverwerker")}
-EPOCH = datetime(2020, 1, 1, tzinfo=timezone.utc)
+KIND_WORDS = {
+    "add": _l("Nieuwe subverwerker"),
+    "replace": _l("Vervanging van een subverwerker"),
+    "remove": _l("Stopzetting van een subverwerker"),
+}
+EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 
 
 def _client_for(token: str) -> Client:
@@ -43,28 +47,54 @@ def _feed_response(body: bytes, mimetype: str) -> Response:
 def client_atom(token: str):
     """Changes to this client's list of sub-processors, as Atom, in the client's language."""
     client = _client_for(token)
-    notices = db.session.scalars(select(Notice).where(Notice.client_id == client.id, Notice.change_id.is_not(None))
-                                 .order_by(Notice.id.desc()).limit(200)).all()
+    notices = db.session.scalars(
+        select(Notice)
+        .where(Notice.client_id == client.id, Notice.change_id.is_not(None))
+        .order_by(Notice.id.desc())
+        .limit(200)
+    ).all()
     entries = []
     with force_locale(normalise(client.language)):
         for n in notices:
             sp, change = n.change.subprocessor, n.change
             when = max(t for t in (n.created_at, n.notified_at, n.decided_at, n.applied_at, n.resolved_at) if t)
             state = _(NoticeState(n.state).label).lower()  # the same texts as the state badges
-            closes = " " + _("Bezwaar mogelijk tot %(moment)s (Brussel).",
-                             moment=clock.as_brussels(n.closes_at).strftime('%d/%m/%Y %H:%M')) \
-                if n.state == "open" else ""
-            entries.append(Entry(
-                id=absolute(f"/portal/notices/{n.id}"),
-                title=_("%(kind)s: %(name)s (%(state)s)", kind=KIND_WORDS[change.kind], name=sp.name, state=state),
-                updated=when, link=absolute(f"/portal/notices/{n.id}"),
-                summary=_("%(name)s — %(purpose)s. Locaties: %(countries)s. Reden: %(reason)s. Geplande ingang: "
-                          "%(day)s.", name=sp.name, purpose=localize(sp, "purpose"), countries=", ".join(sp.countries),
-                          reason=localize(change, "reason"), day=change.effective_on.strftime('%d/%m/%Y')) + closes))
+            closes = (
+                " "
+                + _(
+                    "Bezwaar mogelijk tot %(moment)s (Brussel).",
+                    moment=clock.as_brussels(n.closes_at).strftime("%d/%m/%Y %H:%M"),
+                )
+                if n.state == "open"
+                else ""
+            )
+            entries.append(
+                Entry(
+                    id=absolute(f"/portal/notices/{n.id}"),
+                    title=_("%(kind)s: %(name)s (%(state)s)", kind=KIND_WORDS[change.kind], name=sp.name, state=state),
+                    updated=when,
+                    link=absolute(f"/portal/notices/{n.id}"),
+                    summary=_(
+                        "%(name)s — %(purpose)s. Locaties: %(countries)s. Reden: %(reason)s. Geplande ingang: %(day)s.",
+                        name=sp.name,
+                        purpose=localize(sp, "purpose"),
+                        countries=", ".join(sp.countries),
+                        reason=localize(change, "reason"),
+                        day=change.effective_on.strftime("%d/%m/%Y"),
+                    )
+                    + closes,
+                )
+            )
         title = _("Subverwerkers van %(name)s", name=client.name)
-    body = feed(id=absolute(f"/feeds/{client.id}/subprocessors"), title=title,
-                link=absolute("/portal/subprocessors"), self_link=absolute(f"/feeds/{token}/subprocessors.atom"),
-                author=get_profile().name, entries=entries, updated=client.created_at)
+    body = feed(
+        id=absolute(f"/feeds/{client.id}/subprocessors"),
+        title=title,
+        link=absolute("/portal/subprocessors"),
+        self_link=absolute(f"/feeds/{token}/subprocessors.atom"),
+        author=get_profile().name,
+        entries=entries,
+        updated=client.created_at,
+    )
     return _feed_response(body, "application/atom+xml")
 
 
@@ -74,17 +104,27 @@ def client_calendar(token: str):
     """The closing times of this client's open notices, as iCalendar, in the client's language."""
     client = _client_for(token)
     now = clock.now()
-    notices = db.session.scalars(select(Notice).where(Notice.client_id == client.id,
-                                                      Notice.state == NoticeState.OPEN.value)
-                                 .order_by(Notice.closes_at)).all()
+    notices = db.session.scalars(
+        select(Notice)
+        .where(Notice.client_id == client.id, Notice.state == NoticeState.OPEN.value)
+        .order_by(Notice.closes_at)
+    ).all()
     with force_locale(normalise(client.language)):
-        events = [dict(
-            uid=f"notice-{n.id}@dpa-manager", stamp=now, closes_at=n.closes_at, url=absolute(f"/portal/notices/{n.id}"),
-            summary=(_("Einde bezwaartermijn wijziging voorwaarden %(label)s", label=n.amendment.version.label)
-                     if n.is_amendment else
-                     _("Einde bezwaartermijn subverwerker %(name)s", name=n.change.subprocessor.name)),
-            description=_("Bezwaar maken kan %(closing)s.", closing=closing_text(n.closes_at)))
-            for n in notices]
+        events = [
+            dict(
+                uid=f"notice-{n.id}@dpa-manager",
+                stamp=now,
+                closes_at=n.closes_at,
+                url=absolute(f"/portal/notices/{n.id}"),
+                summary=(
+                    _("Einde bezwaartermijn wijziging voorwaarden %(label)s", label=n.amendment.version.label)
+                    if n.is_amendment
+                    else _("Einde bezwaartermijn subverwerker %(name)s", name=n.change.subprocessor.name)
+                ),
+                description=_("Bezwaar maken kan %(closing)s.", closing=closing_text(n.closes_at)),
+            )
+            for n in notices
+        ]
         name = _("Bezwaartermijnen %(name)s", name=client.name)
     body = ics.calendar(events, name=name)
     return _feed_response(body, "text/calendar")
@@ -99,13 +139,22 @@ def portal_feeds():
     if form.validate_on_submit():
         before = client.feed_token[:6]
         client.feed_token = secrets.token_urlsafe(24)
-        audit.record(at=clock.now(), actor=current_user, object_type="client", object_id=client.id,
-                     client_id=client.id, action="feed_token_rotated", before={"token_start": before})
+        audit.record(
+            at=clock.now(),
+            actor=current_user,
+            object_type="client",
+            object_id=client.id,
+            client_id=client.id,
+            action="feed_token_rotated",
+            before={"token_start": before},
+        )
         db.session.commit()
         flash(_("Nieuwe feedadressen aangemaakt; de oude werken niet meer."), "success")
         return redirect(url_for("feeds.portal_feeds"))
-    urls = {"atom": absolute(f"/feeds/{client.feed_token}/subprocessors.atom"),
-            "ics": absolute(f"/feeds/{client.feed_token}/deadlines.ics")}
+    urls = {
+        "atom": absolute(f"/feeds/{client.feed_token}/subprocessors.atom"),
+        "ics": absolute(f"/feeds/{client.feed_token}/deadlines.ics"),
+    }
     return render_template("feeds/portal.html", urls=urls, form=form), 200, {"Cache-Control": "no-store"}
 
 
@@ -113,21 +162,31 @@ def portal_feeds():
 
 
 def _public_changes():
-    return db.session.scalars(select(Change).where(Change.state == "announced")
-                              .order_by(Change.announced_at.desc()).limit(200)).all()
+    return db.session.scalars(
+        select(Change).where(Change.state == "announced").order_by(Change.announced_at.desc()).limit(200)
+    ).all()
 
 
 @bp.route("/subverwerkers")
 @public
 def public_register():
     """The processor's sub-processors in use, and their history; no client data."""
-    active = db.session.scalars(select(SubProcessor).where(SubProcessor.status == "active")
-                                .order_by(SubProcessor.name)).all()
-    history = db.session.scalars(select(SubProcessor).where(
-        or_(SubProcessor.activated_on.is_not(None), SubProcessor.retired_on.is_not(None)))
-        .order_by(SubProcessor.name)).all()
-    return render_template("feeds/public.html", active=active, history=history, changes=_public_changes(),
-                           processor=get_profile(), kinds=KIND_WORDS)
+    active = db.session.scalars(
+        select(SubProcessor).where(SubProcessor.status == "active").order_by(SubProcessor.name)
+    ).all()
+    history = db.session.scalars(
+        select(SubProcessor)
+        .where(or_(SubProcessor.activated_on.is_not(None), SubProcessor.retired_on.is_not(None)))
+        .order_by(SubProcessor.name)
+    ).all()
+    return render_template(
+        "feeds/public.html",
+        active=active,
+        history=history,
+        changes=_public_changes(),
+        processor=get_profile(),
+        kinds=KIND_WORDS,
+    )
 
 
 @bp.route("/subverwerkers.atom")
@@ -135,16 +194,30 @@ def public_register():
 def public_atom():
     """The processor's announced changes to its sub-processors, as Atom; no client data."""
     profile = get_profile()
-    entries = [Entry(id=absolute(f"/subverwerkers#wijziging-{c.id}"),
-                     title=_("%(kind)s: %(name)s", kind=KIND_WORDS[c.kind], name=c.subprocessor.name),
-                     updated=c.announced_at, link=absolute(f"/subverwerkers#wijziging-{c.id}"),
-                     summary=_("%(name)s — %(purpose)s. Locaties: %(countries)s. Geplande ingang: %(day)s.",
-                               name=c.subprocessor.name, purpose=c.subprocessor.purpose,
-                               countries=", ".join(c.subprocessor.countries),
-                               day=c.effective_on.strftime('%d/%m/%Y'))
-                             + (" " + _("Vervangt %(name)s.", name=c.replaces.name) if c.replaces else ""))
-               for c in _public_changes()]
-    body = feed(id=absolute("/subverwerkers"), title=_("Subverwerkers van %(name)s", name=profile.name),
-                link=absolute("/subverwerkers"), self_link=absolute("/subverwerkers.atom"), author=profile.name,
-                entries=entries, updated=EPOCH)
+    entries = [
+        Entry(
+            id=absolute(f"/subverwerkers#wijziging-{c.id}"),
+            title=_("%(kind)s: %(name)s", kind=KIND_WORDS[c.kind], name=c.subprocessor.name),
+            updated=c.announced_at,
+            link=absolute(f"/subverwerkers#wijziging-{c.id}"),
+            summary=_(
+                "%(name)s — %(purpose)s. Locaties: %(countries)s. Geplande ingang: %(day)s.",
+                name=c.subprocessor.name,
+                purpose=c.subprocessor.purpose,
+                countries=", ".join(c.subprocessor.countries),
+                day=c.effective_on.strftime("%d/%m/%Y"),
+            )
+            + (" " + _("Vervangt %(name)s.", name=c.replaces.name) if c.replaces else ""),
+        )
+        for c in _public_changes()
+    ]
+    body = feed(
+        id=absolute("/subverwerkers"),
+        title=_("Subverwerkers van %(name)s", name=profile.name),
+        link=absolute("/subverwerkers"),
+        self_link=absolute("/subverwerkers.atom"),
+        author=profile.name,
+        entries=entries,
+        updated=EPOCH,
+    )
     return _feed_response(body, "application/atom+xml")

@@ -1,4 +1,5 @@
 """Render an outbox message: subject, text, HTML and attachments, in the client's language."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -11,7 +12,8 @@ from ..catalogue import DATA_CATEGORIES, TRANSFER_MECHANISMS
 from ..clock import as_brussels
 from ..extensions import db
 from ..formatting import window_text
-from ..i18n import LANGUAGES, current as current_language, force_locale
+from ..i18n import LANGUAGES, force_locale
+from ..i18n import current as current_language
 from ..links import absolute, notice_token
 from ..rules import objection_closes_at
 from . import ics
@@ -47,7 +49,12 @@ def notice_facts(notice, now: datetime) -> dict:
     # was said with the message, and the window applied is never shorter (notices.services.mark_delivered).
     closes_at = notice.closes_at or objection_closes_at(now, notice.window_days, notice.window_unit)
     facts = {
-        "t": t, "notice": notice, "client": client, "processor": processor, "amendment": None, "change": None,
+        "t": t,
+        "notice": notice,
+        "client": client,
+        "processor": processor,
+        "amendment": None,
+        "change": None,
         "reference": f"VO-{agreement.id:05d}",
         "closes_at": closes_at,
         "closing": closing_text(closes_at),
@@ -69,7 +76,10 @@ def _change_facts(notice, agreement, processor) -> dict:
     matching = [c for c in DATA_CATEGORIES if c in sp.data_categories and c in (agreement.data_types or [])]
     transfer = str(TRANSFER_MECHANISMS.get(sp.transfer_mechanism or "", ""))
     return {
-        "change": change, "sp": sp, "old": change.replaces, "subject_name": sp.name,
+        "change": change,
+        "sp": sp,
+        "old": change.replaces,
+        "subject_name": sp.name,
         "headline": t[f"kind_{kind}"].format(processor=processor.name),
         "effective": long_date(change.effective_on),
         "your_data": [str(DATA_CATEGORIES[c]) for c in matching],
@@ -86,11 +96,14 @@ def _amendment_facts(notice, processor) -> dict:
     changes = [c for c in changes_for(notice, language) if c.status != "unchanged"]
     counts = {status: sum(1 for c in changes if c.status == status) for status in ("changed", "added", "removed")}
     return {
-        "amendment": amendment, "old_version": notice.agreement.terms_version, "new_version": amendment.version,
+        "amendment": amendment,
+        "old_version": notice.agreement.terms_version,
+        "new_version": amendment.version,
         "subject_name": t.amendment_subject_name.format(label=amendment.version.label),
         "headline": t.kind_amendment.format(processor=processor.name),
         "effective": long_date(amendment.version.effective_on),
-        "changes": changes, "counts": counts,
+        "changes": changes,
+        "counts": counts,
         "comparison_in_dutch": comparison_language(notice, language) != language,
     }
 
@@ -106,8 +119,12 @@ def _outcome_text(context: dict, outcome: str) -> str:
     words = AMENDMENT_RESOLUTION_WORDS if notice.is_amendment else RESOLUTION_WORDS
     resolution = gettext(words[notice.resolution]) if notice.resolution in words else ""
     return t[_amendment_variant(notice, f"outcome_{outcome}_text")].format(
-        closed=_moment(notice.closes_at), at=_moment(notice.decided_at), effective=context["effective"],
-        resolution=resolution, label=notice.amendment.version.label if notice.is_amendment else "")
+        closed=_moment(notice.closes_at),
+        at=_moment(notice.decided_at),
+        effective=context["effective"],
+        resolution=resolution,
+        label=notice.amendment.version.label if notice.is_amendment else "",
+    )
 
 
 def compose(message: OutboxMessage, now: datetime) -> Rendered:
@@ -135,9 +152,20 @@ def _compose(message: OutboxMessage, language: str, now: datetime) -> Rendered:
             summary = t.ics_summary.format(sp=context["sp"].name)
         if notice.needs_approval:
             stated_closes_at = context["closes_at"]
-            attachments.append((t.ics_filename, "text/calendar; charset=utf-8; method=PUBLISH", ics.window_event(
-                uid=f"notice-{notice.id}@dpa-manager", stamp=now, closes_at=stated_closes_at, summary=summary,
-                description=t.ics_description.format(closing=context["closing"]), url=context["portal_link"])))
+            attachments.append(
+                (
+                    t.ics_filename,
+                    "text/calendar; charset=utf-8; method=PUBLISH",
+                    ics.window_event(
+                        uid=f"notice-{notice.id}@dpa-manager",
+                        stamp=now,
+                        closes_at=stated_closes_at,
+                        summary=summary,
+                        description=t.ics_description.format(closing=context["closing"]),
+                        url=context["portal_link"],
+                    ),
+                )
+            )
     elif message.template == "reminder":
         if notice.is_amendment:
             label = notice.amendment.version.label
@@ -154,8 +182,9 @@ def _compose(message: OutboxMessage, language: str, now: datetime) -> Rendered:
         context["outcome_word"] = t[_amendment_variant(notice, f"outcome_{outcome}")]
         context["outcome_text"] = _outcome_text(context, outcome)
         if notice.is_amendment:
-            subject = t.subject_outcome_amendment.format(label=notice.amendment.version.label,
-                                                         outcome=context["outcome_word"])
+            subject = t.subject_outcome_amendment.format(
+                label=notice.amendment.version.label, outcome=context["outcome_word"]
+            )
         else:
             subject = t.subject_outcome.format(sp=context["sp"].name, outcome=context["outcome_word"])
     elif message.template == "invite":
@@ -165,8 +194,12 @@ def _compose(message: OutboxMessage, language: str, now: datetime) -> Rendered:
 
         user = db.session.get(User, message.context["user_id"])
         processor = get_profile()
-        context |= {"user": user, "client": user.client, "processor": processor,
-                    "link": absolute(f"/invite/{invitation_token(user)}")}
+        context |= {
+            "user": user,
+            "client": user.client,
+            "processor": processor,
+            "link": absolute(f"/invite/{invitation_token(user)}"),
+        }
         subject = t.subject_invite.format(processor=processor.name)
     elif message.template == "alert":
         # For the processor's managers: always in Dutch (the message's language is "nl").

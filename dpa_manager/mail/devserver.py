@@ -1,8 +1,9 @@
 """A local SMTP server for development: every accepted message is stored as a .eml file."""
+
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
@@ -16,7 +17,7 @@ class StoreHandler:
         folder.mkdir(parents=True, exist_ok=True)
 
     async def handle_DATA(self, server, session, envelope):
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%f")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%f")
         path = self.folder / f"{stamp}.eml"
         path.write_bytes(envelope.original_content or envelope.content)
         return "250 Message accepted for delivery"

@@ -1,5 +1,6 @@
 """A small iCalendar (RFC 5545) calendar of objection windows: one all-day event on each window's last day."""
-from datetime import date, datetime, timedelta, timezone
+
+from datetime import UTC, date, datetime, timedelta
 
 from ..clock import as_brussels
 
@@ -27,7 +28,7 @@ def _fold(line: str) -> str:
 
 
 def _utc(at: datetime) -> str:
-    return at.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def last_day(closes_at: datetime) -> date:
@@ -35,16 +36,30 @@ def last_day(closes_at: datetime) -> date:
     return (as_brussels(closes_at) - timedelta(days=1)).date()
 
 
-def _vevent(*, uid: str, summary: str, description: str, closes_at: datetime, stamp: datetime,
-            url: str = "") -> list[str]:
+def _vevent(
+    *, uid: str, summary: str, description: str, closes_at: datetime, stamp: datetime, url: str = ""
+) -> list[str]:
     day = last_day(closes_at)
-    lines = ["BEGIN:VEVENT", f"UID:{uid}", f"DTSTAMP:{_utc(stamp)}", f"DTSTART;VALUE=DATE:{day:%Y%m%d}",
-             f"DTEND;VALUE=DATE:{day + timedelta(days=1):%Y%m%d}", "TRANSP:TRANSPARENT",
-             f"SUMMARY:{_escape(summary)}", f"DESCRIPTION:{_escape(description)}"]
+    lines = [
+        "BEGIN:VEVENT",
+        f"UID:{uid}",
+        f"DTSTAMP:{_utc(stamp)}",
+        f"DTSTART;VALUE=DATE:{day:%Y%m%d}",
+        f"DTEND;VALUE=DATE:{day + timedelta(days=1):%Y%m%d}",
+        "TRANSP:TRANSPARENT",
+        f"SUMMARY:{_escape(summary)}",
+        f"DESCRIPTION:{_escape(description)}",
+    ]
     if url:
         lines.append(f"URL:{url}")
-    return lines + ["BEGIN:VALARM", "ACTION:DISPLAY", f"TRIGGER:{ALARM_BEFORE}", f"DESCRIPTION:{_escape(summary)}",
-                    "END:VALARM", "END:VEVENT"]
+    return lines + [
+        "BEGIN:VALARM",
+        "ACTION:DISPLAY",
+        f"TRIGGER:{ALARM_BEFORE}",
+        f"DESCRIPTION:{_escape(summary)}",
+        "END:VALARM",
+        "END:VEVENT",
+    ]
 
 
 def calendar(events: list[dict], *, name: str = "") -> bytes:
@@ -58,8 +73,10 @@ def calendar(events: list[dict], *, name: str = "") -> bytes:
     return ("\r\n".join(_fold(line) for line in lines) + "\r\n").encode("utf-8")
 
 
-def window_event(*, uid: str, summary: str, description: str, closes_at: datetime, stamp: datetime,
-                 url: str = "") -> bytes:
+def window_event(
+    *, uid: str, summary: str, description: str, closes_at: datetime, stamp: datetime, url: str = ""
+) -> bytes:
     """Return a calendar with one all-day event on the window's last day; `description` says the exact closing."""
-    return calendar([dict(uid=uid, summary=summary, description=description, closes_at=closes_at, stamp=stamp,
-                          url=url)])
+    return calendar(
+        [dict(uid=uid, summary=summary, description=description, closes_at=closes_at, stamp=stamp, url=url)]
+    )

@@ -1,4 +1,5 @@
 """The outbox: every e-mail, written in the transaction of the change that causes it."""
+
 from datetime import datetime
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
@@ -57,13 +58,18 @@ class OutboxRecipient(db.Model):
     deferred: refused for now (4yz), tried again with the message's next attempt;
     refused: refused for good (5yz, or still refused when the attempts ran out), never tried again unless re-queued.
     """
+
     __tablename__ = "outbox_recipients"
     __table_args__ = (
         CheckConstraint("state IN ('accepted', 'deferred', 'refused')", name="state_known"),
         UniqueConstraint("outbox_id", "address", name="uq_outbox_recipients_address"),
         # the dashboard's "refused for good" list
-        Index("ix_outbox_recipients_refused", "outbox_id", sqlite_where=text("state = 'refused'"),
-              postgresql_where=text("state = 'refused'")),
+        Index(
+            "ix_outbox_recipients_refused",
+            "outbox_id",
+            sqlite_where=text("state = 'refused'"),
+            postgresql_where=text("state = 'refused'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -86,10 +92,15 @@ class OutboxAcceptance(db.Model):
     Written in its own commit as soon as the server has answered, by whichever sender sent it (also one whose
     claim had lapsed), so that the rare second acceptance of the same message is recorded beside the first.
     """
+
     __tablename__ = "outbox_acceptances"
     __table_args__ = (
-        Index("ix_outbox_acceptances_unapplied", "id", sqlite_where=text("NOT applied"),
-              postgresql_where=text("NOT applied")),
+        Index(
+            "ix_outbox_acceptances_unapplied",
+            "id",
+            sqlite_where=text("NOT applied"),
+            postgresql_where=text("NOT applied"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,4 +1,5 @@
 """Writing messages to the outbox, in the caller's transaction."""
+
 from datetime import datetime
 
 from flask import current_app
@@ -16,8 +17,13 @@ NOTICE_TEMPLATES = ("notice", "amendment")
 
 def given_up():
     """The condition for a message given up: entirely (dead), or for a recipient the server refused for good."""
-    return or_(OutboxMessage.state == "dead", and_(OutboxMessage.state == "sent", OutboxMessage.id.in_(
-        select(OutboxRecipient.outbox_id).where(OutboxRecipient.state == "refused"))))
+    return or_(
+        OutboxMessage.state == "dead",
+        and_(
+            OutboxMessage.state == "sent",
+            OutboxMessage.id.in_(select(OutboxRecipient.outbox_id).where(OutboxRecipient.state == "refused")),
+        ),
+    )
 
 
 def recipient_answers(message_ids: list[int]) -> dict[int, dict[str, OutboxRecipient]]:
@@ -39,13 +45,31 @@ def message_id(dedupe_key: str) -> str:
     return f"<dpa.{dedupe_key.replace(':', '.')}@{_domain()}>"
 
 
-def row(*, key: str, template: str, recipients: list[str], language: str, now: datetime, client_id=None,
-        notice_id=None, context: dict | None = None) -> dict:
+def row(
+    *,
+    key: str,
+    template: str,
+    recipients: list[str],
+    language: str,
+    now: datetime,
+    client_id=None,
+    notice_id=None,
+    context: dict | None = None,
+) -> dict:
     """Return one outbox row as a mapping, ready for enqueue()."""
     return {
-        "dedupe_key": key, "message_id": message_id(key), "template": template, "context": context or {},
-        "recipients": sorted(set(recipients)), "language": language, "client_id": client_id,
-        "notice_id": notice_id, "state": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now,
+        "dedupe_key": key,
+        "message_id": message_id(key),
+        "template": template,
+        "context": context or {},
+        "recipients": sorted(set(recipients)),
+        "language": language,
+        "client_id": client_id,
+        "notice_id": notice_id,
+        "state": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
     }
 
 
@@ -71,29 +95,59 @@ def enqueue_outcomes(notice_ids: list[int], outcome: str, now: datetime) -> None
     mid = literal("<dpa.outcome.") + cast(Notice.id, String) + literal(f".{outcome}@{_domain()}>")
     table = OutboxMessage.__table__
     for offset in range(0, len(notice_ids), 5000):
-        chunk = among(Notice.id, notice_ids[offset:offset + 5000])
+        chunk = among(Notice.id, notice_ids[offset : offset + 5000])
         clients = select(Notice.client_id).where(chunk)
         addresses = union(
             select(Client.id.label("client_id"), Client.contact_email.label("email")).where(Client.id.in_(clients)),
-            select(User.client_id.label("client_id"), User.email.label("email"))
-            .where(User.client_id.in_(clients), User.active.is_(True)),
+            select(User.client_id.label("client_id"), User.email.label("email")).where(
+                User.client_id.in_(clients), User.active.is_(True)
+            ),
         ).subquery()
         if db.engine.dialect.name == "postgresql":
-            listed = select(addresses.c.client_id, func.json_agg(
-                aggregate_order_by(addresses.c.email, addresses.c.email)).label("recipients"))
+            listed = select(
+                addresses.c.client_id,
+                func.json_agg(aggregate_order_by(addresses.c.email, addresses.c.email)).label("recipients"),
+            )
         else:  # SQLite aggregates in the order of its (sorted) input
             ordered = select(addresses).order_by(addresses.c.client_id, addresses.c.email).subquery()
             listed = select(ordered.c.client_id, func.json(func.json_group_array(ordered.c.email)).label("recipients"))
             addresses = ordered
         per_client = listed.group_by(addresses.c.client_id).subquery()
         rows = (
-            select(key, mid, literal("outcome"), literal({"outcome": outcome}, JSON), per_client.c.recipients,
-                   Client.language, Notice.client_id, Notice.id, literal("pending"), literal(0),
-                   literal(now, UTCDateTime), literal(now, UTCDateTime))
+            select(
+                key,
+                mid,
+                literal("outcome"),
+                literal({"outcome": outcome}, JSON),
+                per_client.c.recipients,
+                Client.language,
+                Notice.client_id,
+                Notice.id,
+                literal("pending"),
+                literal(0),
+                literal(now, UTCDateTime),
+                literal(now, UTCDateTime),
+            )
             .join(Client, Client.id == Notice.client_id)
             .join(per_client, per_client.c.client_id == Notice.client_id)
             .where(chunk)
         )
-        db.session.execute(insert(table).from_select(
-            ["dedupe_key", "message_id", "template", "context", "recipients", "language", "client_id", "notice_id",
-             "state", "attempts", "next_attempt_at", "created_at"], rows))
+        db.session.execute(
+            insert(table).from_select(
+                [
+                    "dedupe_key",
+                    "message_id",
+                    "template",
+                    "context",
+                    "recipients",
+                    "language",
+                    "client_id",
+                    "notice_id",
+                    "state",
+                    "attempts",
+                    "next_attempt_at",
+                    "created_at",
+                ],
+                rows,
+            )
+        )

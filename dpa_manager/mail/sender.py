@@ -4,6 +4,7 @@ Safe in several processes at once: a message is claimed by one sender (FOR UPDAT
 LOCKED on PostgreSQL, a guarded UPDATE on SQLite) before it is sent, and the claim
 lapses after MAIL_CLAIM_SECONDS so that a crashed sender's messages are taken over.
 """
+
 from __future__ import annotations
 
 import logging
@@ -13,10 +14,9 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable
-
 from email import charset as email_charset
 
 from flask import current_app
@@ -83,8 +83,13 @@ class TimedConnection(Connection):
         if message.date is None:
             message.date = time.time()
         envelope = {sanitize_address(address): address for address in targets}
-        refused = self.host.sendmail(sanitize_address(message.sender), list(envelope), message.as_bytes(),
-                                     message.mail_options, message.rcpt_options)
+        refused = self.host.sendmail(
+            sanitize_address(message.sender),
+            list(envelope),
+            message.as_bytes(),
+            message.mail_options,
+            message.rcpt_options,
+        )
         return {envelope.get(address, address): _reply(code, text) for address, (code, text) in refused.items()}
 
 
@@ -123,7 +128,8 @@ def claim(now: datetime, limit: int) -> tuple[str, list[int]]:
         candidates = candidates.with_for_update(skip_locked=True)
     until = now + timedelta(seconds=current_app.config["MAIL_CLAIM_SECONDS"])
     ids = db.session.scalars(
-        update(OutboxMessage).where(OutboxMessage.id.in_(candidates.scalar_subquery()), due)
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(candidates.scalar_subquery()), due)
         .values(state="sending", claim_token=token, claimed_until=until)
         .returning(OutboxMessage.id)
     ).all()
@@ -150,14 +156,27 @@ def _message(row: OutboxMessage, now: datetime) -> _Ready:
     address = current_app.config["MAIL_DEFAULT_SENDER"]
     if isinstance(address, (tuple, list)):
         address = address[1]
-    message = Message(subject=rendered.subject, recipients=list(row.recipients), body=rendered.text,
-                      html=rendered.html, sender=(rendered.from_name, address) if rendered.from_name else address,
-                      reply_to=rendered.reply_to)
+    message = Message(
+        subject=rendered.subject,
+        recipients=list(row.recipients),
+        body=rendered.text,
+        html=rendered.html,
+        sender=(rendered.from_name, address) if rendered.from_name else address,
+        reply_to=rendered.reply_to,
+    )
     message.msgId = row.message_id
     for filename, mimetype, data in rendered.attachments:
         message.attachments.append(Attachment(filename=filename, content_type=mimetype, data=data))
-    return _Ready(row.id, row.template, row.notice_id, message, rendered.subject, rendered.text, rendered.html,
-                  rendered.stated_closes_at)
+    return _Ready(
+        row.id,
+        row.template,
+        row.notice_id,
+        message,
+        rendered.subject,
+        rendered.text,
+        rendered.html,
+        rendered.stated_closes_at,
+    )
 
 
 def obsolete(row: OutboxMessage, now: datetime) -> str | None:
@@ -170,7 +189,9 @@ def obsolete(row: OutboxMessage, now: datetime) -> str | None:
         return None
     from ..notices.models import Notice
 
-    state, closes_at = db.session.execute(select(Notice.state, Notice.closes_at).where(Notice.id == row.notice_id)).one()
+    state, closes_at = db.session.execute(
+        select(Notice.state, Notice.closes_at).where(Notice.id == row.notice_id)
+    ).one()
     if row.template in NOTICE_TEMPLATES:  # the announcement itself: dropped once the change was withdrawn
         return "not sent: the notice was withdrawn before it went out" if state == "withdrawn" else None
     if state != "open":
@@ -182,8 +203,11 @@ def obsolete(row: OutboxMessage, now: datetime) -> str | None:
 
 def _cancel(row_id: int, token: str, reason: str, now: datetime) -> None:
     result = db.session.execute(
-        update(OutboxMessage).where(OutboxMessage.id == row_id, OutboxMessage.claim_token == token)
-        .values(state="cancelled", claimed_until=None, last_error=reason).execution_options(synchronize_session=False))
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id, OutboxMessage.claim_token == token)
+        .values(state="cancelled", claimed_until=None, last_error=reason)
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
     if result.rowcount:
         log.info("outbox message %s cancelled: %s", row_id, reason)
@@ -195,8 +219,9 @@ def _error_text(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def _upsert_recipients(row_id: int, outcomes: dict[str, tuple[str, str | None]], at: datetime,
-                       answered: bool = True) -> None:
+def _upsert_recipients(
+    row_id: int, outcomes: dict[str, tuple[str, str | None]], at: datetime, answered: bool = True
+) -> None:
     """Record the server's answer per address: {address: (state, reply)}; an acceptance is never undone.
 
     `answered` is False when we give an address up ourselves (no new answer of the server to count).
@@ -205,19 +230,34 @@ def _upsert_recipients(row_id: int, outcomes: dict[str, tuple[str, str | None]],
         return
     table = OutboxRecipient.__table__
     insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(table).values([
-        {"outbox_id": row_id, "address": address, "state": state, "reply": reply, "updated_at": at,
-         "accepted_at": at if state == "accepted" else None, "refusals": 1 if answered and state != "accepted" else 0}
-        for address, (state, reply) in outcomes.items()])
+    stmt = insert(table).values(
+        [
+            {
+                "outbox_id": row_id,
+                "address": address,
+                "state": state,
+                "reply": reply,
+                "updated_at": at,
+                "accepted_at": at if state == "accepted" else None,
+                "refusals": 1 if answered and state != "accepted" else 0,
+            }
+            for address, (state, reply) in outcomes.items()
+        ]
+    )
     new, old = stmt.excluded, table.c
-    stmt = stmt.on_conflict_do_update(index_elements=[old.outbox_id, old.address], set_={
-        "state": case((old.state == "accepted", old.state), else_=new.state),
-        "accepted_at": case((or_(old.accepted_at.is_(None), old.accepted_at > new.accepted_at), new.accepted_at),
-                            else_=old.accepted_at),
-        "refusals": old.refusals + new.refusals,
-        "reply": case((new.state == "accepted", old.reply), else_=new.reply),
-        "updated_at": new.updated_at,
-    })
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[old.outbox_id, old.address],
+        set_={
+            "state": case((old.state == "accepted", old.state), else_=new.state),
+            "accepted_at": case(
+                (or_(old.accepted_at.is_(None), old.accepted_at > new.accepted_at), new.accepted_at),
+                else_=old.accepted_at,
+            ),
+            "refusals": old.refusals + new.refusals,
+            "reply": case((new.state == "accepted", old.reply), else_=new.reply),
+            "updated_at": new.updated_at,
+        },
+    )
     db.session.execute(stmt)
 
 
@@ -230,8 +270,9 @@ def refusal_words(state: str, reply: str | None) -> str:
     return f"given up after the last attempt: {reply}"
 
 
-def _settle(row_id: int, token: str, now: datetime, report: SendReport, *, error: str | None = None,
-            final: bool = False) -> None:
+def _settle(
+    row_id: int, token: str, now: datetime, report: SendReport, *, error: str | None = None, final: bool = False
+) -> None:
     """Count the attempt and set the message's state from its recipients' answers; only the claim holder does.
 
     Recipients neither accepted nor refused for good are tried again with backoff, until the attempts run out
@@ -239,13 +280,21 @@ def _settle(row_id: int, token: str, now: datetime, report: SendReport, *, error
     sent once no recipient is left to try and at least one accepted it, dead when none did.
     """
     config = current_app.config
-    row = db.session.execute(select(OutboxMessage.attempts, OutboxMessage.recipients, OutboxMessage.claim_token,
-                                    OutboxMessage.sent_at).where(OutboxMessage.id == row_id)).one_or_none()
+    row = db.session.execute(
+        select(
+            OutboxMessage.attempts, OutboxMessage.recipients, OutboxMessage.claim_token, OutboxMessage.sent_at
+        ).where(OutboxMessage.id == row_id)
+    ).one_or_none()
     if row is None or row.claim_token != token:
         return  # another sender holds the message now; what the server answered us is recorded all the same
-    answers = {address: (state, reply) for address, state, reply in db.session.execute(
-        select(OutboxRecipient.address, OutboxRecipient.state, OutboxRecipient.reply)
-        .where(OutboxRecipient.outbox_id == row_id))}
+    answers = {
+        address: (state, reply)
+        for address, state, reply in db.session.execute(
+            select(OutboxRecipient.address, OutboxRecipient.state, OutboxRecipient.reply).where(
+                OutboxRecipient.outbox_id == row_id
+            )
+        )
+    }
     attempts = row.attempts + 1
     open_ = [a for a in row.recipients if a not in answers or answers[a][0] == "deferred"]
     if open_ and (final or attempts >= config["MAIL_MAX_ATTEMPTS"]):
@@ -261,18 +310,25 @@ def _settle(row_id: int, token: str, now: datetime, report: SendReport, *, error
     if final and error:
         last_error = f"permanent refusal, not retried: {error}"
     db.session.execute(
-        update(OutboxMessage).where(OutboxMessage.id == row_id, OutboxMessage.claim_token == token)
-        .values(state=state, attempts=attempts, claimed_until=None, last_error=last_error and last_error[:2000],
-                next_attempt_at=now + retry_delay(attempts, config["MAIL_RETRY_SECONDS"],
-                                                  config["MAIL_RETRY_MAX_SECONDS"]))
-        .execution_options(synchronize_session=False))
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id, OutboxMessage.claim_token == token)
+        .values(
+            state=state,
+            attempts=attempts,
+            claimed_until=None,
+            last_error=last_error and last_error[:2000],
+            next_attempt_at=now + retry_delay(attempts, config["MAIL_RETRY_SECONDS"], config["MAIL_RETRY_MAX_SECONDS"]),
+        )
+        .execution_options(synchronize_session=False)
+    )
     if state != "sent":
         (report.dead if state == "dead" else report.failed).append(row_id)
         log.warning("outbox message %s: attempt %s, %s: %s", row_id, attempts, state, last_error)
 
 
-def _record_answer(ready: _Ready, token: str, targets: list[str], refused: dict[str, tuple[int, str]],
-                   at: datetime, report: SendReport) -> None:
+def _record_answer(
+    ready: _Ready, token: str, targets: list[str], refused: dict[str, tuple[int, str]], at: datetime, report: SendReport
+) -> None:
     """Commit what the server answered for one message, the acceptance first; then tell its notice.
 
     The acceptance is recorded whoever holds the claim now: it happened. Refusals at 5yz are for good, at 4yz
@@ -281,25 +337,46 @@ def _record_answer(ready: _Ready, token: str, targets: list[str], refused: dict[
     accepted = [a for a in targets if a not in refused]
     acceptance = None
     if accepted:
-        recorded = db.session.execute(select(OutboxMessage.subject, OutboxMessage.body_text, OutboxMessage.body_html)
-                                      .where(OutboxMessage.id == ready.id)).one()
+        recorded = db.session.execute(
+            select(OutboxMessage.subject, OutboxMessage.body_text, OutboxMessage.body_html).where(
+                OutboxMessage.id == ready.id
+            )
+        ).one()
         differs = recorded.subject is not None and tuple(recorded) != (ready.subject, ready.text, ready.html)
         applies = ready.template in NOTICE_TEMPLATES and ready.notice_id is not None
         acceptance = OutboxAcceptance(
-            outbox_id=ready.id, accepted_at=at, recipients=accepted, stated_closes_at=ready.stated_closes_at,
-            applied=not applies, **({"subject": ready.subject, "body_text": ready.text, "body_html": ready.html}
-                                    if differs else {}))
+            outbox_id=ready.id,
+            accepted_at=at,
+            recipients=accepted,
+            stated_closes_at=ready.stated_closes_at,
+            applied=not applies,
+            **({"subject": ready.subject, "body_text": ready.text, "body_html": ready.html} if differs else {}),
+        )
         db.session.add(acceptance)
         _upsert_recipients(ready.id, {a: ("accepted", None) for a in accepted}, at)
         db.session.execute(
-            update(OutboxMessage).where(OutboxMessage.id == ready.id, OutboxMessage.sent_at.is_(None))
-            .values(sent_at=at, subject=ready.subject, body_text=ready.text, body_html=ready.html,
-                    stated_closes_at=ready.stated_closes_at).execution_options(synchronize_session=False))
+            update(OutboxMessage)
+            .where(OutboxMessage.id == ready.id, OutboxMessage.sent_at.is_(None))
+            .values(
+                sent_at=at,
+                subject=ready.subject,
+                body_text=ready.text,
+                body_html=ready.html,
+                stated_closes_at=ready.stated_closes_at,
+            )
+            .execution_options(synchronize_session=False)
+        )
         db.session.execute(  # an earlier acceptance recorded after a later one (a sender that had lost its claim)
-            update(OutboxMessage).where(OutboxMessage.id == ready.id, OutboxMessage.sent_at > at)
-            .values(sent_at=at).execution_options(synchronize_session=False))
-    _upsert_recipients(ready.id, {a: ("refused" if code >= 500 else "deferred", reply[:2000])
-                                  for a, (code, reply) in refused.items()}, at)
+            update(OutboxMessage)
+            .where(OutboxMessage.id == ready.id, OutboxMessage.sent_at > at)
+            .values(sent_at=at)
+            .execution_options(synchronize_session=False)
+        )
+    _upsert_recipients(
+        ready.id,
+        {a: ("refused" if code >= 500 else "deferred", reply[:2000]) for a, (code, reply) in refused.items()},
+        at,
+    )
     _settle(ready.id, token, at, report)
     db.session.commit()
     if accepted:
@@ -316,17 +393,28 @@ def apply_acceptances(ids: list[int] | None = None, limit: int = 500) -> int:
     """
     from ..notices.services import mark_delivered
 
-    stmt = (select(OutboxAcceptance.id, OutboxAcceptance.accepted_at, OutboxAcceptance.stated_closes_at,
-                   OutboxMessage.notice_id)
-            .join(OutboxMessage, OutboxMessage.id == OutboxAcceptance.outbox_id)
-            .where(OutboxAcceptance.applied.is_(False)).order_by(OutboxAcceptance.id).limit(limit))
+    stmt = (
+        select(
+            OutboxAcceptance.id,
+            OutboxAcceptance.accepted_at,
+            OutboxAcceptance.stated_closes_at,
+            OutboxMessage.notice_id,
+        )
+        .join(OutboxMessage, OutboxMessage.id == OutboxAcceptance.outbox_id)
+        .where(OutboxAcceptance.applied.is_(False))
+        .order_by(OutboxAcceptance.id)
+        .limit(limit)
+    )
     if ids is not None:
         stmt = stmt.where(OutboxAcceptance.id.in_(ids))
     done = 0
     for acceptance in db.session.execute(stmt).all():
         result = db.session.execute(
-            update(OutboxAcceptance).where(OutboxAcceptance.id == acceptance.id, OutboxAcceptance.applied.is_(False))
-            .values(applied=True).execution_options(synchronize_session=False))
+            update(OutboxAcceptance)
+            .where(OutboxAcceptance.id == acceptance.id, OutboxAcceptance.applied.is_(False))
+            .values(applied=True)
+            .execution_options(synchronize_session=False)
+        )
         if result.rowcount == 1 and acceptance.notice_id is not None:
             mark_delivered(acceptance.notice_id, acceptance.accepted_at, stated_closes_at=acceptance.stated_closes_at)
             done += 1
@@ -334,8 +422,9 @@ def apply_acceptances(ids: list[int] | None = None, limit: int = 500) -> int:
     return done
 
 
-def _mark_failed(row_id: int, token: str, error: Exception, now: datetime, report: SendReport,
-                 final: bool = False) -> None:
+def _mark_failed(
+    row_id: int, token: str, error: Exception, now: datetime, report: SendReport, final: bool = False
+) -> None:
     """Record a failed attempt at the whole message; `final` (a permanent refusal) gives it up at once."""
     db.session.rollback()
     _settle(row_id, token, now, report, error=_error_text(error), final=final)
@@ -350,9 +439,16 @@ def _hold(row_id: int, token: str, now: datetime) -> bool:
     """
     until = now + timedelta(seconds=current_app.config["MAIL_CLAIM_SECONDS"])
     result = db.session.execute(
-        update(OutboxMessage).where(OutboxMessage.id == row_id, OutboxMessage.claim_token == token,
-                                    OutboxMessage.state == "sending", OutboxMessage.claimed_until >= now)
-        .values(claimed_until=until).execution_options(synchronize_session=False))
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == row_id,
+            OutboxMessage.claim_token == token,
+            OutboxMessage.state == "sending",
+            OutboxMessage.claimed_until >= now,
+        )
+        .values(claimed_until=until)
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
     return result.rowcount == 1
 
@@ -373,10 +469,15 @@ def _defer(ids: list[int], token: str, now: datetime, report: SendReport) -> Non
         return
     db.session.rollback()
     db.session.execute(
-        update(OutboxMessage).where(OutboxMessage.id.in_(ids), OutboxMessage.claim_token == token)
-        .values(state="pending", claimed_until=None,
-                next_attempt_at=now + timedelta(seconds=current_app.config["MAIL_RETRY_SECONDS"]))
-        .execution_options(synchronize_session=False))
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids), OutboxMessage.claim_token == token)
+        .values(
+            state="pending",
+            claimed_until=None,
+            next_attempt_at=now + timedelta(seconds=current_app.config["MAIL_RETRY_SECONDS"]),
+        )
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
     report.deferred.extend(ids)
 
@@ -409,8 +510,13 @@ def stopping() -> bool:
 def _targets(row_id: int) -> list[str]:
     """Return the message's recipients that the server has neither accepted nor refused for good."""
     recipients = db.session.scalar(select(OutboxMessage.recipients).where(OutboxMessage.id == row_id))
-    answered = set(db.session.scalars(select(OutboxRecipient.address).where(
-        OutboxRecipient.outbox_id == row_id, OutboxRecipient.state.in_(("accepted", "refused")))))
+    answered = set(
+        db.session.scalars(
+            select(OutboxRecipient.address).where(
+                OutboxRecipient.outbox_id == row_id, OutboxRecipient.state.in_(("accepted", "refused"))
+            )
+        )
+    )
     return [address for address in recipients if address not in answered]
 
 
@@ -457,8 +563,11 @@ def drain(*, now: Callable[[], datetime], limit: int = 200) -> SendReport:
             if not _hold(ready.id, token, now()):
                 # Our claim lapsed (a slow server, a pause) and another sender may have taken these messages:
                 # stop, so that no message is sent by two senders at once.
-                log.warning("outbox claim lost at message %s; %s messages left to whoever holds them now",
-                            ready.id, len(pending) + 1)
+                log.warning(
+                    "outbox claim lost at message %s; %s messages left to whoever holds them now",
+                    ready.id,
+                    len(pending) + 1,
+                )
                 pending.clear()
                 break
             targets = _targets(ready.id)

@@ -3,6 +3,7 @@
 The client's language chooses (see compose, which renders under i18n.force_locale); `t.key` returns the
 text in the language in force, still with its {placeholders} for str.format.
 """
+
 from datetime import datetime
 
 from flask_babel import gettext
@@ -30,7 +31,9 @@ TEXTS = {
     "subject_notice_info": N_("Melding subverwerker {sp}"),
     "subject_reminder": N_("Herinnering: bezwaartermijn voor subverwerker {sp} loopt af"),
     "subject_outcome": N_("Subverwerker {sp}: {outcome}"),
-    "intro": N_("In het kader van de verwerkersovereenkomst met {client} ({reference}) melden wij u de volgende wijziging."),
+    "intro": N_(
+        "In het kader van de verwerkersovereenkomst met {client} ({reference}) melden wij u de volgende wijziging."
+    ),
     "new_sp": N_("Nieuwe subverwerker"),
     "replaced_sp": N_("Vervangt"),
     "removed_sp": N_("Subverwerker die verdwijnt"),
@@ -41,67 +44,126 @@ TEXTS = {
     "none_of_your_data": N_("geen van de soorten gegevens uit uw overeenkomst"),
     "reason": N_("Reden"),
     "effective": N_("Geplande ingangsdatum"),
-    "window": N_("U kunt bezwaar maken binnen {window}, {closing}. Krijgen wij binnen die termijn geen bezwaar, dan geldt de wijziging als goedgekeurd."),
-    "how_to_object": N_("Bezwaar maken kan in het portaal (via de link hieronder) of door op deze e-mail te antwoorden; uw antwoord gaat naar {dpo}. Een bezwaar telt als wij het ontvangen vóór de termijn sluit."),
+    "window": N_(
+        "U kunt bezwaar maken binnen {window}, {closing}. Krijgen wij binnen die termijn geen bezwaar, dan geldt de "
+        "wijziging als goedgekeurd."
+    ),
+    "how_to_object": N_(
+        "Bezwaar maken kan in het portaal (via de link hieronder) of door op deze e-mail te antwoorden; uw antwoord "
+        "gaat naar {dpo}. Een bezwaar telt als wij het ontvangen vóór de termijn sluit."
+    ),
     "no_window": N_("Deze wijziging vraagt geen goedkeuring; wij brengen u op de hoogte."),
     "link": N_("Bekijk de melding en maak eventueel bezwaar"),
     "link_info": N_("Bekijk de melding"),
     "direct_link": N_("Of open de melding rechtstreeks (de link is 30 dagen geldig)"),
     "ics": N_("In de bijlage vindt u de sluitingsdatum als agenda-item."),
     "reminder_intro": N_("Wij hebben nog geen antwoord ontvangen op onze melding over subverwerker {sp}."),
-    "reminder_window": N_("De bezwaartermijn loopt {closing}. Zonder bezwaar geldt de wijziging daarna als goedgekeurd."),
+    "reminder_window": N_(
+        "De bezwaartermijn loopt {closing}. Zonder bezwaar geldt de wijziging daarna als goedgekeurd."
+    ),
     "outcome_deemed_approved": N_("goedgekeurd door stilzwijgen"),
-    "outcome_deemed_approved_text": N_("De bezwaartermijn is afgelopen op {closed} zonder dat wij een bezwaar ontvingen. De wijziging geldt daarom als goedgekeurd en gaat in op of na {effective}."),
+    "outcome_deemed_approved_text": N_(
+        "De bezwaartermijn is afgelopen op {closed} zonder dat wij een bezwaar ontvingen. De wijziging geldt daarom "
+        "als goedgekeurd en gaat in op of na {effective}."
+    ),
     "outcome_objection_received": N_("bezwaar ontvangen"),
-    "outcome_objection_received_text": N_("Wij hebben uw bezwaar ontvangen op {at}. Uw accountmanager neemt contact met u op; de wijziging gaat voor u niet in zolang het bezwaar loopt."),
+    "outcome_objection_received_text": N_(
+        "Wij hebben uw bezwaar ontvangen op {at}. Uw accountmanager neemt contact met u op; de wijziging gaat voor u "
+        "niet in zolang het bezwaar loopt."
+    ),
     "outcome_objection_reason": N_("Uw motivering"),
     "outcome_approved": N_("goedgekeurd"),
     "outcome_approved_text": N_("U hebt de wijziging goedgekeurd op {at}. Ze gaat in op of na {effective}."),
     "outcome_resolved": N_("bezwaar afgehandeld"),
     "outcome_resolved_text": N_("Uw bezwaar is afgehandeld: {resolution}."),
     "outcome_reversed": N_("bezwaar ontvangen, goedkeuring door stilzwijgen herroepen"),
-    "outcome_reversed_text": N_("Wij ontvingen uw bezwaar op {at}, vóór de termijn sloot op {closed}, maar registreerden het pas later. Ons bericht dat de wijziging door stilzwijgen was goedgekeurd, klopte daarom niet en is herroepen: de wijziging geldt niet voor u zolang het bezwaar loopt. Uw accountmanager neemt contact met u op."),
+    "outcome_reversed_text": N_(
+        "Wij ontvingen uw bezwaar op {at}, vóór de termijn sloot op {closed}, maar registreerden het pas later. Ons "
+        "bericht dat de wijziging door stilzwijgen was goedgekeurd, klopte daarom niet en is herroepen: de wijziging "
+        "geldt niet voor u zolang het bezwaar loopt. Uw accountmanager neemt contact met u op."
+    ),
     "outcome_amendment_reversed": N_("bezwaar ontvangen, aanvaarding door stilzwijgen herroepen"),
-    "outcome_amendment_reversed_text": N_("Wij ontvingen uw bezwaar op {at}, vóór de termijn sloot op {closed}, maar registreerden het pas later. Ons bericht dat de wijziging door stilzwijgen was aanvaard, klopte daarom niet en is herroepen: uw overeenkomst blijft op de huidige versie, en de overeenkomst op versie {label} is vervallen. Uw accountmanager neemt contact met u op."),
+    "outcome_amendment_reversed_text": N_(
+        "Wij ontvingen uw bezwaar op {at}, vóór de termijn sloot op {closed}, maar registreerden het pas later. Ons "
+        "bericht dat de wijziging door stilzwijgen was aanvaard, klopte daarom niet en is herroepen: uw overeenkomst "
+        "blijft op de huidige versie, en de overeenkomst op versie {label} is vervallen. Uw accountmanager neemt "
+        "contact met u op."
+    ),
     "outcome_cancelled": N_("wijziging ingetrokken"),
-    "outcome_cancelled_text": N_("De aangekondigde wijziging is ingetrokken; er verandert niets aan uw lijst van subverwerkers."),
+    "outcome_cancelled_text": N_(
+        "De aangekondigde wijziging is ingetrokken; er verandert niets aan uw lijst van subverwerkers."
+    ),
     "signature": N_("Met vriendelijke groet,"),
     "footer": N_("Vragen over gegevensbescherming: {dpo}"),
     "ics_summary": N_("Einde bezwaartermijn subverwerker {sp}"),
     "ics_filename": N_("bezwaartermijn.ics"),
     "ics_description": N_("Bezwaar maken kan {closing}."),
     "subject_invite": N_("Uitnodiging voor de portaal van {processor}"),
-    "invite_intro": N_("{processor} nodigt u uit om als gebruiker van {client} de verwerkersovereenkomsten en de subverwerkers te volgen."),
+    "invite_intro": N_(
+        "{processor} nodigt u uit om als gebruiker van {client} de verwerkersovereenkomsten en de subverwerkers te "
+        "volgen."
+    ),
     "invite_action": N_("Kies uw wachtwoord via deze link (7 dagen geldig, één keer te gebruiken)"),
     "invite_login": N_("Daarna meldt u zich aan met uw e-mailadres {email}."),
     "kind_amendment": N_("{processor} wijzigt zijn voorwaarden gegevensbescherming"),
-    "subject_amendment": N_("Wijziging van de verwerkersovereenkomst (versie {label}): bezwaar mogelijk tot en met {last_day}"),
-    "amendment_intro": N_("In het kader van de verwerkersovereenkomst met {client} ({reference}) melden wij u dat wij onze voorwaarden gegevensbescherming wijzigen: versie {old} wordt vervangen door versie {new}."),
+    "subject_amendment": N_(
+        "Wijziging van de verwerkersovereenkomst (versie {label}): bezwaar mogelijk tot en met {last_day}"
+    ),
+    "amendment_intro": N_(
+        "In het kader van de verwerkersovereenkomst met {client} ({reference}) melden wij u dat wij onze voorwaarden "
+        "gegevensbescherming wijzigen: versie {old} wordt vervangen door versie {new}."
+    ),
     "amendment_from": N_("Huidige versie"),
     "amendment_to": N_("Nieuwe versie"),
     "amendment_effective": N_("In werking op"),
     "amendment_summary": N_("Toelichting"),
-    "amendment_window": N_("U kunt bezwaar maken binnen {window}, {closing}. Krijgen wij binnen die termijn geen bezwaar, dan geldt de wijziging als aanvaard: uw overeenkomst gaat over naar de nieuwe versie vanaf {effective} (of vanaf de aanvaarding, als die later valt), met een wijzigingsakte die vastlegt hoe u aanvaardde."),
+    "amendment_window": N_(
+        "U kunt bezwaar maken binnen {window}, {closing}. Krijgen wij binnen die termijn geen bezwaar, dan geldt de "
+        "wijziging als aanvaard: uw overeenkomst gaat over naar de nieuwe versie vanaf {effective} (of vanaf de "
+        "aanvaarding, als die later valt), met een wijzigingsakte die vastlegt hoe u aanvaardde."
+    ),
     "amendment_changes": N_("Wat verandert, artikel per artikel"),
     "amendment_counts": N_("{changed} gewijzigd, {added} nieuw, {removed} geschrapt."),
     "amendment_legend_text": N_("Toegevoegde woorden staan tussen [+ en +], geschrapte woorden tussen [- en -]."),
     "amendment_legend_html": N_("Toegevoegde woorden zijn groen onderstreept, geschrapte woorden rood doorgehaald."),
-    "amendment_translation": N_("De vergelijking geeft de Nederlandse tekst, die voorrang heeft; de volledige nieuwe versie in uw taal vindt u in de portaal."),
+    "amendment_translation": N_(
+        "De vergelijking geeft de Nederlandse tekst, die voorrang heeft; de volledige nieuwe versie in uw taal vindt "
+        "u in de portaal."
+    ),
     "article": N_("Artikel {number}"),
     "former_article": N_("Vroeger artikel {number}"),
     "status_added": N_("nieuw"),
     "status_removed": N_("geschrapt"),
     "status_changed": N_("gewijzigd"),
     "amendment_subject_name": N_("Voorwaarden versie {label}"),
-    "reminder_intro_amendment": N_("Wij hebben nog geen antwoord ontvangen op onze melding over de wijziging van de voorwaarden naar versie {label}."),
-    "reminder_window_amendment": N_("De bezwaartermijn loopt {closing}. Zonder bezwaar geldt de wijziging daarna als aanvaard."),
-    "subject_reminder_amendment": N_("Herinnering: bezwaartermijn voor de wijziging van de voorwaarden (versie {label}) loopt af"),
+    "reminder_intro_amendment": N_(
+        "Wij hebben nog geen antwoord ontvangen op onze melding over de wijziging van de voorwaarden naar versie "
+        "{label}."
+    ),
+    "reminder_window_amendment": N_(
+        "De bezwaartermijn loopt {closing}. Zonder bezwaar geldt de wijziging daarna als aanvaard."
+    ),
+    "subject_reminder_amendment": N_(
+        "Herinnering: bezwaartermijn voor de wijziging van de voorwaarden (versie {label}) loopt af"
+    ),
     "subject_outcome_amendment": N_("Voorwaarden versie {label}: {outcome}"),
     "outcome_amendment_deemed_approved": N_("aanvaard door stilzwijgen"),
     "outcome_amendment_approved": N_("aanvaard"),
-    "outcome_amendment_deemed_approved_text": N_("De bezwaartermijn is afgelopen op {closed} zonder dat wij een bezwaar ontvingen. De wijziging geldt daarom als aanvaard: uw overeenkomst gaat over naar versie {label} vanaf {effective} (of vanaf nu, als die datum voorbij is). Dat is geen handtekening: in het portaal vindt u de gewijzigde overeenkomst met de wijzigingsakte die uw stilzwijgende aanvaarding vastlegt; de vorige overeenkomst blijft er bewaard."),
-    "outcome_amendment_approved_text": N_("U hebt de wijziging aanvaard op {at}. Uw overeenkomst gaat over naar versie {label} vanaf {effective} (of vanaf uw aanvaarding, als die later valt). In het portaal vindt u de gewijzigde overeenkomst met de wijzigingsakte die uw aanvaarding vastlegt; de vorige overeenkomst blijft er bewaard."),
-    "outcome_amendment_objection_received_text": N_("Wij hebben uw bezwaar ontvangen op {at}. Uw accountmanager neemt contact met u op; uw overeenkomst blijft op de huidige versie zolang het bezwaar loopt."),
+    "outcome_amendment_deemed_approved_text": N_(
+        "De bezwaartermijn is afgelopen op {closed} zonder dat wij een bezwaar ontvingen. De wijziging geldt daarom "
+        "als aanvaard: uw overeenkomst gaat over naar versie {label} vanaf {effective} (of vanaf nu, als die datum "
+        "voorbij is). Dat is geen handtekening: in het portaal vindt u de gewijzigde overeenkomst met de "
+        "wijzigingsakte die uw stilzwijgende aanvaarding vastlegt; de vorige overeenkomst blijft er bewaard."
+    ),
+    "outcome_amendment_approved_text": N_(
+        "U hebt de wijziging aanvaard op {at}. Uw overeenkomst gaat over naar versie {label} vanaf {effective} (of "
+        "vanaf uw aanvaarding, als die later valt). In het portaal vindt u de gewijzigde overeenkomst met de "
+        "wijzigingsakte die uw aanvaarding vastlegt; de vorige overeenkomst blijft er bewaard."
+    ),
+    "outcome_amendment_objection_received_text": N_(
+        "Wij hebben uw bezwaar ontvangen op {at}. Uw accountmanager neemt contact met u op; uw overeenkomst blijft "
+        "op de huidige versie zolang het bezwaar loopt."
+    ),
     "ics_summary_amendment": N_("Einde bezwaartermijn wijziging voorwaarden {label}"),
 }
 
@@ -141,5 +203,6 @@ def long_date(day) -> str:
 
 def closing_text(closes_at: datetime) -> str:
     """Say when a window closes: the last day, and the exact moment in Brussels."""
-    return t.closing.format(last_day=long_date(last_day(closes_at)),
-                            moment=as_brussels(closes_at).strftime("%d/%m/%Y %H:%M"))
+    return t.closing.format(
+        last_day=long_date(last_day(closes_at)), moment=as_brussels(closes_at).strftime("%d/%m/%Y %H:%M")
+    )

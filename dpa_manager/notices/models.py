@@ -1,4 +1,5 @@
 """Notices: one per change (or terms amendment) and affected agreement, with the client's objection window."""
+
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
@@ -15,27 +16,36 @@ class Notice(db.Model):
         UniqueConstraint("change_id", "agreement_id", name="uq_notices_change_agreement"),
         UniqueConstraint("amendment_id", "agreement_id", name="uq_notices_amendment_agreement"),
         # A notice is about one thing: a sub-processor change or an amendment of the terms.
-        CheckConstraint("(change_id IS NULL AND amendment_id IS NOT NULL) OR "
-                        "(change_id IS NOT NULL AND amendment_id IS NULL)", name="about_one_thing"),
+        CheckConstraint(
+            "(change_id IS NULL AND amendment_id IS NOT NULL) OR (change_id IS NOT NULL AND amendment_id IS NULL)",
+            name="about_one_thing",
+        ),
         CheckConstraint(
             "state IN ('awaiting_delivery', 'open', 'informed', 'objected', 'approved', 'deemed_approved', "
-            "'withdrawn')", name="state_known"),
+            "'withdrawn')",
+            name="state_known",
+        ),
         # Nobody decides or stays silent before being told.
         CheckConstraint(
             "state NOT IN ('open', 'informed', 'objected', 'approved', 'deemed_approved') OR notified_at IS NOT NULL",
-            name="told_before_anything"),
+            name="told_before_anything",
+        ),
         CheckConstraint(
             "state != 'deemed_approved' OR (closes_at IS NOT NULL AND decided_at >= closes_at)",
-            name="silence_only_after_closing"),
+            name="silence_only_after_closing",
+        ),
         CheckConstraint(
             "needs_approval OR state NOT IN ('open', 'objected', 'approved', 'deemed_approved')",
-            name="informational_has_no_window"),
+            name="informational_has_no_window",
+        ),
         CheckConstraint("NOT needs_approval OR state != 'informed'", name="window_notices_are_not_informational"),
         CheckConstraint("window_days BETWEEN 1 AND 90", name="window_days_range"),
         # The window applied is never shorter than what the client was told.
         CheckConstraint("stated_closes_at IS NULL OR closes_at >= stated_closes_at", name="never_shorter_than_stated"),
-        CheckConstraint("answer_channel IS NULL OR answer_channel IN ('app', 'email', 'letter', 'phone', 'other')",
-                        name="answer_channel_known"),
+        CheckConstraint(
+            "answer_channel IS NULL OR answer_channel IN ('app', 'email', 'letter', 'phone', 'other')",
+            name="answer_channel_known",
+        ),
         Index("ix_notices_state_closes_at", "state", "closes_at"),
         Index("ix_notices_state_remind_at", "state", "remind_at"),
         Index("ix_notices_client_state", "client_id", "state"),
@@ -102,7 +112,8 @@ class Notice(db.Model):
     client = relationship("Client")
 
     def __repr__(self) -> str:
-        return f"<Notice {self.id} change={self.change_id} amendment={self.amendment_id} client={self.client_id} {self.state}>"
+        subject = f"change={self.change_id}" if self.change_id else f"amendment={self.amendment_id}"
+        return f"<Notice {self.id} {subject} client={self.client_id} {self.state}>"
 
     @property
     def is_amendment(self) -> bool:

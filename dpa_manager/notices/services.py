@@ -1,4 +1,5 @@
 """Everything that moves a notice: delivery, opening, objection, approval, resolution, silence."""
+
 from __future__ import annotations
 
 import hashlib
@@ -19,12 +20,20 @@ from ..errors import Conflict, Invalid
 from ..extensions import db
 from ..labels import NOTICE_STATES
 from ..links import absolute
-from ..scoping import get_for, select_for
 from ..mail import outbox
 from ..rules import (
-    NOTICE_STATES_PENDING, RECORDED_CHANNELS, RESOLUTIONS, NoticeState, TransitionError, answer_error,
-    applied_closes_at, check_notice_transition, objection_in_time, reminder_at,
+    NOTICE_STATES_PENDING,
+    RECORDED_CHANNELS,
+    RESOLUTIONS,
+    NoticeState,
+    TransitionError,
+    answer_error,
+    applied_closes_at,
+    check_notice_transition,
+    objection_in_time,
+    reminder_at,
 )
+from ..scoping import get_for, select_for
 from .models import Notice, NoticeProof
 
 #: Notices settled per transaction by the sweep.
@@ -39,15 +48,28 @@ def get_notice(user: User, notice_id: int) -> Notice | None:
     return get_for(user, Notice, notice_id)
 
 
-def list_notices(user: User, *, client_id: int | None = None, state: str | None = None,
-                 change_id: int | None = None, amendment_id: int | None = None, limit: int = 500) -> list[Notice]:
+def list_notices(
+    user: User,
+    *,
+    client_id: int | None = None,
+    state: str | None = None,
+    change_id: int | None = None,
+    amendment_id: int | None = None,
+    limit: int = 500,
+) -> list[Notice]:
     from ..subprocessors.models import Change
     from ..terms.models import Amendment
 
     # What every list shows per row (the subject, the client), loaded with the list instead of row by row.
-    stmt = select_for(user, Notice).order_by(Notice.id.desc()).options(
-        selectinload(Notice.change).selectinload(Change.subprocessor),
-        selectinload(Notice.amendment).selectinload(Amendment.version), selectinload(Notice.client))
+    stmt = (
+        select_for(user, Notice)
+        .order_by(Notice.id.desc())
+        .options(
+            selectinload(Notice.change).selectinload(Change.subprocessor),
+            selectinload(Notice.amendment).selectinload(Amendment.version),
+            selectinload(Notice.client),
+        )
+    )
     if client_id is not None:
         stmt = stmt.where(Notice.client_id == client_id)
     if state:
@@ -61,7 +83,8 @@ def list_notices(user: User, *, client_id: int | None = None, state: str | None 
 
 def counts_by_state(change_id: int) -> dict[str, int]:
     rows = db.session.execute(
-        select(Notice.state, func.count()).where(Notice.change_id == change_id).group_by(Notice.state))
+        select(Notice.state, func.count()).where(Notice.change_id == change_id).group_by(Notice.state)
+    )
     return {state: n for state, n in rows}
 
 
@@ -72,11 +95,12 @@ def client_recipients(client_ids) -> dict[int, list[str]]:
     if not ids:
         return result
     for offset in range(0, len(ids), 5000):
-        chunk = ids[offset:offset + 5000]
+        chunk = ids[offset : offset + 5000]
         for cid, email in db.session.execute(select(Client.id, Client.contact_email).where(among(Client.id, chunk))):
             result[cid].append(email)
         for cid, email in db.session.execute(
-                select(User.client_id, User.email).where(among(User.client_id, chunk), User.active.is_(True))):
+            select(User.client_id, User.email).where(among(User.client_id, chunk), User.active.is_(True))
+        ):
             result[cid].append(email)
     return result
 
@@ -88,14 +112,22 @@ def client_languages(client_ids) -> dict[int, str]:
 
 def manager_addresses() -> list[str]:
     configured = list(current_app.config.get("ALERT_EMAILS") or ())
-    return configured or list(db.session.scalars(
-        select(User.email).where(User.role == "manager", User.active.is_(True))))
+    return configured or list(
+        db.session.scalars(select(User.email).where(User.role == "manager", User.active.is_(True)))
+    )
 
 
 def outcome_row(notice_id: int, client_id: int, language: str, outcome: str, recipients, now: datetime) -> dict:
-    return outbox.row(key=f"outcome:{notice_id}:{outcome}", template="outcome", recipients=recipients,
-                      language=language, client_id=client_id, notice_id=notice_id, now=now,
-                      context={"outcome": outcome})
+    return outbox.row(
+        key=f"outcome:{notice_id}:{outcome}",
+        template="outcome",
+        recipients=recipients,
+        language=language,
+        client_id=client_id,
+        notice_id=notice_id,
+        now=now,
+        context={"outcome": outcome},
+    )
 
 
 # --- The window starts: delivery or first opening ----------------------------------------------
@@ -109,8 +141,13 @@ def _start_window(notice: Notice, at: datetime, stated: datetime | None) -> dict
     if not notice.needs_approval:
         return {"state": NoticeState.INFORMED.value, "notified_at": at}
     closes_at = applied_closes_at(at, notice.window_days, notice.window_unit, stated)
-    return {"state": NoticeState.OPEN.value, "notified_at": at, "closes_at": closes_at,
-            "stated_closes_at": stated or closes_at, "remind_at": reminder_at(at, closes_at)}
+    return {
+        "state": NoticeState.OPEN.value,
+        "notified_at": at,
+        "closes_at": closes_at,
+        "stated_closes_at": stated or closes_at,
+        "remind_at": reminder_at(at, closes_at),
+    }
 
 
 def _told(notice: Notice, at: datetime, column: str, actor, action: str, stated: datetime | None = None) -> None:
@@ -122,21 +159,39 @@ def _told(notice: Notice, at: datetime, column: str, actor, action: str, stated:
     if notice.state == NoticeState.AWAITING_DELIVERY:
         values = _start_window(notice, at, stated) | {column: at}
         result = db.session.execute(
-            update(Notice).where(Notice.id == notice.id, Notice.state == NoticeState.AWAITING_DELIVERY.value)
-            .values(**values).execution_options(synchronize_session=False))
+            update(Notice)
+            .where(Notice.id == notice.id, Notice.state == NoticeState.AWAITING_DELIVERY.value)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
         if result.rowcount == 1:
-            after = {"state": values["state"], "notified_at": at.isoformat(),
-                     "closes_at": values.get("closes_at") and values["closes_at"].isoformat()}
+            after = {
+                "state": values["state"],
+                "notified_at": at.isoformat(),
+                "closes_at": values.get("closes_at") and values["closes_at"].isoformat(),
+            }
             if values.get("stated_closes_at") is not None:
                 after["stated_closes_at"] = values["stated_closes_at"].isoformat()
-            audit.record(at=at, actor=actor, object_type="notice", object_id=notice.id, client_id=notice.client_id,
-                         action=action, before={"state": "awaiting_delivery"}, after=after)
+            audit.record(
+                at=at,
+                actor=actor,
+                object_type="notice",
+                object_id=notice.id,
+                client_id=notice.client_id,
+                action=action,
+                before={"state": "awaiting_delivery"},
+                after=after,
+            )
             db.session.expire(notice)
             return
         db.session.expire(notice)
     column_attr = getattr(Notice, column)
-    db.session.execute(update(Notice).where(Notice.id == notice.id, column_attr.is_(None)).values({column: at})
-                       .execution_options(synchronize_session=False))
+    db.session.execute(
+        update(Notice)
+        .where(Notice.id == notice.id, column_attr.is_(None))
+        .values({column: at})
+        .execution_options(synchronize_session=False)
+    )
     if stated is not None:
         _extend_to_stated(notice, stated, at)
     db.session.expire(notice)
@@ -144,19 +199,30 @@ def _told(notice: Notice, at: datetime, column: str, actor, action: str, stated:
 
 def _extend_to_stated(notice: Notice, stated: datetime, at: datetime) -> None:
     """Extend an open window that closes before `stated`, a closing moment the client was told."""
-    current = db.session.execute(select(Notice.closes_at, Notice.notified_at).where(
-        Notice.id == notice.id, Notice.state == NoticeState.OPEN.value)).first()
+    current = db.session.execute(
+        select(Notice.closes_at, Notice.notified_at).where(
+            Notice.id == notice.id, Notice.state == NoticeState.OPEN.value
+        )
+    ).first()
     if current is None or current.closes_at >= stated:
         return
     result = db.session.execute(
-        update(Notice).where(Notice.id == notice.id, Notice.state == NoticeState.OPEN.value,
-                             Notice.closes_at < stated)
+        update(Notice)
+        .where(Notice.id == notice.id, Notice.state == NoticeState.OPEN.value, Notice.closes_at < stated)
         .values(closes_at=stated, stated_closes_at=stated, remind_at=reminder_at(current.notified_at, stated))
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     if result.rowcount == 1:
-        audit.record(at=at, actor=None, object_type="notice", object_id=notice.id, client_id=notice.client_id,
-                     action="window_extended", before={"closes_at": current.closes_at.isoformat()},
-                     after={"closes_at": stated.isoformat(), "why": "stated in the notice e-mail"})
+        audit.record(
+            at=at,
+            actor=None,
+            object_type="notice",
+            object_id=notice.id,
+            client_id=notice.client_id,
+            action="window_extended",
+            before={"closes_at": current.closes_at.isoformat()},
+            after={"closes_at": stated.isoformat(), "why": "stated in the notice e-mail"},
+        )
 
 
 def mark_delivered(notice_id: int, accepted_at: datetime, *, stated_closes_at: datetime | None = None) -> None:
@@ -175,24 +241,49 @@ def mark_delivered(notice_id: int, accepted_at: datetime, *, stated_closes_at: d
 
 
 def _earliest_acceptance(notice: Notice, at: datetime) -> None:
-    db.session.execute(update(Notice).where(Notice.id == notice.id, Notice.delivered_at > at)
-                       .values(delivered_at=at).execution_options(synchronize_session=False))
-    current = db.session.execute(select(Notice.notified_at, Notice.closes_at, Notice.stated_closes_at).where(
-        Notice.id == notice.id, Notice.state == NoticeState.OPEN.value, Notice.notified_at > at)).first()
+    db.session.execute(
+        update(Notice)
+        .where(Notice.id == notice.id, Notice.delivered_at > at)
+        .values(delivered_at=at)
+        .execution_options(synchronize_session=False)
+    )
+    current = db.session.execute(
+        select(Notice.notified_at, Notice.closes_at, Notice.stated_closes_at).where(
+            Notice.id == notice.id, Notice.state == NoticeState.OPEN.value, Notice.notified_at > at
+        )
+    ).first()
     if current is not None:
-        closes_at = applied_closes_at(at, notice.window_days, notice.window_unit,
-                                      max(current.stated_closes_at or current.closes_at, current.closes_at))
+        closes_at = applied_closes_at(
+            at,
+            notice.window_days,
+            notice.window_unit,
+            max(current.stated_closes_at or current.closes_at, current.closes_at),
+        )
         result = db.session.execute(
-            update(Notice).where(Notice.id == notice.id, Notice.state == NoticeState.OPEN.value,
-                                 Notice.notified_at == current.notified_at)
+            update(Notice)
+            .where(
+                Notice.id == notice.id,
+                Notice.state == NoticeState.OPEN.value,
+                Notice.notified_at == current.notified_at,
+            )
             .values(notified_at=at, closes_at=closes_at, remind_at=reminder_at(at, closes_at))
-            .execution_options(synchronize_session=False))
+            .execution_options(synchronize_session=False)
+        )
         if result.rowcount == 1:
-            audit.record(at=at, actor=None, object_type="notice", object_id=notice.id, client_id=notice.client_id,
-                         action="notified_earlier",
-                         before={"notified_at": current.notified_at.isoformat(), "closes_at": current.closes_at.isoformat()},
-                         after={"notified_at": at.isoformat(), "closes_at": closes_at.isoformat(),
-                                "why": "an earlier acceptance of the notice e-mail was recorded"})
+            audit.record(
+                at=at,
+                actor=None,
+                object_type="notice",
+                object_id=notice.id,
+                client_id=notice.client_id,
+                action="notified_earlier",
+                before={"notified_at": current.notified_at.isoformat(), "closes_at": current.closes_at.isoformat()},
+                after={
+                    "notified_at": at.isoformat(),
+                    "closes_at": closes_at.isoformat(),
+                    "why": "an earlier acceptance of the notice e-mail was recorded",
+                },
+            )
     db.session.expire(notice)
 
 
@@ -212,15 +303,15 @@ def _decide(notice: Notice, target: NoticeState, *, user: User, now: datetime, v
     if user.is_manager or user.client_id != notice.client_id:
         raise Conflict(_("Alleen een gebruiker van de klant kan op deze melding antwoorden."))
     if notice.state != NoticeState.OPEN:
-        raise Conflict(_("Deze melding is niet meer open (%(state)s).",
-                         state=str(NOTICE_STATES[notice.state]).lower()))
+        raise Conflict(_("Deze melding is niet meer open (%(state)s).", state=str(NOTICE_STATES[notice.state]).lower()))
     if not objection_in_time(now, notice.closes_at):
         raise Conflict(_("De bezwaartermijn is afgelopen."))
     result = db.session.execute(
-        update(Notice).where(Notice.id == notice.id, Notice.state == NoticeState.OPEN.value,
-                             Notice.closes_at > now)
+        update(Notice)
+        .where(Notice.id == notice.id, Notice.state == NoticeState.OPEN.value, Notice.closes_at > now)
         .values(state=target.value, decided_at=now, decided_by_id=user.id, **values)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     if result.rowcount != 1:
         db.session.rollback()
         raise Conflict(_("Deze melding werd intussen afgesloten; laad de pagina opnieuw."))
@@ -236,15 +327,38 @@ def object_to(notice: Notice, *, user: User, reason: str, now: datetime) -> Noti
         raise Invalid(_("De reden is te lang (hoogstens 5000 tekens)."), "reason")
     _decide(notice, NoticeState.OBJECTED, user=user, now=now, values={"objection_reason": reason})
     client = notice.client
-    outbox.enqueue([
-        outcome_row(notice.id, client.id, client.language, "objection_received",
-                    client_recipients([client.id])[client.id], now),
-        outbox.row(key=f"alert:{notice.id}", template="alert", recipients=manager_addresses(), language="nl",
-                   client_id=client.id, notice_id=notice.id, now=now,
-                   context={"manager_link": absolute(f"/notices/{notice.id}")}),
-    ])
-    audit.record(at=now, actor=user, object_type="notice", object_id=notice.id, client_id=notice.client_id, action="objected",
-                 before={"state": "open"}, after={"state": "objected", "reason": reason})
+    outbox.enqueue(
+        [
+            outcome_row(
+                notice.id,
+                client.id,
+                client.language,
+                "objection_received",
+                client_recipients([client.id])[client.id],
+                now,
+            ),
+            outbox.row(
+                key=f"alert:{notice.id}",
+                template="alert",
+                recipients=manager_addresses(),
+                language="nl",
+                client_id=client.id,
+                notice_id=notice.id,
+                now=now,
+                context={"manager_link": absolute(f"/notices/{notice.id}")},
+            ),
+        ]
+    )
+    audit.record(
+        at=now,
+        actor=user,
+        object_type="notice",
+        object_id=notice.id,
+        client_id=notice.client_id,
+        action="objected",
+        before={"state": "open"},
+        after={"state": "objected", "reason": reason},
+    )
     db.session.commit()
     return notice
 
@@ -254,12 +368,22 @@ def approve(notice: Notice, *, user: User, now: datetime) -> Notice:
     _decide(notice, NoticeState.APPROVED, user=user, now=now, values={})
     if notice.is_amendment:
         from ..terms.amendments import apply_accepted
+
         apply_accepted(now, notice_id=notice.id)
     client = notice.client
-    outbox.enqueue([outcome_row(notice.id, client.id, client.language, "approved",
-                                client_recipients([client.id])[client.id], now)])
-    audit.record(at=now, actor=user, object_type="notice", object_id=notice.id, client_id=notice.client_id, action="approved",
-                 before={"state": "open"}, after={"state": "approved"})
+    outbox.enqueue(
+        [outcome_row(notice.id, client.id, client.language, "approved", client_recipients([client.id])[client.id], now)]
+    )
+    audit.record(
+        at=now,
+        actor=user,
+        object_type="notice",
+        object_id=notice.id,
+        client_id=notice.client_id,
+        action="approved",
+        before={"state": "open"},
+        after={"state": "approved"},
+    )
     db.session.commit()
     return notice
 
@@ -268,8 +392,11 @@ def approve(notice: Notice, *, user: User, now: datetime) -> Notice:
 
 #: What a proof may be: the e-mail as received (.eml), a PDF (a scanned letter, a printed mail) or an image.
 PROOF_TYPES = {
-    ".eml": ("message/rfc822", None), ".pdf": ("application/pdf", b"%PDF-"), ".png": ("image/png", b"\x89PNG\r\n"),
-    ".jpg": ("image/jpeg", b"\xff\xd8\xff"), ".jpeg": ("image/jpeg", b"\xff\xd8\xff"),
+    ".eml": ("message/rfc822", None),
+    ".pdf": ("application/pdf", b"%PDF-"),
+    ".png": ("image/png", b"\x89PNG\r\n"),
+    ".jpg": ("image/jpeg", b"\xff\xd8\xff"),
+    ".jpeg": ("image/jpeg", b"\xff\xd8\xff"),
 }
 
 
@@ -283,8 +410,8 @@ class Proof:
 
 def _checked_proof(proof: Proof, limit: int) -> tuple[str, str]:
     """Return (clean file name, content type) of a proof, or raise Invalid saying what is wrong with it."""
-    import os
     import email
+    import os
     from email import policy
 
     name = os.path.basename((proof.filename or "").replace("\\", "/")).strip()
@@ -295,8 +422,10 @@ def _checked_proof(proof: Proof, limit: int) -> tuple[str, str]:
     if not proof.data:
         raise Invalid(_("Het bewijsstuk %(name)s is leeg.", name=name), "proof")
     if len(proof.data) > limit:
-        raise Invalid(_("Het bewijsstuk %(name)s is te groot (hoogstens %(mb)s MB).", name=name,
-                        mb=limit // (1024 * 1024)), "proof")
+        raise Invalid(
+            _("Het bewijsstuk %(name)s is te groot (hoogstens %(mb)s MB).", name=name, mb=limit // (1024 * 1024)),
+            "proof",
+        )
     content_type, magic = PROOF_TYPES[extension]
     if magic is not None and not proof.data.startswith(magic):
         raise Invalid(_("%(name)s is geen geldig %(kind)s-bestand.", name=name, kind=extension[1:].upper()), "proof")
@@ -307,8 +436,17 @@ def _checked_proof(proof: Proof, limit: int) -> tuple[str, str]:
     return name, content_type
 
 
-def record_answer(notice: Notice, *, actor: User, answer: str, channel: str, received_at, reason: str = "",
-                  proofs: list[Proof] = (), now: datetime) -> Notice:
+def record_answer(
+    notice: Notice,
+    *,
+    actor: User,
+    answer: str,
+    channel: str,
+    received_at,
+    reason: str = "",
+    proofs: list[Proof] = (),
+    now: datetime,
+) -> Notice:
     """Record an objection or approval that reached the processor outside the app; commit.
 
     It counts when it was received before the window closed, whenever it is recorded. An objection
@@ -340,16 +478,21 @@ def record_answer(notice: Notice, *, actor: User, answer: str, channel: str, rec
     if notice.state == NoticeState.AWAITING_DELIVERY or notice.notified_at is None:
         raise Conflict(_("Deze melding is nog niet bij de klant geraakt: de termijn is nog niet begonnen."))
     if notice.state not in (NoticeState.OPEN, NoticeState.DEEMED_APPROVED):
-        raise Conflict(_("Deze melding is niet meer open (%(state)s).",
-                         state=str(NOTICE_STATES[notice.state]).lower()))
+        raise Conflict(_("Deze melding is niet meer open (%(state)s).", state=str(NOTICE_STATES[notice.state]).lower()))
     error = answer_error(received_at, now=now, announced_at=notice.created_at, closes_at=notice.closes_at)
     if error:
         raise Invalid(_(error), "received_at")
     source = NoticeState(notice.state)
     target = NoticeState.OBJECTED if answer == "objection" else NoticeState.APPROVED
     check_notice_transition(source, target)
-    values = {"state": target.value, "decided_at": received_at, "decided_by_id": None, "answer_channel": channel,
-              "answer_recorded_at": now, "answer_recorded_by_id": actor.id}
+    values = {
+        "state": target.value,
+        "decided_at": received_at,
+        "decided_by_id": None,
+        "answer_channel": channel,
+        "answer_recorded_at": now,
+        "answer_recorded_by_id": actor.id,
+    }
     if answer == "objection":
         values["objection_reason"] = reason
     reversing = source == NoticeState.DEEMED_APPROVED and target == NoticeState.OBJECTED
@@ -360,25 +503,46 @@ def record_answer(notice: Notice, *, actor: User, answer: str, channel: str, rec
     was_applied = notice.applied_at
     applied_as_read = Notice.applied_at.is_(None) if was_applied is None else Notice.applied_at == was_applied
     result = db.session.execute(
-        update(Notice).where(Notice.id == notice.id, Notice.state == source.value, Notice.closes_at > received_at,
-                             applied_as_read)
-        .values(**values).execution_options(synchronize_session=False))
+        update(Notice)
+        .where(Notice.id == notice.id, Notice.state == source.value, Notice.closes_at > received_at, applied_as_read)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
     if result.rowcount != 1:
         db.session.rollback()
         raise Conflict(_("Deze melding werd intussen gewijzigd; laad de pagina opnieuw."))
     db.session.expire(notice)
-    for (name, content_type), proof in zip(checked, proofs):
-        db.session.add(NoticeProof(notice_id=notice.id, client_id=notice.client_id, filename=name,
-                                   content_type=content_type, size=len(proof.data),
-                                   sha256=hashlib.sha256(proof.data).hexdigest(), data=proof.data, created_at=now,
-                                   created_by_id=actor.id))
+    for (name, content_type), proof in zip(checked, proofs, strict=True):
+        db.session.add(
+            NoticeProof(
+                notice_id=notice.id,
+                client_id=notice.client_id,
+                filename=name,
+                content_type=content_type,
+                size=len(proof.data),
+                sha256=hashlib.sha256(proof.data).hexdigest(),
+                data=proof.data,
+                created_at=now,
+                created_by_id=actor.id,
+            )
+        )
     db.session.flush()
-    audit.record(at=now, actor=actor, object_type="notice", object_id=notice.id, client_id=notice.client_id,
-                 action="objection_recorded" if answer == "objection" else "approval_recorded",
-                 before={"state": source.value},
-                 after={"state": target.value, "received_at": received_at.isoformat(), "channel": channel,
-                        "reason": reason or None, "proofs": [{"name": p.filename, "sha256": p.sha256, "size": p.size}
-                                                             for p in notice.proofs]})
+    audit.record(
+        at=now,
+        actor=actor,
+        object_type="notice",
+        object_id=notice.id,
+        client_id=notice.client_id,
+        action="objection_recorded" if answer == "objection" else "approval_recorded",
+        before={"state": source.value},
+        after={
+            "state": target.value,
+            "received_at": received_at.isoformat(),
+            "channel": channel,
+            "reason": reason or None,
+            "proofs": [{"name": p.filename, "sha256": p.sha256, "size": p.size} for p in notice.proofs],
+        },
+    )
     client = notice.client
     recipients = client_recipients([client.id])[client.id]
     if reversing:
@@ -392,16 +556,31 @@ def record_answer(notice: Notice, *, actor: User, answer: str, channel: str, rec
         outcome = "objection_received" if answer == "objection" else "approved"
     mails = [outcome_row(notice.id, client.id, client.language, outcome, recipients, now)]
     if answer == "objection":
-        mails.append(outbox.row(key=f"alert:{notice.id}", template="alert", recipients=manager_addresses(),
-                                language="nl", client_id=client.id, notice_id=notice.id, now=now,
-                                context={"manager_link": absolute(f"/notices/{notice.id}"), "reversed": reversing}))
+        mails.append(
+            outbox.row(
+                key=f"alert:{notice.id}",
+                template="alert",
+                recipients=manager_addresses(),
+                language="nl",
+                client_id=client.id,
+                notice_id=notice.id,
+                now=now,
+                context={"manager_link": absolute(f"/notices/{notice.id}"), "reversed": reversing},
+            )
+        )
     outbox.enqueue(mails)
     if target == NoticeState.APPROVED and notice.is_amendment and source == NoticeState.OPEN:
         from ..terms.amendments import apply_accepted
+
         apply_accepted(now, notice_id=notice.id)
-    if target == NoticeState.APPROVED and notice.is_amendment and source == NoticeState.DEEMED_APPROVED \
-            and notice.amended_agreement_id:
+    if (
+        target == NoticeState.APPROVED
+        and notice.is_amendment
+        and source == NoticeState.DEEMED_APPROVED
+        and notice.amended_agreement_id
+    ):
         from ..agreements.services import record_acceptance
+
         record_acceptance(notice.amended_agreement, notice=notice, actor=actor, now=now)
     db.session.commit()
     return notice
@@ -409,16 +588,25 @@ def record_answer(notice: Notice, *, actor: User, answer: str, channel: str, rec
 
 def _reverse_deemed_approval(notice: Notice, was_applied: datetime | None, *, actor: User, now: datetime) -> None:
     """Undo what the deemed approval did for this client (the caller commits): the change stops applying."""
-    audit.record(at=now, actor=actor, object_type="notice", object_id=notice.id, client_id=notice.client_id,
-                 action="deemed_approval_reversed", before={"state": "deemed_approved"},
-                 after={"state": "objected", "was_applied": was_applied.isoformat() if was_applied else None})
+    audit.record(
+        at=now,
+        actor=actor,
+        object_type="notice",
+        object_id=notice.id,
+        client_id=notice.client_id,
+        action="deemed_approval_reversed",
+        before={"state": "deemed_approved"},
+        after={"state": "objected", "was_applied": was_applied.isoformat() if was_applied else None},
+    )
     if was_applied is None:
         return
     if notice.is_amendment:
         from ..terms.amendments import revert_accepted
+
         revert_accepted(notice, actor=actor, now=now)
     else:
         from ..subprocessors.services import unapply_for_client
+
         unapply_for_client(notice.change, notice.client_id, actor=actor, now=now)
 
 
@@ -434,19 +622,35 @@ def resolve(notice: Notice, *, actor: User, resolution: str, note: str, now: dat
     except TransitionError:
         raise Conflict(_("Alleen een melding met een bezwaar kan afgehandeld worden.")) from None
     result = db.session.execute(
-        update(Notice).where(Notice.id == notice.id, Notice.state == NoticeState.OBJECTED.value)
-        .values(state=target.value, resolution=resolution, resolution_note=(note or "").strip()[:5000],
-                resolved_at=now, resolved_by_id=actor.id)
-        .execution_options(synchronize_session=False))
+        update(Notice)
+        .where(Notice.id == notice.id, Notice.state == NoticeState.OBJECTED.value)
+        .values(
+            state=target.value,
+            resolution=resolution,
+            resolution_note=(note or "").strip()[:5000],
+            resolved_at=now,
+            resolved_by_id=actor.id,
+        )
+        .execution_options(synchronize_session=False)
+    )
     if result.rowcount != 1:
         db.session.rollback()
         raise Conflict(_("Deze melding werd intussen gewijzigd; laad de pagina opnieuw."))
     db.session.expire(notice)
     client = notice.client
-    outbox.enqueue([outcome_row(notice.id, client.id, client.language, "resolved",
-                                client_recipients([client.id])[client.id], now)])
-    audit.record(at=now, actor=actor, object_type="notice", object_id=notice.id, client_id=notice.client_id, action="resolved",
-                 before={"state": "objected"}, after={"state": target.value, "resolution": resolution})
+    outbox.enqueue(
+        [outcome_row(notice.id, client.id, client.language, "resolved", client_recipients([client.id])[client.id], now)]
+    )
+    audit.record(
+        at=now,
+        actor=actor,
+        object_type="notice",
+        object_id=notice.id,
+        client_id=notice.client_id,
+        action="resolved",
+        before={"state": "objected"},
+        after={"state": target.value, "resolution": resolution},
+    )
     db.session.commit()
     return notice
 
@@ -458,16 +662,27 @@ def withdraw_pending(change_id: int, *, actor: User, now: datetime) -> list[int]
     """
     pending = [s.value for s in NOTICE_STATES_PENDING]
     rows = db.session.execute(
-        update(Notice).where(Notice.change_id == change_id, Notice.state.in_(pending))
-        .values(state=NoticeState.WITHDRAWN.value, resolution="cancelled", resolved_at=now,
-                resolved_by_id=actor.id)
+        update(Notice)
+        .where(Notice.change_id == change_id, Notice.state.in_(pending))
+        .values(state=NoticeState.WITHDRAWN.value, resolution="cancelled", resolved_at=now, resolved_by_id=actor.id)
         .returning(Notice.id, Notice.client_id, Notice.notified_at)
     ).all()
     told = [(nid, cid) for nid, cid, notified in rows if notified is not None]
     _outcome_mails(told, "cancelled", now)
-    audit.record_many([dict(at=now, actor=actor, object_type="notice", object_id=nid, client_id=cid,
-                            action="withdrawn", after={"state": "withdrawn", "resolution": "cancelled"})
-                       for nid, cid, _ in rows])
+    audit.record_many(
+        [
+            dict(
+                at=now,
+                actor=actor,
+                object_type="notice",
+                object_id=nid,
+                client_id=cid,
+                action="withdrawn",
+                after={"state": "withdrawn", "resolution": "cancelled"},
+            )
+            for nid, cid, _ in rows
+        ]
+    )
     return [nid for nid, _, _ in rows]
 
 
@@ -501,8 +716,11 @@ def _claim(where, order, values: dict):
     if db.engine.dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
     return db.session.execute(
-        update(Notice).where(Notice.id.in_(candidates.scalar_subquery()), *where).values(**values)
-        .returning(Notice.id, Notice.client_id).execution_options(synchronize_session=False)
+        update(Notice)
+        .where(Notice.id.in_(candidates.scalar_subquery()), *where)
+        .values(**values)
+        .returning(Notice.id, Notice.client_id)
+        .execution_options(synchronize_session=False)
     ).all()
 
 
@@ -517,8 +735,21 @@ def close_due_windows(now: datetime) -> int:
             return total
         _outcome_mails(moved, "deemed_approved", now)
         before, after = {"state": "open"}, {"state": "deemed_approved"}  # shared: converted once per batch
-        audit.record_many([dict(at=now, actor=None, object_type="notice", object_id=nid, client_id=cid,
-                                action="deemed_approved", before=before, after=after) for nid, cid in moved])
+        audit.record_many(
+            [
+                dict(
+                    at=now,
+                    actor=None,
+                    object_type="notice",
+                    object_id=nid,
+                    client_id=cid,
+                    action="deemed_approved",
+                    before=before,
+                    after=after,
+                )
+                for nid, cid in moved
+            ]
+        )
         db.session.commit()
         total += len(moved)
 
@@ -527,8 +758,12 @@ def queue_reminders(now: datetime) -> int:
     """Queue the reminder of every open notice whose reminder time has come, once."""
     total = 0
     while True:
-        where = (Notice.state == NoticeState.OPEN.value, Notice.remind_at <= now, Notice.reminded_at.is_(None),
-                 Notice.closes_at > now)
+        where = (
+            Notice.state == NoticeState.OPEN.value,
+            Notice.remind_at <= now,
+            Notice.reminded_at.is_(None),
+            Notice.closes_at > now,
+        )
         moved = _claim(where, (Notice.remind_at, Notice.id), {"reminded_at": now})
         if not moved:
             db.session.commit()
@@ -536,9 +771,20 @@ def queue_reminders(now: datetime) -> int:
         client_ids = {cid for _, cid in moved}
         recipients = client_recipients(client_ids)
         languages = client_languages(client_ids)
-        outbox.enqueue([outbox.row(key=f"reminder:{nid}", template="reminder", recipients=recipients[cid],
-                                   language=languages[cid], client_id=cid, notice_id=nid, now=now)
-                        for nid, cid in moved])
+        outbox.enqueue(
+            [
+                outbox.row(
+                    key=f"reminder:{nid}",
+                    template="reminder",
+                    recipients=recipients[cid],
+                    language=languages[cid],
+                    client_id=cid,
+                    notice_id=nid,
+                    now=now,
+                )
+                for nid, cid in moved
+            ]
+        )
         db.session.commit()
         total += len(moved)
 
@@ -549,11 +795,15 @@ def create_notices(rows: list[dict]) -> list[tuple[int, int]]:
         return []
     table = Notice.__table__
     if db.engine.dialect.name == "postgresql":  # ids first, then the rows by COPY: a fan-out writes thousands
-        rows = [{"id": notice_id, **row} for notice_id, row in zip(bulk.next_ids(table, len(rows)), rows)]
+        rows = [{"id": notice_id, **row} for notice_id, row in zip(bulk.next_ids(table, len(rows)), rows, strict=True)]
         bulk.insert_rows(table, rows)
         return [(row["id"], row["client_id"]) for row in rows]
-    return [tuple(r) for r in db.session.execute(
-        insert(table).returning(table.c.id, table.c.client_id, sort_by_parameter_order=True), rows)]
+    return [
+        tuple(r)
+        for r in db.session.execute(
+            insert(table).returning(table.c.id, table.c.client_id, sort_by_parameter_order=True), rows
+        )
+    ]
 
 
 # --- Dead letters back in the queue --------------------------------------------------------------------------
@@ -580,8 +830,10 @@ def requeue(message_ids: list[int] | None, *, actor, now: datetime) -> list[int]
     recipients = client_recipients({m.client_id for m in rows if m.client_id and m.template in CLIENT_TEMPLATES})
     answers = defaultdict(dict)
     for outbox_id, address, state, reply in db.session.execute(
-            select(OutboxRecipient.outbox_id, OutboxRecipient.address, OutboxRecipient.state, OutboxRecipient.reply)
-            .where(OutboxRecipient.outbox_id.in_([m.id for m in rows]))):
+        select(OutboxRecipient.outbox_id, OutboxRecipient.address, OutboxRecipient.state, OutboxRecipient.reply).where(
+            OutboxRecipient.outbox_id.in_([m.id for m in rows])
+        )
+    ):
         answers[outbox_id][address] = (state, reply)
     done = []
     for message in rows:
@@ -594,17 +846,38 @@ def requeue(message_ids: list[int] | None, *, actor, now: datetime) -> list[int]
         if not set(to) - accepted:
             continue  # nobody left to send it to
         result = db.session.execute(
-            update(OutboxMessage).where(OutboxMessage.id == message.id, OutboxMessage.state == message.state,
-                                        OutboxMessage.attempts == message.attempts)
-            .values(state="pending", attempts=0, next_attempt_at=now, claimed_until=None, claim_token=None,
-                    recipients=to).execution_options(synchronize_session=False))
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == message.id,
+                OutboxMessage.state == message.state,
+                OutboxMessage.attempts == message.attempts,
+            )
+            .values(
+                state="pending", attempts=0, next_attempt_at=now, claimed_until=None, claim_token=None, recipients=to
+            )
+            .execution_options(synchronize_session=False)
+        )
         if result.rowcount == 1:
-            db.session.execute(delete(OutboxRecipient).where(OutboxRecipient.outbox_id == message.id,
-                                                             OutboxRecipient.state != "accepted"))
+            db.session.execute(
+                delete(OutboxRecipient).where(
+                    OutboxRecipient.outbox_id == message.id, OutboxRecipient.state != "accepted"
+                )
+            )
             done.append(message.id)
-            audit.record(at=now, actor=actor, object_type="outbox", object_id=message.id, client_id=message.client_id,
-                         action="requeued", before={"state": message.state, "last_error": message.last_error,
-                                                    "recipients": message.recipients, "refused": refused},
-                         after={"state": "pending", "recipients": to, "already_accepted": sorted(accepted)})
+            audit.record(
+                at=now,
+                actor=actor,
+                object_type="outbox",
+                object_id=message.id,
+                client_id=message.client_id,
+                action="requeued",
+                before={
+                    "state": message.state,
+                    "last_error": message.last_error,
+                    "recipients": message.recipients,
+                    "refused": refused,
+                },
+                after={"state": "pending", "recipients": to, "already_accepted": sorted(accepted)},
+            )
     db.session.commit()
     return done

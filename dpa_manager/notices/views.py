@@ -1,23 +1,24 @@
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from flask import flash, redirect, render_template, request, send_file, url_for
-from flask_babel import gettext as _, ngettext
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from .. import audit, clock
 from ..errors import Invalid, ServiceError
 from ..extensions import db
+from ..i18n import current as current_language
 from ..mail.models import OutboxAcceptance, OutboxMessage
 from ..mail.outbox import given_up, recipient_answers
 from ..rules import NoticeState, time_left
+from ..terms.amendments import changes_for
 from ..web import ConfirmForm, is_id, manager_required, or_404, public, show_error, user_required
 from . import bp
 from .forms import RecordAnswerForm, ResolveForm
 from .models import Notice
-from ..i18n import current as current_language
-from ..terms.amendments import changes_for
 from .services import Proof, get_notice, list_notices, record_answer, requeue, resolve
 
 
@@ -28,14 +29,29 @@ def dashboard():
     awaiting = list_notices(current_user, state=NoticeState.AWAITING_DELIVERY.value, limit=200)
     objected = list_notices(current_user, state=NoticeState.OBJECTED.value, limit=200)
     closing = db.session.scalars(
-        select(Notice).where(Notice.state == NoticeState.OPEN.value, Notice.closes_at <= now + timedelta(days=2))
-        .order_by(Notice.closes_at).limit(200)).all()
-    dead = db.session.scalars(select(OutboxMessage).where(given_up())
-                              .order_by(OutboxMessage.id.desc()).limit(200)).all()
+        select(Notice)
+        .where(Notice.state == NoticeState.OPEN.value, Notice.closes_at <= now + timedelta(days=2))
+        .order_by(Notice.closes_at)
+        .limit(200)
+    ).all()
+    dead = db.session.scalars(
+        select(OutboxMessage).where(given_up()).order_by(OutboxMessage.id.desc()).limit(200)
+    ).all()
     counts = dict(db.session.execute(select(Notice.state, func.count()).group_by(Notice.state)).all())
-    mail_counts = dict(db.session.execute(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)).all())
-    return render_template("notices/dashboard.html", awaiting=awaiting, objected=objected, closing=closing,
-                           dead=dead, counts=counts, mail_counts=mail_counts, now=now, time_left=time_left)
+    mail_counts = dict(
+        db.session.execute(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)).all()
+    )
+    return render_template(
+        "notices/dashboard.html",
+        awaiting=awaiting,
+        objected=objected,
+        closing=closing,
+        dead=dead,
+        counts=counts,
+        mail_counts=mail_counts,
+        now=now,
+        time_left=time_left,
+    )
 
 
 @bp.route("/notices/")
@@ -44,8 +60,13 @@ def index():
     state = request.args.get("state") if request.args.get("state") in {s.value for s in NoticeState} else None
     amendment_id = request.args.get("amendment_id", type=int)
     amendment_id = amendment_id if is_id(amendment_id) else None
-    return render_template("notices/index.html", state=state, states=list(NoticeState), amendment_id=amendment_id,
-                           notices=list_notices(current_user, state=state, amendment_id=amendment_id))
+    return render_template(
+        "notices/index.html",
+        state=state,
+        states=list(NoticeState),
+        amendment_id=amendment_id,
+        notices=list_notices(current_user, state=state, amendment_id=amendment_id),
+    )
 
 
 @bp.route("/notices/<id:notice_id>", methods=["GET", "POST"])
@@ -66,12 +87,20 @@ def show(notice_id: int):
 
 
 def _show(notice: Notice, *, form=None, answer_form=None):
-    mails = db.session.scalars(select(OutboxMessage).where(OutboxMessage.notice_id == notice.id)
-                               .order_by(OutboxMessage.id)).all()
-    return render_template("notices/show.html", notice=notice, form=form or ResolveForm(formdata=None),
-                           answer_form=answer_form or RecordAnswerForm(formdata=None), mails=mails,
-                           history=audit.history("notice", notice.id), now=clock.now(), time_left=time_left,
-                           changes=changes_for(notice, current_language()) if notice.is_amendment else None)
+    mails = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.notice_id == notice.id).order_by(OutboxMessage.id)
+    ).all()
+    return render_template(
+        "notices/show.html",
+        notice=notice,
+        form=form or ResolveForm(formdata=None),
+        answer_form=answer_form or RecordAnswerForm(formdata=None),
+        mails=mails,
+        history=audit.history("notice", notice.id),
+        now=clock.now(),
+        time_left=time_left,
+        changes=changes_for(notice, current_language()) if notice.is_amendment else None,
+    )
 
 
 @bp.route("/notices/<id:notice_id>/answer", methods=["POST"])
@@ -84,8 +113,16 @@ def record_answer_view(notice_id: int):
         proofs = [Proof(f.filename, f.read()) for f in (form.proof.data or []) if f and f.filename]
         try:
             received_at = brussels_moment(form.received_at.data)
-            record_answer(notice, actor=current_user, answer=form.answer.data, channel=form.channel.data,
-                          received_at=received_at, reason=form.reason.data, proofs=proofs, now=clock.now())
+            record_answer(
+                notice,
+                actor=current_user,
+                answer=form.answer.data,
+                channel=form.channel.data,
+                received_at=received_at,
+                reason=form.reason.data,
+                proofs=proofs,
+                now=clock.now(),
+            )
         except ServiceError as error:
             db.session.rollback()
             show_error(error, form)
@@ -98,13 +135,18 @@ def record_answer_view(notice_id: int):
 def brussels_moment(local: datetime) -> datetime:
     """Return a Brussels wall-clock time as UTC, or raise Invalid when it does not exist or is ambiguous (DST)."""
     try:
-        earlier = local.replace(tzinfo=clock.BRUSSELS, fold=0).astimezone(timezone.utc)
-        later = local.replace(tzinfo=clock.BRUSSELS, fold=1).astimezone(timezone.utc)
+        earlier = local.replace(tzinfo=clock.BRUSSELS, fold=0).astimezone(UTC)
+        later = local.replace(tzinfo=clock.BRUSSELS, fold=1).astimezone(UTC)
     except (OverflowError, ValueError):
         raise Invalid(_("Geef een bestaand ogenblik van ontvangst."), "received_at") from None
     if earlier != later:
-        raise Invalid(_("Dat uur bestaat twee keer of niet in Brussel (overgang naar zomer- of wintertijd); geef "
-                        "een ander uur, een minuut ervoor of erna."), "received_at")
+        raise Invalid(
+            _(
+                "Dat uur bestaat twee keer of niet in Brussel (overgang naar zomer- of wintertijd); geef "
+                "een ander uur, een minuut ervoor of erna."
+            ),
+            "received_at",
+        )
     return earlier
 
 
@@ -115,10 +157,12 @@ def proof(notice_id: int, proof_id: int):
     from .models import NoticeProof
 
     notice = or_404(get_notice(current_user, notice_id))
-    item = or_404(db.session.scalar(select(NoticeProof).where(NoticeProof.id == proof_id,
-                                                              NoticeProof.notice_id == notice.id)))
-    response = send_file(io.BytesIO(item.data), mimetype=item.content_type, as_attachment=True,
-                         download_name=item.filename)
+    item = or_404(
+        db.session.scalar(select(NoticeProof).where(NoticeProof.id == proof_id, NoticeProof.notice_id == notice.id))
+    )
+    response = send_file(
+        io.BytesIO(item.data), mimetype=item.content_type, as_attachment=True, download_name=item.filename
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -126,15 +170,25 @@ def proof(notice_id: int, proof_id: int):
 @bp.route("/outbox/")
 @manager_required
 def outbox():
-    state = request.args.get("state") if request.args.get("state") in ("pending", "sending", "sent", "dead", "cancelled") else None
+    state = (
+        request.args.get("state")
+        if request.args.get("state") in ("pending", "sending", "sent", "dead", "cancelled")
+        else None
+    )
     stmt = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(300)
     if state:
         stmt = stmt.where(given_up() if state == "dead" else OutboxMessage.state == state)
     counts = dict(db.session.execute(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)).all())
     counts["dead"] = db.session.scalar(select(func.count()).select_from(OutboxMessage).where(given_up()))
     messages = db.session.scalars(stmt).all()
-    return render_template("notices/outbox.html", messages=messages, state=state, counts=counts,
-                           answers=recipient_answers([m.id for m in messages]), confirm=ConfirmForm())
+    return render_template(
+        "notices/outbox.html",
+        messages=messages,
+        state=state,
+        counts=counts,
+        answers=recipient_answers([m.id for m in messages]),
+        confirm=ConfirmForm(),
+    )
 
 
 @bp.route("/outbox/requeue", methods=["POST"])
@@ -147,8 +201,14 @@ def requeue_view():
         return redirect(url_for("notices.outbox", state="dead"))
     one = request.form.get("message_id", type=int)
     done = requeue([one] if one and is_id(one) else None, actor=current_user, now=clock.now())
-    flash(ngettext("%(num)s bericht staat opnieuw in de wachtrij.", "%(num)s berichten staan opnieuw in de wachtrij.",
-                   len(done)), "success" if done else "info")
+    flash(
+        ngettext(
+            "%(num)s bericht staat opnieuw in de wachtrij.",
+            "%(num)s berichten staan opnieuw in de wachtrij.",
+            len(done),
+        ),
+        "success" if done else "info",
+    )
     return redirect(url_for("notices.outbox_message", message_id=one) if one and done else url_for("notices.outbox"))
 
 
@@ -156,14 +216,23 @@ def requeue_view():
 @manager_required
 def outbox_message(message_id: int):
     message = or_404(db.session.get(OutboxMessage, message_id))
-    acceptances = db.session.scalars(select(OutboxAcceptance).where(OutboxAcceptance.outbox_id == message.id)
-                                     .order_by(OutboxAcceptance.accepted_at, OutboxAcceptance.id)).all()
-    return render_template("notices/outbox_message.html", message=message, confirm=ConfirmForm(),
-                           answers=recipient_answers([message.id]).get(message.id, {}), acceptances=acceptances,
-                           twice=len({a for x in acceptances for a in x.recipients}) < sum(len(x.recipients)
-                                                                                     for x in acceptances),
-                           given_up=db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
-                               OutboxMessage.id == message.id, given_up())) == 1)
+    acceptances = db.session.scalars(
+        select(OutboxAcceptance)
+        .where(OutboxAcceptance.outbox_id == message.id)
+        .order_by(OutboxAcceptance.accepted_at, OutboxAcceptance.id)
+    ).all()
+    return render_template(
+        "notices/outbox_message.html",
+        message=message,
+        confirm=ConfirmForm(),
+        answers=recipient_answers([message.id]).get(message.id, {}),
+        acceptances=acceptances,
+        twice=len({a for x in acceptances for a in x.recipients}) < sum(len(x.recipients) for x in acceptances),
+        given_up=db.session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.id == message.id, given_up())
+        )
+        == 1,
+    )
 
 
 @bp.route("/n/<token>", methods=["GET", "POST"])
@@ -185,9 +254,10 @@ def signed_link(token: str):
     if notice is not None and link_used(token):
         problem, notice = "used", None
     if notice is None:
-        text = {"expired": _("Deze link is verlopen. Meld u aan om de melding te bekijken."),
-                "used": _("Deze link werd al gebruikt. Meld u aan om de melding opnieuw te bekijken.")}.get(
-            problem, _("Deze link is ongeldig. Meld u aan om uw meldingen te bekijken."))
+        text = {
+            "expired": _("Deze link is verlopen. Meld u aan om de melding te bekijken."),
+            "used": _("Deze link werd al gebruikt. Meld u aan om de melding opnieuw te bekijken."),
+        }.get(problem, _("Deze link is ongeldig. Meld u aan om uw meldingen te bekijken."))
         return render_template("error.html", code=404, title=_("Link niet bruikbaar"), text=text), 404, headers
     if user.is_authenticated and not user.is_manager and user.client_id == notice.client_id:
         return redirect(url_for("portal.notice", notice_id=notice.id))
@@ -198,8 +268,13 @@ def signed_link(token: str):
     if not use_link(token, now):
         text = _("Deze link werd al gebruikt. Meld u aan om de melding opnieuw te bekijken.")
         return render_template("error.html", code=404, title=_("Link niet bruikbaar"), text=text), 404, headers
-    page = render_template("portal/notice_public.html", notice=notice, facts=notice_facts(notice, now), now=now,
-                           time_left=time_left(now, notice.closes_at) if notice.closes_at else None)
+    page = render_template(
+        "portal/notice_public.html",
+        notice=notice,
+        facts=notice_facts(notice, now),
+        now=now,
+        time_left=time_left(now, notice.closes_at) if notice.closes_at else None,
+    )
     return page, 200, headers
 
 
@@ -214,5 +289,8 @@ def evidence(notice_id: int):
 
     notice = or_404(get_notice(current_user, notice_id))
     data = render_evidence(evidence_file.build(notice, now=clock.now()))
-    return Response(data, mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="bewijsdossier-melding-{notice.id}.pdf"'})
+    return Response(
+        data,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="bewijsdossier-melding-{notice.id}.pdf"'},
+    )

@@ -5,20 +5,23 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import clock, i18n, pagecache
-from ..catalogue import DATA_CATEGORIES
-from ..mail.compose import notice_facts
-from ..notices import services as notice_services
-from ..notices.forms import ApprovalForm, ObjectionForm
-from ..rules import time_left
-from ..subprocessors.services import (
-    applying_on, applying_since, client_data_types, history_of, interventions_for,
-)
 from ..agreements import services
 from ..agreements.document import reference
 from ..agreements.forms import SignatureForm
+from ..catalogue import DATA_CATEGORIES
 from ..errors import ServiceError
 from ..extensions import db
-from ..rules import AgreementState
+from ..mail.compose import notice_facts
+from ..notices import services as notice_services
+from ..notices.forms import ApprovalForm, ObjectionForm
+from ..rules import AgreementState, time_left
+from ..subprocessors.services import (
+    applying_on,
+    applying_since,
+    client_data_types,
+    history_of,
+    interventions_for,
+)
 from ..web import client_required, or_404, show_error
 from . import bp
 
@@ -36,8 +39,14 @@ def _client_agreement(agreement_id: int):
 def index():
     agreements = [a for a in services.list_agreements(current_user) if a.state != AgreementState.DRAFT]
     notices = notice_services.list_notices(current_user, limit=50)
-    return render_template("portal/index.html", agreements=agreements, client=current_user.client, notices=notices,
-                           now=clock.now(), time_left=time_left)
+    return render_template(
+        "portal/index.html",
+        agreements=agreements,
+        client=current_user.client,
+        notices=notices,
+        now=clock.now(),
+        time_left=time_left,
+    )
 
 
 @bp.route("/agreements/<id:agreement_id>", methods=["GET", "POST"])
@@ -47,8 +56,14 @@ def agreement(agreement_id: int):
     form = SignatureForm()
     if form.validate_on_submit():
         try:
-            services.client_sign(agreement, user=current_user, full_name=form.full_name.data, role=form.role.data,
-                                 authorised=form.authorised.data, now=clock.now())
+            services.client_sign(
+                agreement,
+                user=current_user,
+                full_name=form.full_name.data,
+                role=form.role.data,
+                authorised=form.authorised.data,
+                now=clock.now(),
+            )
         except ServiceError as error:
             db.session.rollback()
             show_error(error, form)
@@ -57,8 +72,13 @@ def agreement(agreement_id: int):
             return redirect(url_for("portal.agreement", agreement_id=agreement.id))
     elif not form.is_submitted():
         form.full_name.data = current_user.full_name
-    return render_template("portal/agreement.html", agreement=agreement, form=form, document=services.document_of(agreement, clock.today_in_brussels(clock.now())),
-                           reference=reference(agreement.id))
+    return render_template(
+        "portal/agreement.html",
+        agreement=agreement,
+        form=form,
+        document=services.document_of(agreement, clock.today_in_brussels(clock.now())),
+        reference=reference(agreement.id),
+    )
 
 
 # --- Sub-processors and notices --------------------------------------------------------------------
@@ -83,15 +103,29 @@ def subprocessors():
     def render():
         current = applying_on(client_id, as_of)
         types = client_data_types(client_id)
-        received = {sp.id: [str(DATA_CATEGORIES[c]) for c in DATA_CATEGORIES
-                            if c in (sp.data_categories or []) and (types is None or c in types)] for sp in current}
+        received = {
+            sp.id: [
+                str(DATA_CATEGORIES[c])
+                for c in DATA_CATEGORIES
+                if c in (sp.data_categories or []) and (types is None or c in types)
+            ]
+            for sp in current
+        }
         return render_template(
-            "portal/subprocessors.html", current=current, as_of=as_of, today=today, received=received,
-            since=applying_since(client_id, as_of), history=history_of(client_id),
-            notices=notice_services.list_notices(current_user, limit=200), interventions=interventions_for(client_id))
+            "portal/subprocessors.html",
+            current=current,
+            as_of=as_of,
+            today=today,
+            received=received,
+            since=applying_since(client_id, as_of),
+            history=history_of(client_id),
+            notices=notice_services.list_notices(current_user, limit=200),
+            interventions=interventions_for(client_id),
+        )
 
-    return pagecache.cached_page(("portal.subprocessors", client_id, i18n.current(), as_of, today), render,
-                                 client_id=client_id)
+    return pagecache.cached_page(
+        ("portal.subprocessors", client_id, i18n.current(), as_of, today), render, client_id=client_id
+    )
 
 
 @bp.route("/notices/<id:notice_id>")
@@ -105,9 +139,16 @@ def notice(notice_id: int):
 
 def _notice_page(notice, now, objection, approval, status=200):
     facts = notice_facts(notice, now)
-    return render_template("portal/notice.html", notice=notice, facts=facts, now=now, objection=objection,
-                           approval=approval, time_left=time_left(now, notice.closes_at) if notice.closes_at else None,
-                           labels=dict(DATA_CATEGORIES)), status
+    return render_template(
+        "portal/notice.html",
+        notice=notice,
+        facts=facts,
+        now=now,
+        objection=objection,
+        approval=approval,
+        time_left=time_left(now, notice.closes_at) if notice.closes_at else None,
+        labels=dict(DATA_CATEGORIES),
+    ), status
 
 
 @bp.route("/notices/<id:notice_id>/objection", methods=["POST"])
@@ -122,8 +163,10 @@ def object_to(notice_id: int):
             db.session.rollback()
             show_error(error, form)
         else:
-            flash(_("Uw bezwaar is ontvangen. U krijgt een bevestiging per e-mail; "
-                    "uw accountmanager neemt contact op."), "success")
+            flash(
+                _("Uw bezwaar is ontvangen. U krijgt een bevestiging per e-mail; uw accountmanager neemt contact op."),
+                "success",
+            )
             return redirect(url_for("portal.notice", notice_id=notice.id))
     return _notice_page(notice, clock.now(), form, ApprovalForm(formdata=None), status=422)
 

@@ -1,4 +1,5 @@
 """The processor's profile and the services it offers."""
+
 from sqlalchemy import JSON, CheckConstraint, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 

@@ -1,4 +1,5 @@
 """The processor profile and its services."""
+
 import re
 from datetime import datetime
 
@@ -10,9 +11,21 @@ from ..extensions import db
 from ..rules import cap_error, enterprise_number_error, name_error, normalize_enterprise_number, window_error
 from .models import ProcessorProfile, Service
 
-PROFILE_FIELDS = ("name", "enterprise_number", "address", "dpo_email", "governing_law", "competent_court",
-                  "default_window_days", "default_window_unit", "cap_total_cents", "cap_other_cents",
-                  "contact_name", "contact_role", "breach_notice_hours")
+PROFILE_FIELDS = (
+    "name",
+    "enterprise_number",
+    "address",
+    "dpo_email",
+    "governing_law",
+    "competent_court",
+    "default_window_days",
+    "default_window_unit",
+    "cap_total_cents",
+    "cap_other_cents",
+    "contact_name",
+    "contact_role",
+    "breach_notice_hours",
+)
 #: What the fields added later default to when a caller leaves them out.
 PROFILE_DEFAULTS = {"contact_name": "", "contact_role": "", "breach_notice_hours": 48}
 
@@ -36,8 +49,13 @@ def _check(values: dict) -> None:
             raise Invalid(_(error), field)
     hours = values["breach_notice_hours"]
     if not isinstance(hours, int) or isinstance(hours, bool) or not 1 <= hours <= 72:
-        raise Invalid(_("Een datalek wordt binnen 1 tot 72 uur gemeld (de verwerkingsverantwoordelijke zelf heeft "
-                        "72 uur voor de toezichthouder)."), "breach_notice_hours")
+        raise Invalid(
+            _(
+                "Een datalek wordt binnen 1 tot 72 uur gemeld (de verwerkingsverantwoordelijke zelf heeft "
+                "72 uur voor de toezichthouder)."
+            ),
+            "breach_notice_hours",
+        )
     error = enterprise_number_error(values["enterprise_number"])
     if error:
         raise Invalid(_(error), "enterprise_number")
@@ -63,8 +81,15 @@ def save_profile(values: dict, *, actor, now: datetime) -> ProcessorProfile:
     for key, value in values.items():
         setattr(profile, key, value)
     db.session.flush()
-    audit.record(at=now, actor=actor, object_type="processor", object_id=profile.id,
-                 action="updated" if before else "created", before=before, after=values)
+    audit.record(
+        at=now,
+        actor=actor,
+        object_type="processor",
+        object_id=profile.id,
+        action="updated" if before else "created",
+        before=before,
+        after=values,
+    )
     db.session.commit()
     return profile
 
@@ -100,8 +125,14 @@ def add_service(code: str, name: str, *, actor, now: datetime, name_fr: str = ""
     service = Service(code=code, name=name.strip(), translations=_service_translations(name_fr, name_en))
     db.session.add(service)
     db.session.flush()
-    audit.record(at=now, actor=actor, object_type="service", object_id=service.id, action="created",
-                 after={"code": code, "name": service.name, "translations": service.translations})
+    audit.record(
+        at=now,
+        actor=actor,
+        object_type="service",
+        object_id=service.id,
+        action="created",
+        after={"code": code, "name": service.name, "translations": service.translations},
+    )
     db.session.commit()
     return service
 
@@ -110,7 +141,14 @@ def name_service(service: Service, *, name_fr: str, name_en: str, actor, now: da
     """Set the French and English names of a service (empty: the Dutch name, marked); commit."""
     before = service.translations
     service.translations = _service_translations(name_fr, name_en)
-    audit.record(at=now, actor=actor, object_type="service", object_id=service.id, action="translated",
-                 before={"translations": before}, after={"translations": service.translations})
+    audit.record(
+        at=now,
+        actor=actor,
+        object_type="service",
+        object_id=service.id,
+        action="translated",
+        before={"translations": before},
+        after={"translations": service.translations},
+    )
     db.session.commit()
     return service

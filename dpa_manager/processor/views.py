@@ -33,8 +33,13 @@ def profile():
         else:
             flash(_("Profiel bewaard. Nieuwe overeenkomsten gebruiken deze gegevens."), "success")
             return redirect(url_for("processor.profile"))
-    return render_template("processor/profile.html", form=form, services=list_services(), service_form=ServiceForm(),
-                           names_form=ServiceNamesForm)
+    return render_template(
+        "processor/profile.html",
+        form=form,
+        services=list_services(),
+        service_form=ServiceForm(),
+        names_form=ServiceNamesForm,
+    )
 
 
 @bp.route("/services", methods=["POST"])
@@ -43,8 +48,14 @@ def new_service():
     form = ServiceForm()
     if form.validate_on_submit():
         try:
-            service = add_service(form.code.data, form.name.data, name_fr=form.name_fr.data, name_en=form.name_en.data,
-                                  actor=current_user, now=clock.now())
+            service = add_service(
+                form.code.data,
+                form.name.data,
+                name_fr=form.name_fr.data,
+                name_en=form.name_en.data,
+                actor=current_user,
+                now=clock.now(),
+            )
         except ServiceError as error:
             db.session.rollback()
             flash(error.message, "error")
@@ -63,8 +74,9 @@ def service_names(service_id: int):
     form = ServiceNamesForm()
     if form.validate_on_submit():
         try:
-            name_service(service, name_fr=form.name_fr.data, name_en=form.name_en.data, actor=current_user,
-                         now=clock.now())
+            name_service(
+                service, name_fr=form.name_fr.data, name_en=form.name_en.data, actor=current_user, now=clock.now()
+            )
         except ServiceError as error:
             db.session.rollback()
             flash(error.message, "error")

@@ -1,4 +1,5 @@
 """The register of sub-processors, the changes announced to clients, and what applies to whom."""
+
 from datetime import date, datetime
 
 from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, String, Table, Text
@@ -20,8 +21,10 @@ class SubProcessor(db.Model):
     __table_args__ = (
         CheckConstraint("kind IN ('active_systematic', 'incidental')", name="kind_known"),
         CheckConstraint("status IN ('proposed', 'active', 'retired')", name="status_known"),
-        CheckConstraint("transfer_mechanism IS NULL OR transfer_mechanism IN ('adequacy', 'scc', 'bcr', 'other')",
-                        name="transfer_known"),
+        CheckConstraint(
+            "transfer_mechanism IS NULL OR transfer_mechanism IN ('adequacy', 'scc', 'bcr', 'other')",
+            name="transfer_known",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,10 +1,12 @@
 """The register, changes and their announcement, and which sub-processors apply to whom."""
+
 from __future__ import annotations
 
 import re
 from datetime import date, datetime
 
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, insert, or_, select, update
 
 from .. import audit
@@ -19,12 +21,30 @@ from ..mail import outbox
 from ..notices.models import Notice
 from ..notices.services import client_recipients, create_notices, withdraw_pending
 from ..processor.models import Service
+from ..rules import (
+    NOTICE_STATES_THAT_APPLY,
+    AgreementState,
+    NoticeState,
+    incidental_error,
+    name_error,
+    notice_needs_approval,
+)
 from ..web import is_id
-from ..rules import NOTICE_STATES_THAT_APPLY, AgreementState, NoticeState, incidental_error, name_error, notice_needs_approval
 from .models import Assignment, Change, SubProcessor, subprocessor_services
 
-SUBPROCESSOR_FIELDS = ("name", "registration_number", "purpose", "countries", "transfer_mechanism",
-                       "transfer_text", "data_categories", "kind", "website", "address", "contact")
+SUBPROCESSOR_FIELDS = (
+    "name",
+    "registration_number",
+    "purpose",
+    "countries",
+    "transfer_mechanism",
+    "transfer_text",
+    "data_categories",
+    "kind",
+    "website",
+    "address",
+    "contact",
+)
 #: The free texts of an entry that a client reads, with optional French and English versions.
 SUBPROCESSOR_TRANSLATED = ("purpose", "transfer_text")
 
@@ -47,10 +67,14 @@ def clean_subprocessor(values: dict) -> dict:
     if not v["purpose"]:
         raise Invalid(_("Beschrijf welke dienst de subverwerker levert."), "purpose")
     if not v["address"] or len(v["address"]) > 500:
-        raise Invalid(_("Vul het adres van de subverwerker in (hoogstens 500 tekens); bijlage IV vermeldt het."),
-                      "address")
-    error = name_error(v["contact"]) if v["contact"] else _("Vul een contact in (persoon of e-mailadres); bijlage IV "
-                                                             "vermeldt het.")
+        raise Invalid(
+            _("Vul het adres van de subverwerker in (hoogstens 500 tekens); bijlage IV vermeldt het."), "address"
+        )
+    error = (
+        name_error(v["contact"])
+        if v["contact"]
+        else _("Vul een contact in (persoon of e-mailadres); bijlage IV vermeldt het.")
+    )
     if error:
         raise Invalid(_(error), "contact")
     try:
@@ -67,14 +91,18 @@ def clean_subprocessor(values: dict) -> dict:
     if not countries:
         raise Invalid(_("Geef minstens één verwerkingslocatie (ISO-landcode, bv. BE)."), "countries")
     if unknown:
-        raise Invalid(_("Onbekende landcode(s): %(codes)s. Gebruik ISO-codes zoals BE, NL, US.",
-                        codes=", ".join(unknown)), "countries")
+        raise Invalid(
+            _("Onbekende landcode(s): %(codes)s. Gebruik ISO-codes zoals BE, NL, US.", codes=", ".join(unknown)),
+            "countries",
+        )
     v["countries"] = countries
     outside = [c for c in countries if c not in EEA]
     mechanism = v["transfer_mechanism"] or None
     if outside and mechanism is None:
-        raise Invalid(_("Buiten de EER (%(codes)s) is een doorgiftemechanisme verplicht.", codes=", ".join(outside)),
-                      "transfer_mechanism")
+        raise Invalid(
+            _("Buiten de EER (%(codes)s) is een doorgiftemechanisme verplicht.", codes=", ".join(outside)),
+            "transfer_mechanism",
+        )
     if not outside and mechanism is not None:
         raise Invalid(_("Alle locaties liggen in de EER: er is geen doorgiftemechanisme nodig."), "transfer_mechanism")
     if mechanism is not None and mechanism not in TRANSFER_MECHANISMS:
@@ -88,8 +116,13 @@ def clean_subprocessor(values: dict) -> dict:
     if not isinstance(categories, list) or not categories:
         raise Invalid(_("Kies minstens één soort persoonsgegevens die de subverwerker ontvangt."), "data_categories")
     if set(categories) - set(DATA_CATEGORIES):
-        raise Invalid(_("Onbekende soort persoonsgegevens: %(codes)s",
-                        codes=", ".join(sorted(set(map(str, categories)) - set(DATA_CATEGORIES)))), "data_categories")
+        raise Invalid(
+            _(
+                "Onbekende soort persoonsgegevens: %(codes)s",
+                codes=", ".join(sorted(set(map(str, categories)) - set(DATA_CATEGORIES))),
+            ),
+            "data_categories",
+        )
     v["data_categories"] = [c for c in DATA_CATEGORIES if c in categories]
     if v["kind"] not in SUBPROCESSOR_KINDS:
         raise Invalid(_("Kies actief en systematisch, of incidenteel."), "kind")
@@ -124,8 +157,14 @@ def create_subprocessor(values: dict, services, *, actor, now: datetime) -> SubP
     sp.services = _services_by_code_or_id(services)
     db.session.add(sp)
     db.session.flush()
-    audit.record(at=now, actor=actor, object_type="subprocessor", object_id=sp.id, action="created",
-                 after=clean | {"services": [s.code for s in sp.services]})
+    audit.record(
+        at=now,
+        actor=actor,
+        object_type="subprocessor",
+        object_id=sp.id,
+        action="created",
+        after=clean | {"services": [s.code for s in sp.services]},
+    )
     db.session.commit()
     return sp
 
@@ -138,8 +177,14 @@ def update_subprocessor(sp: SubProcessor, values: dict, services, *, actor, now:
     for key, value in clean.items():
         setattr(sp, key, value)
     sp.services = _services_by_code_or_id(services)
-    audit.record(at=now, actor=actor, object_type="subprocessor", object_id=sp.id, action="updated",
-                 after=clean | {"services": [s.code for s in sp.services]})
+    audit.record(
+        at=now,
+        actor=actor,
+        object_type="subprocessor",
+        object_id=sp.id,
+        action="updated",
+        after=clean | {"services": [s.code for s in sp.services]},
+    )
     db.session.commit()
     return sp
 
@@ -156,20 +201,31 @@ def list_register(status: str | None = None) -> list[SubProcessor]:
 
 def applying_on(client_id: int, on: date) -> list[SubProcessor]:
     """Return the sub-processors that apply to the client on `on`, by name."""
-    return db.session.scalars(
-        select(SubProcessor).join(Assignment, Assignment.subprocessor_id == SubProcessor.id)
-        .where(Assignment.client_id == client_id, Assignment.from_on <= on,
-               or_(Assignment.until_on.is_(None), Assignment.until_on > on))
-        .order_by(SubProcessor.name, SubProcessor.id)
-    ).unique().all()
+    return (
+        db.session.scalars(
+            select(SubProcessor)
+            .join(Assignment, Assignment.subprocessor_id == SubProcessor.id)
+            .where(
+                Assignment.client_id == client_id,
+                Assignment.from_on <= on,
+                or_(Assignment.until_on.is_(None), Assignment.until_on > on),
+            )
+            .order_by(SubProcessor.name, SubProcessor.id)
+        )
+        .unique()
+        .all()
+    )
 
 
 def applying_since(client_id: int, on: date) -> dict[int, date]:
     """Return, per sub-processor that applies to the client on `on`, the day it began to apply to this client."""
     rows = db.session.execute(
-        select(Assignment.subprocessor_id, Assignment.from_on)
-        .where(Assignment.client_id == client_id, Assignment.from_on <= on,
-               or_(Assignment.until_on.is_(None), Assignment.until_on > on))).all()
+        select(Assignment.subprocessor_id, Assignment.from_on).where(
+            Assignment.client_id == client_id,
+            Assignment.from_on <= on,
+            or_(Assignment.until_on.is_(None), Assignment.until_on > on),
+        )
+    ).all()
     since: dict[int, date] = {}
     for sp_id, from_on in rows:
         since[sp_id] = min(from_on, since.get(sp_id, from_on))
@@ -178,15 +234,19 @@ def applying_since(client_id: int, on: date) -> dict[int, date]:
 
 def client_data_types(client_id: int) -> list[str] | None:
     """Return the data types of the client's agreement in force (None when it has none)."""
-    types = db.session.scalar(select(Agreement.data_types).where(
-        Agreement.client_id == client_id, Agreement.state == AgreementState.SIGNED.value).order_by(Agreement.id.desc()))
+    types = db.session.scalar(
+        select(Agreement.data_types)
+        .where(Agreement.client_id == client_id, Agreement.state == AgreementState.SIGNED.value)
+        .order_by(Agreement.id.desc())
+    )
     return list(types) if types is not None else None
 
 
 def history_of(client_id: int) -> list[Assignment]:
     """Return every period a sub-processor applied to the client, newest first."""
     return db.session.scalars(
-        select(Assignment).where(Assignment.client_id == client_id)
+        select(Assignment)
+        .where(Assignment.client_id == client_id)
         .order_by(Assignment.from_on.desc(), Assignment.id.desc())
     ).all()
 
@@ -194,16 +254,21 @@ def history_of(client_id: int) -> list[Assignment]:
 def _matching_services(service_ids):
     """Condition: the sub-processor is used for one of these services, or for all services."""
     has_any = exists().where(subprocessor_services.c.subprocessor_id == SubProcessor.id)
-    matches = exists().where(subprocessor_services.c.subprocessor_id == SubProcessor.id,
-                             subprocessor_services.c.service_id.in_(list(service_ids)))
+    matches = exists().where(
+        subprocessor_services.c.subprocessor_id == SubProcessor.id,
+        subprocessor_services.c.service_id.in_(list(service_ids)),
+    )
     return or_(~has_any, matches)
 
 
 def _leaving(today: date | None = None):
     """Select the sub-processors that a removal or replacement (in effect on `today`, or announced) takes away."""
     in_effect = [Change.state == "announced"] + ([Change.effective_on <= today] if today is not None else [])
-    return select(Change.subprocessor_id).where(Change.kind == "remove", *in_effect).union(
-        select(Change.replaces_id).where(Change.kind == "replace", *in_effect))
+    return (
+        select(Change.subprocessor_id)
+        .where(Change.kind == "remove", *in_effect)
+        .union(select(Change.replaces_id).where(Change.kind == "replace", *in_effect))
+    )
 
 
 def active_for_services(service_ids, on: date | None = None) -> list[SubProcessor]:
@@ -225,27 +290,50 @@ def prospective_for(agreement: Agreement, on: date | None = None) -> list[SubPro
 
 def as_annex(subprocessors) -> list[dict]:
     """Return sub-processors as the agreement document lists them in Annex IV."""
-    return [{"name": sp.name, "purpose": sp.purpose, "countries": list(sp.countries or []),
-             "transfer_mechanism": sp.transfer_mechanism, "transfer_text": sp.transfer_text or "", "kind": sp.kind,
-             "address": sp.address or "", "contact": sp.contact or "", "data_categories": list(sp.data_categories or []),
-             "translations": sp.translations} for sp in subprocessors]
+    return [
+        {
+            "name": sp.name,
+            "purpose": sp.purpose,
+            "countries": list(sp.countries or []),
+            "transfer_mechanism": sp.transfer_mechanism,
+            "transfer_text": sp.transfer_text or "",
+            "kind": sp.kind,
+            "address": sp.address or "",
+            "contact": sp.contact or "",
+            "data_categories": list(sp.data_categories or []),
+            "translations": sp.translations,
+        }
+        for sp in subprocessors
+    ]
 
 
 def sync_assignments(agreement: Agreement, today: date, change_id: int | None = None) -> None:
     """Make the client's list the agreement's list: what it signed applies from today. The caller commits."""
     wanted = {sp.id for sp in prospective_for(agreement, today)}
     open_rows = db.session.execute(
-        select(Assignment.id, Assignment.subprocessor_id)
-        .where(Assignment.client_id == agreement.client_id, Assignment.until_on.is_(None))).all()
+        select(Assignment.id, Assignment.subprocessor_id).where(
+            Assignment.client_id == agreement.client_id, Assignment.until_on.is_(None)
+        )
+    ).all()
     have = {sp_id for _, sp_id in open_rows}
     ended = [row_id for row_id, sp_id in open_rows if sp_id not in wanted]
     if ended:
         db.session.execute(update(Assignment).where(Assignment.id.in_(ended)).values(until_on=today))
     new = sorted(wanted - have)
     if new:
-        db.session.execute(insert(Assignment), [
-            {"client_id": agreement.client_id, "subprocessor_id": sp_id, "from_on": today, "until_on": None,
-             "change_id": change_id} for sp_id in new])
+        db.session.execute(
+            insert(Assignment),
+            [
+                {
+                    "client_id": agreement.client_id,
+                    "subprocessor_id": sp_id,
+                    "from_on": today,
+                    "until_on": None,
+                    "change_id": change_id,
+                }
+                for sp_id in new
+            ],
+        )
 
 
 # --- Changes -----------------------------------------------------------------------------------------
@@ -254,8 +342,17 @@ def sync_assignments(agreement: Agreement, today: date, change_id: int | None = 
 CHANGE_KINDS = {"add": _l("Toevoegen"), "replace": _l("Vervangen"), "remove": _l("Stopzetten")}
 
 
-def create_change(*, kind: str, subprocessor_id, replaces_id=None, effective_on, reason: str, actor,
-                  now: datetime, translations: dict | None = None) -> Change:
+def create_change(
+    *,
+    kind: str,
+    subprocessor_id,
+    replaces_id=None,
+    effective_on,
+    reason: str,
+    actor,
+    now: datetime,
+    translations: dict | None = None,
+) -> Change:
     """Draft a change; commit. Refuses unknown or retired sub-processors and past dates."""
     if kind not in CHANGE_KINDS:
         raise Invalid(_("Kies toevoegen, vervangen of stopzetten."), "kind")
@@ -272,16 +369,20 @@ def create_change(*, kind: str, subprocessor_id, replaces_id=None, effective_on,
         if old.id == sp.id:
             raise Invalid(_("Een subverwerker kan zichzelf niet vervangen."), "replaces_id")
         if old.status != "active":
-            raise Invalid(_("%(name)s is niet in gebruik en kan dus niet vervangen worden.", name=old.name),
-                          "replaces_id")
+            raise Invalid(
+                _("%(name)s is niet in gebruik en kan dus niet vervangen worden.", name=old.name), "replaces_id"
+            )
     elif replaces_id is not None:
         raise Invalid(_("Alleen een vervanging noemt een subverwerker die vervangen wordt."), "replaces_id")
     if kind in ("add", "replace") and sp.status != "proposed":
-        raise Invalid(_("%(name)s is al in gebruik; een toevoeging gaat over een nieuwe subverwerker.", name=sp.name),
-                      "subprocessor_id")
+        raise Invalid(
+            _("%(name)s is al in gebruik; een toevoeging gaat over een nieuwe subverwerker.", name=sp.name),
+            "subprocessor_id",
+        )
     if kind == "remove" and sp.status != "active":
-        raise Invalid(_("%(name)s is niet in gebruik en kan dus niet stopgezet worden.", name=sp.name),
-                      "subprocessor_id")
+        raise Invalid(
+            _("%(name)s is niet in gebruik en kan dus niet stopgezet worden.", name=sp.name), "subprocessor_id"
+        )
     if not isinstance(effective_on, date):
         raise Invalid(_("Vul de geplande ingangsdatum in (JJJJ-MM-DD)."), "effective_on")
     if effective_on < today_in_brussels(now):
@@ -290,50 +391,88 @@ def create_change(*, kind: str, subprocessor_id, replaces_id=None, effective_on,
     if len(reason) < 3:
         raise Invalid(_("Geef de reden van de wijziging."), "reason")
     involved = [sp.id] + ([old.id] if old else [])
-    busy = db.session.scalar(select(Change.id).where(
-        Change.state.in_(("draft", "announced")), Change.effective_on >= today_in_brussels(now),
-        or_(Change.subprocessor_id.in_(involved), Change.replaces_id.in_(involved))).limit(1))
+    busy = db.session.scalar(
+        select(Change.id)
+        .where(
+            Change.state.in_(("draft", "announced")),
+            Change.effective_on >= today_in_brussels(now),
+            or_(Change.subprocessor_id.in_(involved), Change.replaces_id.in_(involved)),
+        )
+        .limit(1)
+    )
     if busy is not None:
         raise Invalid(_("Voor deze subverwerker loopt al wijziging %(change)s.", change=busy), "subprocessor_id")
     try:
         translated = clean_translations(translations or {}, ("reason",), max_length=10_000)
     except ValueError as error:
         raise Invalid(_("Een vertaling is te lang of geen tekst."), str(error)) from None
-    change = Change(kind=kind, subprocessor_id=sp.id, replaces_id=old.id if old else None, effective_on=effective_on,
-                    reason=reason, translations=translated, state="draft", created_at=now,
-                    created_by_id=getattr(actor, "id", None))
+    change = Change(
+        kind=kind,
+        subprocessor_id=sp.id,
+        replaces_id=old.id if old else None,
+        effective_on=effective_on,
+        reason=reason,
+        translations=translated,
+        state="draft",
+        created_at=now,
+        created_by_id=getattr(actor, "id", None),
+    )
     db.session.add(change)
     db.session.flush()
-    audit.record(at=now, actor=actor, object_type="change", object_id=change.id, action="created",
-                 after={"kind": kind, "subprocessor_id": sp.id, "replaces_id": change.replaces_id,
-                        "effective_on": effective_on.isoformat(), "reason": reason, "translations": translated})
+    audit.record(
+        at=now,
+        actor=actor,
+        object_type="change",
+        object_id=change.id,
+        action="created",
+        after={
+            "kind": kind,
+            "subprocessor_id": sp.id,
+            "replaces_id": change.replaces_id,
+            "effective_on": effective_on.isoformat(),
+            "reason": reason,
+            "translations": translated,
+        },
+    )
     db.session.commit()
     return change
 
 
 def affected_agreements(change: Change) -> list[tuple[int, int, int, str, str]]:
-    """Return (agreement id, client id, window days, window unit, language) of every signed agreement the change touches."""
-    stmt = (select(Agreement.id, Agreement.client_id, Agreement.window_days, Agreement.window_unit, Client.language)
-            .join(Client, Client.id == Agreement.client_id)
-            .where(Agreement.state == AgreementState.SIGNED.value))
+    """Return (agreement id, client id, window days, window unit, language) of every signed agreement the change
+    touches."""
+    stmt = (
+        select(Agreement.id, Agreement.client_id, Agreement.window_days, Agreement.window_unit, Client.language)
+        .join(Client, Client.id == Agreement.client_id)
+        .where(Agreement.state == AgreementState.SIGNED.value)
+    )
     if change.kind == "remove":
-        stmt = stmt.where(exists().where(Assignment.client_id == Agreement.client_id,
-                                         Assignment.subprocessor_id == change.subprocessor_id,
-                                         Assignment.until_on.is_(None)))
+        stmt = stmt.where(
+            exists().where(
+                Assignment.client_id == Agreement.client_id,
+                Assignment.subprocessor_id == change.subprocessor_id,
+                Assignment.until_on.is_(None),
+            )
+        )
     else:
         sp_services = [s.id for s in change.subprocessor.services]
         if sp_services:
-            stmt = stmt.where(exists().where(agreement_services.c.agreement_id == Agreement.id,
-                                             agreement_services.c.service_id.in_(sp_services)))
+            stmt = stmt.where(
+                exists().where(
+                    agreement_services.c.agreement_id == Agreement.id, agreement_services.c.service_id.in_(sp_services)
+                )
+            )
     return db.session.execute(stmt.order_by(Agreement.id)).all()
 
 
 def announce(change: Change, *, actor, now: datetime) -> list[int]:
     """Announce a drafted change: one notice per affected signed agreement, each with its e-mail; commit."""
     result = db.session.execute(
-        update(Change).where(Change.id == change.id, Change.state == "draft")
+        update(Change)
+        .where(Change.id == change.id, Change.state == "draft")
         .values(state="announced", announced_at=now, announced_by_id=getattr(actor, "id", None))
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     if result.rowcount != 1:
         db.session.rollback()
         raise Conflict(_("Deze wijziging is al aangekondigd of ingetrokken."))
@@ -343,17 +482,46 @@ def announce(change: Change, *, actor, now: datetime) -> list[int]:
         raise Conflict(_("De register-status van de betrokken subverwerkers is intussen veranderd."))
     needs = notice_needs_approval(change.kind, change.subprocessor.kind)
     affected = affected_agreements(change)
-    created = create_notices([{
-        "change_id": change.id, "agreement_id": agreement_id, "client_id": client_id, "needs_approval": needs,
-        "state": NoticeState.AWAITING_DELIVERY.value, "window_days": days, "window_unit": unit, "created_at": now,
-    } for agreement_id, client_id, days, unit, _ in affected])
+    created = create_notices(
+        [
+            {
+                "change_id": change.id,
+                "agreement_id": agreement_id,
+                "client_id": client_id,
+                "needs_approval": needs,
+                "state": NoticeState.AWAITING_DELIVERY.value,
+                "window_days": days,
+                "window_unit": unit,
+                "created_at": now,
+            }
+            for agreement_id, client_id, days, unit, _ in affected
+        ]
+    )
     recipients = client_recipients({client_id for _, client_id, *_ in affected})
     languages = {client_id: language for _, client_id, _, _, language in affected}
-    outbox.enqueue([outbox.row(key=f"notice:{notice_id}", template="notice", recipients=recipients[client_id],
-                               language=languages[client_id], client_id=client_id, notice_id=notice_id, now=now)
-                    for notice_id, client_id in created])
-    audit.record(at=now, actor=actor, object_type="change", object_id=change.id, action="announced",
-                 before={"state": "draft"}, after={"state": "announced", "notices": len(created)})
+    outbox.enqueue(
+        [
+            outbox.row(
+                key=f"notice:{notice_id}",
+                template="notice",
+                recipients=recipients[client_id],
+                language=languages[client_id],
+                client_id=client_id,
+                notice_id=notice_id,
+                now=now,
+            )
+            for notice_id, client_id in created
+        ]
+    )
+    audit.record(
+        at=now,
+        actor=actor,
+        object_type="change",
+        object_id=change.id,
+        action="announced",
+        before={"state": "draft"},
+        after={"state": "announced", "notices": len(created)},
+    )
     db.session.commit()
     return [notice_id for notice_id, _ in created]
 
@@ -366,19 +534,29 @@ def cancel(change: Change, *, actor, now: datetime) -> list[int]:
     effect anywhere. Either the cancel wins and nothing applies, or the apply wins and the cancel is refused.
     """
     result = db.session.execute(
-        update(Change).where(Change.id == change.id, Change.state.in_(("draft", "announced")))
-        .values(state="cancelled", cancelled_at=now).execution_options(synchronize_session=False))
+        update(Change)
+        .where(Change.id == change.id, Change.state.in_(("draft", "announced")))
+        .values(state="cancelled", cancelled_at=now)
+        .execution_options(synchronize_session=False)
+    )
     if result.rowcount != 1:
         db.session.rollback()
         raise Conflict(_("Deze wijziging is al ingetrokken."))
-    applied = db.session.scalar(select(Notice.id).where(Notice.change_id == change.id,
-                                                        Notice.applied_at.is_not(None)).limit(1))
+    applied = db.session.scalar(
+        select(Notice.id).where(Notice.change_id == change.id, Notice.applied_at.is_not(None)).limit(1)
+    )
     if applied is not None:
         db.session.rollback()
         raise Conflict(_("Deze wijziging is voor sommige klanten al ingegaan en kan niet meer ingetrokken worden."))
     withdrawn = withdraw_pending(change.id, actor=actor, now=now)
-    audit.record(at=now, actor=actor, object_type="change", object_id=change.id, action="cancelled",
-                 after={"state": "cancelled", "withdrawn_notices": len(withdrawn)})
+    audit.record(
+        at=now,
+        actor=actor,
+        object_type="change",
+        object_id=change.id,
+        action="cancelled",
+        after={"state": "cancelled", "withdrawn_notices": len(withdrawn)},
+    )
     db.session.commit()
     db.session.expire(change)
     return withdrawn
@@ -392,8 +570,10 @@ def apply_due_changes(now: datetime) -> int:
     due = and_(
         Notice.applied_at.is_(None),
         Notice.change_id.in_(due_changes),
-        or_(Notice.state.in_(applies),
-            and_(Notice.needs_approval.is_(False), Notice.state == NoticeState.AWAITING_DELIVERY.value)),
+        or_(
+            Notice.state.in_(applies),
+            and_(Notice.needs_approval.is_(False), Notice.state == NoticeState.AWAITING_DELIVERY.value),
+        ),
     )
     candidates = select(Notice.id).where(due).order_by(Notice.id).limit(2000)
     if db.engine.dialect.name == "postgresql":
@@ -405,8 +585,11 @@ def apply_due_changes(now: datetime) -> int:
             # is waited for, and once cancelled it no longer matches `due`.
             db.session.scalars(due_changes.order_by(Change.id).with_for_update()).all()
         moved = db.session.execute(
-            update(Notice).where(Notice.id.in_(candidates.scalar_subquery()), due).values(applied_at=now)
-            .returning(Notice.id, Notice.client_id, Notice.change_id)).all()
+            update(Notice)
+            .where(Notice.id.in_(candidates.scalar_subquery()), due)
+            .values(applied_at=now)
+            .returning(Notice.id, Notice.client_id, Notice.change_id)
+        ).all()
         if not moved:
             break
         by_change: dict[int, list[tuple[int, int]]] = {}
@@ -414,8 +597,20 @@ def apply_due_changes(now: datetime) -> int:
             by_change.setdefault(change_id, []).append((notice_id, client_id))
         for change_id, notices in by_change.items():
             _apply(db.session.get(Change, change_id), [c for _, c in notices], today)
-        audit.record_many([dict(at=now, actor=None, object_type="notice", object_id=nid, client_id=cid,
-                                action="applied", after={"on": today.isoformat()}) for nid, cid, _ in moved])
+        audit.record_many(
+            [
+                dict(
+                    at=now,
+                    actor=None,
+                    object_type="notice",
+                    object_id=nid,
+                    client_id=cid,
+                    action="applied",
+                    after={"on": today.isoformat()},
+                )
+                for nid, cid, _ in moved
+            ]
+        )
         db.session.commit()
         total += len(moved)
     _retire_unused(today, now)
@@ -428,21 +623,45 @@ def _apply(change: Change, client_ids: list[int], today: date) -> None:
     ending = change.subprocessor_id if change.kind == "remove" else change.replaces_id
     if ending is not None:
         db.session.execute(
-            update(Assignment).where(Assignment.subprocessor_id == ending, Assignment.client_id.in_(client_ids),
-                                     Assignment.until_on.is_(None))
-            .values(until_on=today, ended_by_change_id=change.id))
+            update(Assignment)
+            .where(
+                Assignment.subprocessor_id == ending,
+                Assignment.client_id.in_(client_ids),
+                Assignment.until_on.is_(None),
+            )
+            .values(until_on=today, ended_by_change_id=change.id)
+        )
     if change.kind in ("add", "replace"):
-        have = set(db.session.scalars(select(Assignment.client_id).where(
-            Assignment.subprocessor_id == change.subprocessor_id, Assignment.client_id.in_(client_ids),
-            Assignment.until_on.is_(None))))
+        have = set(
+            db.session.scalars(
+                select(Assignment.client_id).where(
+                    Assignment.subprocessor_id == change.subprocessor_id,
+                    Assignment.client_id.in_(client_ids),
+                    Assignment.until_on.is_(None),
+                )
+            )
+        )
         new = [cid for cid in client_ids if cid not in have]
         if new:
-            db.session.execute(insert(Assignment), [
-                {"client_id": cid, "subprocessor_id": change.subprocessor_id, "from_on": today, "until_on": None,
-                 "change_id": change.id, "ended_by_change_id": None} for cid in new])
-        db.session.execute(update(SubProcessor).where(SubProcessor.id == change.subprocessor_id,
-                                                      SubProcessor.status == "proposed")
-                           .values(status="active", activated_on=today))
+            db.session.execute(
+                insert(Assignment),
+                [
+                    {
+                        "client_id": cid,
+                        "subprocessor_id": change.subprocessor_id,
+                        "from_on": today,
+                        "until_on": None,
+                        "change_id": change.id,
+                        "ended_by_change_id": None,
+                    }
+                    for cid in new
+                ],
+            )
+        db.session.execute(
+            update(SubProcessor)
+            .where(SubProcessor.id == change.subprocessor_id, SubProcessor.status == "proposed")
+            .values(status="active", activated_on=today)
+        )
 
 
 def unapply_for_client(change: Change, client_id: int, *, actor, now: datetime) -> None:
@@ -455,41 +674,87 @@ def unapply_for_client(change: Change, client_id: int, *, actor, now: datetime) 
     ended = []
     if change.kind in ("add", "replace"):
         ended = db.session.scalars(
-            update(Assignment).where(Assignment.client_id == client_id, Assignment.change_id == change.id,
-                                     Assignment.subprocessor_id == change.subprocessor_id, Assignment.until_on.is_(None))
-            .values(until_on=today).returning(Assignment.id)).all()
+            update(Assignment)
+            .where(
+                Assignment.client_id == client_id,
+                Assignment.change_id == change.id,
+                Assignment.subprocessor_id == change.subprocessor_id,
+                Assignment.until_on.is_(None),
+            )
+            .values(until_on=today)
+            .returning(Assignment.id)
+        ).all()
     restored = None
     if change.kind == "replace":
-        still = db.session.scalar(select(Assignment.id).where(
-            Assignment.client_id == client_id, Assignment.subprocessor_id == change.replaces_id,
-            Assignment.until_on.is_(None)))
+        still = db.session.scalar(
+            select(Assignment.id).where(
+                Assignment.client_id == client_id,
+                Assignment.subprocessor_id == change.replaces_id,
+                Assignment.until_on.is_(None),
+            )
+        )
         if still is None:
-            db.session.add(Assignment(client_id=client_id, subprocessor_id=change.replaces_id, from_on=today,
-                                      until_on=None, change_id=None))
+            db.session.add(
+                Assignment(
+                    client_id=client_id,
+                    subprocessor_id=change.replaces_id,
+                    from_on=today,
+                    until_on=None,
+                    change_id=None,
+                )
+            )
             restored = change.replaces_id
             # In use again, for this client only: new agreements never get it (see active_for_services).
             back = db.session.execute(
-                update(SubProcessor).where(SubProcessor.id == change.replaces_id, SubProcessor.status == "retired")
-                .values(status="active", retired_on=None)).rowcount
+                update(SubProcessor)
+                .where(SubProcessor.id == change.replaces_id, SubProcessor.status == "retired")
+                .values(status="active", retired_on=None)
+            ).rowcount
             if back:
-                audit.record(at=now, actor=actor, object_type="subprocessor", object_id=change.replaces_id,
-                             action="back_in_use", before={"status": "retired"},
-                             after={"status": "active", "for_client": client_id})
-    audit.record(at=now, actor=actor, object_type="change", object_id=change.id, client_id=client_id,
-                 action="unapplied", after={"on": today.isoformat(), "ended_assignments": list(ended),
-                                            "restored_subprocessor": restored})
+                audit.record(
+                    at=now,
+                    actor=actor,
+                    object_type="subprocessor",
+                    object_id=change.replaces_id,
+                    action="back_in_use",
+                    before={"status": "retired"},
+                    after={"status": "active", "for_client": client_id},
+                )
+    audit.record(
+        at=now,
+        actor=actor,
+        object_type="change",
+        object_id=change.id,
+        client_id=client_id,
+        action="unapplied",
+        after={"on": today.isoformat(), "ended_assignments": list(ended), "restored_subprocessor": restored},
+    )
 
 
 def _retire_unused(today: date, now: datetime) -> None:
     """Retire every sub-processor that a removal or replacement in effect has taken away from every client."""
     leaving = _leaving(today)
     still_used = exists().where(Assignment.subprocessor_id == SubProcessor.id, Assignment.until_on.is_(None))
-    retired = db.session.scalars(update(SubProcessor).where(
-        SubProcessor.status == "active", SubProcessor.id.in_(leaving), ~still_used)
-        .values(status="retired", retired_on=today).returning(SubProcessor.id)).all()
-    audit.record_many([dict(at=now, actor=None, object_type="subprocessor", object_id=sp_id, action="retired",
-                            before={"status": "active"}, after={"status": "retired", "on": today.isoformat()})
-                       for sp_id in retired])
+    retired = db.session.scalars(
+        update(SubProcessor)
+        .where(SubProcessor.status == "active", SubProcessor.id.in_(leaving), ~still_used)
+        .values(status="retired", retired_on=today)
+        .returning(SubProcessor.id)
+    ).all()
+    audit.record_many(
+        [
+            dict(
+                at=now,
+                actor=None,
+                object_type="subprocessor",
+                object_id=sp_id,
+                action="retired",
+                before={"status": "active"},
+                after={"status": "retired", "on": today.isoformat()},
+            )
+            for sp_id in retired
+        ]
+    )
 
 
 # --- One-off access by incidental sub-processors ------------------------------------------------------
@@ -500,8 +765,13 @@ def log_intervention(sp: SubProcessor, *, happened_on, reason: str, data_categor
     from .models import Intervention
 
     if sp.kind != "incidental":
-        raise Invalid(_("Alleen een incidentele subverwerker krijgt losse tussenkomsten; "
-                        "een actieve en systematische gaat via een wijziging."), "subprocessor_id")
+        raise Invalid(
+            _(
+                "Alleen een incidentele subverwerker krijgt losse tussenkomsten; "
+                "een actieve en systematische gaat via een wijziging."
+            ),
+            "subprocessor_id",
+        )
     if sp.status != "active":
         raise Invalid(_("%(name)s is niet in gebruik.", name=sp.name), "subprocessor_id")
     if not isinstance(happened_on, date) or happened_on > today_in_brussels(now):
@@ -512,14 +782,29 @@ def log_intervention(sp: SubProcessor, *, happened_on, reason: str, data_categor
     categories = list(data_categories or [])
     if not categories or set(categories) - set(DATA_CATEGORIES):
         raise Invalid(_("Kies welke soorten gegevens geraakt werden."), "data_categories")
-    item = Intervention(subprocessor_id=sp.id, happened_on=happened_on, reason=reason[:4000],
-                        data_categories=[c for c in DATA_CATEGORIES if c in categories], created_at=now,
-                        created_by_id=getattr(actor, "id", None))
+    item = Intervention(
+        subprocessor_id=sp.id,
+        happened_on=happened_on,
+        reason=reason[:4000],
+        data_categories=[c for c in DATA_CATEGORIES if c in categories],
+        created_at=now,
+        created_by_id=getattr(actor, "id", None),
+    )
     db.session.add(item)
     db.session.flush()
-    audit.record(at=now, actor=actor, object_type="intervention", object_id=item.id, action="logged",
-                 after={"subprocessor_id": sp.id, "on": happened_on.isoformat(), "reason": item.reason,
-                        "data_categories": item.data_categories})
+    audit.record(
+        at=now,
+        actor=actor,
+        object_type="intervention",
+        object_id=item.id,
+        action="logged",
+        after={
+            "subprocessor_id": sp.id,
+            "on": happened_on.isoformat(),
+            "reason": item.reason,
+            "data_categories": item.data_categories,
+        },
+    )
     db.session.commit()
     return item
 
@@ -528,10 +813,19 @@ def interventions_for(client_id: int):
     """Return the interventions of sub-processors that applied to the client on the day, newest first."""
     from .models import Intervention
 
-    return db.session.scalars(
-        select(Intervention).join(Assignment, and_(Assignment.subprocessor_id == Intervention.subprocessor_id,
-                                                   Assignment.client_id == client_id))
-        .where(Assignment.from_on <= Intervention.happened_on,
-               or_(Assignment.until_on.is_(None), Assignment.until_on > Intervention.happened_on))
-        .order_by(Intervention.happened_on.desc(), Intervention.id.desc())
-    ).unique().all()
+    return (
+        db.session.scalars(
+            select(Intervention)
+            .join(
+                Assignment,
+                and_(Assignment.subprocessor_id == Intervention.subprocessor_id, Assignment.client_id == client_id),
+            )
+            .where(
+                Assignment.from_on <= Intervention.happened_on,
+                or_(Assignment.until_on.is_(None), Assignment.until_on > Intervention.happened_on),
+            )
+            .order_by(Intervention.happened_on.desc(), Intervention.id.desc())
+        )
+        .unique()
+        .all()
+    )

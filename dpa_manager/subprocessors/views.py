@@ -1,12 +1,13 @@
 from flask import flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from ..localized import flat_translations
 from .. import audit, clock
 from ..errors import ServiceError
 from ..extensions import db
+from ..localized import flat_translations
 from ..notices.models import Notice
 from ..notices.services import counts_by_state, list_notices
 from ..processor.services import list_services
@@ -29,11 +30,20 @@ def _sp_form() -> SubProcessorForm:
 @manager_required
 def index():
     status = request.args.get("status") if request.args.get("status") in STATUS_LABELS else None
-    in_use = dict(db.session.execute(
-        select(Assignment.subprocessor_id, func.count()).where(Assignment.until_on.is_(None))
-        .group_by(Assignment.subprocessor_id)).all())
-    return render_template("subprocessors/index.html", register=services.list_register(status), status=status,
-                           labels=STATUS_LABELS, in_use=in_use)
+    in_use = dict(
+        db.session.execute(
+            select(Assignment.subprocessor_id, func.count())
+            .where(Assignment.until_on.is_(None))
+            .group_by(Assignment.subprocessor_id)
+        ).all()
+    )
+    return render_template(
+        "subprocessors/index.html",
+        register=services.list_register(status),
+        status=status,
+        labels=STATUS_LABELS,
+        in_use=in_use,
+    )
 
 
 @bp.route("/subprocessors/new", methods=["GET", "POST"])
@@ -42,14 +52,20 @@ def new():
     form = _sp_form()
     if form.validate_on_submit():
         try:
-            sp = services.create_subprocessor(form.values(), form.services.data or [], actor=current_user,
-                                              now=clock.now())
+            sp = services.create_subprocessor(
+                form.values(), form.services.data or [], actor=current_user, now=clock.now()
+            )
         except ServiceError as error:
             db.session.rollback()
             show_error(error, form)
         else:
-            flash(_("%(name)s staat als voorgesteld in het register. Kondig een wijziging aan om hem in te zetten.",
-                    name=sp.name), "success")
+            flash(
+                _(
+                    "%(name)s staat als voorgesteld in het register. Kondig een wijziging aan om hem in te zetten.",
+                    name=sp.name,
+                ),
+                "success",
+            )
             return redirect(url_for("subprocessors.show", sp_id=sp.id))
     return render_template("subprocessors/form.html", form=form, sp=None)
 
@@ -58,16 +74,31 @@ def new():
 @manager_required
 def show(sp_id: int):
     sp = or_404(db.session.get(SubProcessor, sp_id))
-    changes = db.session.scalars(select(Change).where(
-        (Change.subprocessor_id == sp.id) | (Change.replaces_id == sp.id)).order_by(Change.id.desc())).all()
-    clients = db.session.scalar(select(func.count()).select_from(Assignment).where(
-        Assignment.subprocessor_id == sp.id, Assignment.until_on.is_(None)))
+    changes = db.session.scalars(
+        select(Change)
+        .where((Change.subprocessor_id == sp.id) | (Change.replaces_id == sp.id))
+        .order_by(Change.id.desc())
+    ).all()
+    clients = db.session.scalar(
+        select(func.count())
+        .select_from(Assignment)
+        .where(Assignment.subprocessor_id == sp.id, Assignment.until_on.is_(None))
+    )
     from .models import Intervention
-    interventions = db.session.scalars(select(Intervention).where(Intervention.subprocessor_id == sp.id)
-                                       .order_by(Intervention.happened_on.desc())).all()
-    return render_template("subprocessors/show.html", sp=sp, changes=changes, clients=clients, labels=STATUS_LABELS,
-                           history=audit.history("subprocessor", sp.id), interventions=interventions,
-                           intervention_form=InterventionForm())
+
+    interventions = db.session.scalars(
+        select(Intervention).where(Intervention.subprocessor_id == sp.id).order_by(Intervention.happened_on.desc())
+    ).all()
+    return render_template(
+        "subprocessors/show.html",
+        sp=sp,
+        changes=changes,
+        clients=clients,
+        labels=STATUS_LABELS,
+        history=audit.history("subprocessor", sp.id),
+        interventions=interventions,
+        intervention_form=InterventionForm(),
+    )
 
 
 @bp.route("/subprocessors/<id:sp_id>/interventions", methods=["POST"])
@@ -78,8 +109,14 @@ def log_intervention(sp_id: int):
     form = InterventionForm()
     if form.validate_on_submit():
         try:
-            services.log_intervention(sp, happened_on=form.happened_on.data, reason=form.reason.data,
-                                      data_categories=form.data_categories.data, actor=current_user, now=clock.now())
+            services.log_intervention(
+                sp,
+                happened_on=form.happened_on.data,
+                reason=form.reason.data,
+                data_categories=form.data_categories.data,
+                actor=current_user,
+                now=clock.now(),
+            )
         except ServiceError as error:
             db.session.rollback()
             flash(error.message, "error")
@@ -105,8 +142,9 @@ def edit(sp_id: int):
         form.services.data = [s.id for s in sp.services]
     if form.validate_on_submit():
         try:
-            services.update_subprocessor(sp, form.values(), form.services.data or [], actor=current_user,
-                                         now=clock.now())
+            services.update_subprocessor(
+                sp, form.values(), form.services.data or [], actor=current_user, now=clock.now()
+            )
         except ServiceError as error:
             db.session.rollback()
             show_error(error, form)
@@ -125,8 +163,10 @@ def changes():
     rows = db.session.scalars(select(Change).order_by(Change.id.desc()).limit(500)).all()
     counts = {}
     for change_id, state, n in db.session.execute(
-            select(Notice.change_id, Notice.state, func.count()).where(Notice.change_id.in_([c.id for c in rows]))
-            .group_by(Notice.change_id, Notice.state)):
+        select(Notice.change_id, Notice.state, func.count())
+        .where(Notice.change_id.in_([c.id for c in rows]))
+        .group_by(Notice.change_id, Notice.state)
+    ):
         counts.setdefault(change_id, {})[state] = n
     return render_template("changes/index.html", changes=rows, counts=counts, kinds=services.CHANGE_KINDS)
 
@@ -137,17 +177,23 @@ def new_change():
     form = ChangeForm()
     register = services.list_register()
     form.subprocessor_id.choices = choices(
-        (sp.id, f"{sp.name} ({str(STATUS_LABELS[sp.status]).lower()})") for sp in register if sp.status != "retired")
+        (sp.id, f"{sp.name} ({str(STATUS_LABELS[sp.status]).lower()})") for sp in register if sp.status != "retired"
+    )
     form.replaces_id.choices = choices([(0, "—")] + [(sp.id, sp.name) for sp in register if sp.status == "active"])
     if request.method == "GET":
         form.subprocessor_id.data = request.args.get("subprocessor_id", type=int)
     if form.validate_on_submit():
         try:
             change = services.create_change(
-                kind=form.kind.data, subprocessor_id=form.subprocessor_id.data,
-                replaces_id=form.replaces_id.data or None, effective_on=form.effective_on.data,
-                reason=form.reason.data, translations={"reason_fr": form.reason_fr.data, "reason_en": form.reason_en.data},
-                actor=current_user, now=clock.now())
+                kind=form.kind.data,
+                subprocessor_id=form.subprocessor_id.data,
+                replaces_id=form.replaces_id.data or None,
+                effective_on=form.effective_on.data,
+                reason=form.reason.data,
+                translations={"reason_fr": form.reason_fr.data, "reason_en": form.reason_en.data},
+                actor=current_user,
+                now=clock.now(),
+            )
         except ServiceError as error:
             db.session.rollback()
             show_error(error, form)
@@ -164,9 +210,17 @@ def change(change_id: int):
     counts = counts_by_state(change.id)
     notices = list_notices(current_user, change_id=change.id, limit=5000)
     affected = services.affected_agreements(change) if change.state == "draft" else None
-    return render_template("changes/show.html", change=change, counts=counts, notices=notices, affected=affected,
-                           states=list(NoticeState), confirm=ConfirmForm(), kinds=services.CHANGE_KINDS,
-                           history=audit.history("change", change.id))
+    return render_template(
+        "changes/show.html",
+        change=change,
+        counts=counts,
+        notices=notices,
+        affected=affected,
+        states=list(NoticeState),
+        confirm=ConfirmForm(),
+        kinds=services.CHANGE_KINDS,
+        history=audit.history("change", change.id),
+    )
 
 
 def _change_action(change_id: int, action, success):
@@ -187,13 +241,18 @@ def _change_action(change_id: int, action, success):
 @bp.route("/changes/<id:change_id>/announce", methods=["POST"])
 @manager_required
 def announce(change_id: int):
-    return _change_action(change_id, services.announce,
-                          lambda ids: _("Aangekondigd: %(count)s meldingen staan klaar om verstuurd te worden.",
-                                        count=len(ids)))
+    return _change_action(
+        change_id,
+        services.announce,
+        lambda ids: _("Aangekondigd: %(count)s meldingen staan klaar om verstuurd te worden.", count=len(ids)),
+    )
 
 
 @bp.route("/changes/<id:change_id>/cancel", methods=["POST"])
 @manager_required
 def cancel(change_id: int):
-    return _change_action(change_id, services.cancel,
-                          lambda ids: _("Ingetrokken; %(count)s lopende meldingen zijn ingetrokken.", count=len(ids)))
+    return _change_action(
+        change_id,
+        services.cancel,
+        lambda ids: _("Ingetrokken; %(count)s lopende meldingen zijn ingetrokken.", count=len(ids)),
+    )

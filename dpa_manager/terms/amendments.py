@@ -5,9 +5,10 @@ being acceptance). On acceptance, explicit or by silence, its agreement moves to
 signed agreement replaces the old one, which is kept with its PDF. An objection waits in the
 managers' queue like an objection to a sub-processor.
 """
+
 from __future__ import annotations
 
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 from types import SimpleNamespace
 
 from flask_babel import gettext as _
@@ -16,11 +17,11 @@ from sqlalchemy import and_, func, select, update
 from .. import audit
 from ..agreements.models import Agreement
 from ..clients.models import Client
+from ..clock import today_in_brussels
 from ..errors import Conflict, Invalid
 from ..extensions import db
 from ..i18n import force_locale
 from ..mail import outbox
-from ..clock import today_in_brussels
 from ..rules import AMENDMENT_CLAUSE, BRUSSELS, NoticeState, window_error
 from .compare import compare
 from .models import Amendment, TermsArticle, TermsVersion
@@ -47,15 +48,20 @@ def amendment_counts(amendment: Amendment) -> dict[str, int]:
     """Return the number of the amendment's notices per state."""
     from ..notices.models import Notice
 
-    return dict(db.session.execute(select(Notice.state, func.count()).where(Notice.amendment_id == amendment.id)
-                                   .group_by(Notice.state)).all())
+    return dict(
+        db.session.execute(
+            select(Notice.state, func.count()).where(Notice.amendment_id == amendment.id).group_by(Notice.state)
+        ).all()
+    )
 
 
 def _with_amendment_clause():
     """Condition: the agreement's terms version has an article that allows amendment by notice and silence."""
-    versions = {version_id for version_id, covers in db.session.execute(select(TermsArticle.version_id,
-                                                                               TermsArticle.covers))
-                if AMENDMENT_CLAUSE in (covers or [])}  # a handful of versions: read in Python, JSON-agnostic
+    versions = {
+        version_id
+        for version_id, covers in db.session.execute(select(TermsArticle.version_id, TermsArticle.covers))
+        if AMENDMENT_CLAUSE in (covers or [])
+    }  # a handful of versions: read in Python, JSON-agnostic
     return Agreement.terms_version_id.in_(sorted(versions))
 
 
@@ -66,19 +72,31 @@ def agreements_to_amend(version: TermsVersion):
     be signed anew (see agreements_to_sign_anew).
     """
     return db.session.execute(
-        select(Agreement.id, Agreement.client_id, Client.language).join(Client, Client.id == Agreement.client_id)
+        select(Agreement.id, Agreement.client_id, Client.language)
+        .join(Client, Client.id == Agreement.client_id)
         .where(Agreement.state == "signed", Agreement.terms_version_id != version.id, _with_amendment_clause())
-        .order_by(Agreement.id)).all()
+        .order_by(Agreement.id)
+    ).all()
 
 
 def agreements_to_sign_anew(version: TermsVersion) -> int:
     """Count the signed agreements on another version whose terms have no amendment clause."""
-    return db.session.scalar(select(func.count()).select_from(Agreement).where(
-        Agreement.state == "signed", Agreement.terms_version_id != version.id, ~_with_amendment_clause()))
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Agreement)
+        .where(Agreement.state == "signed", Agreement.terms_version_id != version.id, ~_with_amendment_clause())
+    )
 
 
-def announce(version: TermsVersion, *, summary: str, window_days: int = DEFAULT_WINDOW[0],
-             window_unit: str = DEFAULT_WINDOW[1], actor, now: datetime) -> Amendment:
+def announce(
+    version: TermsVersion,
+    *,
+    summary: str,
+    window_days: int = DEFAULT_WINDOW[0],
+    window_unit: str = DEFAULT_WINDOW[1],
+    actor,
+    now: datetime,
+) -> Amendment:
     """Announce a published version to every client on an older one: a notice and an e-mail each; commit."""
     from ..notices.services import client_recipients, create_notices
 
@@ -92,24 +110,56 @@ def announce(version: TermsVersion, *, summary: str, window_days: int = DEFAULT_
     summary = (summary or "").strip()
     if len(summary) > 5000:
         raise Invalid(_("De toelichting is te lang (hoogstens 5000 tekens)."), "summary")
-    amendment = Amendment(version_id=version.id, summary=summary, window_days=window_days, window_unit=window_unit,
-                          announced_at=now, announced_by_id=getattr(actor, "id", None))
+    amendment = Amendment(
+        version_id=version.id,
+        summary=summary,
+        window_days=window_days,
+        window_unit=window_unit,
+        announced_at=now,
+        announced_by_id=getattr(actor, "id", None),
+    )
     db.session.add(amendment)
     db.session.flush()
     affected = agreements_to_amend(version)
-    created = create_notices([{
-        "amendment_id": amendment.id, "agreement_id": agreement_id, "client_id": client_id, "needs_approval": True,
-        "state": NoticeState.AWAITING_DELIVERY.value, "window_days": window_days, "window_unit": window_unit,
-        "created_at": now,
-    } for agreement_id, client_id, _ in affected])
+    created = create_notices(
+        [
+            {
+                "amendment_id": amendment.id,
+                "agreement_id": agreement_id,
+                "client_id": client_id,
+                "needs_approval": True,
+                "state": NoticeState.AWAITING_DELIVERY.value,
+                "window_days": window_days,
+                "window_unit": window_unit,
+                "created_at": now,
+            }
+            for agreement_id, client_id, _ in affected
+        ]
+    )
     recipients = client_recipients({client_id for _, client_id, _ in affected})
     languages = {client_id: language for _, client_id, language in affected}
-    outbox.enqueue([outbox.row(key=f"notice:{notice_id}", template="amendment", recipients=recipients[client_id],
-                               language=languages[client_id], client_id=client_id, notice_id=notice_id, now=now)
-                    for notice_id, client_id in created])
-    audit.record(at=now, actor=actor, object_type="terms", object_id=version.id, action="amendment_announced",
-                 after={"amendment": amendment.id, "notices": len(created),
-                        "window": f"{window_days} {window_unit}"})
+    outbox.enqueue(
+        [
+            outbox.row(
+                key=f"notice:{notice_id}",
+                template="amendment",
+                recipients=recipients[client_id],
+                language=languages[client_id],
+                client_id=client_id,
+                notice_id=notice_id,
+                now=now,
+            )
+            for notice_id, client_id in created
+        ]
+    )
+    audit.record(
+        at=now,
+        actor=actor,
+        object_type="terms",
+        object_id=version.id,
+        action="amendment_announced",
+        after={"amendment": amendment.id, "notices": len(created), "window": f"{window_days} {window_unit}"},
+    )
     db.session.commit()
     return amendment
 
@@ -146,7 +196,7 @@ def changes_for(notice, language: str = "nl"):
 
 def takes_effect_at(accepted_at: datetime, effective_on) -> datetime:
     """Return when an accepted amendment takes effect: its acceptance, but not before the version's effective date."""
-    start = datetime.combine(effective_on, time(0), tzinfo=BRUSSELS).astimezone(timezone.utc)
+    start = datetime.combine(effective_on, time(0), tzinfo=BRUSSELS).astimezone(UTC)
     return max(accepted_at, start)
 
 
@@ -160,10 +210,17 @@ def apply_accepted(now: datetime, *, notice_id: int | None = None) -> int:
     from ..agreements.services import adopt_version
     from ..notices.models import Notice
 
-    in_effect = select(Amendment.id).join(TermsVersion, TermsVersion.id == Amendment.version_id).where(
-        TermsVersion.effective_on <= today_in_brussels(now))
-    due = and_(Notice.amendment_id.is_not(None), Notice.applied_at.is_(None), Notice.state.in_(ACCEPTED),
-               Notice.amendment_id.in_(in_effect))
+    in_effect = (
+        select(Amendment.id)
+        .join(TermsVersion, TermsVersion.id == Amendment.version_id)
+        .where(TermsVersion.effective_on <= today_in_brussels(now))
+    )
+    due = and_(
+        Notice.amendment_id.is_not(None),
+        Notice.applied_at.is_(None),
+        Notice.state.in_(ACCEPTED),
+        Notice.amendment_id.in_(in_effect),
+    )
     total = 0
     while True:
         candidates = select(Notice.id).where(due).order_by(Notice.id).limit(BATCH)
@@ -171,9 +228,16 @@ def apply_accepted(now: datetime, *, notice_id: int | None = None) -> int:
             candidates = candidates.where(Notice.id == notice_id)
         if db.engine.dialect.name == "postgresql":
             candidates = candidates.with_for_update(skip_locked=True)
-        moved = db.session.execute(
-            update(Notice).where(Notice.id.in_(candidates.scalar_subquery()), due).values(applied_at=now)
-            .returning(Notice.id)).scalars().all()
+        moved = (
+            db.session.execute(
+                update(Notice)
+                .where(Notice.id.in_(candidates.scalar_subquery()), due)
+                .values(applied_at=now)
+                .returning(Notice.id)
+            )
+            .scalars()
+            .all()
+        )
         for nid in moved:
             notice = db.session.get(Notice, nid)
             version = notice.amendment.version
@@ -181,13 +245,31 @@ def apply_accepted(now: datetime, *, notice_id: int | None = None) -> int:
             target = in_force_descendant(notice.agreement)
             new = adopt_version(target, version, notice=notice, at=at, now=now) if target is not None else None
             if new is not None:
-                db.session.execute(update(Notice).where(Notice.id == nid).values(amended_agreement_id=new.id)
-                                   .execution_options(synchronize_session=False))
-                audit.record(at=now, actor=None, object_type="notice", object_id=nid, client_id=notice.client_id,
-                             action="applied", after={"agreement": new.id, "takes_effect": at.isoformat()})
+                db.session.execute(
+                    update(Notice)
+                    .where(Notice.id == nid)
+                    .values(amended_agreement_id=new.id)
+                    .execution_options(synchronize_session=False)
+                )
+                audit.record(
+                    at=now,
+                    actor=None,
+                    object_type="notice",
+                    object_id=nid,
+                    client_id=notice.client_id,
+                    action="applied",
+                    after={"agreement": new.id, "takes_effect": at.isoformat()},
+                )
             else:  # the agreement ended, or is already on this version: nothing to amend, and the trail says so
-                audit.record(at=now, actor=None, object_type="notice", object_id=nid, client_id=notice.client_id,
-                             action="not_applied", after={"why": "no agreement in force on an older version"})
+                audit.record(
+                    at=now,
+                    actor=None,
+                    object_type="notice",
+                    object_id=nid,
+                    client_id=notice.client_id,
+                    action="not_applied",
+                    after={"why": "no agreement in force on an older version"},
+                )
         total += len(moved)
         if notice_id is not None:
             return total
@@ -200,9 +282,11 @@ def in_force_descendant(agreement: Agreement) -> Agreement | None:
     """Return the client's agreement in force that `agreement` became by accepted amendments (itself if in force)."""
     seen = 0
     while agreement is not None and agreement.state != "signed" and seen < 100:
-        agreement = db.session.scalar(select(Agreement).where(Agreement.amended_from_id == agreement.id,
-                                                              Agreement.state.in_(("signed", "superseded")))
-                                      .order_by(Agreement.id.desc()))
+        agreement = db.session.scalar(
+            select(Agreement)
+            .where(Agreement.amended_from_id == agreement.id, Agreement.state.in_(("signed", "superseded")))
+            .order_by(Agreement.id.desc())
+        )
         seen += 1
     return agreement if agreement is not None and agreement.state == "signed" else None
 
@@ -215,20 +299,44 @@ def revert_accepted(notice, *, actor, now: datetime) -> None:
     """
     new = db.session.get(Agreement, notice.amended_agreement_id) if notice.amended_agreement_id else None
     if new is None or new.state != "signed" or new.amended_from_id != notice.agreement_id:
-        raise Conflict(_("De overeenkomst die deze aanvaarding opleverde, is intussen vervangen of beëindigd; "
-                         "het bezwaar kan haar niet meer ongedaan maken. Los het met de klant op."))
+        raise Conflict(
+            _(
+                "De overeenkomst die deze aanvaarding opleverde, is intussen vervangen of beëindigd; "
+                "het bezwaar kan haar niet meer ongedaan maken. Los het met de klant op."
+            )
+        )
     annulled = db.session.execute(
-        update(Agreement).where(Agreement.id == new.id, Agreement.state == "signed")
-        .values(state="annulled", ended_at=now, updated_at=now).execution_options(synchronize_session=False))
+        update(Agreement)
+        .where(Agreement.id == new.id, Agreement.state == "signed")
+        .values(state="annulled", ended_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
     restored = db.session.execute(
-        update(Agreement).where(Agreement.id == notice.agreement_id, Agreement.state == "superseded")
-        .values(state="signed", ended_at=None, updated_at=now).execution_options(synchronize_session=False))
+        update(Agreement)
+        .where(Agreement.id == notice.agreement_id, Agreement.state == "superseded")
+        .values(state="signed", ended_at=None, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
     if annulled.rowcount != 1 or restored.rowcount != 1:
         raise Conflict(_("De overeenkomst werd intussen gewijzigd; laad de pagina opnieuw."))
     db.session.expire_all()
-    audit.record(at=now, actor=actor, object_type="agreement", object_id=new.id, client_id=notice.client_id,
-                 action="annulled", before={"state": "signed"},
-                 after={"state": "annulled", "notice": notice.id, "why": "objection received in time"})
-    audit.record(at=now, actor=actor, object_type="agreement", object_id=notice.agreement_id,
-                 client_id=notice.client_id, action="reinstated", before={"state": "superseded"},
-                 after={"state": "signed", "notice": notice.id})
+    audit.record(
+        at=now,
+        actor=actor,
+        object_type="agreement",
+        object_id=new.id,
+        client_id=notice.client_id,
+        action="annulled",
+        before={"state": "signed"},
+        after={"state": "annulled", "notice": notice.id, "why": "objection received in time"},
+    )
+    audit.record(
+        at=now,
+        actor=actor,
+        object_type="agreement",
+        object_id=notice.agreement_id,
+        client_id=notice.client_id,
+        action="reinstated",
+        before={"state": "superseded"},
+        after={"state": "signed", "notice": notice.id},
+    )

@@ -1,4 +1,5 @@
 """Compare two versions of the terms article by article, with the changed words marked. Pure."""
+
 from __future__ import annotations
 
 import difflib
@@ -98,10 +99,16 @@ def compare(old_articles, new_articles) -> list[ArticleChange]:
             result.append(ArticleChange("added", None, new.number, new.title, words=[("insert", new.body)]))
             continue
         same = match.body.strip() == new.body.strip() and match.title == new.title
-        result.append(ArticleChange(
-            "unchanged" if same else "changed", match.number, new.number, new.title,
-            old_title=match.title if match.title != new.title else None,
-            words=[("equal", new.body)] if same else word_diff(match.body, new.body)))
+        result.append(
+            ArticleChange(
+                "unchanged" if same else "changed",
+                match.number,
+                new.number,
+                new.title,
+                old_title=match.title if match.title != new.title else None,
+                words=[("equal", new.body)] if same else word_diff(match.body, new.body),
+            )
+        )
     for gone in sorted(unmatched_old.values(), key=lambda a: a.number):
         result.append(ArticleChange("removed", gone.number, None, gone.title, words=[("delete", gone.body)]))
     return result

@@ -1,4 +1,5 @@
 """Versions of the processor's standard terms, as numbered articles."""
+
 import enum
 from datetime import date, datetime
 
@@ -9,7 +10,7 @@ from ..db_types import UTCDateTime
 from ..extensions import db
 
 
-class TermsState(str, enum.Enum):
+class TermsState(enum.StrEnum):
     DRAFT = "draft"
     PUBLISHED = "published"
 
@@ -32,7 +33,9 @@ class TermsVersion(db.Model):
     title_translations: Mapped[dict | None] = mapped_column(JSON)
 
     articles = relationship(
-        "TermsArticle", back_populates="version", order_by="TermsArticle.number",
+        "TermsArticle",
+        back_populates="version",
+        order_by="TermsArticle.number",
         cascade="all, delete-orphan",
     )
 

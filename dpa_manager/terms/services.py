@@ -1,4 +1,5 @@
 """Terms versions: the shipped default, drafts, publication."""
+
 import tomllib
 from datetime import date, datetime
 from importlib.resources import files
@@ -8,7 +9,7 @@ from flask_babel import gettext as _
 from .. import audit
 from ..errors import Conflict, Invalid
 from ..extensions import db
-from ..rules import CHECKLIST, CHECKLIST_KEYS
+from ..rules import CHECKLIST
 from .models import TermsArticle, TermsState, TermsVersion
 from .text import parse_text, parse_translation, unknown_placeholders
 
@@ -26,8 +27,10 @@ def default_translations() -> dict[int, dict]:
     result: dict[int, dict] = {}
     for language in ("fr", "en"):
         for article in default_terms(language)["articles"]:
-            result.setdefault(article["number"], {})[language] = {"title": article["title"],
-                                                                  "body": article["body"].strip()}
+            result.setdefault(article["number"], {})[language] = {
+                "title": article["title"],
+                "body": article["body"].strip(),
+            }
     return result
 
 
@@ -37,26 +40,45 @@ def load_default_terms(*, now: datetime) -> TermsVersion:
     existing = db.session.scalar(db.select(TermsVersion).where(TermsVersion.label == data["label"]))
     if existing:
         return existing
-    version = TermsVersion(label=data["label"], title=data["title"], language=data["language"],
-                           title_translations={lang: default_terms(lang)["title"] for lang in ("fr", "en")},
-                           effective_on=data["effective_on"], state=TermsState.PUBLISHED.value,
-                           published_at=now, created_at=now)
+    version = TermsVersion(
+        label=data["label"],
+        title=data["title"],
+        language=data["language"],
+        title_translations={lang: default_terms(lang)["title"] for lang in ("fr", "en")},
+        effective_on=data["effective_on"],
+        state=TermsState.PUBLISHED.value,
+        published_at=now,
+        created_at=now,
+    )
     translations = default_translations()
     for article in data["articles"]:
-        version.articles.append(TermsArticle(number=article["number"], title=article["title"],
-                                             body=article["body"].strip(), covers=list(article["covers"]),
-                                             translations=translations.get(article["number"])))
+        version.articles.append(
+            TermsArticle(
+                number=article["number"],
+                title=article["title"],
+                body=article["body"].strip(),
+                covers=list(article["covers"]),
+                translations=translations.get(article["number"]),
+            )
+        )
     db.session.add(version)
     db.session.flush()
-    audit.record(at=now, actor=None, object_type="terms", object_id=version.id, action="published",
-                 after={"label": version.label})
+    audit.record(
+        at=now,
+        actor=None,
+        object_type="terms",
+        object_id=version.id,
+        action="published",
+        after={"label": version.label},
+    )
     db.session.commit()
     return version
 
 
 def published_versions() -> list[TermsVersion]:
     return db.session.scalars(
-        db.select(TermsVersion).where(TermsVersion.state == TermsState.PUBLISHED)
+        db.select(TermsVersion)
+        .where(TermsVersion.state == TermsState.PUBLISHED)
         .order_by(TermsVersion.effective_on.desc(), TermsVersion.id.desc())
     ).all()
 
@@ -74,9 +96,18 @@ def missing_coverage(articles) -> list[str]:
     return [_(item.label) for item in CHECKLIST if item.key in TERMS_KEYS and item.key not in covered]
 
 
-def save_draft(version: TermsVersion | None, *, label: str, title: str, effective_on: date, text: str,
-               actor, now: datetime, translations: dict[str, str] | None = None,
-               titles: dict[str, str] | None = None) -> TermsVersion:
+def save_draft(
+    version: TermsVersion | None,
+    *,
+    label: str,
+    title: str,
+    effective_on: date,
+    text: str,
+    actor,
+    now: datetime,
+    translations: dict[str, str] | None = None,
+    titles: dict[str, str] | None = None,
+) -> TermsVersion:
     """Create or update a draft version from the editable text and its optional translations; commit."""
     if version is not None and version.is_published:
         raise Conflict(_("Een gepubliceerde versie kan niet meer wijzigen; maak een nieuwe versie."))
@@ -103,11 +134,21 @@ def save_draft(version: TermsVersion | None, *, label: str, title: str, effectiv
         db.session.add(version)
     version.label, version.title, version.effective_on = label, (title or "").strip(), effective_on
     version.title_translations = {lang: t.strip()[:200] for lang, t in (titles or {}).items() if (t or "").strip()}
-    version.articles = [TermsArticle(number=a.number, title=a.title, body=a.body, covers=a.covers,
-                                     translations=translated.get(a.number)) for a in parsed]
+    version.articles = [
+        TermsArticle(
+            number=a.number, title=a.title, body=a.body, covers=a.covers, translations=translated.get(a.number)
+        )
+        for a in parsed
+    ]
     db.session.flush()
-    audit.record(at=now, actor=actor, object_type="terms", object_id=version.id, action="draft_saved",
-                 after={"label": label, "articles": len(parsed)})
+    audit.record(
+        at=now,
+        actor=actor,
+        object_type="terms",
+        object_id=version.id,
+        action="draft_saved",
+        after={"label": label, "articles": len(parsed)},
+    )
     db.session.commit()
     return version
 
@@ -118,13 +159,24 @@ def publish(version: TermsVersion, *, actor, now: datetime) -> TermsVersion:
         raise Conflict(_("Deze versie is al gepubliceerd."))
     missing = missing_coverage(version.articles)
     if missing:
-        raise Invalid(_("Deze versie dekt niet alles wat art. 28(3) AVG vraagt; ontbreekt: %(missing)s.",
-                         missing="; ".join(missing)))
+        raise Invalid(
+            _(
+                "Deze versie dekt niet alles wat art. 28(3) AVG vraagt; ontbreekt: %(missing)s.",
+                missing="; ".join(missing),
+            )
+        )
     bad = [a.number for a in version.articles if unknown_placeholders(a.title + a.body)]
     if bad:
         raise Invalid(_("Onbekende plaatshouders in artikel %(numbers)s.", numbers=", ".join(map(str, bad))))
     version.state, version.published_at = TermsState.PUBLISHED.value, now
-    audit.record(at=now, actor=actor, object_type="terms", object_id=version.id, action="published",
-                 before={"state": "draft"}, after={"state": "published"})
+    audit.record(
+        at=now,
+        actor=actor,
+        object_type="terms",
+        object_id=version.id,
+        action="published",
+        before={"state": "draft"},
+        after={"state": "published"},
+    )
     db.session.commit()
     return version

@@ -1,4 +1,5 @@
 """Pure text handling for terms: placeholders, blocks, and the editable plain-text form."""
+
 from __future__ import annotations
 
 import re
@@ -126,8 +127,10 @@ def parse_translation(text: str, originals) -> tuple[dict[int, dict], list[str]]
         wanted = set(_PLACEHOLDER.findall(original.title + original.body))
         found = set(_PLACEHOLDER.findall(article.title + article.body))
         if wanted != found:
-            errors.append(f"Artikel {article.number}: de vertaling gebruikt andere plaatshouders dan het origineel "
-                          f"({', '.join(sorted(wanted ^ found))}).")
+            errors.append(
+                f"Artikel {article.number}: de vertaling gebruikt andere plaatshouders dan het origineel "
+                f"({', '.join(sorted(wanted ^ found))})."
+            )
         result[article.number] = {"title": article.title, "body": article.body}
     return result, errors
 

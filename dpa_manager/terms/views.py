@@ -1,5 +1,6 @@
 from flask import flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _, ngettext
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from .. import clock
@@ -8,7 +9,14 @@ from ..extensions import db
 from ..rules import CHECKLIST
 from ..web import ConfirmForm, flash_form_errors, manager_required, or_404, show_error
 from . import bp
-from .amendments import agreements_to_amend, agreements_to_sign_anew, amendment_counts, amendment_notices, amendment_of, announce
+from .amendments import (
+    agreements_to_amend,
+    agreements_to_sign_anew,
+    amendment_counts,
+    amendment_notices,
+    amendment_of,
+    announce,
+)
 from .forms import AmendmentForm, TermsForm
 from .models import TermsVersion
 from .services import missing_coverage, publish, save_draft
@@ -18,8 +26,9 @@ from .text import PLACEHOLDERS, blocks, to_text, translation_text
 @bp.route("/")
 @manager_required
 def index():
-    versions = db.session.scalars(db.select(TermsVersion).order_by(TermsVersion.effective_on.desc(),
-                                                                   TermsVersion.id.desc())).all()
+    versions = db.session.scalars(
+        db.select(TermsVersion).order_by(TermsVersion.effective_on.desc(), TermsVersion.id.desc())
+    ).all()
     return render_template("terms/index.html", versions=versions)
 
 
@@ -28,11 +37,19 @@ def index():
 def show(version_id: int):
     version = or_404(db.session.get(TermsVersion, version_id))
     amendment = amendment_of(version) if version.is_published else None
-    return render_template("terms/show.html", version=version, blocks=blocks, confirm=ConfirmForm(),
-                           missing=missing_coverage(version.articles), checklist=CHECKLIST, amendment=amendment,
-                           amendment_form=AmendmentForm(), to_amend=len(agreements_to_amend(version)),
-                           to_sign_anew=agreements_to_sign_anew(version) if version.is_published else 0,
-                           amendment_counts=amendment_counts(amendment) if amendment else {})
+    return render_template(
+        "terms/show.html",
+        version=version,
+        blocks=blocks,
+        confirm=ConfirmForm(),
+        missing=missing_coverage(version.articles),
+        checklist=CHECKLIST,
+        amendment=amendment,
+        amendment_form=AmendmentForm(),
+        to_amend=len(agreements_to_amend(version)),
+        to_sign_anew=agreements_to_sign_anew(version) if version.is_published else 0,
+        amendment_counts=amendment_counts(amendment) if amendment else {},
+    )
 
 
 def _edit(version: TermsVersion | None, template_source: TermsVersion | None):
@@ -48,19 +65,26 @@ def _edit(version: TermsVersion | None, template_source: TermsVersion | None):
             form.label.data, form.effective_on.data = version.label, version.effective_on
     if form.validate_on_submit():
         try:
-            saved = save_draft(version, label=form.label.data, title=form.title.data,
-                               effective_on=form.effective_on.data, text=form.text.data,
-                               translations={"fr": form.text_fr.data, "en": form.text_en.data},
-                               titles={"fr": form.title_fr.data, "en": form.title_en.data},
-                               actor=current_user, now=clock.now())
+            saved = save_draft(
+                version,
+                label=form.label.data,
+                title=form.title.data,
+                effective_on=form.effective_on.data,
+                text=form.text.data,
+                translations={"fr": form.text_fr.data, "en": form.text_en.data},
+                titles={"fr": form.title_fr.data, "en": form.title_en.data},
+                actor=current_user,
+                now=clock.now(),
+            )
         except ServiceError as error:
             db.session.rollback()
             show_error(error, form)
         else:
             flash(_("Concept %(label)s bewaard.", label=saved.label), "success")
             return redirect(url_for("terms.show", version_id=saved.id))
-    return render_template("terms/form.html", form=form, version=version, placeholders=PLACEHOLDERS,
-                           checklist=CHECKLIST)
+    return render_template(
+        "terms/form.html", form=form, version=version, placeholders=PLACEHOLDERS, checklist=CHECKLIST
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -108,15 +132,27 @@ def announce_version(version_id: int):
         flash_form_errors(form)
         return redirect(url_for("terms.show", version_id=version.id))
     try:
-        amendment = announce(version, summary=form.summary.data, window_days=form.window_days.data,
-                             window_unit=form.window_unit.data, actor=current_user, now=clock.now())
+        amendment = announce(
+            version,
+            summary=form.summary.data,
+            window_days=form.window_days.data,
+            window_unit=form.window_unit.data,
+            actor=current_user,
+            now=clock.now(),
+        )
     except ServiceError as error:
         db.session.rollback()
         flash(error.message, "error")
     else:
-        flash(ngettext("Versie %(label)s is aangekondigd aan %(num)s klant(en).",
-                       "Versie %(label)s is aangekondigd aan %(num)s klant(en).",
-                       len(amendment_notices(amendment)), label=version.label), "success")
+        flash(
+            ngettext(
+                "Versie %(label)s is aangekondigd aan %(num)s klant(en).",
+                "Versie %(label)s is aangekondigd aan %(num)s klant(en).",
+                len(amendment_notices(amendment)),
+                label=version.label,
+            ),
+            "success",
+        )
     return redirect(url_for("terms.show", version_id=version.id))
 
 
@@ -127,10 +163,14 @@ def compare_versions(version_id: int):
     from .compare import compare
 
     version = or_404(db.session.get(TermsVersion, version_id))
-    others = db.session.scalars(db.select(TermsVersion).where(TermsVersion.id != version.id)
-                                .order_by(TermsVersion.effective_on.desc(), TermsVersion.id.desc())).all()
+    others = db.session.scalars(
+        db.select(TermsVersion)
+        .where(TermsVersion.id != version.id)
+        .order_by(TermsVersion.effective_on.desc(), TermsVersion.id.desc())
+    ).all()
     other_id = request.args.get("with", type=int)
     base = next((v for v in others if v.id == other_id), None) or next(
-        (v for v in others if (v.effective_on, v.id) < (version.effective_on, version.id)), None)
+        (v for v in others if (v.effective_on, v.id) < (version.effective_on, version.id)), None
+    )
     changes = compare(base.articles, version.articles) if base else []
     return render_template("terms/compare.html", version=version, base=base, others=others, changes=changes)

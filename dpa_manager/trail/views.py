@@ -45,8 +45,9 @@ def _filtered(stmt):
 
 
 def _page(stmt):
-    return db.paginate(stmt.order_by(AuditEvent.seq.desc()), page=page_arg(),
-                       per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    return db.paginate(
+        stmt.order_by(AuditEvent.seq.desc()), page=page_arg(), per_page=current_app.config["PAGE_SIZE"], error_out=False
+    )
 
 
 @bp.route("/audit/")
@@ -56,8 +57,15 @@ def index():
     types = db.session.scalars(select(AuditEvent.object_type).distinct().order_by(AuditEvent.object_type)).all()
     actions = db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
     total = db.session.scalar(select(func.count()).select_from(AuditEvent))
-    return render_template("trail/index.html", events=_page(stmt), filters=filters, types=types, actions=actions,
-                           total=total, endpoint="trail.index")
+    return render_template(
+        "trail/index.html",
+        events=_page(stmt),
+        filters=filters,
+        types=types,
+        actions=actions,
+        total=total,
+        endpoint="trail.index",
+    )
 
 
 @bp.route("/portal/audit")
@@ -65,5 +73,12 @@ def index():
 def portal():
     base = select_for(current_user, AuditEvent).where(AuditEvent.object_type.in_(CLIENT_OBJECT_TYPES))
     stmt, filters = _filtered(base)
-    return render_template("trail/index.html", events=_page(stmt), filters=filters, types=CLIENT_OBJECT_TYPES,
-                           actions=None, total=None, endpoint="trail.portal")
+    return render_template(
+        "trail/index.html",
+        events=_page(stmt),
+        filters=filters,
+        types=CLIENT_OBJECT_TYPES,
+        actions=None,
+        total=None,
+        endpoint="trail.portal",
+    )

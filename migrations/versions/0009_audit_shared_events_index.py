@@ -5,13 +5,13 @@ Revises: 0008
 Create Date: 2026-11-22 02:40:00
 
 """
-from alembic import op
-import sqlalchemy as sa
 
+import sqlalchemy as sa
+from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0009'
-down_revision = '0008'
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
@@ -19,9 +19,15 @@ SHARED_EVENTS = "client_id IS NULL AND object_type <> 'user'"
 
 
 def upgrade():
-    op.create_index('ix_audit_events_shared', 'audit_events', ['seq'], unique=False,
-                    sqlite_where=sa.text(SHARED_EVENTS), postgresql_where=sa.text(SHARED_EVENTS))
+    op.create_index(
+        "ix_audit_events_shared",
+        "audit_events",
+        ["seq"],
+        unique=False,
+        sqlite_where=sa.text(SHARED_EVENTS),
+        postgresql_where=sa.text(SHARED_EVENTS),
+    )
 
 
 def downgrade():
-    op.drop_index('ix_audit_events_shared', table_name='audit_events')
+    op.drop_index("ix_audit_events_shared", table_name="audit_events")

@@ -2,6 +2,7 @@
 
 Screenshots of every step go to E2E_SCREENSHOTS (default: screenshots/e2e/).
 """
+
 import os
 import re
 import shutil
@@ -22,8 +23,16 @@ from ..conftest import Inbox, free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.wallclock]
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 @pytest.fixture
@@ -32,23 +41,37 @@ def live(tmp_path):
     inbox = Inbox()
     inbox.start()
     port = free_port()
-    app = create_app({"SECRET_KEY": "e2e-secret", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'e2e.sqlite'}",
-                      "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": inbox.port, "BASE_URL": f"http://127.0.0.1:{port}",
-                      "LOGIN_RATE_LIMIT": "1000 per minute"})
+    app = create_app(
+        {
+            "SECRET_KEY": "e2e-secret",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'e2e.sqlite'}",
+            "MAIL_SERVER": "127.0.0.1",
+            "MAIL_PORT": inbox.port,
+            "BASE_URL": f"http://127.0.0.1:{port}",
+            "LOGIN_RATE_LIMIT": "1000 per minute",
+        }
+    )
     with app.app_context():
         db.create_all()
+        from dpa_manager import clock
+        from dpa_manager.accounts.services import create_user
         from dpa_manager.demo import PROFILE, SERVICES
         from dpa_manager.processor.services import add_service, save_profile
         from dpa_manager.terms.services import load_default_terms
-        from dpa_manager.accounts.services import create_user
-        from dpa_manager import clock
+
         now = clock.now()
         load_default_terms(now=now)
         save_profile(PROFILE, actor=None, now=now)
         for code, name in SERVICES:
             add_service(code, name, actor=None, now=now)
-        create_user(email="manager@contactexpert.be", password="e2e-manager-pass", role="manager", client_id=None,
-                    full_name="An Peeters", now=now)
+        create_user(
+            email="manager@contactexpert.be",
+            password="e2e-manager-pass",
+            role="manager",
+            client_id=None,
+            full_name="An Peeters",
+            now=now,
+        )
         server = make_server("127.0.0.1", port, app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
@@ -62,6 +85,7 @@ def live(tmp_path):
 @pytest.fixture
 def browser():
     from playwright.sync_api import sync_playwright
+
     executable = shutil.which("chromium") or "/usr/bin/chromium"
     with sync_playwright() as p:
         # Chromium hangs under libfaketime (the suite's run at a date ahead): it runs on the real clock.
@@ -92,6 +116,7 @@ def login(page, url, email, password):
 def deliver(live):
     """The outbox job, as the scheduler runs it."""
     from dpa_manager import clock
+
     drain(now=clock.now)
 
 
@@ -108,17 +133,40 @@ def make_silent_client(live):
     from dpa_manager.clients.services import create_client
     from dpa_manager.demo import TOMS, with_check_digits
     from dpa_manager.processor.models import Service
+
     now = clock.now()
-    client = create_client({"name": "Stille Klant NV", "enterprise_number": with_check_digits(5_555_555),
-                            "address": "Kaai 1\n2000 Antwerpen", "language": "nl",
-                            "contact_email": "privacy@stille.example"}, actor=None, now=now)
+    client = create_client(
+        {
+            "name": "Stille Klant NV",
+            "enterprise_number": with_check_digits(5_555_555),
+            "address": "Kaai 1\n2000 Antwerpen",
+            "language": "nl",
+            "contact_email": "privacy@stille.example",
+        },
+        actor=None,
+        now=now,
+    )
     manager = find_user("manager@contactexpert.be")
-    user = create_user(email="jan@stille.example", password="stille-klant-pass", role="client", client_id=client.id,
-                       full_name="Jan Stil", now=now)
+    user = create_user(
+        email="jan@stille.example",
+        password="stille-klant-pass",
+        role="client",
+        client_id=client.id,
+        full_name="Jan Stil",
+        now=now,
+    )
     values = agreements.draft_defaults(now.date()) | {
-        "subject_matter": "Klantendienst", "starts_on": now.date(), "ends_on": None, "nature_purpose": "Oproepen",
-        "data_types": ["contact"], "data_types_detail": "", "data_subjects": ["customers"],
-        "data_subjects_detail": "", "special_categories": False, "toms": TOMS}
+        "subject_matter": "Klantendienst",
+        "starts_on": now.date(),
+        "ends_on": None,
+        "nature_purpose": "Oproepen",
+        "data_types": ["contact"],
+        "data_types_detail": "",
+        "data_subjects": ["customers"],
+        "data_subjects_detail": "",
+        "special_categories": False,
+        "toms": TOMS,
+    }
     service = db.session.scalar(select(Service.id).where(Service.code == "klantendienst"))
     agreement = agreements.create_draft(client, values, [service], actor=manager, now=now)
     agreements.send(agreement, actor=manager, now=now)

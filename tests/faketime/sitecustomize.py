@@ -4,6 +4,7 @@ libfaketime makes the absolute-deadline sleep behind time.sleep fail with EINVAL
 left alone (DONT_FAKE_MONOTONIC=1, without which threads hang). Sleeping through select() works; only sleeping
 changes, never what time it is.
 """
+
 import os
 
 if "faketime" in os.environ.get("LD_PRELOAD", ""):

@@ -1,4 +1,5 @@
 """Comparing two versions of the terms, on real article edits."""
+
 from dataclasses import dataclass
 
 from dpa_manager.terms.compare import compare, word_diff
@@ -61,4 +62,8 @@ def test_a_renamed_article_is_paired_by_its_text():
 
 def test_word_diff_keeps_spacing():
     assert word_diff("een twee drie", "een vier drie") == [
-        ("equal", "een "), ("delete", "twee"), ("insert", "vier"), ("equal", " drie")]
+        ("equal", "een "),
+        ("delete", "twee"),
+        ("insert", "vier"),
+        ("equal", " drie"),
+    ]

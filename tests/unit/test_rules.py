@@ -1,4 +1,5 @@
 """The pure rules, as tables."""
+
 from datetime import date
 from types import SimpleNamespace
 
@@ -8,21 +9,24 @@ from dpa_manager import rules
 from dpa_manager.rules import AgreementState as S
 
 
-@pytest.mark.parametrize("raw, error", [
-    ("0427073974", None),
-    ("0427.073.974", None),
-    ("BE 0427.073.974", None),
-    ("be0427073974", None),
-    ("0427 073 974", None),
-    ("1000000021", None),           # starts with 1: 10000000 % 97 = 76, 97 - 76 = 21
-    ("0427073975", "controlegetal"),
-    ("2427073974", "begint met 0 of 1"),
-    ("042707397", "10 cijfers"),
-    ("04270739745", "10 cijfers"),
-    ("04270739AB", "10 cijfers"),
-    ("", "Vul een ondernemingsnummer in"),
-    ("   ", "Vul een ondernemingsnummer in"),
-])
+@pytest.mark.parametrize(
+    "raw, error",
+    [
+        ("0427073974", None),
+        ("0427.073.974", None),
+        ("BE 0427.073.974", None),
+        ("be0427073974", None),
+        ("0427 073 974", None),
+        ("1000000021", None),  # starts with 1: 10000000 % 97 = 76, 97 - 76 = 21
+        ("0427073975", "controlegetal"),
+        ("2427073974", "begint met 0 of 1"),
+        ("042707397", "10 cijfers"),
+        ("04270739745", "10 cijfers"),
+        ("04270739AB", "10 cijfers"),
+        ("", "Vul een ondernemingsnummer in"),
+        ("   ", "Vul een ondernemingsnummer in"),
+    ],
+)
 def test_enterprise_number(raw, error):
     result = rules.enterprise_number_error(raw)
     if error is None:
@@ -35,12 +39,25 @@ def test_enterprise_number_is_shown_with_dots():
     assert rules.format_enterprise_number(rules.normalize_enterprise_number("BE 0427 073 974")) == "0427.073.974"
 
 
-@pytest.mark.parametrize("days, unit, ok", [
-    (7, "calendar", True), (90, "calendar", True), (3, "working", True), (90, "working", True),
-    (6, "calendar", False), (1, "calendar", False), (2, "working", False), (1, "working", False),
-    (0, "calendar", False), (91, "calendar", False), (-1, "working", False), (None, "calendar", False),
-    (7, "weeks", False), (7, None, False),
-])
+@pytest.mark.parametrize(
+    "days, unit, ok",
+    [
+        (7, "calendar", True),
+        (90, "calendar", True),
+        (3, "working", True),
+        (90, "working", True),
+        (6, "calendar", False),
+        (1, "calendar", False),
+        (2, "working", False),
+        (1, "working", False),
+        (0, "calendar", False),
+        (91, "calendar", False),
+        (-1, "working", False),
+        (None, "calendar", False),
+        (7, "weeks", False),
+        (7, None, False),
+    ],
+)
 def test_window_bounds(days, unit, ok):
     assert (rules.window_error(days, unit) is None) is ok
 
@@ -51,27 +68,45 @@ def test_a_window_too_short_to_object_in_practice_says_why(days, unit):
     assert rules.period_error(days, unit) is None  # still a period the law can count
 
 
-@pytest.mark.parametrize("days, unit, text", [
-    (7, "calendar", "7 kalenderdagen"), (1, "calendar", "1 kalenderdag"),
-    (3, "working", "3 werkdagen"), (1, "working", "1 werkdag"),
-])
+@pytest.mark.parametrize(
+    "days, unit, text",
+    [
+        (7, "calendar", "7 kalenderdagen"),
+        (1, "calendar", "1 kalenderdag"),
+        (3, "working", "3 werkdagen"),
+        (1, "working", "1 werkdag"),
+    ],
+)
 def test_describe_window(days, unit, text):
     assert rules.describe_window(days, unit) == text
 
 
-@pytest.mark.parametrize("cents, text", [
-    (250_000, "€ 2.500"), (100_000, "€ 1.000"), (0, "€ 0"), (50, "€ 0,50"), (123_456_789, "€ 1.234.567,89"),
-    (-1_000, "€ -10"),
-])
+@pytest.mark.parametrize(
+    "cents, text",
+    [
+        (250_000, "€ 2.500"),
+        (100_000, "€ 1.000"),
+        (0, "€ 0"),
+        (50, "€ 0,50"),
+        (123_456_789, "€ 1.234.567,89"),
+        (-1_000, "€ -10"),
+    ],
+)
 def test_format_eur(cents, text):
     assert rules.format_eur(cents) == text
 
 
 ALL_STATES = list(S)
-ALLOWED = {(S.DRAFT, S.SENT), (S.SENT, S.DRAFT), (S.SENT, S.SIGNED), (S.SIGNED, S.SUPERSEDED),
-           (S.SIGNED, S.TERMINATED),
-           # a deemed acceptance undone by an objection received in time: the new one lapses, the old one is back
-           (S.SIGNED, S.ANNULLED), (S.SUPERSEDED, S.SIGNED)}
+ALLOWED = {
+    (S.DRAFT, S.SENT),
+    (S.SENT, S.DRAFT),
+    (S.SENT, S.SIGNED),
+    (S.SIGNED, S.SUPERSEDED),
+    (S.SIGNED, S.TERMINATED),
+    # a deemed acceptance undone by an objection received in time: the new one lapses, the old one is back
+    (S.SIGNED, S.ANNULLED),
+    (S.SUPERSEDED, S.SIGNED),
+}
 
 
 @pytest.mark.parametrize("source", ALL_STATES)
@@ -85,9 +120,18 @@ def test_every_transition_is_allowed_or_refused(source, target):
 
 
 def complete(**overrides):
-    values = dict(subject_matter="Klantendienst", starts_on=date(2026, 1, 1), ends_on=None,
-                  nature_purpose="Oproepen beantwoorden", data_types=["contact"], data_subjects=["customers"],
-                  toms="Versleuteling", window_days=7, window_unit="calendar", end_choice="delete")
+    values = dict(
+        subject_matter="Klantendienst",
+        starts_on=date(2026, 1, 1),
+        ends_on=None,
+        nature_purpose="Oproepen beantwoorden",
+        data_types=["contact"],
+        data_subjects=["customers"],
+        toms="Versleuteling",
+        window_days=7,
+        window_unit="calendar",
+        end_choice="delete",
+    )
     return SimpleNamespace(**(values | overrides))
 
 
@@ -98,19 +142,22 @@ def test_complete_agreement_covers_every_element():
     assert rules.missing_elements(complete(), set(rules.CHECKLIST_KEYS)) == []
 
 
-@pytest.mark.parametrize("overrides, missing_key", [
-    ({"subject_matter": "  "}, "subject_duration"),
-    ({"starts_on": None}, "subject_duration"),
-    ({"ends_on": date(2025, 12, 31)}, "subject_duration"),
-    ({"nature_purpose": ""}, "nature_purpose"),
-    ({"data_types": []}, "data_types"),
-    ({"data_subjects": []}, "data_subjects"),
-    ({"toms": "\n"}, "security"),
-    ({"window_days": 0}, "subprocessors"),
-    ({"window_days": 91}, "subprocessors"),
-    ({"window_unit": "weeks"}, "subprocessors"),
-    ({"end_choice": "keep"}, "end_of_processing"),
-])
+@pytest.mark.parametrize(
+    "overrides, missing_key",
+    [
+        ({"subject_matter": "  "}, "subject_duration"),
+        ({"starts_on": None}, "subject_duration"),
+        ({"ends_on": date(2025, 12, 31)}, "subject_duration"),
+        ({"nature_purpose": ""}, "nature_purpose"),
+        ({"data_types": []}, "data_types"),
+        ({"data_subjects": []}, "data_subjects"),
+        ({"toms": "\n"}, "security"),
+        ({"window_days": 0}, "subprocessors"),
+        ({"window_days": 91}, "subprocessors"),
+        ({"window_unit": "weeks"}, "subprocessors"),
+        ({"end_choice": "keep"}, "end_of_processing"),
+    ],
+)
 def test_missing_particular_is_named(overrides, missing_key):
     missing = rules.missing_elements(complete(**overrides), set(rules.CHECKLIST_KEYS))
     assert [item.key for item in missing] == [missing_key]
@@ -127,10 +174,13 @@ def test_checklist_matches_art_28_3():
     assert len(rules.CHECKLIST_KEYS) == 15
 
 
-@pytest.mark.parametrize("starts, ends, text", [
-    (date(2026, 1, 1), None, "vanaf 01/01/2026, voor de duur van de dienstverleningsovereenkomst"),
-    (date(2026, 1, 1), date(2027, 12, 31), "van 01/01/2026 tot en met 31/12/2027"),
-])
+@pytest.mark.parametrize(
+    "starts, ends, text",
+    [
+        (date(2026, 1, 1), None, "vanaf 01/01/2026, voor de duur van de dienstverleningsovereenkomst"),
+        (date(2026, 1, 1), date(2027, 12, 31), "van 01/01/2026 tot en met 31/12/2027"),
+    ],
+)
 def test_duration_text(starts, ends, text):
     assert rules.duration_text(starts, ends) == text
 

@@ -1,12 +1,13 @@
 """The objection window under Belgian law (Judicial Code art. 52-53, Civil Code art. 1.7), as tables."""
-from datetime import date, datetime, timedelta, timezone
+
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from dpa_manager import rules
 
-UTC = timezone.utc
+UTC = UTC
 BXL = ZoneInfo("Europe/Brussels")
 
 
@@ -74,17 +75,39 @@ def test_working_days(notified, days, closes, why):
     assert rules.objection_closes_at(notified, days, "working") == closes
 
 
-@pytest.mark.parametrize("day", [
-    date(2026, 1, 1), date(2026, 4, 6), date(2026, 5, 1), date(2026, 5, 14), date(2026, 5, 25),
-    date(2026, 7, 21), date(2026, 8, 15), date(2026, 11, 1), date(2026, 11, 11), date(2026, 12, 25),
-    date(2027, 3, 29), date(2027, 5, 6), date(2027, 5, 17),
-])
+@pytest.mark.parametrize(
+    "day",
+    [
+        date(2026, 1, 1),
+        date(2026, 4, 6),
+        date(2026, 5, 1),
+        date(2026, 5, 14),
+        date(2026, 5, 25),
+        date(2026, 7, 21),
+        date(2026, 8, 15),
+        date(2026, 11, 1),
+        date(2026, 11, 11),
+        date(2026, 12, 25),
+        date(2027, 3, 29),
+        date(2027, 5, 6),
+        date(2027, 5, 17),
+    ],
+)
 def test_belgian_public_holidays_are_not_working_days(day):
     assert not rules.is_working_day(day)
 
 
-@pytest.mark.parametrize("day", [date(2026, 11, 23), date(2026, 12, 24), date(2026, 12, 31), date(2026, 11, 2),
-                                 date(2026, 4, 7), date(2026, 11, 10)])
+@pytest.mark.parametrize(
+    "day",
+    [
+        date(2026, 11, 23),
+        date(2026, 12, 24),
+        date(2026, 12, 31),
+        date(2026, 11, 2),
+        date(2026, 4, 7),
+        date(2026, 11, 10),
+    ],
+)
 def test_ordinary_weekdays_are_working_days(day):
     assert rules.is_working_day(day)
 
@@ -128,19 +151,27 @@ def test_naive_time_is_refused():
         rules.objection_closes_at(datetime(2026, 11, 2, 9), 7, "calendar")
 
 
-@pytest.mark.parametrize("notified, closes, remind", [
-    (utc(2026, 11, 2, 9), utc(2026, 11, 9, 23), utc(2026, 11, 7, 23)),        # midnight two days before
-    (utc(2026, 3, 23, 10), utc(2026, 3, 30, 22), utc(2026, 3, 28, 23)),       # 29 March 00:00 is still CET
-    (utc(2026, 11, 19, 9), utc(2026, 11, 20, 23), None),                       # a one-day window: too late
-])
+@pytest.mark.parametrize(
+    "notified, closes, remind",
+    [
+        (utc(2026, 11, 2, 9), utc(2026, 11, 9, 23), utc(2026, 11, 7, 23)),  # midnight two days before
+        (utc(2026, 3, 23, 10), utc(2026, 3, 30, 22), utc(2026, 3, 28, 23)),  # 29 March 00:00 is still CET
+        (utc(2026, 11, 19, 9), utc(2026, 11, 20, 23), None),  # a one-day window: too late
+    ],
+)
 def test_reminder_two_days_before_closing(notified, closes, remind):
     assert rules.reminder_at(notified, closes) == remind
 
 
-@pytest.mark.parametrize("now, left", [
-    (utc(2026, 11, 2, 9), (7, 14, 0)), (utc(2026, 11, 9, 22, 30), (0, 0, 30)), (utc(2026, 11, 9, 23), None),
-    (utc(2026, 11, 9, 19, 15, 30), (0, 3, 44)),
-])
+@pytest.mark.parametrize(
+    "now, left",
+    [
+        (utc(2026, 11, 2, 9), (7, 14, 0)),
+        (utc(2026, 11, 9, 22, 30), (0, 0, 30)),
+        (utc(2026, 11, 9, 23), None),
+        (utc(2026, 11, 9, 19, 15, 30), (0, 3, 44)),
+    ],
+)
 def test_time_left(now, left):
     assert rules.time_left(now, utc(2026, 11, 9, 23)) == left
 
@@ -166,7 +197,9 @@ def test_only_an_open_notice_can_be_deemed_approved():
 
 def test_a_deemed_approval_gives_way_only_to_an_answer():
     assert rules.NOTICE_TRANSITIONS[rules.NoticeState.DEEMED_APPROVED] == {
-        rules.NoticeState.OBJECTED, rules.NoticeState.APPROVED}
+        rules.NoticeState.OBJECTED,
+        rules.NoticeState.APPROVED,
+    }
 
 
 CLOSES = utc(2026, 11, 30, 23)
@@ -187,10 +220,16 @@ def test_an_answer_counts_when_received_before_closing_whenever_recorded(receive
     assert (error is None) is counts, why
 
 
-@pytest.mark.parametrize("change, kind, needs", [
-    ("add", "active_systematic", True), ("replace", "active_systematic", True),
-    ("remove", "active_systematic", False), ("add", "incidental", False), ("replace", "incidental", False),
-])
+@pytest.mark.parametrize(
+    "change, kind, needs",
+    [
+        ("add", "active_systematic", True),
+        ("replace", "active_systematic", True),
+        ("remove", "active_systematic", False),
+        ("add", "incidental", False),
+        ("replace", "incidental", False),
+    ],
+)
 def test_which_notices_have_a_window(change, kind, needs):
     assert rules.notice_needs_approval(change, kind) is needs
 
@@ -198,17 +237,31 @@ def test_which_notices_have_a_window(change, kind, needs):
 APPLIED = [
     # notified (UTC, accepted)    stated (UTC) or None       applies (UTC)             why
     (utc(2026, 11, 28, 9, 0), None, utc(2026, 12, 7, 23, 0), "nothing stated: the rule"),
-    (utc(2026, 11, 27, 23, 0, 0, 3000), utc(2026, 12, 4, 23, 0), utc(2026, 12, 7, 23, 0),
-     "composed Friday 23:59:59 Brussels, accepted Saturday 00:00:00.003: the rule from Saturday is later"),
+    (
+        utc(2026, 11, 27, 23, 0, 0, 3000),
+        utc(2026, 12, 4, 23, 0),
+        utc(2026, 12, 7, 23, 0),
+        "composed Friday 23:59:59 Brussels, accepted Saturday 00:00:00.003: the rule from Saturday is later",
+    ),
     (utc(2026, 11, 27, 9, 0), utc(2026, 12, 4, 23, 0), utc(2026, 12, 4, 23, 0), "stated and rule agree"),
-    (utc(2026, 11, 27, 9, 0), utc(2026, 12, 8, 23, 0), utc(2026, 12, 8, 23, 0),
-     "a later moment was stated: the client is never held to less than it read"),
-    (utc(2026, 11, 27, 9, 0), utc(2026, 12, 1, 23, 0), utc(2026, 12, 4, 23, 0),
-     "an earlier moment was stated: the law's window still applies"),
+    (
+        utc(2026, 11, 27, 9, 0),
+        utc(2026, 12, 8, 23, 0),
+        utc(2026, 12, 8, 23, 0),
+        "a later moment was stated: the client is never held to less than it read",
+    ),
+    (
+        utc(2026, 11, 27, 9, 0),
+        utc(2026, 12, 1, 23, 0),
+        utc(2026, 12, 4, 23, 0),
+        "an earlier moment was stated: the law's window still applies",
+    ),
 ]
 
 
 @pytest.mark.parametrize("notified, stated, applies, why", APPLIED)
 def test_the_window_applied_is_never_shorter_than_stated_or_than_the_rule(notified, stated, applies, why):
     assert rules.applied_closes_at(notified, 7, "calendar", stated) == applies, why
-    assert rules.applied_closes_at(notified, 7, "calendar", stated) >= rules.objection_closes_at(notified, 7, "calendar")
+    assert rules.applied_closes_at(notified, 7, "calendar", stated) >= rules.objection_closes_at(
+        notified, 7, "calendar"
+    )
