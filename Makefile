@@ -47,6 +47,7 @@ run: demo
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 # The whole suite on SQLite; with DPA_TEST_DATABASE_URL set (postgresql+psycopg://...) the suite
 # runs again on that PostgreSQL database (the browser tests run once, in the SQLite pass).

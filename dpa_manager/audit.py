@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from .bulk import insert_rows
 from .db_types import UTCDateTime
-from .extensions import db
+from .extensions import Model, db
 
 GENESIS = "0" * 64
 #: Events for no client in particular that can change what a client sees: all but users' own events
@@ -26,7 +27,7 @@ GENESIS = "0" * 64
 SHARED_EVENTS = "client_id IS NULL AND object_type <> 'user'"
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     __tablename__ = "audit_events"
     __table_args__ = (
         Index("ix_audit_events_object", "object_type", "object_id"),
@@ -62,7 +63,7 @@ class AuditEvent(db.Model):
         return f"<AuditEvent {self.seq} {self.object_type}:{self.object_id} {self.action}>"
 
 
-class AuditHead(db.Model):
+class AuditHead(Model):
     """The end of the chain: one row with the last sequence number and hash."""
 
     __tablename__ = "audit_head"
@@ -231,7 +232,7 @@ def record(
     )
 
 
-def history(object_type: str, object_id: int) -> list[AuditEvent]:
+def history(object_type: str, object_id: int) -> Sequence[AuditEvent]:
     """Return the events of one object, oldest first."""
     return db.session.scalars(
         select(AuditEvent)

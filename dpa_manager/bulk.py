@@ -8,8 +8,9 @@ is converted by its own column type (once per distinct value or object) and hand
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
-from sqlalchemy import JSON, Integer, any_, bindparam, text
+from sqlalchemy import JSON, Integer, any_, bindparam, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from .extensions import db
@@ -22,7 +23,7 @@ def among(column, ids: list[int]):
     return column.in_(ids)
 
 
-def next_ids(table, count: int) -> list[int]:
+def next_ids(table, count: int) -> Sequence[int]:
     """Take `count` values of the PostgreSQL sequence behind `table`.id, in one query."""
     return (
         db.session.execute(
@@ -73,7 +74,7 @@ def insert_rows(table, rows: list[dict]) -> None:
 
     values = [tuple(value(name, row[name]) for name in columns) for row in rows]
     if copy:
-        with connection.connection.cursor() as cursor:
+        with connection.connection.cursor() as cursor:  # type: ignore[attr-defined]  # psycopg's cursor
             with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as stream:
                 for row in values:
                     stream.write_row(row)
@@ -81,4 +82,31 @@ def insert_rows(table, rows: list[dict]) -> None:
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     connection.exec_driver_sql(
         f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})", values
+    )
+
+
+def batch_candidates(model, where: list, order: list, limit: int):
+    """Return the select of the next `limit` ids of `model` matching `where`, in `order` (claim_batch's choice)."""
+    return select(model.id).where(*where).order_by(*order).limit(limit)
+
+
+def claim_batch(model, where: list, order: list, values: dict, returning: list, limit: int) -> list:
+    """Move up to `limit` rows of `model` matching `where`, in `order`, with one guarded UPDATE; return `returning`.
+
+    The one way rows are claimed here (the sweep, the reminders, the changes and amendments that take effect,
+    the sender). On PostgreSQL the candidates are locked with SKIP LOCKED, so that concurrent workers take
+    different rows; on SQLite the database lock serialises writers. On both, the UPDATE repeats `where`, so that
+    a row that no longer matches when its turn comes is not moved. The caller commits.
+    """
+    candidates = batch_candidates(model, where, order, limit)
+    if db.engine.dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    return list(
+        db.session.execute(
+            update(model)
+            .where(model.id.in_(candidates.scalar_subquery()), *where)
+            .values(**values)
+            .returning(*returning)
+            .execution_options(synchronize_session=False)
+        ).all()
     )

@@ -1,6 +1,8 @@
 """Defaults only: secrets and site settings come from instance/config.py or the environment."""
 
 import os
+from collections.abc import Callable
+from typing import Any
 
 
 class Defaults:
@@ -53,7 +55,7 @@ class Defaults:
 
 
 #: Environment variables read at start-up, and how each is parsed.
-ENVIRONMENT = {
+ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
     "SECRET_KEY": ("SECRET_KEY", str),
     "MAIL_SERVER": ("MAIL_SERVER", str),

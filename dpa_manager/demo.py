@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, insert
 
@@ -140,7 +141,7 @@ CLIENTS = [
 
 
 #: The register of the demo: three in use, one proposed and ready to be announced.
-SUBPROCESSORS = [
+SUBPROCESSORS: list[tuple[str, list[str], dict[str, Any]]] = [
     (
         "active",
         ["klantendienst", "telemarketing"],
@@ -288,11 +289,12 @@ def seed_synthetic(count: int, *, now: datetime) -> tuple[int, int]:
         db.session.scalar(db.select(func.count()).select_from(Client).where(Client.enterprise_number.like("19%"))) or 0
     )
     manager = find_user(MANAGER[0])
+    assert manager is not None  # seed_demo made it
     service_id = _service_ids(["klantendienst"])[0]
     defaults = agreements.draft_defaults(now.date())
     password_hash = _hash_once()
     applying = [sp.id for sp in register.active_for_services([service_id])]
-    first_id = last_id = None
+    first_id = last_id = 0
     for offset in range(0, count, 2000):
         batch = range(start + offset, start + min(offset + 2000, count))
         client_rows = [

@@ -1,14 +1,16 @@
 """Flask extensions, created unbound and bound to an app in create_app."""
 
 import sqlite3
+from typing import TYPE_CHECKING, Any, cast
 
 from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData, event
-from sqlalchemy.engine import Engine
+from sqlalchemy import MetaData, Table, event
+from sqlalchemy.engine import CursorResult, Engine
+from sqlalchemy.orm import DeclarativeBase
 
 #: Constraint names that Alembic can find again, also on SQLite (batch mode).
 NAMING_CONVENTION = {
@@ -20,6 +22,26 @@ NAMING_CONVENTION = {
 }
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+
+if TYPE_CHECKING:  # what db.Model is, in terms a type checker follows
+
+    class Model(DeclarativeBase):
+        pass
+
+else:
+    Model = db.Model
+
+
+def table_of(model: Any) -> Table:
+    """Return the Table of a mapped class (typed as a Table, which every model here has)."""
+    return cast(Table, model.__table__)
+
+
+def rowcount(result: Any) -> int:
+    """Return how many rows the UPDATE or DELETE whose result this is matched."""
+    return cast(CursorResult, result).rowcount
+
+
 migrate = Migrate()
 mail = Mail()
 login_manager = LoginManager()

@@ -6,6 +6,7 @@ not one per possible state (a page of 200 rows would otherwise translate thousan
 
 from flask_babel import lazy_gettext as _l
 
+from .catalogue import DATA_CATEGORIES
 from .rules import ANSWER_CHANNELS, NOTICE_STATE_LABELS
 
 #: The Dutch words are in rules.NOTICE_STATE_LABELS (marked for the catalogues there).
@@ -21,6 +22,86 @@ TRANSFERS = {
 }
 #: The Dutch words are in rules.ANSWER_CHANNELS.
 CHANNELS = {channel: _l(label) for channel, label in ANSWER_CHANNELS.items()}
+#: What an audit event records, as the history lists and the audit trail show it (never the internal code).
+ACTIONS = {
+    "acceptance_recorded": _l("Aanvaarding geregistreerd"),
+    "amended": _l("Gewijzigd door aanvaarding van nieuwe voorwaarden"),
+    "amendment_announced": _l("Nieuwe voorwaarden aangekondigd"),
+    "announced": _l("Aangekondigd"),
+    "annulled": _l("Vervallen"),
+    "applied": _l("Ingegaan"),
+    "approved": _l("Goedgekeurd"),
+    "back_in_use": _l("Opnieuw in gebruik"),
+    "cancelled": _l("Ingetrokken"),
+    "client_signed": _l("Ondertekend door de klant"),
+    "created": _l("Aangemaakt"),
+    "deemed_approval_reversed": _l("Stilzwijgende goedkeuring herroepen"),
+    "deemed_approved": _l("Stilzwijgend goedgekeurd"),
+    "delivered": _l("Aanvaard door de mailserver"),
+    "draft_saved": _l("Concept bewaard"),
+    "feed_token_rotated": _l("Feedlink vernieuwd"),
+    "invited": _l("Uitgenodigd"),
+    "logged": _l("Tussenkomst geregistreerd"),
+    "login": _l("Aangemeld"),
+    "login_failed": _l("Aanmelding mislukt"),
+    "not_applied": _l("Niet toegepast"),
+    "notified_earlier": _l("Eerdere aanvaarding door de mailserver geregistreerd"),
+    "objected": _l("Bezwaar gemaakt"),
+    "objection_recorded": _l("Bezwaar geregistreerd"),
+    "opened": _l("Geopend in het portaal"),
+    "password_set": _l("Wachtwoord ingesteld"),
+    "published": _l("Gepubliceerd"),
+    "recalled": _l("Teruggenomen"),
+    "reinstated": _l("Opnieuw van kracht"),
+    "reinvited": _l("Opnieuw uitgenodigd"),
+    "requeued": _l("Opnieuw in de wachtrij"),
+    "resolved": _l("Bezwaar afgehandeld"),
+    "retired": _l("Niet meer in gebruik"),
+    "sent": _l("Verstuurd"),
+    "signed": _l("Ondertekend"),
+    "superseded": _l("Vervangen"),
+    "terminated": _l("Beëindigd"),
+    "token_created": _l("API-token aangemaakt"),
+    "token_revoked": _l("API-token ingetrokken"),
+    "translated": _l("Vertaald"),
+    "unapplied": _l("Ongedaan gemaakt"),
+    "updated": _l("Gewijzigd"),
+    "window_extended": _l("Termijn verlengd"),
+    "withdrawn": _l("Ingetrokken"),
+}
+#: What an audit event is about.
+OBJECT_TYPES = {
+    "agreement": _l("Overeenkomst"),
+    "change": _l("Wijziging van het register"),
+    "client": _l("Klant"),
+    "intervention": _l("Tussenkomst"),
+    "notice": _l("Melding"),
+    "outbox": _l("E-mail"),
+    "processor": _l("Profiel van de verwerker"),
+    "service": _l("Dienst"),
+    "subprocessor": _l("Subverwerker"),
+    "terms": _l("Voorwaarden"),
+    "user": _l("Gebruiker"),
+}
+#: Where an object's own words differ from the general ones.
+OBJECT_ACTIONS = {
+    ("agreement", "sent"): _l("Verstuurd ter ondertekening"),
+    ("agreement", "signed"): _l("Tegengetekend"),
+}
+
+
+def object_words(object_type: str) -> str:
+    return str(OBJECT_TYPES.get(object_type) or object_type)
+
+
+def category_names(codes) -> str:
+    """Return the names of data categories, for a person (never the codes)."""
+    return ", ".join(str(DATA_CATEGORIES.get(code, code)) for code in codes or ())
+
+
+def action_words(object_type: str, action: str) -> str:
+    """Return the words for an audit event's action (the code itself only for one no version knew)."""
+    return str(OBJECT_ACTIONS.get((object_type, action)) or ACTIONS.get(action) or action)
 
 
 def register(app) -> None:
@@ -31,3 +112,4 @@ def register(app) -> None:
         "transfers": TRANSFERS,
         "channels": CHANNELS,
     }
+    app.jinja_env.globals.update(action_words=action_words, object_words=object_words, category_names=category_names)

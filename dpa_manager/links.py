@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .db_types import UTCDateTime
-from .extensions import db
+from .extensions import Model, db
 
 NOTICE_LINK_SALT = "notice-link"
 #: How long a signed notice link works.
@@ -45,7 +45,7 @@ def notice_from_token(token: str) -> tuple[int | None, str | None]:
 # --- Links that work once ------------------------------------------------------------------------
 
 
-class UsedLink(db.Model):
+class UsedLink(Model):
     """A signed link that has been used; it does not work a second time."""
 
     __tablename__ = "used_links"

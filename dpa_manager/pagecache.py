@@ -19,6 +19,7 @@ import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from typing import Any
 
 from flask import current_app, render_template, request, session
 from flask_login import current_user
@@ -80,7 +81,7 @@ def current_stamp(client_id: int) -> tuple:
 def _stamp_query(dialect: str):
     own = select(func.max(AuditEvent.seq)).where(AuditEvent.client_id == bindparam("client_id")).scalar_subquery()
     if dialect == "sqlite":  # its planner would walk every event without a client, log-ins included
-        shared = literal_column(
+        shared: Any = literal_column(
             f"(SELECT max(seq) FROM audit_events INDEXED BY ix_audit_events_shared WHERE {SHARED_EVENTS})"
         )
     else:

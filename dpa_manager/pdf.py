@@ -95,7 +95,7 @@ class _NumberedCanvas(Canvas):
     #: On a draft: the word (ONTWERP, PROJET, DRAFT) printed across and atop every page.
     draft_mark = ""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._pages: list[dict] = []
 

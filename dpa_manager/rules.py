@@ -114,6 +114,8 @@ def window_error(days: int | None, unit: str | None) -> str | None:
     error = period_error(days, unit)
     if error:
         return error
+    if days is None or unit is None:  # refused by period_error already; said again for the type checker
+        return WINDOW_RANGE
     if days < SHORTEST_WINDOW[unit]:
         return N_(
             "Een bezwaartermijn korter dan 7 kalenderdagen of 3 werkdagen laat de klant in de praktijk geen "

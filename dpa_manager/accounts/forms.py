@@ -1,3 +1,5 @@
+"""Forms for signing in, setting a password, inviting a user and making an API token."""
+
 from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length

@@ -10,7 +10,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db_types import UTCDateTime
-from ..extensions import db
+from ..extensions import Model
 
 _hasher = PasswordHasher()
 
@@ -20,7 +20,7 @@ class Role(enum.StrEnum):
     CLIENT = "client"
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
     __table_args__ = (
         CheckConstraint("role IN ('manager', 'client')", name="role_known"),
@@ -67,7 +67,7 @@ class User(UserMixin, db.Model):
             return False
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A bearer token for the JSON API; it acts as its user. Only its SHA-256 is stored."""
 
     __tablename__ = "api_tokens"

@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from datetime import datetime
 
 from email_validator import EmailNotValidError, validate_email
@@ -9,7 +10,7 @@ from flask_babel import gettext as _
 
 from .. import audit
 from ..errors import Invalid
-from ..extensions import db
+from ..extensions import db, rowcount
 from ..i18n import LANGUAGES
 from ..passwords import password_error
 from ..rules import name_error
@@ -69,7 +70,7 @@ def authenticate(email: str, password: str, *, now: datetime) -> User | None:
     """Return the active user with these credentials, recording the attempt either way."""
     user = find_user(email)
     ok = user is not None and user.is_active and user.check_password(password)
-    if ok:
+    if ok and user is not None:
         user.last_login_at = now
         db.session.flush()
     audit.record(
@@ -226,7 +227,7 @@ def accept_invitation(token: str, password: str, *, now: datetime) -> User:
             {
                 "expired": _("Deze uitnodiging is verlopen; vraag een nieuwe aan."),
                 "used": _("Deze uitnodiging werd al gebruikt."),
-            }.get(problem, _("Deze uitnodiging is ongeldig."))
+            }.get(problem or "", _("Deze uitnodiging is ongeldig."))
         )
     error = password_error(password, email=user.email, name=user.full_name)
     if error:
@@ -236,7 +237,7 @@ def accept_invitation(token: str, password: str, *, now: datetime) -> User:
         .where(User.id == user.id, User.password_hash == user.password_hash)
         .values(password_hash=_hash(password))
     )
-    if result.rowcount != 1:
+    if rowcount(result) != 1:
         db.session.rollback()
         raise Invalid(_("Deze uitnodiging werd al gebruikt."))
     audit.record(
@@ -256,7 +257,7 @@ def _hash(password: str) -> str:
 # --- API tokens ------------------------------------------------------------------------------------
 
 
-def tokens_of(user: User) -> list[ApiToken]:
+def tokens_of(user: User) -> Sequence[ApiToken]:
     return db.session.scalars(db.select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())).all()
 
 

@@ -1,3 +1,5 @@
+"""Pages for signing in and out, accepting an invitation, API tokens and the language choice."""
+
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
@@ -105,7 +107,7 @@ def accept_invite(token: str):
         text = {
             "expired": _("Deze uitnodiging is verlopen. Vraag uw contactpersoon om een nieuwe."),
             "used": _("Deze uitnodiging werd al gebruikt. Meld u aan met uw wachtwoord."),
-        }.get(problem, _("Deze uitnodiging is ongeldig."))
+        }.get(problem or "", _("Deze uitnodiging is ongeldig."))
         return render_template("error.html", code=404, title=_("Uitnodiging niet bruikbaar"), text=text), 404, headers
     form = SetPasswordForm()
     if form.validate_on_submit():

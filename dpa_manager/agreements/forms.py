@@ -1,3 +1,5 @@
+"""Forms for an agreement's particulars and for the client's and the processor's signatures."""
+
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l

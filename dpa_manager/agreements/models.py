@@ -17,7 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from ..db_types import UTCDateTime
-from ..extensions import db
+from ..extensions import Model, db
 from ..rules import AgreementState
 
 agreement_services = Table(
@@ -28,7 +28,7 @@ agreement_services = Table(
 )
 
 
-class Agreement(db.Model):
+class Agreement(Model):
     __tablename__ = "agreements"
     __table_args__ = (
         CheckConstraint(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import update
@@ -15,7 +17,7 @@ from ..catalogue import DATA_CATEGORIES, SUBJECT_CATEGORIES
 from ..clients.models import Client
 from ..clock import today_in_brussels
 from ..errors import Conflict, Invalid
-from ..extensions import db
+from ..extensions import db, rowcount
 from ..formatting import format_datetime_seconds
 from ..localized import OTHER_LANGUAGES, clean_translations, flat_translations
 from ..processor.models import Service
@@ -69,7 +71,7 @@ def get_agreement(user: User, agreement_id: int) -> Agreement | None:
     return get_for(user, Agreement, agreement_id)
 
 
-def list_agreements(user: User, state: str | None = None) -> list[Agreement]:
+def list_agreements(user: User, state: str | None = None) -> Sequence[Agreement]:
     stmt = select_for(user, Agreement).join(Agreement.client).order_by(Agreement.id.desc())
     if state:
         stmt = stmt.where(Agreement.state == state)
@@ -114,6 +116,7 @@ def _frozen(agreement: Agreement) -> dict:
     document is built once, as of the day they were sent, stored, and never built again.
     """
     if agreement.snapshot is None:
+        assert agreement.sent_at is not None  # only sent agreements have a frozen document
         document = build(agreement, today_in_brussels(agreement.sent_at))
         digest = hashlib.sha256(pdf.render(document)).hexdigest()
         db.session.execute(
@@ -134,6 +137,7 @@ def _frozen(agreement: Agreement) -> dict:
         )
         db.session.commit()
         db.session.expire(agreement)
+    assert agreement.snapshot is not None
     return agreement.snapshot
 
 
@@ -277,14 +281,14 @@ def _ensure_complete(agreement: Agreement) -> None:
 def _move(agreement: Agreement, target: AgreementState, values: dict, *, extra_guard=None) -> None:
     """Move the agreement to `target` with a guarded UPDATE; raise Conflict if someone else moved it first."""
     try:
-        check_transition(agreement.state, target)
+        check_transition(AgreementState(agreement.state), target)
     except TransitionError as error:
         raise Conflict(str(error)) from None
     stmt = update(Agreement).where(Agreement.id == agreement.id, Agreement.state == agreement.state)
     if extra_guard is not None:
         stmt = stmt.where(extra_guard)
     result = db.session.execute(stmt.values(state=target.value, **values).execution_options(synchronize_session=False))
-    if result.rowcount != 1:
+    if rowcount(result) != 1:
         db.session.rollback()
         raise Conflict(_("De overeenkomst werd intussen gewijzigd; laad de pagina opnieuw."))
     db.session.expire(agreement)
@@ -384,7 +388,7 @@ def client_sign(
         )
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if rowcount(result) != 1:
         db.session.rollback()
         raise Conflict(_("Deze overeenkomst is intussen al ondertekend of gewijzigd."))
     db.session.expire(agreement)
@@ -413,7 +417,7 @@ def countersign(
     if agreement.state != AgreementState.SENT or agreement.client_signed_at is None:
         raise Conflict(_("Tegentekenen kan pas nadat de klant ondertekend heeft."))
     name, role = _signer(full_name, role)
-    roles = {}
+    roles: dict[str, dict[str, str]] = {}
     for language, value in (role_translations or {}).items():
         value = " ".join((value or "").split()) if isinstance(value, str) else ""
         if language in OTHER_LANGUAGES and value:
@@ -422,9 +426,9 @@ def countersign(
                 raise Invalid(_(error), f"role_{language}")
             roles[language] = {"processor_signer_role": value[:200]}
     translations = dict(agreement.translations or {})
-    for language, values in roles.items():
-        translations[language] = dict(translations.get(language) or {}) | values
-    values = {
+    for language, entry in roles.items():
+        translations[language] = dict(translations.get(language) or {}) | entry
+    values: dict[str, Any] = {
         "processor_signer_id": user.id,
         "processor_signer_name": name,
         "processor_signer_role": role,
@@ -498,7 +502,9 @@ def _store_signed_pdf(agreement: Agreement) -> bytes:
     if agreement.concluded_by == "signatures":
         closing = signature_block(agreement, format_datetime_seconds)
     else:
-        closing = amendment_record(agreement, format_datetime_seconds, amendment_facts(agreement))
+        facts = amendment_facts(agreement)
+        assert facts is not None  # not concluded by signatures: by an amendment
+        closing = amendment_record(agreement, format_datetime_seconds, facts)
     signed = pdf.render(document, closing)
     digest = hashlib.sha256(signed).hexdigest()
     result = db.session.execute(
@@ -508,7 +514,10 @@ def _store_signed_pdf(agreement: Agreement) -> bytes:
         .execution_options(synchronize_session=False)
     )
     db.session.expire(agreement)
-    return signed if result.rowcount == 1 else agreement.signed_pdf
+    if rowcount(result) == 1:
+        return signed
+    assert agreement.signed_pdf is not None  # made by whoever won the race
+    return agreement.signed_pdf
 
 
 def original_of(agreement: Agreement) -> Agreement:
@@ -613,7 +622,7 @@ def adopt_version(
         .values(state=AgreementState.SUPERSEDED.value, ended_at=at, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if rowcount(result) != 1:
         return None
     new = Agreement(
         client_id=agreement.client_id,

@@ -1,3 +1,6 @@
+"""The managers' agreement pages: list, draft and edit, the document and its PDF, send, recall,
+countersign and terminate."""
+
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user

@@ -58,7 +58,7 @@ def _http_error(error: HTTPException):
         405: "Methode niet toegestaan.",
         413: "Verzoek te groot.",
     }
-    return jsonify(error=messages.get(error.code, error.description)), error.code
+    return jsonify(error=messages.get(error.code or 0) or error.description), error.code
 
 
 def authenticated(view):
@@ -432,4 +432,4 @@ def openapi():
     return jsonify(DOCUMENT)
 
 
-openapi.access = "api-public"
+openapi.access = "api-public"  # type: ignore[attr-defined]  # read by the API's access check

@@ -1,3 +1,5 @@
+"""The form for a client's details."""
+
 from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length

@@ -7,11 +7,11 @@ from sqlalchemy import CheckConstraint, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db_types import UTCDateTime
-from ..extensions import db
+from ..extensions import Model
 from ..rules import format_enterprise_number
 
 
-class Client(db.Model):
+class Client(Model):
     __tablename__ = "clients"
     __table_args__ = (CheckConstraint("language IN ('nl', 'fr', 'en')", name="language_known"),)
 

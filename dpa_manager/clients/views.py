@@ -1,3 +1,5 @@
+"""The managers' client pages: list, create, show and edit a client, invite its users."""
+
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user

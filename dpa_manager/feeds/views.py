@@ -1,3 +1,6 @@
+"""Feeds: a client's Atom feed and deadline calendar (by secret link), its feed settings, and the
+public register of sub-processors with its Atom feed."""
+
 import secrets
 from datetime import UTC, datetime
 
@@ -16,7 +19,7 @@ from ..links import absolute
 from ..mail import ics
 from ..mail.strings import closing_text
 from ..notices.models import Notice
-from ..processor.services import get_profile
+from ..processor.services import get_profile, required_profile
 from ..rules import NoticeState
 from ..subprocessors.models import Change, SubProcessor
 from ..web import ConfirmForm, client_required, public
@@ -65,7 +68,7 @@ def client_atom(token: str):
                     "Bezwaar mogelijk tot %(moment)s (Brussel).",
                     moment=clock.as_brussels(n.closes_at).strftime("%d/%m/%Y %H:%M"),
                 )
-                if n.state == "open"
+                if n.state == "open" and n.closes_at is not None
                 else ""
             )
             entries.append(
@@ -91,7 +94,7 @@ def client_atom(token: str):
         title=title,
         link=absolute("/portal/subprocessors"),
         self_link=absolute(f"/feeds/{token}/subprocessors.atom"),
-        author=get_profile().name,
+        author=required_profile().name,
         entries=entries,
         updated=client.created_at,
     )
@@ -114,7 +117,7 @@ def client_calendar(token: str):
             dict(
                 uid=f"notice-{n.id}@dpa-manager",
                 stamp=now,
-                closes_at=n.closes_at,
+                closes_at=n.closes_at,  # open: the window has started
                 url=absolute(f"/portal/notices/{n.id}"),
                 summary=(
                     _("Einde bezwaartermijn wijziging voorwaarden %(label)s", label=n.amendment.version.label)
@@ -124,6 +127,7 @@ def client_calendar(token: str):
                 description=_("Bezwaar maken kan %(closing)s.", closing=closing_text(n.closes_at)),
             )
             for n in notices
+            if n.closes_at is not None  # open notices all have one
         ]
         name = _("Bezwaartermijnen %(name)s", name=client.name)
     body = ics.calendar(events, name=name)
@@ -193,7 +197,7 @@ def public_register():
 @public
 def public_atom():
     """The processor's announced changes to its sub-processors, as Atom; no client data."""
-    profile = get_profile()
+    profile = required_profile()
     entries = [
         Entry(
             id=absolute(f"/subverwerkers#wijziging-{c.id}"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, cast
 
 from flask import render_template
 from flask_babel import gettext
@@ -138,7 +139,10 @@ def _compose(message: OutboxMessage, language: str, now: datetime) -> Rendered:
     from ..notices.models import Notice
 
     notice = db.session.get(Notice, message.notice_id) if message.notice_id else None
-    context = notice_facts(notice, now) if notice else {"t": t}
+    if notice is None and message.template != "invite":
+        raise ValueError(f"outbox message {message.id} ({message.template}) has no notice")
+    context: dict[str, Any] = notice_facts(notice, now) if notice else {"t": t}
+    notice = cast(Notice, notice)  # set, for every template but "invite"
     context |= {"message": message, "extra": message.context or {}, "language": language}
     attachments = []
     stated_closes_at = None
@@ -190,10 +194,10 @@ def _compose(message: OutboxMessage, language: str, now: datetime) -> Rendered:
     elif message.template == "invite":
         from ..accounts.models import User
         from ..accounts.services import invitation_token
-        from ..processor.services import get_profile
+        from ..processor.services import required_profile
 
-        user = db.session.get(User, message.context["user_id"])
-        processor = get_profile()
+        user = db.session.get_one(User, message.context["user_id"])
+        processor = required_profile()
         context |= {
             "user": user,
             "client": user.client,

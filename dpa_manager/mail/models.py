@@ -6,10 +6,10 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, U
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db_types import UTCDateTime
-from ..extensions import db
+from ..extensions import Model
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     __tablename__ = "outbox"
     __table_args__ = (
         # cancelled: no longer true when its turn came (a reminder of a notice that is no longer open).
@@ -51,7 +51,7 @@ class OutboxMessage(db.Model):
         return f"<OutboxMessage {self.id} {self.dedupe_key} {self.state}>"
 
 
-class OutboxRecipient(db.Model):
+class OutboxRecipient(Model):
     """What the mail server answered for one recipient of a message; no row yet means not answered yet.
 
     accepted: the server took the message for this address (at accepted_at, the earliest acceptance known);
@@ -86,7 +86,7 @@ class OutboxRecipient(db.Model):
         return f"<OutboxRecipient {self.outbox_id} {self.address} {self.state}>"
 
 
-class OutboxAcceptance(db.Model):
+class OutboxAcceptance(Model):
     """One SMTP transaction that the mail server accepted: when, for which recipients, stating what.
 
     Written in its own commit as soon as the server has answered, by whichever sender sent it (also one whose

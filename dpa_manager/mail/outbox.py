@@ -8,7 +8,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from ..bulk import among, insert_rows
 from ..db_types import UTCDateTime
-from ..extensions import db
+from ..extensions import db, table_of
 from .models import OutboxMessage, OutboxRecipient
 
 #: The templates that tell a client of a notice: the mail server's acceptance of one starts the window.
@@ -93,7 +93,7 @@ def enqueue_outcomes(notice_ids: list[int], outcome: str, now: datetime) -> None
 
     key = literal("outcome:") + cast(Notice.id, String) + literal(f":{outcome}")
     mid = literal("<dpa.outcome.") + cast(Notice.id, String) + literal(f".{outcome}@{_domain()}>")
-    table = OutboxMessage.__table__
+    table = table_of(OutboxMessage)
     for offset in range(0, len(notice_ids), 5000):
         chunk = among(Notice.id, notice_ids[offset : offset + 5000])
         clients = select(Notice.client_id).where(chunk)

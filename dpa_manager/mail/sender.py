@@ -25,7 +25,8 @@ from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from ..extensions import db
+from ..bulk import claim_batch
+from ..extensions import db, rowcount, table_of
 from .compose import compose
 from .models import OutboxAcceptance, OutboxMessage, OutboxRecipient
 from .outbox import NOTICE_TEMPLATES
@@ -123,18 +124,17 @@ def claim(now: datetime, limit: int) -> tuple[str, list[int]]:
         and_(OutboxMessage.state == "pending", OutboxMessage.next_attempt_at <= now),
         and_(OutboxMessage.state == "sending", OutboxMessage.claimed_until < now),
     )
-    candidates = select(OutboxMessage.id).where(due).order_by(OutboxMessage.id).limit(limit)
-    if db.engine.dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
     until = now + timedelta(seconds=current_app.config["MAIL_CLAIM_SECONDS"])
-    ids = db.session.scalars(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(candidates.scalar_subquery()), due)
-        .values(state="sending", claim_token=token, claimed_until=until)
-        .returning(OutboxMessage.id)
-    ).all()
+    rows = claim_batch(
+        OutboxMessage,
+        [due],
+        [OutboxMessage.id],
+        {"state": "sending", "claim_token": token, "claimed_until": until},
+        [OutboxMessage.id],
+        limit,
+    )
     db.session.commit()
-    return token, sorted(ids)
+    return token, sorted(row_id for (row_id,) in rows)
 
 
 @dataclass
@@ -209,7 +209,7 @@ def _cancel(row_id: int, token: str, reason: str, now: datetime) -> None:
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
-    if result.rowcount:
+    if rowcount(result):
         log.info("outbox message %s cancelled: %s", row_id, reason)
 
 
@@ -228,7 +228,7 @@ def _upsert_recipients(
     """
     if not outcomes:
         return
-    table = OutboxRecipient.__table__
+    table = table_of(OutboxRecipient)
     insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
     stmt = insert(table).values(
         [
@@ -299,7 +299,9 @@ def _settle(
     open_ = [a for a in row.recipients if a not in answers or answers[a][0] == "deferred"]
     if open_ and (final or attempts >= config["MAIL_MAX_ATTEMPTS"]):
         # given up: the server's last answer for the address stays its reply (or the failure, if it never answered)
-        given_up = {a: ("refused", (answers[a][1] if a in answers else error or "")[:2000]) for a in open_}
+        given_up: dict[str, tuple[str, str | None]] = {
+            a: ("refused", ((answers[a][1] if a in answers else error) or "")[:2000]) for a in open_
+        }
         _upsert_recipients(row_id, given_up, now, answered=False)
         answers |= given_up
         open_ = []
@@ -415,7 +417,7 @@ def apply_acceptances(ids: list[int] | None = None, limit: int = 500) -> int:
             .values(applied=True)
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount == 1 and acceptance.notice_id is not None:
+        if rowcount(result) == 1 and acceptance.notice_id is not None:
             mark_delivered(acceptance.notice_id, acceptance.accepted_at, stated_closes_at=acceptance.stated_closes_at)
             done += 1
         db.session.commit()
@@ -450,11 +452,11 @@ def _hold(row_id: int, token: str, now: datetime) -> bool:
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
-    return result.rowcount == 1
+    return rowcount(result) == 1
 
 
 def _close(connection) -> None:
-    """Close an SMTP connection whatever state it is in; return None."""
+    """Close an SMTP connection whatever state it is in."""
     if connection is not None:
         try:
             connection.__exit__(None, None, None)
@@ -509,7 +511,7 @@ def stopping() -> bool:
 
 def _targets(row_id: int) -> list[str]:
     """Return the message's recipients that the server has neither accepted nor refused for good."""
-    recipients = db.session.scalar(select(OutboxMessage.recipients).where(OutboxMessage.id == row_id))
+    recipients = db.session.execute(select(OutboxMessage.recipients).where(OutboxMessage.id == row_id)).scalar_one()
     answered = set(
         db.session.scalars(
             select(OutboxRecipient.address).where(
@@ -538,7 +540,7 @@ def drain(*, now: Callable[[], datetime], limit: int = 200) -> SendReport:
         return report
     pending: list[_Ready] = []
     for row_id in ids:
-        row = db.session.get(OutboxMessage, row_id)
+        row = db.session.get_one(OutboxMessage, row_id)
         reason = obsolete(row, now())
         if reason:
             _cancel(row_id, token, reason, now())
@@ -555,7 +557,7 @@ def drain(*, now: Callable[[], datetime], limit: int = 200) -> SendReport:
                 _defer([r.id for r in pending], token, now(), report)
                 break
             ready = pending.pop(0)
-            row = db.session.get(OutboxMessage, ready.id)
+            row = db.session.get_one(OutboxMessage, ready.id)
             reason = obsolete(row, now())  # the notice may have been answered while the batch was sent
             if reason:
                 _cancel(ready.id, token, reason, now())
@@ -590,8 +592,8 @@ def drain(*, now: Callable[[], datetime], limit: int = 200) -> SendReport:
                 continue
             except DELIVERY_ERRORS as error:  # the connection: this message was being tried, the others were not
                 _mark_failed(ready.id, token, error, now(), report)
-                connection = _close(connection)
-                lost += 1
+                _close(connection)
+                connection, lost = None, lost + 1
                 if lost >= LOST_CONNECTIONS_BEFORE_GIVING_UP:
                     _defer([r.id for r in pending], token, now(), report)
                     pending.clear()

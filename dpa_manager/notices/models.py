@@ -6,11 +6,11 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, 
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from ..db_types import UTCDateTime
-from ..extensions import db
+from ..extensions import Model
 from ..rules import NoticeState
 
 
-class Notice(db.Model):
+class Notice(Model):
     __tablename__ = "notices"
     __table_args__ = (
         UniqueConstraint("change_id", "agreement_id", name="uq_notices_change_agreement"),
@@ -131,7 +131,7 @@ class Notice(db.Model):
         return NoticeState(self.state)
 
 
-class NoticeProof(db.Model):
+class NoticeProof(Model):
     """A document that proves an answer received outside the app (the e-mail as .eml, a scanned letter, ...)."""
 
     __tablename__ = "notice_proofs"

@@ -1,3 +1,6 @@
+"""Notice pages for managers (dashboard, list, one notice, recorded answers, proofs, evidence file),
+the outbox and its re-queue, and the signed e-mail link to one notice."""
+
 import io
 from datetime import UTC, datetime, timedelta
 
@@ -257,7 +260,7 @@ def signed_link(token: str):
         text = {
             "expired": _("Deze link is verlopen. Meld u aan om de melding te bekijken."),
             "used": _("Deze link werd al gebruikt. Meld u aan om de melding opnieuw te bekijken."),
-        }.get(problem, _("Deze link is ongeldig. Meld u aan om uw meldingen te bekijken."))
+        }.get(problem or "", _("Deze link is ongeldig. Meld u aan om uw meldingen te bekijken."))
         return render_template("error.html", code=404, title=_("Link niet bruikbaar"), text=text), 404, headers
     if user.is_authenticated and not user.is_manager and user.client_id == notice.client_id:
         return redirect(url_for("portal.notice", notice_id=notice.id))

@@ -1,3 +1,6 @@
+"""The client portal: its agreements (and signing), its sub-processors, its notices with objection
+and approval."""
+
 from datetime import date
 
 from flask import flash, redirect, render_template, request, url_for

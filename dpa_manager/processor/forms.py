@@ -1,3 +1,5 @@
+"""Forms for the processor's profile and its services."""
+
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l

@@ -3,10 +3,10 @@
 from sqlalchemy import JSON, CheckConstraint, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 
 
-class ProcessorProfile(db.Model):
+class ProcessorProfile(Model):
     """The one processor this instance serves."""
 
     __tablename__ = "processor_profile"
@@ -41,7 +41,7 @@ class ProcessorProfile(db.Model):
         return f"<ProcessorProfile {self.name}>"
 
 
-class Service(db.Model):
+class Service(Model):
     """A service the processor runs for clients, such as customer service."""
 
     __tablename__ = "services"

@@ -1,6 +1,7 @@
 """The processor profile and its services."""
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
 
 from flask_babel import gettext as _
@@ -33,6 +34,14 @@ PROFILE_DEFAULTS = {"contact_name": "", "contact_role": "", "breach_notice_hours
 def get_profile() -> ProcessorProfile | None:
     """Return the one processor profile, or None before set-up."""
     return db.session.scalar(db.select(ProcessorProfile).order_by(ProcessorProfile.id).limit(1))
+
+
+def required_profile() -> ProcessorProfile:
+    """Return the processor profile, which the app needs once set up (`seed-demo`, or the profile page)."""
+    profile = get_profile()
+    if profile is None:
+        raise LookupError("the processor's profile is not set up yet (Profile page, or flask dpa seed-demo)")
+    return profile
 
 
 def _check(values: dict) -> None:
@@ -94,7 +103,7 @@ def save_profile(values: dict, *, actor, now: datetime) -> ProcessorProfile:
     return profile
 
 
-def list_services() -> list[Service]:
+def list_services() -> Sequence[Service]:
     return db.session.scalars(db.select(Service).order_by(Service.name)).all()
 
 

@@ -1,3 +1,5 @@
+"""The processor's profile page and its services."""
+
 from decimal import Decimal
 
 from flask import flash, redirect, render_template, request, url_for

@@ -1,3 +1,5 @@
+"""Forms for a register entry, a change to the register and an intervention."""
+
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
@@ -8,39 +10,41 @@ from .services import CHANGE_KINDS
 
 
 class SubProcessorForm(BaseForm):
-    name = StringField(_l("Naam"), validators=[DataRequired(_l("Vul de naam in.")), Length(max=200)])
-    registration_number = StringField(_l("Registratie- of ondernemingsnummer"), validators=[Length(max=60)])
-    purpose = TextAreaField(
-        _l("Dienst die hij levert"), validators=[DataRequired(_l("Beschrijf de dienst.")), Length(max=2000)]
-    )
+    """The fields of a register entry; services.clean_subprocessor checks them, for the API alike.
+
+    `required` and `maxlength` only let the browser say early what that check will say.
+    """
+
+    name = StringField(_l("Naam"), render_kw={"required": True, "maxlength": 200})
+    registration_number = StringField(_l("Registratie- of ondernemingsnummer"), render_kw={"maxlength": 60})
+    purpose = TextAreaField(_l("Dienst die hij levert"), render_kw={"required": True, "maxlength": 2000})
     countries = StringField(
         _l("Verwerkingslocaties"),
-        validators=[DataRequired(_l("Geef minstens één land."))],
+        render_kw={"required": True},
         description=_l("ISO-landcodes, gescheiden door komma's, bv. BE, NL, US"),
     )
     transfer_mechanism = SelectField(
         _l("Doorgifte buiten de EER"),
         choices=choices([("", _l("Niet nodig (enkel binnen de EER)"))] + list(TRANSFER_MECHANISMS.items())),
+        validate_choice=False,
     )
-    transfer_text = StringField(_l("Andere waarborg, toelichting"), validators=[Length(max=1000)])
+    transfer_text = StringField(_l("Andere waarborg, toelichting"), render_kw={"maxlength": 1000})
     data_categories = MultiCheckboxField(
-        _l("Soorten persoonsgegevens die hij ontvangt"), choices=choices(DATA_CATEGORIES.items())
+        _l("Soorten persoonsgegevens die hij ontvangt"), choices=choices(DATA_CATEGORIES.items()), validate_choice=False
     )
-    kind = RadioField(_l("Soort"), choices=choices(SUBPROCESSOR_KINDS.items()), default="active_systematic")
-    website = StringField(_l("Website"), validators=[Length(max=300)])
-    address = TextAreaField(
-        _l("Adres (bijlage IV)"), validators=[DataRequired(_l("Vul het adres in.")), Length(max=500)]
+    kind = RadioField(
+        _l("Soort"), choices=choices(SUBPROCESSOR_KINDS.items()), default="active_systematic", validate_choice=False
     )
-    contact = StringField(
-        _l("Contact (persoon of e-mailadres)"), validators=[DataRequired(_l("Vul een contact in.")), Length(max=300)]
-    )
+    website = StringField(_l("Website"), render_kw={"maxlength": 300})
+    address = TextAreaField(_l("Adres (bijlage IV)"), render_kw={"required": True, "maxlength": 500})
+    contact = StringField(_l("Contact (persoon of e-mailadres)"), render_kw={"required": True, "maxlength": 300})
     services = MultiCheckboxField(
         _l("Gebruikt voor de diensten"), coerce=int, description=_l("Niets aangevinkt: voor alle diensten")
     )
-    purpose_fr = TextAreaField(_l("Dienst die hij levert (Frans)"), validators=[Length(max=2000)])
-    purpose_en = TextAreaField(_l("Dienst die hij levert (Engels)"), validators=[Length(max=2000)])
-    transfer_text_fr = StringField(_l("Andere waarborg, toelichting (Frans)"), validators=[Length(max=1000)])
-    transfer_text_en = StringField(_l("Andere waarborg, toelichting (Engels)"), validators=[Length(max=1000)])
+    purpose_fr = TextAreaField(_l("Dienst die hij levert (Frans)"), render_kw={"maxlength": 2000})
+    purpose_en = TextAreaField(_l("Dienst die hij levert (Engels)"), render_kw={"maxlength": 2000})
+    transfer_text_fr = StringField(_l("Andere waarborg, toelichting (Frans)"), render_kw={"maxlength": 1000})
+    transfer_text_en = StringField(_l("Andere waarborg, toelichting (Engels)"), render_kw={"maxlength": 1000})
 
     def values(self) -> dict:
         return {

@@ -6,7 +6,7 @@ from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, String,
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db_types import UTCDateTime
-from ..extensions import db
+from ..extensions import Model, db
 
 subprocessor_services = Table(
     "subprocessor_services",
@@ -16,7 +16,7 @@ subprocessor_services = Table(
 )
 
 
-class SubProcessor(db.Model):
+class SubProcessor(Model):
     __tablename__ = "subprocessors"
     __table_args__ = (
         CheckConstraint("kind IN ('active_systematic', 'incidental')", name="kind_known"),
@@ -63,7 +63,7 @@ class SubProcessor(db.Model):
         return self.kind == "incidental"
 
 
-class Change(db.Model):
+class Change(Model):
     """An intended addition, replacement or removal of a sub-processor."""
 
     __tablename__ = "changes"
@@ -102,7 +102,7 @@ class Change(db.Model):
         return f"<Change {self.id} {self.kind} sp={self.subprocessor_id} {self.state}>"
 
 
-class Assignment(db.Model):
+class Assignment(Model):
     """A sub-processor applying to one client over a period: the client's list and its history."""
 
     __tablename__ = "client_subprocessors"
@@ -131,7 +131,7 @@ class Assignment(db.Model):
         return f"<Assignment client={self.client_id} sp={self.subprocessor_id} {self.from_on}–{self.until_on}>"
 
 
-class Intervention(db.Model):
+class Intervention(Model):
     """One occasion on which an incidental sub-processor touched personal data (e.g. a maintenance visit).
 
     Logged for the record and shown to every client the sub-processor applied to on that day;

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from flask_babel import gettext as _
@@ -11,11 +12,12 @@ from sqlalchemy import and_, exists, insert, or_, select, update
 
 from .. import audit
 from ..agreements.models import Agreement, agreement_services
+from ..bulk import claim_batch
 from ..catalogue import COUNTRIES, DATA_CATEGORIES, EEA, SUBPROCESSOR_KINDS, TRANSFER_MECHANISMS
 from ..clients.models import Client
 from ..clock import today_in_brussels
 from ..errors import Conflict, Invalid
-from ..extensions import db
+from ..extensions import db, rowcount
 from ..localized import clean_translations
 from ..mail import outbox
 from ..notices.models import Notice
@@ -52,13 +54,31 @@ SUBPROCESSOR_TRANSLATED = ("purpose", "transfer_text")
 # --- The register ------------------------------------------------------------------------------
 
 
+#: The longest text each field of a register entry takes (the form tells the browser the same).
+SUBPROCESSOR_LIMITS = {
+    "name": 200,
+    "registration_number": 60,
+    "purpose": 2000,
+    "transfer_text": 1000,
+    "website": 300,
+    "address": 500,
+    "contact": 300,
+}
+
+
 def clean_subprocessor(values: dict) -> dict:
-    """Return the values checked and tidied, or raise Invalid naming the field."""
+    """Return the values checked and tidied, or raise Invalid naming the field.
+
+    The one check of a register entry: the form and the API both go through it, with the same messages.
+    """
     v = {k: values.get(k) for k in SUBPROCESSOR_FIELDS}
-    for key in ("name", "registration_number", "purpose", "transfer_text", "website", "address", "contact"):
-        v[key] = (v[key] or "").strip() if isinstance(v[key] or "", str) else v[key]
-        if not isinstance(v[key], str):
+    for key, limit in SUBPROCESSOR_LIMITS.items():
+        text = v[key] if v[key] is not None else ""
+        if not isinstance(text, str):
             raise Invalid(_("%(field)s is tekst.", field=key), key)
+        v[key] = text = text.strip()
+        if len(text) > limit:
+            raise Invalid(_("Hoogstens %(num)s tekens.", num=limit), key)
     if not v["name"]:
         raise Invalid(_("Vul de naam van de subverwerker in."), "name")
     error = name_error(v["name"])
@@ -189,7 +209,7 @@ def update_subprocessor(sp: SubProcessor, values: dict, services, *, actor, now:
     return sp
 
 
-def list_register(status: str | None = None) -> list[SubProcessor]:
+def list_register(status: str | None = None) -> Sequence[SubProcessor]:
     stmt = select(SubProcessor).order_by(SubProcessor.name, SubProcessor.id)
     if status:
         stmt = stmt.where(SubProcessor.status == status)
@@ -199,7 +219,7 @@ def list_register(status: str | None = None) -> list[SubProcessor]:
 # --- Which sub-processors apply to a client ------------------------------------------------------
 
 
-def applying_on(client_id: int, on: date) -> list[SubProcessor]:
+def applying_on(client_id: int, on: date) -> Sequence[SubProcessor]:
     """Return the sub-processors that apply to the client on `on`, by name."""
     return (
         db.session.scalars(
@@ -242,7 +262,7 @@ def client_data_types(client_id: int) -> list[str] | None:
     return list(types) if types is not None else None
 
 
-def history_of(client_id: int) -> list[Assignment]:
+def history_of(client_id: int) -> Sequence[Assignment]:
     """Return every period a sub-processor applied to the client, newest first."""
     return db.session.scalars(
         select(Assignment)
@@ -271,7 +291,7 @@ def _leaving(today: date | None = None):
     )
 
 
-def active_for_services(service_ids, on: date | None = None) -> list[SubProcessor]:
+def active_for_services(service_ids, on: date | None = None) -> Sequence[SubProcessor]:
     """Return the active sub-processors used for any of these services (or for all services) on `on`.
 
     One that a removal or replacement in effect on `on` has taken away stays active while a client still has it
@@ -283,7 +303,7 @@ def active_for_services(service_ids, on: date | None = None) -> list[SubProcesso
     return db.session.scalars(stmt.order_by(SubProcessor.name, SubProcessor.id)).all()
 
 
-def prospective_for(agreement: Agreement, on: date | None = None) -> list[SubProcessor]:
+def prospective_for(agreement: Agreement, on: date | None = None) -> Sequence[SubProcessor]:
     """Return what will apply once the agreement is signed on `on`: its Annex IV before signing."""
     return active_for_services([s.id for s in agreement.services], on)
 
@@ -438,7 +458,7 @@ def create_change(
     return change
 
 
-def affected_agreements(change: Change) -> list[tuple[int, int, int, str, str]]:
+def affected_agreements(change: Change) -> Sequence[tuple[int, int, int, str, str]]:
     """Return (agreement id, client id, window days, window unit, language) of every signed agreement the change
     touches."""
     stmt = (
@@ -473,7 +493,7 @@ def announce(change: Change, *, actor, now: datetime) -> list[int]:
         .values(state="announced", announced_at=now, announced_by_id=getattr(actor, "id", None))
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if rowcount(result) != 1:
         db.session.rollback()
         raise Conflict(_("Deze wijziging is al aangekondigd of ingetrokken."))
     db.session.expire(change)
@@ -539,7 +559,7 @@ def cancel(change: Change, *, actor, now: datetime) -> list[int]:
         .values(state="cancelled", cancelled_at=now)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if rowcount(result) != 1:
         db.session.rollback()
         raise Conflict(_("Deze wijziging is al ingetrokken."))
     applied = db.session.scalar(
@@ -575,28 +595,23 @@ def apply_due_changes(now: datetime) -> int:
             and_(Notice.needs_approval.is_(False), Notice.state == NoticeState.AWAITING_DELIVERY.value),
         ),
     )
-    candidates = select(Notice.id).where(due).order_by(Notice.id).limit(2000)
-    if db.engine.dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
     total = 0
     while True:
         if db.engine.dialect.name == "postgresql":
             # Take the due changes first, in every batch's transaction (see cancel): a change being cancelled
             # is waited for, and once cancelled it no longer matches `due`.
             db.session.scalars(due_changes.order_by(Change.id).with_for_update()).all()
-        moved = db.session.execute(
-            update(Notice)
-            .where(Notice.id.in_(candidates.scalar_subquery()), due)
-            .values(applied_at=now)
-            .returning(Notice.id, Notice.client_id, Notice.change_id)
-        ).all()
+        moved = claim_batch(
+            Notice, [due], [Notice.id], {"applied_at": now}, [Notice.id, Notice.client_id, Notice.change_id], 2000
+        )
         if not moved:
             break
         by_change: dict[int, list[tuple[int, int]]] = {}
         for notice_id, client_id, change_id in moved:
+            assert change_id is not None  # `due` selects notices of changes
             by_change.setdefault(change_id, []).append((notice_id, client_id))
         for change_id, notices in by_change.items():
-            _apply(db.session.get(Change, change_id), [c for _, c in notices], today)
+            _apply(db.session.get_one(Change, change_id), [c for _, c in notices], today)
         audit.record_many(
             [
                 dict(
@@ -671,7 +686,7 @@ def unapply_for_client(change: Change, client_id: int, *, actor, now: datetime) 
     (back in use if it had been retired). The caller commits.
     """
     today = today_in_brussels(now)
-    ended = []
+    ended: Sequence[int] = []
     if change.kind in ("add", "replace"):
         ended = db.session.scalars(
             update(Assignment)
@@ -705,11 +720,13 @@ def unapply_for_client(change: Change, client_id: int, *, actor, now: datetime) 
             )
             restored = change.replaces_id
             # In use again, for this client only: new agreements never get it (see active_for_services).
-            back = db.session.execute(
-                update(SubProcessor)
-                .where(SubProcessor.id == change.replaces_id, SubProcessor.status == "retired")
-                .values(status="active", retired_on=None)
-            ).rowcount
+            back = rowcount(
+                db.session.execute(
+                    update(SubProcessor)
+                    .where(SubProcessor.id == change.replaces_id, SubProcessor.status == "retired")
+                    .values(status="active", retired_on=None)
+                )
+            )
             if back:
                 audit.record(
                     at=now,

@@ -1,3 +1,6 @@
+"""The register of sub-processors (list, create, show, edit, interventions) and its changes
+(list, create, show, announce, cancel)."""
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l

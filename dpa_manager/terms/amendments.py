@@ -8,6 +8,7 @@ managers' queue like an objection to a sub-processor.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, time
 from types import SimpleNamespace
 
@@ -16,10 +17,11 @@ from sqlalchemy import and_, func, select, update
 
 from .. import audit
 from ..agreements.models import Agreement
+from ..bulk import claim_batch
 from ..clients.models import Client
 from ..clock import today_in_brussels
 from ..errors import Conflict, Invalid
-from ..extensions import db
+from ..extensions import db, rowcount
 from ..i18n import force_locale
 from ..mail import outbox
 from ..rules import AMENDMENT_CLAUSE, BRUSSELS, NoticeState, window_error
@@ -38,7 +40,7 @@ def amendment_of(version: TermsVersion) -> Amendment | None:
     return db.session.scalar(select(Amendment).where(Amendment.version_id == version.id))
 
 
-def amendment_notices(amendment: Amendment) -> list[int]:
+def amendment_notices(amendment: Amendment) -> Sequence[int]:
     from ..notices.models import Notice
 
     return db.session.scalars(select(Notice.id).where(Notice.amendment_id == amendment.id)).all()
@@ -81,11 +83,11 @@ def agreements_to_amend(version: TermsVersion):
 
 def agreements_to_sign_anew(version: TermsVersion) -> int:
     """Count the signed agreements on another version whose terms have no amendment clause."""
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count())
         .select_from(Agreement)
         .where(Agreement.state == "signed", Agreement.terms_version_id != version.id, ~_with_amendment_clause())
-    )
+    ).scalar_one()
 
 
 def announce(
@@ -223,24 +225,12 @@ def apply_accepted(now: datetime, *, notice_id: int | None = None) -> int:
     )
     total = 0
     while True:
-        candidates = select(Notice.id).where(due).order_by(Notice.id).limit(BATCH)
-        if notice_id is not None:
-            candidates = candidates.where(Notice.id == notice_id)
-        if db.engine.dialect.name == "postgresql":
-            candidates = candidates.with_for_update(skip_locked=True)
-        moved = (
-            db.session.execute(
-                update(Notice)
-                .where(Notice.id.in_(candidates.scalar_subquery()), due)
-                .values(applied_at=now)
-                .returning(Notice.id)
-            )
-            .scalars()
-            .all()
-        )
+        where = [due] if notice_id is None else [due, Notice.id == notice_id]
+        moved = [nid for (nid,) in claim_batch(Notice, where, [Notice.id], {"applied_at": now}, [Notice.id], BATCH)]
         for nid in moved:
-            notice = db.session.get(Notice, nid)
+            notice = db.session.get_one(Notice, nid)
             version = notice.amendment.version
+            assert notice.decided_at is not None  # an accepted notice was decided (explicitly or by the sweep)
             at = takes_effect_at(notice.decided_at, version.effective_on)
             target = in_force_descendant(notice.agreement)
             new = adopt_version(target, version, notice=notice, at=at, now=now) if target is not None else None
@@ -278,7 +268,7 @@ def apply_accepted(now: datetime, *, notice_id: int | None = None) -> int:
             return total
 
 
-def in_force_descendant(agreement: Agreement) -> Agreement | None:
+def in_force_descendant(agreement: Agreement | None) -> Agreement | None:
     """Return the client's agreement in force that `agreement` became by accepted amendments (itself if in force)."""
     seen = 0
     while agreement is not None and agreement.state != "signed" and seen < 100:
@@ -317,7 +307,7 @@ def revert_accepted(notice, *, actor, now: datetime) -> None:
         .values(state="signed", ended_at=None, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    if annulled.rowcount != 1 or restored.rowcount != 1:
+    if rowcount(annulled) != 1 or rowcount(restored) != 1:
         raise Conflict(_("De overeenkomst werd intussen gewijzigd; laad de pagina opnieuw."))
     db.session.expire_all()
     audit.record(

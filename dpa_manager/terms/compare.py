@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 #: How alike two article bodies must be to count as the same article renamed or renumbered.
 SAME_ARTICLE = 0.5
@@ -73,7 +74,7 @@ def compare(old_articles, new_articles) -> list[ArticleChange]:
     renamed article shows as changed rather than as removed and added.
     """
     old = list(old_articles)
-    pairs: dict[int, object] = {}
+    pairs: dict[int, Any] = {}
     unmatched_old = {id(a): a for a in old}
     by_title = {_norm(a.title): a for a in old}
     for new in new_articles:

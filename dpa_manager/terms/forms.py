@@ -1,3 +1,5 @@
+"""Forms for a version of the standard terms and for announcing it as an amendment."""
+
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange

@@ -7,7 +7,7 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueCo
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db_types import UTCDateTime
-from ..extensions import db
+from ..extensions import Model
 
 
 class TermsState(enum.StrEnum):
@@ -15,7 +15,7 @@ class TermsState(enum.StrEnum):
     PUBLISHED = "published"
 
 
-class TermsVersion(db.Model):
+class TermsVersion(Model):
     __tablename__ = "terms_versions"
     __table_args__ = (CheckConstraint("state IN ('draft', 'published')", name="state_known"),)
 
@@ -65,7 +65,7 @@ class TermsVersion(db.Model):
         return {key for article in self.articles for key in article.covers or []}
 
 
-class TermsArticle(db.Model):
+class TermsArticle(Model):
     __tablename__ = "terms_articles"
     __table_args__ = (UniqueConstraint("version_id", "number", name="uq_terms_articles_version_number"),)
 
@@ -93,7 +93,7 @@ class TermsArticle(db.Model):
         return self.title, self.body, False
 
 
-class Amendment(db.Model):
+class Amendment(Model):
     """A published terms version announced to every client whose signed agreement is on an older one.
 
     Each client gets a notice with its own window (3 working days by default); acceptance, by answer or

@@ -1,6 +1,7 @@
 """Terms versions: the shipped default, drafts, publication."""
 
 import tomllib
+from collections.abc import Sequence
 from datetime import date, datetime
 from importlib.resources import files
 
@@ -75,7 +76,7 @@ def load_default_terms(*, now: datetime) -> TermsVersion:
     return version
 
 
-def published_versions() -> list[TermsVersion]:
+def published_versions() -> Sequence[TermsVersion]:
     return db.session.scalars(
         db.select(TermsVersion)
         .where(TermsVersion.state == TermsState.PUBLISHED)
@@ -87,7 +88,7 @@ def current_version(on: date) -> TermsVersion | None:
     """Return the published version in force on `on` (the latest one that has taken effect)."""
     versions = published_versions()
     in_force = [v for v in versions if v.effective_on <= on]
-    return (in_force or versions or [None])[0]
+    return (in_force or versions or [None])[0]  # type: ignore[list-item]  # None when nothing is published
 
 
 def missing_coverage(articles) -> list[str]:

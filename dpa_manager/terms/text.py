@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..rules import COVER_KEYS
 
@@ -51,9 +52,9 @@ def fill(text: str, values: dict[str, str]) -> str:
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
 
 
-def blocks(body: str) -> list[tuple[str, object]]:
+def blocks(body: str) -> list[tuple[str, Any]]:
     """Split a body into ("p", text) paragraphs and ("ul", [items]) lists."""
-    result: list[tuple[str, object]] = []
+    result: list[tuple[str, Any]] = []
     for chunk in re.split(r"\n\s*\n", body.strip()):
         lines = [line.strip() for line in chunk.splitlines() if line.strip()]
         paragraph: list[str] = []

@@ -1,3 +1,5 @@
+"""The processor's standard terms: versions, editing, publishing, announcing an amendment, comparing."""
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext

@@ -1,3 +1,5 @@
+"""The audit trail pages: all events for managers, a client's own events in the portal."""
+
 from datetime import date, datetime, time, timedelta
 
 from flask import current_app, render_template, request

@@ -169,7 +169,9 @@ def test_retired_and_self_replacement_are_refused(as_manager, make_subprocessor)
         ({"kind": "sometimes"}, "incidenteel"),
         ({"website": "javascript:alert(1)"}, "http"),
         ({"services": ["bestaat-niet"]}, "Onbekende dienst"),
-        ({"name": ""}, "naam"),
+        ({"name": ""}, "Vul de naam van de subverwerker in."),
+        ({"name": "x" * 201}, "Hoogstens 200 tekens."),
+        ({"contact": "x" * 301}, "Hoogstens 300 tekens."),
     ],
 )
 def test_bad_subprocessors_are_refused(as_manager, change, message):

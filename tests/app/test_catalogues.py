@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CATALOGUES = ROOT / "dpa_manager" / "translations"
 #: What must survive translation: %(name)s values, {name} fields, HTML tags, the comparison's markers.
 KEPT = re.compile(r"%\([a-z_]+\)[sd]|\{[a-z_]*\}|</?[a-z]+[^>]*>|\[\+|\+\]|\[-|-\]")

@@ -71,7 +71,7 @@ def pytest_sessionstart(session):
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
-    for po in (Path(__file__).resolve().parent.parent / "dpa_manager" / "translations").glob("*/LC_MESSAGES/*.po"):
+    for po in (Path(__file__).resolve().parents[2] / "dpa_manager" / "translations").glob("*/LC_MESSAGES/*.po"):
         mo = po.with_suffix(".mo")
         if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
             with po.open("rb") as source, mo.open("wb") as target:

@@ -116,8 +116,11 @@ def test_concurrent_writers_keep_one_chain(app, manager):
 def test_managers_read_and_filter_the_trail(login, manager, make_agreement):
     agreement = make_agreement("signed")
     http = login(manager)
-    page = http.get("/audit/")
-    assert "client_signed" in page.text and "Audittrail" in page.text
+    page = http.get("/audit/", headers={"Accept-Language": "nl"})
+    assert "Audittrail" in page.text
+    # Words for people, not the internal codes (those stay in the filter's option values only).
+    assert "Ondertekend door de klant" in page.text and "Overeenkomst" in page.text
+    assert ">client_signed<" not in page.text and ">agreement " not in page.text
     filtered = http.get(f"/audit/?object_type=agreement&action=signed&object_id={agreement.id}")
     assert filtered.text.count("<tr>") == 2  # header and one event
     assert http.get("/audit/?since=garbage&object_id=abc&page=-3").status_code == 200
@@ -126,9 +129,9 @@ def test_managers_read_and_filter_the_trail(login, manager, make_agreement):
 def test_client_users_read_only_their_own_agreements_and_notices(login, make_agreement):
     mine, theirs = make_agreement("signed"), make_agreement("signed")
     http = login(mine.client.users[0])
-    page = http.get("/portal/audit")
-    assert f"agreement {mine.id}" in page.text and f"agreement {theirs.id}" not in page.text
-    assert "login" not in page.text.split("<tbody>")[-1]  # user events are not part of the client's trail
+    page = http.get("/portal/audit", headers={"Accept-Language": "nl"})
+    assert f"Overeenkomst {mine.id}" in page.text and f"Overeenkomst {theirs.id}" not in page.text
+    assert "Aangemeld" not in page.text.split("<tbody>")[-1]  # user events are not part of the client's trail
 
 
 def test_a_batch_of_like_events_hashes_as_each_event_alone():

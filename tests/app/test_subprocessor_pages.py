@@ -52,7 +52,8 @@ def test_manager_registers_a_subprocessor(as_manager):
         ({"countries": "ZZ"}, "Onbekende landcode"),
         ({"data_categories": []}, "minstens één soort"),
         ({"website": "ftp://x"}, "http"),
-        ({"name": ""}, "Vul de naam in."),
+        ({"name": ""}, "Vul de naam van de subverwerker in."),
+        ({"name": "x" * 201}, "Hoogstens 200 tekens."),
     ],
 )
 def test_register_form_errors_keep_the_input(as_manager, change, message):
@@ -269,3 +270,9 @@ def test_cli_sweep_send_mail_and_token(runner, make_agreement, make_subprocessor
     assert http.get("/api/v1/clients", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     result = runner.invoke(args=["dpa", "create-token", "niemand@example.be"])
     assert result.exit_code != 0 and "geen actieve gebruiker" in result.output
+
+
+def test_the_register_names_data_categories_and_history_uses_words(as_manager, make_subprocessor):
+    sp = make_subprocessor()
+    page = as_manager.get(f"/subprocessors/{sp.id}", headers={"Accept-Language": "nl"}).text
+    assert "Contactgegevens (adres, telefoon, e-mail)" in page and "call_recordings" not in page
