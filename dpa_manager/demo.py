@@ -17,7 +17,7 @@ from .clients.services import create_client
 from .extensions import db
 from .processor.models import Service
 from .processor.services import add_service, get_profile, save_profile
-from .rules import AgreementState
+from .rules import AgreementState, SubProcessorStatus
 from .subprocessors import services as register
 from .subprocessors.models import Assignment, SubProcessor
 from .terms.services import load_default_terms
@@ -143,7 +143,7 @@ CLIENTS = [
 #: The register of the demo: three in use, one proposed and ready to be announced.
 SUBPROCESSORS: list[tuple[str, list[str], dict[str, Any]]] = [
     (
-        "active",
+        SubProcessorStatus.ACTIVE,
         ["klantendienst", "telemarketing"],
         {
             "name": "CloudTel Belgium NV",
@@ -161,7 +161,7 @@ SUBPROCESSORS: list[tuple[str, list[str], dict[str, Any]]] = [
         },
     ),
     (
-        "active",
+        SubProcessorStatus.ACTIVE,
         [],
         {
             "name": "Datacenter Noord BV",
@@ -179,7 +179,7 @@ SUBPROCESSORS: list[tuple[str, list[str], dict[str, Any]]] = [
         },
     ),
     (
-        "active",
+        SubProcessorStatus.ACTIVE,
         [],
         {
             "name": "TechFix BV",
@@ -197,7 +197,7 @@ SUBPROCESSORS: list[tuple[str, list[str], dict[str, Any]]] = [
         },
     ),
     (
-        "proposed",
+        SubProcessorStatus.PROPOSED,
         ["klantendienst"],
         {
             "name": "VoiceCloud Inc.",
@@ -223,8 +223,8 @@ def _seed_register(now: datetime) -> None:
         if values["name"] in known:
             continue
         sp = register.create_subprocessor(values, services, actor=None, now=now)
-        if status == "active":
-            sp.status, sp.activated_on = "active", now.date() - timedelta(days=400)
+        if status == SubProcessorStatus.ACTIVE:
+            sp.status, sp.activated_on = SubProcessorStatus.ACTIVE, now.date() - timedelta(days=400)
             db.session.commit()
 
 

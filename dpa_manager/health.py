@@ -9,6 +9,7 @@ from sqlalchemy import func, select, text
 
 from . import clock
 from .extensions import db
+from .rules import OutboxState
 from .web import public
 
 bp = Blueprint("health", __name__)
@@ -29,7 +30,9 @@ def healthz():
         refused = db.session.scalar(
             select(func.count()).select_from(OutboxRecipient).where(OutboxRecipient.state == "refused")
         )
-        oldest = db.session.scalar(select(func.min(OutboxMessage.created_at)).where(OutboxMessage.state == "pending"))
+        oldest = db.session.scalar(
+            select(func.min(OutboxMessage.created_at)).where(OutboxMessage.state == OutboxState.PENDING)
+        )
     except Exception as error:  # any database failure means: not healthy
         db.session.rollback()
         return jsonify(status="down", database={"ok": False, "error": type(error).__name__}), 503
@@ -38,9 +41,9 @@ def healthz():
         oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=clock.now().tzinfo)
     lag = (clock.now() - oldest).total_seconds() if oldest is not None else 0
     outbox = {
-        "pending": counts.get("pending", 0) + counts.get("sending", 0),
-        "sent": counts.get("sent", 0),
-        "dead": counts.get("dead", 0),
+        "pending": counts.get(OutboxState.PENDING, 0) + counts.get(OutboxState.SENDING, 0),
+        "sent": counts.get(OutboxState.SENT, 0),
+        "dead": counts.get(OutboxState.DEAD, 0),
         "refused_recipients": refused,
         "oldest_pending_seconds": round(lag),
     }

@@ -7,12 +7,24 @@ not one per possible state (a page of 200 rows would otherwise translate thousan
 from flask_babel import lazy_gettext as _l
 
 from .catalogue import DATA_CATEGORIES
-from .rules import ANSWER_CHANNELS, NOTICE_STATE_LABELS
+from .rules import (
+    AGREEMENT_STATE_LABELS,
+    ANSWER_CHANNELS,
+    CHANGE_STATE_LABELS,
+    NOTICE_STATE_LABELS,
+    SUBPROCESSOR_STATUS_LABELS,
+)
 
 #: The Dutch words are in rules.NOTICE_STATE_LABELS (marked for the catalogues there).
 NOTICE_STATES = {state.value: _l(label) for state, label in NOTICE_STATE_LABELS.items()}
 CHANGE_KINDS = {"add": _l("Toevoeging"), "replace": _l("Vervanging"), "remove": _l("Stopzetting")}
-CHANGE_STATES = {"draft": _l("Concept"), "announced": _l("Aangekondigd"), "cancelled": _l("Ingetrokken")}
+#: An agreement's state, and a version of the terms' (draft or published), as their badges say.
+DOCUMENT_STATES = {state.value: _l(label) for state, label in AGREEMENT_STATE_LABELS.items()} | {
+    "published": _l("Gepubliceerd")
+}
+#: The Dutch words are in rules.CHANGE_STATE_LABELS and SUBPROCESSOR_STATUS_LABELS.
+CHANGE_STATES = {state.value: _l(label) for state, label in CHANGE_STATE_LABELS.items()}
+SUBPROCESSOR_STATUSES = {status.value: _l(label) for status, label in SUBPROCESSOR_STATUS_LABELS.items()}
 TRANSFERS = {
     "adequacy": _l("Adequaatheidsbesluit"),
     "scc": _l("SCC"),
@@ -109,6 +121,7 @@ def register(app) -> None:
         "notice_states": NOTICE_STATES,
         "change_kinds": CHANGE_KINDS,
         "change_states": CHANGE_STATES,
+        "document_states": DOCUMENT_STATES,
         "transfers": TRANSFERS,
         "channels": CHANNELS,
     }

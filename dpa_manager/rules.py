@@ -427,6 +427,93 @@ def check_notice_transition(current: str, target: str) -> None:
         )
 
 
+# --- The register and the outbox ------------------------------------------------------------------
+
+
+class SubProcessorStatus(enum.StrEnum):
+    PROPOSED = "proposed"
+    ACTIVE = "active"
+    RETIRED = "retired"
+
+    @property
+    def label(self) -> str:
+        return SUBPROCESSOR_STATUS_LABELS[self]
+
+
+SUBPROCESSOR_STATUS_LABELS = {
+    SubProcessorStatus.PROPOSED: N_("Voorgesteld"),
+    SubProcessorStatus.ACTIVE: N_("In gebruik"),
+    SubProcessorStatus.RETIRED: N_("Niet meer in gebruik"),
+}
+#: A proposed entry comes into use by an announced change; one in use is retired by a removal or replacement, and
+#: is back in use when the replacement is undone for a client whose objection came in time.
+SUBPROCESSOR_TRANSITIONS = {
+    SubProcessorStatus.PROPOSED: {SubProcessorStatus.ACTIVE},
+    SubProcessorStatus.ACTIVE: {SubProcessorStatus.RETIRED},
+    SubProcessorStatus.RETIRED: {SubProcessorStatus.ACTIVE},
+}
+
+
+class ChangeState(enum.StrEnum):
+    DRAFT = "draft"
+    ANNOUNCED = "announced"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return CHANGE_STATE_LABELS[self]
+
+
+CHANGE_STATE_LABELS = {
+    ChangeState.DRAFT: N_("Concept"),
+    ChangeState.ANNOUNCED: N_("Aangekondigd"),
+    ChangeState.CANCELLED: N_("Ingetrokken"),
+}
+#: A change is announced once; it can be cancelled before it took effect anywhere (the service checks that).
+CHANGE_TRANSITIONS = {
+    ChangeState.DRAFT: {ChangeState.ANNOUNCED, ChangeState.CANCELLED},
+    ChangeState.ANNOUNCED: {ChangeState.CANCELLED},
+    ChangeState.CANCELLED: set(),
+}
+
+
+class OutboxState(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    DEAD = "dead"
+    #: No longer true when its turn came (a reminder of a notice that was answered meanwhile).
+    CANCELLED = "cancelled"
+
+
+#: A sender claims a pending message (or one whose claim lapsed) and leaves it sent, pending (to try again), dead
+#: or cancelled; a manager re-queues a dead one, or a sent one with an address refused for good.
+OUTBOX_TRANSITIONS = {
+    OutboxState.PENDING: {OutboxState.SENDING},
+    OutboxState.SENDING: {
+        OutboxState.SENDING,
+        OutboxState.SENT,
+        OutboxState.PENDING,
+        OutboxState.DEAD,
+        OutboxState.CANCELLED,
+    },
+    OutboxState.SENT: {OutboxState.PENDING},
+    OutboxState.DEAD: {OutboxState.PENDING},
+    OutboxState.CANCELLED: set(),
+}
+
+
+def sources(transitions: dict, target: str) -> list:
+    """Return the states from which `target` may be reached (what a guarded UPDATE to `target` requires)."""
+    return sorted(state for state, targets in transitions.items() if target in targets)
+
+
+def may_move(transitions: dict, current: str, target: str) -> bool:
+    """Tell whether a register entry, change or outbox message may move from `current` to `target`."""
+    states = type(next(iter(transitions)))
+    return states(target) in transitions[states(current)]
+
+
 def notice_needs_approval(change_kind: str, subprocessor_kind: str) -> bool:
     """Tell whether a change gives the client a window to object (else the notice only informs)."""
     return change_kind in ("add", "replace") and subprocessor_kind == "active_systematic"

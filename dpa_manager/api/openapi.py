@@ -1,7 +1,7 @@
 """The OpenAPI 3 document of /api/v1. A test keeps it true to the routes and the responses."""
 
 from ..catalogue import COUNTRIES, DATA_CATEGORIES
-from ..rules import NoticeState
+from ..rules import ChangeState, NoticeState, SubProcessorStatus
 
 
 def _ref(name: str) -> dict:
@@ -116,7 +116,7 @@ DOCUMENT = {
                     },
                     "The register",
                 ),
-                params=[_query("status", {"type": "string", "enum": ["proposed", "active", "retired"]})],
+                params=[_query("status", {"type": "string", "enum": [s.value for s in SubProcessorStatus]})],
                 op_id="listSubprocessors",
             ),
             "post": _op(
@@ -280,7 +280,7 @@ DOCUMENT = {
                     "kind": {"type": "string", "enum": ["active_systematic", "incidental"]},
                     "services": {"type": "array", "items": {"type": "string"}},
                     "website": {"type": "string"},
-                    "status": {"type": "string", "enum": ["proposed", "active", "retired"]},
+                    "status": {"type": "string", "enum": [s.value for s in SubProcessorStatus]},
                     "address": {"type": "string"},
                     "contact": {"type": "string"},
                     "translations": {"type": "object"},
@@ -331,7 +331,7 @@ DOCUMENT = {
                     "effective_on": DATE,
                     "reason": {"type": "string"},
                     "translations": {"type": "object"},
-                    "state": {"type": "string", "enum": ["draft", "announced", "cancelled"]},
+                    "state": {"type": "string", "enum": [s.value for s in ChangeState]},
                     "announced_at": INSTANT,
                     "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
                 },

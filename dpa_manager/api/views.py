@@ -19,7 +19,7 @@ from ..extensions import csrf, db
 from ..localized import nested_translations
 from ..notices import services as notices
 from ..notices.models import Notice
-from ..rules import NoticeState, format_enterprise_number
+from ..rules import NoticeState, SubProcessorStatus, format_enterprise_number
 from ..scoping import get_for, select_for
 from ..subprocessors import services as register
 from ..subprocessors.models import Change, SubProcessor
@@ -232,10 +232,10 @@ def client_subprocessors(client_id: int):
 @authenticated
 def subprocessors():
     status = request.args.get("status") or None
-    if status not in (None, "proposed", "active", "retired"):
+    if status not in (None, *SubProcessorStatus):
         raise ApiError(400, "status is proposed, active of retired.")
     if not g.api_user.is_manager:
-        status = "active"
+        status = SubProcessorStatus.ACTIVE
     return jsonify(subprocessors=[subprocessor_json(sp) for sp in register.list_register(status)])
 
 

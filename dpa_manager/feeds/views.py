@@ -20,7 +20,7 @@ from ..mail import ics
 from ..mail.strings import closing_text
 from ..notices.models import Notice
 from ..processor.services import get_profile, required_profile
-from ..rules import NoticeState
+from ..rules import ChangeState, NoticeState, SubProcessorStatus
 from ..subprocessors.models import Change, SubProcessor
 from ..web import ConfirmForm, client_required, public
 from . import bp
@@ -167,7 +167,7 @@ def portal_feeds():
 
 def _public_changes():
     return db.session.scalars(
-        select(Change).where(Change.state == "announced").order_by(Change.announced_at.desc()).limit(200)
+        select(Change).where(Change.state == ChangeState.ANNOUNCED).order_by(Change.announced_at.desc()).limit(200)
     ).all()
 
 
@@ -176,7 +176,7 @@ def _public_changes():
 def public_register():
     """The processor's sub-processors in use, and their history; no client data."""
     active = db.session.scalars(
-        select(SubProcessor).where(SubProcessor.status == "active").order_by(SubProcessor.name)
+        select(SubProcessor).where(SubProcessor.status == SubProcessorStatus.ACTIVE).order_by(SubProcessor.name)
     ).all()
     history = db.session.scalars(
         select(SubProcessor)

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db_types import UTCDateTime
 from ..extensions import Model
+from ..rules import OutboxState
 
 
 class OutboxMessage(Model):
@@ -30,7 +31,7 @@ class OutboxMessage(Model):
     language: Mapped[str] = mapped_column(String(2), default="nl")
     client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"), index=True)
     notice_id: Mapped[int | None] = mapped_column(ForeignKey("notices.id"), index=True)
-    state: Mapped[str] = mapped_column(String(10), default="pending")
+    state: Mapped[str] = mapped_column(String(10), default=OutboxState.PENDING.value)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     #: A sender holds the message until then; after that another sender may take it over.

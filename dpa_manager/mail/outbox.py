@@ -9,6 +9,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from ..bulk import among, insert_rows
 from ..db_types import UTCDateTime
 from ..extensions import db, table_of
+from ..rules import OutboxState
 from .models import OutboxMessage, OutboxRecipient
 
 #: The templates that tell a client of a notice: the mail server's acceptance of one starts the window.
@@ -18,9 +19,9 @@ NOTICE_TEMPLATES = ("notice", "amendment")
 def given_up():
     """The condition for a message given up: entirely (dead), or for a recipient the server refused for good."""
     return or_(
-        OutboxMessage.state == "dead",
+        OutboxMessage.state == OutboxState.DEAD,
         and_(
-            OutboxMessage.state == "sent",
+            OutboxMessage.state == OutboxState.SENT,
             OutboxMessage.id.in_(select(OutboxRecipient.outbox_id).where(OutboxRecipient.state == "refused")),
         ),
     )
@@ -66,7 +67,7 @@ def row(
         "language": language,
         "client_id": client_id,
         "notice_id": notice_id,
-        "state": "pending",
+        "state": OutboxState.PENDING,
         "attempts": 0,
         "next_attempt_at": now,
         "created_at": now,
@@ -123,7 +124,7 @@ def enqueue_outcomes(notice_ids: list[int], outcome: str, now: datetime) -> None
                 Client.language,
                 Notice.client_id,
                 Notice.id,
-                literal("pending"),
+                literal(OutboxState.PENDING.value),
                 literal(0),
                 literal(now, UTCDateTime),
                 literal(now, UTCDateTime),

@@ -27,6 +27,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..bulk import claim_batch
 from ..extensions import db, rowcount, table_of
+from ..rules import OutboxState
 from .compose import compose
 from .models import OutboxAcceptance, OutboxMessage, OutboxRecipient
 from .outbox import NOTICE_TEMPLATES
@@ -121,15 +122,15 @@ def claim(now: datetime, limit: int) -> tuple[str, list[int]]:
     """Claim up to `limit` due messages for this sender; commit and return the claim token and ids."""
     token = uuid.uuid4().hex
     due = or_(
-        and_(OutboxMessage.state == "pending", OutboxMessage.next_attempt_at <= now),
-        and_(OutboxMessage.state == "sending", OutboxMessage.claimed_until < now),
+        and_(OutboxMessage.state == OutboxState.PENDING, OutboxMessage.next_attempt_at <= now),
+        and_(OutboxMessage.state == OutboxState.SENDING, OutboxMessage.claimed_until < now),
     )
     until = now + timedelta(seconds=current_app.config["MAIL_CLAIM_SECONDS"])
     rows = claim_batch(
         OutboxMessage,
         [due],
         [OutboxMessage.id],
-        {"state": "sending", "claim_token": token, "claimed_until": until},
+        {"state": OutboxState.SENDING, "claim_token": token, "claimed_until": until},
         [OutboxMessage.id],
         limit,
     )
@@ -205,7 +206,7 @@ def _cancel(row_id: int, token: str, reason: str, now: datetime) -> None:
     result = db.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == row_id, OutboxMessage.claim_token == token)
-        .values(state="cancelled", claimed_until=None, last_error=reason)
+        .values(state=OutboxState.CANCELLED, claimed_until=None, last_error=reason)
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
@@ -306,7 +307,7 @@ def _settle(
         answers |= given_up
         open_ = []
     any_accepted = row.sent_at is not None or any(state == "accepted" for state, _ in answers.values())
-    state = "pending" if open_ else "sent" if any_accepted else "dead"
+    state = OutboxState.PENDING if open_ else OutboxState.SENT if any_accepted else OutboxState.DEAD
     refusals = [f"{a}: {refusal_words(st, reply)}" for a, (st, reply) in sorted(answers.items()) if st != "accepted"]
     last_error = error or ("; ".join(refusals) if refusals else None)
     if final and error:
@@ -323,8 +324,8 @@ def _settle(
         )
         .execution_options(synchronize_session=False)
     )
-    if state != "sent":
-        (report.dead if state == "dead" else report.failed).append(row_id)
+    if state != OutboxState.SENT:
+        (report.dead if state == OutboxState.DEAD else report.failed).append(row_id)
         log.warning("outbox message %s: attempt %s, %s: %s", row_id, attempts, state, last_error)
 
 
@@ -445,7 +446,7 @@ def _hold(row_id: int, token: str, now: datetime) -> bool:
         .where(
             OutboxMessage.id == row_id,
             OutboxMessage.claim_token == token,
-            OutboxMessage.state == "sending",
+            OutboxMessage.state == OutboxState.SENDING,
             OutboxMessage.claimed_until >= now,
         )
         .values(claimed_until=until)
@@ -474,7 +475,7 @@ def _defer(ids: list[int], token: str, now: datetime, report: SendReport) -> Non
         update(OutboxMessage)
         .where(OutboxMessage.id.in_(ids), OutboxMessage.claim_token == token)
         .values(
-            state="pending",
+            state=OutboxState.PENDING,
             claimed_until=None,
             next_attempt_at=now + timedelta(seconds=current_app.config["MAIL_RETRY_SECONDS"]),
         )

@@ -27,6 +27,7 @@ from ..rules import (
     RECORDED_CHANNELS,
     RESOLUTIONS,
     NoticeState,
+    OutboxState,
     TransitionError,
     answer_error,
     applied_closes_at,
@@ -848,7 +849,12 @@ def requeue(message_ids: list[int] | None, *, actor, now: datetime) -> list[int]
                 OutboxMessage.attempts == message.attempts,
             )
             .values(
-                state="pending", attempts=0, next_attempt_at=now, claimed_until=None, claim_token=None, recipients=to
+                state=OutboxState.PENDING,
+                attempts=0,
+                next_attempt_at=now,
+                claimed_until=None,
+                claim_token=None,
+                recipients=to,
             )
             .execution_options(synchronize_session=False)
         )
@@ -872,7 +878,7 @@ def requeue(message_ids: list[int] | None, *, actor, now: datetime) -> list[int]
                     "recipients": message.recipients,
                     "refused": refused,
                 },
-                after={"state": "pending", "recipients": to, "already_accepted": sorted(accepted)},
+                after={"state": OutboxState.PENDING, "recipients": to, "already_accepted": sorted(accepted)},
             )
     db.session.commit()
     return done

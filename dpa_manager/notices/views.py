@@ -16,7 +16,7 @@ from ..extensions import db
 from ..i18n import current as current_language
 from ..mail.models import OutboxAcceptance, OutboxMessage
 from ..mail.outbox import given_up, recipient_answers
-from ..rules import NoticeState, time_left
+from ..rules import NoticeState, OutboxState, time_left
 from ..terms.amendments import changes_for
 from ..web import ConfirmForm, is_id, manager_required, or_404, public, show_error, user_required
 from . import bp
@@ -173,16 +173,12 @@ def proof(notice_id: int, proof_id: int):
 @bp.route("/outbox/")
 @manager_required
 def outbox():
-    state = (
-        request.args.get("state")
-        if request.args.get("state") in ("pending", "sending", "sent", "dead", "cancelled")
-        else None
-    )
+    state = request.args.get("state") if request.args.get("state") in tuple(OutboxState) else None
     stmt = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(300)
     if state:
-        stmt = stmt.where(given_up() if state == "dead" else OutboxMessage.state == state)
+        stmt = stmt.where(given_up() if state == OutboxState.DEAD else OutboxMessage.state == state)
     counts = dict(db.session.execute(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)).all())
-    counts["dead"] = db.session.scalar(select(func.count()).select_from(OutboxMessage).where(given_up()))
+    counts[OutboxState.DEAD] = db.session.scalar(select(func.count()).select_from(OutboxMessage).where(given_up()))
     messages = db.session.scalars(stmt).all()
     return render_template(
         "notices/outbox.html",
@@ -201,7 +197,7 @@ def requeue_view():
     form = ConfirmForm()
     if not form.validate_on_submit():
         flash(_("Vink aan om te bevestigen."), "error")
-        return redirect(url_for("notices.outbox", state="dead"))
+        return redirect(url_for("notices.outbox", state=OutboxState.DEAD.value))
     one = request.form.get("message_id", type=int)
     done = requeue([one] if one and is_id(one) else None, actor=current_user, now=clock.now())
     flash(

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db_types import UTCDateTime
 from ..extensions import Model, db
+from ..rules import ChangeState, SubProcessorStatus
 
 subprocessor_services = Table(
     "subprocessor_services",
@@ -47,7 +48,7 @@ class SubProcessor(Model):
     kind: Mapped[str] = mapped_column(String(20), default="active_systematic")
     website: Mapped[str] = mapped_column(String(300), default="")
     #: proposed until a change brings it into use, active while in use, retired after.
-    status: Mapped[str] = mapped_column(String(10), default="proposed", index=True)
+    status: Mapped[str] = mapped_column(String(10), default=SubProcessorStatus.PROPOSED.value, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     activated_on: Mapped[date | None]
     retired_on: Mapped[date | None]
@@ -88,7 +89,7 @@ class Change(Model):
     reason: Mapped[str] = mapped_column(Text)
     #: French and English versions of the reason, {"fr": {"reason": ...}, "en": {...}}.
     translations: Mapped[dict | None] = mapped_column(JSON)
-    state: Mapped[str] = mapped_column(String(10), default="draft", index=True)
+    state: Mapped[str] = mapped_column(String(10), default=ChangeState.DRAFT.value, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     announced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

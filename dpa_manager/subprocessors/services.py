@@ -24,12 +24,16 @@ from ..notices.models import Notice
 from ..notices.services import client_recipients, create_notices, withdraw_pending
 from ..processor.models import Service
 from ..rules import (
+    CHANGE_TRANSITIONS,
     NOTICE_STATES_THAT_APPLY,
     AgreementState,
+    ChangeState,
     NoticeState,
+    SubProcessorStatus,
     incidental_error,
     name_error,
     notice_needs_approval,
+    sources,
 )
 from ..web import is_id
 from .models import Assignment, Change, SubProcessor, subprocessor_services
@@ -173,7 +177,7 @@ def _services_by_code_or_id(services) -> list[Service]:
 def create_subprocessor(values: dict, services, *, actor, now: datetime) -> SubProcessor:
     """Add an entry to the register as 'proposed'; commit."""
     clean = clean_subprocessor(values)
-    sp = SubProcessor(created_at=now, status="proposed", **clean)
+    sp = SubProcessor(created_at=now, status=SubProcessorStatus.PROPOSED, **clean)
     sp.services = _services_by_code_or_id(services)
     db.session.add(sp)
     db.session.flush()
@@ -191,7 +195,7 @@ def create_subprocessor(values: dict, services, *, actor, now: datetime) -> SubP
 
 def update_subprocessor(sp: SubProcessor, values: dict, services, *, actor, now: datetime) -> SubProcessor:
     """Change a proposed entry; an entry in use changes only through a new entry and a replacement."""
-    if sp.status != "proposed":
+    if sp.status != SubProcessorStatus.PROPOSED:
         raise Conflict(_("Een subverwerker in gebruik wijzigt niet; registreer een nieuwe en vervang hem."))
     clean = clean_subprocessor(values)
     for key, value in clean.items():
@@ -283,7 +287,7 @@ def _matching_services(service_ids):
 
 def _leaving(today: date | None = None):
     """Select the sub-processors that a removal or replacement (in effect on `today`, or announced) takes away."""
-    in_effect = [Change.state == "announced"] + ([Change.effective_on <= today] if today is not None else [])
+    in_effect = [Change.state == ChangeState.ANNOUNCED] + ([Change.effective_on <= today] if today is not None else [])
     return (
         select(Change.subprocessor_id)
         .where(Change.kind == "remove", *in_effect)
@@ -297,7 +301,7 @@ def active_for_services(service_ids, on: date | None = None) -> Sequence[SubProc
     One that a removal or replacement in effect on `on` has taken away stays active while a client still has it
     (an objection kept it for that client), but an agreement signed from then on does not get it.
     """
-    stmt = select(SubProcessor).where(SubProcessor.status == "active", _matching_services(service_ids))
+    stmt = select(SubProcessor).where(SubProcessor.status == SubProcessorStatus.ACTIVE, _matching_services(service_ids))
     if on is not None:
         stmt = stmt.where(SubProcessor.id.not_in(_leaving(on)))
     return db.session.scalars(stmt.order_by(SubProcessor.name, SubProcessor.id)).all()
@@ -379,7 +383,7 @@ def create_change(
     sp = db.session.get(SubProcessor, subprocessor_id) if is_id(subprocessor_id) else None
     if sp is None:
         raise Invalid(_("Onbekende subverwerker."), "subprocessor_id")
-    if sp.status == "retired":
+    if sp.status == SubProcessorStatus.RETIRED:
         raise Invalid(_("%(name)s is niet meer in gebruik.", name=sp.name), "subprocessor_id")
     old = None
     if kind == "replace":
@@ -388,18 +392,18 @@ def create_change(
             raise Invalid(_("Kies de subverwerker die vervangen wordt."), "replaces_id")
         if old.id == sp.id:
             raise Invalid(_("Een subverwerker kan zichzelf niet vervangen."), "replaces_id")
-        if old.status != "active":
+        if old.status != SubProcessorStatus.ACTIVE:
             raise Invalid(
                 _("%(name)s is niet in gebruik en kan dus niet vervangen worden.", name=old.name), "replaces_id"
             )
     elif replaces_id is not None:
         raise Invalid(_("Alleen een vervanging noemt een subverwerker die vervangen wordt."), "replaces_id")
-    if kind in ("add", "replace") and sp.status != "proposed":
+    if kind in ("add", "replace") and sp.status != SubProcessorStatus.PROPOSED:
         raise Invalid(
             _("%(name)s is al in gebruik; een toevoeging gaat over een nieuwe subverwerker.", name=sp.name),
             "subprocessor_id",
         )
-    if kind == "remove" and sp.status != "active":
+    if kind == "remove" and sp.status != SubProcessorStatus.ACTIVE:
         raise Invalid(
             _("%(name)s is niet in gebruik en kan dus niet stopgezet worden.", name=sp.name), "subprocessor_id"
         )
@@ -414,7 +418,7 @@ def create_change(
     busy = db.session.scalar(
         select(Change.id)
         .where(
-            Change.state.in_(("draft", "announced")),
+            Change.state.in_((ChangeState.DRAFT, ChangeState.ANNOUNCED)),
             Change.effective_on >= today_in_brussels(now),
             or_(Change.subprocessor_id.in_(involved), Change.replaces_id.in_(involved)),
         )
@@ -433,7 +437,7 @@ def create_change(
         effective_on=effective_on,
         reason=reason,
         translations=translated,
-        state="draft",
+        state=ChangeState.DRAFT,
         created_at=now,
         created_by_id=getattr(actor, "id", None),
     )
@@ -489,15 +493,17 @@ def announce(change: Change, *, actor, now: datetime) -> list[int]:
     """Announce a drafted change: one notice per affected signed agreement, each with its e-mail; commit."""
     result = db.session.execute(
         update(Change)
-        .where(Change.id == change.id, Change.state == "draft")
-        .values(state="announced", announced_at=now, announced_by_id=getattr(actor, "id", None))
+        .where(Change.id == change.id, Change.state == ChangeState.DRAFT)
+        .values(state=ChangeState.ANNOUNCED, announced_at=now, announced_by_id=getattr(actor, "id", None))
         .execution_options(synchronize_session=False)
     )
     if rowcount(result) != 1:
         db.session.rollback()
         raise Conflict(_("Deze wijziging is al aangekondigd of ingetrokken."))
     db.session.expire(change)
-    if change.subprocessor.status == "retired" or (change.replaces is not None and change.replaces.status != "active"):
+    if change.subprocessor.status == SubProcessorStatus.RETIRED or (
+        change.replaces is not None and change.replaces.status != SubProcessorStatus.ACTIVE
+    ):
         db.session.rollback()
         raise Conflict(_("De register-status van de betrokken subverwerkers is intussen veranderd."))
     needs = notice_needs_approval(change.kind, change.subprocessor.kind)
@@ -539,8 +545,8 @@ def announce(change: Change, *, actor, now: datetime) -> list[int]:
         object_type="change",
         object_id=change.id,
         action="announced",
-        before={"state": "draft"},
-        after={"state": "announced", "notices": len(created)},
+        before={"state": ChangeState.DRAFT},
+        after={"state": ChangeState.ANNOUNCED, "notices": len(created)},
     )
     db.session.commit()
     return [notice_id for notice_id, _ in created]
@@ -555,8 +561,8 @@ def cancel(change: Change, *, actor, now: datetime) -> list[int]:
     """
     result = db.session.execute(
         update(Change)
-        .where(Change.id == change.id, Change.state.in_(("draft", "announced")))
-        .values(state="cancelled", cancelled_at=now)
+        .where(Change.id == change.id, Change.state.in_(sources(CHANGE_TRANSITIONS, ChangeState.CANCELLED)))
+        .values(state=ChangeState.CANCELLED, cancelled_at=now)
         .execution_options(synchronize_session=False)
     )
     if rowcount(result) != 1:
@@ -575,7 +581,7 @@ def cancel(change: Change, *, actor, now: datetime) -> list[int]:
         object_type="change",
         object_id=change.id,
         action="cancelled",
-        after={"state": "cancelled", "withdrawn_notices": len(withdrawn)},
+        after={"state": ChangeState.CANCELLED, "withdrawn_notices": len(withdrawn)},
     )
     db.session.commit()
     db.session.expire(change)
@@ -586,7 +592,7 @@ def apply_due_changes(now: datetime) -> int:
     """Let each change take effect for every client whose notice allows it once its date has come; idempotent."""
     today = today_in_brussels(now)
     applies = [s.value for s in NOTICE_STATES_THAT_APPLY]
-    due_changes = select(Change.id).where(Change.state == "announced", Change.effective_on <= today)
+    due_changes = select(Change.id).where(Change.state == ChangeState.ANNOUNCED, Change.effective_on <= today)
     due = and_(
         Notice.applied_at.is_(None),
         Notice.change_id.in_(due_changes),
@@ -674,8 +680,8 @@ def _apply(change: Change, client_ids: list[int], today: date) -> None:
             )
         db.session.execute(
             update(SubProcessor)
-            .where(SubProcessor.id == change.subprocessor_id, SubProcessor.status == "proposed")
-            .values(status="active", activated_on=today)
+            .where(SubProcessor.id == change.subprocessor_id, SubProcessor.status == SubProcessorStatus.PROPOSED)
+            .values(status=SubProcessorStatus.ACTIVE, activated_on=today)
         )
 
 
@@ -723,8 +729,8 @@ def unapply_for_client(change: Change, client_id: int, *, actor, now: datetime) 
             back = rowcount(
                 db.session.execute(
                     update(SubProcessor)
-                    .where(SubProcessor.id == change.replaces_id, SubProcessor.status == "retired")
-                    .values(status="active", retired_on=None)
+                    .where(SubProcessor.id == change.replaces_id, SubProcessor.status == SubProcessorStatus.RETIRED)
+                    .values(status=SubProcessorStatus.ACTIVE, retired_on=None)
                 )
             )
             if back:
@@ -734,8 +740,8 @@ def unapply_for_client(change: Change, client_id: int, *, actor, now: datetime) 
                     object_type="subprocessor",
                     object_id=change.replaces_id,
                     action="back_in_use",
-                    before={"status": "retired"},
-                    after={"status": "active", "for_client": client_id},
+                    before={"status": SubProcessorStatus.RETIRED},
+                    after={"status": SubProcessorStatus.ACTIVE, "for_client": client_id},
                 )
     audit.record(
         at=now,
@@ -754,8 +760,8 @@ def _retire_unused(today: date, now: datetime) -> None:
     still_used = exists().where(Assignment.subprocessor_id == SubProcessor.id, Assignment.until_on.is_(None))
     retired = db.session.scalars(
         update(SubProcessor)
-        .where(SubProcessor.status == "active", SubProcessor.id.in_(leaving), ~still_used)
-        .values(status="retired", retired_on=today)
+        .where(SubProcessor.status == SubProcessorStatus.ACTIVE, SubProcessor.id.in_(leaving), ~still_used)
+        .values(status=SubProcessorStatus.RETIRED, retired_on=today)
         .returning(SubProcessor.id)
     ).all()
     audit.record_many(
@@ -766,8 +772,8 @@ def _retire_unused(today: date, now: datetime) -> None:
                 object_type="subprocessor",
                 object_id=sp_id,
                 action="retired",
-                before={"status": "active"},
-                after={"status": "retired", "on": today.isoformat()},
+                before={"status": SubProcessorStatus.ACTIVE},
+                after={"status": SubProcessorStatus.RETIRED, "on": today.isoformat()},
             )
             for sp_id in retired
         ]
@@ -789,7 +795,7 @@ def log_intervention(sp: SubProcessor, *, happened_on, reason: str, data_categor
             ),
             "subprocessor_id",
         )
-    if sp.status != "active":
+    if sp.status != SubProcessorStatus.ACTIVE:
         raise Invalid(_("%(name)s is niet in gebruik.", name=sp.name), "subprocessor_id")
     if not isinstance(happened_on, date) or happened_on > today_in_brussels(now):
         raise Invalid(_("Geef de datum van de tussenkomst (niet in de toekomst)."), "happened_on")

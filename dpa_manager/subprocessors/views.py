@@ -3,24 +3,24 @@
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from .. import audit, clock
 from ..errors import ServiceError
 from ..extensions import db
+from ..labels import SUBPROCESSOR_STATUSES
 from ..localized import flat_translations
 from ..notices.models import Notice
 from ..notices.services import counts_by_state, list_notices
 from ..processor.services import list_services
-from ..rules import NoticeState
+from ..rules import ChangeState, NoticeState, SubProcessorStatus
 from ..web import ConfirmForm, choices, flash_form_errors, manager_required, or_404, show_error
 from . import bp, services
 from .forms import ChangeForm, InterventionForm, SubProcessorForm
 from .models import Assignment, Change, SubProcessor
 
-STATUS_LABELS = {"proposed": _l("Voorgesteld"), "active": _l("In gebruik"), "retired": _l("Niet meer in gebruik")}
+STATUS_LABELS = SUBPROCESSOR_STATUSES
 
 
 def _sp_form() -> SubProcessorForm:
@@ -134,7 +134,7 @@ def log_intervention(sp_id: int):
 @manager_required
 def edit(sp_id: int):
     sp = or_404(db.session.get(SubProcessor, sp_id))
-    if sp.status != "proposed":
+    if sp.status != SubProcessorStatus.PROPOSED:
         flash(_("Een subverwerker in gebruik wijzigt niet; registreer een nieuwe en vervang hem."), "error")
         return redirect(url_for("subprocessors.show", sp_id=sp.id))
     form = _sp_form()
@@ -180,9 +180,13 @@ def new_change():
     form = ChangeForm()
     register = services.list_register()
     form.subprocessor_id.choices = choices(
-        (sp.id, f"{sp.name} ({str(STATUS_LABELS[sp.status]).lower()})") for sp in register if sp.status != "retired"
+        (sp.id, f"{sp.name} ({str(STATUS_LABELS[sp.status]).lower()})")
+        for sp in register
+        if sp.status != SubProcessorStatus.RETIRED
     )
-    form.replaces_id.choices = choices([(0, "—")] + [(sp.id, sp.name) for sp in register if sp.status == "active"])
+    form.replaces_id.choices = choices(
+        [(0, "—")] + [(sp.id, sp.name) for sp in register if sp.status == SubProcessorStatus.ACTIVE]
+    )
     if request.method == "GET":
         form.subprocessor_id.data = request.args.get("subprocessor_id", type=int)
     if form.validate_on_submit():
@@ -212,7 +216,7 @@ def change(change_id: int):
     change = or_404(db.session.get(Change, change_id))
     counts = counts_by_state(change.id)
     notices = list_notices(current_user, change_id=change.id, limit=5000)
-    affected = services.affected_agreements(change) if change.state == "draft" else None
+    affected = services.affected_agreements(change) if change.state == ChangeState.DRAFT else None
     return render_template(
         "changes/show.html",
         change=change,

@@ -187,3 +187,50 @@ def test_duration_text(starts, ends, text):
 
 def test_the_window_range_message_names_the_limits():
     assert f"minstens {rules.MIN_WINDOW_DAYS} en hoogstens {rules.MAX_WINDOW_DAYS} dagen" in rules.WINDOW_RANGE
+
+
+@pytest.mark.parametrize(
+    "transitions, current, target, allowed",
+    [
+        (rules.SUBPROCESSOR_TRANSITIONS, "proposed", "active", True),
+        (rules.SUBPROCESSOR_TRANSITIONS, "proposed", "retired", False),
+        (rules.SUBPROCESSOR_TRANSITIONS, "active", "retired", True),
+        (rules.SUBPROCESSOR_TRANSITIONS, "active", "proposed", False),
+        (rules.SUBPROCESSOR_TRANSITIONS, "retired", "active", True),
+        (rules.SUBPROCESSOR_TRANSITIONS, "retired", "proposed", False),
+        (rules.CHANGE_TRANSITIONS, "draft", "announced", True),
+        (rules.CHANGE_TRANSITIONS, "draft", "cancelled", True),
+        (rules.CHANGE_TRANSITIONS, "announced", "cancelled", True),
+        (rules.CHANGE_TRANSITIONS, "announced", "draft", False),
+        (rules.CHANGE_TRANSITIONS, "cancelled", "announced", False),
+        (rules.CHANGE_TRANSITIONS, "cancelled", "draft", False),
+        (rules.OUTBOX_TRANSITIONS, "pending", "sending", True),
+        (rules.OUTBOX_TRANSITIONS, "pending", "sent", False),
+        (rules.OUTBOX_TRANSITIONS, "sending", "sent", True),
+        (rules.OUTBOX_TRANSITIONS, "sending", "dead", True),
+        (rules.OUTBOX_TRANSITIONS, "sending", "pending", True),
+        (rules.OUTBOX_TRANSITIONS, "sending", "cancelled", True),
+        (rules.OUTBOX_TRANSITIONS, "sent", "pending", True),
+        (rules.OUTBOX_TRANSITIONS, "sent", "dead", False),
+        (rules.OUTBOX_TRANSITIONS, "dead", "pending", True),
+        (rules.OUTBOX_TRANSITIONS, "dead", "sent", False),
+        (rules.OUTBOX_TRANSITIONS, "cancelled", "pending", False),
+    ],
+)
+def test_register_change_and_outbox_moves(transitions, current, target, allowed):
+    assert rules.may_move(transitions, current, target) is allowed
+
+
+def test_every_state_of_the_register_and_the_outbox_has_its_moves():
+    for states, transitions in (
+        (rules.SubProcessorStatus, rules.SUBPROCESSOR_TRANSITIONS),
+        (rules.ChangeState, rules.CHANGE_TRANSITIONS),
+        (rules.OutboxState, rules.OUTBOX_TRANSITIONS),
+    ):
+        assert set(transitions) == set(states)
+        assert all(target in states for targets in transitions.values() for target in targets)
+
+
+def test_the_states_a_move_may_start_from():
+    assert rules.sources(rules.CHANGE_TRANSITIONS, "cancelled") == ["announced", "draft"]
+    assert rules.sources(rules.OUTBOX_TRANSITIONS, "sending") == ["pending", "sending"]
