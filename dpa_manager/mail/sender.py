@@ -492,12 +492,15 @@ _stopping = threading.Event()
 def stop_on_sigterm(then: Callable[[], None] | None = None) -> None:
     """Make SIGTERM stop this process's senders after the message in hand (call from the main thread).
 
-    `then` runs after the flag is set (the scheduler shuts down, waiting for the running job).
+    `then` runs once, after the flag is set: the scheduler stops starting jobs; the job running finishes (the
+    process exits when its thread does). A second SIGTERM changes nothing.
     """
     if threading.current_thread() is not threading.main_thread():
         return
 
     def handle(signum, frame):
+        if _stopping.is_set():
+            return
         log.info("SIGTERM: finishing the message in hand, then stopping")
         _stopping.set()
         if then is not None:
