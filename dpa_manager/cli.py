@@ -97,7 +97,8 @@ def send_mail_command(until_empty):
         sent, failed, dead = sent + len(report.sent), failed + len(report.failed), dead + len(report.dead)
         if stopping() or not until_empty or not (report.sent or report.failed or report.dead):
             break
-    click.echo(f"Verstuurd: {sent}; later opnieuw: {failed}; opgegeven: {dead}.")
+    # A message accepted for some addresses and still to try for others is in both of the first two numbers.
+    click.echo(f"Verstuurd: {sent}; nog te proberen (geheel of voor een adres): {failed}; opgegeven: {dead}.")
 
 
 @dpa.command("requeue")

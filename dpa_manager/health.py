@@ -9,6 +9,7 @@ from sqlalchemy import func, select, text
 
 from . import clock
 from .extensions import db
+from .mail.outbox import given_up
 from .rules import OutboxState
 from .web import public
 
@@ -27,8 +28,11 @@ def healthz():
     try:
         db.session.execute(text("SELECT 1"))
         counts = dict(db.session.execute(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)).all())
-        refused = db.session.scalar(
-            select(func.count()).select_from(OutboxRecipient).where(OutboxRecipient.state == "refused")
+        refused = db.session.scalar(  # addresses refused for good of messages given up (not of cancelled ones)
+            select(func.count())
+            .select_from(OutboxRecipient)
+            .join(OutboxMessage, OutboxMessage.id == OutboxRecipient.outbox_id)
+            .where(OutboxRecipient.state == "refused", given_up())
         )
         oldest = db.session.scalar(
             select(func.min(OutboxMessage.created_at)).where(OutboxMessage.state == OutboxState.PENDING)

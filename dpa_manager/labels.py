@@ -37,6 +37,7 @@ CHANNELS = {channel: _l(label) for channel, label in ANSWER_CHANNELS.items()}
 #: What an audit event records, as the history lists and the audit trail show it (never the internal code).
 ACTIONS = {
     "acceptance_recorded": _l("Aanvaarding geregistreerd"),
+    "addresses_dropped": _l("Geweigerde adressen geschrapt (niet meer van de klant)"),
     "amended": _l("Gewijzigd door aanvaarding van nieuwe voorwaarden"),
     "amendment_announced": _l("Nieuwe voorwaarden aangekondigd"),
     "announced": _l("Aangekondigd"),

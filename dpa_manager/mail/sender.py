@@ -242,20 +242,29 @@ def _upsert_recipients(
                 "accepted_at": at if state == "accepted" else None,
                 "refusals": 1 if answered and state != "accepted" else 0,
             }
-            for address, (state, reply) in outcomes.items()
+            for address, (state, reply) in sorted(outcomes.items())  # one lock order for every sender
         ]
     )
     new, old = stmt.excluded, table.c
     stmt = stmt.on_conflict_do_update(
         index_elements=[old.outbox_id, old.address],
         set_={
-            "state": case((old.state == "accepted", old.state), else_=new.state),
+            # an acceptance is never undone, and a refusal for good is not turned back into one for now
+            "state": case(
+                (old.state == "accepted", old.state),
+                (and_(old.state == "refused", new.state == "deferred"), old.state),
+                else_=new.state,
+            ),
             "accepted_at": case(
                 (or_(old.accepted_at.is_(None), old.accepted_at > new.accepted_at), new.accepted_at),
                 else_=old.accepted_at,
             ),
             "refusals": old.refusals + new.refusals,
-            "reply": case((new.state == "accepted", old.reply), else_=new.reply),
+            "reply": case(
+                (new.state == "accepted", old.reply),
+                (and_(old.state == "refused", new.state == "deferred"), old.reply),
+                else_=new.reply,
+            ),
             "updated_at": new.updated_at,
         },
     )
@@ -332,10 +341,11 @@ def _settle(
 def _record_answer(
     ready: _Ready, token: str, targets: list[str], refused: dict[str, tuple[int, str]], at: datetime, report: SendReport
 ) -> None:
-    """Commit what the server answered for one message, the acceptance first; then tell its notice.
+    """Commit what the server answered for one message: the acceptance first, in its own transaction; then the
+    refusals and the message's state; then tell its notice.
 
-    The acceptance is recorded whoever holds the claim now: it happened. Refusals at 5yz are for good, at 4yz
-    for now.
+    The acceptance is recorded whoever holds the claim now: it happened. The refusals (5yz for good, 4yz for
+    now) and the state are recorded only by the sender that still holds the claim.
     """
     accepted = [a for a in targets if a not in refused]
     acceptance = None
@@ -375,12 +385,15 @@ def _record_answer(
             .values(sent_at=at)
             .execution_options(synchronize_session=False)
         )
-    _upsert_recipients(
-        ready.id,
-        {a: ("refused" if code >= 500 else "deferred", reply[:2000]) for a, (code, reply) in refused.items()},
-        at,
-    )
-    _settle(ready.id, token, at, report)
+        db.session.commit()
+    holder = db.session.scalar(select(OutboxMessage.claim_token).where(OutboxMessage.id == ready.id)) == token
+    if holder:
+        _upsert_recipients(
+            ready.id,
+            {a: ("refused" if code >= 500 else "deferred", reply[:2000]) for a, (code, reply) in refused.items()},
+            at,
+        )
+        _settle(ready.id, token, at, report)
     db.session.commit()
     if accepted:
         report.sent.append(ready.id)
@@ -404,7 +417,7 @@ def apply_acceptances(ids: list[int] | None = None, limit: int = 500) -> int:
             OutboxMessage.notice_id,
         )
         .join(OutboxMessage, OutboxMessage.id == OutboxAcceptance.outbox_id)
-        .where(OutboxAcceptance.applied.is_(False))
+        .where(~OutboxAcceptance.applied)
         .order_by(OutboxAcceptance.id)
         .limit(limit)
     )
@@ -414,7 +427,7 @@ def apply_acceptances(ids: list[int] | None = None, limit: int = 500) -> int:
     for acceptance in db.session.execute(stmt).all():
         result = db.session.execute(
             update(OutboxAcceptance)
-            .where(OutboxAcceptance.id == acceptance.id, OutboxAcceptance.applied.is_(False))
+            .where(OutboxAcceptance.id == acceptance.id, ~OutboxAcceptance.applied)
             .values(applied=True)
             .execution_options(synchronize_session=False)
         )
@@ -538,6 +551,8 @@ def drain(*, now: Callable[[], datetime], limit: int = 200) -> SendReport:
     is asked to stop (SIGTERM).
     """
     report = SendReport()
+    if _stopping.is_set():
+        return report
     apply_acceptances()  # those a stopped sender recorded but could not pass on to their notice
     token, ids = claim(now(), limit)
     if not ids:

@@ -289,6 +289,23 @@ def _earliest_acceptance(notice: Notice, at: datetime) -> None:
                     "why": "an earlier acceptance of the notice e-mail was recorded",
                 },
             )
+    informed = db.session.execute(  # a notice that only informs has no window: its moment of being told moves
+        update(Notice)
+        .where(Notice.id == notice.id, Notice.state == NoticeState.INFORMED.value, Notice.notified_at > at)
+        .values(notified_at=at)
+        .returning(Notice.id)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if informed is not None:
+        audit.record(
+            at=at,
+            actor=None,
+            object_type="notice",
+            object_id=notice.id,
+            client_id=notice.client_id,
+            action="notified_earlier",
+            after={"notified_at": at.isoformat(), "why": "an earlier acceptance of the notice e-mail was recorded"},
+        )
     db.session.expire(notice)
 
 
@@ -813,8 +830,9 @@ def requeue(message_ids: list[int] | None, *, actor, now: datetime) -> list[int]
 
     Given up: the whole message (dead), or some of its recipients (refused for good) while others accepted it.
     A message to a client goes to the client's addresses as they are now (the manager may have corrected
-    them), except those that already accepted it; its attempts start again. Returns the ids re-queued; ids
-    that were not given up are left alone.
+    them), except those that already accepted it; its attempts start again. A sent message whose refused
+    addresses are all no longer the client's has nobody left to try: those addresses are dropped from it
+    (audited), and it is no longer given up. Returns the ids re-queued; ids that were not given up are left alone.
     """
     from ..mail.models import OutboxMessage, OutboxRecipient
     from ..mail.outbox import given_up
@@ -840,7 +858,31 @@ def requeue(message_ids: list[int] | None, *, actor, now: datetime) -> list[int]
             current = set(recipients[message.client_id])
         to = sorted(current | (accepted & set(message.recipients)))
         if not set(to) - accepted:
-            continue  # nobody left to send it to
+            # Nobody left to send it to: every address it was refused for is no longer the client's. The message
+            # was delivered to the others; the refused addresses are dropped from it, and the trail says so.
+            if refused and message.state == OutboxState.SENT:
+                db.session.execute(
+                    delete(OutboxRecipient).where(
+                        OutboxRecipient.outbox_id == message.id, OutboxRecipient.state != "accepted"
+                    )
+                )
+                db.session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id == message.id)
+                    .values(recipients=to, last_error=None)
+                    .execution_options(synchronize_session=False)
+                )
+                audit.record(
+                    at=now,
+                    actor=actor,
+                    object_type="outbox",
+                    object_id=message.id,
+                    client_id=message.client_id,
+                    action="addresses_dropped",
+                    before={"recipients": message.recipients, "refused": refused},
+                    after={"recipients": to},
+                )
+            continue
         result = db.session.execute(
             update(OutboxMessage)
             .where(

@@ -149,6 +149,25 @@ def test_an_earlier_acceptance_recorded_later_moves_the_start_back_but_never_the
     assert notice.delivered_at == notice.notified_at == first and notice.closes_at == told
 
 
+def test_an_informed_notice_also_counts_from_its_earliest_acceptance(make_agreement, make_subprocessor, manager):
+    from dpa_manager.notices.services import mark_delivered
+
+    make_agreement("signed")
+    (notice_id,) = announce(make_subprocessor, manager)
+    later, earlier = datetime(2026, 11, 30, 9, 0, tzinfo=UTC), datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+    db.session.execute(
+        Notice.__table__.update()
+        .where(Notice.id == notice_id)
+        .values(state="informed", notified_at=later, delivered_at=later, needs_approval=False)
+    )
+    db.session.commit()
+    mark_delivered(notice_id, earlier)
+    db.session.commit()
+    db.session.expire_all()
+    notice = db.session.get(Notice, notice_id)
+    assert notice.state == "informed" and notice.notified_at == notice.delivered_at == earlier
+
+
 # --- Objections by any channel -------------------------------------------------------------------------------
 
 EML = (

@@ -394,3 +394,59 @@ def test_a_recipient_still_refused_when_the_attempts_run_out_is_given_up(
     assert refused.reply == "452 4.2.2 mailbox full"
     assert "vol@example.be: given up after the last attempt: 452 4.2.2 mailbox full" in message.last_error
     assert sum(1 for e in inbox.envelopes if "vol@example.be" in e) == 0 and len(inbox.envelopes) == 1
+
+
+def test_requeue_drops_refused_addresses_the_client_no_longer_has(
+    make_agreement, make_subprocessor, manager, inbox, make_user, login
+):
+    from dpa_manager.audit import history
+    from dpa_manager.notices.services import requeue
+
+    agreement = make_agreement("signed")
+    gone = make_user(client=agreement.client, email="weg@example.be")
+    inbox.refuse = {"weg@example.be": "550 5.1.1 no such user"}
+    announce(make_subprocessor, manager)
+    drain(now=lambda: NOW)
+    (message,) = db.session.query(OutboxMessage).all()
+    assert message.state == "sent" and "weg@example.be" in message.recipients
+    gone.active = False  # the manager removes the address from the client, as the outbox page suggests
+    db.session.commit()
+    assert requeue([message.id], actor=manager, now=NOW) == []
+    db.session.expire_all()
+    assert "weg@example.be" not in message.recipients and message.state == "sent" and message.last_error is None
+    assert not db.session.query(OutboxRecipient).filter_by(state="refused").count()
+    assert history("outbox", message.id)[-1].action == "addresses_dropped"
+    assert message.dedupe_key not in login(manager).get("/outbox/?state=dead").text.split("<tbody>")[-1]
+
+
+def test_a_late_answer_from_a_sender_that_lost_its_claim_does_not_undo_a_refusal_for_good(
+    make_agreement, make_subprocessor, manager, inbox
+):
+    from dpa_manager.mail.sender import _upsert_recipients
+
+    make_agreement("signed")
+    announce(make_subprocessor, manager)
+    (message,) = db.session.query(OutboxMessage).all()
+    _upsert_recipients(message.id, {"x@example.be": ("refused", "550 5.1.1 no such user")}, NOW)
+    _upsert_recipients(message.id, {"x@example.be": ("deferred", "451 4.2.0 busy")}, NOW + timedelta(seconds=1))
+    db.session.commit()
+    row = db.session.query(OutboxRecipient).filter_by(address="x@example.be").one()
+    assert row.state == "refused" and row.reply == "550 5.1.1 no such user"
+    _upsert_recipients(message.id, {"x@example.be": ("accepted", None)}, NOW + timedelta(seconds=2))
+    db.session.commit()
+    db.session.expire_all()
+    assert row.state == "accepted"  # an acceptance is a fact, whatever came before
+
+
+def test_a_sender_asked_to_stop_claims_nothing(make_agreement, make_subprocessor, manager, inbox):
+    from dpa_manager.mail import sender
+
+    make_agreement("signed")
+    announce(make_subprocessor, manager)
+    sender._stopping.set()
+    try:
+        assert drain(now=lambda: NOW).sent == []
+    finally:
+        sender._stopping.clear()
+    (message,) = db.session.query(OutboxMessage).all()
+    assert message.state == "pending" and message.claim_token is None and not inbox.messages

@@ -62,6 +62,10 @@ def test_healthz_reports_database_and_outbox(http, make_agreement, make_subproce
     db.session.commit()
     refused = http.get("/healthz").json
     assert refused["status"] == "degraded" and refused["outbox"]["refused_recipients"] == 1
+    # A message no longer to be sent (its notice answered meanwhile) is nobody's worry.
+    message.state = "cancelled"
+    db.session.commit()
+    assert http.get("/healthz").json["outbox"]["refused_recipients"] == 0
 
 
 @pytest.mark.wallclock
