@@ -166,6 +166,8 @@ def new_change(index: int):
             "data_categories": ["contact"],
             "kind": "active_systematic",
             "website": "",
+            "address": "Benchstraat 1\n1000 Brussel",
+            "contact": "privacy@bench.example",
         },
         [],
         actor=None,

@@ -52,6 +52,14 @@ def flask(env, *args) -> subprocess.Popen:
     return process
 
 
+def started(process, timeout: float = 60) -> None:
+    """Wait until a scheduler process has built its app and started its jobs (its first log line)."""
+    deadline = time.monotonic() + timeout
+    while "scheduler: sweep every" not in output(process):
+        assert process.poll() is None and time.monotonic() < deadline, output(process)
+        time.sleep(0.05)
+
+
 def output(process) -> str:
     process.log.seek(0)
     return process.log.read()[-3000:]
@@ -125,7 +133,8 @@ def test_scheduler_killed_during_the_sweep(tmp_path, make_subprocessor, manager,
     deadline = time.monotonic() + 240
     while settled(ids).get("open", 0) and time.monotonic() < deadline:
         process = flask(env, "scheduler", "--jobs", "sweep", "--sweep-seconds", "1")
-        time.sleep(rng.uniform(0.8, 2.5))
+        started(process)  # the app takes seconds to start on a busy machine: kill it while it sweeps, not before
+        time.sleep(rng.uniform(0.05, 0.6))  # a sweep of 5,000 takes about a second here
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
             kills += 1
@@ -145,7 +154,13 @@ def test_mail_server_down_first_and_back_later(tmp_path, make_subprocessor, mana
     env = environment(tmp_path, inbox.port)
     scheduler = flask(env, "scheduler", "--sweep-seconds", "1", "--mail-seconds", "1")
     try:
-        time.sleep(6)
+        started(scheduler)
+        deadline = time.monotonic() + 60  # the sweep writes the outcome e-mails, then a sender tries them
+        while time.monotonic() < deadline:
+            db.session.expire_all()
+            if db.session.scalar(select(func.max(OutboxMessage.attempts))):
+                break
+            time.sleep(0.5)
         db.session.expire_all()
         assert (
             db.session.scalar(
