@@ -541,6 +541,7 @@ def bench_outbox(args, results):
                 db.session.commit()
                 register.announce(new_change(next(counter)), actor=manager(), now=NOW)
                 state["rows"] = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+                db.session.expunge_all()  # a job starts with an empty session; these stay readable for `raw`
 
             def ours():
                 while drain(now=lambda: NOW, limit=1000).sent:

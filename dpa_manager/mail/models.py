@@ -90,8 +90,9 @@ class OutboxRecipient(Model):
 class OutboxAcceptance(Model):
     """One SMTP transaction that the mail server accepted: when, for which recipients, stating what.
 
-    Written in its own commit as soon as the server has answered, by whichever sender sent it (also one whose
-    claim had lapsed), so that the rare second acceptance of the same message is recorded beside the first.
+    Committed as soon as the server has answered, by whichever sender sent it (also one whose claim had lapsed),
+    so that the rare second acceptance of the same message is recorded beside the first. `applied` is false
+    when its notice could not be told in the same transaction: the next drain tells it.
     """
 
     __tablename__ = "outbox_acceptances"

@@ -7,6 +7,7 @@ lapses after MAIL_CLAIM_SECONDS so that a crashed sender's messages are taken ov
 
 from __future__ import annotations
 
+import functools
 import logging
 import signal
 import smtplib
@@ -21,7 +22,7 @@ from email import charset as email_charset
 
 from flask import current_app
 from flask_mail import Attachment, BadHeaderError, Connection, Message, sanitize_address
-from sqlalchemy import and_, case, or_, select, update
+from sqlalchemy import and_, case, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -145,6 +146,7 @@ class _Ready:
     id: int
     template: str
     notice_id: int | None
+    recipients: list[str]
     message: Message
     subject: str
     text: str
@@ -172,6 +174,7 @@ def _message(row: OutboxMessage, now: datetime) -> _Ready:
         row.id,
         row.template,
         row.notice_id,
+        list(row.recipients),
         message,
         rendered.subject,
         rendered.text,
@@ -180,20 +183,18 @@ def _message(row: OutboxMessage, now: datetime) -> _Ready:
     )
 
 
-def obsolete(row: OutboxMessage, now: datetime) -> str | None:
+def obsolete(template: str, notice_id: int | None, now: datetime) -> str | None:
     """Return why a claimed message must not go out any more, or None (checked when sending, not only when queued).
 
     A reminder says the window is still open: it is dropped once the notice has been answered or closed. A notice
     whose change was cancelled before its e-mail went out is not announced at all.
     """
-    if row.template not in ("reminder", *NOTICE_TEMPLATES) or not row.notice_id:
+    if template not in ("reminder", *NOTICE_TEMPLATES) or not notice_id:
         return None
     from ..notices.models import Notice
 
-    state, closes_at = db.session.execute(
-        select(Notice.state, Notice.closes_at).where(Notice.id == row.notice_id)
-    ).one()
-    if row.template in NOTICE_TEMPLATES:  # the announcement itself: dropped once the change was withdrawn
+    state, closes_at = db.session.execute(select(Notice.state, Notice.closes_at).where(Notice.id == notice_id)).one()
+    if template in NOTICE_TEMPLATES:  # the announcement itself: dropped once the change was withdrawn
         return "not sent: the notice was withdrawn before it went out" if state == "withdrawn" else None
     if state != "open":
         return f"not sent: the notice is no longer open ({state})"
@@ -229,9 +230,8 @@ def _upsert_recipients(
     """
     if not outcomes:
         return
-    table = table_of(OutboxRecipient)
-    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(table).values(
+    db.session.execute(
+        _recipient_upsert(db.engine.dialect.name),
         [
             {
                 "outbox_id": row_id,
@@ -243,10 +243,17 @@ def _upsert_recipients(
                 "refusals": 1 if answered and state != "accepted" else 0,
             }
             for address, (state, reply) in sorted(outcomes.items())  # one lock order for every sender
-        ]
+        ],
     )
+
+
+@functools.cache
+def _recipient_upsert(dialect: str):
+    """The INSERT … ON CONFLICT of one recipient's answer, built once and run with a row per address."""
+    table = table_of(OutboxRecipient)
+    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
     new, old = stmt.excluded, table.c
-    stmt = stmt.on_conflict_do_update(
+    return stmt.on_conflict_do_update(
         index_elements=[old.outbox_id, old.address],
         set_={
             # an acceptance is never undone, and a refusal for good is not turned back into one for now
@@ -268,7 +275,6 @@ def _upsert_recipients(
             "updated_at": new.updated_at,
         },
     )
-    db.session.execute(stmt)
 
 
 def refusal_words(state: str, reply: str | None) -> str:
@@ -339,66 +345,121 @@ def _settle(
 
 
 def _record_answer(
-    ready: _Ready, token: str, targets: list[str], refused: dict[str, tuple[int, str]], at: datetime, report: SendReport
+    ready: _Ready,
+    token: str,
+    targets: list[str],
+    refused: dict[str, tuple[int, str]],
+    answered: dict[str, str],
+    at: datetime,
+    report: SendReport,
 ) -> None:
-    """Commit what the server answered for one message: the acceptance first, in its own transaction; then the
-    refusals and the message's state; then tell its notice.
+    """Commit what the server answered for one message, in one transaction, as soon as it answered.
 
-    The acceptance is recorded whoever holds the claim now: it happened. The refusals (5yz for good, 4yz for
-    now) and the state are recorded only by the sender that still holds the claim.
+    `answered` holds the state of each address the server had answered before.
+
+    The acceptance is recorded whoever holds the claim now (it happened), with the notice told of it; the refusals
+    (5yz for good, 4yz for now) and the message's state only by the sender that still holds the claim. Should
+    telling the notice fail, the acceptance is committed without it and the next drain tells the notice.
     """
     accepted = [a for a in targets if a not in refused]
-    acceptance = None
-    if accepted:
-        recorded = db.session.execute(
-            select(OutboxMessage.subject, OutboxMessage.body_text, OutboxMessage.body_html).where(
-                OutboxMessage.id == ready.id
+    for tell in (True, False):
+        outcome = SendReport()
+        try:
+            if accepted:
+                _record_acceptance(ready, accepted, at, tell=tell)
+            _record_state(ready.id, token, refused, "refused" in answered.values(), at, outcome)
+            db.session.commit()
+            break
+        except Exception:
+            db.session.rollback()
+            if not tell or not accepted:
+                raise
+            log.exception(
+                "outbox message %s: accepted, but its notice could not be told; the next run tells it", ready.id
             )
+    if accepted:
+        report.sent.append(ready.id)
+    report.failed.extend(outcome.failed)
+    report.dead.extend(outcome.dead)
+
+
+def _record_acceptance(ready: _Ready, accepted: list[str], at: datetime, *, tell: bool) -> None:
+    """Record that the server accepted the message for `accepted` at `at`; with `tell`, start its notice's window.
+
+    The message keeps the first text accepted and the earliest moment; an acceptance of a text that differs from
+    the one recorded (rendered again by a later sender) keeps its own text.
+    """
+    first = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == ready.id, OutboxMessage.sent_at.is_(None))
+        .values(
+            sent_at=at,
+            subject=ready.subject,
+            body_text=ready.text,
+            body_html=ready.html,
+            stated_closes_at=ready.stated_closes_at,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    text: dict[str, str] = {}
+    if not rowcount(first):  # accepted before: by a sender that had lost its claim, or for other recipients
+        recorded = db.session.execute(
+            select(
+                OutboxMessage.sent_at, OutboxMessage.subject, OutboxMessage.body_text, OutboxMessage.body_html
+            ).where(OutboxMessage.id == ready.id)
         ).one()
-        differs = recorded.subject is not None and tuple(recorded) != (ready.subject, ready.text, ready.html)
-        applies = ready.template in NOTICE_TEMPLATES and ready.notice_id is not None
-        acceptance = OutboxAcceptance(
+        if tuple(recorded)[1:] != (ready.subject, ready.text, ready.html):
+            text = {"subject": ready.subject, "body_text": ready.text, "body_html": ready.html}
+        if recorded.sent_at > at:  # an earlier acceptance recorded after a later one
+            db.session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == ready.id)
+                .values(sent_at=at)
+                .execution_options(synchronize_session=False)
+            )
+    applies = ready.template in NOTICE_TEMPLATES and ready.notice_id is not None
+    if ready.notice_id is not None and applies and tell:
+        from ..notices.services import mark_delivered  # the notices call the sender's jobs: imported when used
+
+        mark_delivered(ready.notice_id, at, stated_closes_at=ready.stated_closes_at)
+    db.session.execute(
+        insert(table_of(OutboxAcceptance)).values(
             outbox_id=ready.id,
             accepted_at=at,
             recipients=accepted,
             stated_closes_at=ready.stated_closes_at,
-            applied=not applies,
-            **({"subject": ready.subject, "body_text": ready.text, "body_html": ready.html} if differs else {}),
+            applied=tell or not applies,
+            **text,
         )
-        db.session.add(acceptance)
-        _upsert_recipients(ready.id, {a: ("accepted", None) for a in accepted}, at)
+    )
+    _upsert_recipients(ready.id, {a: ("accepted", None) for a in accepted}, at)
+
+
+def _record_state(
+    row_id: int,
+    token: str,
+    refused: dict[str, tuple[int, str]],
+    refused_before: bool,
+    at: datetime,
+    report: SendReport,
+) -> None:
+    """Record the refusals and the message's state after an answer, if this sender still holds the claim."""
+    if not refused and not refused_before:  # every recipient has accepted: sent, in one guarded statement
         db.session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id == ready.id, OutboxMessage.sent_at.is_(None))
-            .values(
-                sent_at=at,
-                subject=ready.subject,
-                body_text=ready.text,
-                body_html=ready.html,
-                stated_closes_at=ready.stated_closes_at,
-            )
+            .where(OutboxMessage.id == row_id, OutboxMessage.claim_token == token)
+            .values(state=OutboxState.SENT, attempts=OutboxMessage.attempts + 1, claimed_until=None, last_error=None)
             .execution_options(synchronize_session=False)
         )
-        db.session.execute(  # an earlier acceptance recorded after a later one (a sender that had lost its claim)
-            update(OutboxMessage)
-            .where(OutboxMessage.id == ready.id, OutboxMessage.sent_at > at)
-            .values(sent_at=at)
-            .execution_options(synchronize_session=False)
-        )
-        db.session.commit()
-    holder = db.session.scalar(select(OutboxMessage.claim_token).where(OutboxMessage.id == ready.id)) == token
-    if holder:
-        _upsert_recipients(
-            ready.id,
-            {a: ("refused" if code >= 500 else "deferred", reply[:2000]) for a, (code, reply) in refused.items()},
-            at,
-        )
-        _settle(ready.id, token, at, report)
-    db.session.commit()
-    if accepted:
-        report.sent.append(ready.id)
-    if acceptance is not None and not acceptance.applied:
-        apply_acceptances([acceptance.id])
+        return
+    if db.session.scalar(select(OutboxMessage.claim_token).where(OutboxMessage.id == row_id)) != token:
+        return
+    _upsert_recipients(
+        row_id,
+        {a: ("refused" if code >= 500 else "deferred", reply[:2000]) for a, (code, reply) in refused.items()},
+        at,
+    )
+    _settle(row_id, token, at, report)
 
 
 def apply_acceptances(ids: list[int] | None = None, limit: int = 500) -> int:
@@ -526,17 +587,14 @@ def stopping() -> bool:
     return _stopping.is_set()
 
 
-def _targets(row_id: int) -> list[str]:
-    """Return the message's recipients that the server has neither accepted nor refused for good."""
-    recipients = db.session.execute(select(OutboxMessage.recipients).where(OutboxMessage.id == row_id)).scalar_one()
-    answered = set(
-        db.session.scalars(
-            select(OutboxRecipient.address).where(
-                OutboxRecipient.outbox_id == row_id, OutboxRecipient.state.in_(("accepted", "refused"))
-            )
-        )
+def _answers(row_id: int, recipients: list[str]) -> tuple[list[str], dict[str, str]]:
+    """Return the recipients neither accepted nor refused for good yet, and the state of each address answered."""
+    states = dict(
+        db.session.execute(
+            select(OutboxRecipient.address, OutboxRecipient.state).where(OutboxRecipient.outbox_id == row_id)
+        ).all()
     )
-    return [address for address in recipients if address not in answered]
+    return [address for address in recipients if states.get(address) not in ("accepted", "refused")], states
 
 
 def drain(*, now: Callable[[], datetime], limit: int = 200) -> SendReport:
@@ -544,11 +602,11 @@ def drain(*, now: Callable[[], datetime], limit: int = 200) -> SendReport:
 
     The claimed messages are rendered before the first is sent, while what they read (client, profile,
     notice) is loaded once. Each message goes to its recipients not yet accepted; the server's answer is
-    committed as soon as it comes (acceptance first, then the notice is told). Each message is tried on its own
-    merits: a refusal of one (4yz: tried again later; 5yz: given up at once) does not touch the others; when the
-    connection fails, the message in hand counts a failed attempt and the next ones go over a new connection,
-    and after a second failure the ones not tried go back to the queue untouched, as they do when the process
-    is asked to stop (SIGTERM).
+    committed as soon as it comes, with the notice told of an acceptance, in one transaction. Each message is
+    tried on its own merits: a refusal of one (4yz: tried again later; 5yz: given up at once) does not touch the
+    others; when the connection fails, the message in hand counts a failed attempt and the next ones go over a
+    new connection, and after a second failure the ones not tried go back to the queue untouched, as they do
+    when the process is asked to stop (SIGTERM).
     """
     report = SendReport()
     if _stopping.is_set():
@@ -558,9 +616,10 @@ def drain(*, now: Callable[[], datetime], limit: int = 200) -> SendReport:
     if not ids:
         return report
     pending: list[_Ready] = []
-    for row_id in ids:
-        row = db.session.get_one(OutboxMessage, row_id)
-        reason = obsolete(row, now())
+    known = set(db.session.identity_map.keys())
+    for row in db.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)):
+        row_id = row.id
+        reason = obsolete(row.template, row.notice_id, now())
         if reason:
             _cancel(row_id, token, reason, now())
             continue
@@ -569,6 +628,10 @@ def drain(*, now: Callable[[], datetime], limit: int = 200) -> SendReport:
         except Exception as error:  # a message that cannot be rendered is a failed attempt
             log.exception("outbox message %s could not be rendered", row_id)
             _mark_failed(row_id, token, error, now(), report)
+    # What follows needs none of the rows loaded to render the batch; each commit would otherwise expire them all.
+    for state in db.session.identity_map.all_states():
+        if state.key not in known and (loaded := state.obj()) is not None:
+            db.session.expunge(loaded)
     connection, lost = None, 0
     try:
         while pending:
@@ -576,8 +639,9 @@ def drain(*, now: Callable[[], datetime], limit: int = 200) -> SendReport:
                 _defer([r.id for r in pending], token, now(), report)
                 break
             ready = pending.pop(0)
-            row = db.session.get_one(OutboxMessage, ready.id)
-            reason = obsolete(row, now())  # the notice may have been answered while the batch was sent
+            reason = obsolete(
+                ready.template, ready.notice_id, now()
+            )  # the notice may have been answered while the batch was sent
             if reason:
                 _cancel(ready.id, token, reason, now())
                 continue
@@ -591,7 +655,7 @@ def drain(*, now: Callable[[], datetime], limit: int = 200) -> SendReport:
                 )
                 pending.clear()
                 break
-            targets = _targets(ready.id)
+            targets, answered = _answers(ready.id, ready.recipients)
             if not targets:  # every recipient has answered already (a sender stopped before it settled the message)
                 _settle(ready.id, token, now(), report)
                 db.session.commit()
@@ -601,7 +665,7 @@ def drain(*, now: Callable[[], datetime], limit: int = 200) -> SendReport:
                     connection = TimedConnection(current_app.extensions["mail"]).__enter__()
                 refused = connection.deliver(ready.message, targets)
             except smtplib.SMTPRecipientsRefused as error:  # every recipient refused: this message only
-                _record_answer(ready, token, targets, _refusals(error, targets), now(), report)
+                _record_answer(ready, token, targets, _refusals(error, targets), answered, now(), report)
                 continue
             except BadHeaderError as error:  # cannot be sent as it is: given up at once
                 _mark_failed(ready.id, token, error, now(), report, final=True)
@@ -617,7 +681,7 @@ def drain(*, now: Callable[[], datetime], limit: int = 200) -> SendReport:
                     _defer([r.id for r in pending], token, now(), report)
                     pending.clear()
                 continue
-            _record_answer(ready, token, targets, refused, now(), report)
+            _record_answer(ready, token, targets, refused, answered, now(), report)
     finally:
         _close(connection)
     return report

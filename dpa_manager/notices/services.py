@@ -155,8 +155,8 @@ def _start_window(notice: Notice, at: datetime, stated: datetime | None) -> dict
     }
 
 
-def _told(notice: Notice, at: datetime, column: str, actor, action: str, stated: datetime | None = None) -> None:
-    """Record that the client was told (delivery or opening), starting the window the first time.
+def _told(notice: Notice, at: datetime, column: str, actor, action: str, stated: datetime | None = None) -> bool:
+    """Record that the client was told (delivery or opening), starting the window the first time (then True).
 
     A later statement of a later closing moment (an e-mail composed before the window started by an opening,
     accepted after) extends an open window to it: the client is never held to less than it read.
@@ -188,7 +188,7 @@ def _told(notice: Notice, at: datetime, column: str, actor, action: str, stated:
                 after=after,
             )
             db.session.expire(notice)
-            return
+            return True
         db.session.expire(notice)
     column_attr = getattr(Notice, column)
     db.session.execute(
@@ -200,6 +200,7 @@ def _told(notice: Notice, at: datetime, column: str, actor, action: str, stated:
     if stated is not None:
         _extend_to_stated(notice, stated, at)
     db.session.expire(notice)
+    return False
 
 
 def _extend_to_stated(notice: Notice, stated: datetime, at: datetime) -> None:
@@ -241,8 +242,8 @@ def mark_delivered(notice_id: int, accepted_at: datetime, *, stated_closes_at: d
     notice = db.session.get(Notice, notice_id)
     if notice is None:
         return
-    _told(notice, accepted_at, "delivered_at", None, "delivered", stated_closes_at)
-    _earliest_acceptance(notice, accepted_at)
+    if not _told(notice, accepted_at, "delivered_at", None, "delivered", stated_closes_at):
+        _earliest_acceptance(notice, accepted_at)  # told before: this acceptance may be the earliest
 
 
 def _earliest_acceptance(notice: Notice, at: datetime) -> None:

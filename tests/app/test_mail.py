@@ -450,3 +450,32 @@ def test_a_sender_asked_to_stop_claims_nothing(make_agreement, make_subprocessor
         sender._stopping.clear()
     (message,) = db.session.query(OutboxMessage).all()
     assert message.state == "pending" and message.claim_token is None and not inbox.messages
+
+
+def test_an_acceptance_is_kept_when_its_notice_cannot_be_told_and_the_next_run_tells_it(
+    make_agreement, make_subprocessor, manager, inbox, monkeypatch
+):
+    from dpa_manager.notices import services as notices
+
+    make_agreement("signed")
+    (notice_id,) = announce(make_subprocessor, manager)
+    told = notices.mark_delivered
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the notice could not be told")
+
+    monkeypatch.setattr(notices, "mark_delivered", broken)
+    assert drain(now=lambda: NOW).sent  # the server accepted it: that is recorded whatever else fails
+    db.session.expire_all()
+    (message,) = db.session.query(OutboxMessage).all()
+    (acceptance,) = db.session.query(OutboxAcceptance).all()
+    assert message.state == "sent" and message.sent_at == NOW and len(inbox.messages) == 1
+    assert acceptance.accepted_at == NOW and not acceptance.applied
+    assert db.session.get(Notice, notice_id).state == "awaiting_delivery"
+
+    monkeypatch.setattr(notices, "mark_delivered", told)
+    later = NOW + timedelta(minutes=5)
+    assert drain(now=lambda: later).sent == []  # nothing sent again
+    db.session.expire_all()
+    notice = db.session.get(Notice, notice_id)
+    assert acceptance.applied and notice.state == "open" and notice.notified_at == NOW and len(inbox.messages) == 1
