@@ -663,6 +663,82 @@ def bench_portal(args, results):
     )
 
 
+# --- 6. Every page at two sizes ----------------------------------------------------------------------------
+
+
+def bench_pages(args, results, kind, postgres_url):
+    """Every page at each size of --page-clients; one row per page with both sizes (bench/pages.py)."""
+    from bench import pages
+    from dpa_manager.demo import SYNTHETIC_PASSWORD
+    from dpa_manager.subprocessors import services as register
+
+    sizes = [int(n) for n in args.page_clients.split(",")]
+    measured = {}
+    for size in sizes:
+        with database(kind, postgres_url) as (app, url):
+            started = time.perf_counter()
+            seed(0)
+
+            def announce(index):
+                change = new_change(index)
+                register.announce(change, actor=manager(), now=NOW)
+                return change.id
+
+            ids = pages.prepare(NOW, size, announce, manager)
+            print(f"pages: {size:,} clients seeded in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+            # A second app on the same database: each request then has an app context (g, session) of its
+            # own, as under a server, instead of sharing the one this data was made in.
+            served = create_app(dict(app.config) | {"SQLALCHEMY_DATABASE_URI": url})
+            measured[size] = pages.measure(served, ids, args.page_runs, SYNTHETIC_PASSWORD)
+            with served.app_context():
+                db.engine.dispose()
+    small, large = measured[sizes[0]], measured[sizes[-1]]
+    for label in small:
+        a, b = small[label], large[label]
+        results.append(
+            {
+                "name": f"Page: {label} ({a['path']})",
+                "label": label,
+                "database": kind,
+                "scale": 1,
+                "kind": "page",
+                "sizes": sizes,
+                "ours": round(b["median"], 4),
+                "unit": "s",
+                "reference": f"the same page at {sizes[0]:,} clients",
+                "reference_value": round(a["median"], 4),
+                "ratio": round(b["median"] / a["median"], 3) if a["median"] else None,
+                "target": pages.TARGET,
+                "ok": pages.verdict(a, b),
+                "note": "",
+                "small": {k: (round(v, 4) if isinstance(v, float) else v) for k, v in a.items()},
+                "large": {k: (round(v, 4) if isinstance(v, float) else v) for k, v in b.items()},
+            }
+        )
+
+
+def print_pages(results: list[dict]) -> None:
+    rows = [r for r in results if r.get("kind") == "page"]
+    if not rows:
+        return
+    small, large = rows[0]["sizes"][0], rows[0]["sizes"][-1]
+    print()
+    print(
+        f"{'page':<44} {'db':<10} {f'median/p99/KiB at {small:,}':>26} {f'median/p99/KiB at {large:,}':>28} "
+        f"{'time×':>6} {'size×':>6}  ok"
+    )
+    for r in rows:
+        a, b = r["small"], r["large"]
+        cell = lambda f: f"{f['median'] * 1000:6.1f} {f['p99'] * 1000:6.1f} ms {f['bytes'] / 1024:7.1f}"  # noqa: E731
+        growth = b["bytes"] / a["bytes"] if a["bytes"] else 0
+        label = r["label"]
+        status = "" if a["status"] == b["status"] == 200 else f" HTTP {a['status']}/{b['status']}"
+        print(
+            f"{label[:44]:<44} {r['database']:<10} {cell(a):>26} {cell(b):>28} {r['ratio'] or 0:6.2f} {growth:6.2f}  "
+            f"{'yes' if r['ok'] else 'NO'}{status}"
+        )
+
+
 @contextmanager
 def gunicorn(env: dict):
     """Run the app under gunicorn with 2 sync workers, as `make serve` does; yield its port."""
@@ -733,6 +809,8 @@ def _wait_for(port: int, seconds: float = 20) -> None:
 
 
 def print_table(results: list[dict]) -> None:
+    print_pages(results)
+    results = [r for r in results if r.get("kind") != "page"]
     print()
     print(f"{'benchmark':<92} {'db':<10} {'ours':>12} {'reference':>12} {'ratio':>7}  {'target':<18} ok")
     for r in results:
@@ -764,7 +842,9 @@ def main() -> int:
         default=os.environ.get("DPA_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
     )
     parser.add_argument("--no-postgres", action="store_true")
-    parser.add_argument("--only", default="pdf,fanout,sweep,outbox,portal")
+    parser.add_argument("--only", default="pdf,fanout,sweep,outbox,portal,pages")
+    parser.add_argument("--page-clients", default="10000,100000", help="the two sizes of the page table")
+    parser.add_argument("--page-runs", type=int, default=30, help="requests measured per page and size")
     parser.add_argument("--output", default=str(ROOT / "bench" / "results.json"))
     args = parser.parse_args()
     only = set(args.only.split(","))
@@ -781,6 +861,8 @@ def main() -> int:
         bench_outbox(args, results)
     if "portal" in only:
         bench_portal(args, results)
+    if "pages" in only:
+        bench_pages(args, results, "sqlite", None)
     print_table(results)
     output = Path(args.output)
     previous = json.loads(output.read_text()) if output.exists() else {}

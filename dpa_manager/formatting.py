@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from babel import Locale
 from babel.dates import format_date as babel_date
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 
 from .clock import as_brussels
 
@@ -62,6 +62,22 @@ def format_amount(cents: int, language: str | None = None) -> str:
     return text.replace("\xa0", " ").replace("\u202f", " ")
 
 
+def format_number(value: int, language: str | None = None) -> str:
+    """A whole number as the language writes it ("10.000" in Dutch, "10 000" in French, "10,000" in English)."""
+    return format_decimal(value, locale=LOCALES[_language(language)])
+
+
+def format_count(value: int, language: str | None = None) -> str:
+    """A count made up to paging.COUNT_CAP: the number, or "more than" the cap when the count reached past it."""
+    from flask_babel import gettext
+
+    from .paging import COUNT_CAP
+
+    if value > COUNT_CAP:
+        return gettext("meer dan %(count)s", count=format_number(COUNT_CAP, language))
+    return format_number(value, language)
+
+
 def window_text(days: int, unit: str) -> str:
     """Return '7 kalenderdagen' or '3 werkdagen' in the language in force."""
     from flask_babel import ngettext
@@ -90,4 +106,6 @@ def register(app) -> None:
     app.add_template_filter(format_date, "date")
     app.add_template_filter(format_long_date, "longdate")
     app.add_template_filter(format_amount, "eur")
+    app.add_template_filter(format_number, "number")
+    app.add_template_filter(format_count, "upto")
     app.add_template_global(window_text)

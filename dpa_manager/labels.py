@@ -32,6 +32,14 @@ TRANSFERS = {
     "other": _l("Andere waarborg"),
     None: _l("EER"),
 }
+#: An outbox message's state, as the outbox lists it.
+OUTBOX_STATES = {
+    "pending": _l("te versturen"),
+    "sending": _l("bezig"),
+    "sent": _l("verstuurd"),
+    "dead": _l("opgegeven"),
+    "cancelled": _l("niet meer verstuurd"),
+}
 #: The Dutch words are in rules.ANSWER_CHANNELS.
 CHANNELS = {channel: _l(label) for channel, label in ANSWER_CHANNELS.items()}
 #: What an audit event records, as the history lists and the audit trail show it (never the internal code).
@@ -125,5 +133,6 @@ def register(app) -> None:
         "document_states": DOCUMENT_STATES,
         "transfers": TRANSFERS,
         "channels": CHANNELS,
+        "outbox_states": OUTBOX_STATES,
     }
     app.jinja_env.globals.update(action_words=action_words, object_words=object_words, category_names=category_names)

@@ -10,6 +10,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager, selectinload
 
 from .. import audit, pdf
 from ..accounts.models import User
@@ -20,6 +21,7 @@ from ..errors import Conflict, Invalid
 from ..extensions import db, rowcount
 from ..formatting import format_datetime_seconds
 from ..localized import OTHER_LANGUAGES, clean_translations, flat_translations
+from ..paging import Page, page_of
 from ..processor.models import Service
 from ..processor.services import get_profile
 from ..rules import (
@@ -71,11 +73,25 @@ def get_agreement(user: User, agreement_id: int) -> Agreement | None:
     return get_for(user, Agreement, agreement_id)
 
 
+def _agreements_select(user: User, state: str | None = None):
+    # what each row shows (the client's name, the terms' label) loaded with the list, not row by row
+    stmt = (
+        select_for(user, Agreement)
+        .join(Agreement.client)
+        .options(contains_eager(Agreement.client), selectinload(Agreement.terms_version))
+        .order_by(Agreement.id.desc())
+    )
+    return stmt.where(Agreement.state == state) if state else stmt
+
+
 def list_agreements(user: User, state: str | None = None) -> Sequence[Agreement]:
-    stmt = select_for(user, Agreement).join(Agreement.client).order_by(Agreement.id.desc())
-    if state:
-        stmt = stmt.where(Agreement.state == state)
-    return db.session.scalars(stmt.limit(500)).all()
+    """Return the newest 500 agreements the user may see (a client user: the client's)."""
+    return db.session.scalars(_agreements_select(user, state).limit(500)).all()
+
+
+def agreement_page(user: User, number: int, state: str | None = None) -> Page[Agreement]:
+    """Return page `number` of the agreements the user may see, newest first."""
+    return page_of(_agreements_select(user, state), number)
 
 
 def agreement_checklist(agreement: Agreement):

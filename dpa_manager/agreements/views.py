@@ -12,7 +12,17 @@ from ..extensions import db
 from ..processor.services import list_services
 from ..rules import AgreementState
 from ..terms.services import published_versions
-from ..web import ConfirmForm, choices, flash_form_errors, is_id, manager_required, or_404, show_error, user_required
+from ..web import (
+    ConfirmForm,
+    choices,
+    flash_form_errors,
+    is_id,
+    manager_required,
+    or_404,
+    page_arg,
+    show_error,
+    user_required,
+)
 from . import bp, services
 from .document import reference
 from .forms import AgreementForm, CountersignForm
@@ -37,7 +47,7 @@ def index():
         state = None
     return render_template(
         "agreements/index.html",
-        agreements=services.list_agreements(current_user, state),
+        agreements=services.agreement_page(current_user, page_arg(), state),
         state=state,
         states=list(AgreementState),
     )

@@ -169,16 +169,23 @@ DOCUMENT = {
                 _json(
                     {
                         "type": "object",
-                        "required": ["notices"],
-                        "properties": {"notices": {"type": "array", "items": _ref("Notice")}},
+                        "required": ["notices", "next"],
+                        "properties": {
+                            "notices": {"type": "array", "items": _ref("Notice")},
+                            "next": {
+                                "type": ["string", "null"],
+                                "description": "The path of the next (older) page, or null on the last",
+                            },
+                        },
                     },
-                    "Notices",
+                    "Notices, newest first",
                 ),
                 params=[
                     _query("client_id", {"type": "integer", "minimum": 0}),
                     _query("change_id", {"type": "integer", "minimum": 0}),
                     _query("state", {"type": "string", "enum": [s.value for s in NoticeState]}),
-                    _query("limit", {"type": "integer", "minimum": 0}),
+                    _query("limit", {"type": "integer", "minimum": 0, "maximum": 1000, "default": 100}),
+                    _query("before", {"type": "integer", "minimum": 0}),
                 ],
                 op_id="listNotices",
             )

@@ -7,7 +7,7 @@ import binascii
 from datetime import UTC, date, datetime
 from functools import wraps
 
-from flask import g, jsonify, request
+from flask import g, jsonify, request, url_for
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
@@ -301,7 +301,7 @@ def _change(change_id: int) -> Change:
 @manager_only
 def get_change(change_id: int):
     change = _change(change_id)
-    return jsonify(change_json(change) | {"counts": notices.counts_by_state(change.id)})
+    return jsonify(change_json(change) | {"counts": notices.exact_counts_by_state(change.id)})
 
 
 @bp.post("/changes/<id:change_id>/announce")
@@ -334,14 +334,16 @@ def list_notices():
     state = request.args.get("state") or None
     if state is not None and state not in {s.value for s in NoticeState}:
         raise ApiError(400, "Onbekende status.")
-    rows = notices.list_notices(
-        g.api_user,
-        client_id=_int_arg("client_id"),
-        state=state,
-        change_id=_int_arg("change_id"),
-        limit=min(_int_arg("limit") or 1000, 10_000),
-    )
-    return jsonify(notices=[notice_json(n) for n in rows])
+    limit = min(_int_arg("limit") or 100, 1000)
+    filters = {"client_id": _int_arg("client_id"), "state": state, "change_id": _int_arg("change_id")}
+    rows = notices.list_notices(g.api_user, **filters, before_id=_int_arg("before"), limit=limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    following = None
+    if more:
+        args = {k: v for k, v in filters.items() if v is not None}
+        following = url_for("api.list_notices", **args, limit=limit, before=rows[-1].id)
+    return jsonify(notices=[notice_json(n) for n in rows], next=following)
 
 
 def _notice(notice_id: int) -> Notice:

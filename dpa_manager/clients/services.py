@@ -10,6 +10,7 @@ from ..accounts.services import normalize_email
 from ..catalogue import LANGUAGES
 from ..errors import Invalid
 from ..extensions import db
+from ..paging import Page, count_upto, page_of
 from ..rules import enterprise_number_error, name_error, normalize_enterprise_number
 from .models import Client
 
@@ -63,9 +64,15 @@ def update_client(client: Client, values: dict, *, actor, now: datetime) -> Clie
     return client
 
 
-def search_clients(query: str, page: int, per_page: int):
-    """Return one page of clients whose name, number or e-mail matches `query`, by name."""
-    stmt = db.select(Client).order_by(Client.name, Client.id)
+def search_clients(query: str, page: int, per_page: int) -> tuple[Page[Client], int]:
+    """Return one page of clients whose name, number or e-mail matches `query`, by name, and how many match
+    (counted up to paging.COUNT_CAP + 1)."""
+    stmt = _matching(query)
+    return page_of(stmt.order_by(Client.name, Client.id), page, per_page), count_upto(stmt)
+
+
+def _matching(query: str):
+    stmt = db.select(Client)
     query = (query or "").strip()
     if query:
         digits = normalize_enterprise_number(query)
@@ -77,4 +84,4 @@ def search_clients(query: str, page: int, per_page: int):
         if digits.isdigit():
             conditions.append(Client.enterprise_number.like(f"%{digits}%"))
         stmt = stmt.where(or_(*conditions))
-    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+    return stmt

@@ -22,8 +22,8 @@ from .services import CLIENT_FIELDS, create_client, search_clients, update_clien
 @manager_required
 def index():
     query = request.args.get("q", "")[:200]
-    clients = search_clients(query, page_arg(), current_app.config["PAGE_SIZE"])
-    return render_template("clients/index.html", clients=clients, query=query)
+    clients, total = search_clients(query, page_arg(), current_app.config["PAGE_SIZE"])
+    return render_template("clients/index.html", clients=clients, total=total, query=query)
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -1,14 +1,16 @@
 """Writing messages to the outbox, in the caller's transaction."""
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import JSON, String, and_, cast, func, insert, literal, or_, select, union
+from sqlalchemy import JSON, String, cast, func, insert, literal, select, union
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from ..bulk import among, insert_rows
 from ..db_types import UTCDateTime
 from ..extensions import db, table_of
+from ..paging import Page, count_upto, counts_upto, page_of
 from ..rules import OutboxState
 from .models import OutboxMessage, OutboxRecipient
 
@@ -17,14 +19,39 @@ NOTICE_TEMPLATES = ("notice", "amendment")
 
 
 def given_up():
-    """The condition for a message given up: entirely (dead), or for a recipient the server refused for good."""
-    return or_(
-        OutboxMessage.state == OutboxState.DEAD,
-        and_(
-            OutboxMessage.state == OutboxState.SENT,
-            OutboxMessage.id.in_(select(OutboxRecipient.outbox_id).where(OutboxRecipient.state == "refused")),
-        ),
+    """The condition for a message given up: entirely (dead), or for a recipient the server refused for good.
+
+    Written as one id list from two indexes (dead messages; refused recipients of sent messages), so that a list
+    of them reads those rows rather than every message.
+    """
+    refused = (
+        select(OutboxRecipient.outbox_id)
+        .join(OutboxMessage, OutboxMessage.id == OutboxRecipient.outbox_id)
+        .where(OutboxRecipient.state == "refused", OutboxMessage.state == OutboxState.SENT)
     )
+    return OutboxMessage.id.in_(union(select(OutboxMessage.id).where(OutboxMessage.state == OutboxState.DEAD), refused))
+
+
+def message_page(number: int, state: str | None) -> Page[OutboxMessage]:
+    """Return page `number` of the outbox, newest first: every message, or those in `state` (dead: given up)."""
+    stmt = select(OutboxMessage).order_by(OutboxMessage.id.desc())
+    if state:
+        stmt = stmt.where(given_up() if state == OutboxState.DEAD else OutboxMessage.state == state)
+    return page_of(stmt, number)
+
+
+def given_up_list(limit: int) -> Sequence[OutboxMessage]:
+    """Return the newest `limit` messages given up."""
+    return db.session.scalars(
+        select(OutboxMessage).where(given_up()).order_by(OutboxMessage.id.desc()).limit(limit)
+    ).all()
+
+
+def state_counts() -> dict[str, int]:
+    """Return the number of messages in each state, and given up (under "dead"), each counted up to COUNT_CAP + 1."""
+    counts = counts_upto(OutboxMessage.state, list(OutboxState))
+    counts[OutboxState.DEAD] = count_upto(select(literal(1)).where(given_up()))
+    return counts
 
 
 def recipient_answers(message_ids: list[int]) -> dict[int, dict[str, OutboxRecipient]]:

@@ -6,7 +6,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -22,6 +22,7 @@ from ..extensions import db, rowcount, table_of
 from ..labels import NOTICE_STATES
 from ..links import absolute
 from ..mail import outbox
+from ..paging import Page, counts_upto, page_of
 from ..rules import (
     NOTICE_STATES_PENDING,
     RECORDED_CHANNELS,
@@ -50,15 +51,14 @@ def get_notice(user: User, notice_id: int) -> Notice | None:
     return get_for(user, Notice, notice_id)
 
 
-def list_notices(
+def _notices_select(
     user: User,
     *,
     client_id: int | None = None,
     state: str | None = None,
     change_id: int | None = None,
     amendment_id: int | None = None,
-    limit: int = 500,
-) -> Sequence[Notice]:
+):
     from ..subprocessors.models import Change
     from ..terms.models import Amendment
 
@@ -80,14 +80,82 @@ def list_notices(
         stmt = stmt.where(Notice.change_id == change_id)
     if amendment_id is not None:
         stmt = stmt.where(Notice.amendment_id == amendment_id)
+    return stmt
+
+
+def list_notices(
+    user: User,
+    *,
+    client_id: int | None = None,
+    state: str | None = None,
+    change_id: int | None = None,
+    amendment_id: int | None = None,
+    before_id: int | None = None,
+    limit: int = 500,
+) -> Sequence[Notice]:
+    """Return the newest `limit` notices the user may see (older than `before_id` if given), with the filters given."""
+    stmt = _notices_select(user, client_id=client_id, state=state, change_id=change_id, amendment_id=amendment_id)
+    if before_id is not None:
+        stmt = stmt.where(Notice.id < before_id)
     return db.session.scalars(stmt.limit(limit)).all()
 
 
-def counts_by_state(change_id: int) -> dict[str, int]:
+def notice_page(
+    user: User,
+    number: int,
+    *,
+    state: str | None = None,
+    change_id: int | None = None,
+    amendment_id: int | None = None,
+) -> Page[Notice]:
+    """Return page `number` of the notices the user may see, newest first, with the filters given."""
+    stmt = _notices_select(user, state=state, change_id=change_id, amendment_id=amendment_id)
+    return page_of(stmt, number)
+
+
+@dataclass
+class Dashboard:
+    """What a manager's overview shows: counts, and the first rows of each list that asks for action."""
+
+    counts: dict[str, int]
+    mail_counts: dict[str, int]
+    objected: Sequence[Notice]
+    awaiting: Sequence[Notice]
+    closing: Sequence[Notice]
+    dead: Sequence
+    rows: int = 20  #: each list shows at most this many; the tiles link to the whole lists
+
+
+DASHBOARD_ROWS = Dashboard.rows
+
+
+def dashboard_of(user: User, now: datetime) -> Dashboard:
+    """Return the manager's overview at `now`, in a fixed number of statements whatever the number of clients."""
+    closing = _notices_select(user, state=NoticeState.OPEN.value).where(Notice.closes_at <= now + timedelta(days=2))
+    return Dashboard(
+        counts=counts_by_state(),
+        mail_counts=outbox.state_counts(),
+        objected=list_notices(user, state=NoticeState.OBJECTED.value, limit=DASHBOARD_ROWS),
+        awaiting=list_notices(user, state=NoticeState.AWAITING_DELIVERY.value, limit=DASHBOARD_ROWS),
+        closing=db.session.scalars(
+            closing.order_by(None).order_by(Notice.closes_at, Notice.id).limit(DASHBOARD_ROWS)
+        ).all(),
+        dead=outbox.given_up_list(DASHBOARD_ROWS),
+    )
+
+
+def exact_counts_by_state(change_id: int) -> dict[str, int]:
+    """Return the exact number of a change's notices in each state that has any (for the API)."""
     rows = db.session.execute(
         select(Notice.state, func.count()).where(Notice.change_id == change_id).group_by(Notice.state)
     )
     return {state: n for state, n in rows}
+
+
+def counts_by_state(change_id: int | None = None) -> dict[str, int]:
+    """Return the number of notices in each state (of one change, or of all), each counted up to COUNT_CAP + 1."""
+    where = [] if change_id is None else [Notice.change_id == change_id]
+    return counts_upto(Notice.state, [s.value for s in NoticeState], where)
 
 
 def client_recipients(client_ids) -> dict[int, list[str]]:

@@ -2,7 +2,7 @@
 the outbox and its re-queue, and the signed e-mail link to one notice."""
 
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from flask import flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
@@ -14,46 +14,24 @@ from .. import audit, clock
 from ..errors import Invalid, ServiceError
 from ..extensions import db
 from ..i18n import current as current_language
+from ..mail import outbox as outbox_messages
 from ..mail.models import OutboxAcceptance, OutboxMessage
 from ..mail.outbox import given_up, recipient_answers
 from ..rules import NoticeState, OutboxState, time_left
 from ..terms.amendments import changes_for
-from ..web import ConfirmForm, is_id, manager_required, or_404, public, show_error, user_required
+from ..web import ConfirmForm, is_id, manager_required, or_404, page_arg, public, show_error, user_required
 from . import bp
 from .forms import RecordAnswerForm, ResolveForm
 from .models import Notice
-from .services import Proof, get_notice, list_notices, record_answer, requeue, resolve
+from .services import Proof, dashboard_of, get_notice, notice_page, record_answer, requeue, resolve
 
 
 @bp.route("/dashboard")
 @manager_required
 def dashboard():
     now = clock.now()
-    awaiting = list_notices(current_user, state=NoticeState.AWAITING_DELIVERY.value, limit=200)
-    objected = list_notices(current_user, state=NoticeState.OBJECTED.value, limit=200)
-    closing = db.session.scalars(
-        select(Notice)
-        .where(Notice.state == NoticeState.OPEN.value, Notice.closes_at <= now + timedelta(days=2))
-        .order_by(Notice.closes_at)
-        .limit(200)
-    ).all()
-    dead = db.session.scalars(
-        select(OutboxMessage).where(given_up()).order_by(OutboxMessage.id.desc()).limit(200)
-    ).all()
-    counts = dict(db.session.execute(select(Notice.state, func.count()).group_by(Notice.state)).all())
-    mail_counts = dict(
-        db.session.execute(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)).all()
-    )
     return render_template(
-        "notices/dashboard.html",
-        awaiting=awaiting,
-        objected=objected,
-        closing=closing,
-        dead=dead,
-        counts=counts,
-        mail_counts=mail_counts,
-        now=now,
-        time_left=time_left,
+        "notices/dashboard.html", board=dashboard_of(current_user, now), now=now, time_left=time_left
     )
 
 
@@ -68,7 +46,7 @@ def index():
         state=state,
         states=list(NoticeState),
         amendment_id=amendment_id,
-        notices=list_notices(current_user, state=state, amendment_id=amendment_id),
+        notices=notice_page(current_user, page_arg(), state=state, amendment_id=amendment_id),
     )
 
 
@@ -174,17 +152,12 @@ def proof(notice_id: int, proof_id: int):
 @manager_required
 def outbox():
     state = request.args.get("state") if request.args.get("state") in tuple(OutboxState) else None
-    stmt = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(300)
-    if state:
-        stmt = stmt.where(given_up() if state == OutboxState.DEAD else OutboxMessage.state == state)
-    counts = dict(db.session.execute(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)).all())
-    counts[OutboxState.DEAD] = db.session.scalar(select(func.count()).select_from(OutboxMessage).where(given_up()))
-    messages = db.session.scalars(stmt).all()
+    messages = outbox_messages.message_page(page_arg(), state)
     return render_template(
         "notices/outbox.html",
         messages=messages,
         state=state,
-        counts=counts,
+        counts=outbox_messages.state_counts(),
         answers=recipient_answers([m.id for m in messages]),
         confirm=ConfirmForm(),
     )

@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, insert, or_, select, update
+from sqlalchemy import and_, exists, func, insert, or_, select, update
 
 from .. import audit
 from ..agreements.models import Agreement, agreement_services
@@ -465,6 +465,15 @@ def create_change(
 def affected_agreements(change: Change) -> Sequence[tuple[int, int, int, str, str]]:
     """Return (agreement id, client id, window days, window unit, language) of every signed agreement the change
     touches."""
+    return db.session.execute(_affected(change).order_by(Agreement.id)).all()
+
+
+def affected_count(change: Change) -> int:
+    """Return the number of signed agreements the change touches (what announcing it would notify)."""
+    return db.session.scalar(select(func.count()).select_from(_affected(change).subquery())) or 0
+
+
+def _affected(change: Change):
     stmt = (
         select(Agreement.id, Agreement.client_id, Agreement.window_days, Agreement.window_unit, Client.language)
         .join(Client, Client.id == Agreement.client_id)
@@ -486,7 +495,7 @@ def affected_agreements(change: Change) -> Sequence[tuple[int, int, int, str, st
                     agreement_services.c.agreement_id == Agreement.id, agreement_services.c.service_id.in_(sp_services)
                 )
             )
-    return db.session.execute(stmt.order_by(Agreement.id)).all()
+    return stmt
 
 
 def announce(change: Change, *, actor, now: datetime) -> list[int]:

@@ -12,10 +12,10 @@ from ..extensions import db
 from ..labels import SUBPROCESSOR_STATUSES
 from ..localized import flat_translations
 from ..notices.models import Notice
-from ..notices.services import counts_by_state, list_notices
+from ..notices.services import counts_by_state, notice_page
 from ..processor.services import list_services
 from ..rules import ChangeState, NoticeState, SubProcessorStatus
-from ..web import ConfirmForm, choices, flash_form_errors, manager_required, or_404, show_error
+from ..web import ConfirmForm, choices, flash_form_errors, manager_required, or_404, page_arg, show_error
 from . import bp, services
 from .forms import ChangeForm, InterventionForm, SubProcessorForm
 from .models import Assignment, Change, SubProcessor
@@ -214,14 +214,16 @@ def new_change():
 @manager_required
 def change(change_id: int):
     change = or_404(db.session.get(Change, change_id))
+    state = request.args.get("state") if request.args.get("state") in tuple(NoticeState) else None
     counts = counts_by_state(change.id)
-    notices = list_notices(current_user, change_id=change.id, limit=5000)
-    affected = services.affected_agreements(change) if change.state == ChangeState.DRAFT else None
+    notices = notice_page(current_user, page_arg(), change_id=change.id, state=state)
+    affected = services.affected_count(change) if change.state == ChangeState.DRAFT else None
     return render_template(
         "changes/show.html",
         change=change,
         counts=counts,
         notices=notices,
+        state=state,
         affected=affected,
         states=list(NoticeState),
         confirm=ConfirmForm(),

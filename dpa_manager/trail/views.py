@@ -4,11 +4,12 @@ from datetime import date, datetime, time, timedelta
 
 from flask import current_app, render_template, request
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from ..audit import AuditEvent
+from ..audit import AuditEvent, event_count
 from ..clock import BRUSSELS
-from ..extensions import db
+from ..labels import ACTIONS, OBJECT_TYPES
+from ..paging import page_of
 from ..scoping import select_for
 from ..web import client_required, manager_required, page_arg
 from . import bp
@@ -47,25 +48,20 @@ def _filtered(stmt):
 
 
 def _page(stmt):
-    return db.paginate(
-        stmt.order_by(AuditEvent.seq.desc()), page=page_arg(), per_page=current_app.config["PAGE_SIZE"], error_out=False
-    )
+    return page_of(stmt.order_by(AuditEvent.seq.desc()), page_arg(), current_app.config["PAGE_SIZE"])
 
 
 @bp.route("/audit/")
 @manager_required
 def index():
     stmt, filters = _filtered(select(AuditEvent))
-    types = db.session.scalars(select(AuditEvent.object_type).distinct().order_by(AuditEvent.object_type)).all()
-    actions = db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
-    total = db.session.scalar(select(func.count()).select_from(AuditEvent))
     return render_template(
         "trail/index.html",
         events=_page(stmt),
         filters=filters,
-        types=types,
-        actions=actions,
-        total=total,
+        types=sorted(OBJECT_TYPES),  # the vocabulary, not a scan of every event for the values used
+        actions=sorted(ACTIONS),
+        total=event_count(),
         endpoint="trail.index",
     )
 

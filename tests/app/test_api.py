@@ -270,3 +270,34 @@ def test_datetimes_carry_an_offset(as_manager, make_agreement):
     detail = as_manager.get(f"/api/v1/notices/{notice_id}").json
     assert detail["notified_at"] == "2026-11-21T10:00:00+00:00"
     assert detail["closes_at"] == "2026-11-30T23:00:00+00:00"
+
+
+def test_notices_come_a_page_at_a_time_with_a_link_to_the_next(as_manager, make_agreement, make_subprocessor, manager):
+    from datetime import date
+
+    from dpa_manager.subprocessors import services as register
+
+    for _ in range(5):
+        make_agreement("signed")
+    ids = []
+    for _ in range(3):  # 15 notices
+        change = register.create_change(
+            kind="add",
+            subprocessor_id=make_subprocessor().id,
+            effective_on=date(2026, 12, 15),
+            reason="Nieuw platform",
+            actor=manager,
+            now=NOW,
+        )
+        ids += register.announce(change, actor=manager, now=NOW)
+    seen, url, pages = [], "/api/v1/notices?limit=4&change_id=&state=", 0
+    while url:
+        body = as_manager.get(url).json
+        assert len(body["notices"]) <= 4
+        seen += [n["id"] for n in body["notices"]]
+        url, pages = body["next"], pages + 1
+    assert seen == sorted(ids, reverse=True) and pages == 4  # 4 + 4 + 4 + 3, newest first, each once
+    filtered = as_manager.get(f"/api/v1/notices?limit=2&client_id={db.session.get(Notice, ids[0]).client_id}").json
+    assert len(filtered["notices"]) == 2 and "client_id=" in filtered["next"] and "limit=2" in filtered["next"]
+    assert len(as_manager.get("/api/v1/notices").json["notices"]) == 15  # 100 unless asked
+    assert as_manager.get("/api/v1/notices?before=abc").status_code == 400

@@ -90,8 +90,11 @@ def test_client_list_is_paged(http_manager, app, make_client):
     for _ in range(5):
         make_client()
     page = http_manager.get("/clients/?page=2")
-    assert "Pagina 2 van 3" in page.text
+    assert "<span>3–4</span>" in page.text and 'rel="prev"' in page.text and 'rel="next"' in page.text
+    last = http_manager.get("/clients/?page=3")
+    assert "<span>5–5</span>" in last.text and 'rel="next"' not in last.text
     assert http_manager.get("/clients/?page=99").status_code == 200
+    assert '<small class="muted">5</small>' in page.text  # how many clients there are, beside the title
 
 
 def test_unknown_client_is_404(http_manager):

@@ -1,0 +1,127 @@
+"""Long lists come a page at a time, and counts stop where counting further would cost as the data grows."""
+
+import re
+from datetime import date
+
+import pytest
+from sqlalchemy import select, update
+
+from dpa_manager import paging
+from dpa_manager.extensions import db
+from dpa_manager.mail.models import OutboxMessage
+from dpa_manager.notices.models import Notice
+from dpa_manager.subprocessors import services as register
+
+from .conftest import NOW
+
+
+@pytest.fixture
+def as_manager(login, manager, setup):
+    return login(manager)
+
+
+@pytest.fixture
+def small_pages(monkeypatch):
+    monkeypatch.setattr(paging, "PER_PAGE", 2)
+    monkeypatch.setattr(paging, "COUNT_CAP", 3)
+
+
+def announced(make_agreement, make_subprocessor, manager, clients: int) -> tuple[int, list[int]]:
+    for _ in range(clients):
+        make_agreement("signed")
+    change = register.create_change(
+        kind="add",
+        subprocessor_id=make_subprocessor().id,
+        effective_on=date(2026, 12, 15),
+        reason="Nieuw platform",
+        actor=manager,
+        now=NOW,
+    )
+    return change.id, register.announce(change, actor=manager, now=NOW)
+
+
+def notice_links(page) -> list[int]:
+    return [int(n) for n in re.findall(r'href="/notices/(\d+)"', page.text)]
+
+
+def test_a_change_lists_its_notices_a_page_at_a_time(
+    small_pages, as_manager, make_agreement, make_subprocessor, manager
+):
+    change_id, ids = announced(make_agreement, make_subprocessor, manager, 5)
+    seen, url = [], f"/changes/{change_id}"
+    while url:
+        page = as_manager.get(url)
+        assert page.status_code == 200 and len(notice_links(page)) <= 2
+        seen += notice_links(page)
+        found = re.search(r'<a href="([^"]+)" rel="next">', page.text)
+        url = found and found.group(1).replace("&amp;", "&")
+    assert seen == sorted(ids, reverse=True)  # every notice once, newest first
+    # the counts beside: 5 awaiting delivery counted no further than 3 + 1, and said as such
+    first = as_manager.get(f"/changes/{change_id}")
+    assert "meer dan 3" in first.text and "<span>1–2</span>" in first.text
+    # a state filter keeps to that state, on every page
+    db.session.execute(
+        update(Notice)
+        .where(Notice.id == ids[0])
+        .values(state="objected", notified_at=NOW, closes_at=NOW, decided_at=NOW, objection_reason="Nee")
+    )
+    db.session.commit()
+    objected = as_manager.get(f"/changes/{change_id}?state=objected")
+    assert notice_links(objected) == [ids[0]] and 'rel="next"' not in objected.text
+
+
+def test_the_notice_list_and_the_outbox_are_paged_and_keep_their_filter(
+    small_pages, as_manager, make_agreement, make_subprocessor, manager
+):
+    _, ids = announced(make_agreement, make_subprocessor, manager, 5)
+    second = as_manager.get("/notices/?state=awaiting_delivery&page=2")
+    assert notice_links(second)[:2] == sorted(ids, reverse=True)[2:4]
+    assert "page=3&amp;state=awaiting_delivery" in second.text and "page=1&amp;state=awaiting_delivery" in second.text
+    outbox = as_manager.get("/outbox/?state=pending")
+    assert len(re.findall(r'href="/outbox/\d+"', outbox.text)) == 2 and "page=2&amp;state=pending" in outbox.text
+    assert "Te versturen (meer dan 3)" in outbox.text
+
+
+def test_the_dashboard_shows_the_first_rows_and_counts_up_to_the_cap(
+    small_pages, as_manager, make_agreement, make_subprocessor, manager
+):
+    announced(make_agreement, make_subprocessor, manager, 25)
+    page = as_manager.get("/dashboard")
+    assert "<strong>meer dan 3</strong> wachten op levering" in page.text
+    assert "De eerste 20; alle tonen" in page.text
+    awaiting = page.text.split("Wachten op levering</h2>")[1].split("</section>")[0]
+    assert len(notice_links_in(awaiting)) == 20
+
+
+def notice_links_in(html: str) -> list[str]:
+    return re.findall(r'href="/notices/(\d+)"', html)
+
+
+def test_count_upto_counts_exactly_below_the_cap_and_one_past_it_above(app, make_agreement):
+    for _ in range(4):
+        make_agreement("draft")
+    from dpa_manager.agreements.models import Agreement
+
+    rows = select(Agreement.id)
+    assert paging.count_upto(rows, cap=10) == 4
+    assert paging.count_upto(rows, cap=2) == 3  # "more than 2"
+    assert paging.count_upto(rows.where(Agreement.id < 0), cap=2) == 0
+
+
+def test_the_outbox_counts_given_up_messages_from_both_kinds(as_manager, make_agreement, make_subprocessor, manager):
+    _, ids = announced(make_agreement, make_subprocessor, manager, 3)
+    messages = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    from dpa_manager.mail.models import OutboxRecipient
+
+    db.session.execute(update(OutboxMessage).where(OutboxMessage.id == messages[0].id).values(state="dead"))
+    db.session.execute(update(OutboxMessage).where(OutboxMessage.id == messages[1].id).values(state="sent"))
+    db.session.add(
+        OutboxRecipient(outbox_id=messages[1].id, address="weg@klant.example", state="refused", updated_at=NOW)
+    )
+    db.session.add(  # refused for good, but the message is still being tried: not given up
+        OutboxRecipient(outbox_id=messages[2].id, address="ook@klant.example", state="refused", updated_at=NOW)
+    )
+    db.session.commit()
+    dead = as_manager.get("/outbox/?state=dead")
+    assert sorted(int(n) for n in re.findall(r'href="/outbox/(\d+)"', dead.text)) == [messages[0].id, messages[1].id]
+    assert "Opgegeven (geheel of voor een adres) (2)" in dead.text
