@@ -76,10 +76,6 @@ def create_app(config: dict | None = None) -> Flask:
     from . import formatting
 
     formatting.register(app)
-    from . import pagecache
-
-    pagecache.init_app(app)
-
     from .web import IdConverter, answer_refused_input_with_422
 
     app.url_map.converters["id"] = IdConverter

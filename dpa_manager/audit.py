@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import DDL, JSON, ForeignKey, Index, String, event, select, text, update
+from sqlalchemy import DDL, JSON, ForeignKey, Index, String, event, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .bulk import insert_rows
@@ -22,9 +22,6 @@ from .db_types import UTCDateTime
 from .extensions import Model, db
 
 GENESIS = "0" * 64
-#: Events for no client in particular that can change what a client sees: all but users' own events
-#: (log-ins, tokens, passwords), which change nothing on the client's pages.
-SHARED_EVENTS = "client_id IS NULL AND object_type <> 'user'"
 
 
 class AuditEvent(Model):
@@ -32,8 +29,6 @@ class AuditEvent(Model):
     __table_args__ = (
         Index("ix_audit_events_object", "object_type", "object_id"),
         Index("ix_audit_events_client", "client_id", "seq"),
-        # The last event that may concern every client (pagecache.py reads it on each page view).
-        Index("ix_audit_events_shared", "seq", sqlite_where=text(SHARED_EVENTS), postgresql_where=text(SHARED_EVENTS)),
     )
 
     #: Client users see the events of their own client (see scoping.py).

@@ -50,8 +50,6 @@ class Defaults:
     REDIS_URL = None
     #: Clients shown per page in lists.
     PAGE_SIZE = 50
-    #: Rendered portal lists kept per worker process (see pagecache.py); 0 turns the cache off.
-    PAGE_CACHE_SIZE = 256
 
 
 #: Environment variables read at start-up, and how each is parsed.
@@ -66,7 +64,6 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "MAIL_PASSWORD": ("MAIL_PASSWORD", str),
     "MAIL_DEFAULT_SENDER": ("MAIL_DEFAULT_SENDER", str),
     "BASE_URL": ("BASE_URL", str),
-    "PAGE_CACHE_SIZE": ("PAGE_CACHE_SIZE", int),
     "DPA_ENV": ("DPA_ENV", str),
     "REDIS_URL": ("REDIS_URL", str),
 }

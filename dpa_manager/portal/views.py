@@ -7,13 +7,14 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import clock, i18n, pagecache
+from .. import clock
 from ..agreements import services
 from ..agreements.document import reference
 from ..agreements.forms import SignatureForm
 from ..catalogue import DATA_CATEGORIES
 from ..errors import ServiceError
 from ..extensions import db
+from ..labels import TRANSFERS
 from ..mail.compose import notice_facts
 from ..notices import services as notice_services
 from ..notices.forms import ApprovalForm, ObjectionForm
@@ -102,32 +103,29 @@ def subprocessors():
     today = clock.today_in_brussels(clock.now())
     as_of = _as_of() or today
     client_id = current_user.client_id
-
-    def render():
-        current = applying_on(client_id, as_of)
-        types = client_data_types(client_id)
-        received = {
-            sp.id: [
-                str(DATA_CATEGORIES[c])
-                for c in DATA_CATEGORIES
-                if c in (sp.data_categories or []) and (types is None or c in types)
-            ]
-            for sp in current
-        }
-        return render_template(
-            "portal/subprocessors.html",
-            current=current,
-            as_of=as_of,
-            today=today,
-            received=received,
-            since=applying_since(client_id, as_of),
-            history=history_of(client_id),
-            notices=notice_services.list_notices(current_user, limit=200),
-            interventions=interventions_for(client_id),
-        )
-
-    return pagecache.cached_page(
-        ("portal.subprocessors", client_id, i18n.current(), as_of, today), render, client_id=client_id
+    current = applying_on(client_id, as_of)
+    types = client_data_types(client_id)
+    # each word translated once for the page, not once per row
+    categories = {code: str(label) for code, label in DATA_CATEGORIES.items()}
+    received = {
+        sp.id: [
+            name
+            for code, name in categories.items()
+            if code in (sp.data_categories or []) and (types is None or code in types)
+        ]
+        for sp in current
+    }
+    return render_template(
+        "portal/subprocessors.html",
+        transfers={mechanism: str(words) for mechanism, words in TRANSFERS.items()},
+        current=current,
+        as_of=as_of,
+        today=today,
+        received=received,
+        since=applying_since(client_id, as_of),
+        history=history_of(client_id),
+        notices=notice_services.list_notices(current_user, limit=200),
+        interventions=interventions_for(client_id),
     )
 
 

@@ -130,3 +130,20 @@ def test_the_menu_carries_a_csrf_token(csrf_app):
     accepted = http.post("/taal", data={"language": "fr", "next": "/login", "csrf_token": token})
     assert accepted.status_code == 302
     assert html_lang(http.get("/login").text) == "fr"
+
+
+def test_the_top_bar_carries_each_sessions_token_the_page_it_is_on_and_the_name_as_it_is_now(app, make_agreement):
+    first, second = make_agreement("signed"), make_agreement("signed")
+    user, other_user = first.client.users[0], second.client.users[0]
+    one, other = app.test_client(), app.test_client()
+    for browser, who in ((one, user), (other, other_user)):
+        assert browser.post("/login", data={"email": who.email, "password": PASSWORD}).status_code == 302
+    page = one.get("/portal/subprocessors?op=2026-11-01").text
+    assert 'name="next" value="/portal/subprocessors?op=2026-11-01"' in page
+    assert f"{user.full_name} · {first.client.name}</a>" in page
+    mine = re.search(r'name="csrf_token" value="([^"]+)"', one.get("/portal/subprocessors").text).group(1)
+    theirs = re.search(r'name="csrf_token" value="([^"]+)"', other.get("/portal/subprocessors").text).group(1)
+    assert mine != theirs
+    user.full_name = "Nieuwe Naam"
+    db.session.commit()
+    assert f"Nieuwe Naam · {first.client.name}</a>" in one.get("/portal/subprocessors").text
