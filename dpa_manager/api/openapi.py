@@ -74,13 +74,16 @@ DOCUMENT = {
                 _json(
                     {
                         "type": "object",
-                        "required": ["clients"],
-                        "properties": {"clients": {"type": "array", "items": _ref("Client")}},
+                        "required": ["clients", "next"],
+                        "properties": {
+                            "clients": {"type": "array", "items": _ref("Client")},
+                            "next": {"type": ["string", "null"], "description": "The path of the next page, or null"},
+                        },
                     },
-                    "Clients",
+                    "Clients, by id",
                 ),
                 params=[
-                    _query("limit", {"type": "integer", "minimum": 0}),
+                    _query("limit", {"type": "integer", "minimum": 0, "maximum": 1000, "default": 100}),
                     _query("offset", {"type": "integer", "minimum": 0}),
                 ],
                 op_id="listClients",

@@ -201,10 +201,11 @@ def _int_arg(name: str) -> int | None:
 @authenticated
 def clients():
     user = g.api_user
-    limit = min(_int_arg("limit") or 1000, 10_000)
+    limit = min(_int_arg("limit") or 100, 1000)
     offset = _int_arg("offset") or 0
-    rows = db.session.scalars(select_for(user, Client).order_by(Client.id).limit(limit).offset(offset)).all()
-    return jsonify(clients=[client_json(c) for c in rows])
+    rows = db.session.scalars(select_for(user, Client).order_by(Client.id).limit(limit + 1).offset(offset)).all()
+    following = url_for("api.clients", limit=limit, offset=offset + limit) if len(rows) > limit else None
+    return jsonify(clients=[client_json(c) for c in rows[:limit]], next=following)
 
 
 @bp.get("/clients/<id:client_id>/subprocessors")

@@ -16,6 +16,7 @@ class OutboxMessage(Model):
         # cancelled: no longer true when its turn came (a reminder of a notice that is no longer open).
         CheckConstraint("state IN ('pending', 'sending', 'sent', 'dead', 'cancelled')", name="state_known"),
         Index("ix_outbox_due", "state", "next_attempt_at"),
+        Index("ix_outbox_state_id", "state", "id"),  # the outbox's pages per state, newest first
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -50,6 +50,9 @@ class Notice(Model):
         Index("ix_notices_state_remind_at", "state", "remind_at"),
         Index("ix_notices_client_state", "client_id", "state"),
         Index("ix_notices_change_state", "change_id", "state"),
+        # pages of a list, newest first, read from the index (no sort of every matching row)
+        Index("ix_notices_state_id", "state", "id"),
+        Index("ix_notices_change_id", "change_id", "id"),
         Index("ix_notices_amendment_state", "amendment_id", "state"),
         Index("ix_notices_unapplied", "applied_at", "state"),
     )

@@ -301,3 +301,13 @@ def test_notices_come_a_page_at_a_time_with_a_link_to_the_next(as_manager, make_
     assert len(filtered["notices"]) == 2 and "client_id=" in filtered["next"] and "limit=2" in filtered["next"]
     assert len(as_manager.get("/api/v1/notices").json["notices"]) == 15  # 100 unless asked
     assert as_manager.get("/api/v1/notices?before=abc").status_code == 400
+
+
+def test_clients_come_a_page_at_a_time(as_manager, make_client):
+    made = [make_client().id for _ in range(5)]
+    seen, url = [], "/api/v1/clients?limit=2"
+    while url:
+        body = as_manager.get(url).json
+        seen += [c["id"] for c in body["clients"]]
+        url = body["next"]
+    assert seen == sorted(made)
