@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import JSON, String, cast, func, insert, literal, select, union
+from sqlalchemy import JSON, String, cast, func, insert, literal, literal_column, select, union
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from ..bulk import among, insert_rows
@@ -24,10 +24,10 @@ def given_up():
     Written as one id list from two indexes (dead messages; refused recipients of sent messages), so that a list
     of them reads those rows rather than every message.
     """
-    refused = (
-        select(OutboxRecipient.outbox_id)
-        .join(OutboxMessage, OutboxMessage.id == OutboxRecipient.outbox_id)
-        .where(OutboxRecipient.state == "refused", OutboxMessage.state == OutboxState.SENT)
+    # the literal, not a bound parameter: only then may SQLite use the partial index of refused recipients
+    refused_for_good = select(OutboxRecipient.outbox_id).where(OutboxRecipient.state == literal_column("'refused'"))
+    refused = select(OutboxMessage.id).where(
+        OutboxMessage.id.in_(refused_for_good), OutboxMessage.state == OutboxState.SENT
     )
     return OutboxMessage.id.in_(union(select(OutboxMessage.id).where(OutboxMessage.state == OutboxState.DEAD), refused))
 
