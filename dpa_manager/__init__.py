@@ -76,10 +76,11 @@ def create_app(config: dict | None = None) -> Flask:
     from . import formatting
 
     formatting.register(app)
-    from .web import IdConverter, answer_refused_input_with_422
+    from .web import IdConverter, answer_refused_input_with_422, answer_repeat_views_with_304
 
     app.url_map.converters["id"] = IdConverter
     app.after_request(answer_refused_input_with_422)
+    app.after_request(answer_repeat_views_with_304)
     from .accounts import views as accounts
     from .agreements import views as agreements
     from .api import views as api

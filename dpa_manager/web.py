@@ -147,6 +147,27 @@ def page_arg() -> int:
     return min(max(request.args.get("page", 1, type=int) or 1, 1), 100_000)
 
 
+def answer_repeat_views_with_304(response):
+    """Tag a successful GET with a hash of its body (ETag) and answer 304 Not Modified when the browser holds it.
+
+    The tag is of the body this request produced, so a page that changed, or that differs per session, has
+    another: nothing stale is ever answered with 304, and "no-cache" makes the browser ask every time. Responses
+    marked no-store (tokens, secret links, proofs) and files sent as they are get no tag.
+    """
+    if (
+        request.method not in ("GET", "HEAD")
+        or response.status_code != 200
+        or response.direct_passthrough
+        or response.is_streamed
+        or "no-store" in response.headers.get("Cache-Control", "")
+    ):
+        return response
+    if "ETag" not in response.headers:
+        response.add_etag()
+    response.headers.setdefault("Cache-Control", "private, no-cache")
+    return response.make_conditional(request)
+
+
 def answer_refused_input_with_422(response):
     """A POST whose input was refused and that shows the page again answers 422, not 200."""
     if request.method == "POST" and response.status_code == 200 and g.get("refused_input"):

@@ -64,11 +64,12 @@ def update_client(client: Client, values: dict, *, actor, now: datetime) -> Clie
     return client
 
 
-def search_clients(query: str, page: int, per_page: int) -> tuple[Page[Client], int]:
-    """Return one page of clients whose name, number or e-mail matches `query`, by name, and how many match
-    (counted up to paging.COUNT_CAP + 1)."""
+def search_clients(query: str, page: int, per_page: int) -> tuple[Page[Client], int | None]:
+    """Return one page of clients whose name, number or e-mail matches `query`, by name; and, without a query,
+    how many clients there are (counted up to paging.COUNT_CAP + 1). A search reads every client once (the text
+    may be anywhere in a name): it is not read a second time to count the matches."""
     stmt = _matching(query)
-    return page_of(stmt.order_by(Client.name, Client.id), page, per_page), count_upto(stmt)
+    return page_of(stmt.order_by(Client.name, Client.id), page, per_page), None if query.strip() else count_upto(stmt)
 
 
 def _matching(query: str):

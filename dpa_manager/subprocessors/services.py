@@ -8,7 +8,8 @@ from datetime import date, datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, func, insert, or_, select, update
+from sqlalchemy import and_, exists, func, insert, literal, or_, select, update
+from sqlalchemy.orm import selectinload
 
 from .. import audit
 from ..agreements.models import Agreement, agreement_services
@@ -22,6 +23,7 @@ from ..localized import clean_translations
 from ..mail import outbox
 from ..notices.models import Notice
 from ..notices.services import client_recipients, create_notices, withdraw_pending
+from ..paging import Page, count_upto, page_of
 from ..processor.models import Service
 from ..rules import (
     CHANGE_TRANSITIONS,
@@ -214,10 +216,50 @@ def update_subprocessor(sp: SubProcessor, values: dict, services, *, actor, now:
 
 
 def list_register(status: str | None = None) -> Sequence[SubProcessor]:
-    stmt = select(SubProcessor).order_by(SubProcessor.name, SubProcessor.id)
+    """Return the register (or the entries in `status`) by name, with each entry's services."""
+    stmt = (
+        select(SubProcessor).options(selectinload(SubProcessor.services)).order_by(SubProcessor.name, SubProcessor.id)
+    )
     if status:
         stmt = stmt.where(SubProcessor.status == status)
     return db.session.scalars(stmt).all()
+
+
+def clients_using(subprocessor_ids: Sequence[int]) -> dict[int, int]:
+    """Return {sub-processor id: clients it applies to now}, each counted up to paging.COUNT_CAP + 1."""
+    return {
+        sp_id: count_upto(select(literal(1)).where(Assignment.subprocessor_id == sp_id, Assignment.until_on.is_(None)))
+        for sp_id in subprocessor_ids
+    }
+
+
+def change_page(number: int) -> Page[Change]:
+    """Return page `number` of the changes, newest first, with the entries they name."""
+    stmt = (
+        select(Change)
+        .options(selectinload(Change.subprocessor), selectinload(Change.replaces))
+        .order_by(Change.id.desc())
+    )
+    return page_of(stmt, number)
+
+
+def notice_tallies(change_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """Return, per change, its notices in all, awaiting delivery and objected, each counted up to COUNT_CAP + 1.
+
+    The counts of every state are on the change's own page; a list of changes shows what asks for action.
+    """
+
+    def upto(change_id: int, *where) -> int:
+        return count_upto(select(literal(1)).where(Notice.change_id == change_id, *where))
+
+    return {
+        change_id: {
+            "all": upto(change_id),
+            "awaiting_delivery": upto(change_id, Notice.state == "awaiting_delivery"),
+            "objected": upto(change_id, Notice.state == "objected"),
+        }
+        for change_id in change_ids
+    }
 
 
 # --- Which sub-processors apply to a client ------------------------------------------------------

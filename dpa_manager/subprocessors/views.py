@@ -11,7 +11,6 @@ from ..errors import ServiceError
 from ..extensions import db
 from ..labels import SUBPROCESSOR_STATUSES
 from ..localized import flat_translations
-from ..notices.models import Notice
 from ..notices.services import counts_by_state, notice_page
 from ..processor.services import list_services
 from ..rules import ChangeState, NoticeState, SubProcessorStatus
@@ -33,19 +32,13 @@ def _sp_form() -> SubProcessorForm:
 @manager_required
 def index():
     status = request.args.get("status") if request.args.get("status") in STATUS_LABELS else None
-    in_use = dict(
-        db.session.execute(
-            select(Assignment.subprocessor_id, func.count())
-            .where(Assignment.until_on.is_(None))
-            .group_by(Assignment.subprocessor_id)
-        ).all()
-    )
+    register = services.list_register(status)
     return render_template(
         "subprocessors/index.html",
-        register=services.list_register(status),
+        register=register,
         status=status,
         labels=STATUS_LABELS,
-        in_use=in_use,
+        in_use=services.clients_using([sp.id for sp in register]),
     )
 
 
@@ -163,15 +156,13 @@ def edit(sp_id: int):
 @bp.route("/changes/")
 @manager_required
 def changes():
-    rows = db.session.scalars(select(Change).order_by(Change.id.desc()).limit(500)).all()
-    counts = {}
-    for change_id, state, n in db.session.execute(
-        select(Notice.change_id, Notice.state, func.count())
-        .where(Notice.change_id.in_([c.id for c in rows]))
-        .group_by(Notice.change_id, Notice.state)
-    ):
-        counts.setdefault(change_id, {})[state] = n
-    return render_template("changes/index.html", changes=rows, counts=counts, kinds=services.CHANGE_KINDS)
+    page = services.change_page(page_arg())
+    return render_template(
+        "changes/index.html",
+        changes=page,
+        counts=services.notice_tallies([c.id for c in page]),
+        kinds=services.CHANGE_KINDS,
+    )
 
 
 @bp.route("/changes/new", methods=["GET", "POST"])

@@ -125,3 +125,52 @@ def test_the_outbox_counts_given_up_messages_from_both_kinds(as_manager, make_ag
     dead = as_manager.get("/outbox/?state=dead")
     assert sorted(int(n) for n in re.findall(r'href="/outbox/(\d+)"', dead.text)) == [messages[0].id, messages[1].id]
     assert "Opgegeven (geheel of voor een adres) (2)" in dead.text
+
+
+def test_the_change_list_and_the_register_count_up_to_the_cap(
+    small_pages, as_manager, make_agreement, make_subprocessor, manager
+):
+    change_id, _ = announced(make_agreement, make_subprocessor, manager, 5)
+    for _ in range(2):  # three changes: two on the first page, one on the second
+        announced(make_agreement, make_subprocessor, manager, 0)
+    first = as_manager.get("/changes/")
+    assert f'href="/changes/{change_id}"' not in first.text and 'rel="next"' in first.text
+    second = as_manager.get("/changes/?page=2")
+    row = second.text.split(f'href="/changes/{change_id}"')[1].split("</tr>")[0]
+    # all five notices and the five awaiting delivery are "more than 3"; none objected
+    assert row.count("meer dan 3") == 2 and row.rstrip().endswith("<td>0</td>")
+    from dpa_manager.agreements.models import Agreement
+    from dpa_manager.subprocessors.models import Assignment
+
+    active = make_subprocessor(status="active")
+    clients = db.session.scalars(select(Agreement.client_id).where(Agreement.state == "signed")).all()
+    for client_id in clients:
+        db.session.add(Assignment(client_id=client_id, subprocessor_id=active.id, from_on=NOW.date()))
+    db.session.commit()
+    register = as_manager.get("/subprocessors/").text
+    row = register.split(f'href="/subprocessors/{active.id}"')[1].split("</tr>")[0]
+    assert len(clients) == 5 and "<td>meer dan 3</td>" in row
+
+
+def test_a_repeat_view_of_an_unchanged_page_is_answered_304_and_a_changed_one_200(
+    as_manager, make_agreement, make_subprocessor, manager, http
+):
+    make_agreement("signed")
+    first = as_manager.get("/changes/")
+    tag = first.headers["ETag"]
+    assert first.status_code == 200 and "no-cache" in first.headers["Cache-Control"]
+    again = as_manager.get("/changes/", headers={"If-None-Match": tag})
+    assert again.status_code == 304 and again.data == b""
+    change_id, _ = announced(make_agreement, make_subprocessor, manager, 0)  # the list changes
+    changed = as_manager.get("/changes/", headers={"If-None-Match": tag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != tag
+    assert f'href="/changes/{change_id}"' in changed.text and f'href="/changes/{change_id}"' not in first.text
+    public = http.get("/subverwerkers")
+    assert http.get("/subverwerkers", headers={"If-None-Match": public.headers["ETag"]}).status_code == 304
+
+
+def test_what_must_not_be_kept_gets_no_tag(login, make_agreement):
+    agreement = make_agreement("signed")
+    client_user = login(agreement.client.users[0])
+    feeds = client_user.get("/portal/feeds")  # carries the secret addresses of the client's feeds
+    assert feeds.status_code == 200 and feeds.headers["Cache-Control"] == "no-store" and "ETag" not in feeds.headers
