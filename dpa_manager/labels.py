@@ -135,4 +135,8 @@ def register(app) -> None:
         "channels": CHANNELS,
         "outbox_states": OUTBOX_STATES,
     }
-    app.jinja_env.globals.update(action_words=action_words, object_words=object_words, category_names=category_names)
+    from .audit_words import event_details  # it reads these labels: imported once they are defined
+
+    app.jinja_env.globals.update(
+        action_words=action_words, object_words=object_words, category_names=category_names, event_details=event_details
+    )

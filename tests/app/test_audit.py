@@ -163,3 +163,55 @@ def test_a_batch_of_like_events_hashes_as_each_event_alone():
     for row in rows:
         assert row["prev_hash"] == prev and row["hash"] == event_hash(row)
         prev = row["hash"]
+
+
+def recorded_keys() -> set[str]:
+    """Every key written into an event's before or after anywhere in the code: literal dicts handed to
+    audit.record (or put in the events of record_many), and the field lists whose values events record."""
+    import ast
+    from pathlib import Path
+
+    import dpa_manager
+    from dpa_manager.agreements.services import PARTICULARS
+    from dpa_manager.clients.services import CLIENT_FIELDS
+    from dpa_manager.processor.services import PROFILE_FIELDS
+    from dpa_manager.subprocessors.services import SUBPROCESSOR_FIELDS
+
+    keys = set(PARTICULARS) | set(CLIENT_FIELDS) | set(PROFILE_FIELDS) | set(SUBPROCESSOR_FIELDS) | {"services"}
+    for path in Path(dpa_manager.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.keyword) and node.arg in ("before", "after") and isinstance(node.value, ast.Dict):
+                keys |= {k.value for k in node.value.keys if isinstance(k, ast.Constant)}
+    return keys
+
+
+def test_every_key_an_event_records_has_words(app):
+    from dpa_manager.audit_words import KEYS, form_labels
+
+    keys = recorded_keys()
+    labels = form_labels()
+    assert len(keys) > 40
+    assert sorted(k for k in keys if k not in KEYS and k not in labels) == []
+
+
+def test_the_audit_page_says_what_happened_in_words(login, manager, make_agreement, make_subprocessor, setup):
+    from datetime import date
+
+    from dpa_manager.notices.services import mark_delivered
+    from dpa_manager.subprocessors import services as register
+
+    make_agreement("signed")
+    change = register.create_change(
+        kind="add",
+        subprocessor_id=make_subprocessor().id,
+        effective_on=date(2026, 12, 15),
+        reason="Nieuw platform",
+        actor=manager,
+        now=NOW,
+    )
+    (notice_id,) = register.announce(change, actor=manager, now=NOW)
+    mark_delivered(notice_id, NOW)
+    db.session.commit()
+    page = login(manager).get("/audit/?object_type=notice").text
+    assert "Status: Bezwaartermijn loopt; Verwittigd op: 21/11/2026 11:00; Termijn sluit: 01/12/2026 00:00" in page
+    assert "{&#34;" not in page and '{"' not in page and "awaiting_delivery" not in page
