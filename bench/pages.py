@@ -85,6 +85,7 @@ def pages(ids: dict) -> list[tuple[str, str, str]]:
         ("manager", "dashboard", "/dashboard"),
         ("manager", "clients", "/clients/"),
         ("manager", "clients, searched", "/clients/?q=Synthetische+klant+0001"),
+        ("manager", "clients, searched, no match", "/clients/?q=Nergens+te+vinden"),
         ("manager", "one client", f"/clients/{ids['client_id']}"),
         ("manager", "agreements", "/agreements/"),
         ("manager", "agreements, signed", "/agreements/?state=signed"),
