@@ -76,6 +76,9 @@ def create_app(config: dict | None = None) -> Flask:
     from . import formatting
 
     formatting.register(app)
+    from .audit_words import event_details
+
+    app.jinja_env.globals["event_details"] = event_details  # the audit trail's words for what an event recorded
     from .web import IdConverter, answer_refused_input_with_422, answer_repeat_views_with_304
 
     app.url_map.converters["id"] = IdConverter

@@ -135,8 +135,4 @@ def register(app) -> None:
         "channels": CHANNELS,
         "outbox_states": OUTBOX_STATES,
     }
-    from .audit_words import event_details  # it reads these labels: imported once they are defined
-
-    app.jinja_env.globals.update(
-        action_words=action_words, object_words=object_words, category_names=category_names, event_details=event_details
-    )
+    app.jinja_env.globals.update(action_words=action_words, object_words=object_words, category_names=category_names)
