@@ -575,7 +575,7 @@ def bench_outbox(args, results):
                     min_ratio=0.5,
                     unit="msg/s",
                     note="both render each message from its template; the outbox also claims it, "
-                    "records its acceptance and starts the notice's window, one commit each",
+                    "records its acceptance and starts the notice's window: two commits each",
                 )
             )
     finally:

@@ -64,9 +64,12 @@ def page_of(stmt, number: int, per_page: int | None = None, *, rows: bool = Fals
     unless `per_page` says otherwise."""
     per_page = per_page or PER_PAGE
     number = min(max(number, 1), MAX_PAGE)
-    stmt = stmt.limit(per_page + 1).offset((number - 1) * per_page)
-    found = (db.session.execute(stmt) if rows else db.session.scalars(stmt)).all()
-    return Page(list(found[:per_page]), number, per_page, len(found) > per_page)
+    found = (db.session.execute if rows else db.session.scalars)(
+        stmt.limit(per_page + 1).offset((number - 1) * per_page)
+    ).all()
+    if not found and number > 1:  # past the end (a list that shrank, an edited address): the first page
+        return page_of(stmt, 1, per_page, rows=rows)
+    return Page(list(found[:per_page]), number, per_page, len(found) > per_page and number < MAX_PAGE)
 
 
 #: Counts are made up to this number; beyond it a page says "more than" it (counting further costs time that

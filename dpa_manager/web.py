@@ -1,8 +1,9 @@
 """Small helpers the HTML views share: role checks, forms and service errors."""
 
+import hashlib
 from functools import wraps
 
-from flask import abort, current_app, flash, g, request
+from flask import abort, current_app, flash, g, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -12,6 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 
 from .errors import ServiceError
+from .paging import MAX_PAGE
 
 
 class BaseForm(FlaskForm):
@@ -143,8 +145,8 @@ def is_id(value) -> bool:
 
 
 def page_arg() -> int:
-    """Return the ?page= number, between 1 and 100,000."""
-    return min(max(request.args.get("page", 1, type=int) or 1, 1), 100_000)
+    """Return the ?page= number, between 1 and paging.MAX_PAGE."""
+    return min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
 
 
 def answer_repeat_views_with_304(response):
@@ -163,9 +165,21 @@ def answer_repeat_views_with_304(response):
     ):
         return response
     if "ETag" not in response.headers:
-        response.add_etag()
+        response.set_etag(_page_tag(response.get_data()))
     response.headers.setdefault("Cache-Control", "private, no-cache")
     return response.make_conditional(request)
+
+
+def _page_tag(body: bytes) -> str:
+    """Hash a page for its ETag. The CSRF token in a page is signed with the time of the request (to the
+    second), so it is hashed as the session's own token instead: two views of an unchanged page in one session
+    have the same tag, and any token in the page the browser keeps stays good (it lives as long as the
+    session); another session's page has another tag."""
+    signed = g.get("csrf_token")
+    if signed:
+        body = body.replace(signed.encode(), b"")
+    own = session.get("csrf_token", "")
+    return hashlib.sha256(body + b"\x00" + str(own).encode()).hexdigest()[:40]
 
 
 def answer_refused_input_with_422(response):

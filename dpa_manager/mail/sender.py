@@ -358,25 +358,33 @@ def _record_answer(
     `answered` holds the state of each address the server had answered before.
 
     The acceptance is recorded whoever holds the claim now (it happened), with the notice told of it; the refusals
-    (5yz for good, 4yz for now) and the message's state only by the sender that still holds the claim. Should
-    telling the notice fail, the acceptance is committed without it and the next drain tells the notice.
+    (5yz for good, 4yz for now) and the message's state only by the sender that still holds the claim. Should that
+    transaction fail, the acceptance is committed on its own first (the next drain tells the notice), and the rest
+    after it; a message whose state could not be recorded keeps its claim until it lapses, and the sender that takes
+    it over finds every recipient answered and only settles it.
     """
     accepted = [a for a in targets if a not in refused]
-    for tell in (True, False):
+    refused_before = "refused" in answered.values()
+    outcome = SendReport()
+    try:
+        if accepted:
+            _record_acceptance(ready, accepted, at, tell=True)
+        _record_state(ready.id, token, refused, refused_before, at, outcome)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        if not accepted:
+            raise
+        log.exception("outbox message %s: accepted, but recording it failed; recording the acceptance alone", ready.id)
+        _record_acceptance(ready, accepted, at, tell=False)
+        db.session.commit()
         outcome = SendReport()
         try:
-            if accepted:
-                _record_acceptance(ready, accepted, at, tell=tell)
-            _record_state(ready.id, token, refused, "refused" in answered.values(), at, outcome)
+            _record_state(ready.id, token, refused, refused_before, at, outcome)
             db.session.commit()
-            break
         except Exception:
             db.session.rollback()
-            if not tell or not accepted:
-                raise
-            log.exception(
-                "outbox message %s: accepted, but its notice could not be told; the next run tells it", ready.id
-            )
+            log.exception("outbox message %s: its state is left to whoever takes it over", ready.id)
     if accepted:
         report.sent.append(ready.id)
     report.failed.extend(outcome.failed)
@@ -465,8 +473,8 @@ def _record_state(
 def apply_acceptances(ids: list[int] | None = None, limit: int = 500) -> int:
     """Tell the notices of recorded acceptances that they were delivered (each acceptance once); commit each.
 
-    Run right after an acceptance is committed, and at the start of every drain for those a sender stopped
-    before it could tell the notice. The notice counts from its earliest acceptance known.
+    Run at the start of every drain, for the acceptances committed without their notice told (a sender stopped
+    between the two, or telling the notice failed). The notice counts from its earliest acceptance known.
     """
     from ..notices.services import mark_delivered
 

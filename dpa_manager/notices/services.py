@@ -132,15 +132,14 @@ DASHBOARD_ROWS = Dashboard.rows
 def dashboard_of(user: User, now: datetime) -> Dashboard:
     """Return the manager's overview at `now`, in a fixed number of statements whatever the number of clients."""
     closing = _notices_select(user, state=NoticeState.OPEN.value).where(Notice.closes_at <= now + timedelta(days=2))
+    more = DASHBOARD_ROWS + 1  # one row more than shown tells whether the list goes on
     return Dashboard(
         counts=counts_by_state(),
         mail_counts=outbox.state_counts(),
-        objected=list_notices(user, state=NoticeState.OBJECTED.value, limit=DASHBOARD_ROWS),
-        awaiting=list_notices(user, state=NoticeState.AWAITING_DELIVERY.value, limit=DASHBOARD_ROWS),
-        closing=db.session.scalars(
-            closing.order_by(None).order_by(Notice.closes_at, Notice.id).limit(DASHBOARD_ROWS)
-        ).all(),
-        dead=outbox.given_up_list(DASHBOARD_ROWS),
+        objected=list_notices(user, state=NoticeState.OBJECTED.value, limit=more),
+        awaiting=list_notices(user, state=NoticeState.AWAITING_DELIVERY.value, limit=more),
+        closing=db.session.scalars(closing.order_by(None).order_by(Notice.closes_at, Notice.id).limit(more)).all(),
+        dead=outbox.given_up_list(more),
     )
 
 

@@ -479,3 +479,31 @@ def test_an_acceptance_is_kept_when_its_notice_cannot_be_told_and_the_next_run_t
     db.session.expire_all()
     notice = db.session.get(Notice, notice_id)
     assert acceptance.applied and notice.state == "open" and notice.notified_at == NOW and len(inbox.messages) == 1
+
+
+def test_an_acceptance_is_kept_when_recording_the_state_fails_and_the_message_is_not_sent_again(
+    app, make_agreement, make_subprocessor, manager, inbox, monkeypatch
+):
+    from dpa_manager.mail import sender
+
+    make_agreement("signed")
+    (notice_id,) = announce(make_subprocessor, manager)
+    record_state = sender._record_state
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the state could not be recorded")
+
+    monkeypatch.setattr(sender, "_record_state", broken)
+    assert drain(now=lambda: NOW).sent
+    db.session.expire_all()
+    (message,) = db.session.query(OutboxMessage).all()
+    (acceptance,) = db.session.query(OutboxAcceptance).all()
+    assert message.state == "sending" and message.sent_at == NOW and not acceptance.applied
+
+    monkeypatch.setattr(sender, "_record_state", record_state)
+    lapsed = NOW + timedelta(seconds=app.config["MAIL_CLAIM_SECONDS"] + 1)
+    drain(now=lambda: lapsed)  # takes the message over: every recipient has answered, so it is only settled
+    db.session.expire_all()
+    notice = db.session.get(Notice, notice_id)
+    assert message.state == "sent" and len(inbox.messages) == 1
+    assert acceptance.applied and notice.state == "open" and notice.notified_at == NOW

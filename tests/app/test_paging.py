@@ -1,9 +1,10 @@
 """Long lists come a page at a time, and counts stop where counting further would cost as the data grows."""
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+import time_machine
 from sqlalchemy import select, update
 
 from dpa_manager import paging
@@ -88,7 +89,7 @@ def test_the_dashboard_shows_the_first_rows_and_counts_up_to_the_cap(
     announced(make_agreement, make_subprocessor, manager, 25)
     page = as_manager.get("/dashboard")
     assert "<strong>meer dan 3</strong> wachten op levering" in page.text
-    assert "De eerste 20; alle tonen" in page.text
+    assert "De eerste 20; alle meldingen die wachten op levering" in page.text
     awaiting = page.text.split("Wachten op levering</h2>")[1].split("</section>")[0]
     assert len(notice_links_in(awaiting)) == 20
 
@@ -159,14 +160,31 @@ def test_a_repeat_view_of_an_unchanged_page_is_answered_304_and_a_changed_one_20
     first = as_manager.get("/changes/")
     tag = first.headers["ETag"]
     assert first.status_code == 200 and "no-cache" in first.headers["Cache-Control"]
-    again = as_manager.get("/changes/", headers={"If-None-Match": tag})
+    # minutes later, the page's CSRF token is signed anew: the page is the same all the same
+    with time_machine.travel(NOW + timedelta(minutes=3)):
+        again = as_manager.get("/changes/", headers={"If-None-Match": tag})
+        change_id, _ = announced(make_agreement, make_subprocessor, manager, 0)  # the list changes
+        changed = as_manager.get("/changes/", headers={"If-None-Match": tag})
     assert again.status_code == 304 and again.data == b""
-    change_id, _ = announced(make_agreement, make_subprocessor, manager, 0)  # the list changes
-    changed = as_manager.get("/changes/", headers={"If-None-Match": tag})
     assert changed.status_code == 200 and changed.headers["ETag"] != tag
     assert f'href="/changes/{change_id}"' in changed.text and f'href="/changes/{change_id}"' not in first.text
     public = http.get("/subverwerkers")
     assert http.get("/subverwerkers", headers={"If-None-Match": public.headers["ETag"]}).status_code == 304
+
+
+def test_another_session_gets_its_own_tag(login, manager, http, setup):
+    first = login(manager).get("/changes/")
+    assert http.post("/logout").status_code == 302  # the same browser, a new session
+    later = login(manager).get("/changes/", headers={"If-None-Match": first.headers["ETag"]})
+    assert later.status_code == 200 and later.headers["ETag"] != first.headers["ETag"]
+
+
+def test_a_page_past_the_end_shows_the_first(as_manager, make_client, app):
+    app.config["PAGE_SIZE"] = 2
+    for _ in range(3):
+        make_client()
+    page = as_manager.get("/clients/?page=40")
+    assert page.status_code == 200 and "<span>1–2</span>" in page.text and 'rel="next"' in page.text
 
 
 def test_what_must_not_be_kept_gets_no_tag(login, make_agreement):
