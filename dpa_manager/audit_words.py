@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from .catalogue import DATA_CATEGORIES, LANGUAGES, SUBPROCESSOR_KINDS
 from .formatting import format_date, format_datetime
 from .labels import (
+    CHANGE_KINDS,
     CHANGE_STATES,
     CHANNELS,
     DOCUMENT_STATES,
@@ -155,7 +156,7 @@ def value_words(object_type: str, key: str, value) -> str:
     if key == "language":
         return str(LANGUAGES.get(value, value))
     if key == "kind":
-        return str(SUBPROCESSOR_KINDS.get(value, value))
+        return str((CHANGE_KINDS if object_type == "change" else SUBPROCESSOR_KINDS).get(value, value))
     if key == "transfer_mechanism":
         return str(TRANSFERS.get(value, value))
     if key in ("data_categories",) and isinstance(value, list):
