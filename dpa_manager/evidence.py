@@ -11,11 +11,11 @@ from sqlalchemy import select
 from . import audit
 from .extensions import db
 from .formatting import format_datetime_seconds
+from .i18n import force_locale
+from .labels import CHANGE_KINDS
 from .mail.models import OutboxAcceptance, OutboxMessage
 from .mail.outbox import NOTICE_TEMPLATES, recipient_answers
 from .rules import ANSWER_CHANNELS, NoticeState, describe_window
-
-CHANGE_WORDS = {"add": "Toevoeging", "replace": "Vervanging", "remove": "Stopzetting"}
 
 RULE_TEXT = (
     "De termijn is berekend volgens het Belgisch recht (art. 52–53 Gerechtelijk Wetboek, art. 1.7 Burgerlijk "
@@ -98,8 +98,10 @@ def build(notice, *, now: datetime) -> dict:
         ]
     else:
         change, sp = notice.change, notice.change.subprocessor
+        with force_locale("nl"):  # the evidence file is in Dutch, whoever asks for it
+            kind = str(CHANGE_KINDS[change.kind])
         about = [
-            ["Wijziging", f"{CHANGE_WORDS[change.kind]} — {sp.name} ({sp.purpose}); reden: {change.reason}"],
+            ["Wijziging", f"{kind} — {sp.name} ({sp.purpose}); reden: {change.reason}"],
             ["Geplande ingang", change.effective_on.strftime("%d/%m/%Y")],
         ]
     window = (

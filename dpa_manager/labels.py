@@ -4,6 +4,7 @@ As lazy texts in Python rather than dict literals in the macros, so that a row c
 not one per possible state (a page of 200 rows would otherwise translate thousands of texts).
 """
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from .catalogue import DATA_CATEGORIES
@@ -18,6 +19,14 @@ from .rules import (
 #: The Dutch words are in rules.NOTICE_STATE_LABELS (marked for the catalogues there).
 NOTICE_STATES = {state.value: _l(label) for state, label in NOTICE_STATE_LABELS.items()}
 CHANGE_KINDS = {"add": _l("Toevoeging"), "replace": _l("Vervanging"), "remove": _l("Stopzetting")}
+#: The kinds of change as the manager's form offers them.
+CHANGE_VERBS = {"add": _l("Toevoegen"), "replace": _l("Vervangen"), "remove": _l("Stopzetten")}
+#: The kinds of change as the feeds and the public register title them.
+CHANGE_TITLES = {
+    "add": _l("Nieuwe subverwerker"),
+    "replace": _l("Vervanging van een subverwerker"),
+    "remove": _l("Stopzetting van een subverwerker"),
+}
 #: An agreement's state, and a version of the terms' (draft or published), as their badges say.
 DOCUMENT_STATES = {state.value: _l(label) for state, label in AGREEMENT_STATE_LABELS.items()} | {
     "published": _l("Gepubliceerd")
@@ -40,6 +49,15 @@ OUTBOX_STATES = {
     "dead": _l("opgegeven"),
     "cancelled": _l("niet meer verstuurd"),
 }
+#: What an outbox message is, as the outbox lists it (its template), followed by the notice it is about.
+MESSAGE_KINDS = {
+    "notice": _l("Melding"),
+    "amendment": _l("Nieuwe voorwaarden"),
+    "reminder": _l("Herinnering"),
+    "outcome": _l("Uitkomst"),
+    "alert": _l("Waarschuwing aan de accountmanagers"),
+    "invite": _l("Uitnodiging"),
+}
 #: The Dutch words are in rules.ANSWER_CHANNELS.
 CHANNELS = {channel: _l(label) for channel, label in ANSWER_CHANNELS.items()}
 #: What an audit event records, as the history lists and the audit trail show it (never the internal code).
@@ -53,7 +71,7 @@ ACTIONS = {
     "applied": _l("Ingegaan"),
     "approved": _l("Goedgekeurd"),
     "back_in_use": _l("Opnieuw in gebruik"),
-    "cancelled": _l("Ingetrokken"),
+    "cancelled": _l("Ingetrokken (een wijziging)"),
     "client_signed": _l("Ondertekend door de klant"),
     "created": _l("Aangemaakt"),
     "deemed_approval_reversed": _l("Stilzwijgende goedkeuring herroepen"),
@@ -88,7 +106,7 @@ ACTIONS = {
     "unapplied": _l("Ongedaan gemaakt"),
     "updated": _l("Gewijzigd"),
     "window_extended": _l("Termijn verlengd"),
-    "withdrawn": _l("Ingetrokken"),
+    "withdrawn": _l("Ingetrokken (een melding)"),
 }
 #: What an audit event is about.
 OBJECT_TYPES = {
@@ -108,6 +126,8 @@ OBJECT_TYPES = {
 OBJECT_ACTIONS = {
     ("agreement", "sent"): _l("Verstuurd ter ondertekening"),
     ("agreement", "signed"): _l("Tegengetekend"),
+    ("change", "cancelled"): _l("Ingetrokken"),
+    ("notice", "withdrawn"): _l("Ingetrokken"),
 }
 
 
@@ -118,6 +138,12 @@ def object_words(object_type: str) -> str:
 def category_names(codes) -> str:
     """Return the names of data categories, for a person (never the codes)."""
     return ", ".join(str(DATA_CATEGORIES.get(code, code)) for code in codes or ())
+
+
+def message_words(message) -> str:
+    """Name an outbox message for a person: its kind and, for a notice's e-mails, the notice's number."""
+    kind = str(MESSAGE_KINDS.get(message.template) or gettext("E-mail"))
+    return f"{kind} {message.notice_id}" if message.notice_id else f"{kind} ({message.id})"
 
 
 def action_words(object_type: str, action: str) -> str:
@@ -135,4 +161,6 @@ def register(app) -> None:
         "channels": CHANNELS,
         "outbox_states": OUTBOX_STATES,
     }
-    app.jinja_env.globals.update(action_words=action_words, object_words=object_words, category_names=category_names)
+    app.jinja_env.globals.update(
+        action_words=action_words, object_words=object_words, category_names=category_names, message_words=message_words
+    )

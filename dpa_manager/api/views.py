@@ -8,11 +8,11 @@ from datetime import UTC, date, datetime
 from functools import wraps
 
 from flask import g, jsonify, request, url_for
-from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from .. import clock
 from ..accounts.services import user_for_token
+from ..clients import services as client_services
 from ..clients.models import Client
 from ..errors import Conflict, Invalid, ServiceError
 from ..extensions import csrf, db
@@ -20,7 +20,7 @@ from ..localized import nested_translations
 from ..notices import services as notices
 from ..notices.models import Notice
 from ..rules import NoticeState, SubProcessorStatus, format_enterprise_number
-from ..scoping import get_for, select_for
+from ..scoping import get_for
 from ..subprocessors import services as register
 from ..subprocessors.models import Change, SubProcessor
 from ..web import MAX_ID
@@ -203,7 +203,7 @@ def clients():
     user = g.api_user
     limit = min(_int_arg("limit") or 100, 1000)
     offset = _int_arg("offset") or 0
-    rows = db.session.scalars(select_for(user, Client).order_by(Client.id).limit(limit + 1).offset(offset)).all()
+    rows = client_services.list_clients(user, limit=limit + 1, offset=offset)
     following = url_for("api.clients", limit=limit, offset=offset + limit) if len(rows) > limit else None
     return jsonify(clients=[client_json(c) for c in rows[:limit]], next=following)
 
@@ -311,7 +311,7 @@ def get_change(change_id: int):
 def announce(change_id: int):
     change = _change(change_id)
     ids = register.announce(change, actor=g.api_user, now=clock.now())
-    rows = db.session.scalars(select(Notice).where(Notice.id.in_(ids)).order_by(Notice.id)).all() if ids else []
+    rows = notices.notices_by_id(ids)
     return jsonify(
         notices=[
             {

@@ -1,5 +1,6 @@
 """Creating, changing and finding clients."""
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from flask_babel import gettext as _
@@ -12,6 +13,7 @@ from ..errors import Invalid
 from ..extensions import db
 from ..paging import Page, count_upto, page_of
 from ..rules import enterprise_number_error, name_error, normalize_enterprise_number
+from ..scoping import select_for
 from .models import Client
 
 CLIENT_FIELDS = ("name", "enterprise_number", "address", "language", "contact_email", "contact_name", "contact_role")
@@ -62,6 +64,11 @@ def update_client(client: Client, values: dict, *, actor, now: datetime) -> Clie
     )
     db.session.commit()
     return client
+
+
+def list_clients(user, *, limit: int, offset: int = 0) -> Sequence[Client]:
+    """Return the clients the user may see (a client user: its own), by id, `limit` of them from `offset`."""
+    return db.session.scalars(select_for(user, Client).order_by(Client.id).limit(limit).offset(offset)).all()
 
 
 def search_clients(query: str, page: int, per_page: int) -> tuple[Page[Client], int | None]:

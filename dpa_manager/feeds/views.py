@@ -1,41 +1,31 @@
 """Feeds: a client's Atom feed and deadline calendar (by secret link), its feed settings, and the
 public register of sub-processors with its Atom feed."""
 
-import secrets
 from datetime import UTC, datetime
 
 from flask import Response, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import or_, select
 
-from .. import audit, clock
+from .. import clock
 from ..clients.models import Client
-from ..extensions import db
 from ..formatting import localize
 from ..i18n import force_locale, normalise
+from ..labels import CHANGE_TITLES
 from ..links import absolute
 from ..mail import ics
 from ..mail.strings import closing_text
-from ..notices.models import Notice
 from ..processor.services import get_profile, required_profile
-from ..rules import ChangeState, NoticeState, SubProcessorStatus
-from ..subprocessors.models import Change, SubProcessor
+from ..rules import NoticeState
 from ..web import ConfirmForm, client_required, public
-from . import bp
+from . import bp, services
 from .atom import Entry, feed
 
-KIND_WORDS = {
-    "add": _l("Nieuwe subverwerker"),
-    "replace": _l("Vervanging van een subverwerker"),
-    "remove": _l("Stopzetting van een subverwerker"),
-}
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 
 
 def _client_for(token: str) -> Client:
-    client = db.session.scalar(select(Client).where(Client.feed_token == token)) if len(token) <= 64 else None
+    client = services.client_by_feed_token(token)
     if client is None:
         abort(404)
     return client
@@ -50,12 +40,7 @@ def _feed_response(body: bytes, mimetype: str) -> Response:
 def client_atom(token: str):
     """Changes to this client's list of sub-processors, as Atom, in the client's language."""
     client = _client_for(token)
-    notices = db.session.scalars(
-        select(Notice)
-        .where(Notice.client_id == client.id, Notice.change_id.is_not(None))
-        .order_by(Notice.id.desc())
-        .limit(200)
-    ).all()
+    notices = services.change_notices(client.id)
     entries = []
     with force_locale(normalise(client.language)):
         for n in notices:
@@ -74,7 +59,9 @@ def client_atom(token: str):
             entries.append(
                 Entry(
                     id=absolute(f"/portal/notices/{n.id}"),
-                    title=_("%(kind)s: %(name)s (%(state)s)", kind=KIND_WORDS[change.kind], name=sp.name, state=state),
+                    title=_(
+                        "%(kind)s: %(name)s (%(state)s)", kind=CHANGE_TITLES[change.kind], name=sp.name, state=state
+                    ),
                     updated=when,
                     link=absolute(f"/portal/notices/{n.id}"),
                     summary=_(
@@ -107,11 +94,7 @@ def client_calendar(token: str):
     """The closing times of this client's open notices, as iCalendar, in the client's language."""
     client = _client_for(token)
     now = clock.now()
-    notices = db.session.scalars(
-        select(Notice)
-        .where(Notice.client_id == client.id, Notice.state == NoticeState.OPEN.value)
-        .order_by(Notice.closes_at)
-    ).all()
+    notices = services.open_notices(client.id)
     with force_locale(normalise(client.language)):
         events = [
             dict(
@@ -141,18 +124,7 @@ def portal_feeds():
     client = current_user.client
     form = ConfirmForm()
     if form.validate_on_submit():
-        before = client.feed_token[:6]
-        client.feed_token = secrets.token_urlsafe(24)
-        audit.record(
-            at=clock.now(),
-            actor=current_user,
-            object_type="client",
-            object_id=client.id,
-            client_id=client.id,
-            action="feed_token_rotated",
-            before={"token_start": before},
-        )
-        db.session.commit()
+        services.rotate_feed_token(client, actor=current_user, now=clock.now())
         flash(_("Nieuwe feedadressen aangemaakt; de oude werken niet meer."), "success")
         return redirect(url_for("feeds.portal_feeds"))
     urls = {
@@ -165,31 +137,17 @@ def portal_feeds():
 # --- The public register ---------------------------------------------------------------------------
 
 
-def _public_changes():
-    return db.session.scalars(
-        select(Change).where(Change.state == ChangeState.ANNOUNCED).order_by(Change.announced_at.desc()).limit(200)
-    ).all()
-
-
 @bp.route("/subverwerkers")
 @public
 def public_register():
     """The processor's sub-processors in use, and their history; no client data."""
-    active = db.session.scalars(
-        select(SubProcessor).where(SubProcessor.status == SubProcessorStatus.ACTIVE).order_by(SubProcessor.name)
-    ).all()
-    history = db.session.scalars(
-        select(SubProcessor)
-        .where(or_(SubProcessor.activated_on.is_not(None), SubProcessor.retired_on.is_not(None)))
-        .order_by(SubProcessor.name)
-    ).all()
     return render_template(
         "feeds/public.html",
-        active=active,
-        history=history,
-        changes=_public_changes(),
+        active=services.register_in_use(),
+        history=services.register_history(),
+        changes=services.announced_changes(),
         processor=get_profile(),
-        kinds=KIND_WORDS,
+        kinds=CHANGE_TITLES,
     )
 
 
@@ -201,7 +159,7 @@ def public_atom():
     entries = [
         Entry(
             id=absolute(f"/subverwerkers#wijziging-{c.id}"),
-            title=_("%(kind)s: %(name)s", kind=KIND_WORDS[c.kind], name=c.subprocessor.name),
+            title=_("%(kind)s: %(name)s", kind=CHANGE_TITLES[c.kind], name=c.subprocessor.name),
             updated=c.announced_at,
             link=absolute(f"/subverwerkers#wijziging-{c.id}"),
             summary=_(
@@ -213,7 +171,7 @@ def public_atom():
             )
             + (" " + _("Vervangt %(name)s.", name=c.replaces.name) if c.replaces else ""),
         )
-        for c in _public_changes()
+        for c in services.announced_changes()
     ]
     body = feed(
         id=absolute("/subverwerkers"),

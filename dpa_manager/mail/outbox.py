@@ -12,7 +12,7 @@ from ..db_types import UTCDateTime
 from ..extensions import db, table_of
 from ..paging import Page, count_upto, counts_upto, page_of
 from ..rules import OutboxState
-from .models import OutboxMessage, OutboxRecipient
+from .models import OutboxAcceptance, OutboxMessage, OutboxRecipient
 
 #: The templates that tell a client of a notice: the mail server's acceptance of one starts the window.
 NOTICE_TEMPLATES = ("notice", "amendment")
@@ -30,6 +30,32 @@ def given_up():
         OutboxMessage.id.in_(refused_for_good), OutboxMessage.state == OutboxState.SENT
     )
     return OutboxMessage.id.in_(union(select(OutboxMessage.id).where(OutboxMessage.state == OutboxState.DEAD), refused))
+
+
+def messages_of(notice_id: int) -> Sequence[OutboxMessage]:
+    """Return the e-mails of one notice (the notice, reminders, outcomes), oldest first."""
+    return db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.notice_id == notice_id).order_by(OutboxMessage.id)
+    ).all()
+
+
+def acceptances_of(message_id: int) -> Sequence[OutboxAcceptance]:
+    """Return every acceptance of one message by the mail server, earliest first."""
+    return db.session.scalars(
+        select(OutboxAcceptance)
+        .where(OutboxAcceptance.outbox_id == message_id)
+        .order_by(OutboxAcceptance.accepted_at, OutboxAcceptance.id)
+    ).all()
+
+
+def is_given_up(message_id: int) -> bool:
+    """Tell whether a message was given up, entirely or for an address (see given_up)."""
+    return (
+        db.session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.id == message_id, given_up())
+        )
+        == 1
+    )
 
 
 def message_page(number: int, state: str | None) -> Page[OutboxMessage]:

@@ -143,6 +143,13 @@ def dashboard_of(user: User, now: datetime) -> Dashboard:
     )
 
 
+def notices_by_id(ids: Sequence[int]) -> Sequence[Notice]:
+    """Return the notices with these ids, by id."""
+    return (
+        db.session.scalars(select(Notice).where(among(Notice.id, list(ids))).order_by(Notice.id)).all() if ids else []
+    )
+
+
 def exact_counts_by_state(change_id: int) -> dict[str, int]:
     """Return the exact number of a change's notices in each state that has any (for the API)."""
     rows = db.session.execute(

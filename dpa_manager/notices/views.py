@@ -8,15 +8,15 @@ from flask import flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from .. import audit, clock
 from ..errors import Invalid, ServiceError
 from ..extensions import db
 from ..i18n import current as current_language
 from ..mail import outbox as outbox_messages
-from ..mail.models import OutboxAcceptance, OutboxMessage
-from ..mail.outbox import given_up, recipient_answers
+from ..mail.models import OutboxMessage
+from ..mail.outbox import recipient_answers
 from ..rules import NoticeState, OutboxState, time_left
 from ..terms.amendments import changes_for
 from ..web import ConfirmForm, is_id, manager_required, or_404, page_arg, public, show_error, user_required
@@ -68,9 +68,7 @@ def show(notice_id: int):
 
 
 def _show(notice: Notice, *, form=None, answer_form=None):
-    mails = db.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.notice_id == notice.id).order_by(OutboxMessage.id)
-    ).all()
+    mails = outbox_messages.messages_of(notice.id)
     return render_template(
         "notices/show.html",
         notice=notice,
@@ -188,11 +186,7 @@ def requeue_view():
 @manager_required
 def outbox_message(message_id: int):
     message = or_404(db.session.get(OutboxMessage, message_id))
-    acceptances = db.session.scalars(
-        select(OutboxAcceptance)
-        .where(OutboxAcceptance.outbox_id == message.id)
-        .order_by(OutboxAcceptance.accepted_at, OutboxAcceptance.id)
-    ).all()
+    acceptances = outbox_messages.acceptances_of(message.id)
     return render_template(
         "notices/outbox_message.html",
         message=message,
@@ -200,10 +194,7 @@ def outbox_message(message_id: int):
         answers=recipient_answers([message.id]).get(message.id, {}),
         acceptances=acceptances,
         twice=len({a for x in acceptances for a in x.recipients}) < sum(len(x.recipients) for x in acceptances),
-        given_up=db.session.scalar(
-            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.id == message.id, given_up())
-        )
-        == 1,
+        given_up=outbox_messages.is_given_up(message.id),
     )
 
 

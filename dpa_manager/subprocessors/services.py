@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, func, insert, literal, or_, select, update
 from sqlalchemy.orm import selectinload
 
@@ -19,6 +18,7 @@ from ..clients.models import Client
 from ..clock import today_in_brussels
 from ..errors import Conflict, Invalid
 from ..extensions import db, rowcount
+from ..labels import CHANGE_VERBS
 from ..localized import clean_translations
 from ..mail import outbox
 from ..notices.models import Notice
@@ -38,7 +38,7 @@ from ..rules import (
     sources,
 )
 from ..web import is_id
-from .models import Assignment, Change, SubProcessor, subprocessor_services
+from .models import Assignment, Change, Intervention, SubProcessor, subprocessor_services
 
 SUBPROCESSOR_FIELDS = (
     "name",
@@ -233,6 +233,24 @@ def clients_using(subprocessor_ids: Sequence[int]) -> dict[int, int]:
     }
 
 
+def changes_of(subprocessor_id: int) -> Sequence[Change]:
+    """Return the changes that add, replace or end a register entry, newest first."""
+    return db.session.scalars(
+        select(Change)
+        .where((Change.subprocessor_id == subprocessor_id) | (Change.replaces_id == subprocessor_id))
+        .order_by(Change.id.desc())
+    ).all()
+
+
+def interventions_of(subprocessor_id: int) -> Sequence[Intervention]:
+    """Return the one-off interventions logged for a register entry, latest first."""
+    return db.session.scalars(
+        select(Intervention)
+        .where(Intervention.subprocessor_id == subprocessor_id)
+        .order_by(Intervention.happened_on.desc())
+    ).all()
+
+
 def change_page(number: int) -> Page[Change]:
     """Return page `number` of the changes, newest first, with the entries they name."""
     stmt = (
@@ -405,7 +423,7 @@ def sync_assignments(agreement: Agreement, today: date, change_id: int | None = 
 # --- Changes -----------------------------------------------------------------------------------------
 
 
-CHANGE_KINDS = {"add": _l("Toevoegen"), "replace": _l("Vervangen"), "remove": _l("Stopzetten")}
+CHANGE_KINDS = CHANGE_VERBS  # the kinds a change may have, with the words the form offers
 
 
 def create_change(

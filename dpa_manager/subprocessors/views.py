@@ -4,7 +4,6 @@
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
 
 from .. import audit, clock
 from ..errors import ServiceError
@@ -17,7 +16,7 @@ from ..rules import ChangeState, NoticeState, SubProcessorStatus
 from ..web import ConfirmForm, choices, flash_form_errors, manager_required, or_404, page_arg, show_error
 from . import bp, services
 from .forms import ChangeForm, InterventionForm, SubProcessorForm
-from .models import Assignment, Change, SubProcessor
+from .models import Change, SubProcessor
 
 STATUS_LABELS = SUBPROCESSOR_STATUSES
 
@@ -70,21 +69,8 @@ def new():
 @manager_required
 def show(sp_id: int):
     sp = or_404(db.session.get(SubProcessor, sp_id))
-    changes = db.session.scalars(
-        select(Change)
-        .where((Change.subprocessor_id == sp.id) | (Change.replaces_id == sp.id))
-        .order_by(Change.id.desc())
-    ).all()
-    clients = db.session.scalar(
-        select(func.count())
-        .select_from(Assignment)
-        .where(Assignment.subprocessor_id == sp.id, Assignment.until_on.is_(None))
-    )
-    from .models import Intervention
-
-    interventions = db.session.scalars(
-        select(Intervention).where(Intervention.subprocessor_id == sp.id).order_by(Intervention.happened_on.desc())
-    ).all()
+    changes, interventions = services.changes_of(sp.id), services.interventions_of(sp.id)
+    clients = services.clients_using([sp.id])[sp.id]
     return render_template(
         "subprocessors/show.html",
         sp=sp,

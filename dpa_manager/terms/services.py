@@ -84,6 +84,19 @@ def published_versions() -> Sequence[TermsVersion]:
     ).all()
 
 
+def all_versions(*, but: int | None = None) -> Sequence[TermsVersion]:
+    """Return every version of the terms (drafts too; all but `but` if given), the latest in force first."""
+    stmt = db.select(TermsVersion).order_by(TermsVersion.effective_on.desc(), TermsVersion.id.desc())
+    if but is not None:
+        stmt = stmt.where(TermsVersion.id != but)
+    return db.session.scalars(stmt).all()
+
+
+def latest_version() -> TermsVersion | None:
+    """Return the version made last (a new one starts from its text)."""
+    return db.session.scalar(db.select(TermsVersion).order_by(TermsVersion.id.desc()).limit(1))
+
+
 def current_version(on: date) -> TermsVersion | None:
     """Return the published version in force on `on` (the latest one that has taken effect)."""
     versions = published_versions()

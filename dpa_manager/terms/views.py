@@ -10,7 +10,7 @@ from ..errors import ServiceError
 from ..extensions import db
 from ..rules import CHECKLIST
 from ..web import ConfirmForm, flash_form_errors, manager_required, or_404, show_error
-from . import bp
+from . import bp, services
 from .amendments import (
     agreements_to_amend,
     agreements_to_sign_anew,
@@ -28,10 +28,7 @@ from .text import PLACEHOLDERS, blocks, to_text, translation_text
 @bp.route("/")
 @manager_required
 def index():
-    versions = db.session.scalars(
-        db.select(TermsVersion).order_by(TermsVersion.effective_on.desc(), TermsVersion.id.desc())
-    ).all()
-    return render_template("terms/index.html", versions=versions)
+    return render_template("terms/index.html", versions=services.all_versions())
 
 
 @bp.route("/<id:version_id>")
@@ -92,8 +89,7 @@ def _edit(version: TermsVersion | None, template_source: TermsVersion | None):
 @bp.route("/new", methods=["GET", "POST"])
 @manager_required
 def new():
-    latest = db.session.scalar(db.select(TermsVersion).order_by(TermsVersion.id.desc()).limit(1))
-    return _edit(None, latest)
+    return _edit(None, services.latest_version())
 
 
 @bp.route("/<id:version_id>/edit", methods=["GET", "POST"])
@@ -165,11 +161,7 @@ def compare_versions(version_id: int):
     from .compare import compare
 
     version = or_404(db.session.get(TermsVersion, version_id))
-    others = db.session.scalars(
-        db.select(TermsVersion)
-        .where(TermsVersion.id != version.id)
-        .order_by(TermsVersion.effective_on.desc(), TermsVersion.id.desc())
-    ).all()
+    others = services.all_versions(but=version.id)
     other_id = request.args.get("with", type=int)
     base = next((v for v in others if v.id == other_id), None) or next(
         (v for v in others if (v.effective_on, v.id) < (version.effective_on, version.id)), None

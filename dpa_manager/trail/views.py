@@ -1,21 +1,15 @@
 """The audit trail pages: all events for managers, a client's own events in the portal."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
 from flask import current_app, render_template, request
 from flask_login import current_user
-from sqlalchemy import select
 
-from ..audit import AuditEvent, event_count
-from ..clock import BRUSSELS
+from ..audit import event_count
 from ..labels import ACTIONS, OBJECT_TYPES
-from ..paging import page_of
-from ..scoping import select_for
 from ..web import client_required, manager_required, page_arg
 from . import bp
-
-#: What a client user may read of their own trail.
-CLIENT_OBJECT_TYPES = ("agreement", "notice")
+from .services import CLIENT_OBJECT_TYPES, event_page
 
 
 def _day(name: str) -> date | None:
@@ -25,39 +19,44 @@ def _day(name: str) -> date | None:
         return None
 
 
-def _filtered(stmt):
+def _filters() -> dict[str, str]:
+    """The filters of the request that are usable, as the page repeats them in its links."""
     filters = {}
     for name in ("object_type", "action", "actor"):
         value = request.args.get(name, "").strip()[:100]
         if value:
             filters[name] = value
-            column = AuditEvent.actor_label if name == "actor" else getattr(AuditEvent, name)
-            stmt = stmt.where(column.contains(value, autoescape=True) if name == "actor" else column == value)
     object_id = request.args.get("object_id", "")
     if object_id.isdigit() and len(object_id) < 12:
         filters["object_id"] = object_id
-        stmt = stmt.where(AuditEvent.object_id == int(object_id))
-    since, until = _day("since"), _day("until")
-    if since:
-        filters["since"] = since.isoformat()
-        stmt = stmt.where(AuditEvent.at >= datetime.combine(since, time(0), tzinfo=BRUSSELS))
-    if until:
-        filters["until"] = until.isoformat()
-        stmt = stmt.where(AuditEvent.at < datetime.combine(until + timedelta(days=1), time(0), tzinfo=BRUSSELS))
-    return stmt, filters
+    for name in ("since", "until"):
+        day = _day(name)
+        if day:
+            filters[name] = day.isoformat()
+    return filters
 
 
-def _page(stmt):
-    return page_of(stmt.order_by(AuditEvent.seq.desc()), page_arg(), current_app.config["PAGE_SIZE"])
+def _events(filters: dict[str, str]):
+    return event_page(
+        current_user,
+        page_arg(),
+        current_app.config["PAGE_SIZE"],
+        object_type=filters.get("object_type", ""),
+        action=filters.get("action", ""),
+        actor=filters.get("actor", ""),
+        object_id=int(filters["object_id"]) if "object_id" in filters else None,
+        since=_day("since"),
+        until=_day("until"),
+    )
 
 
 @bp.route("/audit/")
 @manager_required
 def index():
-    stmt, filters = _filtered(select(AuditEvent))
+    filters = _filters()
     return render_template(
         "trail/index.html",
-        events=_page(stmt),
+        events=_events(filters),
         filters=filters,
         types=sorted(OBJECT_TYPES),  # the vocabulary, not a scan of every event for the values used
         actions=sorted(ACTIONS),
@@ -69,11 +68,10 @@ def index():
 @bp.route("/portal/audit")
 @client_required
 def portal():
-    base = select_for(current_user, AuditEvent).where(AuditEvent.object_type.in_(CLIENT_OBJECT_TYPES))
-    stmt, filters = _filtered(base)
+    filters = _filters()
     return render_template(
         "trail/index.html",
-        events=_page(stmt),
+        events=_events(filters),
         filters=filters,
         types=CLIENT_OBJECT_TYPES,
         actions=None,

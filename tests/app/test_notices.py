@@ -122,7 +122,8 @@ def test_a_message_is_dead_after_the_last_try(app, make_agreement, make_subproce
     message = db.session.scalar(select(OutboxMessage))
     assert message.state == "dead" and message.attempts == 2
     page = login(manager).get("/dashboard")
-    assert "Opgegeven e-mails" in page.text and message.dedupe_key in page.text
+    assert "Opgegeven e-mails" in page.text and f'href="/outbox/{message.id}"' in page.text
+    assert f"Melding {message.notice_id}</a>" in page.text and "notice:" not in page.text
 
 
 def test_opening_in_the_portal_starts_the_window(make_agreement, make_subprocessor, manager, make_user, login):
