@@ -31,9 +31,10 @@ def prepare(now, clients: int, announce_change, manager) -> dict:
     from dpa_manager.accounts.services import create_token
     from dpa_manager.agreements.models import Agreement
     from dpa_manager.demo import seed_synthetic
+    from dpa_manager.jobs import in_batches
     from dpa_manager.mail.models import OutboxMessage
     from dpa_manager.notices.models import Notice
-    from dpa_manager.notices.services import close_due_windows
+    from dpa_manager.notices.services import close_due_batch
 
     seed_synthetic(clients, now=now)
     changes = [announce_change(index) for index in (1, 2, 3)]
@@ -56,7 +57,7 @@ def prepare(now, clients: int, announce_change, manager) -> dict:
             update(OutboxMessage).where(OutboxMessage.notice_id.in_(notices)).values(state="sent", sent_at=at)
         )
     db.session.commit()
-    close_due_windows(now)  # the second change's windows closed in silence
+    in_batches(close_due_batch, now)  # the second change's windows closed in silence
     user = db.session.scalar(select(User).where(User.role == "client").order_by(User.id.desc()))
     notice = db.session.scalar(select(Notice).where(Notice.client_id == user.client_id, Notice.change_id == changes[0]))
     agreement = db.session.scalar(select(Agreement.id).where(Agreement.client_id == user.client_id))

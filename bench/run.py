@@ -468,9 +468,10 @@ def query_plans(now: datetime) -> list[str]:
 
 def bench_sweep(args, results, kind: str, postgres_url: str | None):
     from dpa_manager.audit import AuditEvent
+    from dpa_manager.jobs import in_batches
     from dpa_manager.mail.models import OutboxMessage
     from dpa_manager.notices.models import Notice
-    from dpa_manager.notices.services import close_due_windows
+    from dpa_manager.notices.services import close_due_batch
 
     due = 100_000
     filler = (1_000_000 - due) if args.scale > 1 else 0
@@ -492,7 +493,9 @@ def bench_sweep(args, results, kind: str, postgres_url: str | None):
                     connection.execute(text("VACUUM ANALYZE notices, outbox"))
 
         counts = []
-        ours_s, _ = median_seconds(lambda: counts.append(close_due_windows(NOW)), runs=args.runs, before=reset)
+        ours_s, _ = median_seconds(
+            lambda: counts.append(in_batches(close_due_batch, NOW)), runs=args.runs, before=reset
+        )
         assert counts[-1] == due, counts
         raw_counts = []
         raw_s, _ = median_seconds(lambda: raw_counts.append(raw_sweep(NOW)), runs=args.runs, before=reset)

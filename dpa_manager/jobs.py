@@ -7,6 +7,7 @@ doing anything twice.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,17 +24,36 @@ class SweepReport:
     amended: int = 0
 
 
+def in_batches(step: Callable[[datetime], int], now: datetime) -> int:
+    """Run `step` (one batch, changing the session without committing) until a batch finds nothing, committing
+    after each batch: a sweep stopped half-way keeps the batches it finished, and the next run does the rest."""
+    from .extensions import db
+
+    total = 0
+    while moved := step(now):
+        db.session.commit()
+        total += moved
+    db.session.commit()  # ends the transaction of the last, empty batch
+    return total
+
+
 def sweep(now: datetime) -> SweepReport:
     """Close due windows, queue due reminders, apply changes whose date has come and accepted amendments."""
-    from .notices.services import close_due_windows, queue_reminders
-    from .subprocessors.services import apply_due_changes
-    from .terms.amendments import apply_accepted
+    from .extensions import db
+    from .notices.services import close_due_batch, remind_batch
+    from .subprocessors.services import apply_due_batch, retire_unused
+    from .terms.amendments import apply_accepted_batch
 
+    deemed_approved = in_batches(close_due_batch, now)
+    reminders = in_batches(remind_batch, now)
+    applied = in_batches(apply_due_batch, now)
+    retire_unused(now)
+    db.session.commit()
     report = SweepReport(
-        deemed_approved=close_due_windows(now),
-        reminders=queue_reminders(now),
-        applied=apply_due_changes(now),
-        amended=apply_accepted(now),
+        deemed_approved=deemed_approved,
+        reminders=reminders,
+        applied=applied,
+        amended=in_batches(apply_accepted_batch, now),
     )
     if report.deemed_approved or report.reminders or report.applied or report.amended:
         log.info("sweep: %s", report)

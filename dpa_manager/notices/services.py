@@ -464,9 +464,9 @@ def approve(notice: Notice, *, user: User, now: datetime) -> Notice:
     """Record the client's explicit approval (for an amendment: move the agreement to the new terms); commit."""
     _decide(notice, NoticeState.APPROVED, user=user, now=now, values={})
     if notice.is_amendment:
-        from ..terms.amendments import apply_accepted
+        from ..terms.amendments import apply_accepted_batch
 
-        apply_accepted(now, notice_id=notice.id)
+        apply_accepted_batch(now, notice_id=notice.id)
     client = notice.client
     outbox.enqueue(
         [outcome_row(notice.id, client.id, client.language, "approved", client_recipients([client.id])[client.id], now)]
@@ -667,9 +667,9 @@ def record_answer(
         )
     outbox.enqueue(mails)
     if target == NoticeState.APPROVED and notice.is_amendment and source == NoticeState.OPEN:
-        from ..terms.amendments import apply_accepted
+        from ..terms.amendments import apply_accepted_batch
 
-        apply_accepted(now, notice_id=notice.id)
+        apply_accepted_batch(now, notice_id=notice.id)
     if (
         target == NoticeState.APPROVED
         and notice.is_amendment
@@ -812,69 +812,63 @@ def _claim(where, order, values: dict):
     return bulk.claim_batch(Notice, list(where), list(order), values, [Notice.id, Notice.client_id], BATCH)
 
 
-def close_due_windows(now: datetime) -> int:
-    """Settle every open notice whose window has closed as deemed approved, with its outcome e-mail."""
-    total = 0
-    while True:
-        where, order = due_windows(now)
-        moved = _claim(where, order, {"state": NoticeState.DEEMED_APPROVED.value, "decided_at": now})
-        if not moved:
-            db.session.commit()
-            return total
-        _outcome_mails(moved, "deemed_approved", now)
-        before, after = {"state": "open"}, {"state": "deemed_approved"}  # shared: converted once per batch
-        audit.record_many(
-            [
-                dict(
-                    at=now,
-                    actor=None,
-                    object_type="notice",
-                    object_id=nid,
-                    client_id=cid,
-                    action="deemed_approved",
-                    before=before,
-                    after=after,
-                )
-                for nid, cid in moved
-            ]
-        )
-        db.session.commit()
-        total += len(moved)
+def close_due_batch(now: datetime) -> int:
+    """Settle one batch of open notices whose window has closed as deemed approved, with their outcome e-mails;
+    return how many (0: none left). The job commits each batch (jobs.in_batches)."""
+    where, order = due_windows(now)
+    moved = _claim(where, order, {"state": NoticeState.DEEMED_APPROVED.value, "decided_at": now})
+    if not moved:
+        return 0
+    _outcome_mails(moved, "deemed_approved", now)
+    before, after = {"state": "open"}, {"state": "deemed_approved"}  # shared: converted once per batch
+    audit.record_many(
+        [
+            dict(
+                at=now,
+                actor=None,
+                object_type="notice",
+                object_id=nid,
+                client_id=cid,
+                action="deemed_approved",
+                before=before,
+                after=after,
+            )
+            for nid, cid in moved
+        ]
+    )
+    return len(moved)
 
 
-def queue_reminders(now: datetime) -> int:
-    """Queue the reminder of every open notice whose reminder time has come, once."""
-    total = 0
-    while True:
-        where = (
-            Notice.state == NoticeState.OPEN.value,
-            Notice.remind_at <= now,
-            Notice.reminded_at.is_(None),
-            Notice.closes_at > now,
-        )
-        moved = _claim(where, (Notice.remind_at, Notice.id), {"reminded_at": now})
-        if not moved:
-            db.session.commit()
-            return total
-        client_ids = {cid for _, cid in moved}
-        recipients = client_recipients(client_ids)
-        languages = client_languages(client_ids)
-        outbox.enqueue(
-            [
-                outbox.row(
-                    key=f"reminder:{nid}",
-                    template="reminder",
-                    recipients=recipients[cid],
-                    language=languages[cid],
-                    client_id=cid,
-                    notice_id=nid,
-                    now=now,
-                )
-                for nid, cid in moved
-            ]
-        )
-        db.session.commit()
-        total += len(moved)
+def remind_batch(now: datetime) -> int:
+    """Queue the reminders of one batch of open notices whose reminder time has come (each once); return how
+    many (0: none left). The job commits each batch."""
+    where = (
+        Notice.state == NoticeState.OPEN.value,
+        Notice.remind_at <= now,
+        Notice.reminded_at.is_(None),
+        Notice.closes_at > now,
+    )
+    moved = _claim(where, (Notice.remind_at, Notice.id), {"reminded_at": now})
+    if not moved:
+        return 0
+    client_ids = {cid for _, cid in moved}
+    recipients = client_recipients(client_ids)
+    languages = client_languages(client_ids)
+    outbox.enqueue(
+        [
+            outbox.row(
+                key=f"reminder:{nid}",
+                template="reminder",
+                recipients=recipients[cid],
+                language=languages[cid],
+                client_id=cid,
+                notice_id=nid,
+                now=now,
+            )
+            for nid, cid in moved
+        ]
+    )
+    return len(moved)
 
 
 def create_notices(rows: list[dict]) -> list[tuple[int, int]]:

@@ -657,8 +657,9 @@ def cancel(change: Change, *, actor, now: datetime) -> list[int]:
     return withdrawn
 
 
-def apply_due_changes(now: datetime) -> int:
-    """Let each change take effect for every client whose notice allows it once its date has come; idempotent."""
+def apply_due_batch(now: datetime) -> int:
+    """Let the changes whose date has come take effect for one batch of clients whose notice allows it; return how
+    many notices were applied (0: none left). Idempotent; the job commits each batch."""
     today = today_in_brussels(now)
     applies = [s.value for s in NOTICE_STATES_THAT_APPLY]
     due_changes = select(Change.id).where(Change.state == ChangeState.ANNOUNCED, Change.effective_on <= today)
@@ -670,42 +671,41 @@ def apply_due_changes(now: datetime) -> int:
             and_(Notice.needs_approval.is_(False), Notice.state == NoticeState.AWAITING_DELIVERY.value),
         ),
     )
-    total = 0
-    while True:
-        if db.engine.dialect.name == "postgresql":
-            # Take the due changes first, in every batch's transaction (see cancel): a change being cancelled
-            # is waited for, and once cancelled it no longer matches `due`.
-            db.session.scalars(due_changes.order_by(Change.id).with_for_update()).all()
-        moved = claim_batch(
-            Notice, [due], [Notice.id], {"applied_at": now}, [Notice.id, Notice.client_id, Notice.change_id], 2000
-        )
-        if not moved:
-            break
-        by_change: dict[int, list[tuple[int, int]]] = {}
-        for notice_id, client_id, change_id in moved:
-            assert change_id is not None  # `due` selects notices of changes
-            by_change.setdefault(change_id, []).append((notice_id, client_id))
-        for change_id, notices in by_change.items():
-            _apply(db.session.get_one(Change, change_id), [c for _, c in notices], today)
-        audit.record_many(
-            [
-                dict(
-                    at=now,
-                    actor=None,
-                    object_type="notice",
-                    object_id=nid,
-                    client_id=cid,
-                    action="applied",
-                    after={"on": today.isoformat()},
-                )
-                for nid, cid, _ in moved
-            ]
-        )
-        db.session.commit()
-        total += len(moved)
-    _retire_unused(today, now)
-    db.session.commit()
-    return total
+    if db.engine.dialect.name == "postgresql":
+        # Take the due changes first, in every batch's transaction (see cancel): a change being cancelled
+        # is waited for, and once cancelled it no longer matches `due`.
+        db.session.scalars(due_changes.order_by(Change.id).with_for_update()).all()
+    moved = claim_batch(
+        Notice, [due], [Notice.id], {"applied_at": now}, [Notice.id, Notice.client_id, Notice.change_id], 2000
+    )
+    if not moved:
+        return 0
+    by_change: dict[int, list[tuple[int, int]]] = {}
+    for notice_id, client_id, change_id in moved:
+        assert change_id is not None  # `due` selects notices of changes
+        by_change.setdefault(change_id, []).append((notice_id, client_id))
+    for change_id, notices in by_change.items():
+        _apply(db.session.get_one(Change, change_id), [c for _, c in notices], today)
+    audit.record_many(
+        [
+            dict(
+                at=now,
+                actor=None,
+                object_type="notice",
+                object_id=nid,
+                client_id=cid,
+                action="applied",
+                after={"on": today.isoformat()},
+            )
+            for nid, cid, _ in moved
+        ]
+    )
+    return len(moved)
+
+
+def retire_unused(now: datetime) -> None:
+    """Retire the register entries that no client uses any more since their change took effect. The job commits."""
+    _retire_unused(today_in_brussels(now), now)
 
 
 def _apply(change: Change, client_ids: list[int], today: date) -> None:

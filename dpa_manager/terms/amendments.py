@@ -202,12 +202,13 @@ def takes_effect_at(accepted_at: datetime, effective_on) -> datetime:
     return max(accepted_at, start)
 
 
-def apply_accepted(now: datetime, *, notice_id: int | None = None) -> int:
-    """Move every agreement whose amendment was accepted to the new version once it is in effect; idempotent.
+def apply_accepted_batch(now: datetime, *, notice_id: int | None = None) -> int:
+    """Move one batch of agreements whose amendment was accepted to the new version once it is in effect; return
+    how many notices were applied (0: none left). Idempotent; the caller commits (the job, each batch).
 
     The amended agreement ends, and the new one begins, at the same instant (takes_effect_at): no gap and no
     overlap. With `notice_id`, only that notice (an explicit acceptance, applied in the caller's transaction
-    if the version is already in effect); without, in batches, each committed.
+    if the version is already in effect).
     """
     from ..agreements.services import adopt_version
     from ..notices.models import Notice
@@ -223,49 +224,42 @@ def apply_accepted(now: datetime, *, notice_id: int | None = None) -> int:
         Notice.state.in_(ACCEPTED),
         Notice.amendment_id.in_(in_effect),
     )
-    total = 0
-    while True:
-        where = [due] if notice_id is None else [due, Notice.id == notice_id]
-        moved = [nid for (nid,) in claim_batch(Notice, where, [Notice.id], {"applied_at": now}, [Notice.id], BATCH)]
-        for nid in moved:
-            notice = db.session.get_one(Notice, nid)
-            version = notice.amendment.version
-            assert notice.decided_at is not None  # an accepted notice was decided (explicitly or by the sweep)
-            at = takes_effect_at(notice.decided_at, version.effective_on)
-            target = in_force_descendant(notice.agreement)
-            new = adopt_version(target, version, notice=notice, at=at, now=now) if target is not None else None
-            if new is not None:
-                db.session.execute(
-                    update(Notice)
-                    .where(Notice.id == nid)
-                    .values(amended_agreement_id=new.id)
-                    .execution_options(synchronize_session=False)
-                )
-                audit.record(
-                    at=now,
-                    actor=None,
-                    object_type="notice",
-                    object_id=nid,
-                    client_id=notice.client_id,
-                    action="applied",
-                    after={"agreement": new.id, "takes_effect": at.isoformat()},
-                )
-            else:  # the agreement ended, or is already on this version: nothing to amend, and the trail says so
-                audit.record(
-                    at=now,
-                    actor=None,
-                    object_type="notice",
-                    object_id=nid,
-                    client_id=notice.client_id,
-                    action="not_applied",
-                    after={"why": "no agreement in force on an older version"},
-                )
-        total += len(moved)
-        if notice_id is not None:
-            return total
-        db.session.commit()
-        if not moved:
-            return total
+    where = [due] if notice_id is None else [due, Notice.id == notice_id]
+    moved = [nid for (nid,) in claim_batch(Notice, where, [Notice.id], {"applied_at": now}, [Notice.id], BATCH)]
+    for nid in moved:
+        notice = db.session.get_one(Notice, nid)
+        version = notice.amendment.version
+        assert notice.decided_at is not None  # an accepted notice was decided (explicitly or by the sweep)
+        at = takes_effect_at(notice.decided_at, version.effective_on)
+        target = in_force_descendant(notice.agreement)
+        new = adopt_version(target, version, notice=notice, at=at, now=now) if target is not None else None
+        if new is not None:
+            db.session.execute(
+                update(Notice)
+                .where(Notice.id == nid)
+                .values(amended_agreement_id=new.id)
+                .execution_options(synchronize_session=False)
+            )
+            audit.record(
+                at=now,
+                actor=None,
+                object_type="notice",
+                object_id=nid,
+                client_id=notice.client_id,
+                action="applied",
+                after={"agreement": new.id, "takes_effect": at.isoformat()},
+            )
+        else:  # the agreement ended, or is already on this version: nothing to amend, and the trail says so
+            audit.record(
+                at=now,
+                actor=None,
+                object_type="notice",
+                object_id=nid,
+                client_id=notice.client_id,
+                action="not_applied",
+                after={"why": "no agreement in force on an older version"},
+            )
+    return len(moved)
 
 
 def in_force_descendant(agreement: Agreement | None) -> Agreement | None:
