@@ -39,6 +39,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_pyfile("config.py", silent=True)
     app.config.update(config_module.from_environment())
     app.config.update(config or {})
+    # The parts of the app are imported as the factory wires them in: `import dpa_manager` stays light (the
+    # command line, the wheel's scripts), and every package may import this module's `resource` and `CHECKOUT`.
     from . import security
 
     security.check_production(app)

@@ -14,6 +14,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from .catalogue import DATA_CATEGORIES, LANGUAGES, SUBPROCESSOR_KINDS
+from .clients.forms import ClientForm
 from .formatting import format_date, format_datetime
 from .labels import (
     CHANGE_KINDS,
@@ -25,6 +26,8 @@ from .labels import (
     SUBPROCESSOR_STATUSES,
     TRANSFERS,
 )
+from .processor.forms import ProfileForm
+from .subprocessors.forms import SubProcessorForm
 
 #: The keys events hold beside a form's fields.
 KEYS = {
@@ -117,9 +120,6 @@ def form_labels() -> dict[str, object]:
     the processor's profile)."""
     # The forms sit above this module (they import the catalogues it reads): imported when first asked.
     from .agreements.forms import AgreementForm
-    from .clients.forms import ClientForm
-    from .processor.forms import ProfileForm
-    from .subprocessors.forms import SubProcessorForm
 
     labels: dict[str, object] = {}
     for form in (ClientForm, SubProcessorForm, AgreementForm, ProfileForm):

@@ -10,6 +10,7 @@ from .errors import ServiceError
 from .extensions import db
 
 dpa = AppGroup("dpa", help="dpa_manager commands.")
+# Each command imports what it runs when it runs: `flask --help` and the app's start-up import none of it.
 
 
 @dpa.command("create-user")

@@ -12,7 +12,10 @@ from babel import Locale
 from babel.dates import format_date as babel_date
 from babel.numbers import format_currency, format_decimal
 
+from . import paging
 from .clock import as_brussels
+from .i18n import current
+from .localized import text_in
 
 #: The Babel locale each of our languages is formatted with.
 LOCALES = {"nl": "nl_BE", "fr": "fr_BE", "en": "en_IE"}
@@ -21,7 +24,6 @@ LOCALES = {"nl": "nl_BE", "fr": "fr_BE", "en": "en_IE"}
 def _language(language: str | None) -> str:
     if language in LOCALES:
         return language
-    from .i18n import current
 
     try:
         return current()
@@ -71,10 +73,8 @@ def format_count(value: int, language: str | None = None) -> str:
     """A count made up to paging.COUNT_CAP: the number, or "more than" the cap when the count reached past it."""
     from flask_babel import gettext
 
-    from .paging import COUNT_CAP
-
-    if value > COUNT_CAP:
-        return gettext("meer dan %(count)s", count=format_number(COUNT_CAP, language))
+    if value > paging.COUNT_CAP:
+        return gettext("meer dan %(count)s", count=format_number(paging.COUNT_CAP, language))
     return format_number(value, language)
 
 
@@ -91,8 +91,6 @@ def localize(record, field: str) -> str:
     """Return a free text of `record` (a sub-processor's purpose, a change's reason, a service's name) in the
     language in force, or the Dutch original with a visible marker when there is no version in that language."""
     from flask_babel import gettext
-
-    from .localized import text_in
 
     text, stayed_dutch = text_in(
         getattr(record, "translations", None), field, _language(None), getattr(record, field, "") or ""

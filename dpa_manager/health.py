@@ -9,6 +9,7 @@ from sqlalchemy import func, select, text
 
 from . import clock
 from .extensions import db
+from .mail.models import OutboxMessage, OutboxRecipient
 from .mail.outbox import given_up
 from .rules import OutboxState
 from .web import public
@@ -22,7 +23,6 @@ OUTBOX_LAG_SECONDS = 15 * 60
 @bp.get("/healthz")
 @public
 def healthz():
-    from .mail.models import OutboxMessage, OutboxRecipient
 
     started = time.perf_counter()
     try:

@@ -12,6 +12,8 @@ from flask import has_request_context, render_template, request, session
 from flask_babel import Babel, force_locale, get_locale  # noqa: F401  (re-exported for the services)
 from markupsafe import Markup
 
+from . import labels
+
 #: The languages we write in, in the order the language menu shows them.
 LANGUAGES = {"nl": "Nederlands", "fr": "Français", "en": "English"}
 DEFAULT = "nl"
@@ -65,6 +67,5 @@ def init_app(app) -> None:
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
     app.jinja_env.globals["current_language"] = current
     app.jinja_env.globals["render_in"] = render_in
-    from . import labels
 
     labels.register(app)

@@ -12,6 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from . import clock
+from .extensions import db
+from .mail.sender import drain, stop_on_sigterm
+from .notices.services import close_due_batch, remind_batch
+from .subprocessors.services import apply_due_batch, retire_unused
+from .terms.amendments import apply_accepted_batch
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +32,6 @@ class SweepReport:
 def in_batches(step: Callable[[datetime], int], now: datetime) -> int:
     """Run `step` (one batch, changing the session without committing) until a batch finds nothing, committing
     after each batch: a sweep stopped half-way keeps the batches it finished, and the next run does the rest."""
-    from .extensions import db
 
     total = 0
     while moved := step(now):
@@ -39,10 +43,6 @@ def in_batches(step: Callable[[datetime], int], now: datetime) -> int:
 
 def sweep(now: datetime) -> SweepReport:
     """Close due windows, queue due reminders, apply changes whose date has come and accepted amendments."""
-    from .extensions import db
-    from .notices.services import close_due_batch, remind_batch
-    from .subprocessors.services import apply_due_batch, retire_unused
-    from .terms.amendments import apply_accepted_batch
 
     deemed_approved = in_batches(close_due_batch, now)
     reminders = in_batches(remind_batch, now)
@@ -62,7 +62,6 @@ def sweep(now: datetime) -> SweepReport:
 
 def send_mail():
     """Drain the outbox once."""
-    from .mail.sender import drain
 
     return drain(now=clock.now)
 
@@ -104,7 +103,6 @@ def run_scheduler(app, *, sweep_seconds: int, mail_seconds: int, jobs=("sweep", 
             name="send-mail",
             next_run_time=clock.now(),
         )
-    from .mail.sender import stop_on_sigterm
 
     # SIGTERM: the sender finishes the message in hand and stops; the process exits once the running jobs return.
     stop_on_sigterm(then=lambda: scheduler.shutdown(wait=False))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import false, select
 
 from .extensions import db
+from .web import is_id
 
 
 def scoped(stmt, model, user):
@@ -24,7 +25,6 @@ def scoped(stmt, model, user):
 
 def get_for(user, model, object_id):
     """Return the row with this id if `user` may see it, else None (the caller answers 404)."""
-    from .web import is_id
 
     if not is_id(object_id):
         return None

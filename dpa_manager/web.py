@@ -13,6 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 
 from .errors import ServiceError
+from .i18n import current
 from .paging import MAX_PAGE
 
 
@@ -22,7 +23,6 @@ class BaseForm(FlaskForm):
     class Meta:
         @property
         def locales(self):
-            from .i18n import current
 
             return [current()]
 

@@ -9,9 +9,11 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 
 from .. import audit
+from ..clients.models import Client
 from ..errors import Invalid
 from ..extensions import db, rowcount
 from ..i18n import LANGUAGES
+from ..mail import outbox
 from ..passwords import password_error
 from ..rules import name_error
 from .models import ApiToken, Role, User
@@ -33,7 +35,6 @@ def create_user(
     *, email: str, password: str, role: str, client_id: int | None, full_name: str = "", actor=None, now: datetime
 ) -> User:
     """Create a user and commit; raise Invalid when a rule is broken."""
-    from ..clients.models import Client
 
     email = normalize_email(email)
     if role not in {r.value for r in Role}:
@@ -186,7 +187,6 @@ def invite(client, *, email: str, full_name: str, actor, now: datetime) -> User:
 
 
 def _queue_invitation(user: User, client, now: datetime) -> None:
-    from ..mail import outbox
 
     count = db.session.scalar(
         db.select(db.func.count())

@@ -20,7 +20,9 @@ from ..clock import today_in_brussels
 from ..errors import Conflict, Invalid
 from ..extensions import db, rowcount
 from ..formatting import format_datetime_seconds
+from ..i18n import force_locale
 from ..localized import OTHER_LANGUAGES, clean_translations, flat_translations
+from ..notices.models import Notice
 from ..paging import Page, page_of
 from ..processor.models import Service
 from ..processor.services import get_profile
@@ -39,7 +41,8 @@ from ..scoping import get_for, select_for
 from ..subprocessors.services import applying_on, as_annex, prospective_for, sync_assignments
 from ..terms.models import TermsVersion
 from ..terms.services import current_version
-from .document import TRANSLATED_PARTICULARS, amendment_record, build_document, signature_block
+from ..terms.text import fill
+from .document import TRANSLATED_PARTICULARS, amendment_record, build_document, placeholder_values, signature_block
 from .models import Agreement
 
 #: The particulars a manager fills in; services go separately as a list of ids.
@@ -547,7 +550,6 @@ def amendment_facts(agreement: Agreement) -> dict | None:
     """Return how an amended agreement came about (the notice, the window, the acceptance), or None."""
     if agreement.concluded_by == "signatures":
         return None
-    from ..notices.models import Notice
 
     old = agreement.amended_from
     notice = db.session.scalar(db.select(Notice).where(Notice.amended_agreement_id == agreement.id))
@@ -563,10 +565,6 @@ def amendment_facts(agreement: Agreement) -> dict | None:
         "original": original_of(old),
     }
     if article is not None:
-        from ..i18n import force_locale
-        from ..terms.text import fill
-        from .document import placeholder_values
-
         title, body, _translated = article.text_in(language)
         with force_locale(language):
             values = placeholder_values(old, old.client, get_profile(), old.terms_version, language)

@@ -25,6 +25,7 @@ from ..subprocessors import services as register
 from ..subprocessors.models import Change, SubProcessor
 from ..web import MAX_ID
 from . import bp
+from .openapi import DOCUMENT
 
 csrf.exempt(bp)
 
@@ -430,7 +431,6 @@ def approve(notice_id: int):
 @bp.get("/openapi.json")
 def openapi():
     """The OpenAPI 3 document of this API."""
-    from .openapi import DOCUMENT
 
     return jsonify(DOCUMENT)
 

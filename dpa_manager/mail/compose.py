@@ -9,6 +9,8 @@ from typing import Any, cast
 from flask import render_template
 from flask_babel import gettext
 
+from ..accounts.models import User
+from ..accounts.services import invitation_token
 from ..catalogue import DATA_CATEGORIES, TRANSFER_MECHANISMS
 from ..clock import as_brussels
 from ..extensions import db
@@ -16,7 +18,10 @@ from ..formatting import window_text
 from ..i18n import LANGUAGES, force_locale
 from ..i18n import current as current_language
 from ..links import absolute, notice_token
+from ..notices.models import Notice
+from ..processor.services import get_profile, required_profile
 from ..rules import objection_closes_at
+from ..terms.amendments import changes_for, comparison_language
 from . import ics
 from .models import OutboxMessage
 from .outbox import NOTICE_TEMPLATES
@@ -42,7 +47,6 @@ def _moment(at: datetime | None) -> str:
 
 def notice_facts(notice, now: datetime) -> dict:
     """Return what every message about a notice says, in the language in force (see i18n.force_locale)."""
-    from ..processor.services import get_profile
 
     client, agreement = notice.client, notice.agreement
     processor = get_profile()
@@ -90,7 +94,6 @@ def _change_facts(notice, agreement, processor) -> dict:
 
 
 def _amendment_facts(notice, processor) -> dict:
-    from ..terms.amendments import changes_for, comparison_language
 
     amendment = notice.amendment
     language = current_language()
@@ -136,7 +139,6 @@ def compose(message: OutboxMessage, now: datetime) -> Rendered:
 
 
 def _compose(message: OutboxMessage, language: str, now: datetime) -> Rendered:
-    from ..notices.models import Notice
 
     notice = db.session.get(Notice, message.notice_id) if message.notice_id else None
     if notice is None and message.template != "invite":
@@ -192,10 +194,6 @@ def _compose(message: OutboxMessage, language: str, now: datetime) -> Rendered:
         else:
             subject = t.subject_outcome.format(sp=context["sp"].name, outcome=context["outcome_word"])
     elif message.template == "invite":
-        from ..accounts.models import User
-        from ..accounts.services import invitation_token
-        from ..processor.services import required_profile
-
         user = db.session.get_one(User, message.context["user_id"])
         processor = required_profile()
         context |= {
@@ -213,7 +211,6 @@ def _compose(message: OutboxMessage, language: str, now: datetime) -> Rendered:
             subject = f"Bezwaar van {notice.client.name} tegen subverwerker {context['sp'].name}"
     else:
         raise ValueError(f"unknown e-mail template {message.template!r}")
-    from ..processor.services import get_profile
 
     profile = get_profile()
     return Rendered(

@@ -7,9 +7,12 @@ from flask import current_app
 from sqlalchemy import JSON, String, cast, func, insert, literal, literal_column, select, union
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
+from ..accounts.models import User
 from ..bulk import among, insert_rows
+from ..clients.models import Client
 from ..db_types import UTCDateTime
 from ..extensions import db, table_of
+from ..notices.models import Notice
 from ..paging import Page, count_upto, counts_upto, page_of
 from ..rules import OutboxState
 from .models import OutboxAcceptance, OutboxMessage, OutboxRecipient
@@ -141,9 +144,6 @@ def enqueue_outcomes(notice_ids: list[int], outcome: str, now: datetime) -> None
     """
     if not notice_ids:
         return
-    from ..accounts.models import User
-    from ..clients.models import Client
-    from ..notices.models import Notice
 
     key = literal("outcome:") + cast(Notice.id, String) + literal(f":{outcome}")
     mid = literal("<dpa.outcome.") + cast(Notice.id, String) + literal(f".{outcome}@{_domain()}>")

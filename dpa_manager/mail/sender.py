@@ -28,6 +28,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..bulk import claim_batch
 from ..extensions import db, rowcount, table_of
+from ..notices.models import Notice
+from ..notices.services import mark_delivered
 from ..rules import OutboxState
 from .compose import compose
 from .models import OutboxAcceptance, OutboxMessage, OutboxRecipient
@@ -191,7 +193,6 @@ def obsolete(template: str, notice_id: int | None, now: datetime) -> str | None:
     """
     if template not in ("reminder", *NOTICE_TEMPLATES) or not notice_id:
         return None
-    from ..notices.models import Notice
 
     state, closes_at = db.session.execute(select(Notice.state, Notice.closes_at).where(Notice.id == notice_id)).one()
     if template in NOTICE_TEMPLATES:  # the announcement itself: dropped once the change was withdrawn
@@ -427,8 +428,6 @@ def _record_acceptance(ready: _Ready, accepted: list[str], at: datetime, *, tell
             )
     applies = ready.template in NOTICE_TEMPLATES and ready.notice_id is not None
     if ready.notice_id is not None and applies and tell:
-        from ..notices.services import mark_delivered  # the notices call the sender's jobs: imported when used
-
         mark_delivered(ready.notice_id, at, stated_closes_at=ready.stated_closes_at)
     db.session.execute(
         insert(table_of(OutboxAcceptance)).values(
@@ -476,7 +475,6 @@ def apply_acceptances(ids: list[int] | None = None, limit: int = 500) -> int:
     Run at the start of every drain, for the acceptances committed without their notice told (a sender stopped
     between the two, or telling the notice failed). The notice counts from its earliest acceptance known.
     """
-    from ..notices.services import mark_delivered
 
     stmt = (
         select(

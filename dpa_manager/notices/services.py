@@ -22,6 +22,8 @@ from ..extensions import db, rowcount, table_of
 from ..labels import NOTICE_STATES
 from ..links import absolute
 from ..mail import outbox
+from ..mail.models import OutboxMessage, OutboxRecipient
+from ..mail.outbox import given_up
 from ..paging import Page, counts_upto, page_of
 from ..rules import (
     NOTICE_STATES_PENDING,
@@ -37,6 +39,8 @@ from ..rules import (
     reminder_at,
 )
 from ..scoping import get_for, select_for
+from ..subprocessors.models import Change
+from ..terms.models import Amendment
 from .models import Notice, NoticeProof
 
 #: Notices settled per transaction by the sweep.
@@ -59,8 +63,6 @@ def _notices_select(
     change_id: int | None = None,
     amendment_id: int | None = None,
 ):
-    from ..subprocessors.models import Change
-    from ..terms.models import Amendment
 
     # What every list shows per row (the subject, the client), loaded with the list instead of row by row.
     stmt = (
@@ -464,6 +466,7 @@ def approve(notice: Notice, *, user: User, now: datetime) -> Notice:
     """Record the client's explicit approval (for an amendment: move the agreement to the new terms); commit."""
     _decide(notice, NoticeState.APPROVED, user=user, now=now, values={})
     if notice.is_amendment:
+        # the domain services call one another: imported when used (tests/unit/test_imports.py)
         from ..terms.amendments import apply_accepted_batch
 
         apply_accepted_batch(now, notice_id=notice.id)
@@ -667,6 +670,7 @@ def record_answer(
         )
     outbox.enqueue(mails)
     if target == NoticeState.APPROVED and notice.is_amendment and source == NoticeState.OPEN:
+        # the domain services call one another: imported when used (tests/unit/test_imports.py)
         from ..terms.amendments import apply_accepted_batch
 
         apply_accepted_batch(now, notice_id=notice.id)
@@ -676,6 +680,7 @@ def record_answer(
         and source == NoticeState.DEEMED_APPROVED
         and notice.amended_agreement_id
     ):
+        # the domain services call one another: imported when used (tests/unit/test_imports.py)
         from ..agreements.services import record_acceptance
 
         record_acceptance(notice.amended_agreement, notice=notice, actor=actor, now=now)
@@ -698,10 +703,12 @@ def _reverse_deemed_approval(notice: Notice, was_applied: datetime | None, *, ac
     if was_applied is None:
         return
     if notice.is_amendment:
+        # the domain services call one another: imported when used (tests/unit/test_imports.py)
         from ..terms.amendments import revert_accepted
 
         revert_accepted(notice, actor=actor, now=now)
     else:
+        # the domain services call one another: imported when used (tests/unit/test_imports.py)
         from ..subprocessors.services import unapply_for_client
 
         unapply_for_client(notice.change, notice.client_id, actor=actor, now=now)
@@ -903,8 +910,6 @@ def requeue(message_ids: list[int] | None, *, actor, now: datetime) -> list[int]
     addresses are all no longer the client's has nobody left to try: those addresses are dropped from it
     (audited), and it is no longer given up. Returns the ids re-queued; ids that were not given up are left alone.
     """
-    from ..mail.models import OutboxMessage, OutboxRecipient
-    from ..mail.outbox import given_up
 
     stmt = select(OutboxMessage).where(given_up()).order_by(OutboxMessage.id)
     if message_ids is not None:

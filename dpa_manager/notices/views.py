@@ -11,18 +11,22 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .. import audit, clock
+from .. import evidence as evidence_file
 from ..errors import Invalid, ServiceError
 from ..extensions import db
 from ..i18n import current as current_language
+from ..links import link_used, notice_from_token, use_link
 from ..mail import outbox as outbox_messages
+from ..mail.compose import notice_facts
 from ..mail.models import OutboxMessage
 from ..mail.outbox import recipient_answers
+from ..pdf import render_evidence
 from ..rules import NoticeState, OutboxState, time_left
 from ..terms.amendments import changes_for
 from ..web import ConfirmForm, is_id, manager_required, or_404, page_arg, public, show_error, user_required
 from . import bp
 from .forms import RecordAnswerForm, ResolveForm
-from .models import Notice
+from .models import Notice, NoticeProof
 from .services import Proof, dashboard_of, get_notice, notice_page, record_answer, requeue, resolve
 
 
@@ -133,7 +137,6 @@ def brussels_moment(local: datetime) -> datetime:
 @manager_required
 def proof(notice_id: int, proof_id: int):
     """One proof of an answer received outside the app, as it was uploaded."""
-    from .models import NoticeProof
 
     notice = or_404(get_notice(current_user, notice_id))
     item = or_404(
@@ -208,9 +211,6 @@ def signed_link(token: str):
     """
     from flask_login import current_user as user
 
-    from ..links import link_used, notice_from_token, use_link
-    from ..mail.compose import notice_facts
-
     headers = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
     notice_id, problem = notice_from_token(token)
     notice = db.session.get(Notice, notice_id) if notice_id else None
@@ -246,9 +246,6 @@ def signed_link(token: str):
 def evidence(notice_id: int):
     """The evidence file of one notice, as PDF."""
     from flask import Response
-
-    from .. import evidence as evidence_file
-    from ..pdf import render_evidence
 
     notice = or_404(get_notice(current_user, notice_id))
     data = render_evidence(evidence_file.build(notice, now=clock.now()))

@@ -854,7 +854,6 @@ def _retire_unused(today: date, now: datetime) -> None:
 
 def log_intervention(sp: SubProcessor, *, happened_on, reason: str, data_categories, actor, now: datetime):
     """Record an incidental sub-processor's intervention; commit. It needs no approval."""
-    from .models import Intervention
 
     if sp.kind != "incidental":
         raise Invalid(
@@ -903,7 +902,6 @@ def log_intervention(sp: SubProcessor, *, happened_on, reason: str, data_categor
 
 def interventions_for(client_id: int):
     """Return the interventions of sub-processors that applied to the client on the day, newest first."""
-    from .models import Intervention
 
     return (
         db.session.scalars(

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, func, select, update
 
 from .. import audit
+from ..agreements.document import placeholder_values
 from ..agreements.models import Agreement
 from ..bulk import claim_batch
 from ..clients.models import Client
@@ -24,6 +25,8 @@ from ..errors import Conflict, Invalid
 from ..extensions import db, rowcount
 from ..i18n import force_locale
 from ..mail import outbox
+from ..notices.models import Notice
+from ..processor.services import get_profile
 from ..rules import AMENDMENT_CLAUSE, BRUSSELS, NoticeState, window_error
 from .compare import compare
 from .models import Amendment, TermsArticle, TermsVersion
@@ -41,14 +44,12 @@ def amendment_of(version: TermsVersion) -> Amendment | None:
 
 
 def amendment_notices(amendment: Amendment) -> Sequence[int]:
-    from ..notices.models import Notice
 
     return db.session.scalars(select(Notice.id).where(Notice.amendment_id == amendment.id)).all()
 
 
 def amendment_counts(amendment: Amendment) -> dict[str, int]:
     """Return the number of the amendment's notices per state."""
-    from ..notices.models import Notice
 
     return dict(
         db.session.execute(
@@ -100,6 +101,7 @@ def announce(
     now: datetime,
 ) -> Amendment:
     """Announce a published version to every client on an older one: a notice and an e-mail each; commit."""
+    # the domain services call one another: imported when used (tests/unit/test_imports.py)
     from ..notices.services import client_recipients, create_notices
 
     if not version.is_published:
@@ -178,8 +180,6 @@ def changes_for(notice, language: str = "nl"):
     The articles are compared as this client reads them (placeholders filled in), in `language` when both
     versions exist in it (see comparison_language), else in Dutch.
     """
-    from ..agreements.document import placeholder_values
-    from ..processor.services import get_profile
 
     agreement, profile = notice.agreement, get_profile()
     language = comparison_language(notice, language)
@@ -210,8 +210,8 @@ def apply_accepted_batch(now: datetime, *, notice_id: int | None = None) -> int:
     overlap. With `notice_id`, only that notice (an explicit acceptance, applied in the caller's transaction
     if the version is already in effect).
     """
+    # the domain services call one another: imported when used (tests/unit/test_imports.py)
     from ..agreements.services import adopt_version
-    from ..notices.models import Notice
 
     in_effect = (
         select(Amendment.id)

@@ -19,6 +19,7 @@ from .amendments import (
     amendment_of,
     announce,
 )
+from .compare import compare
 from .forms import AmendmentForm, TermsForm
 from .models import TermsVersion
 from .services import missing_coverage, publish, save_draft
@@ -158,7 +159,6 @@ def announce_version(version_id: int):
 @manager_required
 def compare_versions(version_id: int):
     """Article by article: what changed from another version (default: the one before) to this one."""
-    from .compare import compare
 
     version = or_404(db.session.get(TermsVersion, version_id))
     others = services.all_versions(but=version.id)

@@ -455,16 +455,16 @@ def test_a_sender_asked_to_stop_claims_nothing(make_agreement, make_subprocessor
 def test_an_acceptance_is_kept_when_its_notice_cannot_be_told_and_the_next_run_tells_it(
     make_agreement, make_subprocessor, manager, inbox, monkeypatch
 ):
-    from dpa_manager.notices import services as notices
+    from dpa_manager.mail import sender
 
     make_agreement("signed")
     (notice_id,) = announce(make_subprocessor, manager)
-    told = notices.mark_delivered
+    told = sender.mark_delivered
 
     def broken(*args, **kwargs):
         raise RuntimeError("the notice could not be told")
 
-    monkeypatch.setattr(notices, "mark_delivered", broken)
+    monkeypatch.setattr(sender, "mark_delivered", broken)
     assert drain(now=lambda: NOW).sent  # the server accepted it: that is recorded whatever else fails
     db.session.expire_all()
     (message,) = db.session.query(OutboxMessage).all()
@@ -473,7 +473,7 @@ def test_an_acceptance_is_kept_when_its_notice_cannot_be_told_and_the_next_run_t
     assert acceptance.accepted_at == NOW and not acceptance.applied
     assert db.session.get(Notice, notice_id).state == "awaiting_delivery"
 
-    monkeypatch.setattr(notices, "mark_delivered", told)
+    monkeypatch.setattr(sender, "mark_delivered", told)
     later = NOW + timedelta(minutes=5)
     assert drain(now=lambda: later).sent == []  # nothing sent again
     db.session.expire_all()
