@@ -50,6 +50,7 @@ class Agreement(Model):
         # Only an amendment of the terms is concluded by acceptance or silence, and it names what it amends.
         CheckConstraint("concluded_by = 'signatures' OR amended_from_id IS NOT NULL", name="acceptance_amends"),
         Index("ix_agreements_client_state", "client_id", "state"),
+        Index("ix_agreements_state_id", "state", "id"),  # a page of one state's agreements, newest first
         # One agreement in force per client: two countersignatures at once must not leave two signed.
         Index(
             "uq_agreements_one_signed_per_client",

@@ -1,6 +1,6 @@
 """Indexes for lists read a page at a time, newest first; drop the one the whole-page cache read.
 
-notices (state, id), notices (change_id, id) and outbox (state, id) let a page of a filtered list, newest
+notices (state, id), notices (change_id, id), outbox (state, id) and agreements (state, id) let a page of a filtered list, newest
 first, be read from the index without sorting every matching row. ix_audit_events_shared served a page
 cache that has been removed.
 
@@ -24,6 +24,7 @@ INDEXES = (
     ("ix_notices_state_id", "notices", ["state", "id"]),
     ("ix_notices_change_id", "notices", ["change_id", "id"]),
     ("ix_outbox_state_id", "outbox", ["state", "id"]),
+    ("ix_agreements_state_id", "agreements", ["state", "id"]),
 )
 
 
