@@ -59,16 +59,14 @@ class Page(Generic[T]):
         return bool(self.items)
 
 
-def page_of(stmt, number: int, per_page: int | None = None, *, rows: bool = False) -> Page[Any]:
-    """Return page `number` of the ordered select `stmt` (its scalars, or with `rows` its rows), PER_PAGE rows
-    unless `per_page` says otherwise."""
+def page_of(stmt, number: int, per_page: int | None = None) -> Page[Any]:
+    """Return page `number` of the rows of the ordered select `stmt`, PER_PAGE of them unless `per_page` says
+    otherwise."""
     per_page = per_page or PER_PAGE
     number = min(max(number, 1), MAX_PAGE)
-    found = (db.session.execute if rows else db.session.scalars)(
-        stmt.limit(per_page + 1).offset((number - 1) * per_page)
-    ).all()
+    found = db.session.scalars(stmt.limit(per_page + 1).offset((number - 1) * per_page)).all()
     if not found and number > 1:  # past the end (a list that shrank, an edited address): the first page
-        return page_of(stmt, 1, per_page, rows=rows)
+        return page_of(stmt, 1, per_page)
     return Page(list(found[:per_page]), number, per_page, len(found) > per_page and number < MAX_PAGE)
 
 

@@ -336,3 +336,22 @@ def make_subprocessor(setup):
         return sp
 
     return make
+
+
+@pytest.fixture
+def announce_addition(make_subprocessor, manager):
+    """Draft the addition of a new register entry and announce it to every signed agreement; return the change's
+    id and the ids of its notices."""
+
+    def announce() -> tuple[int, list[int]]:
+        change = register.create_change(
+            kind="add",
+            subprocessor_id=make_subprocessor().id,
+            effective_on=date(2026, 12, 15),
+            reason="Nieuw platform",
+            actor=manager,
+            now=NOW,
+        )
+        return change.id, register.announce(change, actor=manager, now=NOW)
+
+    return announce

@@ -272,24 +272,12 @@ def test_datetimes_carry_an_offset(as_manager, make_agreement):
     assert detail["closes_at"] == "2026-11-30T23:00:00+00:00"
 
 
-def test_notices_come_a_page_at_a_time_with_a_link_to_the_next(as_manager, make_agreement, make_subprocessor, manager):
-    from datetime import date
-
-    from dpa_manager.subprocessors import services as register
-
+def test_notices_come_a_page_at_a_time_with_a_link_to_the_next(as_manager, make_agreement, announce_addition):
     for _ in range(5):
         make_agreement("signed")
     ids = []
     for _ in range(3):  # 15 notices
-        change = register.create_change(
-            kind="add",
-            subprocessor_id=make_subprocessor().id,
-            effective_on=date(2026, 12, 15),
-            reason="Nieuw platform",
-            actor=manager,
-            now=NOW,
-        )
-        ids += register.announce(change, actor=manager, now=NOW)
+        ids += announce_addition()[1]
     seen, url, pages = [], "/api/v1/notices?limit=4&change_id=&state=", 0
     while url:
         body = as_manager.get(url).json

@@ -194,22 +194,11 @@ def test_every_key_an_event_records_has_words(app):
     assert sorted(k for k in keys if k not in KEYS and k not in labels) == []
 
 
-def test_the_audit_page_says_what_happened_in_words(login, manager, make_agreement, make_subprocessor, setup):
-    from datetime import date
-
+def test_the_audit_page_says_what_happened_in_words(login, manager, make_agreement, announce_addition):
     from dpa_manager.notices.services import mark_delivered
-    from dpa_manager.subprocessors import services as register
 
     make_agreement("signed")
-    change = register.create_change(
-        kind="add",
-        subprocessor_id=make_subprocessor().id,
-        effective_on=date(2026, 12, 15),
-        reason="Nieuw platform",
-        actor=manager,
-        now=NOW,
-    )
-    (notice_id,) = register.announce(change, actor=manager, now=NOW)
+    _, (notice_id,) = announce_addition()
     mark_delivered(notice_id, NOW)
     db.session.commit()
     page = login(manager).get("/audit/?object_type=notice").text

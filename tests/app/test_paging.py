@@ -1,7 +1,7 @@
 """Long lists come a page at a time, and counts stop where counting further would cost as the data grows."""
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import time_machine
@@ -11,7 +11,6 @@ from dpa_manager import paging
 from dpa_manager.extensions import db
 from dpa_manager.mail.models import OutboxMessage
 from dpa_manager.notices.models import Notice
-from dpa_manager.subprocessors import services as register
 
 from .conftest import NOW
 
@@ -27,28 +26,24 @@ def small_pages(monkeypatch):
     monkeypatch.setattr(paging, "COUNT_CAP", 3)
 
 
-def announced(make_agreement, make_subprocessor, manager, clients: int) -> tuple[int, list[int]]:
-    for _ in range(clients):
-        make_agreement("signed")
-    change = register.create_change(
-        kind="add",
-        subprocessor_id=make_subprocessor().id,
-        effective_on=date(2026, 12, 15),
-        reason="Nieuw platform",
-        actor=manager,
-        now=NOW,
-    )
-    return change.id, register.announce(change, actor=manager, now=NOW)
+@pytest.fixture
+def announced(make_agreement, announce_addition):
+    """Sign agreements with `clients` new clients, then announce an addition to every signed agreement."""
+
+    def announce(clients: int) -> tuple[int, list[int]]:
+        for _ in range(clients):
+            make_agreement("signed")
+        return announce_addition()
+
+    return announce
 
 
 def notice_links(page) -> list[int]:
     return [int(n) for n in re.findall(r'href="/notices/(\d+)"', page.text)]
 
 
-def test_a_change_lists_its_notices_a_page_at_a_time(
-    small_pages, as_manager, make_agreement, make_subprocessor, manager
-):
-    change_id, ids = announced(make_agreement, make_subprocessor, manager, 5)
+def test_a_change_lists_its_notices_a_page_at_a_time(small_pages, as_manager, announced):
+    change_id, ids = announced(5)
     seen, url = [], f"/changes/{change_id}"
     while url:
         page = as_manager.get(url)
@@ -71,10 +66,8 @@ def test_a_change_lists_its_notices_a_page_at_a_time(
     assert notice_links(objected) == [ids[0]] and 'rel="next"' not in objected.text
 
 
-def test_the_notice_list_and_the_outbox_are_paged_and_keep_their_filter(
-    small_pages, as_manager, make_agreement, make_subprocessor, manager
-):
-    _, ids = announced(make_agreement, make_subprocessor, manager, 5)
+def test_the_notice_list_and_the_outbox_are_paged_and_keep_their_filter(small_pages, as_manager, announced):
+    _, ids = announced(5)
     second = as_manager.get("/notices/?state=awaiting_delivery&page=2")
     assert notice_links(second)[:2] == sorted(ids, reverse=True)[2:4]
     assert "page=3&amp;state=awaiting_delivery" in second.text and "page=1&amp;state=awaiting_delivery" in second.text
@@ -83,10 +76,8 @@ def test_the_notice_list_and_the_outbox_are_paged_and_keep_their_filter(
     assert "Te versturen (meer dan 3)" in outbox.text
 
 
-def test_the_dashboard_shows_the_first_rows_and_counts_up_to_the_cap(
-    small_pages, as_manager, make_agreement, make_subprocessor, manager
-):
-    announced(make_agreement, make_subprocessor, manager, 25)
+def test_the_dashboard_shows_the_first_rows_and_counts_up_to_the_cap(small_pages, as_manager, announced):
+    announced(25)
     page = as_manager.get("/dashboard")
     assert "<strong>meer dan 3</strong> wachten op levering" in page.text
     assert "De eerste 20; alle meldingen die wachten op levering" in page.text
@@ -109,8 +100,8 @@ def test_count_upto_counts_exactly_below_the_cap_and_one_past_it_above(app, make
     assert paging.count_upto(rows.where(Agreement.id < 0), cap=2) == 0
 
 
-def test_the_outbox_counts_given_up_messages_from_both_kinds(as_manager, make_agreement, make_subprocessor, manager):
-    _, ids = announced(make_agreement, make_subprocessor, manager, 3)
+def test_the_outbox_counts_given_up_messages_from_both_kinds(as_manager, announced):
+    _, ids = announced(3)
     messages = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
     from dpa_manager.mail.models import OutboxRecipient
 
@@ -128,12 +119,10 @@ def test_the_outbox_counts_given_up_messages_from_both_kinds(as_manager, make_ag
     assert "Opgegeven (geheel of voor een adres) (2)" in dead.text
 
 
-def test_the_change_list_and_the_register_count_up_to_the_cap(
-    small_pages, as_manager, make_agreement, make_subprocessor, manager
-):
-    change_id, _ = announced(make_agreement, make_subprocessor, manager, 5)
+def test_the_change_list_and_the_register_count_up_to_the_cap(small_pages, as_manager, announced, make_subprocessor):
+    change_id, _ = announced(5)
     for _ in range(2):  # three changes: two on the first page, one on the second
-        announced(make_agreement, make_subprocessor, manager, 0)
+        announced(0)
     first = as_manager.get("/changes/")
     assert f'href="/changes/{change_id}"' not in first.text and 'rel="next"' in first.text
     second = as_manager.get("/changes/?page=2")
@@ -154,7 +143,7 @@ def test_the_change_list_and_the_register_count_up_to_the_cap(
 
 
 def test_a_repeat_view_of_an_unchanged_page_is_answered_304_and_a_changed_one_200(
-    as_manager, make_agreement, make_subprocessor, manager, http
+    as_manager, make_agreement, announced, http
 ):
     make_agreement("signed")
     first = as_manager.get("/changes/")
@@ -163,7 +152,7 @@ def test_a_repeat_view_of_an_unchanged_page_is_answered_304_and_a_changed_one_20
     # minutes later, the page's CSRF token is signed anew: the page is the same all the same
     with time_machine.travel(NOW + timedelta(minutes=3)):
         again = as_manager.get("/changes/", headers={"If-None-Match": tag})
-        change_id, _ = announced(make_agreement, make_subprocessor, manager, 0)  # the list changes
+        change_id, _ = announced(0)  # the list changes
         changed = as_manager.get("/changes/", headers={"If-None-Match": tag})
     assert again.status_code == 304 and again.data == b""
     assert changed.status_code == 200 and changed.headers["ETag"] != tag
