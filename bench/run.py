@@ -524,8 +524,9 @@ def bench_sweep(args, results, kind: str, postgres_url: str | None):
 def bench_outbox(args, results):
     import smtplib
 
+    from dpa_manager.jobs import drain
     from dpa_manager.mail.models import OutboxAcceptance, OutboxMessage, OutboxRecipient
-    from dpa_manager.mail.sender import _message, drain
+    from dpa_manager.mail.sender import _message
     from dpa_manager.subprocessors import services as register
 
     count = 500

@@ -103,12 +103,27 @@ def create_app(config: dict | None = None) -> Flask:
     from . import health
 
     app.register_blueprint(health.bp)
+    _register_subjects_and_messages()
 
     from .cli import dpa
 
     app.cli.add_command(dpa)
     _register_error_pages(app)
     return app
+
+
+def _register_subjects_and_messages() -> None:
+    """Tell the notices package what a notice may be about, and the mail package who composes each e-mail."""
+    from .accounts import messages as account_messages
+    from .notices import messages as notice_messages
+    from .notices.subjects import register
+    from .subprocessors.subject import ChangeSubject
+    from .terms.subject import AmendmentSubject
+
+    register(ChangeSubject())
+    register(AmendmentSubject())
+    notice_messages.register()  # after the subjects: each subject's notice e-mail is composed here
+    account_messages.register()
 
 
 def _import_models() -> None:

@@ -13,8 +13,9 @@ from datetime import datetime
 
 from . import clock
 from .extensions import db
-from .mail.sender import drain, stop_on_sigterm
-from .notices.services import close_due_batch, remind_batch
+from .mail import sender
+from .mail.sender import SendReport, stop_on_sigterm
+from .notices.services import close_due_batch, mail_listener, remind_batch
 from .subprocessors.services import apply_due_batch, retire_unused
 from .terms.amendments import apply_accepted_batch
 
@@ -60,10 +61,14 @@ def sweep(now: datetime) -> SweepReport:
     return report
 
 
-def send_mail():
-    """Drain the outbox once."""
+def drain(*, now: Callable[[], datetime] = clock.now, limit: int = 200) -> SendReport:
+    """Drain the outbox once, telling the notices what the mail server accepted (sender.drain)."""
+    return sender.drain(now=now, limit=limit, listener=mail_listener())
 
-    return drain(now=clock.now)
+
+def send_mail() -> SendReport:
+    """Drain the outbox once (the scheduler's job)."""
+    return drain()
 
 
 def run_scheduler(app, *, sweep_seconds: int, mail_seconds: int, jobs=("sweep", "send-mail")) -> None:

@@ -303,7 +303,7 @@ def _change(change_id: int) -> Change:
 @manager_only
 def get_change(change_id: int):
     change = _change(change_id)
-    return jsonify(change_json(change) | {"counts": notices.exact_counts_by_state(change.id)})
+    return jsonify(change_json(change) | {"counts": notices.exact_counts_by_state(("change", change.id))})
 
 
 @bp.post("/changes/<id:change_id>/announce")
@@ -338,7 +338,15 @@ def list_notices():
         raise ApiError(400, "Onbekende status.")
     limit = min(_int_arg("limit") or 100, 1000)
     filters = {"client_id": _int_arg("client_id"), "state": state, "change_id": _int_arg("change_id")}
-    rows = notices.list_notices(g.api_user, **filters, before_id=_int_arg("before"), limit=limit + 1)
+    of = ("change", filters["change_id"]) if filters["change_id"] is not None else None
+    rows = notices.list_notices(
+        g.api_user,
+        client_id=filters["client_id"],
+        state=state,
+        of=of,
+        before_id=_int_arg("before"),
+        limit=limit + 1,
+    )
     more = len(rows) > limit
     rows = rows[:limit]
     following = None

@@ -13,9 +13,9 @@ from .. import audit
 from ..clients.models import Client
 from ..extensions import db
 from ..notices.models import Notice
+from ..notices.subjects import load_options
 from ..rules import ChangeState, NoticeState, SubProcessorStatus
 from ..subprocessors.models import Change, SubProcessor
-from ..terms.models import Amendment
 
 #: Entries in a feed, newest first.
 FEED_ENTRIES = 200
@@ -44,10 +44,7 @@ def open_notices(client_id: int) -> Sequence[Notice]:
     return db.session.scalars(
         select(Notice)
         .where(Notice.client_id == client_id, Notice.state == NoticeState.OPEN.value)
-        .options(
-            selectinload(Notice.change).selectinload(Change.subprocessor),
-            selectinload(Notice.amendment).selectinload(Amendment.version),
-        )
+        .options(*load_options())
         .order_by(Notice.closes_at)
     ).all()
 

@@ -102,11 +102,7 @@ def client_calendar(token: str):
                 stamp=now,
                 closes_at=n.closes_at,  # open: the window has started
                 url=absolute(f"/portal/notices/{n.id}"),
-                summary=(
-                    _("Einde bezwaartermijn wijziging voorwaarden %(label)s", label=n.amendment.version.label)
-                    if n.is_amendment
-                    else _("Einde bezwaartermijn subverwerker %(name)s", name=n.change.subprocessor.name)
-                ),
+                summary=n.about.text("ics_summary", n),
                 description=_("Bezwaar maken kan %(closing)s.", closing=closing_text(n.closes_at)),
             )
             for n in notices

@@ -4,21 +4,13 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import JSON, String, cast, func, insert, literal, literal_column, select, union
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy import func, literal, literal_column, select, union
 
-from ..accounts.models import User
 from ..bulk import among, insert_rows
-from ..clients.models import Client
-from ..db_types import UTCDateTime
-from ..extensions import db, table_of
-from ..notices.models import Notice
+from ..extensions import db
 from ..paging import Page, count_upto, counts_upto, page_of
 from ..rules import OutboxState
 from .models import OutboxAcceptance, OutboxMessage, OutboxRecipient
-
-#: The templates that tell a client of a notice: the mail server's acceptance of one starts the window.
-NOTICE_TEMPLATES = ("notice", "amendment")
 
 
 def given_up():
@@ -92,14 +84,15 @@ def recipient_answers(message_ids: list[int]) -> dict[int, dict[str, OutboxRecip
     return answers
 
 
-def _domain() -> str:
+def domain() -> str:
+    """Return the domain of the sender's address (the right-hand side of every Message-ID)."""
     sender = current_app.config["MAIL_DEFAULT_SENDER"]
     return (sender[1] if isinstance(sender, (tuple, list)) else sender).rsplit("@", 1)[-1].strip("> ")
 
 
 def message_id(dedupe_key: str) -> str:
     """Return the deterministic Message-ID of the message with this key."""
-    return f"<dpa.{dedupe_key.replace(':', '.')}@{_domain()}>"
+    return f"<dpa.{dedupe_key.replace(':', '.')}@{domain()}>"
 
 
 def row(
@@ -133,75 +126,3 @@ def row(
 def enqueue(rows: list[dict]) -> None:
     """Add the rows to the session's transaction; they are sent only once it commits."""
     insert_rows(OutboxMessage.__table__, rows)
-
-
-def enqueue_outcomes(notice_ids: list[int], outcome: str, now: datetime) -> None:
-    """Queue the outcome e-mail of each notice with one INSERT ... SELECT; the caller commits.
-
-    The same rows as row(key=f"outcome:{id}:{outcome}", template="outcome", ...) for each notice, with the
-    client's contact address and its active users' addresses as recipients and the client's language;
-    written by the database in one statement, because a sweep settles thousands of notices at once.
-    """
-    if not notice_ids:
-        return
-
-    key = literal("outcome:") + cast(Notice.id, String) + literal(f":{outcome}")
-    mid = literal("<dpa.outcome.") + cast(Notice.id, String) + literal(f".{outcome}@{_domain()}>")
-    table = table_of(OutboxMessage)
-    for offset in range(0, len(notice_ids), 5000):
-        chunk = among(Notice.id, notice_ids[offset : offset + 5000])
-        clients = select(Notice.client_id).where(chunk)
-        addresses = union(
-            select(Client.id.label("client_id"), Client.contact_email.label("email")).where(Client.id.in_(clients)),
-            select(User.client_id.label("client_id"), User.email.label("email")).where(
-                User.client_id.in_(clients), User.active.is_(True)
-            ),
-        ).subquery()
-        if db.engine.dialect.name == "postgresql":
-            listed = select(
-                addresses.c.client_id,
-                func.json_agg(aggregate_order_by(addresses.c.email, addresses.c.email)).label("recipients"),
-            )
-        else:  # SQLite aggregates in the order of its (sorted) input
-            ordered = select(addresses).order_by(addresses.c.client_id, addresses.c.email).subquery()
-            listed = select(ordered.c.client_id, func.json(func.json_group_array(ordered.c.email)).label("recipients"))
-            addresses = ordered
-        per_client = listed.group_by(addresses.c.client_id).subquery()
-        rows = (
-            select(
-                key,
-                mid,
-                literal("outcome"),
-                literal({"outcome": outcome}, JSON),
-                per_client.c.recipients,
-                Client.language,
-                Notice.client_id,
-                Notice.id,
-                literal(OutboxState.PENDING.value),
-                literal(0),
-                literal(now, UTCDateTime),
-                literal(now, UTCDateTime),
-            )
-            .join(Client, Client.id == Notice.client_id)
-            .join(per_client, per_client.c.client_id == Notice.client_id)
-            .where(chunk)
-        )
-        db.session.execute(
-            insert(table).from_select(
-                [
-                    "dedupe_key",
-                    "message_id",
-                    "template",
-                    "context",
-                    "recipients",
-                    "language",
-                    "client_id",
-                    "notice_id",
-                    "state",
-                    "attempts",
-                    "next_attempt_at",
-                    "created_at",
-                ],
-                rows,
-            )
-        )

@@ -28,12 +28,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..bulk import claim_batch
 from ..extensions import db, rowcount, table_of
-from ..notices.models import Notice
-from ..notices.services import mark_delivered
 from ..rules import OutboxState
 from .compose import compose
 from .models import OutboxAcceptance, OutboxMessage, OutboxRecipient
-from .outbox import NOTICE_TEMPLATES
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +45,20 @@ DELIVERY_ERRORS = (smtplib.SMTPException, OSError, socket.timeout)
 REFUSALS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
 #: Connection failures after which messages not yet tried are left for the next run, without an attempt counted.
 LOST_CONNECTIONS_BEFORE_GIVING_UP = 2
+
+
+@dataclass(frozen=True)
+class Listener:
+    """What the sender tells the layer that wrote the messages, handed to drain() by the jobs: the sender knows
+    nothing of notices, only of a message's notice id."""
+
+    #: The templates whose acceptance by the mail server the listener is told of (each acceptance, once).
+    templates: frozenset[str]
+    #: Told that the server accepted such a message: (notice id, accepted at, closing moment it stated), in the
+    #: sender's transaction (committed with the acceptance).
+    accepted: Callable[[int, datetime, datetime | None], None]
+    #: Says why a claimed message about a notice must not go out any more, or None: (template, notice id, now).
+    obsolete: Callable[[str, int, datetime], str | None]
 
 
 def permanent(error: Exception) -> bool:
@@ -183,25 +194,6 @@ def _message(row: OutboxMessage, now: datetime) -> _Ready:
         rendered.html,
         rendered.stated_closes_at,
     )
-
-
-def obsolete(template: str, notice_id: int | None, now: datetime) -> str | None:
-    """Return why a claimed message must not go out any more, or None (checked when sending, not only when queued).
-
-    A reminder says the window is still open: it is dropped once the notice has been answered or closed. A notice
-    whose change was cancelled before its e-mail went out is not announced at all.
-    """
-    if template not in ("reminder", *NOTICE_TEMPLATES) or not notice_id:
-        return None
-
-    state, closes_at = db.session.execute(select(Notice.state, Notice.closes_at).where(Notice.id == notice_id)).one()
-    if template in NOTICE_TEMPLATES:  # the announcement itself: dropped once the change was withdrawn
-        return "not sent: the notice was withdrawn before it went out" if state == "withdrawn" else None
-    if state != "open":
-        return f"not sent: the notice is no longer open ({state})"
-    if closes_at is not None and closes_at <= now:
-        return "not sent: the window has closed"
-    return None
 
 
 def _cancel(row_id: int, token: str, reason: str, now: datetime) -> None:
@@ -346,6 +338,7 @@ def _settle(
 
 
 def _record_answer(
+    listener: Listener,
     ready: _Ready,
     token: str,
     targets: list[str],
@@ -369,7 +362,7 @@ def _record_answer(
     outcome = SendReport()
     try:
         if accepted:
-            _record_acceptance(ready, accepted, at, tell=True)
+            _record_acceptance(listener, ready, accepted, at, tell=True)
         _record_state(ready.id, token, refused, refused_before, at, outcome)
         db.session.commit()
     except Exception:
@@ -377,7 +370,7 @@ def _record_answer(
         if not accepted:
             raise
         log.exception("outbox message %s: accepted, but recording it failed; recording the acceptance alone", ready.id)
-        _record_acceptance(ready, accepted, at, tell=False)
+        _record_acceptance(listener, ready, accepted, at, tell=False)
         db.session.commit()
         outcome = SendReport()
         try:
@@ -392,8 +385,8 @@ def _record_answer(
     report.dead.extend(outcome.dead)
 
 
-def _record_acceptance(ready: _Ready, accepted: list[str], at: datetime, *, tell: bool) -> None:
-    """Record that the server accepted the message for `accepted` at `at`; with `tell`, start its notice's window.
+def _record_acceptance(listener: Listener, ready: _Ready, accepted: list[str], at: datetime, *, tell: bool) -> None:
+    """Record that the server accepted the message for `accepted` at `at`; with `tell`, tell the listener.
 
     The message keeps the first text accepted and the earliest moment; an acceptance of a text that differs from
     the one recorded (rendered again by a later sender) keeps its own text.
@@ -426,9 +419,9 @@ def _record_acceptance(ready: _Ready, accepted: list[str], at: datetime, *, tell
                 .values(sent_at=at)
                 .execution_options(synchronize_session=False)
             )
-    applies = ready.template in NOTICE_TEMPLATES and ready.notice_id is not None
+    applies = ready.template in listener.templates and ready.notice_id is not None
     if ready.notice_id is not None and applies and tell:
-        mark_delivered(ready.notice_id, at, stated_closes_at=ready.stated_closes_at)
+        listener.accepted(ready.notice_id, at, ready.stated_closes_at)
     db.session.execute(
         insert(table_of(OutboxAcceptance)).values(
             outbox_id=ready.id,
@@ -469,8 +462,8 @@ def _record_state(
     _settle(row_id, token, at, report)
 
 
-def apply_acceptances(ids: list[int] | None = None, limit: int = 500) -> int:
-    """Tell the notices of recorded acceptances that they were delivered (each acceptance once); commit each.
+def apply_acceptances(listener: Listener, ids: list[int] | None = None, limit: int = 500) -> int:
+    """Tell the listener of recorded acceptances that it was not told of (each acceptance once); commit each.
 
     Run at the start of every drain, for the acceptances committed without their notice told (a sender stopped
     between the two, or telling the notice failed). The notice counts from its earliest acceptance known.
@@ -499,7 +492,7 @@ def apply_acceptances(ids: list[int] | None = None, limit: int = 500) -> int:
             .execution_options(synchronize_session=False)
         )
         if rowcount(result) == 1 and acceptance.notice_id is not None:
-            mark_delivered(acceptance.notice_id, acceptance.accepted_at, stated_closes_at=acceptance.stated_closes_at)
+            listener.accepted(acceptance.notice_id, acceptance.accepted_at, acceptance.stated_closes_at)
             done += 1
         db.session.commit()
     return done
@@ -603,7 +596,11 @@ def _answers(row_id: int, recipients: list[str]) -> tuple[list[str], dict[str, s
     return [address for address in recipients if states.get(address) not in ("accepted", "refused")], states
 
 
-def drain(*, now: Callable[[], datetime], limit: int = 200) -> SendReport:
+def _obsolete(listener: Listener, template: str, notice_id: int | None, now: datetime) -> str | None:
+    return listener.obsolete(template, notice_id, now) if notice_id is not None else None
+
+
+def drain(*, now: Callable[[], datetime], listener: Listener, limit: int = 200) -> SendReport:
     """Send the due messages once: claim, render them all, deliver over one connection, record each outcome.
 
     The claimed messages are rendered before the first is sent, while what they read (client, profile,
@@ -617,7 +614,7 @@ def drain(*, now: Callable[[], datetime], limit: int = 200) -> SendReport:
     report = SendReport()
     if _stopping.is_set():
         return report
-    apply_acceptances()  # those a stopped sender recorded but could not pass on to their notice
+    apply_acceptances(listener)  # those a stopped sender recorded but could not pass on to their notice
     token, ids = claim(now(), limit)
     if not ids:
         return report
@@ -625,7 +622,7 @@ def drain(*, now: Callable[[], datetime], limit: int = 200) -> SendReport:
     known = set(db.session.identity_map.keys())
     for row in db.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)):
         row_id = row.id
-        reason = obsolete(row.template, row.notice_id, now())
+        reason = _obsolete(listener, row.template, row.notice_id, now())
         if reason:
             _cancel(row_id, token, reason, now())
             continue
@@ -645,9 +642,8 @@ def drain(*, now: Callable[[], datetime], limit: int = 200) -> SendReport:
                 _defer([r.id for r in pending], token, now(), report)
                 break
             ready = pending.pop(0)
-            reason = obsolete(
-                ready.template, ready.notice_id, now()
-            )  # the notice may have been answered while the batch was sent
+            # the notice may have been answered while the batch was sent
+            reason = _obsolete(listener, ready.template, ready.notice_id, now())
             if reason:
                 _cancel(ready.id, token, reason, now())
                 continue
@@ -671,7 +667,7 @@ def drain(*, now: Callable[[], datetime], limit: int = 200) -> SendReport:
                     connection = TimedConnection(current_app.extensions["mail"]).__enter__()
                 refused = connection.deliver(ready.message, targets)
             except smtplib.SMTPRecipientsRefused as error:  # every recipient refused: this message only
-                _record_answer(ready, token, targets, _refusals(error, targets), answered, now(), report)
+                _record_answer(listener, ready, token, targets, _refusals(error, targets), answered, now(), report)
                 continue
             except BadHeaderError as error:  # cannot be sent as it is: given up at once
                 _mark_failed(ready.id, token, error, now(), report, final=True)
@@ -687,7 +683,7 @@ def drain(*, now: Callable[[], datetime], limit: int = 200) -> SendReport:
                     _defer([r.id for r in pending], token, now(), report)
                     pending.clear()
                 continue
-            _record_answer(ready, token, targets, refused, answered, now(), report)
+            _record_answer(listener, ready, token, targets, refused, answered, now(), report)
     finally:
         _close(connection)
     return report

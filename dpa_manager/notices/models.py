@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 from ..db_types import UTCDateTime
 from ..extensions import Model
 from ..rules import NoticeState
+from .subjects import Subject, subject_of
 
 
 class Notice(Model):
@@ -115,19 +116,18 @@ class Notice(Model):
     client = relationship("Client")
 
     def __repr__(self) -> str:
-        subject = f"change={self.change_id}" if self.change_id else f"amendment={self.amendment_id}"
-        return f"<Notice {self.id} {subject} client={self.client_id} {self.state}>"
+        about = f"change={self.change_id}" if self.change_id else f"amendment={self.amendment_id}"
+        return f"<Notice {self.id} {about} client={self.client_id} {self.state}>"
 
     @property
-    def is_amendment(self) -> bool:
-        return self.amendment_id is not None
+    def about(self) -> Subject:
+        """Return the kind of thing the notice is about, as its domain registered it (see subjects.py)."""
+        return subject_of(self)
 
     @property
     def subject(self) -> str:
-        """Return what the notice is about in a few words: the sub-processor, or the new terms version."""
-        if self.amendment_id is not None:
-            return self.amendment.version.label
-        return self.change.subprocessor.name
+        """Return what the notice is about in a few words: the sub-processor, the new terms version, …"""
+        return subject_of(self).name(self)
 
     @property
     def state_enum(self) -> NoticeState:

@@ -10,13 +10,15 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import JSON, String, cast, delete, func, insert, literal, select, union, update
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import selectinload
 
 from .. import audit, bulk
 from ..accounts.models import User
 from ..bulk import among
 from ..clients.models import Client
+from ..db_types import UTCDateTime
 from ..errors import Conflict, Invalid
 from ..extensions import db, rowcount, table_of
 from ..labels import NOTICE_STATES
@@ -24,6 +26,7 @@ from ..links import absolute
 from ..mail import outbox
 from ..mail.models import OutboxMessage, OutboxRecipient
 from ..mail.outbox import given_up
+from ..mail.sender import Listener
 from ..paging import Page, counts_upto, page_of
 from ..rules import (
     NOTICE_STATES_PENDING,
@@ -39,9 +42,8 @@ from ..rules import (
     reminder_at,
 )
 from ..scoping import get_for, select_for
-from ..subprocessors.models import Change
-from ..terms.models import Amendment
 from .models import Notice, NoticeProof
+from .subjects import by_kind, load_options, notice_templates, subject_of
 
 #: Notices settled per transaction by the sweep.
 BATCH = 5000
@@ -55,33 +57,27 @@ def get_notice(user: User, notice_id: int) -> Notice | None:
     return get_for(user, Notice, notice_id)
 
 
+def about(kind: str, subject_id: int):
+    """Return the condition for the notices about one subject: its kind as registered ("change", …) and its id."""
+    return getattr(Notice, by_kind(kind).column) == subject_id
+
+
 def _notices_select(
     user: User,
     *,
     client_id: int | None = None,
     state: str | None = None,
-    change_id: int | None = None,
-    amendment_id: int | None = None,
+    of: tuple[str, int] | None = None,
 ):
 
     # What every list shows per row (the subject, the client), loaded with the list instead of row by row.
-    stmt = (
-        select_for(user, Notice)
-        .order_by(Notice.id.desc())
-        .options(
-            selectinload(Notice.change).selectinload(Change.subprocessor),
-            selectinload(Notice.amendment).selectinload(Amendment.version),
-            selectinload(Notice.client),
-        )
-    )
+    stmt = select_for(user, Notice).order_by(Notice.id.desc()).options(*load_options(), selectinload(Notice.client))
     if client_id is not None:
         stmt = stmt.where(Notice.client_id == client_id)
     if state:
         stmt = stmt.where(Notice.state == state)
-    if change_id is not None:
-        stmt = stmt.where(Notice.change_id == change_id)
-    if amendment_id is not None:
-        stmt = stmt.where(Notice.amendment_id == amendment_id)
+    if of is not None:
+        stmt = stmt.where(about(*of))
     return stmt
 
 
@@ -90,13 +86,13 @@ def list_notices(
     *,
     client_id: int | None = None,
     state: str | None = None,
-    change_id: int | None = None,
-    amendment_id: int | None = None,
+    of: tuple[str, int] | None = None,
     before_id: int | None = None,
     limit: int = 500,
 ) -> Sequence[Notice]:
-    """Return the newest `limit` notices the user may see (older than `before_id` if given), with the filters given."""
-    stmt = _notices_select(user, client_id=client_id, state=state, change_id=change_id, amendment_id=amendment_id)
+    """Return the newest `limit` notices the user may see (older than `before_id` if given), with the filters given:
+    a client, a state, and `of`, a subject as (kind, id)."""
+    stmt = _notices_select(user, client_id=client_id, state=state, of=of)
     if before_id is not None:
         stmt = stmt.where(Notice.id < before_id)
     return db.session.scalars(stmt.limit(limit)).all()
@@ -107,11 +103,10 @@ def notice_page(
     number: int,
     *,
     state: str | None = None,
-    change_id: int | None = None,
-    amendment_id: int | None = None,
+    of: tuple[str, int] | None = None,
 ) -> Page[Notice]:
-    """Return page `number` of the notices the user may see, newest first, with the filters given."""
-    stmt = _notices_select(user, state=state, change_id=change_id, amendment_id=amendment_id)
+    """Return page `number` of the notices the user may see, newest first, with the filters given (see list_notices)."""
+    stmt = _notices_select(user, state=state, of=of)
     return page_of(stmt, number)
 
 
@@ -152,17 +147,15 @@ def notices_by_id(ids: Sequence[int]) -> Sequence[Notice]:
     )
 
 
-def exact_counts_by_state(change_id: int) -> dict[str, int]:
-    """Return the exact number of a change's notices in each state that has any (for the API)."""
-    rows = db.session.execute(
-        select(Notice.state, func.count()).where(Notice.change_id == change_id).group_by(Notice.state)
-    )
+def exact_counts_by_state(of: tuple[str, int]) -> dict[str, int]:
+    """Return the exact number of a subject's notices in each state that has any (for the API)."""
+    rows = db.session.execute(select(Notice.state, func.count()).where(about(*of)).group_by(Notice.state))
     return {state: n for state, n in rows}
 
 
-def counts_by_state(change_id: int | None = None) -> dict[str, int]:
-    """Return the number of notices in each state (of one change, or of all), each counted up to COUNT_CAP + 1."""
-    where = [] if change_id is None else [Notice.change_id == change_id]
+def counts_by_state(of: tuple[str, int] | None = None) -> dict[str, int]:
+    """Return the number of notices in each state (of one subject, or of all), each counted up to COUNT_CAP + 1."""
+    where = [] if of is None else [about(*of)]
     return counts_upto(Notice.state, [s.value for s in NoticeState], where)
 
 
@@ -322,6 +315,34 @@ def mark_delivered(notice_id: int, accepted_at: datetime, *, stated_closes_at: d
         _earliest_acceptance(notice, accepted_at)  # told before: this acceptance may be the earliest
 
 
+def unsent_reason(template: str, notice_id: int, now: datetime) -> str | None:
+    """Return why a claimed e-mail about a notice must not go out any more, or None (checked when sending).
+
+    A reminder says the window is still open: it is dropped once the notice has been answered or closed. A notice
+    whose subject was cancelled before its e-mail went out is not announced at all.
+    """
+    templates = notice_templates()
+    if template not in ("reminder", *templates):
+        return None
+    state, closes_at = db.session.execute(select(Notice.state, Notice.closes_at).where(Notice.id == notice_id)).one()
+    if template in templates:  # the announcement itself: dropped once the change was withdrawn
+        return "not sent: the notice was withdrawn before it went out" if state == "withdrawn" else None
+    if state != "open":
+        return f"not sent: the notice is no longer open ({state})"
+    if closes_at is not None and closes_at <= now:
+        return "not sent: the window has closed"
+    return None
+
+
+def mail_listener() -> Listener:
+    """Return what the sender tells the notices: an acceptance of a notice e-mail, and what may no longer go out."""
+    return Listener(
+        templates=notice_templates(),
+        accepted=lambda notice_id, at, stated: mark_delivered(notice_id, at, stated_closes_at=stated),
+        obsolete=unsent_reason,
+    )
+
+
 def _earliest_acceptance(notice: Notice, at: datetime) -> None:
     db.session.execute(
         update(Notice)
@@ -465,11 +486,7 @@ def object_to(notice: Notice, *, user: User, reason: str, now: datetime) -> Noti
 def approve(notice: Notice, *, user: User, now: datetime) -> Notice:
     """Record the client's explicit approval (for an amendment: move the agreement to the new terms); commit."""
     _decide(notice, NoticeState.APPROVED, user=user, now=now, values={})
-    if notice.is_amendment:
-        # the domain services call one another: imported when used (tests/unit/test_imports.py)
-        from ..terms.amendments import apply_accepted_batch
-
-        apply_accepted_batch(now, notice_id=notice.id)
+    subject_of(notice).approved(notice, from_state=NoticeState.OPEN, actor=user, now=now)
     client = notice.client
     outbox.enqueue(
         [outcome_row(notice.id, client.id, client.language, "approved", client_recipients([client.id])[client.id], now)]
@@ -669,21 +686,8 @@ def record_answer(
             )
         )
     outbox.enqueue(mails)
-    if target == NoticeState.APPROVED and notice.is_amendment and source == NoticeState.OPEN:
-        # the domain services call one another: imported when used (tests/unit/test_imports.py)
-        from ..terms.amendments import apply_accepted_batch
-
-        apply_accepted_batch(now, notice_id=notice.id)
-    if (
-        target == NoticeState.APPROVED
-        and notice.is_amendment
-        and source == NoticeState.DEEMED_APPROVED
-        and notice.amended_agreement_id
-    ):
-        # the domain services call one another: imported when used (tests/unit/test_imports.py)
-        from ..agreements.services import record_acceptance
-
-        record_acceptance(notice.amended_agreement, notice=notice, actor=actor, now=now)
+    if target == NoticeState.APPROVED:
+        subject_of(notice).approved(notice, from_state=source, actor=actor, now=now)
     db.session.commit()
     return notice
 
@@ -700,18 +704,8 @@ def _reverse_deemed_approval(notice: Notice, was_applied: datetime | None, *, ac
         before={"state": "deemed_approved"},
         after={"state": "objected", "was_applied": was_applied.isoformat() if was_applied else None},
     )
-    if was_applied is None:
-        return
-    if notice.is_amendment:
-        # the domain services call one another: imported when used (tests/unit/test_imports.py)
-        from ..terms.amendments import revert_accepted
-
-        revert_accepted(notice, actor=actor, now=now)
-    else:
-        # the domain services call one another: imported when used (tests/unit/test_imports.py)
-        from ..subprocessors.services import unapply_for_client
-
-        unapply_for_client(notice.change, notice.client_id, actor=actor, now=now)
+    if was_applied is not None:
+        subject_of(notice).undo(notice, actor=actor, now=now)
 
 
 def resolve(notice: Notice, *, actor: User, resolution: str, note: str, now: datetime) -> Notice:
@@ -759,20 +753,20 @@ def resolve(notice: Notice, *, actor: User, resolution: str, note: str, now: dat
     return notice
 
 
-def withdraw_pending(change_id: int, *, actor: User, now: datetime) -> list[int]:
-    """Withdraw every notice of a cancelled change that still waits; tell the clients who were told.
+def withdraw_pending(of: tuple[str, int], *, actor: User, now: datetime) -> list[int]:
+    """Withdraw every notice of a cancelled subject (kind, id) that still waits; tell the clients who were told.
 
     The caller commits.
     """
     pending = [s.value for s in NOTICE_STATES_PENDING]
     rows = db.session.execute(
         update(Notice)
-        .where(Notice.change_id == change_id, Notice.state.in_(pending))
+        .where(about(*of), Notice.state.in_(pending))
         .values(state=NoticeState.WITHDRAWN.value, resolution="cancelled", resolved_at=now, resolved_by_id=actor.id)
         .returning(Notice.id, Notice.client_id, Notice.notified_at)
     ).all()
     told = [(nid, cid) for nid, cid, notified in rows if notified is not None]
-    _outcome_mails(told, "cancelled", now)
+    queue_outcomes([nid for nid, _ in told], "cancelled", now)
     audit.record_many(
         [
             dict(
@@ -790,8 +784,76 @@ def withdraw_pending(change_id: int, *, actor: User, now: datetime) -> list[int]
     return [nid for nid, _, _ in rows]
 
 
-def _outcome_mails(notices: list[tuple[int, int]], outcome: str, now: datetime) -> None:
-    outbox.enqueue_outcomes([nid for nid, _ in notices], outcome, now)
+def queue_outcomes(notice_ids: list[int], outcome: str, now: datetime) -> None:
+    """Queue the outcome e-mail of each notice with one INSERT ... SELECT; the caller commits.
+
+    The same rows as row(key=f"outcome:{id}:{outcome}", template="outcome", ...) for each notice, with the
+    client's contact address and its active users' addresses as recipients and the client's language;
+    written by the database in one statement, because a sweep settles thousands of notices at once.
+    """
+    if not notice_ids:
+        return
+
+    key = literal("outcome:") + cast(Notice.id, String) + literal(f":{outcome}")
+    mid = literal("<dpa.outcome.") + cast(Notice.id, String) + literal(f".{outcome}@{outbox.domain()}>")
+    table = table_of(OutboxMessage)
+    for offset in range(0, len(notice_ids), 5000):
+        chunk = among(Notice.id, notice_ids[offset : offset + 5000])
+        clients = select(Notice.client_id).where(chunk)
+        addresses = union(
+            select(Client.id.label("client_id"), Client.contact_email.label("email")).where(Client.id.in_(clients)),
+            select(User.client_id.label("client_id"), User.email.label("email")).where(
+                User.client_id.in_(clients), User.active.is_(True)
+            ),
+        ).subquery()
+        if db.engine.dialect.name == "postgresql":
+            listed = select(
+                addresses.c.client_id,
+                func.json_agg(aggregate_order_by(addresses.c.email, addresses.c.email)).label("recipients"),
+            )
+        else:  # SQLite aggregates in the order of its (sorted) input
+            ordered = select(addresses).order_by(addresses.c.client_id, addresses.c.email).subquery()
+            listed = select(ordered.c.client_id, func.json(func.json_group_array(ordered.c.email)).label("recipients"))
+            addresses = ordered
+        per_client = listed.group_by(addresses.c.client_id).subquery()
+        rows = (
+            select(
+                key,
+                mid,
+                literal("outcome"),
+                literal({"outcome": outcome}, JSON),
+                per_client.c.recipients,
+                Client.language,
+                Notice.client_id,
+                Notice.id,
+                literal(OutboxState.PENDING.value),
+                literal(0),
+                literal(now, UTCDateTime),
+                literal(now, UTCDateTime),
+            )
+            .join(Client, Client.id == Notice.client_id)
+            .join(per_client, per_client.c.client_id == Notice.client_id)
+            .where(chunk)
+        )
+        db.session.execute(
+            insert(table).from_select(
+                [
+                    "dedupe_key",
+                    "message_id",
+                    "template",
+                    "context",
+                    "recipients",
+                    "language",
+                    "client_id",
+                    "notice_id",
+                    "state",
+                    "attempts",
+                    "next_attempt_at",
+                    "created_at",
+                ],
+                rows,
+            )
+        )
 
 
 # --- The sweep --------------------------------------------------------------------------------
@@ -826,7 +888,7 @@ def close_due_batch(now: datetime) -> int:
     moved = _claim(where, order, {"state": NoticeState.DEEMED_APPROVED.value, "decided_at": now})
     if not moved:
         return 0
-    _outcome_mails(moved, "deemed_approved", now)
+    queue_outcomes([nid for nid, _ in moved], "deemed_approved", now)
     before, after = {"state": "open"}, {"state": "deemed_approved"}  # shared: converted once per batch
     audit.record_many(
         [

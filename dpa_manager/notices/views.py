@@ -11,21 +11,20 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .. import audit, clock
-from .. import evidence as evidence_file
 from ..errors import Invalid, ServiceError
 from ..extensions import db
 from ..i18n import current as current_language
 from ..links import link_used, notice_from_token, use_link
 from ..mail import outbox as outbox_messages
-from ..mail.compose import notice_facts
 from ..mail.models import OutboxMessage
 from ..mail.outbox import recipient_answers
 from ..pdf import render_evidence
 from ..rules import NoticeState, OutboxState, time_left
-from ..terms.amendments import changes_for
 from ..web import ConfirmForm, is_id, manager_required, or_404, page_arg, public, show_error, user_required
 from . import bp
+from . import evidence as evidence_file
 from .forms import RecordAnswerForm, ResolveForm
+from .messages import notice_facts
 from .models import Notice, NoticeProof
 from .services import Proof, dashboard_of, get_notice, notice_page, record_answer, requeue, resolve
 
@@ -50,7 +49,9 @@ def index():
         state=state,
         states=list(NoticeState),
         amendment_id=amendment_id,
-        notices=notice_page(current_user, page_arg(), state=state, amendment_id=amendment_id),
+        notices=notice_page(
+            current_user, page_arg(), state=state, of=("amendment", amendment_id) if amendment_id else None
+        ),
     )
 
 
@@ -82,7 +83,7 @@ def _show(notice: Notice, *, form=None, answer_form=None):
         history=audit.history("notice", notice.id),
         now=clock.now(),
         time_left=time_left,
-        changes=changes_for(notice, current_language()) if notice.is_amendment else None,
+        **notice.about.page(notice, current_language()),
     )
 
 

@@ -15,9 +15,9 @@ from ..catalogue import DATA_CATEGORIES
 from ..errors import ServiceError
 from ..extensions import db
 from ..labels import TRANSFERS
-from ..mail.compose import notice_facts
 from ..notices import services as notice_services
 from ..notices.forms import ApprovalForm, ObjectionForm
+from ..notices.messages import notice_facts
 from ..rules import AgreementState, time_left
 from ..subprocessors.services import (
     applying_on,

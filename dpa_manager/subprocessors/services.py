@@ -643,7 +643,7 @@ def cancel(change: Change, *, actor, now: datetime) -> list[int]:
     if applied is not None:
         db.session.rollback()
         raise Conflict(_("Deze wijziging is voor sommige klanten al ingegaan en kan niet meer ingetrokken worden."))
-    withdrawn = withdraw_pending(change.id, actor=actor, now=now)
+    withdrawn = withdraw_pending(("change", change.id), actor=actor, now=now)
     audit.record(
         at=now,
         actor=actor,

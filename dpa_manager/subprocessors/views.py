@@ -192,8 +192,8 @@ def new_change():
 def change(change_id: int):
     change = or_404(db.session.get(Change, change_id))
     state = request.args.get("state") if request.args.get("state") in tuple(NoticeState) else None
-    counts = counts_by_state(change.id)
-    notices = notice_page(current_user, page_arg(), change_id=change.id, state=state)
+    counts = counts_by_state(("change", change.id))
+    notices = notice_page(current_user, page_arg(), of=("change", change.id), state=state)
     affected = services.affected_count(change) if change.state == ChangeState.DRAFT else None
     return render_template(
         "changes/show.html",

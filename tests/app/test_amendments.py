@@ -13,8 +13,8 @@ from dpa_manager.agreements import services as agreements
 from dpa_manager.agreements.models import Agreement
 from dpa_manager.errors import Conflict
 from dpa_manager.extensions import db
+from dpa_manager.jobs import drain
 from dpa_manager.mail.models import OutboxMessage
-from dpa_manager.mail.sender import drain
 from dpa_manager.notices import services as notices
 from dpa_manager.notices.models import Notice
 from dpa_manager.terms import amendments
@@ -310,7 +310,7 @@ def test_the_manager_announces_from_the_version_page(make_agreement, new_version
     assert "is aangekondigd aan 1 klant(en)" in done.text
     assert amendments.amendment_of(new_version) is not None
     listing = http.get(f"/notices/?amendment_id={amendments.amendment_of(new_version).id}")
-    assert "Voorwaarden 2027-01" in listing.text
+    assert "Nieuwe voorwaarden, versie 2027-01" in listing.text
 
 
 def test_the_evidence_file_of_an_amendment_notice(make_agreement, new_version, manager, inbox, login):

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from dpa_manager import demo, jobs
 from dpa_manager.audit import AuditEvent
 from dpa_manager.extensions import db
+from dpa_manager.jobs import drain
 from dpa_manager.mail.models import OutboxMessage
-from dpa_manager.mail.sender import drain
 from dpa_manager.notices import services as notices
 from dpa_manager.notices.models import Notice
 from dpa_manager.subprocessors import services as register

@@ -9,7 +9,7 @@ from pypdf import PdfReader
 from dpa_manager import jobs
 from dpa_manager.errors import Invalid
 from dpa_manager.extensions import db
-from dpa_manager.mail.sender import drain
+from dpa_manager.jobs import drain
 from dpa_manager.subprocessors import services as register
 from dpa_manager.subprocessors.services import interventions_for, log_intervention, sync_assignments
 

@@ -8,7 +8,7 @@ from pypdf import PdfReader
 
 from dpa_manager.agreements import services as agreements
 from dpa_manager.formatting import format_amount, format_long_date
-from dpa_manager.mail.sender import drain
+from dpa_manager.jobs import drain
 
 from .conftest import NOW
 from .test_mail import announce, parts

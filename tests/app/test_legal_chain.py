@@ -13,8 +13,8 @@ from pypdf import PdfReader
 from dpa_manager import clock, rules
 from dpa_manager.accounts.services import create_token
 from dpa_manager.extensions import db
+from dpa_manager.jobs import drain
 from dpa_manager.mail.models import OutboxMessage
-from dpa_manager.mail.sender import drain
 from dpa_manager.notices.models import Notice
 from dpa_manager.subprocessors import services as register
 

@@ -6,8 +6,9 @@ import pytest
 from sqlalchemy import select
 
 from dpa_manager.extensions import db
+from dpa_manager.jobs import drain
 from dpa_manager.mail.models import OutboxAcceptance, OutboxMessage, OutboxRecipient
-from dpa_manager.mail.sender import drain, retry_delay
+from dpa_manager.mail.sender import retry_delay
 from dpa_manager.notices.models import Notice
 from dpa_manager.subprocessors import services as register
 
@@ -199,7 +200,7 @@ def test_outcomes_queued_in_bulk_are_the_rows_one_at_a_time_would_be(
     make_agreement, make_subprocessor, manager, make_user
 ):
     from dpa_manager.mail import outbox
-    from dpa_manager.notices.services import client_recipients
+    from dpa_manager.notices.services import client_recipients, queue_outcomes
 
     agreement = make_agreement("signed")
     make_user(client=agreement.client, email="zed@example.be")
@@ -207,7 +208,7 @@ def test_outcomes_queued_in_bulk_are_the_rows_one_at_a_time_would_be(
     gone.active = False
     db.session.commit()
     (notice_id,) = announce(make_subprocessor, manager)
-    outbox.enqueue_outcomes([notice_id], "deemed_approved", NOW)
+    queue_outcomes([notice_id], "deemed_approved", NOW)
     db.session.commit()
     bulk = db.session.scalar(select(OutboxMessage).where(OutboxMessage.template == "outcome"))
     one = outbox.row(
@@ -311,7 +312,7 @@ def test_recipients_refused_one_by_one_are_recorded_retried_and_reported(
     make_agreement, make_subprocessor, manager, inbox, make_user, login
 ):
     """Issue 13, point 1: the outcome per recipient; delivered once one of the client's addresses accepted it."""
-    from dpa_manager.evidence import build
+    from dpa_manager.notices.evidence import build
     from dpa_manager.notices.models import Notice
 
     agreement = make_agreement("signed")
@@ -455,16 +456,16 @@ def test_a_sender_asked_to_stop_claims_nothing(make_agreement, make_subprocessor
 def test_an_acceptance_is_kept_when_its_notice_cannot_be_told_and_the_next_run_tells_it(
     make_agreement, make_subprocessor, manager, inbox, monkeypatch
 ):
-    from dpa_manager.mail import sender
+    from dpa_manager.notices import services
 
     make_agreement("signed")
     (notice_id,) = announce(make_subprocessor, manager)
-    told = sender.mark_delivered
+    told = services.mark_delivered
 
     def broken(*args, **kwargs):
         raise RuntimeError("the notice could not be told")
 
-    monkeypatch.setattr(sender, "mark_delivered", broken)
+    monkeypatch.setattr(services, "mark_delivered", broken)
     assert drain(now=lambda: NOW).sent  # the server accepted it: that is recorded whatever else fails
     db.session.expire_all()
     (message,) = db.session.query(OutboxMessage).all()
@@ -473,7 +474,7 @@ def test_an_acceptance_is_kept_when_its_notice_cannot_be_told_and_the_next_run_t
     assert acceptance.accepted_at == NOW and not acceptance.applied
     assert db.session.get(Notice, notice_id).state == "awaiting_delivery"
 
-    monkeypatch.setattr(sender, "mark_delivered", told)
+    monkeypatch.setattr(services, "mark_delivered", told)
     later = NOW + timedelta(minutes=5)
     assert drain(now=lambda: later).sent == []  # nothing sent again
     db.session.expire_all()

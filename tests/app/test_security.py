@@ -10,7 +10,7 @@ from sqlalchemy import select
 from dpa_manager import clock, create_app
 from dpa_manager.accounts.models import ApiToken, User
 from dpa_manager.extensions import db
-from dpa_manager.mail.sender import drain
+from dpa_manager.jobs import drain
 from dpa_manager.security import InsecureSecretKey
 
 from .conftest import NOW, PASSWORD

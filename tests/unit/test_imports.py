@@ -19,7 +19,6 @@ KNOWN_PACKAGE_CIRCLES = {
         "accounts",
         "agreements",
         "clients",
-        "evidence",
         "mail",
         "notices",
         "pdf",
@@ -29,14 +28,7 @@ KNOWN_PACKAGE_CIRCLES = {
     ),
 }
 #: The circles between modules that remain; the aim is none.
-KNOWN_MODULE_CIRCLES = {
-    (
-        "dpa_manager.agreements.services",
-        "dpa_manager.notices.services",
-        "dpa_manager.subprocessors.services",
-        "dpa_manager.terms.amendments",
-    ),
-}
+KNOWN_MODULE_CIRCLES: set[tuple[str, ...]] = set()
 
 
 def module_name(path: Path) -> str:
@@ -134,8 +126,9 @@ def package_graph() -> dict[str, set[str]]:
 
 def test_the_walker_sees_imports_inside_functions_and_relative_ones():
     sender = imports_of(ROOT / "mail" / "sender.py")
-    assert "dpa_manager.notices.services" in sender  # imported inside a function
     assert "dpa_manager.bulk" in sender and "dpa_manager.mail.compose" in sender
+    cli = imports_of(ROOT / "cli.py")
+    assert "dpa_manager.jobs" in cli  # imported inside a function
     assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [("a", "b", "c")]
 
 

@@ -16,7 +16,7 @@ from werkzeug.serving import make_server
 
 from dpa_manager import create_app, jobs
 from dpa_manager.extensions import db
-from dpa_manager.mail.sender import drain
+from dpa_manager.jobs import drain
 from dpa_manager.notices.models import Notice
 
 from ..conftest import Inbox, free_port

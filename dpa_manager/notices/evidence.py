@@ -8,14 +8,13 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from . import audit
-from .extensions import db
-from .formatting import format_datetime_seconds
-from .i18n import force_locale
-from .labels import CHANGE_KINDS
-from .mail.models import OutboxAcceptance, OutboxMessage
-from .mail.outbox import NOTICE_TEMPLATES, recipient_answers
-from .rules import ANSWER_CHANNELS, NoticeState, describe_window
+from .. import audit
+from ..extensions import db
+from ..formatting import format_datetime_seconds
+from ..mail.models import OutboxAcceptance, OutboxMessage
+from ..mail.outbox import recipient_answers
+from ..rules import ANSWER_CHANNELS, NoticeState, describe_window
+from .subjects import notice_templates, subject_of
 
 RULE_TEXT = (
     "De termijn is berekend volgens het Belgisch recht (art. 52–53 Gerechtelijk Wetboek, art. 1.7 Burgerlijk "
@@ -76,7 +75,7 @@ def build(notice, *, now: datetime) -> dict:
     mails = db.session.scalars(
         select(OutboxMessage).where(OutboxMessage.notice_id == notice.id).order_by(OutboxMessage.id)
     ).all()
-    first = next((m for m in mails if m.template in NOTICE_TEMPLATES), None)
+    first = next((m for m in mails if m.template in notice_templates()), None)
     acceptances = (
         db.session.scalars(
             select(OutboxAcceptance)
@@ -86,24 +85,7 @@ def build(notice, *, now: datetime) -> dict:
         if first
         else []
     )
-    if notice.is_amendment:
-        version = notice.amendment.version
-        about = [
-            [
-                "Wijziging",
-                f"Nieuwe voorwaarden: versie {notice.agreement.terms_version.label} wordt versie "
-                f"{version.label} ({version.title})",
-            ],
-            ["In werking op", version.effective_on.strftime("%d/%m/%Y")],
-        ]
-    else:
-        change, sp = notice.change, notice.change.subprocessor
-        with force_locale("nl"):  # the evidence file is in Dutch, whoever asks for it
-            kind = str(CHANGE_KINDS[change.kind])
-        about = [
-            ["Wijziging", f"{kind} — {sp.name} ({sp.purpose}); reden: {change.reason}"],
-            ["Geplande ingang", change.effective_on.strftime("%d/%m/%Y")],
-        ]
+    about = subject_of(notice).evidence(notice)
     window = (
         describe_window(notice.window_days, notice.window_unit)
         if notice.needs_approval
