@@ -154,6 +154,7 @@ def manager():
 
 def new_change(index: int):
     """Draft an addition of a new sub-processor used for every service."""
+    from dpa_manager.changes import services as changes
     from dpa_manager.subprocessors import services as register
 
     sp = register.create_subprocessor(
@@ -173,7 +174,7 @@ def new_change(index: int):
         actor=None,
         now=NOW,
     )
-    return register.create_change(
+    return changes.create_change(
         kind="add", subprocessor_id=sp.id, effective_on=date(2027, 1, 15), reason="Benchmark", actor=manager(), now=NOW
     )
 
@@ -329,9 +330,9 @@ def raw_insert(notices: list[dict], mails: list[dict]) -> None:
 
 def bench_fanout(args, results, kind: str, postgres_url: str | None):
     from dpa_manager.agreements.models import Agreement
+    from dpa_manager.changes import services as changes
     from dpa_manager.mail.models import OutboxMessage
     from dpa_manager.notices.models import Notice
-    from dpa_manager.subprocessors import services as register
 
     clients = 10_000 * args.scale
     with database(kind, postgres_url) as (app, _):
@@ -344,7 +345,7 @@ def bench_fanout(args, results, kind: str, postgres_url: str | None):
             prepared["change"] = new_change(next(counter))
 
         def ours():
-            register.announce(prepared["change"], actor=manager(), now=NOW)
+            changes.announce(prepared["change"], actor=manager(), now=NOW)
 
         ours_s, _ = median_seconds(ours, runs=args.runs, before=prepare)
         made = db.session.scalar(
@@ -524,10 +525,10 @@ def bench_sweep(args, results, kind: str, postgres_url: str | None):
 def bench_outbox(args, results):
     import smtplib
 
+    from dpa_manager.changes import services as changes
     from dpa_manager.jobs import drain
     from dpa_manager.mail.models import OutboxAcceptance, OutboxMessage, OutboxRecipient
     from dpa_manager.mail.sender import _message
-    from dpa_manager.subprocessors import services as register
 
     count = 500
     server = subprocess.Popen([sys.executable, str(ROOT / "bench" / "smtp_sink.py")], stdout=subprocess.PIPE, text=True)
@@ -545,7 +546,7 @@ def bench_outbox(args, results):
                 db.session.execute(delete(OutboxAcceptance))
                 db.session.execute(delete(OutboxMessage))
                 db.session.commit()
-                register.announce(new_change(next(counter)), actor=manager(), now=NOW)
+                changes.announce(new_change(next(counter)), actor=manager(), now=NOW)
                 state["rows"] = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
                 db.session.expunge_all()  # a job starts with an empty session; these stay readable for `raw`
 
@@ -593,8 +594,8 @@ def bench_outbox(args, results):
 def bench_portal(args, results):
     from dpa_manager.accounts.models import User
     from dpa_manager.agreements.models import Agreement
+    from dpa_manager.changes import services as changes
     from dpa_manager.demo import SYNTHETIC_PASSWORD
-    from dpa_manager.subprocessors import services as register
     from dpa_manager.subprocessors.models import Assignment, SubProcessor
 
     with database("sqlite", None) as (app, url):
@@ -622,7 +623,7 @@ def bench_portal(args, results):
             db.session.add(Assignment(client_id=agreement.client_id, subprocessor_id=sp.id, from_on=NOW.date()))
         db.session.commit()
         for i in range(20):
-            register.announce(new_change(i + 900), actor=manager(), now=NOW)
+            changes.announce(new_change(i + 900), actor=manager(), now=NOW)
         app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=1, MAIL_TIMEOUT=1)
         from dpa_manager.notices.models import Notice
         from dpa_manager.notices.services import mark_delivered
@@ -662,8 +663,8 @@ def bench_portal(args, results):
 def bench_pages(args, results, kind, postgres_url):
     """Every page at each size of --page-clients; one row per page with both sizes (bench/pages.py)."""
     from bench import pages
+    from dpa_manager.changes import services as changes
     from dpa_manager.demo import SYNTHETIC_PASSWORD
-    from dpa_manager.subprocessors import services as register
 
     sizes = [int(n) for n in args.page_clients.split(",")]
     measured = {}
@@ -674,7 +675,7 @@ def bench_pages(args, results, kind, postgres_url):
 
             def announce(index):
                 change = new_change(index)
-                register.announce(change, actor=manager(), now=NOW)
+                changes.announce(change, actor=manager(), now=NOW)
                 return change.id
 
             ids = pages.prepare(NOW, size, announce, manager)

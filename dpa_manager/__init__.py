@@ -86,9 +86,12 @@ def create_app(config: dict | None = None) -> Flask:
     app.url_map.converters["id"] = IdConverter
     app.after_request(answer_refused_input_with_422)
     app.after_request(answer_repeat_views_with_304)
+    from .accounts import invites as _invites  # noqa: F401  (its routes join clients.bp likewise)
     from .accounts import views as accounts
     from .agreements import views as agreements
+    from .amendments import views as _amendments  # noqa: F401  (its routes join terms.bp before it is registered)
     from .api import views as api
+    from .changes import views as _changes  # noqa: F401  (its routes join subprocessors.bp likewise)
     from .clients import views as clients
     from .feeds import views as feeds
     from .notices import views as notices
@@ -115,10 +118,10 @@ def create_app(config: dict | None = None) -> Flask:
 def _register_subjects_and_messages() -> None:
     """Tell the notices package what a notice may be about, and the mail package who composes each e-mail."""
     from .accounts import messages as account_messages
+    from .amendments.subject import AmendmentSubject
+    from .changes.subject import ChangeSubject
     from .notices import messages as notice_messages
     from .notices.subjects import register
-    from .subprocessors.subject import ChangeSubject
-    from .terms.subject import AmendmentSubject
 
     register(ChangeSubject())
     register(AmendmentSubject())
@@ -131,6 +134,7 @@ def _import_models() -> None:
     from . import audit, links  # noqa: F401
     from .accounts import models as _a  # noqa: F401
     from .agreements import models as _g  # noqa: F401
+    from .amendments import models as _am  # noqa: F401
     from .clients import models as _c  # noqa: F401
     from .mail import models as _m  # noqa: F401
     from .notices import models as _n  # noqa: F401

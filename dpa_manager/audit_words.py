@@ -13,6 +13,7 @@ from datetime import date, datetime
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
+from .agreements.forms import AgreementForm
 from .catalogue import DATA_CATEGORIES, LANGUAGES, SUBPROCESSOR_KINDS
 from .clients.forms import ClientForm
 from .formatting import format_date, format_datetime
@@ -118,9 +119,6 @@ _DAY = re.compile(r"\d{4}-\d\d-\d\d$")
 def form_labels() -> dict[str, object]:
     """The labels of the fields of the forms whose values events record (clients, sub-processors, agreements,
     the processor's profile)."""
-    # The forms sit above this module (they import the catalogues it reads): imported when first asked.
-    from .agreements.forms import AgreementForm
-
     labels: dict[str, object] = {}
     for form in (ClientForm, SubProcessorForm, AgreementForm, ProfileForm):
         for name in dir(form):

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from . import clock
+from .amendments.services import apply_accepted_batch
+from .changes.services import apply_due_batch, retire_unused
 from .extensions import db
 from .mail import sender
 from .mail.sender import SendReport, stop_on_sigterm
 from .notices.services import close_due_batch, mail_listener, remind_batch
-from .subprocessors.services import apply_due_batch, retire_unused
-from .terms.amendments import apply_accepted_batch
 
 log = logging.getLogger(__name__)
 

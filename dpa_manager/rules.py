@@ -177,7 +177,7 @@ AGREEMENT_TRANSITIONS = {
     AgreementState.DRAFT: {AgreementState.SENT},
     AgreementState.SENT: {AgreementState.DRAFT, AgreementState.SIGNED},
     AgreementState.SIGNED: {AgreementState.SUPERSEDED, AgreementState.TERMINATED, AgreementState.ANNULLED},
-    # Back in force only when the deemed acceptance that superseded it is undone (terms.amendments.revert_accepted).
+    # Back in force only when the deemed acceptance that superseded it is undone (amendments.services.revert_accepted).
     AgreementState.SUPERSEDED: {AgreementState.SIGNED},
     AgreementState.TERMINATED: set(),
     AgreementState.ANNULLED: set(),

@@ -37,11 +37,6 @@ class SetPasswordForm(BaseForm):
     )
 
 
-class InviteForm(BaseForm):
-    email = EmailField(_l("E-mailadres"), validators=[DataRequired(_l("Vul een e-mailadres in.")), Length(max=320)])
-    full_name = StringField(_l("Naam"), validators=[DataRequired(_l("Vul de naam in.")), Length(max=200)])
-
-
 class TokenForm(BaseForm):
     label = StringField(
         _l("Waarvoor"),

@@ -5,10 +5,10 @@ import secrets
 from collections.abc import Sequence
 from datetime import datetime
 
-from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 
 from .. import audit
+from ..addresses import normalize_email
 from ..clients.models import Client
 from ..errors import Invalid
 from ..extensions import db, rowcount
@@ -17,14 +17,6 @@ from ..mail import outbox
 from ..passwords import password_error
 from ..rules import name_error
 from .models import ApiToken, Role, User
-
-
-def normalize_email(raw: str, field: str = "email") -> str:
-    """Return the address in lower case, or raise Invalid naming `field`."""
-    try:
-        return validate_email((raw or "").strip(), check_deliverability=False).normalized.lower()
-    except EmailNotValidError:
-        raise Invalid(_("Dit is geen geldig e-mailadres."), field) from None
 
 
 def find_user(email: str) -> User | None:

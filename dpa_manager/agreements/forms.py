@@ -17,14 +17,10 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from ..catalogue import DATA_CATEGORIES, SUBJECT_CATEGORIES
 from ..localized import OTHER_LANGUAGES, flat_translations
+from ..processor.forms import CAP_MESSAGE, WINDOW_MESSAGE
 from ..rules import MAX_WINDOW_DAYS, MIN_WINDOW_DAYS
 from ..web import BaseForm, MultiCheckboxField, choices
 from .document import TRANSLATED_PARTICULARS
-
-WINDOW_MESSAGE = _l(
-    "De bezwaartermijn telt minstens %(min)s en hoogstens %(max)s dagen.", min=MIN_WINDOW_DAYS, max=MAX_WINDOW_DAYS
-)
-CAP_MESSAGE = _l("Een plafond is nul of meer.")
 
 
 class AgreementForm(BaseForm):

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, selectinload
 
@@ -702,3 +702,13 @@ def terminate(agreement: Agreement, *, actor: User, now: datetime) -> Agreement:
     )
     db.session.commit()
     return agreement
+
+
+def client_data_types(client_id: int) -> list[str] | None:
+    """Return the data types of the client's agreement in force (None when it has none)."""
+    types = db.session.scalar(
+        select(Agreement.data_types)
+        .where(Agreement.client_id == client_id, Agreement.state == AgreementState.SIGNED.value)
+        .order_by(Agreement.id.desc())
+    )
+    return list(types) if types is not None else None

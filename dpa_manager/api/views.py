@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from .. import clock
 from ..accounts.services import user_for_token
+from ..changes import services as changes
 from ..clients import services as client_services
 from ..clients.models import Client
 from ..errors import Conflict, Invalid, ServiceError
@@ -278,7 +279,7 @@ def create_change():
         translated = nested_translations(data.get("translations"), ("reason",))
     except ValueError:
         raise Invalid('translations is {"fr": {"reason": ...}, "en": {"reason": ...}}.', "translations") from None
-    change = register.create_change(
+    change = changes.create_change(
         kind=data.get("kind"),
         subprocessor_id=data.get("subprocessor_id"),
         replaces_id=data.get("replaces_id"),
@@ -311,7 +312,7 @@ def get_change(change_id: int):
 @manager_only
 def announce(change_id: int):
     change = _change(change_id)
-    ids = register.announce(change, actor=g.api_user, now=clock.now())
+    ids = changes.announce(change, actor=g.api_user, now=clock.now())
     rows = notices.notices_by_id(ids)
     return jsonify(
         notices=[

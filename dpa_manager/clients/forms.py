@@ -22,3 +22,8 @@ class ClientForm(BaseForm):
     )
     contact_name = StringField(_l("Contactpersoon (bijlage I)"), validators=[Length(max=200)])
     contact_role = StringField(_l("Functie van de contactpersoon"), validators=[Length(max=200)])
+
+
+class InviteForm(BaseForm):
+    email = EmailField(_l("E-mailadres"), validators=[DataRequired(_l("Vul een e-mailadres in.")), Length(max=320)])
+    full_name = StringField(_l("Naam"), validators=[DataRequired(_l("Vul de naam in.")), Length(max=200)])

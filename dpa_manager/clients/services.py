@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_
 
 from .. import audit
-from ..accounts.services import normalize_email
+from ..addresses import normalize_email
 from ..catalogue import LANGUAGES
 from ..errors import Invalid
 from ..extensions import db

@@ -1,19 +1,15 @@
-"""The managers' client pages: list, create, show and edit a client, invite its users."""
+"""The managers' client pages: list, create, show and edit a client (inviting its users: accounts/invites.py)."""
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import clock
-from ..accounts.forms import InviteForm
-from ..accounts.models import User
-from ..accounts.services import invite as invite_user
-from ..accounts.services import reinvite as reinvite_user
 from ..errors import ServiceError
 from ..extensions import db
-from ..web import ConfirmForm, flash_form_errors, manager_required, or_404, page_arg, show_error
+from ..web import ConfirmForm, manager_required, or_404, page_arg, show_error
 from . import bp
-from .forms import ClientForm
+from .forms import ClientForm, InviteForm
 from .models import Client
 from .services import CLIENT_FIELDS, create_client, search_clients, update_client
 
@@ -65,41 +61,3 @@ def edit(client_id: int):
             flash(_("Klantgegevens bewaard."), "success")
             return redirect(url_for("clients.show", client_id=client.id))
     return render_template("clients/form.html", form=form, client=client)
-
-
-@bp.route("/<id:client_id>/invite", methods=["POST"])
-@manager_required
-def invite(client_id: int):
-    """Invite a user of the client by e-mail to set a password."""
-    client = or_404(db.session.get(Client, client_id))
-    form = InviteForm()
-    if form.validate_on_submit():
-        try:
-            user = invite_user(
-                client, email=form.email.data, full_name=form.full_name.data, actor=current_user, now=clock.now()
-            )
-        except ServiceError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            flash(
-                _("%(email)s is uitgenodigd; de uitnodiging vertrekt met de volgende e-mailronde.", email=user.email),
-                "success",
-            )
-    else:
-        flash_form_errors(form)
-    return redirect(url_for("clients.show", client_id=client.id))
-
-
-@bp.route("/<id:client_id>/users/<id:user_id>/reinvite", methods=["POST"])
-@manager_required
-def reinvite(client_id: int, user_id: int):
-    user = db.session.get(User, user_id)
-    if user is None or user.client_id != client_id:
-        abort(404)
-    if ConfirmForm().validate_on_submit():
-        reinvite_user(user, actor=current_user, now=clock.now())
-        flash(_("Een nieuwe uitnodiging voor %(email)s staat klaar.", email=user.email), "success")
-    else:
-        flash(_("Vink aan om te bevestigen."), "error")
-    return redirect(url_for("clients.show", client_id=client_id))

@@ -22,7 +22,6 @@ from ..rules import AgreementState, time_left
 from ..subprocessors.services import (
     applying_on,
     applying_since,
-    client_data_types,
     history_of,
     interventions_for,
 )
@@ -104,7 +103,7 @@ def subprocessors():
     as_of = _as_of() or today
     client_id = current_user.client_id
     current = applying_on(client_id, as_of)
-    types = client_data_types(client_id)
+    types = services.client_data_types(client_id)
     # each word translated once for the page, not once per row
     categories = {code: str(label) for code, label in DATA_CATEGORIES.items()}
     received = {

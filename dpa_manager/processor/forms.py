@@ -6,9 +6,13 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DecimalField, EmailField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
-from ..agreements.forms import CAP_MESSAGE, WINDOW_MESSAGE
 from ..rules import MAX_WINDOW_DAYS, MIN_WINDOW_DAYS
 from ..web import BaseForm, choices
+
+WINDOW_MESSAGE = _l(
+    "De bezwaartermijn telt minstens %(min)s en hoogstens %(max)s dagen.", min=MIN_WINDOW_DAYS, max=MAX_WINDOW_DAYS
+)
+CAP_MESSAGE = _l("Een plafond is nul of meer.")
 
 
 class ProfileForm(BaseForm):

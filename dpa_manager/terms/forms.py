@@ -1,10 +1,10 @@
 """Forms for a version of the standard terms and for announcing it as an amendment."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms import DateField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length
 
-from ..web import BaseForm, choices
+from ..web import BaseForm
 
 
 class TermsForm(BaseForm):
@@ -30,24 +30,3 @@ class TermsForm(BaseForm):
         validators=[Length(max=200_000)],
         description=_l("Dezelfde artikels in dezelfde opmaak; leeg laten mag."),
     )
-
-
-class AmendmentForm(BaseForm):
-    """Announce a published version to the clients on an older one."""
-
-    summary = TextAreaField(
-        _l("Toelichting voor de klanten"),
-        validators=[Length(max=5000)],
-        description=_l("Wat verandert er en waarom; staat boven de vergelijking in de melding."),
-    )
-    window_days = IntegerField(
-        _l("Termijn"),
-        default=3,
-        validators=[InputRequired(_l("Vul de termijn in.")), NumberRange(1, 90, _l("Tussen 1 en 90 dagen."))],
-    )
-    window_unit = SelectField(
-        _l("Eenheid"),
-        default="working",
-        choices=choices([("working", _l("werkdagen")), ("calendar", _l("kalenderdagen"))]),
-    )
-    confirm = BooleanField(_l("Ik bevestig"), validators=[DataRequired(_l("Vink aan om te bevestigen."))])

@@ -1,55 +1,27 @@
-"""The processor's standard terms: versions, editing, publishing, announcing an amendment, comparing."""
+"""The processor's standard terms: versions, editing, publishing, comparing (a version's own page and its
+amendment: amendments/views.py)."""
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 
 from .. import clock
 from ..errors import ServiceError
 from ..extensions import db
 from ..rules import CHECKLIST
-from ..web import ConfirmForm, flash_form_errors, manager_required, or_404, show_error
+from ..web import ConfirmForm, manager_required, or_404, show_error
 from . import bp, services
-from .amendments import (
-    agreements_to_amend,
-    agreements_to_sign_anew,
-    amendment_counts,
-    amendment_notices,
-    amendment_of,
-    announce,
-)
 from .compare import compare
-from .forms import AmendmentForm, TermsForm
+from .forms import TermsForm
 from .models import TermsVersion
-from .services import missing_coverage, publish, save_draft
-from .text import PLACEHOLDERS, blocks, to_text, translation_text
+from .services import publish, save_draft
+from .text import PLACEHOLDERS, to_text, translation_text
 
 
 @bp.route("/")
 @manager_required
 def index():
     return render_template("terms/index.html", versions=services.all_versions())
-
-
-@bp.route("/<id:version_id>")
-@manager_required
-def show(version_id: int):
-    version = or_404(db.session.get(TermsVersion, version_id))
-    amendment = amendment_of(version) if version.is_published else None
-    return render_template(
-        "terms/show.html",
-        version=version,
-        blocks=blocks,
-        confirm=ConfirmForm(),
-        missing=missing_coverage(version.articles),
-        checklist=CHECKLIST,
-        amendment=amendment,
-        amendment_form=AmendmentForm(),
-        to_amend=len(agreements_to_amend(version)),
-        to_sign_anew=agreements_to_sign_anew(version) if version.is_published else 0,
-        amendment_counts=amendment_counts(amendment) if amendment else {},
-    )
 
 
 def _edit(version: TermsVersion | None, template_source: TermsVersion | None):
@@ -118,40 +90,6 @@ def publish_version(version_id: int):
             flash(error.message, "error")
         else:
             flash(_("Versie %(label)s is gepubliceerd.", label=version.label), "success")
-    return redirect(url_for("terms.show", version_id=version.id))
-
-
-@bp.route("/<id:version_id>/announce", methods=["POST"])
-@manager_required
-def announce_version(version_id: int):
-    """Announce a published version to every client on an older one, each with its own window."""
-    version = or_404(db.session.get(TermsVersion, version_id))
-    form = AmendmentForm()
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return redirect(url_for("terms.show", version_id=version.id))
-    try:
-        amendment = announce(
-            version,
-            summary=form.summary.data,
-            window_days=form.window_days.data,
-            window_unit=form.window_unit.data,
-            actor=current_user,
-            now=clock.now(),
-        )
-    except ServiceError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        flash(
-            ngettext(
-                "Versie %(label)s is aangekondigd aan %(num)s klant(en).",
-                "Versie %(label)s is aangekondigd aan %(num)s klant(en).",
-                len(amendment_notices(amendment)),
-                label=version.label,
-            ),
-            "success",
-        )
     return redirect(url_for("terms.show", version_id=version.id))
 
 

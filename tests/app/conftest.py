@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 from dpa_manager import create_app
 from dpa_manager.accounts.services import create_user
 from dpa_manager.agreements import services as agreements
+from dpa_manager.changes import services as changes
 from dpa_manager.clients.services import create_client
 from dpa_manager.demo import PROFILE, SERVICES, TOMS, with_check_digits
 from dpa_manager.extensions import db
@@ -344,7 +345,7 @@ def announce_addition(make_subprocessor, manager):
     id and the ids of its notices."""
 
     def announce() -> tuple[int, list[int]]:
-        change = register.create_change(
+        change = changes.create_change(
             kind="add",
             subprocessor_id=make_subprocessor().id,
             effective_on=date(2026, 12, 15),
@@ -352,6 +353,6 @@ def announce_addition(make_subprocessor, manager):
             actor=manager,
             now=NOW,
         )
-        return change.id, register.announce(change, actor=manager, now=NOW)
+        return change.id, changes.announce(change, actor=manager, now=NOW)
 
     return announce

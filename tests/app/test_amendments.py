@@ -11,13 +11,13 @@ from sqlalchemy import func, select
 from dpa_manager import jobs
 from dpa_manager.agreements import services as agreements
 from dpa_manager.agreements.models import Agreement
+from dpa_manager.amendments import services as amendments
 from dpa_manager.errors import Conflict
 from dpa_manager.extensions import db
 from dpa_manager.jobs import drain
 from dpa_manager.mail.models import OutboxMessage
 from dpa_manager.notices import services as notices
 from dpa_manager.notices.models import Notice
-from dpa_manager.terms import amendments
 from dpa_manager.terms.services import publish, save_draft
 from dpa_manager.terms.text import to_text
 

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from dpa_manager.accounts.services import create_token
 from dpa_manager.agreements.models import Agreement
+from dpa_manager.changes import services as changes
 from dpa_manager.clients.models import Client
 from dpa_manager.extensions import db
 from dpa_manager.notices import services as notices
@@ -205,10 +206,10 @@ def test_objection_without_csrf_is_refused(csrf_app):
     seed_demo(now=NOW)
     manager = find_user("manager@contactexpert.be")
     sp = db.session.scalar(select(register.SubProcessor).where(register.SubProcessor.status == "proposed"))
-    change = register.create_change(
+    change = changes.create_change(
         kind="add", subprocessor_id=sp.id, effective_on=date(2026, 12, 15), reason="Nieuw", actor=manager, now=NOW
     )
-    register.announce(change, actor=manager, now=NOW)
+    changes.announce(change, actor=manager, now=NOW)
     user = find_user("els@deklok.example")
     notice = db.session.scalar(select(Notice).where(Notice.client_id == user.client_id))
     notices.mark_delivered(notice.id, NOW)

@@ -6,18 +6,18 @@ import pytest
 from sqlalchemy import select
 
 from dpa_manager import bulk
+from dpa_manager.changes import services as changes
 from dpa_manager.clients.models import Client
 from dpa_manager.extensions import db
 from dpa_manager.notices.models import Notice
 from dpa_manager.notices.services import create_notices
-from dpa_manager.subprocessors import services as register
 
 from .conftest import NOW
 
 
 def test_a_fixed_default_left_out_is_filled_in(make_agreement, make_subprocessor, manager):
     agreement = make_agreement("signed")
-    change = register.create_change(
+    change = changes.create_change(
         kind="add",
         subprocessor_id=make_subprocessor().id,
         effective_on=date(2026, 12, 15),

@@ -7,12 +7,12 @@ from sqlalchemy import func, select
 
 from dpa_manager import demo, jobs
 from dpa_manager.audit import AuditEvent
+from dpa_manager.changes import services as changes
 from dpa_manager.extensions import db
 from dpa_manager.jobs import drain
 from dpa_manager.mail.models import OutboxMessage
 from dpa_manager.notices import services as notices
 from dpa_manager.notices.models import Notice
-from dpa_manager.subprocessors import services as register
 
 from .conftest import NOW
 
@@ -22,7 +22,7 @@ N = 300
 def due_notices(app, make_subprocessor, manager, n=N):
     demo.seed_synthetic(n, now=NOW)
     sp = make_subprocessor()
-    change = register.create_change(
+    change = changes.create_change(
         kind="add",
         subprocessor_id=sp.id,
         effective_on=date(2026, 12, 15),
@@ -30,7 +30,7 @@ def due_notices(app, make_subprocessor, manager, n=N):
         actor=manager,
         now=NOW,
     )
-    ids = register.announce(change, actor=manager, now=NOW)
+    ids = changes.announce(change, actor=manager, now=NOW)
     for notice_id in ids:
         notices.mark_delivered(notice_id, NOW)
     db.session.commit()
@@ -145,10 +145,10 @@ def test_cancel_and_apply_at_once_never_leave_a_cancelled_change_in_effect(
     outcomes = []
     for round_number in range(4):
         sp = make_subprocessor(name=f"Ronde {round_number} BV")
-        change = register.create_change(
+        change = changes.create_change(
             kind="add", subprocessor_id=sp.id, effective_on=date(2026, 12, 15), reason="Ronde", actor=manager, now=NOW
         )
-        ids = register.announce(change, actor=manager, now=NOW)
+        ids = changes.announce(change, actor=manager, now=NOW)
         db.session.execute(
             Notice.__table__.update()
             .where(Notice.id.in_(ids))
@@ -168,7 +168,7 @@ def test_cancel_and_apply_at_once_never_leave_a_cancelled_change_in_effect(
                 jobs.sweep(datetime(2026, 12, 15, 9, tzinfo=UTC))
             else:
                 try:
-                    register.cancel(
+                    changes.cancel(
                         db.session.get(Change, change_id),
                         actor=db.session.get(User, manager_id),
                         now=datetime(2026, 12, 15, 9, tzinfo=UTC),

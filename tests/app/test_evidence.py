@@ -7,10 +7,10 @@ import pytest
 from pypdf import PdfReader
 
 from dpa_manager import jobs
+from dpa_manager.changes import services as changes
 from dpa_manager.errors import Invalid
 from dpa_manager.extensions import db
 from dpa_manager.jobs import drain
-from dpa_manager.subprocessors import services as register
 from dpa_manager.subprocessors.services import interventions_for, log_intervention, sync_assignments
 
 from .conftest import NOW
@@ -19,7 +19,7 @@ from .conftest import NOW
 def test_the_evidence_file_tells_the_whole_story(login, make_agreement, make_subprocessor, manager, inbox):
     agreement = make_agreement("signed")
     sp = make_subprocessor()
-    change = register.create_change(
+    change = changes.create_change(
         kind="add",
         subprocessor_id=sp.id,
         effective_on=date(2026, 12, 15),
@@ -27,7 +27,7 @@ def test_the_evidence_file_tells_the_whole_story(login, make_agreement, make_sub
         actor=manager,
         now=NOW,
     )
-    (notice_id,) = register.announce(change, actor=manager, now=NOW)
+    (notice_id,) = changes.announce(change, actor=manager, now=NOW)
     drain(now=lambda: NOW)
     from dpa_manager.notices.models import Notice
 
@@ -69,10 +69,10 @@ def test_a_client_user_gets_only_their_own_evidence(login, make_agreement, make_
     mine = make_agreement("signed")
     make_agreement("signed")  # another client's
     sp = make_subprocessor()
-    change = register.create_change(
+    change = changes.create_change(
         kind="add", subprocessor_id=sp.id, effective_on=date(2026, 12, 15), reason="Nieuw", actor=manager, now=NOW
     )
-    ids = register.announce(change, actor=manager, now=NOW)
+    ids = changes.announce(change, actor=manager, now=NOW)
     from dpa_manager.notices.models import Notice
 
     own = [i for i in ids if db.session.get(Notice, i).client_id == mine.client_id][0]

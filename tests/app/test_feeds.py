@@ -5,9 +5,9 @@ from datetime import date
 import feedparser
 import icalendar
 
+from dpa_manager.changes import services as changes
 from dpa_manager.extensions import db
 from dpa_manager.notices import services as notices
-from dpa_manager.subprocessors import services as register
 
 from .conftest import NOW
 
@@ -15,7 +15,7 @@ from .conftest import NOW
 def announced(make_agreement, make_subprocessor, manager, **values):
     agreement = make_agreement("signed")
     sp = make_subprocessor(**values)
-    change = register.create_change(
+    change = changes.create_change(
         kind="add",
         subprocessor_id=sp.id,
         effective_on=date(2026, 12, 15),
@@ -23,7 +23,7 @@ def announced(make_agreement, make_subprocessor, manager, **values):
         actor=manager,
         now=NOW,
     )
-    (notice_id,) = register.announce(change, actor=manager, now=NOW)
+    (notice_id,) = changes.announce(change, actor=manager, now=NOW)
     notices.mark_delivered(notice_id, NOW)
     db.session.commit()
     return agreement, sp, notice_id

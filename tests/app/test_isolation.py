@@ -6,11 +6,11 @@ import pytest
 from sqlalchemy import select
 
 from dpa_manager.accounts.services import create_token
+from dpa_manager.changes import services as changes
 from dpa_manager.extensions import db
 from dpa_manager.links import notice_token
 from dpa_manager.mail.models import OutboxMessage
 from dpa_manager.processor.models import Service
-from dpa_manager.subprocessors import services as register
 
 from .conftest import NOW, PASSWORD
 
@@ -22,10 +22,10 @@ def world(app, make_agreement, make_subprocessor, manager, setup):
     """Two competing clients, A and B, each with a signed agreement, a user and a notice."""
     a, b = make_agreement("signed"), make_agreement("signed")
     sp = make_subprocessor()
-    change = register.create_change(
+    change = changes.create_change(
         kind="add", subprocessor_id=sp.id, effective_on=date(2026, 12, 15), reason="Nieuw", actor=manager, now=NOW
     )
-    register.announce(change, actor=manager, now=NOW)
+    changes.announce(change, actor=manager, now=NOW)
     from dpa_manager.notices.models import Notice
 
     notice_b = db.session.scalar(select(Notice).where(Notice.client_id == b.client_id))

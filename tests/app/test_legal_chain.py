@@ -12,6 +12,7 @@ from pypdf import PdfReader
 
 from dpa_manager import clock, rules
 from dpa_manager.accounts.services import create_token
+from dpa_manager.changes import services as changes
 from dpa_manager.extensions import db
 from dpa_manager.jobs import drain
 from dpa_manager.mail.models import OutboxMessage
@@ -41,7 +42,7 @@ def api_post(user, url, json, *, at):
 
 def announce(make_subprocessor, manager, **values):
     sp = make_subprocessor(**values)
-    change = register.create_change(
+    change = changes.create_change(
         kind="add",
         subprocessor_id=sp.id,
         effective_on=date(2026, 12, 15),
@@ -49,7 +50,7 @@ def announce(make_subprocessor, manager, **values):
         actor=manager,
         now=NOW,
     )
-    return register.announce(change, actor=manager, now=NOW)
+    return changes.announce(change, actor=manager, now=NOW)
 
 
 def test_a_message_accepted_after_midnight_keeps_the_later_deadline_everywhere(
@@ -447,10 +448,10 @@ def test_a_long_objection_and_a_long_reason_fit_the_evidence_file(
     agreement = make_agreement("signed")
     sp = make_subprocessor()
     reason = ("Een lange reden met veel woorden. " * 300)[:10_000]
-    change = register.create_change(
+    change = changes.create_change(
         kind="add", subprocessor_id=sp.id, effective_on=date(2026, 12, 15), reason=reason, actor=manager, now=NOW
     )
-    (notice_id,) = register.announce(change, actor=manager, now=NOW)
+    (notice_id,) = changes.announce(change, actor=manager, now=NOW)
     report = drain(now=lambda: NOW)
     assert report.sent, report
     (mail,) = inbox.messages
@@ -661,8 +662,8 @@ def test_the_annexes_name_parties_retention_and_each_subprocessors_particulars(
 @pytest.mark.parametrize("days, unit", [(6, "calendar"), (2, "working")])
 def test_a_window_too_short_to_object_in_practice_is_refused_everywhere(days, unit, make_client, manager, setup, login):
     from dpa_manager.agreements import services as agreements
+    from dpa_manager.amendments import services as amendments
     from dpa_manager.errors import Invalid
-    from dpa_manager.terms import amendments
 
     from .conftest import particulars
     from .test_processor_pages import PROFILE_FORM
@@ -702,7 +703,7 @@ def test_a_french_client_reads_translated_free_texts_and_the_dutch_ones_marked(
     cover = text[: text.index("Article 1.")]
     assert "Ces données n'existent qu'en néerlandais" in cover and "Annexe III (mesures)" in cover
     sp = make_subprocessor(purpose_fr="Plateforme téléphonique")
-    change = register.create_change(
+    change = changes.create_change(
         kind="add",
         subprocessor_id=sp.id,
         effective_on=date(2026, 12, 15),
@@ -711,7 +712,7 @@ def test_a_french_client_reads_translated_free_texts_and_the_dutch_ones_marked(
         actor=manager,
         now=NOW,
     )
-    register.announce(change, actor=manager, now=NOW)
+    changes.announce(change, actor=manager, now=NOW)
     drain(now=lambda: NOW)
     (mail,) = inbox.messages
     body = mail.get_body(("plain",)).get_content()
@@ -829,7 +830,7 @@ def test_a_reversed_replacement_keeps_the_old_subprocessor_for_that_client_only(
     )
     db.session.commit()
     new = make_subprocessor(name="NieuwTel NV")
-    change = register.create_change(
+    change = changes.create_change(
         kind="replace",
         subprocessor_id=new.id,
         replaces_id=old.id,
@@ -838,7 +839,7 @@ def test_a_reversed_replacement_keeps_the_old_subprocessor_for_that_client_only(
         actor=manager,
         now=NOW,
     )
-    (notice_id,) = register.announce(change, actor=manager, now=NOW)
+    (notice_id,) = changes.announce(change, actor=manager, now=NOW)
     drain(now=lambda: NOW)
     notice = db.session.get(Notice, notice_id)
     jobs.sweep(notice.closes_at)
@@ -913,11 +914,11 @@ def test_a_notice_withdrawn_before_its_email_went_out_is_not_announced(
 ):
     make_agreement("signed")
     sp = make_subprocessor()
-    change = register.create_change(
+    change = changes.create_change(
         kind="add", subprocessor_id=sp.id, effective_on=date(2026, 12, 15), reason="Nieuw", actor=manager, now=NOW
     )
-    register.announce(change, actor=manager, now=NOW)
-    register.cancel(change, actor=manager, now=NOW + timedelta(minutes=1))
+    changes.announce(change, actor=manager, now=NOW)
+    changes.cancel(change, actor=manager, now=NOW + timedelta(minutes=1))
     drain(now=lambda: NOW + timedelta(minutes=2))
     assert inbox.messages == []
     (message,) = db.session.query(OutboxMessage).filter_by(template="notice").all()

@@ -5,19 +5,19 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+from dpa_manager.changes import services as changes
 from dpa_manager.extensions import db
 from dpa_manager.jobs import drain
 from dpa_manager.mail.models import OutboxAcceptance, OutboxMessage, OutboxRecipient
 from dpa_manager.mail.sender import retry_delay
 from dpa_manager.notices.models import Notice
-from dpa_manager.subprocessors import services as register
 
 from .conftest import NOW
 
 
 def announce(make_subprocessor, manager, **values):
     sp = make_subprocessor(**values)
-    change = register.create_change(
+    change = changes.create_change(
         kind="add",
         subprocessor_id=sp.id,
         effective_on=date(2026, 12, 15),
@@ -25,7 +25,7 @@ def announce(make_subprocessor, manager, **values):
         actor=manager,
         now=NOW,
     )
-    return register.announce(change, actor=manager, now=NOW)
+    return changes.announce(change, actor=manager, now=NOW)
 
 
 def parts(message):

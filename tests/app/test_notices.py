@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from dpa_manager import jobs, rules
+from dpa_manager.changes import services as changes
 from dpa_manager.errors import Conflict, Invalid
 from dpa_manager.extensions import db
 from dpa_manager.jobs import drain
@@ -29,7 +30,7 @@ def outbox_count(**where):
 
 def announce_new(make_subprocessor, manager, *, effective_on=date(2026, 12, 15), **values):
     sp = make_subprocessor(**values)
-    change = register.create_change(
+    change = changes.create_change(
         kind="add",
         subprocessor_id=sp.id,
         effective_on=effective_on,
@@ -37,7 +38,7 @@ def announce_new(make_subprocessor, manager, *, effective_on=date(2026, 12, 15),
         actor=manager,
         now=NOW,
     )
-    return sp, change, register.announce(change, actor=manager, now=NOW)
+    return sp, change, changes.announce(change, actor=manager, now=NOW)
 
 
 def test_announce_makes_one_notice_per_affected_signed_agreement(
@@ -58,7 +59,7 @@ def test_announce_makes_one_notice_per_affected_signed_agreement(
     assert all(n.needs_approval and n.notified_at is None and n.closes_at is None for n in rows)
     assert outbox_count(template="notice") == 3
     with pytest.raises(Conflict):
-        register.announce(change, actor=manager, now=NOW)
+        changes.announce(change, actor=manager, now=NOW)
     assert db.session.scalar(select(func.count()).select_from(Notice)) == 3
 
 
@@ -299,7 +300,7 @@ def test_replacement_ends_the_old_one_and_removal_retires_it(make_agreement, mak
     sync_assignments(agreement, date(2026, 11, 1))
     db.session.commit()
     new = make_subprocessor(name="NieuwTel NV")
-    change = register.create_change(
+    change = changes.create_change(
         kind="replace",
         subprocessor_id=new.id,
         replaces_id=old.id,
@@ -308,7 +309,7 @@ def test_replacement_ends_the_old_one_and_removal_retires_it(make_agreement, mak
         actor=manager,
         now=NOW,
     )
-    (notice_id,) = register.announce(change, actor=manager, now=NOW)
+    (notice_id,) = changes.announce(change, actor=manager, now=NOW)
     notice = deliver(notice_id, NOW)
     notices.approve(notice, user=agreement.client.users[0], now=NOW)
     jobs.sweep(rules_midday(date(2026, 12, 1)))
@@ -317,7 +318,7 @@ def test_replacement_ends_the_old_one_and_removal_retires_it(make_agreement, mak
     db.session.expire_all()
     assert db.session.get(type(old), old.id).status == "retired"
     # remove the new one: informational, applies on its date without approval
-    removal = register.create_change(
+    removal = changes.create_change(
         kind="remove",
         subprocessor_id=new.id,
         effective_on=date(2027, 1, 4),
@@ -325,7 +326,7 @@ def test_replacement_ends_the_old_one_and_removal_retires_it(make_agreement, mak
         actor=manager,
         now=rules_midday(date(2026, 12, 2)),
     )
-    (removal_notice,) = register.announce(removal, actor=manager, now=rules_midday(date(2026, 12, 2)))
+    (removal_notice,) = changes.announce(removal, actor=manager, now=rules_midday(date(2026, 12, 2)))
     assert db.session.get(Notice, removal_notice).needs_approval is False
     notice = deliver(removal_notice, rules_midday(date(2026, 12, 2)))
     assert notice.state == "informed" and notice.closes_at is None
@@ -349,12 +350,12 @@ def test_cancelling_a_change_withdraws_its_notices(make_agreement, make_subproce
     make_agreement("signed"), make_agreement("signed")
     _, change, ids = announce_new(make_subprocessor, manager)
     deliver(ids[0], NOW)
-    withdrawn = register.cancel(change, actor=manager, now=NOW)
+    withdrawn = changes.cancel(change, actor=manager, now=NOW)
     assert sorted(withdrawn) == sorted(ids)
     assert {n.state for n in db.session.scalars(select(Notice))} == {"withdrawn"}
     assert outbox_count(template="outcome") == 1  # only the client who had been told hears of it
     with pytest.raises(Conflict):
-        register.cancel(change, actor=manager, now=NOW)
+        changes.cancel(change, actor=manager, now=NOW)
     assert jobs.sweep(NOW + timedelta(days=60)).applied == 0
 
 

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 
 from dpa_manager.accounts.services import create_token
 from dpa_manager.api.openapi import DOCUMENT
-from dpa_manager.subprocessors import services as register
+from dpa_manager.changes import services as changes
 
 from .conftest import NOW
 
@@ -40,10 +40,10 @@ def api_world(app, make_agreement, make_subprocessor, manager):
     make_agreement("signed"), make_agreement("signed")
     sp = make_subprocessor()
     make_subprocessor(status="active", name="Actief NV")
-    change = register.create_change(
+    change = changes.create_change(
         kind="add", subprocessor_id=sp.id, effective_on=date(2026, 12, 15), reason="Nieuw", actor=manager, now=NOW
     )
-    register.announce(change, actor=manager, now=NOW)
+    changes.announce(change, actor=manager, now=NOW)
     return app
 
 

@@ -19,11 +19,11 @@ from sqlalchemy import func, select, update
 
 from dpa_manager import demo
 from dpa_manager.agreements.models import Agreement
+from dpa_manager.changes import services as changes
 from dpa_manager.clock import BRUSSELS
 from dpa_manager.extensions import db
 from dpa_manager.mail.models import OutboxAcceptance, OutboxMessage, OutboxRecipient
 from dpa_manager.notices.models import Notice
-from dpa_manager.subprocessors import services as register
 from dpa_manager.subprocessors.models import Change
 
 from .conftest import NOW
@@ -35,7 +35,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.wallclock]
 def announced(make_subprocessor, manager, name="CloudTel SA") -> list[int]:
     """Announce a new sub-processor to every signed client; their notice e-mails wait in the outbox."""
     sp = make_subprocessor(name=name)
-    change = register.create_change(
+    change = changes.create_change(
         kind="add",
         subprocessor_id=sp.id,
         effective_on=date(2026, 12, 15),
@@ -43,7 +43,7 @@ def announced(make_subprocessor, manager, name="CloudTel SA") -> list[int]:
         actor=manager,
         now=NOW,
     )
-    return register.announce(change, actor=manager, now=NOW)
+    return changes.announce(change, actor=manager, now=NOW)
 
 
 def settings(tmp_path, inbox, **config) -> dict:
@@ -302,10 +302,11 @@ def test_cancel_against_a_sweep_in_a_loop(tmp_path, make_subprocessor, manager, 
             from dpa_manager.accounts.models import User
             from dpa_manager.errors import Conflict
             from dpa_manager.extensions import db
+            from dpa_manager.changes import services as changes
             from dpa_manager.subprocessors import services as register
             from dpa_manager.subprocessors.models import Change
             try:
-                register.cancel(db.session.get(Change, {change_id}), actor=db.session.get(User, {manager.id}),
+                changes.cancel(db.session.get(Change, {change_id}), actor=db.session.get(User, {manager.id}),
                                 now=clock.now())
                 print("outcome: cancelled")
             except Conflict as refusal:

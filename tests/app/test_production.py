@@ -13,10 +13,10 @@ from sqlalchemy import func, select, text, update
 
 from dpa_manager import demo, rules
 from dpa_manager.audit import AuditEvent, verify
+from dpa_manager.changes import services as changes
 from dpa_manager.extensions import db
 from dpa_manager.mail.models import OutboxMessage
 from dpa_manager.notices.models import Notice
-from dpa_manager.subprocessors import services as register
 
 from .conftest import NOW, TEST_DATABASE_URL, free_port
 
@@ -69,7 +69,7 @@ def due_notices(make_subprocessor, manager, count: int) -> list[int]:
     """`count` signed clients with an open notice whose window closed; their notice e-mails already sent."""
     demo.seed_synthetic(count, now=NOW)
     sp = make_subprocessor()
-    change = register.create_change(
+    change = changes.create_change(
         kind="add",
         subprocessor_id=sp.id,
         effective_on=date(2026, 12, 15),
@@ -77,7 +77,7 @@ def due_notices(make_subprocessor, manager, count: int) -> list[int]:
         actor=manager,
         now=NOW,
     )
-    ids = register.announce(change, actor=manager, now=NOW)
+    ids = changes.announce(change, actor=manager, now=NOW)
     notified = NOW - timedelta(days=20)
     db.session.execute(
         update(Notice).values(

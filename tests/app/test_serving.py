@@ -30,14 +30,14 @@ def test_healthz_reports_database_and_outbox(http, make_agreement, make_subproce
     }
     from datetime import date
 
-    from dpa_manager.subprocessors import services as register
+    from dpa_manager.changes import services as changes
 
     make_agreement("signed")
     sp = make_subprocessor()
-    change = register.create_change(
+    change = changes.create_change(
         kind="add", subprocessor_id=sp.id, effective_on=date(2026, 12, 15), reason="Nieuw", actor=manager, now=NOW
     )
-    register.announce(change, actor=manager, now=NOW)
+    changes.announce(change, actor=manager, now=NOW)
     with time_machine.travel(NOW + timedelta(hours=1)):
         lagging = http.get("/healthz").json
     assert lagging["status"] == "degraded" and lagging["outbox"]["pending"] == 1  # pending since NOW, long ago

@@ -6,6 +6,7 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
+from dpa_manager.changes import services as changes
 from dpa_manager.extensions import db
 from dpa_manager.links import notice_token
 from dpa_manager.notices import services as notices
@@ -121,7 +122,7 @@ def setup_notice(make_agreement, make_subprocessor, manager, deliver=True):
     sp = make_subprocessor(
         countries=["BE", "US"], transfer_mechanism="adequacy", data_categories=["contact", "call_recordings"]
     )
-    change = register.create_change(
+    change = changes.create_change(
         kind="add",
         subprocessor_id=sp.id,
         effective_on=date(2026, 12, 15),
@@ -129,7 +130,7 @@ def setup_notice(make_agreement, make_subprocessor, manager, deliver=True):
         actor=manager,
         now=NOW,
     )
-    (notice_id,) = register.announce(change, actor=manager, now=NOW)
+    (notice_id,) = changes.announce(change, actor=manager, now=NOW)
     if deliver:
         notices.mark_delivered(notice_id, NOW)
         db.session.commit()

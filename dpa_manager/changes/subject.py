@@ -15,7 +15,7 @@ from ..labels import CHANGE_KINDS
 from ..mail.strings import long_date, t
 from ..notices.models import Notice
 from ..notices.subjects import Subject
-from .models import Change
+from ..subprocessors.models import Change
 from .services import unapply_for_client
 
 

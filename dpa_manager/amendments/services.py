@@ -18,6 +18,7 @@ from sqlalchemy import and_, func, select, update
 from .. import audit
 from ..agreements.document import placeholder_values
 from ..agreements.models import Agreement
+from ..agreements.services import adopt_version
 from ..bulk import claim_batch
 from ..clients.models import Client
 from ..clock import today_in_brussels
@@ -26,11 +27,13 @@ from ..extensions import db, rowcount
 from ..i18n import force_locale
 from ..mail import outbox
 from ..notices.models import Notice
+from ..notices.services import client_recipients, create_notices
 from ..processor.services import get_profile
 from ..rules import AMENDMENT_CLAUSE, BRUSSELS, NoticeState, window_error
-from .compare import compare
-from .models import Amendment, TermsArticle, TermsVersion
-from .text import fill
+from ..terms.compare import compare
+from ..terms.models import TermsArticle, TermsVersion
+from ..terms.text import fill
+from .models import Amendment
 
 #: The window of an amendment unless the manager sets another: 3 working days.
 DEFAULT_WINDOW = (3, "working")
@@ -101,9 +104,6 @@ def announce(
     now: datetime,
 ) -> Amendment:
     """Announce a published version to every client on an older one: a notice and an e-mail each; commit."""
-    # the domain services call one another: imported when used (tests/unit/test_imports.py)
-    from ..notices.services import client_recipients, create_notices
-
     if not version.is_published:
         raise Conflict(_("Alleen een gepubliceerde versie kan aangekondigd worden."))
     if amendment_of(version) is not None:
@@ -210,9 +210,6 @@ def apply_accepted_batch(now: datetime, *, notice_id: int | None = None) -> int:
     overlap. With `notice_id`, only that notice (an explicit acceptance, applied in the caller's transaction
     if the version is already in effect).
     """
-    # the domain services call one another: imported when used (tests/unit/test_imports.py)
-    from ..agreements.services import adopt_version
-
     in_effect = (
         select(Amendment.id)
         .join(TermsVersion, TermsVersion.id == Amendment.version_id)

@@ -15,8 +15,8 @@ from ..mail.strings import AMENDMENT_RESOLUTION_WORDS, TEXTS, long_date, t
 from ..notices.models import Notice
 from ..notices.subjects import Subject
 from ..rules import NoticeState
-from .amendments import apply_accepted_batch, changes_for, comparison_language, revert_accepted
 from .models import Amendment
+from .services import apply_accepted_batch, changes_for, comparison_language, revert_accepted
 
 #: The e-mail texts an amendment words its own way: "outcome_approved" → "outcome_amendment_approved", …
 _OWN_WORDING = {
