@@ -37,6 +37,7 @@ def prepare(now, clients: int, announce_change, manager) -> dict:
     from dpa_manager.notices.services import close_due_batch
 
     seed_synthetic(clients, now=now)
+    db.session.commit()
     changes = [announce_change(index) for index in (1, 2, 3)]
     told = now - timedelta(days=1)
     deemed = now - timedelta(days=30)

@@ -144,6 +144,7 @@ def seed(clients: int):
     seed_demo(now=NOW)
     if clients:
         seed_synthetic(clients, now=NOW)
+    db.session.commit()  # the bench is the caller of the services: it commits, as a command does
 
 
 def manager():
@@ -174,9 +175,11 @@ def new_change(index: int):
         actor=None,
         now=NOW,
     )
-    return changes.create_change(
+    change = changes.create_change(
         kind="add", subprocessor_id=sp.id, effective_on=date(2027, 1, 15), reason="Benchmark", actor=manager(), now=NOW
     )
+    db.session.commit()
+    return change
 
 
 # --- 1. The agreement PDF ----------------------------------------------------------------------------
@@ -346,6 +349,7 @@ def bench_fanout(args, results, kind: str, postgres_url: str | None):
 
         def ours():
             changes.announce(prepared["change"], actor=manager(), now=NOW)
+            db.session.commit()
 
         ours_s, _ = median_seconds(ours, runs=args.runs, before=prepare)
         made = db.session.scalar(
@@ -547,6 +551,7 @@ def bench_outbox(args, results):
                 db.session.execute(delete(OutboxMessage))
                 db.session.commit()
                 changes.announce(new_change(next(counter)), actor=manager(), now=NOW)
+                db.session.commit()
                 state["rows"] = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
                 db.session.expunge_all()  # a job starts with an empty session; these stay readable for `raw`
 
@@ -624,6 +629,7 @@ def bench_portal(args, results):
         db.session.commit()
         for i in range(20):
             changes.announce(new_change(i + 900), actor=manager(), now=NOW)
+        db.session.commit()
         app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=1, MAIL_TIMEOUT=1)
         from dpa_manager.notices.models import Notice
         from dpa_manager.notices.services import mark_delivered
@@ -676,6 +682,7 @@ def bench_pages(args, results, kind, postgres_url):
             def announce(index):
                 change = new_change(index)
                 changes.announce(change, actor=manager(), now=NOW)
+                db.session.commit()
                 return change.id
 
             ids = pages.prepare(NOW, size, announce, manager)

@@ -81,11 +81,12 @@ def create_app(config: dict | None = None) -> Flask:
     from .audit_words import event_details
 
     app.jinja_env.globals["event_details"] = event_details  # the audit trail's words for what an event recorded
-    from .web import IdConverter, answer_refused_input_with_422, answer_repeat_views_with_304
+    from .web import IdConverter, answer_refused_input_with_422, answer_repeat_views_with_304, end_transaction
 
     app.url_map.converters["id"] = IdConverter
     app.after_request(answer_refused_input_with_422)
     app.after_request(answer_repeat_views_with_304)
+    app.after_request(end_transaction)  # runs first of the three: the response is final only once committed
     from .accounts import invites as _invites  # noqa: F401  (its routes join clients.bp likewise)
     from .accounts import views as accounts
     from .agreements import views as agreements
@@ -173,7 +174,7 @@ def _register_error_pages(app: Flask) -> None:
     from flask_wtf.csrf import CSRFError
     from sqlalchemy.exc import InterfaceError, OperationalError
 
-    from .extensions import db, login_manager
+    from .extensions import login_manager
 
     def texts(code: int, text: str | None) -> tuple[str, str]:
         """Return the page's title and text in the language in force (choosing it may ask who is logged in)."""
@@ -204,10 +205,6 @@ def _register_error_pages(app: Flask) -> None:
 
     def database_down(error):
         app.logger.error("database unavailable: %s", error)
-        try:
-            db.session.rollback()
-        except Exception:  # the connection is gone; the pool replaces it
-            pass
         return page(503, bare=True)  # a page that needs no database (no user menu)
 
     app.register_error_handler(OperationalError, database_down)

@@ -1,5 +1,6 @@
 """`flask --app dpa_manager dpa ...` commands."""
 
+import functools
 from pathlib import Path
 
 import click
@@ -9,7 +10,32 @@ from . import clock
 from .errors import ServiceError
 from .extensions import db
 
-dpa = AppGroup("dpa", help="dpa_manager commands.")
+
+class Commands(AppGroup):
+    """The flask dpa commands: each runs in the app context and ends its transaction in one place, here:
+    committed when it returns, rolled back when it fails. (The sweep and the sender commit per batch and per
+    message themselves, as jobs do.)"""
+
+    def command(self, *args, **kwargs):
+        register = super().command(*args, **kwargs)
+
+        def decorator(function):
+            @functools.wraps(function)
+            def run(*given, **options):
+                try:
+                    result = function(*given, **options)
+                except BaseException:
+                    db.session.rollback()
+                    raise
+                db.session.commit()
+                return result
+
+            return register(run)
+
+        return decorator
+
+
+dpa = Commands("dpa", help="dpa_manager commands.")
 # Each command imports what it runs when it runs: `flask --help` and the app's start-up import none of it.
 
 

@@ -225,7 +225,6 @@ def _seed_register(now: datetime) -> None:
         sp = register.create_subprocessor(values, services, actor=None, now=now)
         if status == SubProcessorStatus.ACTIVE:
             sp.status, sp.activated_on = SubProcessorStatus.ACTIVE, now.date() - timedelta(days=400)
-            db.session.commit()
 
 
 def _service_ids(codes) -> list[int]:
@@ -283,7 +282,7 @@ SYNTHETIC_PASSWORD = "synthetic-load-2026"
 
 
 def seed_synthetic(count: int, *, now: datetime) -> tuple[int, int]:
-    """Add `count` synthetic clients, each with a signed agreement and one client user, in bulk; commit."""
+    """Add `count` synthetic clients, each with a signed agreement and one client user, in bulk."""
     seed_demo(now=now)
     start = (
         db.session.scalar(db.select(func.count()).select_from(Client).where(Client.enterprise_number.like("19%"))) or 0
@@ -378,7 +377,6 @@ def seed_synthetic(count: int, *, now: datetime) -> tuple[int, int]:
                     for sp_id in applying
                 ],
             )
-    db.session.commit()
     return first_id, last_id
 
 

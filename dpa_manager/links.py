@@ -5,12 +5,13 @@ from datetime import datetime
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import String, insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import String
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .db_types import UTCDateTime
-from .extensions import Model, db
+from .extensions import Model, db, rowcount
 
 NOTICE_LINK_SALT = "notice-link"
 #: How long a signed notice link works.
@@ -67,11 +68,10 @@ def link_used(token: str) -> bool:
 
 
 def use_link(token: str, now: datetime) -> bool:
-    """Spend a link; return False if it was spent before. Commits."""
-    try:
-        db.session.execute(insert(UsedLink).values(token_hash=_digest(token), used_at=now))
-        db.session.commit()
-        return True
-    except IntegrityError:
-        db.session.rollback()
-        return False
+    """Spend a link; return False if it was spent before (the request commits, and a second request that spends
+    it at the same moment waits for the first and finds it spent)."""
+    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    result = db.session.execute(
+        insert(UsedLink).values(token_hash=_digest(token), used_at=now).on_conflict_do_nothing()
+    )
+    return rowcount(result) == 1

@@ -13,6 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 
 from .errors import ServiceError
+from .extensions import db
 from .i18n import current
 from .paging import MAX_PAGE
 
@@ -29,7 +30,7 @@ class BaseForm(FlaskForm):
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         if not valid:
-            g.refused_input = True
+            mark_refused()
         return valid
 
 
@@ -97,9 +98,23 @@ def client_required(view):
     return wrapped
 
 
+def mark_refused() -> None:
+    """Note that this request's input was refused: a page shown again answers 422, and nothing is committed.
+
+    Kept with the request, not in `g`: a test's requests share one app context, and so one `g`.
+    """
+    request.environ["dpa_manager.refused"] = True
+
+
+def was_refused() -> bool:
+    return bool(request.environ.get("dpa_manager.refused"))
+
+
 def show_error(error: ServiceError, form=None) -> None:
-    """Put a refused request's message beside its field, or flash it when it belongs to no field."""
-    g.refused_input = True
+    """Undo what the refused service did, and put its message beside its field, or flash it when it belongs to no
+    field. The page shown next reads the database as it was; the request ends without committing."""
+    db.session.rollback()
+    mark_refused()
     field = getattr(form, error.field, None) if form is not None and error.field else None
     if field is not None:
         field.errors = list(field.errors) + [error.message]
@@ -182,9 +197,22 @@ def _page_tag(body: bytes) -> str:
     return hashlib.sha256(body + b"\x00" + str(own).encode()).hexdigest()[:40]
 
 
+def end_transaction(response):
+    """End the request's transaction, the one place a request commits: when it succeeded (below 400, its input not
+    refused), or else roll back. Services change the session and never commit (README, Development)."""
+    if response.status_code < 400 and not was_refused():
+        db.session.commit()  # a failure here is the request's failure: an error page, and the rollback below
+    else:
+        try:
+            db.session.rollback()
+        except Exception:  # the connection is gone (the database is down): the pool replaces it
+            current_app.logger.warning("rollback at the end of a failed request failed", exc_info=True)
+    return response
+
+
 def answer_refused_input_with_422(response):
     """A POST whose input was refused and that shows the page again answers 422, not 200."""
-    if request.method == "POST" and response.status_code == 200 and g.get("refused_input"):
+    if request.method == "POST" and response.status_code == 200 and was_refused():
         response.status_code = 422
     return response
 

@@ -10,7 +10,7 @@ from ..clients.forms import InviteForm
 from ..clients.models import Client
 from ..errors import ServiceError
 from ..extensions import db
-from ..web import ConfirmForm, flash_form_errors, manager_required, or_404
+from ..web import ConfirmForm, flash_form_errors, manager_required, or_404, show_error
 from .models import User
 from .services import invite as invite_user
 from .services import reinvite as reinvite_user
@@ -28,8 +28,7 @@ def invite(client_id: int):
                 client, email=form.email.data, full_name=form.full_name.data, actor=current_user, now=clock.now()
             )
         except ServiceError as error:
-            db.session.rollback()
-            flash(error.message, "error")
+            show_error(error)
         else:
             flash(
                 _("%(email)s is uitgenodigd; de uitnodiging vertrekt met de volgende e-mailronde.", email=user.email),

@@ -26,7 +26,7 @@ def find_user(email: str) -> User | None:
 def create_user(
     *, email: str, password: str, role: str, client_id: int | None, full_name: str = "", actor=None, now: datetime
 ) -> User:
-    """Create a user and commit; raise Invalid when a rule is broken."""
+    """Create a user; raise Invalid when a rule is broken."""
 
     email = normalize_email(email)
     if role not in {r.value for r in Role}:
@@ -55,7 +55,6 @@ def create_user(
         action="created",
         after={"email": email, "role": role, "client_id": client_id},
     )
-    db.session.commit()
     return user
 
 
@@ -74,7 +73,6 @@ def authenticate(email: str, password: str, *, now: datetime) -> User | None:
         action="login" if ok else "login_failed",
         after=None if ok else {"email": (email or "").strip().lower()[:320]},
     )
-    db.session.commit()
     return user if ok else None
 
 
@@ -83,13 +81,12 @@ def _token_hash(token: str) -> str:
 
 
 def create_token(user: User, *, label: str = "", now: datetime) -> str:
-    """Create an API token for `user` and commit; return the token (shown once, stored hashed)."""
+    """Create an API token for `user`; return the token (shown once, stored hashed)."""
     token = "dpa_" + secrets.token_urlsafe(32)
     db.session.add(ApiToken(user_id=user.id, token_hash=_token_hash(token), label=label[:100], created_at=now))
     audit.record(
         at=now, actor=user, object_type="user", object_id=user.id, action="token_created", after={"label": label[:100]}
     )
-    db.session.commit()
     return token
 
 
@@ -103,7 +100,6 @@ def user_for_token(token: str, *, now: datetime) -> User | None:
     if row is None or not row.user.is_active:
         return None
     row.last_used_at = now
-    db.session.commit()
     return row.user
 
 
@@ -150,7 +146,7 @@ def user_for_invitation(token: str) -> tuple[User | None, str | None]:
 
 
 def invite(client, *, email: str, full_name: str, actor, now: datetime) -> User:
-    """Create a client user without a usable password and e-mail an invitation to set one; commit."""
+    """Create a client user without a usable password and e-mail an invitation to set one."""
     email = normalize_email(email)
     error = name_error(full_name or "")
     if error:
@@ -174,7 +170,6 @@ def invite(client, *, email: str, full_name: str, actor, now: datetime) -> User:
         client_id=client.id,
         after={"email": email, "client_id": client.id},
     )
-    db.session.commit()
     return user
 
 
@@ -201,14 +196,13 @@ def _queue_invitation(user: User, client, now: datetime) -> None:
 
 
 def reinvite(user: User, *, actor, now: datetime) -> None:
-    """Send a new invitation to a client user; commit."""
+    """Send a new invitation to a client user."""
     if user.is_manager:
         raise Invalid(_("Alleen klantgebruikers worden uitgenodigd."))
     _queue_invitation(user, user.client, now)
     audit.record(
         at=now, actor=actor, object_type="user", object_id=user.id, action="reinvited", client_id=user.client_id
     )
-    db.session.commit()
 
 
 def accept_invitation(token: str, password: str, *, now: datetime) -> User:
@@ -230,12 +224,10 @@ def accept_invitation(token: str, password: str, *, now: datetime) -> User:
         .values(password_hash=_hash(password))
     )
     if rowcount(result) != 1:
-        db.session.rollback()
         raise Invalid(_("Deze uitnodiging werd al gebruikt."))
     audit.record(
         at=now, actor=user, object_type="user", object_id=user.id, action="password_set", client_id=user.client_id
     )
-    db.session.commit()
     db.session.expire(user)
     return user
 
@@ -254,7 +246,7 @@ def tokens_of(user: User) -> Sequence[ApiToken]:
 
 
 def revoke_token(user: User, token_id: int, *, now: datetime) -> ApiToken:
-    """Revoke one of the user's own tokens; commit."""
+    """Revoke one of the user's own tokens."""
     token = db.session.scalar(db.select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id))
     if token is None:
         raise Invalid(_("Onbekend token."))
@@ -268,7 +260,6 @@ def revoke_token(user: User, token_id: int, *, now: datetime) -> ApiToken:
             action="token_revoked",
             after={"token_id": token.id},
         )
-        db.session.commit()
     return token
 
 
@@ -276,9 +267,8 @@ def revoke_token(user: User, token_id: int, *, now: datetime) -> ApiToken:
 
 
 def set_language(user: User, language: str) -> None:
-    """Keep the user's interface language (a code of i18n.LANGUAGES); commit."""
+    """Keep the user's interface language (a code of i18n.LANGUAGES)."""
     if language not in LANGUAGES:
         raise Invalid(_("Kies een taal uit de lijst."), "language")
     if user.language != language:
         user.language = language
-        db.session.commit()

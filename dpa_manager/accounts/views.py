@@ -114,7 +114,6 @@ def accept_invite(token: str):
         try:
             accept_invitation(token, form.password.data, now=clock.now())
         except ServiceError as error:
-            db.session.rollback()
             show_error(error, form)
         else:
             flash(_("Uw wachtwoord is ingesteld. Meld u nu aan."), "success")

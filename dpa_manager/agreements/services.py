@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from contextlib import nullcontext
 from datetime import date, datetime
 from typing import Any
 
@@ -144,7 +145,6 @@ def _frozen(agreement: Agreement) -> dict:
             .values(snapshot=document, body_sha256=digest)
             .execution_options(synchronize_session=False)
         )
-        db.session.commit()
         db.session.expire(agreement)
     elif agreement.body_sha256 is None:  # an amended agreement: its document is frozen, its hash comes at first need
         digest = hashlib.sha256(pdf.render(agreement.snapshot)).hexdigest()
@@ -154,7 +154,6 @@ def _frozen(agreement: Agreement) -> dict:
             .values(body_sha256=digest)
             .execution_options(synchronize_session=False)
         )
-        db.session.commit()
         db.session.expire(agreement)
     assert agreement.snapshot is not None
     return agreement.snapshot
@@ -169,7 +168,6 @@ def pdf_of(agreement: Agreement, *, now: datetime) -> bytes:
         return pdf.render(build(agreement, today_in_brussels(now)), draft=True)
     if agreement.processor_signed_at is not None or agreement.concluded_by != "signatures":
         signed = _store_signed_pdf(agreement)
-        db.session.commit()
         return signed
     return pdf.render(_frozen(agreement))
 
@@ -246,7 +244,7 @@ def _plain(values: dict) -> dict:
 
 
 def create_draft(client: Client, values: dict, service_ids, *, actor: User, now: datetime) -> Agreement:
-    """Create a draft agreement for `client` and commit."""
+    """Create a draft agreement for `client`."""
     agreement = Agreement(client_id=client.id, state=AgreementState.DRAFT.value, created_at=now, updated_at=now)
     after = _apply(agreement, values, service_ids)
     db.session.add(agreement)
@@ -260,12 +258,11 @@ def create_draft(client: Client, values: dict, service_ids, *, actor: User, now:
         action="created",
         after=after,
     )
-    db.session.commit()
     return agreement
 
 
 def update_draft(agreement: Agreement, values: dict, service_ids, *, actor: User, now: datetime) -> Agreement:
-    """Change the particulars of a draft and commit."""
+    """Change the particulars of a draft."""
     if agreement.state != AgreementState.DRAFT:
         raise Conflict(_("Alleen een concept kan nog wijzigen."))
     after = _apply(agreement, values, service_ids)
@@ -279,7 +276,6 @@ def update_draft(agreement: Agreement, values: dict, service_ids, *, actor: User
         action="updated",
         after=after,
     )
-    db.session.commit()
     return agreement
 
 
@@ -308,13 +304,12 @@ def _move(agreement: Agreement, target: AgreementState, values: dict, *, extra_g
         stmt = stmt.where(extra_guard)
     result = db.session.execute(stmt.values(state=target.value, **values).execution_options(synchronize_session=False))
     if rowcount(result) != 1:
-        db.session.rollback()
         raise Conflict(_("De overeenkomst werd intussen gewijzigd; laad de pagina opnieuw."))
     db.session.expire(agreement)
 
 
 def send(agreement: Agreement, *, actor: User, now: datetime) -> Agreement:
-    """Freeze the document and send it to the client for signature; commit."""
+    """Freeze the document and send it to the client for signature."""
     if agreement.state != AgreementState.DRAFT:
         raise Conflict(_("Alleen een concept kan verstuurd worden."))
     _ensure_complete(agreement)
@@ -335,12 +330,11 @@ def send(agreement: Agreement, *, actor: User, now: datetime) -> Agreement:
         before={"state": "draft"},
         after={"state": "sent", "body_sha256": body_sha256},
     )
-    db.session.commit()
     return agreement
 
 
 def recall(agreement: Agreement, *, actor: User, now: datetime) -> Agreement:
-    """Take a sent agreement back to draft, as long as the client has not signed; commit."""
+    """Take a sent agreement back to draft, as long as the client has not signed."""
     if agreement.client_signed_at is not None:
         raise Conflict(_("De klant heeft al ondertekend; deze overeenkomst kan niet meer terug naar concept."))
     _move(
@@ -359,7 +353,6 @@ def recall(agreement: Agreement, *, actor: User, now: datetime) -> Agreement:
         before={"state": "sent"},
         after={"state": "draft"},
     )
-    db.session.commit()
     return agreement
 
 
@@ -381,7 +374,7 @@ def _signer(name: str, role: str) -> tuple[str, str]:
 def client_sign(
     agreement: Agreement, *, user: User, full_name: str, role: str, authorised: bool, now: datetime
 ) -> Agreement:
-    """Record the client's signature on a sent agreement; commit."""
+    """Record the client's signature on a sent agreement."""
     if user.is_manager or user.client_id != agreement.client_id:
         raise Conflict(_("Alleen een gebruiker van de klant kan voor de klant ondertekenen."))
     if agreement.state != AgreementState.SENT:
@@ -408,7 +401,6 @@ def client_sign(
         .execution_options(synchronize_session=False)
     )
     if rowcount(result) != 1:
-        db.session.rollback()
         raise Conflict(_("Deze overeenkomst is intussen al ondertekend of gewijzigd."))
     db.session.expire(agreement)
     audit.record(
@@ -420,14 +412,13 @@ def client_sign(
         action="client_signed",
         after={"name": name, "role": role, "body_sha256": agreement.body_sha256},
     )
-    db.session.commit()
     return agreement
 
 
 def countersign(
     agreement: Agreement, *, user: User, full_name: str, role: str, now: datetime, role_translations: dict | None = None
 ) -> Agreement:
-    """Countersign for the processor, store the signed PDF once, supersede the client's older agreement; commit.
+    """Countersign for the processor, store the signed PDF once, supersede the client's older agreement.
 
     `role_translations` gives the signer's capacity in French and English ({"fr": ..., "en": ...}, optional).
     """
@@ -456,12 +447,14 @@ def countersign(
         "updated_at": now,
         "translations": translations or agreement.translations,
     }
+    # On PostgreSQL another agreement of this client may be countersigned at the same moment and committed
+    # first: one signed agreement per client (a unique index says so), and this later countersignature then
+    # supersedes it, after going back to a savepoint. SQLite lets one writer at a time, so it cannot happen there.
+    savepoint = db.session.begin_nested() if db.engine.dialect.name == "postgresql" else nullcontext()
     try:
-        older, signed_pdf = _sign_superseding(agreement, values, user=user, now=now)
+        with savepoint:
+            older, signed_pdf = _sign_superseding(agreement, values, user=user, now=now)
     except IntegrityError:
-        # Another agreement of this client was countersigned at the same moment and committed first: one
-        # signed agreement per client (a unique index says so); this later countersignature supersedes it.
-        db.session.rollback()
         db.session.expire_all()
         older, signed_pdf = _sign_superseding(agreement, values, user=user, now=now)
     sync_assignments(agreement, today_in_brussels(now))
@@ -486,12 +479,11 @@ def countersign(
         before={"state": "sent"},
         after={"state": "signed", "name": name, "role": role, "signed_sha256": hashlib.sha256(signed_pdf).hexdigest()},
     )
-    db.session.commit()
     return agreement
 
 
 def _sign_superseding(agreement: Agreement, values: dict, *, user: User, now: datetime) -> tuple[list[int], bytes]:
-    """Supersede the client's signed agreement(s), then move this one to signed and store its PDF; the caller commits.
+    """Supersede the client's signed agreement(s), then move this one to signed and store its PDF.
 
     In that order, so that the client never has two signed agreements (the unique index refuses it).
     """
@@ -512,7 +504,7 @@ def _sign_superseding(agreement: Agreement, values: dict, *, user: User, now: da
 
 
 def _store_signed_pdf(agreement: Agreement) -> bytes:
-    """Render the final PDF from the frozen document and store it unless it is stored already; the caller commits.
+    """Render the final PDF from the frozen document and store it unless it is stored already.
 
     Signed agreements end with the signature page; an amendment accepted by a client user or by silence ends
     with its amendment record instead (it was not signed).
@@ -589,7 +581,7 @@ def amendment_facts(agreement: Agreement) -> dict | None:
 
 
 def record_acceptance(agreement: Agreement, *, notice, actor, now: datetime) -> None:
-    """An approval received in time turned a deemed acceptance into an express one: say so; the caller commits.
+    """An approval received in time turned a deemed acceptance into an express one: say so.
 
     The amendment record is made again the next time it is needed (it named the silence); the audit trail
     keeps the fingerprint of the one it replaces.
@@ -619,7 +611,7 @@ def record_acceptance(agreement: Agreement, *, notice, actor, now: datetime) -> 
 def adopt_version(
     agreement: Agreement, version: TermsVersion, *, notice, at: datetime, now: datetime
 ) -> Agreement | None:
-    """Replace a signed agreement by the same one on `version`, accepted through `notice`; the caller commits.
+    """Replace a signed agreement by the same one on `version`, accepted through `notice`.
 
     The old agreement ends at `at` and keeps its PDF; the new one begins at `at`, carries the same particulars,
     and says how it came about (accepted by a user of the client, or by silence): it has no signatures of its
@@ -688,7 +680,7 @@ def adopt_version(
 
 
 def terminate(agreement: Agreement, *, actor: User, now: datetime) -> Agreement:
-    """End a signed agreement; commit."""
+    """End a signed agreement."""
     _move(agreement, AgreementState.TERMINATED, {"ended_at": now, "updated_at": now})
     audit.record(
         at=now,
@@ -700,7 +692,6 @@ def terminate(agreement: Agreement, *, actor: User, now: datetime) -> Agreement:
         before={"state": "signed"},
         after={"state": "terminated"},
     )
-    db.session.commit()
     return agreement
 
 

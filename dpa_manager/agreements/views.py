@@ -67,7 +67,6 @@ def new():
                 client, form.particulars(), form.services.data or [], actor=current_user, now=clock.now()
             )
         except ServiceError as error:
-            db.session.rollback()
             show_error(error, form)
         else:
             flash(_("Concept %(reference)s aangemaakt.", reference=reference(agreement.id)), "success")
@@ -106,7 +105,6 @@ def edit(agreement_id: int):
                 agreement, form.particulars(), form.services.data or [], actor=current_user, now=clock.now()
             )
         except ServiceError as error:
-            db.session.rollback()
             show_error(error, form)
         else:
             flash(_("Concept bewaard."), "success")
@@ -155,8 +153,7 @@ def _act(agreement_id: int, action, success: str, form_class=ConfirmForm, **kwar
     try:
         action(agreement, now=clock.now(), **{k: v(form) for k, v in kwargs.items()})
     except ServiceError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+        show_error(error)
     else:
         flash(success, "success")
     return redirect(url_for("agreements.show", agreement_id=agreement.id))

@@ -103,7 +103,7 @@ def announce(
     actor,
     now: datetime,
 ) -> Amendment:
-    """Announce a published version to every client on an older one: a notice and an e-mail each; commit."""
+    """Announce a published version to every client on an older one: a notice and an e-mail each."""
     if not version.is_published:
         raise Conflict(_("Alleen een gepubliceerde versie kan aangekondigd worden."))
     if amendment_of(version) is not None:
@@ -164,7 +164,6 @@ def announce(
         action="amendment_announced",
         after={"amendment": amendment.id, "notices": len(created), "window": f"{window_days} {window_unit}"},
     )
-    db.session.commit()
     return amendment
 
 
@@ -204,7 +203,7 @@ def takes_effect_at(accepted_at: datetime, effective_on) -> datetime:
 
 def apply_accepted_batch(now: datetime, *, notice_id: int | None = None) -> int:
     """Move one batch of agreements whose amendment was accepted to the new version once it is in effect; return
-    how many notices were applied (0: none left). Idempotent; the caller commits (the job, each batch).
+    how many notices were applied (0: none left). Idempotent (the job, each batch).
 
     The amended agreement ends, and the new one begins, at the same instant (takes_effect_at): no gap and no
     overlap. With `notice_id`, only that notice (an explicit acceptance, applied in the caller's transaction
@@ -276,7 +275,7 @@ def revert_accepted(notice, *, actor, now: datetime) -> None:
     """Undo a deemed acceptance: the agreement it made is annulled and the amended one is in force again.
 
     For an objection that was received before the window closed and recorded after the sweep applied
-    the amendment. The caller commits.
+    the amendment.
     """
     new = db.session.get(Agreement, notice.amended_agreement_id) if notice.amended_agreement_id else None
     if new is None or new.state != "signed" or new.amended_from_id != notice.agreement_id:

@@ -12,7 +12,7 @@ from ..terms import bp
 from ..terms.models import TermsVersion
 from ..terms.services import missing_coverage
 from ..terms.text import blocks
-from ..web import ConfirmForm, flash_form_errors, manager_required, or_404
+from ..web import ConfirmForm, flash_form_errors, manager_required, or_404, show_error
 from .forms import AmendmentForm
 from .services import (
     agreements_to_amend,
@@ -63,8 +63,7 @@ def announce_version(version_id: int):
             now=clock.now(),
         )
     except ServiceError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+        show_error(error)
     else:
         flash(
             ngettext(

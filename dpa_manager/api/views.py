@@ -44,7 +44,6 @@ def _api_error(error: ApiError):
 
 @bp.errorhandler(ServiceError)
 def _service_error(error: ServiceError):
-    db.session.rollback()
     status = 409 if isinstance(error, Conflict) else 422
     body = {"error": error.message}
     if error.field:

@@ -84,7 +84,7 @@ def create_change(
     now: datetime,
     translations: dict | None = None,
 ) -> Change:
-    """Draft a change; commit. Refuses unknown or retired sub-processors and past dates."""
+    """Draft a change. Refuses unknown or retired sub-processors and past dates."""
     if kind not in CHANGE_KINDS:
         raise Invalid(_("Kies toevoegen, vervangen of stopzetten."), "kind")
     sp = db.session.get(SubProcessor, subprocessor_id) if is_id(subprocessor_id) else None
@@ -165,7 +165,6 @@ def create_change(
             "translations": translated,
         },
     )
-    db.session.commit()
     return change
 
 
@@ -206,7 +205,7 @@ def _affected(change: Change):
 
 
 def announce(change: Change, *, actor, now: datetime) -> list[int]:
-    """Announce a drafted change: one notice per affected signed agreement, each with its e-mail; commit."""
+    """Announce a drafted change: one notice per affected signed agreement, each with its e-mail."""
     result = db.session.execute(
         update(Change)
         .where(Change.id == change.id, Change.state == ChangeState.DRAFT)
@@ -214,13 +213,11 @@ def announce(change: Change, *, actor, now: datetime) -> list[int]:
         .execution_options(synchronize_session=False)
     )
     if rowcount(result) != 1:
-        db.session.rollback()
         raise Conflict(_("Deze wijziging is al aangekondigd of ingetrokken."))
     db.session.expire(change)
     if change.subprocessor.status == SubProcessorStatus.RETIRED or (
         change.replaces is not None and change.replaces.status != SubProcessorStatus.ACTIVE
     ):
-        db.session.rollback()
         raise Conflict(_("De register-status van de betrokken subverwerkers is intussen veranderd."))
     needs = notice_needs_approval(change.kind, change.subprocessor.kind)
     affected = affected_agreements(change)
@@ -264,12 +261,11 @@ def announce(change: Change, *, actor, now: datetime) -> list[int]:
         before={"state": ChangeState.DRAFT},
         after={"state": ChangeState.ANNOUNCED, "notices": len(created)},
     )
-    db.session.commit()
     return [notice_id for notice_id, _ in created]
 
 
 def cancel(change: Change, *, actor, now: datetime) -> list[int]:
-    """Cancel a change that has not taken effect anywhere; withdraw its waiting notices; commit.
+    """Cancel a change that has not taken effect anywhere; withdraw its waiting notices.
 
     Cancel and apply serialise on the change: the cancel first takes the change (a guarded UPDATE, which on
     PostgreSQL locks its row; the apply job locks the same row before it applies), then looks whether it took
@@ -282,13 +278,11 @@ def cancel(change: Change, *, actor, now: datetime) -> list[int]:
         .execution_options(synchronize_session=False)
     )
     if rowcount(result) != 1:
-        db.session.rollback()
         raise Conflict(_("Deze wijziging is al ingetrokken."))
     applied = db.session.scalar(
         select(Notice.id).where(Notice.change_id == change.id, Notice.applied_at.is_not(None)).limit(1)
     )
     if applied is not None:
-        db.session.rollback()
         raise Conflict(_("Deze wijziging is voor sommige klanten al ingegaan en kan niet meer ingetrokken worden."))
     withdrawn = withdraw_pending(("change", change.id), actor=actor, now=now)
     audit.record(
@@ -299,7 +293,6 @@ def cancel(change: Change, *, actor, now: datetime) -> list[int]:
         action="cancelled",
         after={"state": ChangeState.CANCELLED, "withdrawn_notices": len(withdrawn)},
     )
-    db.session.commit()
     db.session.expire(change)
     return withdrawn
 
@@ -405,7 +398,7 @@ def unapply_for_client(change: Change, client_id: int, *, actor, now: datetime) 
     """Stop a change applying to one client from today (an objection received in time, recorded late).
 
     The sub-processor it brought in stops applying; for a replacement, the one it replaced applies again
-    (back in use if it had been retired). The caller commits.
+    (back in use if it had been retired).
     """
     today = today_in_brussels(now)
     ended: Sequence[int] = []

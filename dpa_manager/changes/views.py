@@ -59,7 +59,6 @@ def new_change():
                 now=clock.now(),
             )
         except ServiceError as error:
-            db.session.rollback()
             show_error(error, form)
         else:
             flash(_("Wijziging opgesteld. Kijk na wie ze treft en kondig ze dan aan."), "success")
@@ -97,8 +96,7 @@ def _change_action(change_id: int, action, success):
     try:
         result = action(change, actor=current_user, now=clock.now())
     except ServiceError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+        show_error(error)
     else:
         flash(success(result), "success")
     return redirect(url_for("subprocessors.change", change_id=change.id))

@@ -43,18 +43,17 @@ def _clean(values: dict, client: Client | None) -> dict:
 
 
 def create_client(values: dict, *, actor, now: datetime) -> Client:
-    """Create a client and commit; raise Invalid on bad input."""
+    """Create a client; raise Invalid on bad input."""
     values = _clean(values, None)
     client = Client(created_at=now, **values)
     db.session.add(client)
     db.session.flush()
     audit.record(at=now, actor=actor, object_type="client", object_id=client.id, action="created", after=values)
-    db.session.commit()
     return client
 
 
 def update_client(client: Client, values: dict, *, actor, now: datetime) -> Client:
-    """Change a client's details and commit."""
+    """Change a client's details."""
     values = _clean(values, client)
     before = {k: getattr(client, k) for k in CLIENT_FIELDS}
     for key, value in values.items():
@@ -62,7 +61,6 @@ def update_client(client: Client, values: dict, *, actor, now: datetime) -> Clie
     audit.record(
         at=now, actor=actor, object_type="client", object_id=client.id, action="updated", before=before, after=values
     )
-    db.session.commit()
     return client
 
 

@@ -55,7 +55,6 @@ def edit(client_id: int):
         try:
             update_client(client, {k: form[k].data for k in CLIENT_FIELDS}, actor=current_user, now=clock.now())
         except ServiceError as error:
-            db.session.rollback()
             show_error(error, form)
         else:
             flash(_("Klantgegevens bewaard."), "success")

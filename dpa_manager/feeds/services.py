@@ -50,7 +50,7 @@ def open_notices(client_id: int) -> Sequence[Notice]:
 
 
 def rotate_feed_token(client: Client, *, actor, now: datetime) -> None:
-    """Give the client new feed addresses (the old ones stop working); commit."""
+    """Give the client new feed addresses (the old ones stop working)."""
     before = client.feed_token[:6]
     client.feed_token = secrets.token_urlsafe(24)
     audit.record(
@@ -62,7 +62,6 @@ def rotate_feed_token(client: Client, *, actor, now: datetime) -> None:
         action="feed_token_rotated",
         before={"token_start": before},
     )
-    db.session.commit()
 
 
 def announced_changes() -> Sequence[Change]:

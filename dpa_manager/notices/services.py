@@ -301,7 +301,7 @@ def _extend_to_stated(notice: Notice, stated: datetime, at: datetime) -> None:
 
 
 def mark_delivered(notice_id: int, accepted_at: datetime, *, stated_closes_at: datetime | None = None) -> None:
-    """The mail server accepted the notification: start the window if it has not started. The caller commits.
+    """The mail server accepted the notification: start the window if it has not started.
 
     `stated_closes_at` is the closing moment the accepted message states; the window applied is the later
     of it and the rule's from the moment of acceptance. An acceptance earlier than the one the notice counts
@@ -408,12 +408,11 @@ def _earliest_acceptance(notice: Notice, at: datetime) -> None:
 
 
 def mark_opened(notice: Notice, *, user: User, now: datetime) -> None:
-    """A user of the client opened the notice in the portal: start the window if not yet started; commit."""
+    """A user of the client opened the notice in the portal: start the window if not yet started."""
     if user.is_manager or user.client_id != notice.client_id:
         return
     if notice.first_opened_at is None:
         _told(notice, now, "first_opened_at", user, "opened")
-        db.session.commit()
 
 
 # --- The client's answer ----------------------------------------------------------------------
@@ -433,13 +432,12 @@ def _decide(notice: Notice, target: NoticeState, *, user: User, now: datetime, v
         .execution_options(synchronize_session=False)
     )
     if rowcount(result) != 1:
-        db.session.rollback()
         raise Conflict(_("Deze melding werd intussen afgesloten; laad de pagina opnieuw."))
     db.session.expire(notice)
 
 
 def object_to(notice: Notice, *, user: User, reason: str, now: datetime) -> Notice:
-    """Record the client's objection, tell the client and alert the managers; commit."""
+    """Record the client's objection, tell the client and alert the managers."""
     reason = (reason or "").strip()
     if len(reason) < 3:
         raise Invalid(_("Geef de reden van uw bezwaar."), "reason")
@@ -479,12 +477,11 @@ def object_to(notice: Notice, *, user: User, reason: str, now: datetime) -> Noti
         before={"state": "open"},
         after={"state": "objected", "reason": reason},
     )
-    db.session.commit()
     return notice
 
 
 def approve(notice: Notice, *, user: User, now: datetime) -> Notice:
-    """Record the client's explicit approval (for an amendment: move the agreement to the new terms); commit."""
+    """Record the client's explicit approval (for an amendment: move the agreement to the new terms)."""
     _decide(notice, NoticeState.APPROVED, user=user, now=now, values={})
     subject_of(notice).approved(notice, from_state=NoticeState.OPEN, actor=user, now=now)
     client = notice.client
@@ -501,7 +498,6 @@ def approve(notice: Notice, *, user: User, now: datetime) -> Notice:
         before={"state": "open"},
         after={"state": "approved"},
     )
-    db.session.commit()
     return notice
 
 
@@ -564,7 +560,7 @@ def record_answer(
     proofs: Sequence[Proof] = (),
     now: datetime,
 ) -> Notice:
-    """Record an objection or approval that reached the processor outside the app; commit.
+    """Record an objection or approval that reached the processor outside the app.
 
     It counts when it was received before the window closed, whenever it is recorded. An objection
     recorded after the sweep deemed the notice approved reverses that outcome: the change stops applying
@@ -626,7 +622,6 @@ def record_answer(
         .execution_options(synchronize_session=False)
     )
     if rowcount(result) != 1:
-        db.session.rollback()
         raise Conflict(_("Deze melding werd intussen gewijzigd; laad de pagina opnieuw."))
     db.session.expire(notice)
     for (name, content_type), proof in zip(checked, proofs, strict=True):
@@ -663,11 +658,7 @@ def record_answer(
     client = notice.client
     recipients = client_recipients([client.id])[client.id]
     if reversing:
-        try:
-            _reverse_deemed_approval(notice, was_applied, actor=actor, now=now)
-        except Conflict:
-            db.session.rollback()  # nothing of this answer is kept: the manager resolves it with the client
-            raise
+        _reverse_deemed_approval(notice, was_applied, actor=actor, now=now)  # refused: nothing of it is kept
         outcome = "reversed"
     else:
         outcome = "objection_received" if answer == "objection" else "approved"
@@ -688,12 +679,11 @@ def record_answer(
     outbox.enqueue(mails)
     if target == NoticeState.APPROVED:
         subject_of(notice).approved(notice, from_state=source, actor=actor, now=now)
-    db.session.commit()
     return notice
 
 
 def _reverse_deemed_approval(notice: Notice, was_applied: datetime | None, *, actor: User, now: datetime) -> None:
-    """Undo what the deemed approval did for this client (the caller commits): the change stops applying."""
+    """Undo what the deemed approval did for this client: the change stops applying."""
     audit.record(
         at=now,
         actor=actor,
@@ -709,7 +699,7 @@ def _reverse_deemed_approval(notice: Notice, was_applied: datetime | None, *, ac
 
 
 def resolve(notice: Notice, *, actor: User, resolution: str, note: str, now: datetime) -> Notice:
-    """Resolve an objection (rules.RESOLUTIONS) and tell the client; commit."""
+    """Resolve an objection (rules.RESOLUTIONS) and tell the client."""
     if not actor.is_manager:
         raise Conflict(_("Alleen een manager handelt bezwaren af."))
     if resolution not in RESOLUTIONS:
@@ -732,7 +722,6 @@ def resolve(notice: Notice, *, actor: User, resolution: str, note: str, now: dat
         .execution_options(synchronize_session=False)
     )
     if rowcount(result) != 1:
-        db.session.rollback()
         raise Conflict(_("Deze melding werd intussen gewijzigd; laad de pagina opnieuw."))
     db.session.expire(notice)
     client = notice.client
@@ -749,15 +738,11 @@ def resolve(notice: Notice, *, actor: User, resolution: str, note: str, now: dat
         before={"state": "objected"},
         after={"state": target.value, "resolution": resolution},
     )
-    db.session.commit()
     return notice
 
 
 def withdraw_pending(of: tuple[str, int], *, actor: User, now: datetime) -> list[int]:
-    """Withdraw every notice of a cancelled subject (kind, id) that still waits; tell the clients who were told.
-
-    The caller commits.
-    """
+    """Withdraw every notice of a cancelled subject (kind, id) that still waits; tell the clients who were told."""
     pending = [s.value for s in NOTICE_STATES_PENDING]
     rows = db.session.execute(
         update(Notice)
@@ -785,7 +770,7 @@ def withdraw_pending(of: tuple[str, int], *, actor: User, now: datetime) -> list
 
 
 def queue_outcomes(notice_ids: list[int], outcome: str, now: datetime) -> None:
-    """Queue the outcome e-mail of each notice with one INSERT ... SELECT; the caller commits.
+    """Queue the outcome e-mail of each notice with one INSERT ... SELECT.
 
     The same rows as row(key=f"outcome:{id}:{outcome}", template="outcome", ...) for each notice, with the
     client's contact address and its active users' addresses as recipients and the client's language;
@@ -941,7 +926,7 @@ def remind_batch(now: datetime) -> int:
 
 
 def create_notices(rows: list[dict]) -> list[tuple[int, int]]:
-    """Insert notices in bulk; return (id, client_id) per row, in order. The caller commits."""
+    """Insert notices in bulk; return (id, client_id) per row, in order."""
     if not rows:
         return []
     table = table_of(Notice)
@@ -964,7 +949,7 @@ CLIENT_TEMPLATES = ("notice", "amendment", "reminder", "outcome")
 
 
 def requeue(message_ids: list[int] | None, *, actor, now: datetime) -> list[int]:
-    """Put given-up messages back in the queue (all of them with None), with their Message-ID; commit.
+    """Put given-up messages back in the queue (all of them with None), with their Message-ID.
 
     Given up: the whole message (dead), or some of its recipients (refused for good) while others accepted it.
     A message to a client goes to the client's addresses as they are now (the manager may have corrected
@@ -1058,5 +1043,4 @@ def requeue(message_ids: list[int] | None, *, actor, now: datetime) -> list[int]
                 },
                 after={"state": OutboxState.PENDING, "recipients": to, "already_accepted": sorted(accepted)},
             )
-    db.session.commit()
     return done

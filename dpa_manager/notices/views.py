@@ -64,7 +64,6 @@ def show(notice_id: int):
         try:
             resolve(notice, actor=current_user, resolution=form.resolution.data, note=form.note.data, now=clock.now())
         except ServiceError as error:
-            db.session.rollback()
             show_error(error, form)
         else:
             flash(_("Het bezwaar is afgehandeld; de klant krijgt bericht."), "success")
@@ -108,7 +107,6 @@ def record_answer_view(notice_id: int):
                 now=clock.now(),
             )
         except ServiceError as error:
-            db.session.rollback()
             show_error(error, form)
         else:
             flash(_("Het antwoord van de klant is geregistreerd; de klant krijgt bericht."), "success")

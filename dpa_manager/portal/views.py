@@ -13,7 +13,6 @@ from ..agreements.document import reference
 from ..agreements.forms import SignatureForm
 from ..catalogue import DATA_CATEGORIES
 from ..errors import ServiceError
-from ..extensions import db
 from ..labels import TRANSFERS
 from ..notices import services as notice_services
 from ..notices.forms import ApprovalForm, ObjectionForm
@@ -68,7 +67,6 @@ def agreement(agreement_id: int):
                 now=clock.now(),
             )
         except ServiceError as error:
-            db.session.rollback()
             show_error(error, form)
         else:
             flash(_("Bedankt: u hebt de overeenkomst ondertekend. De verwerker tekent ze nu tegen."), "success")
@@ -160,7 +158,6 @@ def object_to(notice_id: int):
         try:
             notice_services.object_to(notice, user=current_user, reason=form.reason.data, now=clock.now())
         except ServiceError as error:
-            db.session.rollback()
             show_error(error, form)
         else:
             flash(
@@ -180,7 +177,6 @@ def approve(notice_id: int):
         try:
             notice_services.approve(notice, user=current_user, now=clock.now())
         except ServiceError as error:
-            db.session.rollback()
             show_error(error, form)
         else:
             flash(_("Bedankt: u hebt de wijziging goedgekeurd."), "success")

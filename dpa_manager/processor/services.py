@@ -78,7 +78,7 @@ def _check(values: dict) -> None:
 
 
 def save_profile(values: dict, *, actor, now: datetime) -> ProcessorProfile:
-    """Create or update the profile from `values` (keys of PROFILE_FIELDS) and commit."""
+    """Create or update the profile from `values` (keys of PROFILE_FIELDS)."""
     values = {k: values[k] if k in values else PROFILE_DEFAULTS[k] for k in PROFILE_FIELDS}
     _check(values)
     values["enterprise_number"] = normalize_enterprise_number(values["enterprise_number"])
@@ -99,7 +99,6 @@ def save_profile(values: dict, *, actor, now: datetime) -> ProcessorProfile:
         before=before,
         after=values,
     )
-    db.session.commit()
     return profile
 
 
@@ -120,7 +119,7 @@ def _service_translations(name_fr: str, name_en: str) -> dict | None:
 
 
 def add_service(code: str, name: str, *, actor, now: datetime, name_fr: str = "", name_en: str = "") -> Service:
-    """Add a service (with its French and English names, optional) and commit."""
+    """Add a service (with its French and English names, optional)."""
     code = (code or "").strip().lower()
     if not re.fullmatch(r"[a-z][a-z0-9_-]{1,39}", code):
         raise Invalid(_("Een code bestaat uit 2 tot 40 kleine letters, cijfers, - of _."), "code")
@@ -142,12 +141,11 @@ def add_service(code: str, name: str, *, actor, now: datetime, name_fr: str = ""
         action="created",
         after={"code": code, "name": service.name, "translations": service.translations},
     )
-    db.session.commit()
     return service
 
 
 def name_service(service: Service, *, name_fr: str, name_en: str, actor, now: datetime) -> Service:
-    """Set the French and English names of a service (empty: the Dutch name, marked); commit."""
+    """Set the French and English names of a service (empty: the Dutch name, marked)."""
     before = service.translations
     service.translations = _service_translations(name_fr, name_en)
     audit.record(
@@ -159,5 +157,4 @@ def name_service(service: Service, *, name_fr: str, name_en: str, actor, now: da
         before={"translations": before},
         after={"translations": service.translations},
     )
-    db.session.commit()
     return service

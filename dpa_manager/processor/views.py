@@ -30,7 +30,6 @@ def profile():
         try:
             save_profile(form.values(), actor=current_user, now=clock.now())
         except ServiceError as error:
-            db.session.rollback()
             show_error(error, form)
         else:
             flash(_("Profiel bewaard. Nieuwe overeenkomsten gebruiken deze gegevens."), "success")
@@ -59,8 +58,7 @@ def new_service():
                 now=clock.now(),
             )
         except ServiceError as error:
-            db.session.rollback()
-            flash(error.message, "error")
+            show_error(error)
         else:
             flash(_("Dienst %(name)s toegevoegd.", name=service.name), "success")
     else:
@@ -80,8 +78,7 @@ def service_names(service_id: int):
                 service, name_fr=form.name_fr.data, name_en=form.name_en.data, actor=current_user, now=clock.now()
             )
         except ServiceError as error:
-            db.session.rollback()
-            flash(error.message, "error")
+            show_error(error)
         else:
             flash(_("Namen van %(name)s bewaard.", name=service.name), "success")
     else:

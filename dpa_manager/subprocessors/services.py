@@ -164,7 +164,7 @@ def _services_by_code_or_id(services) -> list[Service]:
 
 
 def create_subprocessor(values: dict, services, *, actor, now: datetime) -> SubProcessor:
-    """Add an entry to the register as 'proposed'; commit."""
+    """Add an entry to the register as 'proposed'."""
     clean = clean_subprocessor(values)
     sp = SubProcessor(created_at=now, status=SubProcessorStatus.PROPOSED, **clean)
     sp.services = _services_by_code_or_id(services)
@@ -178,7 +178,6 @@ def create_subprocessor(values: dict, services, *, actor, now: datetime) -> SubP
         action="created",
         after=clean | {"services": [s.code for s in sp.services]},
     )
-    db.session.commit()
     return sp
 
 
@@ -198,7 +197,6 @@ def update_subprocessor(sp: SubProcessor, values: dict, services, *, actor, now:
         action="updated",
         after=clean | {"services": [s.code for s in sp.services]},
     )
-    db.session.commit()
     return sp
 
 
@@ -340,7 +338,7 @@ def as_annex(subprocessors) -> list[dict]:
 
 
 def sync_assignments(agreement, today: date, change_id: int | None = None) -> None:
-    """Make the client's list the agreement's list: what it signed applies from today. The caller commits."""
+    """Make the client's list the agreement's list: what it signed applies from today."""
     wanted = {sp.id for sp in prospective_for(agreement, today)}
     open_rows = db.session.execute(
         select(Assignment.id, Assignment.subprocessor_id).where(
@@ -372,7 +370,7 @@ def sync_assignments(agreement, today: date, change_id: int | None = None) -> No
 
 
 def log_intervention(sp: SubProcessor, *, happened_on, reason: str, data_categories, actor, now: datetime):
-    """Record an incidental sub-processor's intervention; commit. It needs no approval."""
+    """Record an incidental sub-processor's intervention. It needs no approval."""
 
     if sp.kind != "incidental":
         raise Invalid(
@@ -415,7 +413,6 @@ def log_intervention(sp: SubProcessor, *, happened_on, reason: str, data_categor
             "data_categories": item.data_categories,
         },
     )
-    db.session.commit()
     return item
 
 

@@ -50,7 +50,6 @@ def new():
                 form.values(), form.services.data or [], actor=current_user, now=clock.now()
             )
         except ServiceError as error:
-            db.session.rollback()
             show_error(error, form)
         else:
             flash(
@@ -99,8 +98,7 @@ def log_intervention(sp_id: int):
                 now=clock.now(),
             )
         except ServiceError as error:
-            db.session.rollback()
-            flash(error.message, "error")
+            show_error(error)
         else:
             flash(_("Tussenkomst geregistreerd; de betrokken klanten zien ze in hun portaal."), "success")
     else:
@@ -127,7 +125,6 @@ def edit(sp_id: int):
                 sp, form.values(), form.services.data or [], actor=current_user, now=clock.now()
             )
         except ServiceError as error:
-            db.session.rollback()
             show_error(error, form)
         else:
             flash(_("Bewaard."), "success")

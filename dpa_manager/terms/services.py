@@ -36,7 +36,7 @@ def default_translations() -> dict[int, dict]:
 
 
 def load_default_terms(*, now: datetime) -> TermsVersion:
-    """Store and publish the shipped default version unless it exists; commit."""
+    """Store and publish the shipped default version unless it exists."""
     data = default_terms()
     existing = db.session.scalar(db.select(TermsVersion).where(TermsVersion.label == data["label"]))
     if existing:
@@ -72,7 +72,6 @@ def load_default_terms(*, now: datetime) -> TermsVersion:
         action="published",
         after={"label": version.label},
     )
-    db.session.commit()
     return version
 
 
@@ -122,7 +121,7 @@ def save_draft(
     translations: dict[str, str] | None = None,
     titles: dict[str, str] | None = None,
 ) -> TermsVersion:
-    """Create or update a draft version from the editable text and its optional translations; commit."""
+    """Create or update a draft version from the editable text and its optional translations."""
     if version is not None and version.is_published:
         raise Conflict(_("Een gepubliceerde versie kan niet meer wijzigen; maak een nieuwe versie."))
     label = (label or "").strip()
@@ -163,7 +162,6 @@ def save_draft(
         action="draft_saved",
         after={"label": label, "articles": len(parsed)},
     )
-    db.session.commit()
     return version
 
 
@@ -192,5 +190,4 @@ def publish(version: TermsVersion, *, actor, now: datetime) -> TermsVersion:
         before={"state": "draft"},
         after={"state": "published"},
     )
-    db.session.commit()
     return version

@@ -49,7 +49,6 @@ def _edit(version: TermsVersion | None, template_source: TermsVersion | None):
                 now=clock.now(),
             )
         except ServiceError as error:
-            db.session.rollback()
             show_error(error, form)
         else:
             flash(_("Concept %(label)s bewaard.", label=saved.label), "success")
@@ -86,8 +85,7 @@ def publish_version(version_id: int):
         try:
             publish(version, actor=current_user, now=clock.now())
         except ServiceError as error:
-            db.session.rollback()
-            flash(error.message, "error")
+            show_error(error)
         else:
             flash(_("Versie %(label)s is gepubliceerd.", label=version.label), "success")
     return redirect(url_for("terms.show", version_id=version.id))

@@ -141,6 +141,7 @@ def setup(app):
     save_profile(PROFILE, actor=None, now=NOW)
     for code, name in SERVICES:
         add_service(code, name, actor=None, now=NOW)
+    db.session.commit()  # a test is the caller of the services: it commits, as a request or a job does
     return terms
 
 
@@ -158,7 +159,9 @@ def make_client(setup):
             "language": "nl",
             "contact_email": f"klant{n}@example.be",
         }
-        return create_client(data | values, actor=None, now=NOW)
+        client = create_client(data | values, actor=None, now=NOW)
+        db.session.commit()
+        return client
 
     return make
 
@@ -167,7 +170,7 @@ def make_client(setup):
 def make_user(app):
     def make(role="client", client=None, email=None, full_name="Test Gebruiker"):
         n = next(_counter)
-        return create_user(
+        user = create_user(
             email=email or f"user{n}@example.be",
             password=PASSWORD,
             role=role,
@@ -175,6 +178,8 @@ def make_user(app):
             full_name=full_name,
             now=NOW,
         )
+        db.session.commit()
+        return user
 
     return make
 
@@ -208,18 +213,22 @@ def make_agreement(app, manager, make_client, make_user):
         client = client or make_client()
         service_ids = [db.session.scalar(db.select(Service.id).where(Service.code == "klantendienst"))]
         agreement = agreements.create_draft(client, particulars(**overrides), service_ids, actor=manager, now=NOW)
+        db.session.commit()
         if state == "draft":
             return agreement
         agreements.send(agreement, actor=manager, now=NOW)
+        db.session.commit()
         if state == "sent":
             return agreement
         signer = client.users[0] if client.users else make_user(client=client, full_name="Els Janssens")
         agreements.client_sign(
             agreement, user=signer, full_name="Els Janssens", role="Zaakvoerder", authorised=True, now=NOW
         )
+        db.session.commit()
         if state == "client_signed":
             return agreement
         agreements.countersign(agreement, user=manager, full_name="An Manager", role="Accountmanager", now=NOW)
+        db.session.commit()
         return agreement
 
     return make
@@ -333,7 +342,7 @@ def make_subprocessor(setup):
         sp = register.create_subprocessor(data, list(services), actor=None, now=NOW)
         if status != "proposed":
             sp.status, sp.activated_on = status, NOW.date()
-            db.session.commit()
+        db.session.commit()
         return sp
 
     return make
@@ -353,6 +362,8 @@ def announce_addition(make_subprocessor, manager):
             actor=manager,
             now=NOW,
         )
-        return change.id, changes.announce(change, actor=manager, now=NOW)
+        notice_ids = changes.announce(change, actor=manager, now=NOW)
+        db.session.commit()
+        return change.id, notice_ids
 
     return announce

@@ -37,6 +37,7 @@ def api(http):
 
         def as_user(self, user):
             self.token = create_token(user, now=NOW)
+            db.session.commit()
             return self
 
         def _headers(self):

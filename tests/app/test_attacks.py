@@ -81,6 +81,7 @@ def test_very_long_input_is_refused(as_manager, manager):
     assert response.status_code == 422 and "200" in response.text
     assert as_manager.get("/clients/", query_string={"q": "y" * 100_000}).status_code == 200
     token = create_token(manager, now=NOW)
+    db.session.commit()
     api = as_manager.post(
         "/api/v1/subprocessors",
         headers={"Authorization": f"Bearer {token}"},
@@ -112,6 +113,7 @@ def test_non_utf8_and_nul_form_input_is_400(as_manager, body, content_type):
 @pytest.mark.parametrize("body", [b'{"name": "\xff\xfe"}', b'{"name": "a\\u0000b"}', b"\x00\x01\x02"])
 def test_non_utf8_and_nul_json_is_400(as_manager, manager, body):
     token = create_token(manager, now=NOW)
+    db.session.commit()
     response = as_manager.post(
         "/api/v1/subprocessors",
         data=body,
@@ -136,6 +138,7 @@ def test_forged_api_tokens_are_401(http, setup, header):
 def test_another_tenants_ids_through_the_api(login, make_agreement, http):
     mine, theirs = make_agreement("signed"), make_agreement("signed")
     token = create_token(mine.client.users[0], now=NOW)
+    db.session.commit()
     headers = {"Authorization": f"Bearer {token}"}
     assert http.get(f"/api/v1/clients/{theirs.client_id}/subprocessors", headers=headers).status_code == 404
     assert http.get(f"/api/v1/notices?client_id={theirs.client_id}", headers=headers).json["notices"] == []

@@ -21,6 +21,7 @@ N = 300
 
 def due_notices(app, make_subprocessor, manager, n=N):
     demo.seed_synthetic(n, now=NOW)
+    db.session.commit()
     sp = make_subprocessor()
     change = changes.create_change(
         kind="add",
@@ -112,6 +113,7 @@ def test_two_countersignatures_at_once_leave_one_signed_agreement(app, make_agre
             user = db.session.get(User, manager_id)
             barrier.wait(timeout=30)
             agreements.countersign(agreement, user=user, full_name="An Manager", role="Accountmanager", now=NOW)
+            db.session.commit()  # as the request would
 
         in_threads(app, sign, 2)
         db.session.expire_all()
@@ -173,6 +175,7 @@ def test_cancel_and_apply_at_once_never_leave_a_cancelled_change_in_effect(
                         actor=db.session.get(User, manager_id),
                         now=datetime(2026, 12, 15, 9, tzinfo=UTC),
                     )
+                    db.session.commit()  # as the request would
                     outcomes.append("cancelled")
                 except Conflict:
                     db.session.rollback()

@@ -38,7 +38,9 @@ def announce_new(make_subprocessor, manager, *, effective_on=date(2026, 12, 15),
         actor=manager,
         now=NOW,
     )
-    return sp, change, changes.announce(change, actor=manager, now=NOW)
+    notice_ids = changes.announce(change, actor=manager, now=NOW)
+    db.session.commit()
+    return sp, change, notice_ids
 
 
 def test_announce_makes_one_notice_per_affected_signed_agreement(

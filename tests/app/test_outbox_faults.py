@@ -43,7 +43,9 @@ def announced(make_subprocessor, manager, name="CloudTel SA") -> list[int]:
         actor=manager,
         now=NOW,
     )
-    return changes.announce(change, actor=manager, now=NOW)
+    ids = changes.announce(change, actor=manager, now=NOW)
+    db.session.commit()  # the senders and sweepers of these tests are other processes
+    return ids
 
 
 def settings(tmp_path, inbox, **config) -> dict:
@@ -135,6 +137,7 @@ def test_a_550_among_200_good_messages(tmp_path, make_client, make_agreement, ma
         user.active = False
     db.session.commit()
     demo.seed_synthetic(200, now=NOW)
+    db.session.commit()
     inbox.refuse = {"niemand@example.be": "550 5.1.1 no such user"}
     announced(make_subprocessor, manager)
     wait(flask(settings(tmp_path, inbox), "send-mail", "--until-empty"), timeout=300)
@@ -154,6 +157,7 @@ def test_a_550_among_200_good_messages(tmp_path, make_client, make_agreement, ma
 def test_two_senders_with_a_claim_shorter_than_a_batch(tmp_path, make_subprocessor, manager, inbox):
     """Point 3: a sender whose claim lapsed stops; no message arrives twice."""
     demo.seed_synthetic(30, now=NOW)
+    db.session.commit()
     announced(make_subprocessor, manager)
     env = settings(tmp_path, inbox, MAIL_CLAIM_SECONDS=2)
     inbox.delay = 0.25  # a slow server: one batch takes several claims' time
@@ -172,6 +176,7 @@ def test_two_senders_with_a_claim_shorter_than_a_batch(tmp_path, make_subprocess
 def test_sigkill_between_acceptance_and_commit(tmp_path, make_subprocessor, manager, inbox):
     """Point 4: the one duplicate SMTP cannot avoid: same Message-ID, and the notice counts from what is known."""
     demo.seed_synthetic(5, now=NOW)
+    db.session.commit()
     ids = announced(make_subprocessor, manager)
     env = settings(tmp_path, inbox, MAIL_CLAIM_SECONDS=2)
     killed = []
@@ -210,6 +215,7 @@ def settled_states(ids) -> dict:
 def test_sigterm_finishes_the_message_in_hand_and_stops(tmp_path, make_subprocessor, manager, inbox, command):
     """Point 4: SIGTERM while the server holds its answer: the message is recorded, nothing more is sent."""
     demo.seed_synthetic(10, now=NOW)
+    db.session.commit()
     announced(make_subprocessor, manager)
     env = settings(tmp_path, inbox)
     stopped = []
@@ -254,6 +260,7 @@ def test_a_sender_that_lost_its_claim_records_its_acceptance_beside_the_other(
 ):
     """Point 4: both acceptances of a message sent twice are recorded; the notice counts from the earliest."""
     demo.seed_synthetic(3, now=NOW)
+    db.session.commit()
     announced(make_subprocessor, manager)
     env = settings(tmp_path, inbox, MAIL_CLAIM_SECONDS=2, MAIL_TIMEOUT=20)
     inbox.delays = [8]  # well beyond the first sender's claim (2 s), within its timeout
@@ -281,6 +288,7 @@ def test_a_sender_that_lost_its_claim_records_its_acceptance_beside_the_other(
 def test_cancel_against_a_sweep_in_a_loop(tmp_path, make_subprocessor, manager, inbox):
     """Point 6: either the cancel wins and the change applies nowhere, or the apply wins and the cancel is refused."""
     demo.seed_synthetic(400, now=NOW)
+    db.session.commit()
     env = settings(tmp_path, inbox)
     today = datetime.now(UTC).astimezone(BRUSSELS).date()
     results = Counter()
@@ -308,6 +316,7 @@ def test_cancel_against_a_sweep_in_a_loop(tmp_path, make_subprocessor, manager, 
             try:
                 changes.cancel(db.session.get(Change, {change_id}), actor=db.session.get(User, {manager.id}),
                                 now=clock.now())
+                db.session.commit()
                 print("outcome: cancelled")
             except Conflict as refusal:
                 print("outcome: refused:", refusal)

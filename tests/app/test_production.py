@@ -68,6 +68,7 @@ def output(process) -> str:
 def due_notices(make_subprocessor, manager, count: int) -> list[int]:
     """`count` signed clients with an open notice whose window closed; their notice e-mails already sent."""
     demo.seed_synthetic(count, now=NOW)
+    db.session.commit()
     sp = make_subprocessor()
     change = changes.create_change(
         kind="add",

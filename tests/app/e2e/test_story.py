@@ -72,6 +72,7 @@ def live(tmp_path):
             full_name="An Peeters",
             now=now,
         )
+        db.session.commit()  # the server's threads read it through their own sessions
         server = make_server("127.0.0.1", port, app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
@@ -172,6 +173,7 @@ def make_silent_client(live):
     agreements.send(agreement, actor=manager, now=now)
     agreements.client_sign(agreement, user=user, full_name="Jan Stil", role="Zaakvoerder", authorised=True, now=now)
     agreements.countersign(agreement, user=manager, full_name="An Peeters", role="Accountmanager", now=now)
+    db.session.commit()
     return client
 
 
