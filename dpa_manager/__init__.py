@@ -81,9 +81,16 @@ def create_app(config: dict | None = None) -> Flask:
     from .audit_words import event_details
 
     app.jinja_env.globals["event_details"] = event_details  # the audit trail's words for what an event recorded
-    from .web import IdConverter, answer_refused_input_with_422, answer_repeat_views_with_304, end_transaction
+    from .web import (
+        IdConverter,
+        answer_refused_input_with_422,
+        answer_repeat_views_with_304,
+        end_transaction,
+        keep_session_as_it_came,
+    )
 
     app.url_map.converters["id"] = IdConverter
+    app.before_request(keep_session_as_it_came)
     app.after_request(answer_refused_input_with_422)
     app.after_request(answer_repeat_views_with_304)
     app.after_request(end_transaction)  # runs first of the three: the response is final only once committed

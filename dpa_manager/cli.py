@@ -11,10 +11,14 @@ from .errors import ServiceError
 from .extensions import db
 
 
+class Said(list):
+    """The lines a command says once what it did is committed (a token, "created"): never before."""
+
+
 class Commands(AppGroup):
     """The flask dpa commands: each runs in the app context and ends its transaction in one place, here:
-    committed when it returns, rolled back when it fails. (The sweep and the sender commit per batch and per
-    message themselves, as jobs do.)"""
+    committed when it returns, rolled back when it fails; then the lines it returned as Said are printed. (The
+    sweep and the sender commit per batch and per message themselves, as jobs do.)"""
 
     def command(self, *args, **kwargs):
         register = super().command(*args, **kwargs)
@@ -28,6 +32,9 @@ class Commands(AppGroup):
                     db.session.rollback()
                     raise
                 db.session.commit()
+                if isinstance(result, Said):
+                    for line in result:
+                        click.echo(line)
                 return result
 
             return register(run)
@@ -57,7 +64,8 @@ def create_user_command(email, role, client_id, full_name, password):
         )
     except ServiceError as error:
         raise click.ClickException(error.message) from None
-    click.echo(f"Gebruiker {user.email} ({user.role}) aangemaakt met id {user.id}.")
+    db.session.flush()
+    return Said([f"Gebruiker {user.email} ({user.role}) aangemaakt met id {user.id}."])
 
 
 @dpa.command("seed-demo")
@@ -68,15 +76,17 @@ def seed_demo_command(extra):
 
     if extra:
         first, last = demo.seed_synthetic(extra, now=clock.now())
-        click.echo(
-            f"{extra} synthetische klanten toegevoegd (id {first} tot {last}), elk met een ondertekende "
-            f"overeenkomst en één contactpersoon (wachtwoord {demo.SYNTHETIC_PASSWORD})."
+        return Said(
+            [
+                f"{extra} synthetische klanten toegevoegd (id {first} tot {last}), elk met een ondertekende "
+                f"overeenkomst en één contactpersoon (wachtwoord {demo.SYNTHETIC_PASSWORD})."
+            ]
         )
-        return
     logins = demo.seed_demo(now=clock.now())
-    click.echo("Demogegevens geladen. Aanmelden op http://127.0.0.1:5000 met:")
-    for email, password, what in logins:
-        click.echo(f"  {email:<34} {password:<22} {what}")
+    return Said(
+        ["Demogegevens geladen. Aanmelden op http://127.0.0.1:5000 met:"]
+        + [f"  {email:<34} {password:<22} {what}" for email, password, what in logins]
+    )
 
 
 @dpa.command("agreement-pdf")
@@ -140,9 +150,11 @@ def requeue_command(all_dead, message_ids):
         raise click.UsageError("Geef --all-dead of de nummers van de berichten.")
     done = requeue(None if all_dead else list(message_ids), actor=None, now=clock.now())
     skipped = sorted(set(message_ids) - set(done))
-    click.echo(
-        f"Opnieuw in de wachtrij: {len(done)}."
-        + (f" Niet opgegeven, dus niet aangeraakt: {', '.join(map(str, skipped))}." if skipped else "")
+    return Said(
+        [
+            f"Opnieuw in de wachtrij: {len(done)}."
+            + (f" Niet opgegeven, dus niet aangeraakt: {', '.join(map(str, skipped))}." if skipped else "")
+        ]
     )
 
 
@@ -195,8 +207,7 @@ def create_token_command(email, label):
     if user is None or not user.is_active:
         raise click.ClickException(f"Er is geen actieve gebruiker {email}.")
     token = create_token(user, label=label, now=clock.now())
-    click.echo(f"API-token voor {user.email} ({user.role}); bewaar het nu, het wordt niet opnieuw getoond:")
-    click.echo(token)
+    return Said([f"API-token voor {user.email} ({user.role}); bewaar het nu, het wordt niet opnieuw getoond:", token])
 
 
 @dpa.command("audit-verify")

@@ -197,17 +197,37 @@ def _page_tag(body: bytes) -> str:
     return hashlib.sha256(body + b"\x00" + str(own).encode()).hexdigest()[:40]
 
 
+def keep_session_as_it_came() -> None:
+    """Remember the signed session cookie as the request brought it (see end_transaction); copied as a plain dict,
+    so that the copy does not count as reading the session (which would add Vary: Cookie to every answer)."""
+    request.environ["dpa_manager.session"] = dict.copy(session._get_current_object())  # type: ignore[attr-defined]
+
+
 def end_transaction(response):
     """End the request's transaction, the one place a request commits: when it succeeded (below 400, its input not
-    refused), or else roll back. Services change the session and never commit (README, Development)."""
+    refused), or else roll back. Services change the session and never commit (README, Development).
+
+    Should the commit fail, nothing of the request stays: the database is rolled back, the signed session goes
+    back to what the request brought (no log-in, no flashed message of a success), and the error page answers.
+    """
     if response.status_code < 400 and not was_refused():
-        db.session.commit()  # a failure here is the request's failure: an error page, and the rollback below
-    else:
         try:
-            db.session.rollback()
-        except Exception:  # the connection is gone (the database is down): the pool replaces it
-            current_app.logger.warning("rollback at the end of a failed request failed", exc_info=True)
+            db.session.commit()
+        except Exception:
+            _roll_back()
+            session.clear()
+            session.update(request.environ.get("dpa_manager.session", {}))
+            raise
+    else:
+        _roll_back()
     return response
+
+
+def _roll_back() -> None:
+    try:
+        db.session.rollback()
+    except Exception:  # the connection is gone (the database is down): the pool replaces it
+        current_app.logger.warning("rollback at the end of a failed request failed", exc_info=True)
 
 
 def answer_refused_input_with_422(response):

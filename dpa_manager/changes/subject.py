@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from ..catalogue import DATA_CATEGORIES, TRANSFER_MECHANISMS
 from ..i18n import force_locale
 from ..labels import CHANGE_KINDS
-from ..mail.strings import long_date, t
+from ..mail.strings import RESOLUTION_WORDS, long_date, t
 from ..notices.models import Notice
 from ..notices.subjects import Subject
 from ..subprocessors.models import Change
@@ -25,6 +25,7 @@ class ChangeSubject(Subject):
     kind = "change"
     column = "change_id"
     template = "notice"
+    resolution_words = RESOLUTION_WORDS
 
     def load(self) -> list:
         return [selectinload(Notice.change).selectinload(Change.subprocessor)]

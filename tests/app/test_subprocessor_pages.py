@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from dpa_manager.changes import services as changes
 from dpa_manager.extensions import db
+from dpa_manager.jobs import drain
 from dpa_manager.links import notice_token
 from dpa_manager.notices import services as notices
 from dpa_manager.notices.models import Notice
@@ -208,7 +209,7 @@ def test_client_list_today_and_on_a_past_date(login, make_agreement, make_subpro
     assert "15/12/2026" in today.text  # the history
 
 
-def test_manager_resolves_an_objection_in_the_browser(as_manager, make_agreement, make_subprocessor, manager):
+def test_manager_resolves_an_objection_in_the_browser(as_manager, make_agreement, make_subprocessor, manager, inbox):
     agreement, notice = setup_notice(make_agreement, make_subprocessor, manager)
     notices.object_to(notice, user=agreement.client.users[0], reason="Liever niet", now=NOW)
     page = as_manager.get(f"/notices/{notice.id}")
@@ -217,6 +218,10 @@ def test_manager_resolves_an_objection_in_the_browser(as_manager, make_agreement
     assert response.status_code == 422 and "ongeldige keuze" in response.text.lower()
     as_manager.post(f"/notices/{notice.id}", data={"resolution": "change_withdrawn", "note": "Afgesproken"})
     assert db.session.get(Notice, notice.id).state == "withdrawn"
+    drain()  # the view queued it at the test's clock, which runs
+    (resolved,) = [m for m in inbox.to(agreement.client.contact_email) if "afgehandeld" in m["Subject"]]
+    text = " ".join(resolved.get_body(("plain",)).get_content().split())
+    assert "Uw bezwaar is afgehandeld: de wijziging is voor u ingetrokken; deze subverwerker wordt niet" in text
 
 
 def test_signed_link_works_once_and_a_get_changes_nothing(http, make_agreement, make_subprocessor, manager):
