@@ -3,7 +3,7 @@
 import secrets
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, String, Text
+from sqlalchemy import DDL, CheckConstraint, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db_types import UTCDateTime
@@ -42,3 +42,32 @@ class Client(Model):
     @property
     def enterprise_number_display(self) -> str:
         return format_enterprise_number(self.enterprise_number)
+
+
+# --- The index of a client's words (search.py), made with the table when the schema comes from the models ----
+
+#: On SQLite: the words of each client in an FTS5 trigram table, kept by triggers (the migration 0015 fills it).
+SQLITE_DDL = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS client_search USING fts5(words, tokenize='trigram')",
+    "CREATE TRIGGER IF NOT EXISTS clients_search_insert AFTER INSERT ON clients BEGIN "
+    "INSERT INTO client_search (rowid, words) VALUES (new.id, new.name || ' ' || new.contact_email || ' ' || "
+    "new.enterprise_number); END",
+    "CREATE TRIGGER IF NOT EXISTS clients_search_update AFTER UPDATE OF name, contact_email, enterprise_number "
+    "ON clients BEGIN UPDATE client_search SET words = new.name || ' ' || new.contact_email || ' ' || "
+    "new.enterprise_number WHERE rowid = old.id; END",
+    "CREATE TRIGGER IF NOT EXISTS clients_search_delete AFTER DELETE ON clients BEGIN "
+    "DELETE FROM client_search WHERE rowid = old.id; END",
+)
+#: The words of a client on PostgreSQL: the expression of the index, which a query must repeat to use it.
+POSTGRESQL_WORDS = "(lower(clients.name) || ' ' || lower(clients.contact_email) || ' ' || clients.enterprise_number)"
+POSTGRESQL_DDL = (
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    "CREATE INDEX IF NOT EXISTS ix_clients_search ON clients USING gin "
+    "((lower(name) || ' ' || lower(contact_email) || ' ' || enterprise_number) gin_trgm_ops)",
+)
+
+for _statement in SQLITE_DDL:
+    event.listen(Client.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
+event.listen(Client.__table__, "before_drop", DDL("DROP TABLE IF EXISTS client_search").execute_if(dialect="sqlite"))
+for _statement in POSTGRESQL_DDL:
+    event.listen(Client.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql"))

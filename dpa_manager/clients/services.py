@@ -14,6 +14,7 @@ from ..extensions import db
 from ..paging import Page, count_upto, page_of
 from ..rules import enterprise_number_error, name_error, normalize_enterprise_number
 from ..scoping import select_for
+from . import search
 from .models import Client
 
 CLIENT_FIELDS = ("name", "enterprise_number", "address", "language", "contact_email", "contact_name", "contact_role")
@@ -71,8 +72,8 @@ def list_clients(user, *, limit: int, offset: int = 0) -> Sequence[Client]:
 
 def search_clients(query: str, page: int, per_page: int) -> tuple[Page[Client], int | None]:
     """Return one page of clients whose name, number or e-mail matches `query`, by name; and, without a query,
-    how many clients there are (counted up to paging.COUNT_CAP + 1). A search reads every client once (the text
-    may be anywhere in a name): it is not read a second time to count the matches."""
+    how many clients there are (counted up to paging.COUNT_CAP + 1). A search looks the text up in the index of
+    the clients' words (search.py); the matches are not counted."""
     stmt = _matching(query)
     return page_of(stmt.order_by(Client.name, Client.id), page, per_page), None if query.strip() else count_upto(stmt)
 
@@ -82,6 +83,10 @@ def _matching(query: str):
     query = (query or "").strip()
     if query:
         digits = normalize_enterprise_number(query)
+        indexed = search.matching(query, digits if digits.isdigit() else None)
+        if indexed is not None:
+            return stmt.where(indexed)
+        # A % or _ in the text: taken literally, which the index cannot do; every client's words are read.
         like = "%" + query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         conditions = [
             func.lower(Client.name).like(like, escape="\\"),

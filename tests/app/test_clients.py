@@ -85,6 +85,38 @@ def test_search_finds_by_name_number_and_email(http_manager, make_client):
     assert "Geen klanten gevonden" in http_manager.get("/clients/?q=%25_").text
 
 
+def test_the_search_reads_the_index_and_follows_every_change(http_manager, make_client):
+    """The words of each client sit in an index (FTS5 trigram on SQLite, pg_trgm on PostgreSQL) that the
+    database keeps as clients are added, renamed and removed."""
+    client = make_client(name="Brouwerij Zoë BV", contact_email="privacy@zoe.example")
+    make_client(name="Garage Claes")
+    assert "Brouwerij Zo" in http_manager.get("/clients/?q=BROUWERIJ").text  # any case
+    assert "Brouwerij Zo" in http_manager.get("/clients/?q=rij z").text  # any part, across words
+    assert "Brouwerij Zo" in http_manager.get("/clients/?q=zo").text  # shorter than the index's three letters
+    assert "Geen klanten gevonden" in http_manager.get("/clients/?q=Nergens").text
+    client.name = "Stokerij Anders NV"
+    db.session.commit()
+    assert "Geen klanten gevonden" in http_manager.get("/clients/?q=Brouwerij").text
+    assert "Stokerij Anders" in http_manager.get("/clients/?q=stokerij").text
+    if db.engine.dialect.name == "sqlite":
+        plan = db.session.execute(
+            db.text("EXPLAIN QUERY PLAN SELECT rowid FROM client_search WHERE words LIKE '%stokerij%'")
+        ).all()
+        assert "VIRTUAL TABLE INDEX" in str(plan)
+    else:
+        index = db.session.scalar(db.text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_clients_search'"))
+        assert "gin_trgm_ops" in index
+        db.session.execute(db.text("SET LOCAL enable_seqscan = off"))  # a table this small would be read whole
+        plan = db.session.execute(
+            db.text(
+                "EXPLAIN SELECT id FROM clients WHERE (lower(clients.name) || ' ' || lower(clients.contact_email) "
+                "|| ' ' || clients.enterprise_number) LIKE '%stokerij%'"
+            )
+        ).all()
+        db.session.rollback()
+        assert "ix_clients_search" in str(plan)
+
+
 def test_client_list_is_paged(http_manager, app, make_client):
     app.config["PAGE_SIZE"] = 2
     for _ in range(5):

@@ -31,7 +31,14 @@ def empty_app(tmp_path):
 def test_upgrade_of_an_empty_database_matches_the_models(empty_app):
     upgrade()
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True, "render_as_batch": True})
+        leave_out_the_search_index = {  # made by hand in 0015 (FTS5, pg_trgm), as migrations/env.py says
+            "include_name": lambda name, type_, parents: (
+                not (type_ == "table" and name.startswith("client_search")) and name != "ix_clients_search"
+            )
+        }
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "render_as_batch": True} | leave_out_the_search_index
+        )
         diff = compare_metadata(context, db.metadata)
     assert diff == [], diff
 
