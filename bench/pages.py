@@ -164,12 +164,23 @@ def _login(client, email: str, password: str) -> None:
     assert response.status_code in (302, 303), (email, response.status_code)
 
 
-def verdict(small: dict, large: dict) -> bool:
+#: Answers that are not among the issue's pages and state exact counts by contract: the API's one change gives
+#: the exact number of its notices in each state, which takes longer the more notices it has (an index-only
+#: count). They have the time targets, not the growth target; the table says so.
+EXACT_COUNTS = frozenset({"API one change"})
+
+
+def verdict(small: dict, large: dict, label: str = "") -> bool:
     """Whether a page meets its targets at both sizes."""
+    grows_within = (
+        label in EXACT_COUNTS
+        or large["median"] <= GROWTH * small["median"]
+        or large["median"] - small["median"] < NOISE_S
+    )
     return (
         small["status"] == large["status"] == 200
         and max(small["median"], large["median"]) < MEDIAN_S
         and max(small["p99"], large["p99"]) < P99_S
-        and (large["median"] <= GROWTH * small["median"] or large["median"] - small["median"] < NOISE_S)
+        and grows_within
         and large["bytes"] <= GROWTH * small["bytes"]
     )

@@ -47,8 +47,9 @@ class Notice(Model):
             "answer_channel IS NULL OR answer_channel IN ('app', 'email', 'letter', 'phone', 'other')",
             name="answer_channel_known",
         ),
-        Index("ix_notices_state_closes_at", "state", "closes_at"),
-        Index("ix_notices_state_remind_at", "state", "remind_at"),
+        # in the order the sweep, the reminders and the overview read them (closes_at or remind_at, then id)
+        Index("ix_notices_state_closes_at", "state", "closes_at", "id"),
+        Index("ix_notices_state_remind_at", "state", "remind_at", "id"),
         Index("ix_notices_client_state", "client_id", "state"),
         Index("ix_notices_change_state", "change_id", "state"),
         # pages of a list, newest first, read from the index (no sort of every matching row)
