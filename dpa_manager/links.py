@@ -11,7 +11,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .db_types import UTCDateTime
-from .extensions import Model, db, rowcount
+from .extensions import Model, db
 
 NOTICE_LINK_SALT = "notice-link"
 #: How long a signed notice link works.
@@ -71,7 +71,10 @@ def use_link(token: str, now: datetime) -> bool:
     """Spend a link; return False if it was spent before (the request commits, and a second request that spends
     it at the same moment waits for the first and finds it spent)."""
     insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-    result = db.session.execute(
-        insert(UsedLink).values(token_hash=_digest(token), used_at=now).on_conflict_do_nothing()
-    )
-    return rowcount(result) == 1
+    spent = db.session.execute(
+        insert(UsedLink)
+        .values(token_hash=_digest(token), used_at=now)
+        .on_conflict_do_nothing()
+        .returning(UsedLink.token_hash)
+    ).first()
+    return spent is not None  # a row comes back only when this request spent the link

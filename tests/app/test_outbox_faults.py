@@ -363,6 +363,7 @@ def test_two_countersignatures_at_once_in_two_processes(tmp_path, make_agreement
             try:
                 services.countersign(agreement, user=user, full_name="An Manager", role="Accountmanager",
                                      now=clock.now())
+                db.session.commit()  # as the request would
                 print("outcome: signed")
             except ServiceError as refusal:
                 print("outcome: refused:", refusal)
