@@ -944,8 +944,11 @@ def create_notices(rows: list[dict]) -> list[tuple[int, int]]:
 
 # --- Dead letters back in the queue --------------------------------------------------------------------------
 
-#: Messages addressed to the client's contacts: a re-queue sends them to the addresses as they are now.
-CLIENT_TEMPLATES = ("notice", "amendment", "reminder", "outcome")
+
+def client_templates() -> frozenset[str]:
+    """Return the templates of messages to a client's contacts (a re-queue sends them to its addresses as they are
+    now): each subject's notice e-mail, the reminder and the outcome."""
+    return notice_templates() | {"reminder", "outcome"}
 
 
 def requeue(message_ids: list[int] | None, *, actor, now: datetime) -> list[int]:
@@ -962,7 +965,8 @@ def requeue(message_ids: list[int] | None, *, actor, now: datetime) -> list[int]
     if message_ids is not None:
         stmt = stmt.where(OutboxMessage.id.in_(list(message_ids)))
     rows = db.session.scalars(stmt).all()
-    recipients = client_recipients({m.client_id for m in rows if m.client_id and m.template in CLIENT_TEMPLATES})
+    to_clients = client_templates()
+    recipients = client_recipients({m.client_id for m in rows if m.client_id and m.template in to_clients})
     answers: defaultdict[int, dict[str, tuple[str, str | None]]] = defaultdict(dict)
     for outbox_id, address, state, reply in db.session.execute(
         select(OutboxRecipient.outbox_id, OutboxRecipient.address, OutboxRecipient.state, OutboxRecipient.reply).where(
@@ -975,7 +979,7 @@ def requeue(message_ids: list[int] | None, *, actor, now: datetime) -> list[int]
         accepted = {a for a, (state, _) in answers[message.id].items() if state == "accepted"}
         refused = {a: reply for a, (state, reply) in answers[message.id].items() if state != "accepted"}
         current = set(message.recipients)
-        if message.client_id and message.template in CLIENT_TEMPLATES and recipients.get(message.client_id):
+        if message.client_id and message.template in to_clients and recipients.get(message.client_id):
             current = set(recipients[message.client_id])
         to = sorted(current | (accepted & set(message.recipients)))
         if not set(to) - accepted:
