@@ -25,9 +25,8 @@ from ..clock import today_in_brussels
 from ..errors import Conflict, Invalid
 from ..extensions import db, rowcount
 from ..i18n import force_locale
-from ..mail import outbox
 from ..notices.models import Notice
-from ..notices.services import client_recipients, create_notices
+from ..notices.services import create_notices, queue_mails
 from ..processor.services import get_profile
 from ..rules import AMENDMENT_CLAUSE, BRUSSELS, NoticeState, window_error
 from ..terms.compare import compare
@@ -140,22 +139,8 @@ def announce(
             for agreement_id, client_id, _ in affected
         ]
     )
-    recipients = client_recipients({client_id for _, client_id, _ in affected})
     languages = {client_id: language for _, client_id, language in affected}
-    outbox.enqueue(
-        [
-            outbox.row(
-                key=f"notice:{notice_id}",
-                template="amendment",
-                recipients=recipients[client_id],
-                language=languages[client_id],
-                client_id=client_id,
-                notice_id=notice_id,
-                now=now,
-            )
-            for notice_id, client_id in created
-        ]
-    )
+    queue_mails(created, key="notice", template="amendment", now=now, languages=languages)
     audit.record(
         at=now,
         actor=actor,

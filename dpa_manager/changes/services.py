@@ -19,9 +19,8 @@ from ..errors import Conflict, Invalid
 from ..extensions import db, rowcount
 from ..labels import CHANGE_VERBS
 from ..localized import clean_translations
-from ..mail import outbox
 from ..notices.models import Notice
-from ..notices.services import client_recipients, create_notices, withdraw_pending
+from ..notices.services import create_notices, queue_mails, withdraw_pending
 from ..paging import Page, count_upto, page_of
 from ..rules import (
     CHANGE_TRANSITIONS,
@@ -236,22 +235,8 @@ def announce(change: Change, *, actor, now: datetime) -> list[int]:
             for agreement_id, client_id, days, unit, _ in affected
         ]
     )
-    recipients = client_recipients({client_id for _, client_id, *_ in affected})
     languages = {client_id: language for _, client_id, _, _, language in affected}
-    outbox.enqueue(
-        [
-            outbox.row(
-                key=f"notice:{notice_id}",
-                template="notice",
-                recipients=recipients[client_id],
-                language=languages[client_id],
-                client_id=client_id,
-                notice_id=notice_id,
-                now=now,
-            )
-            for notice_id, client_id in created
-        ]
-    )
+    queue_mails(created, key="notice", template="notice", now=now, languages=languages)
     audit.record(
         at=now,
         actor=actor,

@@ -905,24 +905,37 @@ def remind_batch(now: datetime) -> int:
     moved = _claim(where, (Notice.remind_at, Notice.id), {"reminded_at": now})
     if not moved:
         return 0
-    client_ids = {cid for _, cid in moved}
+    queue_mails(moved, key="reminder", template="reminder", now=now)
+    return len(moved)
+
+
+def queue_mails(
+    notices: Sequence[tuple[int, int]],
+    *,
+    key: str,
+    template: str,
+    now: datetime,
+    languages: dict[int, str] | None = None,
+) -> None:
+    """Queue one e-mail of `template` about each notice (id, client id), keyed f"{key}:{id}", to the client's contact
+    and active users in the client's language (given, or read here)."""
+    client_ids = {cid for _, cid in notices}
     recipients = client_recipients(client_ids)
-    languages = client_languages(client_ids)
+    languages = languages if languages is not None else client_languages(client_ids)
     outbox.enqueue(
         [
             outbox.row(
-                key=f"reminder:{nid}",
-                template="reminder",
+                key=f"{key}:{nid}",
+                template=template,
                 recipients=recipients[cid],
                 language=languages[cid],
                 client_id=cid,
                 notice_id=nid,
                 now=now,
             )
-            for nid, cid in moved
+            for nid, cid in notices
         ]
     )
-    return len(moved)
 
 
 def create_notices(rows: list[dict]) -> list[tuple[int, int]]:
