@@ -74,7 +74,7 @@ serve: db
 	@echo "Serving on http://$(HOST):$(SERVE_PORT) with $(WORKERS) workers (DPA_ENV=$${DPA_ENV:-production})"
 	@DPA_ENV=$${DPA_ENV:-production} $(FLASK) dpa scheduler & scheduler_pid=$$!; \
 	trap 'kill $$scheduler_pid 2>/dev/null' EXIT INT TERM; \
-	DPA_ENV=$${DPA_ENV:-production} $(VENV)/bin/gunicorn --workers $(WORKERS) --bind $(HOST):$(SERVE_PORT) \
+	DPA_ENV=$${DPA_ENV:-production} $(VENV)/bin/gunicorn -c python:dpa_manager.gunicorn_conf --workers $(WORKERS) --bind $(HOST):$(SERVE_PORT) \
 	  --access-logfile - --error-logfile - "dpa_manager:create_app()"
 
 clean:

@@ -751,6 +751,8 @@ def gunicorn(env: dict):
     server = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "gunicorn"),
+            "-c",
+            "python:dpa_manager.gunicorn_conf",
             "-w",
             "2",
             "-b",

@@ -280,6 +280,31 @@ def seed_demo(*, now: datetime) -> list[tuple[str, str, str]]:
 SYNTHETIC_PREFIX = 19_000_000
 SYNTHETIC_PASSWORD = "synthetic-load-2026"
 
+#: Synthetic clients are named as companies are, a trade, a family name and a legal form, with their number:
+#: 6,815 combinations, so that as in real data most three-letter pieces of a name are shared by few clients.
+_TRADES = (
+    "Bakkerij", "Brouwerij", "Garage", "Apotheek", "Drukkerij", "Transport", "Bouwbedrijf", "Schrijnwerkerij",
+    "Tandartspraktijk", "Reisbureau", "Advocatenkantoor", "Boekhouding", "Verzekeringen", "Kapsalon",
+    "Dierenartspraktijk", "Loodgieterij", "Elektriciteit", "Immo", "Slagerij", "Bloemisterij", "Fietsenwinkel",
+    "Opticien", "Architectenbureau", "Schoonmaak", "Catering", "Logistiek", "Energie", "Telecom", "Zorgcentrum",
+)  # fmt: skip
+_FAMILIES = (
+    "Peeters", "Janssens", "Maes", "Jacobs", "Mertens", "Willems", "Claes", "Goossens", "Wouters", "De Smet",
+    "Dubois", "Lambert", "Dupont", "Martin", "Simon", "Hermans", "Vermeulen", "Aerts", "Michiels", "Pauwels",
+    "Van Damme", "De Backer", "Leroy", "Renard", "Lemaire", "Verstraete", "Stevens", "Smets", "Van den Broeck",
+    "Cools", "Segers", "Lenaerts", "Mathieu", "Laurent", "Gerard", "Dumont", "Denis", "Moens", "Bogaert",
+    "Hendrickx", "Coppens", "De Clercq", "Vandenberghe", "Leclercq", "Dierickx", "Baert", "Lievens",
+)  # fmt: skip
+_FORMS = ("BV", "NV", "CommV", "VZW", "CV")
+
+
+def synthetic_name(index: int) -> str:
+    """The name of the synthetic client with this number (from 1)."""
+    trade = _TRADES[index % len(_TRADES)]
+    family = _FAMILIES[(index // len(_TRADES)) % len(_FAMILIES)]
+    form = _FORMS[(index // (len(_TRADES) * len(_FAMILIES))) % len(_FORMS)]
+    return f"{trade} {family} {form} {index:06d}"
+
 
 def seed_synthetic(count: int, *, now: datetime) -> tuple[int, int]:
     """Add `count` synthetic clients, each with a signed agreement and one client user, in bulk."""
@@ -298,7 +323,7 @@ def seed_synthetic(count: int, *, now: datetime) -> tuple[int, int]:
         batch = range(start + offset, start + min(offset + 2000, count))
         client_rows = [
             {
-                "name": f"Synthetische klant {i + 1:06d}",
+                "name": synthetic_name(i + 1),
                 "enterprise_number": with_check_digits(SYNTHETIC_PREFIX + i),
                 "address": f"Teststraat {i + 1}\n1000 Brussel",
                 "language": "nl",

@@ -2,6 +2,7 @@
 
 from pypdf import PdfReader
 
+from dpa_manager import demo
 from dpa_manager.accounts.models import User
 from dpa_manager.agreements.models import Agreement
 from dpa_manager.clients.models import Client
@@ -104,7 +105,7 @@ def test_agreement_pdf_of_a_synthetic_agreement_is_built_once(runner, app, tmp_p
     db.session.expire_all()
     assert db.session.get(Agreement, agreement.id).signed_pdf == first.read_bytes()
     text = "".join(p.extract_text() for p in PdfReader(first).pages)
-    assert "Synthetische klant" in text and "Ondertekening" in text
+    assert demo.synthetic_name(3).rsplit(" ", 1)[0] in text and "Ondertekening" in text
 
 
 def test_agreement_pdf_refuses_unknown_and_incomplete(runner, make_agreement, tmp_path):

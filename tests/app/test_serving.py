@@ -84,6 +84,8 @@ def test_gunicorn_serves_the_app_with_several_workers(tmp_path):
     server = subprocess.Popen(
         [
             os.path.join(os.path.dirname(sys.executable), "gunicorn"),
+            "-c",
+            "python:dpa_manager.gunicorn_conf",
             "--workers",
             "2",
             "--bind",
@@ -109,7 +111,15 @@ def test_gunicorn_serves_the_app_with_several_workers(tmp_path):
             cookie = response.headers["Set-Cookie"]
             assert "Secure" in cookie and "HttpOnly" in cookie
         log.seek(0)
-        assert log.read().count("Booting worker") == 2
+        frozen = "objects of the app frozen for the garbage collector"
+        for _ in range(100):  # the second worker may still be starting
+            log.seek(0)
+            booted = log.read()
+            if booted.count(frozen) == 2:
+                break
+            time.sleep(0.1)
+        assert booted.count("Booting worker") == 2
+        assert booted.count(frozen) == 2, booted
     finally:
         server.terminate()
         server.wait(timeout=20)
