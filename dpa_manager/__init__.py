@@ -44,8 +44,16 @@ def create_app(config: dict | None = None) -> Flask:
     from . import security
 
     security.check_production(app)
+    if app.config["PROXY_HOPS"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["PROXY_HOPS"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.permanent_session_lifetime = timedelta(minutes=app.config["SESSION_IDLE_MINUTES"])
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    from . import seal
+
+    seal.configure(app)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'dpa_manager.sqlite'}"
 
@@ -126,6 +134,7 @@ def create_app(config: dict | None = None) -> Flask:
 def _register_subjects_and_messages() -> None:
     """Tell the notices package what a notice may be about, and the mail package who composes each e-mail."""
     from .accounts import messages as account_messages
+    from .agreements import messages as agreement_messages
     from .amendments.subject import AmendmentSubject
     from .changes.subject import ChangeSubject
     from .notices import messages as notice_messages
@@ -135,6 +144,7 @@ def _register_subjects_and_messages() -> None:
     register(AmendmentSubject())
     notice_messages.register()  # after the subjects: each subject's notice e-mail is composed here
     account_messages.register()
+    agreement_messages.register()
 
 
 def _import_models() -> None:

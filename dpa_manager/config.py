@@ -50,6 +50,22 @@ class Defaults:
     REDIS_URL = None
     #: Clients shown per page in lists.
     PAGE_SIZE = 50
+    #: The processor's seal on every document issued (seal.py): a PKCS#12 file and its passphrase, or a PKCS#11
+    #: token (the library's path, the token's label, the key's and certificate's labels, the PIN). Production
+    #: refuses to start without one; elsewhere the app makes a development seal in the instance folder.
+    SEAL_PKCS12 = None
+    SEAL_PKCS12_PASSWORD = None
+    SEAL_PKCS11_MODULE = None
+    SEAL_PKCS11_TOKEN = None
+    SEAL_PKCS11_KEY = None
+    SEAL_PKCS11_CERT = None
+    SEAL_PKCS11_PIN = None
+    #: The RFC 3161 time-stamping authority that timestamps every seal, and how long to wait for it.
+    TSA_URL = None
+    TSA_TIMEOUT_SECONDS = 10
+    #: Proxies in front of the app that set X-Forwarded-For and X-Forwarded-Proto (0: none, the app faces the
+    #: clients). The client's address recorded with a signature and the HTTPS of a request depend on it.
+    PROXY_HOPS = 0
 
 
 #: Environment variables read at start-up, and how each is parsed.
@@ -66,6 +82,10 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "BASE_URL": ("BASE_URL", str),
     "DPA_ENV": ("DPA_ENV", str),
     "REDIS_URL": ("REDIS_URL", str),
+    **{name: (name, str) for name in ("SEAL_PKCS12", "SEAL_PKCS12_PASSWORD", "TSA_URL")},
+    **{f"SEAL_PKCS11_{part}": (f"SEAL_PKCS11_{part}", str) for part in ("MODULE", "TOKEN", "KEY", "CERT", "PIN")},
+    "TSA_TIMEOUT_SECONDS": ("TSA_TIMEOUT_SECONDS", int),
+    "PROXY_HOPS": ("PROXY_HOPS", int),
 }
 
 

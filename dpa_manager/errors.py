@@ -17,3 +17,7 @@ class Invalid(ServiceError):
 
 class Conflict(ServiceError):
     """A request that does not fit the object's current state (HTTP 409)."""
+
+
+class Unavailable(ServiceError):
+    """A service the request needs (the time-stamping authority) cannot be reached now (HTTP 503)."""

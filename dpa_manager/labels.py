@@ -16,6 +16,8 @@ from .rules import (
     SUBPROCESSOR_STATUS_LABELS,
 )
 
+#: How a signer had signed in, as a signature page says it (web.signed_from records the code).
+SIGN_IN_METHODS = {"password": _l("e-mailadres en wachtwoord")}
 #: The Dutch words are in rules.NOTICE_STATE_LABELS (marked for the catalogues there).
 NOTICE_STATES = {state.value: _l(label) for state, label in NOTICE_STATE_LABELS.items()}
 CHANGE_KINDS = {"add": _l("Toevoeging"), "replace": _l("Vervanging"), "remove": _l("Stopzetting")}
@@ -57,6 +59,7 @@ MESSAGE_KINDS = {
     "outcome": _l("Uitkomst"),
     "alert": _l("Waarschuwing aan de accountmanagers"),
     "invite": _l("Uitnodiging"),
+    "agreement_copy": _l("Verzegelde kopie van de overeenkomst"),
 }
 #: The Dutch words are in rules.ANSWER_CHANNELS.
 CHANNELS = {channel: _l(label) for channel, label in ANSWER_CHANNELS.items()}

@@ -31,6 +31,7 @@ from reportlab.platypus import (
 
 from .formatting import window_text
 from .i18n import current as current_language
+from .labels import SIGN_IN_METHODS
 from .rules import ANSWER_CHANNELS
 from .terms.text import blocks
 
@@ -256,12 +257,14 @@ def story(document: dict, signature: dict | None = None) -> list:
             _p(_("Ondertekening"), s["h1"]),
             _p(
                 _(
-                    "Beide partijen hebben deze verwerkersovereenkomst elektronisch ondertekend. "
-                    "De handtekeningen gelden voor de tekst met de volgende SHA-256-vingerafdruk:"
+                    "Beide partijen hebben deze verwerkersovereenkomst elektronisch ondertekend, elk aangemeld "
+                    "in de toepassing van de verwerker, zoals hieronder vermeld. Daarna heeft de verwerker het "
+                    "volledige document, met deze pagina, verzegeld met zijn elektronisch zegel en een tijdstempel. "
+                    "Een PDF-lezer die handtekeningen controleert, toont wie het zegel plaatste, wanneer, en of het "
+                    "document sindsdien gewijzigd is."
                 ),
                 s["body"],
             ),
-            _p(signature["body_sha256"], s["mono"]),
             Spacer(1, 6),
         ]
         flow += _signature_tables(signature["signatures"], s, _("Ondertekend op"))
@@ -308,6 +311,7 @@ def _signature_tables(signatures: list[dict], s, signed_on: str) -> list:
                             [_("Naam"), sig["name"]],
                             [_("Hoedanigheid"), _role(sig)],
                             [signed_on, sig["at"] + " (Europe/Brussels)"],
+                            *_signed_from(sig.get("from")),
                         ],
                         s,
                     ),
@@ -315,6 +319,18 @@ def _signature_tables(signatures: list[dict], s, signed_on: str) -> list:
             )
         )
     return flow
+
+
+def _signed_from(given: dict | None) -> list[list[str]]:
+    """How a signer was authenticated and from where, as recorded at the signature (none for older ones)."""
+    if not given:
+        return []
+    method = SIGN_IN_METHODS.get(given.get("method", ""))
+    return [
+        [_("Aangemeld met"), str(method) if method else given.get("method", "")],
+        [_("IP-adres"), given.get("ip") or "—"],
+        [_("Browser"), given.get("browser") or "—"],
+    ]
 
 
 def _amendment_record(record: dict, s) -> list:
@@ -376,8 +392,6 @@ def _amendment_record(record: dict, s) -> list:
         [_("Aanvaard op"), record["accepted_at"]],
         [_("In werking op"), record["effective_at"] or "—"],
     ]
-    if record["body_sha256"]:
-        rows.append([_("SHA-256 van de tekst"), record["body_sha256"]])
     flow.append(_table(rows, s))
     article = record.get("article")
     if article:

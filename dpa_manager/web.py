@@ -122,6 +122,17 @@ def show_error(error: ServiceError, form=None) -> None:
         flash(str(error.message), "error")
 
 
+def signed_from() -> dict:
+    """How the user of this request signed in and where the request came from, recorded with a signature: the
+    sign-in method, the client's IP address (behind PROXY_HOPS proxies, as they forwarded it) and the browser's
+    User-Agent."""
+    return {
+        "method": session.get("signed_in_with", "password"),
+        "ip": request.remote_addr or "",
+        "browser": " ".join((request.user_agent.string or "").split())[:300],
+    }
+
+
 def flash_form_errors(form) -> None:
     """Flash every message of a refused form (for forms that redirect instead of showing again)."""
     for errors in form.errors.values():

@@ -14,3 +14,12 @@
 # MAIL_USERNAME = "dpa@example.com"
 # MAIL_PASSWORD = "..."
 # MAIL_DEFAULT_SENDER = "dpa@example.com"
+
+# The processor's seal on every document issued, and the time-stamping authority (README, "The seal").
+# Without them the app makes a development seal in instance/seal/ (refused with DPA_ENV=production).
+# SEAL_PKCS12 = "/etc/dpa_manager/seal.p12"
+# SEAL_PKCS12_PASSWORD = "..."
+# TSA_URL = "https://tsa.example.com/tsr"
+
+# Behind one proxy that sets X-Forwarded-For and X-Forwarded-Proto:
+# PROXY_HOPS = 1

@@ -83,6 +83,7 @@ def login():
         else:
             _clear_session()  # a new session at every login
             session.permanent = True  # ends after SESSION_IDLE_MINUTES without a request
+            session["signed_in_with"] = "password"  # recorded with a signature (web.signed_from)
             login_user(user)
             return redirect(_safe_next(request.args.get("next")) or url_for("accounts.home"))
     return render_template("accounts/login.html", form=form)

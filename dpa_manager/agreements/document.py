@@ -377,11 +377,7 @@ def _build(agreement, client, processor, terms_version, subprocessors, as_of, la
 
 def signature_block(agreement, format_time) -> dict:
     """Return the signature page data of an agreement signed by both parties; `format_time` shows an instant."""
-    return {
-        "kind": "signatures",
-        "body_sha256": agreement.body_sha256,
-        "signatures": _signatures(agreement, format_time),
-    }
+    return {"kind": "signatures", "signatures": _signatures(agreement, format_time)}
 
 
 def _signatures(agreement, format_time) -> list[dict]:
@@ -398,12 +394,14 @@ def _signatures(agreement, format_time) -> list[dict]:
             "name": agreement.client_signer_name,
             "role": agreement.client_signer_role,
             "at": format_time(agreement.client_signed_at),
+            "from": agreement.client_signed_from,
         },
         {
             "party": "processor",
             "name": agreement.processor_signer_name,
             "role": agreement.processor_signer_role,
             "at": format_time(agreement.processor_signed_at),
+            "from": agreement.processor_signed_from,
             "role_translations": roles,
             "role_in_dutch": True,
         },
@@ -421,7 +419,6 @@ def amendment_record(agreement, format_time, facts: dict) -> dict:
     window = [facts["window_days"], facts["window_unit"]] if facts.get("window_days") else None
     return {
         "kind": "amendment",
-        "body_sha256": agreement.body_sha256,
         "concluded_by": facts["concluded_by"],
         "from_label": facts["from_label"],
         "to_label": facts["to_label"],

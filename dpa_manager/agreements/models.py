@@ -108,10 +108,13 @@ class Agreement(Model):
     client_signer_name: Mapped[str | None] = mapped_column(String(200))
     client_signer_role: Mapped[str | None] = mapped_column(String(200))
     client_signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: How the client's signer was authenticated and from where: {"method", "ip", "browser"} (web.signed_from).
+    client_signed_from: Mapped[dict | None] = mapped_column(JSON)
     processor_signer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     processor_signer_name: Mapped[str | None] = mapped_column(String(200))
     processor_signer_role: Mapped[str | None] = mapped_column(String(200))
     processor_signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    processor_signed_from: Mapped[dict | None] = mapped_column(JSON)
     #: The signed PDF, stored once and never regenerated.
     signed_pdf: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     signed_sha256: Mapped[str | None] = mapped_column(String(64))

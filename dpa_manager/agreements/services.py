@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, selectinload
 
-from .. import audit, pdf
+from .. import audit, pdf, seal
 from ..accounts.models import User
 from ..catalogue import DATA_CATEGORIES, SUBJECT_CATEGORIES
 from ..clients.models import Client
@@ -23,7 +23,9 @@ from ..extensions import db, rowcount
 from ..formatting import format_datetime_seconds
 from ..i18n import force_locale
 from ..localized import OTHER_LANGUAGES, clean_translations, flat_translations
+from ..mail import outbox
 from ..notices.models import Notice
+from ..notices.services import client_recipients
 from ..paging import Page, page_of
 from ..processor.models import Service
 from ..processor.services import get_profile
@@ -43,7 +45,14 @@ from ..subprocessors.services import applying_on, as_annex, prospective_for, syn
 from ..terms.models import TermsVersion
 from ..terms.services import current_version
 from ..terms.text import fill
-from .document import TRANSLATED_PARTICULARS, amendment_record, build_document, placeholder_values, signature_block
+from .document import (
+    TRANSLATED_PARTICULARS,
+    amendment_record,
+    build_document,
+    placeholder_values,
+    reference,
+    signature_block,
+)
 from .models import Agreement
 
 #: The particulars a manager fills in; services go separately as a list of ids.
@@ -372,9 +381,17 @@ def _signer(name: str, role: str) -> tuple[str, str]:
 
 
 def client_sign(
-    agreement: Agreement, *, user: User, full_name: str, role: str, authorised: bool, now: datetime
+    agreement: Agreement,
+    *,
+    user: User,
+    full_name: str,
+    role: str,
+    authorised: bool,
+    now: datetime,
+    signed_from: dict | None = None,
 ) -> Agreement:
-    """Record the client's signature on a sent agreement."""
+    """Record the client's signature on a sent agreement; `signed_from` says how the signer was authenticated and
+    from where (web.signed_from), for the signature page."""
     if user.is_manager or user.client_id != agreement.client_id:
         raise Conflict(_("Alleen een gebruiker van de klant kan voor de klant ondertekenen."))
     if agreement.state != AgreementState.SENT:
@@ -396,6 +413,7 @@ def client_sign(
             client_signer_name=name,
             client_signer_role=role,
             client_signed_at=now,
+            client_signed_from=signed_from,
             updated_at=now,
         )
         .execution_options(synchronize_session=False)
@@ -416,11 +434,19 @@ def client_sign(
 
 
 def countersign(
-    agreement: Agreement, *, user: User, full_name: str, role: str, now: datetime, role_translations: dict | None = None
+    agreement: Agreement,
+    *,
+    user: User,
+    full_name: str,
+    role: str,
+    now: datetime,
+    role_translations: dict | None = None,
+    signed_from: dict | None = None,
 ) -> Agreement:
-    """Countersign for the processor, store the signed PDF once, supersede the client's older agreement.
+    """Countersign for the processor, store the signed PDF once (sealed), supersede the client's older agreement.
 
-    `role_translations` gives the signer's capacity in French and English ({"fr": ..., "en": ...}, optional).
+    `role_translations` gives the signer's capacity in French and English ({"fr": ..., "en": ...}, optional);
+    `signed_from` how the signer was authenticated and from where (web.signed_from).
     """
     if not user.is_manager:
         raise Conflict(_("Alleen een manager van de verwerker kan tegentekenen."))
@@ -443,6 +469,7 @@ def countersign(
         "processor_signer_name": name,
         "processor_signer_role": role,
         "processor_signed_at": now,
+        "processor_signed_from": signed_from,
         "effective_at": now,
         "updated_at": now,
         "translations": translations or agreement.translations,
@@ -458,6 +485,23 @@ def countersign(
         db.session.expire_all()
         older, signed_pdf = _sign_superseding(agreement, values, user=user, now=now)
     sync_assignments(agreement, today_in_brussels(now))
+    signer = db.session.get(User, agreement.client_signer_id) if agreement.client_signer_id else None
+    copies = [("client", signer.email if signer else None, agreement.client.language), ("processor", user.email, "nl")]
+    outbox.enqueue(
+        [
+            outbox.row(
+                key=f"agreement-copy:{agreement.id}:{party}",
+                template="agreement_copy",
+                recipients=[address],
+                language=language,
+                client_id=agreement.client_id,
+                now=now,
+                context={"agreement_id": agreement.id, "party": party},
+            )
+            for party, address, language in copies
+            if address
+        ]
+    )
     for old_id in older:
         audit.record(
             at=now,
@@ -516,7 +560,11 @@ def _store_signed_pdf(agreement: Agreement) -> bytes:
         facts = amendment_facts(agreement)
         assert facts is not None  # not concluded by signatures: by an amendment
         closing = amendment_record(agreement, format_datetime_seconds, facts)
-    signed = pdf.render(document, closing)
+    with force_locale(document.get("language", "nl-BE")[:2]):
+        reason = _(
+            "Verwerkersovereenkomst %(reference)s, verzegeld door de verwerker", reference=reference(agreement.id)
+        )
+    signed = seal.seal_pdf(pdf.render(document, closing), reason=reason)
     digest = hashlib.sha256(signed).hexdigest()
     result = db.session.execute(
         update(Agreement)
@@ -650,6 +698,22 @@ def adopt_version(
     new.terms_version = version
     new.snapshot = build(new, today_in_brussels(at))
     db.session.expire(agreement)
+    # The client's copy of the amended agreement, sealed when its turn to be sent comes (pdf_of stores it once).
+    recipients = client_recipients([new.client_id]).get(new.client_id) or []
+    if recipients:
+        outbox.enqueue(
+            [
+                outbox.row(
+                    key=f"agreement-copy:{new.id}:client",
+                    template="agreement_copy",
+                    recipients=recipients,
+                    language=new.client.language,
+                    client_id=new.client_id,
+                    now=now,
+                    context={"agreement_id": new.id, "party": "client"},
+                )
+            ]
+        )
     audit.record(
         at=now,
         actor=None,

@@ -21,6 +21,7 @@ from ..web import (
     or_404,
     page_arg,
     show_error,
+    signed_from,
     user_required,
 )
 from . import bp, services
@@ -182,8 +183,9 @@ def countersign(agreement_id: int):
     return _act(
         agreement_id,
         services.countersign,
-        _("Tegengetekend: de ondertekende PDF is bewaard."),
+        _("Tegengetekend: de ondertekende PDF is verzegeld en bewaard."),
         form_class=CountersignForm,
+        signed_from=lambda f: signed_from(),
         user=lambda f: current_user,
         full_name=lambda f: f.full_name.data,
         role=lambda f: f.role.data,

@@ -15,7 +15,7 @@ from ..accounts.services import user_for_token
 from ..changes import services as changes
 from ..clients import services as client_services
 from ..clients.models import Client
-from ..errors import Conflict, Invalid, ServiceError
+from ..errors import Conflict, Invalid, ServiceError, Unavailable
 from ..extensions import csrf, db
 from ..localized import nested_translations
 from ..notices import services as notices
@@ -44,7 +44,7 @@ def _api_error(error: ApiError):
 
 @bp.errorhandler(ServiceError)
 def _service_error(error: ServiceError):
-    status = 409 if isinstance(error, Conflict) else 422
+    status = 409 if isinstance(error, Conflict) else 503 if isinstance(error, Unavailable) else 422
     body = {"error": error.message}
     if error.field:
         body["field"] = error.field

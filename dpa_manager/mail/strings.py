@@ -98,6 +98,24 @@ TEXTS = {
     "ics_summary": N_("Einde bezwaartermijn subverwerker {sp}"),
     "ics_filename": N_("bezwaartermijn.ics"),
     "ics_description": N_("Bezwaar maken kan {closing}."),
+    "subject_copy_signed": N_("Uw ondertekende verwerkersovereenkomst {reference} met {processor}"),
+    "subject_copy_amended": N_("Uw gewijzigde verwerkersovereenkomst {reference} met {processor} (versie {label})"),
+    "subject_copy_processor": N_("Ondertekende verwerkersovereenkomst {reference} met {client}"),
+    "copy_signed": N_(
+        "In de bijlage vindt u verwerkersovereenkomst {reference} tussen {client} en {processor}, door beide "
+        "partijen ondertekend."
+    ),
+    "copy_amended": N_(
+        "In de bijlage vindt u verwerkersovereenkomst {reference} tussen {client} en {processor}, zoals versie "
+        "{label} van de voorwaarden ze gewijzigd heeft. Hoe die wijziging tot stand kwam, staat in de wijzigingsakte "
+        "op de laatste pagina."
+    ),
+    "copy_sealed": N_(
+        "{processor} heeft het document verzegeld met zijn elektronisch zegel en een tijdstempel. Bewaar dit "
+        "bestand: een PDF-lezer die handtekeningen controleert, toont, ook zonder tussenkomst van {processor}, "
+        "wanneer het verzegeld werd en dat het sindsdien niet gewijzigd is."
+    ),
+    "copy_filename": N_("verwerkersovereenkomst-{reference}.pdf"),
     "subject_invite": N_("Uitnodiging voor de portaal van {processor}"),
     "invite_intro": N_(
         "{processor} nodigt u uit om als gebruiker van {client} de verwerkersovereenkomsten en de subverwerkers te "

@@ -10,7 +10,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import audit, clock
+from .. import audit, clock, seal
 from ..errors import Invalid, ServiceError
 from ..extensions import db
 from ..i18n import current as current_language
@@ -247,7 +247,17 @@ def evidence(notice_id: int):
     from flask import Response
 
     notice = or_404(get_notice(current_user, notice_id))
-    data = render_evidence(evidence_file.build(notice, now=clock.now()))
+    now = clock.now()
+    try:
+        data = seal.seal_pdf(
+            render_evidence(evidence_file.build(notice, now=now)),
+            reason=_("Bewijsdossier van melding %(number)s, verzegeld door de verwerker", number=notice.id),
+            at=now,
+        )
+    except ServiceError as error:
+        show_error(error)
+        back = "notices.show" if current_user.is_manager else "portal.notice"
+        return redirect(url_for(back, notice_id=notice.id))
     return Response(
         data,
         mimetype="application/pdf",

@@ -24,7 +24,7 @@ from ..subprocessors.services import (
     history_of,
     interventions_for,
 )
-from ..web import client_required, or_404, show_error
+from ..web import client_required, or_404, show_error, signed_from
 from . import bp
 
 
@@ -65,6 +65,7 @@ def agreement(agreement_id: int):
                 role=form.role.data,
                 authorised=form.authorised.data,
                 now=clock.now(),
+                signed_from=signed_from(),
             )
         except ServiceError as error:
             show_error(error, form)

@@ -13,6 +13,7 @@ import time_machine
 from aiosmtpd.controller import Controller
 from flask import g, has_app_context
 from flask.testing import FlaskClient
+from sqlalchemy import delete
 
 from dpa_manager import create_app
 from dpa_manager.accounts.services import create_user
@@ -21,10 +22,13 @@ from dpa_manager.changes import services as changes
 from dpa_manager.clients.services import create_client
 from dpa_manager.demo import PROFILE, SERVICES, TOMS, with_check_digits
 from dpa_manager.extensions import db
+from dpa_manager.mail.models import OutboxMessage
 from dpa_manager.processor.models import Service
 from dpa_manager.processor.services import add_service, save_profile
 from dpa_manager.subprocessors import services as register
 from dpa_manager.terms.services import load_default_terms
+
+from . import pki
 
 #: A fixed moment for the tests: Saturday 21 November 2026, 10:00 UTC.
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
@@ -107,6 +111,7 @@ def fresh_app(tmp_path, **config):
             "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
             "WTF_CSRF_ENABLED": False,
         }
+        | pki.seal_config()
         | config
     )
     app.test_client_class = FreshClient
@@ -205,6 +210,12 @@ def particulars(**overrides) -> dict:
     return values | overrides
 
 
+def forget_agreement_copies() -> None:
+    """Agreements signed for a test's setup were signed long before the test: their sealed copies went out then
+    (test_seal.py follows them), and the test's outbox and inbox start without them."""
+    db.session.execute(delete(OutboxMessage).where(OutboxMessage.template == "agreement_copy"))
+
+
 @pytest.fixture
 def make_agreement(app, manager, make_client, make_user):
     """Make an agreement in a given state: draft, sent, client_signed or signed."""
@@ -228,6 +239,7 @@ def make_agreement(app, manager, make_client, make_user):
         if state == "client_signed":
             return agreement
         agreements.countersign(agreement, user=manager, full_name="An Manager", role="Accountmanager", now=NOW)
+        forget_agreement_copies()
         db.session.commit()
         return agreement
 

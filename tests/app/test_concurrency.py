@@ -14,13 +14,14 @@ from dpa_manager.mail.models import OutboxMessage
 from dpa_manager.notices import services as notices
 from dpa_manager.notices.models import Notice
 
-from .conftest import NOW
+from .conftest import NOW, forget_agreement_copies
 
 N = 300
 
 
 def due_notices(app, make_subprocessor, manager, n=N):
     demo.seed_synthetic(n, now=NOW)
+    forget_agreement_copies()
     db.session.commit()
     sp = make_subprocessor()
     change = changes.create_change(

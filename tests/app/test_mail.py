@@ -12,7 +12,7 @@ from dpa_manager.mail.models import OutboxAcceptance, OutboxMessage, OutboxRecip
 from dpa_manager.mail.sender import retry_delay
 from dpa_manager.notices.models import Notice
 
-from .conftest import NOW
+from .conftest import NOW, forget_agreement_copies
 
 
 def announce(make_subprocessor, manager, **values):
@@ -294,6 +294,7 @@ def test_one_refused_message_does_not_take_its_neighbours_with_it(
         user.active = False
     db.session.commit()
     demo.seed_synthetic(120, now=NOW)
+    forget_agreement_copies()
     inbox.refuse = {"niemand@example.be": answer}
     announce(make_subprocessor, manager)
     total = db.session.query(OutboxMessage).count()

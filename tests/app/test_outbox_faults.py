@@ -26,7 +26,7 @@ from dpa_manager.mail.models import OutboxAcceptance, OutboxMessage, OutboxRecip
 from dpa_manager.notices.models import Notice
 from dpa_manager.subprocessors.models import Change
 
-from .conftest import NOW
+from .conftest import NOW, forget_agreement_copies
 from .test_production import environment, flask, output
 
 pytestmark = [pytest.mark.postgres, pytest.mark.wallclock]
@@ -137,6 +137,7 @@ def test_a_550_among_200_good_messages(tmp_path, make_client, make_agreement, ma
         user.active = False
     db.session.commit()
     demo.seed_synthetic(200, now=NOW)
+    forget_agreement_copies()
     db.session.commit()
     inbox.refuse = {"niemand@example.be": "550 5.1.1 no such user"}
     announced(make_subprocessor, manager)
@@ -157,6 +158,7 @@ def test_a_550_among_200_good_messages(tmp_path, make_client, make_agreement, ma
 def test_two_senders_with_a_claim_shorter_than_a_batch(tmp_path, make_subprocessor, manager, inbox):
     """Point 3: a sender whose claim lapsed stops; no message arrives twice."""
     demo.seed_synthetic(30, now=NOW)
+    forget_agreement_copies()
     db.session.commit()
     announced(make_subprocessor, manager)
     env = settings(tmp_path, inbox, MAIL_CLAIM_SECONDS=2)
@@ -176,6 +178,7 @@ def test_two_senders_with_a_claim_shorter_than_a_batch(tmp_path, make_subprocess
 def test_sigkill_between_acceptance_and_commit(tmp_path, make_subprocessor, manager, inbox):
     """Point 4: the one duplicate SMTP cannot avoid: same Message-ID, and the notice counts from what is known."""
     demo.seed_synthetic(5, now=NOW)
+    forget_agreement_copies()
     db.session.commit()
     ids = announced(make_subprocessor, manager)
     env = settings(tmp_path, inbox, MAIL_CLAIM_SECONDS=2)
@@ -215,6 +218,7 @@ def settled_states(ids) -> dict:
 def test_sigterm_finishes_the_message_in_hand_and_stops(tmp_path, make_subprocessor, manager, inbox, command):
     """Point 4: SIGTERM while the server holds its answer: the message is recorded, nothing more is sent."""
     demo.seed_synthetic(10, now=NOW)
+    forget_agreement_copies()
     db.session.commit()
     announced(make_subprocessor, manager)
     env = settings(tmp_path, inbox)
@@ -260,6 +264,7 @@ def test_a_sender_that_lost_its_claim_records_its_acceptance_beside_the_other(
 ):
     """Point 4: both acceptances of a message sent twice are recorded; the notice counts from the earliest."""
     demo.seed_synthetic(3, now=NOW)
+    forget_agreement_copies()
     db.session.commit()
     announced(make_subprocessor, manager)
     env = settings(tmp_path, inbox, MAIL_CLAIM_SECONDS=2, MAIL_TIMEOUT=20)
@@ -288,6 +293,7 @@ def test_a_sender_that_lost_its_claim_records_its_acceptance_beside_the_other(
 def test_cancel_against_a_sweep_in_a_loop(tmp_path, make_subprocessor, manager, inbox):
     """Point 6: either the cancel wins and the change applies nowhere, or the apply wins and the cancel is refused."""
     demo.seed_synthetic(400, now=NOW)
+    forget_agreement_copies()
     db.session.commit()
     env = settings(tmp_path, inbox)
     today = datetime.now(UTC).astimezone(BRUSSELS).date()

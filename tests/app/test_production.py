@@ -18,7 +18,8 @@ from dpa_manager.extensions import db
 from dpa_manager.mail.models import OutboxMessage
 from dpa_manager.notices.models import Notice
 
-from .conftest import NOW, TEST_DATABASE_URL, free_port
+from . import pki
+from .conftest import NOW, TEST_DATABASE_URL, forget_agreement_copies, free_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.wallclock]
 
@@ -28,14 +29,18 @@ def environment(tmp_path, mail_port: int) -> dict:
     (tmp_path / "config.py").write_text(
         "MAIL_RETRY_SECONDS = 1\nMAIL_RETRY_MAX_SECONDS = 2\nMAIL_TIMEOUT = 5\nMAIL_CLAIM_SECONDS = 30\n"
     )
-    return os.environ | {
-        "DATABASE_URL": TEST_DATABASE_URL,
-        "SECRET_KEY": "process-test-secret",
-        "MAIL_SERVER": "127.0.0.1",
-        "MAIL_PORT": str(mail_port),
-        "DPA_INSTANCE_PATH": str(tmp_path),
-        "DPA_TEST_DATABASE_URL": "",
-    }
+    return (
+        os.environ
+        | {
+            "DATABASE_URL": TEST_DATABASE_URL,
+            "SECRET_KEY": "process-test-secret",
+            "MAIL_SERVER": "127.0.0.1",
+            "MAIL_PORT": str(mail_port),
+            "DPA_INSTANCE_PATH": str(tmp_path),
+            "DPA_TEST_DATABASE_URL": "",
+        }
+        | pki.seal_config()
+    )
 
 
 def flask(env, *args) -> subprocess.Popen:
@@ -68,6 +73,7 @@ def output(process) -> str:
 def due_notices(make_subprocessor, manager, count: int) -> list[int]:
     """`count` signed clients with an open notice whose window closed; their notice e-mails already sent."""
     demo.seed_synthetic(count, now=NOW)
+    forget_agreement_copies()
     db.session.commit()
     sp = make_subprocessor()
     change = changes.create_change(

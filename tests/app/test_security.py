@@ -13,6 +13,7 @@ from dpa_manager.extensions import db
 from dpa_manager.jobs import drain
 from dpa_manager.security import InsecureSecretKey
 
+from . import pki
 from .conftest import NOW, PASSWORD
 
 # --- Invitations ----------------------------------------------------------------------------------
@@ -192,6 +193,7 @@ def test_session_cookie_flags(http, manager):
 def test_production_cookies_are_secure(tmp_path):
     app = create_app(
         {"DPA_ENV": "production", "SECRET_KEY": "x" * 48, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.db'}"}
+        | pki.seal_config()
     )
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
 

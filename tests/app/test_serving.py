@@ -14,6 +14,7 @@ from sqlalchemy import update
 from dpa_manager.extensions import db
 from dpa_manager.mail.models import OutboxMessage
 
+from . import pki
 from .conftest import NOW, free_port
 
 
@@ -70,13 +71,17 @@ def test_healthz_reports_database_and_outbox(http, make_agreement, make_subproce
 
 @pytest.mark.wallclock
 def test_gunicorn_serves_the_app_with_several_workers(tmp_path):
-    env = os.environ | {
-        "DPA_INSTANCE_PATH": str(tmp_path),
-        "DPA_ENV": "production",
-        "SECRET_KEY": "a-long-random-secret-for-this-test-only-0123456789",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite'}",
-        "DPA_TEST_DATABASE_URL": "",
-    }
+    env = (
+        os.environ
+        | {
+            "DPA_INSTANCE_PATH": str(tmp_path),
+            "DPA_ENV": "production",
+            "SECRET_KEY": "a-long-random-secret-for-this-test-only-0123456789",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite'}",
+            "DPA_TEST_DATABASE_URL": "",
+        }
+        | pki.seal_config()
+    )
     flask = [sys.executable, "-m", "flask", "--app", "dpa_manager"]
     subprocess.run(flask + ["db", "upgrade"], env=env, check=True, capture_output=True)
     port = free_port()

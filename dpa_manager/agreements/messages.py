@@ -1,0 +1,46 @@
+"""The sealed copy of an agreement, e-mailed once it is signed or amended (registered with mail.compose by
+create_app): the client then holds a copy the processor cannot change without it showing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ..extensions import db
+from ..mail import compose
+from ..mail.compose import Draft
+from ..mail.models import OutboxMessage
+from ..mail.strings import t
+from ..processor.services import required_profile
+from .document import reference
+from .models import Agreement
+from .services import pdf_of
+
+TEMPLATE = "agreement_copy"
+
+
+def compose_copy(message: OutboxMessage, now: datetime) -> Draft:
+    """The stored sealed PDF as an attachment (sealed now if an amended agreement has none yet: stored once)."""
+    agreement = db.session.get_one(Agreement, message.context["agreement_id"])
+    data = pdf_of(agreement, now=now)
+    processor = required_profile()
+    names = {
+        "reference": reference(agreement.id),
+        "client": agreement.client.name,
+        "processor": processor.name,
+        "label": agreement.terms_version.label,
+    }
+    amended = agreement.concluded_by != "signatures"
+    if message.context.get("party") == "processor":
+        subject = t.subject_copy_processor
+    else:
+        subject = t.subject_copy_amended if amended else t.subject_copy_signed
+    return Draft(
+        subject=subject.format(**names),
+        context={"processor": processor, "intro": (t.copy_amended if amended else t.copy_signed).format(**names)},
+        attachments=[(t.copy_filename.format(**names), "application/pdf", data)],
+    )
+
+
+def register() -> None:
+    """Let mail.compose compose the copies of agreements."""
+    compose.register(TEMPLATE, compose_copy)

@@ -1,0 +1,231 @@
+"""The processor's electronic seal: every document the product issues is a PAdES signature with a timestamp.
+
+The seal is a key and certificate of the processor, from a PKCS#12 file (`SEAL_PKCS12`, `SEAL_PKCS12_PASSWORD`)
+or a PKCS#11 token (`SEAL_PKCS11_MODULE`, `SEAL_PKCS11_TOKEN`, `SEAL_PKCS11_KEY`, `SEAL_PKCS11_CERT`,
+`SEAL_PKCS11_PIN`); the timestamp (RFC 3161) comes from the time-stamping authority at `TSA_URL`. pyHanko makes
+the signature (PAdES baseline B-T: the signature, the seal's certificate and a timestamp on the signature).
+
+In production (DPA_ENV=production) the app refuses to start without both. Elsewhere, when none is configured,
+the app makes a development authority in the instance folder on first start (devpki.py: a root, a seal and a
+time-stamping key, all marked "not trusted") and says so; documents then validate as intact and timestamped by
+that authority, which no one else trusts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import sys
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TypeVar
+
+from flask import Flask, current_app
+from flask_babel import gettext as _
+from pyhanko.pdf_utils import embed
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import fields, signers
+from pyhanko.sign.timestamps import HTTPTimeStamper, TimeStamper
+
+from . import clock, devpki
+from .errors import Unavailable
+
+T = TypeVar("T")
+
+#: The signature field of the seal in every document.
+FIELD = "Zegel"
+#: Where the development authority is kept, inside the instance folder.
+DEVELOPMENT_FOLDER = "seal"
+
+
+class SealMisconfigured(RuntimeError):
+    """The seal or the time-stamping authority is not configured, or cannot be loaded: the app does not start."""
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file embedded in a sealed document (the seal covers it)."""
+
+    name: str
+    data: bytes
+    mime_type: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Seal:
+    """The signer and the time-stamper, and what to say about them."""
+
+    signer: signers.Signer
+    timestamper: TimeStamper
+    #: A development authority made by the app (not trusted by anyone).
+    development: bool
+
+    @property
+    def certificate_der(self) -> bytes:
+        certificate = self.signer.signing_cert
+        assert certificate is not None  # both loaders give one
+        return certificate.dump()
+
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 of the seal's certificate, as hexadecimal pairs (as certificate viewers show it)."""
+        digest = hashlib.sha256(self.certificate_der).hexdigest().upper()
+        return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
+
+    @property
+    def subject(self) -> str:
+        certificate = self.signer.signing_cert
+        assert certificate is not None
+        return str(certificate.subject.human_friendly)
+
+
+def configure(app: Flask) -> None:
+    """Check the seal's settings at start-up (production refuses to start without them); make the development
+    authority on first start when none is configured outside production. The keys are loaded at first use."""
+    config = app.config
+    production = config.get("DPA_ENV") == "production"
+    has_seal = bool(config.get("SEAL_PKCS12") or config.get("SEAL_PKCS11_MODULE"))
+    if production and not (has_seal and config.get("TSA_URL")):
+        raise SealMisconfigured(
+            "No seal or no time-stamping authority. With DPA_ENV=production every document is sealed: set "
+            "SEAL_PKCS12 and SEAL_PKCS12_PASSWORD (or SEAL_PKCS11_MODULE and the other SEAL_PKCS11_ settings) "
+            "and TSA_URL (README, 'The seal')."
+        )
+    if not has_seal or not config.get("TSA_URL"):
+        authority = devpki.Authority(Path(app.instance_path) / DEVELOPMENT_FOLDER)
+        if not authority.exists():
+            devpki.make_authority(authority.folder, organisation="dpa_manager", now=clock.now())
+            print(
+                f"dpa_manager: a development seal and time-stamping authority were made in {authority.folder}; "
+                "documents sealed with them are trusted by no one (README, 'The seal').",
+                file=sys.stderr,
+            )
+    if production:
+        load(app)  # a wrong passphrase or an unreadable file stops the start, not the first countersignature
+
+
+def load(app: Flask) -> Seal:
+    """Return the app's seal, loading it on first use."""
+    seal = app.extensions.get("dpa_seal")
+    if seal is None:
+        seal = app.extensions["dpa_seal"] = _load(app.config, Path(app.instance_path) / DEVELOPMENT_FOLDER)
+    return seal
+
+
+def current() -> Seal:
+    return load(current_app)
+
+
+def _load(config, development_folder: Path) -> Seal:
+    authority = devpki.Authority(development_folder)
+    if config.get("SEAL_PKCS11_MODULE"):
+        signer = _pkcs11_signer(config)
+    elif config.get("SEAL_PKCS12"):
+        signer = _pkcs12_signer(Path(config["SEAL_PKCS12"]), config.get("SEAL_PKCS12_PASSWORD") or "")
+    else:
+        signer = _pkcs12_signer(authority.seal, authority.password)
+    timestamper: TimeStamper
+    if config.get("TSA_URL"):
+        timestamper = HTTPTimeStamper(config["TSA_URL"], timeout=int(config.get("TSA_TIMEOUT_SECONDS") or 10))
+    else:
+        timestamper = devpki.local_timestamper(authority)
+    development = not (config.get("SEAL_PKCS12") or config.get("SEAL_PKCS11_MODULE")) or not config.get("TSA_URL")
+    return Seal(signer=signer, timestamper=timestamper, development=development)
+
+
+def _pkcs12_signer(path: Path, password: str) -> signers.SimpleSigner:
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise SealMisconfigured(f"SEAL_PKCS12: cannot read {path}: {error.strerror}") from error
+    try:
+        return signers.SimpleSigner.load_pkcs12_data(data, other_certs=(), passphrase=password.encode())
+    except (ValueError, TypeError) as error:
+        raise SealMisconfigured(
+            f"SEAL_PKCS12: {path} is not a PKCS#12 file that SEAL_PKCS12_PASSWORD opens ({error})"
+        ) from error
+
+
+def _pkcs11_signer(config) -> signers.Signer:
+    try:
+        from pyhanko.config.pkcs11 import TokenCriteria
+        from pyhanko.sign import pkcs11  # needs python-pkcs11: pip install 'dpa_manager[pkcs11]'
+    except ImportError as error:
+        raise SealMisconfigured(
+            "SEAL_PKCS11_MODULE is set but python-pkcs11 is not installed: pip install 'dpa_manager[pkcs11]'"
+        ) from error
+    try:
+        token = config.get("SEAL_PKCS11_TOKEN")
+        session = pkcs11.open_pkcs11_session(
+            config["SEAL_PKCS11_MODULE"],
+            token_criteria=TokenCriteria(label=token) if token else None,
+            user_pin=config.get("SEAL_PKCS11_PIN"),
+        )
+        return pkcs11.PKCS11Signer(
+            session,
+            cert_label=config.get("SEAL_PKCS11_CERT") or config.get("SEAL_PKCS11_KEY"),
+            key_label=config.get("SEAL_PKCS11_KEY"),
+        )
+    except Exception as error:  # the token library's own errors, of many kinds
+        raise SealMisconfigured(f"SEAL_PKCS11: the token cannot be opened: {error!r}") from error
+
+
+def seal_pdf(data: bytes, *, reason: str, attachments: Sequence[Attachment] = (), at: datetime | None = None) -> bytes:
+    """Return the PDF `data` with `attachments` embedded and the processor's seal with a timestamp over it all.
+
+    `at` is the moment the document is issued (the attachments' dates, when there are any). Raises Unavailable when the
+    time-stamping authority cannot be reached or refuses: nothing is issued without its timestamp.
+    """
+    seal = current()
+    writer = IncrementalPdfFileWriter(io.BytesIO(data))
+    for attachment in attachments:
+        embedded = embed.EmbeddedFileObject.from_file_data(
+            writer,
+            data=attachment.data,
+            mime_type=attachment.mime_type,
+            params=embed.EmbeddedFileParams(creation_date=at, modification_date=at),
+        )
+        embed.embed_file(
+            writer,
+            embed.FileSpec(
+                file_spec_string=attachment.name,
+                file_name=attachment.name,
+                embedded_data=embedded,
+                description=attachment.description,
+            ),
+        )
+    metadata = signers.PdfSignatureMetadata(
+        field_name=FIELD,
+        subfilter=fields.SigSeedSubFilter.PADES,
+        md_algorithm="sha256",
+        reason=reason,
+    )
+    try:
+        output = _outside_event_loop(
+            lambda: signers.sign_pdf(writer, metadata, signer=seal.signer, timestamper=seal.timestamper)
+        )
+    except OSError as error:  # TimestampRequestError (refused, not a timestamp), a timeout, a refused connection
+        current_app.logger.warning("sealing failed, no timestamp from %s: %r", current_app.config.get("TSA_URL"), error)
+        raise Unavailable(
+            _(
+                "Het document kon niet verzegeld worden: de tijdstempeldienst antwoordt niet. Er is niets "
+                "gewijzigd; probeer het zo dadelijk opnieuw."
+            )
+        ) from error
+    return output.getvalue()
+
+
+def _outside_event_loop(work: Callable[[], T]) -> T:
+    """Run `work` here, or in a thread of its own when this thread runs an event loop: pyHanko's signing runs
+    one of its own (asyncio.run), which cannot start inside another (a caller that drives a browser does)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return work()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(work).result()

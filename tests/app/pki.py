@@ -1,0 +1,79 @@
+"""The tests' certificate authority and a time-stamping authority served over HTTP on loopback.
+
+One of each per test process: the authority is made once (devpki, valid 2000 to 2100 so that any test clock
+falls inside it), and the time-stamping authority answers RFC 3161 requests at `tsa_url()` with pyHanko's test
+time-stamper, as a real one does over HTTP. Its clock is the test's (time-machine moves it too).
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import tempfile
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+from asn1crypto import tsp
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from pyhanko_certvalidator import ValidationContext
+
+from dpa_manager import devpki
+
+
+@functools.cache
+def authority() -> devpki.Authority:
+    folder = Path(tempfile.mkdtemp(prefix="dpa-test-pki-"))
+    return devpki.make_authority(folder, organisation="Testverwerker", now=datetime(2000, 1, 2, tzinfo=UTC), years=100)
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    stamper = None  # set by serve()
+
+    def do_POST(self):  # noqa: N802 (http.server's name)
+        if self.headers.get("Content-Type") != "application/timestamp-query":
+            self.send_error(415, "expected application/timestamp-query")
+            return
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        try:
+            request = tsp.TimeStampReq.load(body)
+            request.native  # parse it all: garbage is refused here  # noqa: B018
+            answer = type(self).stamper.request_tsa_response(request).dump()
+        except ValueError as error:
+            self.send_error(400, f"not a timestamp request: {error}")
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/timestamp-reply")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, *args):
+        pass
+
+
+@functools.cache
+def tsa_url() -> str:
+    """Start the time-stamping authority (once per process); return its URL."""
+    handler = type("Handler", (_Handler,), {"stamper": devpki.local_timestamper(authority())})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True, name="test-tsa").start()
+    return f"http://127.0.0.1:{server.server_address[1]}/tsa"
+
+
+def seal_config() -> dict:
+    """The settings that give an app the test seal and the test time-stamping authority (the same names as
+    environment variables, for the app in a process a test starts)."""
+    return {"SEAL_PKCS12": str(authority().seal), "SEAL_PKCS12_PASSWORD": authority().password, "TSA_URL": tsa_url()}
+
+
+def root() -> asn1_x509.Certificate:
+    certificate = x509.load_pem_x509_certificate(authority().root.read_bytes())
+    return asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
+
+
+def validation_context() -> ValidationContext:
+    """Trust the test root and nothing else; fetch nothing."""
+    return ValidationContext(trust_roots=[root()], allow_fetching=False)

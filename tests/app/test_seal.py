@@ -1,0 +1,261 @@
+"""Every document the product issues is sealed by the processor and timestamped (issue: proof outside the app).
+
+The seal and the time-stamping authority are the tests' own (pki.py), the authority served over HTTP on
+loopback. pyHanko validates the documents against the tests' root; poppler's pdfsig reads them as any PDF tool
+would.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+from datetime import timedelta
+
+import pytest
+from flask import current_app
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pypdf import PdfReader
+
+from dpa_manager import create_app, jobs, seal
+from dpa_manager.accounts.models import User
+from dpa_manager.agreements import services as agreements
+from dpa_manager.agreements.models import Agreement
+from dpa_manager.errors import Unavailable
+from dpa_manager.extensions import db
+from dpa_manager.jobs import drain
+from dpa_manager.web import public, signed_from
+
+from . import pki
+from .conftest import NOW, free_port, fresh_app
+from .test_amendments import CLOSES, EFFECTIVE, announce, current_agreement, make_version, notice_of
+
+
+def validate(data: bytes):
+    """pyHanko's verdict on the one signature of a PDF, trusting the tests' root."""
+    (signature,) = PdfFileReader(io.BytesIO(data)).embedded_signatures
+    return signature, validate_pdf_signature(
+        signature, signer_validation_context=pki.validation_context(), ts_validation_context=pki.validation_context()
+    )
+
+
+def tampered(data: bytes, text: bytes = b"/Producer") -> bytes:
+    """The PDF with one byte changed inside what the signature covers."""
+    at = data.index(text) + 1
+    return data[:at] + bytes([data[at] ^ 0x20]) + data[at + 1 :]
+
+
+def text_of(data: bytes) -> str:
+    return " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages).split())
+
+
+def test_a_signed_agreement_is_sealed_timestamped_and_a_changed_byte_shows(make_agreement):
+    agreement = make_agreement("signed")
+    data = agreements.pdf_of(agreement, now=NOW)
+    signature, status = validate(data)
+    assert signature.field_name == seal.FIELD
+    assert status.intact and status.valid and status.trusted and status.bottom_line
+    assert status.coverage.name == "ENTIRE_FILE" and status.modification_level.name == "NONE"
+    assert "Testverwerker development seal" in status.signing_cert.subject.human_friendly
+    stamp = status.timestamp_validity
+    assert stamp is not None and stamp.intact and stamp.valid and stamp.trusted
+    assert NOW <= stamp.timestamp < NOW + timedelta(minutes=1)  # the authority's clock (the test's, running)
+    assert (
+        signature.sig_object["/Reason"] == f"Verwerkersovereenkomst VO-{agreement.id:05d}, verzegeld door de verwerker"
+    )
+
+    _, after = validate(tampered(data))
+    assert not after.intact and not after.bottom_line
+
+
+def test_the_signature_page_records_who_signed_how_and_from_where(login, manager, make_agreement, make_user):
+    agreement = make_agreement("sent")
+    signer = make_user(client=agreement.client, full_name="Els Janssens")
+    portal = login(signer)
+    browser = "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0"
+    response = portal.post(
+        f"/portal/agreements/{agreement.id}",
+        data={"full_name": "Els Janssens", "role": "Zaakvoerder", "authorised": "y"},
+        headers={"User-Agent": browser},
+        environ_base={"REMOTE_ADDR": "198.51.100.23"},
+    )
+    assert response.status_code == 302
+    portal.post("/logout")
+    response = login(manager).post(
+        f"/agreements/{agreement.id}/countersign",
+        data={"full_name": "An Manager", "role": "Accountmanager", "authorised": "y"},
+        headers={"User-Agent": "Chromium/131"},
+        environ_base={"REMOTE_ADDR": "203.0.113.7"},
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    signed = db.session.get(Agreement, agreement.id)
+    assert signed.state == "signed"
+    assert signed.client_signed_from == {"method": "password", "ip": "198.51.100.23", "browser": browser}
+    text = text_of(signed.signed_pdf)
+    assert "verzegeld met zijn elektronisch zegel en een tijdstempel" in text
+    assert "SHA-256" not in text  # no fingerprint of another file
+    for expected in (
+        "Naam Els Janssens",
+        "Aangemeld met e-mailadres en wachtwoord",
+        "IP-adres 198.51.100.23",
+        f"Browser {browser}",
+        "Naam An Manager",
+        "IP-adres 203.0.113.7",
+        "Browser Chromium/131",
+    ):
+        assert expected in text
+    assert validate(signed.signed_pdf)[1].bottom_line
+
+
+def attached_pdfs(message) -> list[tuple[str, bytes]]:
+    return [
+        (part.get_filename(), part.get_content())
+        for part in message.iter_attachments()
+        if part.get_content_type() == "application/pdf"
+    ]
+
+
+def test_the_sealed_signed_agreement_is_e_mailed_to_the_signer_and_the_manager(make_agreement, manager, inbox):
+    agreement = make_agreement("signed")
+    drain(now=lambda: NOW)
+    signer = db.session.get(User, agreement.client_signer_id)
+    stored = db.session.get(Agreement, agreement.id).signed_pdf
+    reference = f"VO-{agreement.id:05d}"
+    (to_client,) = inbox.to(signer.email)
+    (to_manager,) = inbox.to(manager.email)
+    assert to_client["Subject"] == f"Uw ondertekende verwerkersovereenkomst {reference} met ContactExpert NV"
+    assert to_manager["Subject"] == f"Ondertekende verwerkersovereenkomst {reference} met {agreement.client.name}"
+    for message in (to_client, to_manager):
+        assert attached_pdfs(message) == [(f"verwerkersovereenkomst-{reference}.pdf", stored)]
+        body = message.get_body(preferencelist=("plain",)).get_content()
+        assert "door beide partijen ondertekend" in body and "niet gewijzigd is" in body
+    assert validate(stored)[1].bottom_line
+
+
+def test_the_sealed_amended_agreement_is_e_mailed_to_the_client(setup, make_agreement, manager, inbox):
+    version = make_version(setup, manager, effective_on=EFFECTIVE)
+    old = make_agreement("signed")
+    announce(version, manager)
+    drain(now=lambda: NOW)
+    jobs.sweep(CLOSES)
+    drain(now=lambda: CLOSES)
+    amended = current_agreement(old.client_id)
+    copies = [m for m in inbox.messages if "gewijzigde verwerkersovereenkomst" in m["Subject"]]
+    assert {address for m in copies for address in str(m["To"]).split(", ")} >= {old.client.contact_email}
+    stored = agreements.pdf_of(amended, now=CLOSES)  # stored when the copy was composed, not made again
+    for message in copies:
+        assert message["Subject"] == (
+            f"Uw gewijzigde verwerkersovereenkomst VO-{amended.id:05d} met ContactExpert NV (versie 2027-01)"
+        )
+        assert attached_pdfs(message) == [(f"verwerkersovereenkomst-VO-{amended.id:05d}.pdf", stored)]
+        assert "wijzigingsakte op de laatste pagina" in message.get_body(preferencelist=("plain",)).get_content()
+    assert validate(stored)[1].bottom_line
+
+
+def test_behind_a_proxy_the_recorded_address_is_the_one_it_forwarded(tmp_path):
+    for hops, expected in ((0, "10.0.0.2"), (1, "198.51.100.23")):
+        for app in fresh_app(tmp_path, PROXY_HOPS=hops):
+            app.add_url_rule("/whoami", "whoami", public(lambda: signed_from()["ip"]))
+            response = app.test_client().get(
+                "/whoami", headers={"X-Forwarded-For": "198.51.100.23"}, environ_base={"REMOTE_ADDR": "10.0.0.2"}
+            )
+            assert response.text == expected
+
+
+def test_an_amended_agreement_and_an_evidence_file_are_sealed(setup, make_agreement, manager, login, inbox):
+    version = make_version(setup, manager, effective_on=EFFECTIVE)
+    old = make_agreement("signed")
+    amendment = announce(version, manager)
+    drain(now=lambda: NOW)
+    jobs.sweep(CLOSES)
+    amended = current_agreement(old.client_id)
+    assert amended.concluded_by == "silence"
+    _, status = validate(agreements.pdf_of(amended, now=CLOSES))
+    assert status.bottom_line and status.timestamp_validity.trusted
+    notice = notice_of(amendment, old)
+    evidence = login(manager).get(f"/notices/{notice.id}/evidence.pdf")
+    assert evidence.status_code == 200
+    signature, status = validate(evidence.data)
+    assert status.bottom_line and status.coverage.name == "ENTIRE_FILE"
+    assert signature.sig_object["/Reason"] == f"Bewijsdossier van melding {notice.id}, verzegeld door de verwerker"
+
+
+def test_nothing_is_signed_when_the_time_stamping_authority_is_down(tmp_path, make_agreement, login, manager):
+    agreement = make_agreement("client_signed")
+    current_app.config["TSA_URL"] = f"http://127.0.0.1:{free_port()}/tsa"
+    current_app.extensions.pop("dpa_seal", None)
+    with pytest.raises(Unavailable):
+        agreements.countersign(agreement, user=manager, full_name="An Manager", role="Accountmanager", now=NOW)
+    db.session.rollback()
+    http = login(manager)
+    response = http.post(
+        f"/agreements/{agreement.id}/countersign",
+        data={"full_name": "An Manager", "role": "Accountmanager", "authorised": "y"},
+    )
+    assert response.status_code == 302
+    page = http.get(f"/agreements/{agreement.id}")
+    assert "de tijdstempeldienst antwoordt niet" in page.text
+    db.session.expire_all()
+    unchanged = db.session.get(Agreement, agreement.id)
+    assert unchanged.state == "sent" and unchanged.processor_signed_at is None and unchanged.signed_pdf is None
+
+
+def test_production_refuses_to_start_without_a_seal_or_with_a_wrong_passphrase(tmp_path, monkeypatch):
+    monkeypatch.setenv("DPA_INSTANCE_PATH", str(tmp_path))
+    production = {"DPA_ENV": "production", "SECRET_KEY": "x" * 64, "SQLALCHEMY_DATABASE_URI": "sqlite://"}
+    for missing in ({}, {"TSA_URL": pki.tsa_url()}, {"SEAL_PKCS12": str(pki.authority().seal)}):
+        with pytest.raises(seal.SealMisconfigured, match="SEAL_PKCS12 and SEAL_PKCS12_PASSWORD"):
+            create_app(production | missing)
+    wrong = production | pki.seal_config() | {"SEAL_PKCS12_PASSWORD": "not-the-passphrase"}
+    with pytest.raises(seal.SealMisconfigured, match="is not a PKCS#12 file that SEAL_PKCS12_PASSWORD opens"):
+        create_app(wrong)
+    app = create_app(production | pki.seal_config())
+    assert app.extensions["dpa_seal"].development is False
+    assert not (tmp_path / seal.DEVELOPMENT_FOLDER).exists()
+
+
+def test_outside_production_a_development_seal_is_made_once_and_said(tmp_path, monkeypatch, capfd):
+    monkeypatch.setenv("DPA_INSTANCE_PATH", str(tmp_path))
+    config = {"SQLALCHEMY_DATABASE_URI": "sqlite://", "TESTING": True}
+    app = create_app(config)
+    assert "a development seal and time-stamping authority were made in" in capfd.readouterr().err
+    create_app(config)
+    assert "development seal" not in capfd.readouterr().err  # made once
+    with app.app_context():
+        made = seal.current()
+        assert made.development and "development seal (not trusted)" in made.subject
+        data = seal.seal_pdf(_blank_pdf(), reason="test")
+    (signature,) = PdfFileReader(io.BytesIO(data)).embedded_signatures
+    # The tests' root is not the development one: intact, timestamped, trusted by no one.
+    status = validate_pdf_signature(signature, signer_validation_context=pki.validation_context())
+    assert status.intact and status.valid and not status.trusted
+    assert status.timestamp_validity is not None and status.timestamp_validity.intact
+    assert oct((tmp_path / seal.DEVELOPMENT_FOLDER / "seal.p12").stat().st_mode)[-3:] == "600"
+
+
+def _blank_pdf() -> bytes:
+    from reportlab.pdfgen.canvas import Canvas
+
+    out = io.BytesIO()
+    canvas = Canvas(out)
+    canvas.drawString(72, 720, "Test")
+    canvas.save()
+    return out.getvalue()
+
+
+@pytest.mark.skipif(
+    shutil.which("pdfsig") is None and not os.environ.get("CI"), reason="needs poppler's pdfsig (.ci/run installs it)"
+)
+def test_pdfsig_reports_the_seal_and_a_changed_byte(make_agreement, tmp_path):
+    data = agreements.pdf_of(make_agreement("signed"), now=NOW)
+    good, bad = tmp_path / "signed.pdf", tmp_path / "changed.pdf"
+    good.write_bytes(data)
+    bad.write_bytes(tampered(data))
+    report = subprocess.run(["pdfsig", str(good)], capture_output=True, text=True, check=True).stdout
+    assert "Signature Field Name: Zegel" in report and "Signature is Valid." in report
+    assert "Total document signed" in report and "ETSI.CAdES.detached" in report
+    changed = subprocess.run(["pdfsig", str(bad)], capture_output=True, text=True).stdout
+    assert "Digest Mismatch." in changed
