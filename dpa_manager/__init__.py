@@ -149,7 +149,7 @@ def _register_subjects_and_messages() -> None:
 
 def _import_models() -> None:
     """Import every model module so that the metadata is complete (for Alembic, too)."""
-    from . import audit, links  # noqa: F401
+    from . import anchors, audit, links  # noqa: F401
     from .accounts import models as _a  # noqa: F401
     from .agreements import models as _g  # noqa: F401
     from .amendments import models as _am  # noqa: F401

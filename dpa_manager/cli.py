@@ -164,12 +164,12 @@ def requeue_command(all_dead, message_ids):
 @click.option(
     "--jobs",
     "job_names",
-    default="sweep,send-mail",
+    default="sweep,send-mail,audit-anchor",
     show_default=True,
     help="Which jobs this process runs (comma-separated).",
 )
 def scheduler_command(sweep_seconds, mail_seconds, job_names):
-    """Run the sweep and the outbox at intervals, in this process, until stopped."""
+    """Run the sweep, the outbox and the audit trail's anchors at intervals, in this process, until stopped."""
     import logging
 
     from flask import current_app
@@ -179,8 +179,8 @@ def scheduler_command(sweep_seconds, mail_seconds, job_names):
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     names = {n.strip() for n in job_names.split(",") if n.strip()}
-    if not names or names - {"sweep", "send-mail"}:
-        raise click.BadParameter("kies sweep en/of send-mail", param_hint="--jobs")
+    if not names or names - {"sweep", "send-mail", "audit-anchor"}:
+        raise click.BadParameter("kies uit sweep, send-mail en audit-anchor", param_hint="--jobs")
     run_scheduler(current_app._get_current_object(), sweep_seconds=sweep_seconds, mail_seconds=mail_seconds, jobs=names)
 
 
@@ -212,11 +212,74 @@ def create_token_command(email, label):
 
 @dpa.command("audit-verify")
 def audit_verify_command():
-    """Check the audit trail's hash chain; exit non-zero naming the first event that does not match."""
+    """Check the audit trail's hash chain and every anchor of it; exit non-zero naming the first event that does
+    not match (or, for an anchor, the first event that may have been changed)."""
+    from .anchors import anchors_up_to, check, event_hashes
     from .audit import verify
+    from .formatting import format_datetime_seconds
 
     result = verify()
     if not result.ok:
         click.echo(f"Audittrail NIET in orde na {result.checked} gebeurtenissen: {result.problem}", err=True)
         raise SystemExit(1)
-    click.echo(f"Audittrail in orde: {result.checked} gebeurtenissen, de keten klopt.")
+    anchors = anchors_up_to(result.checked)
+    matched, trusted = 0, True
+    for item in check(anchors, event_hashes([a.seq for a in anchors])):
+        anchor, when = item.anchor, format_datetime_seconds(item.anchor.stamped_at)
+        problem = None
+        if not item.intact:
+            problem = (
+                f"het anker van gebeurtenis {anchor.seq} ({when}) is geen geldig tijdstempel over de hash die het noemt"
+            )
+        elif item.trusted is False:
+            problem = (
+                f"het tijdstempel van het anker van gebeurtenis {anchor.seq} ({when}) komt niet van een dienst die "
+                "leidt naar een wortel in TSA_TRUST_ROOTS"
+            )
+        elif not item.matches:
+            problem = (
+                f"gebeurtenis {anchor.seq} heeft nu een andere hash dan de hash die op {when} een tijdstempel kreeg: "
+                f"een gebeurtenis van {matched + 1} tot {anchor.seq} is nadien gewijzigd en de keten herberekend; "
+                f"de eerste die gewijzigd kan zijn is gebeurtenis {matched + 1}"
+            )
+        if problem:
+            click.echo(f"Audittrail NIET in orde: {problem}.", err=True)
+            raise SystemExit(1)
+        matched, trusted = anchor.seq, trusted and item.trusted is True
+    lines = [f"Audittrail in orde: {result.checked} gebeurtenissen, de keten klopt."]
+    if anchors:
+        last = anchors[-1]
+        lines.append(
+            f"{len(anchors)} ankers kloppen; het laatste legt gebeurtenis {last.seq} vast op "
+            f"{format_datetime_seconds(last.stamped_at)} (tijdstempel)"
+            + ("." if trusted else ", zonder controle van de tijdstempeldienst (stel TSA_TRUST_ROOTS in).")
+        )
+        if result.checked > last.seq:
+            lines.append(f"{result.checked - last.seq} gebeurtenissen na het laatste anker hebben nog geen anker.")
+    else:
+        lines.append("Er is nog geen anker: flask --app dpa_manager dpa audit-anchor maakt er een.")
+    for line in lines:
+        click.echo(line)
+
+
+@dpa.command("audit-anchor")
+def audit_anchor_command():
+    """Timestamp the head of the audit trail now (the scheduler does it every AUDIT_ANCHOR_MINUTES)."""
+    from .anchors import anchor, latest
+    from .formatting import format_datetime_seconds
+
+    try:
+        made = anchor(clock.now())
+    except ServiceError as error:
+        raise click.ClickException(error.message) from error
+    if made is None:
+        current = latest()
+        return Said(
+            [f"De audittrail is al verankerd tot gebeurtenis {current.seq}." if current else "De audittrail is leeg."]
+        )
+    return Said(
+        [
+            f"Anker gemaakt: gebeurtenis {made.seq}, hash {made.event_hash}, "
+            f"tijdstempel {format_datetime_seconds(made.stamped_at)}."
+        ]
+    )

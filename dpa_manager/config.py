@@ -63,6 +63,11 @@ class Defaults:
     #: The RFC 3161 time-stamping authority that timestamps every seal, and how long to wait for it.
     TSA_URL = None
     TSA_TIMEOUT_SECONDS = 10
+    #: A PEM file with the root certificate(s) the time-stamping authority's certificate must chain to, for
+    #: `audit-verify` to say the audit trail's anchors are trusted (without it: intact, trust not checked).
+    TSA_TRUST_ROOTS = None
+    #: How often the scheduler timestamps the head of the audit trail (when it grew since the last anchor).
+    AUDIT_ANCHOR_MINUTES = 60
     #: Proxies in front of the app that set X-Forwarded-For and X-Forwarded-Proto (0: none, the app faces the
     #: clients). The client's address recorded with a signature and the HTTPS of a request depend on it.
     PROXY_HOPS = 0
@@ -85,6 +90,8 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     **{name: (name, str) for name in ("SEAL_PKCS12", "SEAL_PKCS12_PASSWORD", "TSA_URL")},
     **{f"SEAL_PKCS11_{part}": (f"SEAL_PKCS11_{part}", str) for part in ("MODULE", "TOKEN", "KEY", "CERT", "PIN")},
     "TSA_TIMEOUT_SECONDS": ("TSA_TIMEOUT_SECONDS", int),
+    "TSA_TRUST_ROOTS": ("TSA_TRUST_ROOTS", str),
+    "AUDIT_ANCHOR_MINUTES": ("AUDIT_ANCHOR_MINUTES", int),
     "PROXY_HOPS": ("PROXY_HOPS", int),
 }
 

@@ -11,9 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from . import clock
+from . import anchors, clock
 from .amendments.services import apply_accepted_batch
 from .changes.services import apply_due_batch, retire_unused
+from .errors import Unavailable
 from .extensions import db
 from .mail import sender
 from .mail.sender import SendReport, stop_on_sigterm
@@ -71,7 +72,19 @@ def send_mail() -> SendReport:
     return drain()
 
 
-def run_scheduler(app, *, sweep_seconds: int, mail_seconds: int, jobs=("sweep", "send-mail")) -> None:
+def anchor_audit() -> None:
+    """Timestamp the head of the audit trail if it grew since its last anchor (the scheduler's job); commit it."""
+    try:
+        made = anchors.anchor(clock.now())
+    except Unavailable:
+        db.session.rollback()
+        return  # logged; the next run tries again
+    db.session.commit()
+    if made is not None:
+        log.info("audit anchored at event %s, timestamped %s", made.seq, made.stamped_at)
+
+
+def run_scheduler(app, *, sweep_seconds: int, mail_seconds: int, jobs=("sweep", "send-mail", "audit-anchor")) -> None:
     """Run the jobs at intervals until stopped (a BlockingScheduler: one per deployment is enough,
     more are safe)."""
     from apscheduler.schedulers.blocking import BlockingScheduler
@@ -106,6 +119,16 @@ def run_scheduler(app, *, sweep_seconds: int, mail_seconds: int, jobs=("sweep", 
             seconds=mail_seconds,
             id="send-mail",
             name="send-mail",
+            next_run_time=clock.now(),
+        )
+
+    if "audit-anchor" in jobs:
+        scheduler.add_job(
+            in_app(anchor_audit),
+            "interval",
+            minutes=app.config["AUDIT_ANCHOR_MINUTES"],
+            id="audit-anchor",
+            name="audit-anchor",
             next_run_time=clock.now(),
         )
 

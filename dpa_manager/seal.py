@@ -73,9 +73,8 @@ class Seal:
 
     @property
     def fingerprint(self) -> str:
-        """SHA-256 of the seal's certificate, as hexadecimal pairs (as certificate viewers show it)."""
-        digest = hashlib.sha256(self.certificate_der).hexdigest().upper()
-        return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
+        """SHA-256 of the seal's certificate in hexadecimal, as pyHanko's validation report prints it."""
+        return hashlib.sha256(self.certificate_der).hexdigest()
 
     @property
     def subject(self) -> str:
@@ -206,7 +205,7 @@ def seal_pdf(data: bytes, *, reason: str, attachments: Sequence[Attachment] = ()
         reason=reason,
     )
     try:
-        output = _outside_event_loop(
+        output = outside_event_loop(
             lambda: signers.sign_pdf(writer, metadata, signer=seal.signer, timestamper=seal.timestamper)
         )
     except OSError as error:  # TimestampRequestError (refused, not a timestamp), a timeout, a refused connection
@@ -220,7 +219,7 @@ def seal_pdf(data: bytes, *, reason: str, attachments: Sequence[Attachment] = ()
     return output.getvalue()
 
 
-def _outside_event_loop(work: Callable[[], T]) -> T:
+def outside_event_loop(work: Callable[[], T]) -> T:
     """Run `work` here, or in a thread of its own when this thread runs an event loop: pyHanko's signing runs
     one of its own (asyncio.run), which cannot start inside another (a caller that drives a browser does)."""
     try:

@@ -7,7 +7,7 @@ from flask import Response, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import clock
+from .. import anchors, clock, seal
 from ..clients.models import Client
 from ..formatting import localize
 from ..i18n import force_locale, normalise
@@ -17,7 +17,7 @@ from ..mail import ics
 from ..mail.strings import closing_text
 from ..processor.services import get_profile, required_profile
 from ..rules import NoticeState
-from ..web import ConfirmForm, client_required, public
+from ..web import ConfirmForm, client_required, or_404, public
 from . import bp, services
 from .atom import Entry, feed
 
@@ -144,6 +144,20 @@ def public_register():
         changes=services.announced_changes(),
         processor=get_profile(),
         kinds=CHANGE_TITLES,
+        seal=seal.current(),
+        anchor=anchors.latest(),
+    )
+
+
+@bp.route("/subverwerkers/anker-<id:seq>.tsr")
+@public
+def anchor_token(seq: int):
+    """The timestamp token of an anchor of the audit trail, as a TimeStampResp (`openssl ts -verify -in`)."""
+    anchor = or_404(anchors.of_event(seq))
+    return Response(
+        anchor.response_der(),
+        mimetype="application/timestamp-reply",
+        headers={"Content-Disposition": f'attachment; filename="audittrail-anker-{seq}.tsr"'},
     )
 
 

@@ -11,6 +11,7 @@ import io
 import os
 import shutil
 import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
@@ -119,7 +120,9 @@ def attached_pdfs(message) -> list[tuple[str, bytes]]:
 
 
 def test_the_sealed_signed_agreement_is_e_mailed_to_the_signer_and_the_manager(make_agreement, manager, inbox):
-    agreement = make_agreement("signed")
+    agreement = make_agreement("client_signed")
+    agreements.countersign(agreement, user=manager, full_name="An Manager", role="Accountmanager", now=NOW)
+    db.session.commit()
     drain(now=lambda: NOW)
     signer = db.session.get(User, agreement.client_signer_id)
     stored = db.session.get(Agreement, agreement.id).signed_pdf
@@ -259,3 +262,24 @@ def test_pdfsig_reports_the_seal_and_a_changed_byte(make_agreement, tmp_path):
     assert "Total document signed" in report and "ETSI.CAdES.detached" in report
     changed = subprocess.run(["pdfsig", str(bad)], capture_output=True, text=True).stdout
     assert "Digest Mismatch." in changed
+
+
+def test_a_third_party_checks_the_seal_with_pyhankos_command_line(make_agreement, tmp_path):
+    """README, "Verifying a document": the command a reader runs, with the root they chose to trust."""
+    data = agreements.pdf_of(make_agreement("signed"), now=NOW)
+    good, bad = tmp_path / "signed.pdf", tmp_path / "changed.pdf"
+    good.write_bytes(data)
+    bad.write_bytes(tampered(data))
+    command = [os.path.join(os.path.dirname(sys.executable), "pyhanko"), "sign", "validate", "--pretty-print"]
+    trust = ["--no-revocation-check", "--trust-replace", "--trust", str(pki.authority().root)]
+    report = subprocess.run([*command, *trust, str(good)], capture_output=True, text=True)
+    assert report.returncode == 0, report.stdout + report.stderr
+    assert 'Certificate subject: "Common Name: Testverwerker development seal' in report.stdout
+    assert (
+        "The signer's certificate is trusted." in report.stdout and "The TSA certificate is trusted." in report.stdout
+    )
+    assert "The signature covers the entire file." in report.stdout and "judged VALID" in report.stdout
+    assert f"Certificate SHA256 fingerprint: {current_app.extensions['dpa_seal'].fingerprint}" in report.stdout
+    changed = subprocess.run([*command, *trust, str(bad)], capture_output=True, text=True)
+    assert changed.returncode != 0
+    assert "The signature is cryptographically unsound." in changed.stdout and "judged INVALID" in changed.stdout

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2] / "dpa_manager"
 BOUNDARIES = {
     "web.py": {"end_transaction", "_roll_back", "show_error"},
     "cli.py": {"run"},
-    "jobs.py": {"in_batches", "sweep"},
+    "jobs.py": {"in_batches", "sweep", "anchor_audit"},
     "mail/sender.py": {
         "claim",
         "_cancel",

@@ -1,0 +1,170 @@
+"""Anchors of the audit trail: the head of the hash chain, timestamped by the time-stamping authority.
+
+Each event's hash covers its content and the hash before it, so the hash of the last event stands for the whole
+chain up to it. An anchor is an RFC 3161 timestamp token over that hash (the SHA-256 value itself is the
+message imprint), from the authority at TSA_URL: proof, from outside the processor, that the chain ended so at
+that moment. Whoever rewrites an older event must recompute every hash after it, and the hash an anchor holds
+then no longer matches the chain: `flask dpa audit-verify` says so, and anyone can check a token with openssl
+(README, "Verifying a document").
+
+The scheduler anchors every AUDIT_ANCHOR_MINUTES when the chain has grown; `flask dpa audit-anchor` at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from asn1crypto import cms, tsp
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from flask import current_app
+from pyhanko.sign.validation.generic_cms import validate_tst_signed_data
+from pyhanko.sign.validation.status import TimestampSignatureStatus
+from pyhanko_certvalidator import ValidationContext
+from sqlalchemy import LargeBinary, String, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Mapped, mapped_column
+
+from . import devpki, seal
+from .audit import AuditEvent, AuditHead
+from .db_types import UTCDateTime
+from .errors import Unavailable
+from .extensions import Model, db
+
+
+class AuditAnchor(Model):
+    """A timestamp token over the hash of the event at `seq`."""
+
+    __tablename__ = "audit_anchors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The last event of the chain when it was anchored; one anchor per event.
+    seq: Mapped[int] = mapped_column(unique=True)
+    #: That event's hash (hexadecimal): the message imprint of the token.
+    event_hash: Mapped[str] = mapped_column(String(64))
+    #: The time-stamping authority's time in the token.
+    stamped_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: The token as the authority gave it (a CMS SignedData in a ContentInfo, DER).
+    token: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<AuditAnchor {self.seq} {self.stamped_at}>"
+
+    def response_der(self) -> bytes:
+        """The token wrapped as a TimeStampResp (.tsr), the form `openssl ts -verify -in` reads."""
+        content = cms.ContentInfo.load(self.token)
+        return tsp.TimeStampResp({"status": {"status": "granted"}, "time_stamp_token": content}).dump()
+
+
+def _gen_time(token: cms.ContentInfo) -> datetime:
+    return token["content"]["encap_content_info"]["content"].parsed["gen_time"].native
+
+
+def anchor(now: datetime) -> AuditAnchor | None:
+    """Timestamp the head of the chain unless it is anchored already; return the new anchor, or None.
+
+    Safe to run in several schedulers at once: one anchor per event (a unique seq), a second is ignored. Raises
+    Unavailable when the time-stamping authority does not answer.
+    """
+    head = db.session.execute(select(AuditHead.seq, AuditHead.last_hash).where(AuditHead.id == 1)).one()
+    if head.seq == 0 or db.session.scalar(select(AuditAnchor.id).where(AuditAnchor.seq == head.seq)):
+        return None
+    stamper = seal.current().timestamper
+    try:
+        token = seal.outside_event_loop(
+            lambda: asyncio.run(stamper.async_timestamp(bytes.fromhex(head.last_hash), "sha256"))
+        )
+    except OSError as error:
+        current_app.logger.warning("audit anchor: no timestamp: %r", error)
+        raise Unavailable("De tijdstempeldienst antwoordt niet; het anker volgt bij de volgende poging.") from error
+    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    db.session.execute(
+        insert(AuditAnchor)
+        .values(
+            seq=head.seq, event_hash=head.last_hash, stamped_at=_gen_time(token), token=token.dump(), created_at=now
+        )
+        .on_conflict_do_nothing()
+    )
+    return db.session.scalar(select(AuditAnchor).where(AuditAnchor.seq == head.seq))
+
+
+def of_event(seq: int) -> AuditAnchor | None:
+    return db.session.scalar(select(AuditAnchor).where(AuditAnchor.seq == seq))
+
+
+def latest() -> AuditAnchor | None:
+    return db.session.scalar(select(AuditAnchor).order_by(AuditAnchor.seq.desc()).limit(1))
+
+
+@dataclass
+class AnchorCheck:
+    anchor: AuditAnchor
+    #: The token is the authority's, unchanged, over the hash it names.
+    intact: bool
+    #: The authority's certificate chains to a trusted root (None: no root to check against).
+    trusted: bool | None
+    #: The chain as it is now has that hash at that event.
+    matches: bool
+
+
+def trust_roots() -> list[asn1_x509.Certificate] | None:
+    """The roots the time-stamping authority's certificate must chain to: TSA_TRUST_ROOTS (a PEM file), or the
+    development authority's root when its time-stamper is the one in use; None when neither is known."""
+    configured = current_app.config.get("TSA_TRUST_ROOTS")
+    if configured:
+        data = Path(configured).read_bytes()
+    elif seal.current().development and not current_app.config.get("TSA_URL"):
+        data = devpki.Authority(Path(current_app.instance_path) / seal.DEVELOPMENT_FOLDER).root.read_bytes()
+    else:
+        return None
+    return [
+        asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER))
+        for c in x509.load_pem_x509_certificates(data)
+    ]
+
+
+def _token_status(token_der: bytes, imprint: bytes, context: ValidationContext) -> tuple[bool, bool, datetime | None]:
+    """Whether a token is intact and valid over `imprint`, whether it is trusted, and its time."""
+    try:
+        token = cms.ContentInfo.load(token_der)
+        found = seal.outside_event_loop(
+            lambda: asyncio.run(
+                validate_tst_signed_data(token["content"], context, expected_tst_imprint=lambda _: imprint)
+            )
+        )
+        status = TimestampSignatureStatus(**found)
+        return status.intact and status.valid, status.trusted, _gen_time(token)
+    except (ValueError, TypeError, KeyError):  # bytes that are not a token (asn1crypto's and pyHanko's errors)
+        return False, False, None
+
+
+def check(anchors: list[AuditAnchor], hashes: dict[int, str]) -> list[AnchorCheck]:
+    """Check each anchor's token, and its hash against `hashes` (seq → the event's hash as recomputed)."""
+    roots = trust_roots()
+    context = ValidationContext(trust_roots=roots or [], allow_fetching=False)
+    checks = []
+    for item in anchors:
+        intact, trusted, stamped_at = _token_status(item.token, bytes.fromhex(item.event_hash), context)
+        checks.append(
+            AnchorCheck(
+                anchor=item,
+                intact=intact and stamped_at == item.stamped_at,
+                trusted=trusted if roots else None,
+                matches=hashes.get(item.seq) == item.event_hash,
+            )
+        )
+    return checks
+
+
+def anchors_up_to(seq: int) -> list[AuditAnchor]:
+    return list(db.session.scalars(select(AuditAnchor).where(AuditAnchor.seq <= seq).order_by(AuditAnchor.seq)))
+
+
+def event_hashes(seqs: list[int]) -> dict[int, str]:
+    return dict(db.session.execute(select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.seq.in_(seqs))).all())
