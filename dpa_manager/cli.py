@@ -250,7 +250,8 @@ def audit_verify_command():
     if anchors:
         last = anchors[-1]
         lines.append(
-            f"{len(anchors)} ankers kloppen; het laatste legt gebeurtenis {last.seq} vast op "
+            ("1 anker klopt; het" if len(anchors) == 1 else f"{len(anchors)} ankers kloppen; het laatste")
+            + f" legt gebeurtenis {last.seq} vast op "
             f"{format_datetime_seconds(last.stamped_at)} (tijdstempel)"
             + ("." if trusted else ", zonder controle van de tijdstempeldienst (stel TSA_TRUST_ROOTS in).")
         )

@@ -487,6 +487,15 @@ def render_evidence(data: dict) -> bytes:
         _p("Hoe de termijn berekend is", s["h2"]),
         _p(data["rule"], s["body"]),
     ]
+    article = data.get("article")
+    if article:
+        flow += [
+            _p(f"Grondslag van de termijn: artikel {article['number']} ({article['title']})", s["h2"]),
+            _p("In de taal van de overeenkomst, zoals de klant ze ondertekende.", s["body"]),
+            *_content(
+                [{"kind": k, "text": x} if k == "p" else {"kind": k, "items": x} for k, x in blocks(article["body"])], s
+            ),
+        ]
     if data["message"]["text"]:
         flow += [
             _p("De melding zoals verstuurd", s["h2"]),
@@ -497,6 +506,7 @@ def render_evidence(data: dict) -> bytes:
         flow += [
             _p("Bewijs van het antwoord (buiten de app ontvangen)", s["h2"]),
             _table(data["proofs"], s, ["Bestand", "Grootte", "Opgeladen", "SHA-256"], [0.3, 0.12, 0.22, 0.36]),
+            _p("De bestanden zelf zijn aan dit dossier gehecht (bijlagen van de PDF).", s["body"]),
         ]
     flow += [
         _p("E-mails", s["h2"]),

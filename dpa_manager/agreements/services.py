@@ -605,10 +605,7 @@ def amendment_facts(agreement: Agreement) -> dict | None:
         "original": original_of(old),
     }
     if article is not None:
-        title, body, _translated = article.text_in(language)
-        with force_locale(language):
-            values = placeholder_values(old, old.client, get_profile(), old.terms_version, language)
-        facts["article"] = {"number": article.number, "title": fill(title, values), "body": fill(body, values)}
+        facts["article"] = article_text(old, article, language)
     if notice is not None:
         decider = db.session.get(User, notice.decided_by_id) if notice.decided_by_id else None
         facts |= {
@@ -654,6 +651,21 @@ def record_acceptance(agreement: Agreement, *, notice, actor, now: datetime) -> 
         before=before,
         after={"concluded_by": "acceptance", "notice": notice.id, "channel": notice.answer_channel},
     )
+
+
+def article_text(agreement: Agreement, article, language: str) -> dict:
+    """Return an article of the agreement's terms with its particulars filled in, in `language` (or Dutch)."""
+    title, body, _translated = article.text_in(language)
+    with force_locale(language):
+        values = placeholder_values(agreement, agreement.client, get_profile(), agreement.terms_version, language)
+    return {"number": article.number, "title": fill(title, values), "body": fill(body, values)}
+
+
+def article_covering(agreement: Agreement, key: str) -> dict | None:
+    """Return the article of the agreement's terms that covers checklist `key` (e.g. "subprocessors"), in the
+    client's language, or None when none does."""
+    article = next((a for a in agreement.terms_version.articles if key in (a.covers or [])), None)
+    return article_text(agreement, article, agreement.client.language) if article is not None else None
 
 
 def adopt_version(

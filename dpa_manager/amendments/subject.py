@@ -9,7 +9,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
-from ..agreements.services import record_acceptance
+from ..agreements.services import article_covering, record_acceptance
 from ..i18n import current as current_language
 from ..mail.strings import AMENDMENT_RESOLUTION_WORDS, TEXTS, long_date, t
 from ..notices.models import Notice
@@ -97,6 +97,9 @@ class AmendmentSubject(Subject):
             ],
             ["In werking op", version.effective_on.strftime("%d/%m/%Y")],
         ]
+
+    def window_article(self, notice) -> dict | None:
+        return article_covering(notice.agreement, "amendments")
 
     def alert_subject(self, notice) -> str:
         return f"Bezwaar van {notice.client.name} tegen de voorwaarden {notice.amendment.version.label}"

@@ -9,6 +9,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
+from ..agreements.services import article_covering
 from ..catalogue import DATA_CATEGORIES, TRANSFER_MECHANISMS
 from ..i18n import force_locale
 from ..labels import CHANGE_KINDS
@@ -74,6 +75,9 @@ class ChangeSubject(Subject):
             ["Wijziging", f"{kind} — {sp.name} ({sp.purpose}); reden: {change.reason}"],
             ["Geplande ingang", change.effective_on.strftime("%d/%m/%Y")],
         ]
+
+    def window_article(self, notice) -> dict | None:
+        return article_covering(notice.agreement, "subprocessors")
 
     def alert_subject(self, notice) -> str:
         return f"Bezwaar van {notice.client.name} tegen subverwerker {notice.change.subprocessor.name}"

@@ -2,8 +2,8 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from ..db_types import UTCDateTime
 from ..extensions import Model
@@ -116,6 +116,11 @@ class OutboxAcceptance(Model):
     subject: Mapped[str | None] = mapped_column(String(300))
     body_text: Mapped[str | None] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
+    #: The message as the server took it (the bytes after DATA), its answer to DATA (e.g. "250 2.0.0 Ok: queued as
+    #: 4ABC"), and the clock the moment came from. None for acceptances recorded before they were kept.
+    raw_message: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    data_reply: Mapped[str | None] = mapped_column(String(500))
+    clock: Mapped[str | None] = mapped_column(String(200))
     #: For a notice e-mail: whether the notice has been told of this acceptance (its window started or moved).
     applied: Mapped[bool] = mapped_column(default=False)
 

@@ -43,6 +43,8 @@ email_charset.add_charset("utf-8", email_charset.SHORTEST, email_charset.QP, "ut
 DELIVERY_ERRORS = (smtplib.SMTPException, OSError, socket.timeout)
 #: The server refused this message (its sender, its recipients or its content); the session goes on.
 REFUSALS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
+#: Where the moment of an acceptance comes from: this host's system clock, read when the server's answer came.
+CLOCK = f"systeemklok van {socket.gethostname()} (UTC), gelezen bij het antwoord van de mailserver"
 #: Connection failures after which messages not yet tried are left for the next run, without an attempt counted.
 LOST_CONNECTIONS_BEFORE_GIVING_UP = 2
 
@@ -88,25 +90,57 @@ class TimedConnection(Connection):
     def deliver(self, message: Message, targets: list[str]) -> dict[str, tuple[int, str]]:
         """Send `message` to the envelope recipients `targets`; return those the server refused, with its answer.
 
-        Flask-Mail's send() drops what smtplib's sendmail() returns, the recipients refused while others were
-        accepted; this is send() without that loss (and without its signal). Raises SMTPRecipientsRefused when
-        all are refused, and the other smtplib errors as they come.
+        One SMTP transaction as smtplib's sendmail() runs it, keeping what sendmail() drops: the recipients refused
+        while others were accepted, and the server's answer to DATA (its queue id). After an acceptance `sent`
+        holds the bytes the server took and that answer. Raises SMTPRecipientsRefused when all are refused, and
+        the other smtplib errors as they come.
         """
+        self.sent: tuple[bytes, str] | None = None
         if self.host is None:
             raise smtplib.SMTPException("sending is switched off (MAIL_SUPPRESS_SEND): nothing was sent")
         if message.has_bad_headers():
             raise BadHeaderError("a header holds a line break")
         if message.date is None:
             message.date = time.time()
+        host, raw = self.host, message.as_bytes()
+        sender = sanitize_address(message.sender)
         envelope = {sanitize_address(address): address for address in targets}
-        refused = self.host.sendmail(
-            sanitize_address(message.sender),
-            list(envelope),
-            message.as_bytes(),
-            message.mail_options,
-            message.rcpt_options,
-        )
+        host.ehlo_or_helo_if_needed()
+        options = list(message.mail_options)
+        if host.does_esmtp and host.has_extn("size"):
+            options.append(f"size={len(raw)}")
+        code, reply = host.mail(sender, options)
+        if code != 250:
+            _reset(host, code)
+            raise smtplib.SMTPSenderRefused(code, reply, sender)
+        refused: dict[str, tuple[int, bytes]] = {}
+        for address in envelope:
+            code, reply = host.rcpt(address, message.rcpt_options)
+            if code not in (250, 251):
+                refused[address] = (code, reply)
+                if code == 421:  # the server is closing the session
+                    host.close()
+                    raise smtplib.SMTPRecipientsRefused(refused)
+        if len(refused) == len(envelope):
+            _reset(host, 0)
+            raise smtplib.SMTPRecipientsRefused(refused)
+        code, reply = host.data(raw)
+        if code != 250:
+            _reset(host, code)
+            raise smtplib.SMTPDataError(code, reply)
+        self.sent = (raw, _reply(code, reply)[1][:500])
         return {envelope.get(address, address): _reply(code, text) for address, (code, text) in refused.items()}
+
+
+def _reset(host: smtplib.SMTP, code: int) -> None:
+    """End a refused transaction so that the session can go on (or close it when the server is closing it)."""
+    if code == 421:
+        host.close()
+        return
+    try:
+        host.rset()
+    except smtplib.SMTPServerDisconnected:
+        pass
 
 
 def _reply(code: int, text) -> tuple[int, str]:
@@ -165,6 +199,9 @@ class _Ready:
     text: str
     html: str
     stated_closes_at: datetime | None
+    #: After the server accepted it: the bytes it took, and its answer to DATA.
+    raw: bytes | None = None
+    data_reply: str | None = None
 
 
 def _message(row: OutboxMessage, now: datetime) -> _Ready:
@@ -429,6 +466,9 @@ def _record_acceptance(listener: Listener, ready: _Ready, accepted: list[str], a
             recipients=accepted,
             stated_closes_at=ready.stated_closes_at,
             applied=tell or not applies,
+            raw_message=ready.raw,
+            data_reply=ready.data_reply,
+            clock=CLOCK,
             **text,
         )
     )
@@ -666,6 +706,7 @@ def drain(*, now: Callable[[], datetime], listener: Listener, limit: int = 200) 
                 if connection is None:
                     connection = TimedConnection(current_app.extensions["mail"]).__enter__()
                 refused = connection.deliver(ready.message, targets)
+                ready.raw, ready.data_reply = connection.sent or (None, None)
             except smtplib.SMTPRecipientsRefused as error:  # every recipient refused: this message only
                 _record_answer(listener, ready, token, targets, _refusals(error, targets), answered, now(), report)
                 continue

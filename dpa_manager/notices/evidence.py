@@ -4,6 +4,7 @@ events with their hashes. What a processor shows a supervisory authority or a co
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from ..formatting import format_datetime_seconds
 from ..mail.models import OutboxAcceptance, OutboxMessage
 from ..mail.outbox import recipient_answers
 from ..rules import ANSWER_CHANNELS, NoticeState, describe_window
+from ..seal import Attachment
 from .subjects import notice_templates, subject_of
 
 RULE_TEXT = (
@@ -85,7 +87,10 @@ def build(notice, *, now: datetime) -> dict:
         if first
         else []
     )
-    about = subject_of(notice).evidence(notice)
+    subject = subject_of(notice)
+    about = subject.evidence(notice)
+    taken = next((a for a in acceptances if a.raw_message is not None), None)
+    eml_name = f"melding-{notice.id}.eml"
     window = (
         describe_window(notice.window_days, notice.window_unit)
         if notice.needs_approval
@@ -119,6 +124,15 @@ def build(notice, *, now: datetime) -> dict:
             ["Melding aangemaakt", _at(notice.created_at)],
             ["Aanvaard door de mailserver", _at(notice.delivered_at)],
             ["Message-ID", first.message_id if first else "—"],
+            *(
+                [
+                    ["Bericht zoals de mailserver het aanvaardde", _as_taken(taken, eml_name)],
+                    ["Antwoord van de mailserver op DATA", taken.data_reply or "—"],
+                    ["Klok van de aanvaarding", taken.clock or "—"],
+                ]
+                if taken is not None
+                else []
+            ),
             ["Ontvangers", "\n".join(received(first)) if first else "—"],
             *(
                 [["Aanvaardingen", "\n".join(f"{_at(a.accepted_at)}: {', '.join(a.recipients)}" for a in acceptances)]]
@@ -139,8 +153,23 @@ def build(notice, *, now: datetime) -> dict:
             ["Ingegaan voor de klant", _at(notice.applied_at)],
         ],
         "rule": RULE_TEXT + " " + DELIVERED_RULE,
+        "article": subject.window_article(notice),
         "message": {"subject": first.subject if first else None, "text": first.body_text if first else None},
         "proofs": [[p.filename, f"{p.size} bytes", _at(p.created_at), p.sha256] for p in notice.proofs],
         "mails": [[m.template, m.state, _at(m.sent_at), m.message_id] for m in mails],
         "events": [[str(e.seq), _at(e.at), e.actor_label, e.action, e.hash] for e in events],
+        "attachments": (
+            [Attachment(eml_name, taken.raw_message, "message/rfc822", "De melding zoals de mailserver ze aanvaardde")]
+            if taken is not None and taken.raw_message is not None
+            else []
+        )
+        + [
+            Attachment(f"bewijs-{p.id}-{p.filename}", p.data, p.content_type, f"Bewijs van het antwoord, {p.filename}")
+            for p in notice.proofs
+        ],
     }
+
+
+def _as_taken(acceptance, name: str) -> str:
+    data = acceptance.raw_message
+    return f"bijgevoegd als {name} ({len(data)} bytes, SHA-256 {hashlib.sha256(data).hexdigest()})"

@@ -80,6 +80,11 @@ class Subject:
         """Return the rows of the evidence file that say what the notice is about (in Dutch, as the file is)."""
         raise NotImplementedError
 
+    def window_article(self, notice: Notice) -> dict | None:
+        """Return the article of the client's agreement that the notice's window rests on ({"number", "title",
+        "body"}, in the agreement's language), for the evidence file; None when it has none."""
+        return None
+
     def alert_subject(self, notice: Notice) -> str:
         """Return the subject of the managers' e-mail on an objection (in Dutch, as that e-mail is)."""
         raise NotImplementedError

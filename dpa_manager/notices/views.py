@@ -249,9 +249,11 @@ def evidence(notice_id: int):
     notice = or_404(get_notice(current_user, notice_id))
     now = clock.now()
     try:
+        built = evidence_file.build(notice, now=now)
         data = seal.seal_pdf(
-            render_evidence(evidence_file.build(notice, now=now)),
+            render_evidence(built),
             reason=_("Bewijsdossier van melding %(number)s, verzegeld door de verwerker", number=notice.id),
+            attachments=built["attachments"],
             at=now,
         )
     except ServiceError as error:

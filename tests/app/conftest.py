@@ -271,6 +271,8 @@ class Inbox:
     def __init__(self):
         self.port = free_port()
         self.messages = []
+        #: What the server answers to DATA (a real one names its queue id).
+        self.data_answer = "250 OK"
         #: The messages as the server received them, byte for byte.
         self.raw = []
         #: The envelope recipients (RCPT TO accepted) of each message, in the same order.
@@ -306,7 +308,7 @@ class Inbox:
             self.messages.append(
                 message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
             )
-        return "250 OK"
+        return self.data_answer
 
     def start(self):
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)

@@ -1,5 +1,6 @@
 """The evidence file of a notice, read back with pypdf; one-off interventions of incidental sub-processors."""
 
+import hashlib
 import io
 from datetime import date, timedelta
 
@@ -63,6 +64,53 @@ def test_the_evidence_file_tells_the_whole_story(login, make_agreement, make_sub
         .order_by(AuditEvent.seq.desc())
     )
     assert last.hash[:20] in text.replace(" ", "")
+
+
+def test_the_evidence_file_embeds_the_message_as_taken_the_article_and_the_proofs_and_is_sealed(
+    login, make_agreement, make_subprocessor, manager, inbox
+):
+    from dpa_manager.notices.models import Notice
+    from dpa_manager.notices.services import Proof, record_answer
+
+    from .test_seal import validate
+
+    make_agreement("signed")
+    sp = make_subprocessor()
+    change = changes.create_change(
+        kind="add", subprocessor_id=sp.id, effective_on=date(2026, 12, 15), reason="Nieuw", actor=manager, now=NOW
+    )
+    (notice_id,) = changes.announce(change, actor=manager, now=NOW)
+    db.session.commit()
+    inbox.data_answer = "250 2.0.0 Ok: queued as 4Xq7Lz1bJcz9"
+    drain(now=lambda: NOW)
+    letter = b"%PDF-1.4 brief van de klant"
+    record_answer(
+        db.session.get(Notice, notice_id),
+        answer="objection",
+        reason="Geen doorgifte buiten de EER",
+        received_at=NOW + timedelta(hours=2),
+        channel="letter",
+        proofs=[Proof("brief.pdf", letter)],
+        actor=manager,
+        now=NOW + timedelta(hours=3),
+    )
+    db.session.commit()
+    response = login(manager).get(f"/notices/{notice_id}/evidence.pdf")
+    assert response.status_code == 200
+    reader = PdfReader(io.BytesIO(response.data))
+    text = " ".join("".join(p.extract_text() for p in reader.pages).split())
+    (received,) = inbox.raw
+    eml = reader.attachments[f"melding-{notice_id}.eml"][0]
+    assert eml == received  # the bytes the mail server took
+    assert hashlib.sha256(eml).hexdigest()[:16] in text.replace(" ", "")
+    assert "250 2.0.0 Ok: queued as 4Xq7Lz1bJcz9" in text
+    assert "systeemklok van" in text
+    assert "Grondslag van de termijn: artikel 10 (Subverwerkers)" in text
+    assert "binnen 7 kalenderdagen na die kennisgeving bezwaar maken" in text
+    (proof,) = db.session.get(Notice, notice_id).proofs
+    assert reader.attachments[f"bewijs-{proof.id}-brief.pdf"] == [letter]
+    _, status = validate(response.data)
+    assert status.bottom_line and status.coverage.name == "ENTIRE_FILE"
 
 
 def test_a_client_user_gets_only_their_own_evidence(login, make_agreement, make_subprocessor, manager):
