@@ -66,6 +66,12 @@ class Defaults:
     #: A PEM file with the root certificate(s) the time-stamping authority's certificate must chain to, for
     #: `audit-verify` to say the audit trail's anchors are trusted (without it: intact, trust not checked).
     TSA_TRUST_ROOTS = None
+    #: A folder of root certificates (PEM or DER) that a client's own signing certificate (a Belgian eID, another
+    #: qualified certificate) must chain to for a PDF signed in a PDF tool to count (agreements/qualified.py);
+    #: unset: that way of signing is not offered. The project ships none: put there the roots you have checked.
+    SIGNATURE_TRUST_ROOTS = None
+    #: Whether to fetch revocation information (OCSP, CRL) when checking such a certificate.
+    SIGNATURE_REVOCATION_CHECK = True
     #: How often the scheduler timestamps the head of the audit trail (when it grew since the last anchor).
     AUDIT_ANCHOR_MINUTES = 60
     #: Proxies in front of the app that set X-Forwarded-For and X-Forwarded-Proto (0: none, the app faces the
@@ -92,6 +98,8 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "TSA_TIMEOUT_SECONDS": ("TSA_TIMEOUT_SECONDS", int),
     "TSA_TRUST_ROOTS": ("TSA_TRUST_ROOTS", str),
     "AUDIT_ANCHOR_MINUTES": ("AUDIT_ANCHOR_MINUTES", int),
+    "SIGNATURE_TRUST_ROOTS": ("SIGNATURE_TRUST_ROOTS", str),
+    "SIGNATURE_REVOCATION_CHECK": ("SIGNATURE_REVOCATION_CHECK", lambda v: v.lower() in {"1", "true", "yes"}),
     "PROXY_HOPS": ("PROXY_HOPS", int),
 }
 

@@ -60,7 +60,7 @@ class Authority:
         return all((self.folder / name).is_file() for name in names)
 
 
-def _name(common_name: str, organisation: str) -> x509.Name:
+def name_of(common_name: str, organisation: str) -> x509.Name:
     return x509.Name(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, "BE"),
@@ -70,7 +70,7 @@ def _name(common_name: str, organisation: str) -> x509.Name:
     )
 
 
-def _usage(**given: bool) -> x509.KeyUsage:
+def key_usage(**given: bool) -> x509.KeyUsage:
     flags = dict.fromkeys(
         (
             "digital_signature",
@@ -127,7 +127,7 @@ def make_authority(folder: Path, *, organisation: str, now: datetime, years: int
     folder.mkdir(parents=True, exist_ok=True)
     start, end = now - timedelta(days=1), now + timedelta(days=365 * years)
     root_key = ec.generate_private_key(ec.SECP256R1())
-    root_name = _name(f"{organisation} development root (not trusted)", organisation)
+    root_name = name_of(f"{organisation} development root (not trusted)", organisation)
     root = issue(
         root_name,
         root_key.public_key(),
@@ -136,27 +136,27 @@ def make_authority(folder: Path, *, organisation: str, now: datetime, years: int
         not_before=start,
         not_after=end,
         ca=True,
-        usage=_usage(key_cert_sign=True, crl_sign=True),
+        usage=key_usage(key_cert_sign=True, crl_sign=True),
     )
     seal_key = ec.generate_private_key(ec.SECP256R1())
     seal = issue(
-        _name(f"{organisation} development seal (not trusted)", organisation),
+        name_of(f"{organisation} development seal (not trusted)", organisation),
         seal_key.public_key(),
         issuer=root_name,
         issuer_key=root_key,
         not_before=start,
         not_after=end,
-        usage=_usage(digital_signature=True, content_commitment=True),
+        usage=key_usage(digital_signature=True, content_commitment=True),
     )
     tsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)  # pyHanko's test time-stamper signs RSA
     tsa = issue(
-        _name(f"{organisation} development time-stamping authority (not trusted)", organisation),
+        name_of(f"{organisation} development time-stamping authority (not trusted)", organisation),
         tsa_key.public_key(),
         issuer=root_name,
         issuer_key=root_key,
         not_before=start,
         not_after=end,
-        usage=_usage(digital_signature=True),
+        usage=key_usage(digital_signature=True),
         extended=[ExtendedKeyUsageOID.TIME_STAMPING],
     )
     password = secrets.token_urlsafe(24)

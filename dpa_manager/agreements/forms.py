@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
@@ -141,6 +142,21 @@ class SignatureForm(BaseForm):
     full_name = StringField(
         _l("Volledige naam"), validators=[DataRequired(_l("Typ uw volledige naam.")), Length(max=200)]
     )
+    role = StringField(
+        _l("Hoedanigheid"),
+        validators=[DataRequired(_l("Vul uw hoedanigheid in.")), Length(max=200)],
+        description=_l("bv. zaakvoerder, gedelegeerd bestuurder, DPO"),
+    )
+    authorised = BooleanField(
+        _l("Ik bevestig dat ik bevoegd ben om te ondertekenen"),
+        validators=[DataRequired(_l("Bevestig dat u mag ondertekenen."))],
+    )
+
+
+class QualifiedSignatureForm(BaseForm):
+    """The agreement PDF signed in a PDF tool with a qualified certificate (eID), uploaded."""
+
+    signed_pdf = FileField(_l("De ondertekende PDF"), validators=[FileRequired(_l("Kies de PDF die u ondertekende."))])
     role = StringField(
         _l("Hoedanigheid"),
         validators=[DataRequired(_l("Vul uw hoedanigheid in.")), Length(max=200)],

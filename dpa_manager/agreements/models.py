@@ -110,6 +110,9 @@ class Agreement(Model):
     client_signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: How the client's signer was authenticated and from where: {"method", "ip", "browser"} (web.signed_from).
     client_signed_from: Mapped[dict | None] = mapped_column(JSON)
+    #: The agreement PDF as the client signed it in a PDF tool with a qualified certificate (qualified.py), when
+    #: the client signed so; the countersignature seals this file, keeping the client's signature valid.
+    client_signed_pdf: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     processor_signer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     processor_signer_name: Mapped[str | None] = mapped_column(String(200))
     processor_signer_role: Mapped[str | None] = mapped_column(String(200))
@@ -131,6 +134,13 @@ class Agreement(Model):
     effective_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     client = relationship("Client", back_populates="agreements")
+
+    @property
+    def client_signed_pdf_certificates(self) -> list[dict]:
+        """The certificates of a signature given as a PDF signed with a qualified certificate ([] otherwise)."""
+        given = self.client_signed_from or {}
+        return list(given.get("certificates") or []) if given.get("method") == "qualified_pdf" else []
+
     amended_from = relationship("Agreement", remote_side="Agreement.id")
     terms_version = relationship("TermsVersion")
     services = relationship("Service", secondary=agreement_services, order_by="Service.name")

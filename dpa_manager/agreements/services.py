@@ -8,6 +8,7 @@ from contextlib import nullcontext
 from datetime import date, datetime
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -45,6 +46,7 @@ from ..subprocessors.services import applying_on, as_annex, prospective_for, syn
 from ..terms.models import TermsVersion
 from ..terms.services import current_version
 from ..terms.text import fill
+from . import qualified
 from .document import (
     TRANSLATED_PARTICULARS,
     amendment_record,
@@ -392,15 +394,75 @@ def client_sign(
 ) -> Agreement:
     """Record the client's signature on a sent agreement; `signed_from` says how the signer was authenticated and
     from where (web.signed_from), for the signature page."""
+    _may_sign_for_client(agreement, user)
+    name, role = _signer(full_name, role)
+    if not authorised:
+        raise Invalid(_("Bevestig dat u de klant mag vertegenwoordigen."), "authorised")
+    _record_client_signature(agreement, user, name, role, signed_from, now)
+    return agreement
+
+
+def client_sign_with_pdf(
+    agreement: Agreement,
+    *,
+    user: User,
+    upload: bytes,
+    role: str,
+    authorised: bool,
+    now: datetime,
+    signed_from: dict | None = None,
+) -> Agreement:
+    """Record the client's signature given as the agreement PDF signed with a qualified certificate (qualified.py).
+
+    The signer's name is the one in the certificate; the PDF is kept, and the countersignature seals it.
+    """
+    _may_sign_for_client(agreement, user)
+    role = " ".join((role or "").split())
+    if not role or name_error(role):
+        raise Invalid(_("Vul uw hoedanigheid in, bv. zaakvoerder."), "role")
+    if not authorised:
+        raise Invalid(_("Bevestig dat u de klant mag vertegenwoordigen."), "authorised")
+    config = current_app.config
+    signers = qualified.check(
+        upload,
+        pdf.render(_frozen(agreement)),
+        roots=qualified.trust_roots(config.get("SIGNATURE_TRUST_ROOTS")),
+        fetch=bool(config.get("SIGNATURE_REVOCATION_CHECK")),
+    )
+    first = signers[0]
+    how = {
+        "method": "qualified_pdf",
+        "certificates": [
+            {"subject": s.subject, "issuer": s.issuer, "signed_at": s.signed_at.isoformat(), "time": s.time_source}
+            for s in signers
+        ],
+        "sha256": hashlib.sha256(upload).hexdigest(),
+    }
+    _record_client_signature(
+        agreement, user, first.name[:200], role[:200], (signed_from or {}) | how, now, signed_pdf=upload
+    )
+    return agreement
+
+
+def _may_sign_for_client(agreement: Agreement, user: User) -> None:
     if user.is_manager or user.client_id != agreement.client_id:
         raise Conflict(_("Alleen een gebruiker van de klant kan voor de klant ondertekenen."))
     if agreement.state != AgreementState.SENT:
         raise Conflict(_("Alleen een verstuurde overeenkomst kan ondertekend worden."))
     if agreement.client_signed_at is not None:
         raise Conflict(_("Deze overeenkomst is al ondertekend voor de klant."))
-    name, role = _signer(full_name, role)
-    if not authorised:
-        raise Invalid(_("Bevestig dat u de klant mag vertegenwoordigen."), "authorised")
+
+
+def _record_client_signature(
+    agreement: Agreement,
+    user: User,
+    name: str,
+    role: str,
+    signed_from: dict | None,
+    now: datetime,
+    *,
+    signed_pdf: bytes | None = None,
+) -> None:
     result = db.session.execute(
         update(Agreement)
         .where(
@@ -414,6 +476,7 @@ def client_sign(
             client_signer_role=role,
             client_signed_at=now,
             client_signed_from=signed_from,
+            client_signed_pdf=signed_pdf,
             updated_at=now,
         )
         .execution_options(synchronize_session=False)
@@ -421,6 +484,12 @@ def client_sign(
     if rowcount(result) != 1:
         raise Conflict(_("Deze overeenkomst is intussen al ondertekend of gewijzigd."))
     db.session.expire(agreement)
+    after = {"name": name, "role": role, "body_sha256": agreement.body_sha256}
+    if signed_pdf is not None:
+        after |= {
+            "certificate": (signed_from or {}).get("certificates"),
+            "signed_pdf_sha256": (signed_from or {}).get("sha256"),
+        }
     audit.record(
         at=now,
         actor=user,
@@ -428,9 +497,8 @@ def client_sign(
         object_id=agreement.id,
         client_id=agreement.client_id,
         action="client_signed",
-        after={"name": name, "role": role, "body_sha256": agreement.body_sha256},
+        after=after,
     )
-    return agreement
 
 
 def countersign(
@@ -554,6 +622,17 @@ def _store_signed_pdf(agreement: Agreement) -> bytes:
     with its amendment record instead (it was not signed).
     """
     document = _frozen(agreement)
+    if agreement.client_signed_pdf is not None:  # signed in a PDF tool: the seal goes on that file, as it is
+        with force_locale(document.get("language", "nl-BE")[:2]):
+            reason = _(
+                "Verwerkersovereenkomst %(reference)s, ondertekend door de klant met een gekwalificeerd certificaat, "
+                "tegengetekend door %(name)s (%(role)s) op %(moment)s, verzegeld door de verwerker",
+                reference=reference(agreement.id),
+                name=agreement.processor_signer_name,
+                role=agreement.processor_signer_role,
+                moment=format_datetime_seconds(agreement.processor_signed_at),
+            )
+        return _keep_signed_pdf(agreement, seal.seal_pdf(agreement.client_signed_pdf, reason=reason))
     if agreement.concluded_by == "signatures":
         closing = signature_block(agreement, format_datetime_seconds)
     else:
@@ -564,7 +643,11 @@ def _store_signed_pdf(agreement: Agreement) -> bytes:
         reason = _(
             "Verwerkersovereenkomst %(reference)s, verzegeld door de verwerker", reference=reference(agreement.id)
         )
-    signed = seal.seal_pdf(pdf.render(document, closing), reason=reason)
+    return _keep_signed_pdf(agreement, seal.seal_pdf(pdf.render(document, closing), reason=reason))
+
+
+def _keep_signed_pdf(agreement: Agreement, signed: bytes) -> bytes:
+    """Store the signed PDF unless another request stored one first; return the one stored."""
     digest = hashlib.sha256(signed).hexdigest()
     result = db.session.execute(
         update(Agreement)

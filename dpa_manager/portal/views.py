@@ -3,14 +3,14 @@ and approval."""
 
 from datetime import date
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import clock
 from ..agreements import services
 from ..agreements.document import reference
-from ..agreements.forms import SignatureForm
+from ..agreements.forms import QualifiedSignatureForm, SignatureForm
 from ..catalogue import DATA_CATEGORIES
 from ..errors import ServiceError
 from ..labels import TRANSFERS
@@ -24,7 +24,7 @@ from ..subprocessors.services import (
     history_of,
     interventions_for,
 )
-from ..web import client_required, or_404, show_error, signed_from
+from ..web import client_required, mark_refused, or_404, show_error, signed_from
 from . import bp
 
 
@@ -74,10 +74,45 @@ def agreement(agreement_id: int):
             return redirect(url_for("portal.agreement", agreement_id=agreement.id))
     elif not form.is_submitted():
         form.full_name.data = current_user.full_name
+    return _agreement_page(agreement, form, QualifiedSignatureForm(formdata=None, prefix="pdf"))
+
+
+@bp.route("/agreements/<id:agreement_id>/signed-pdf", methods=["POST"])
+@client_required
+def signed_pdf(agreement_id: int):
+    """The agreement signed in a PDF tool with a qualified certificate (eID), uploaded (agreements/qualified.py)."""
+    agreement = _client_agreement(agreement_id)
+    upload_form = QualifiedSignatureForm(prefix="pdf")
+    if upload_form.validate_on_submit():
+        try:
+            services.client_sign_with_pdf(
+                agreement,
+                user=current_user,
+                upload=upload_form.signed_pdf.data.read(),
+                role=upload_form.role.data,
+                authorised=upload_form.authorised.data,
+                now=clock.now(),
+                signed_from=signed_from(),
+            )
+        except ServiceError as error:
+            show_error(error, upload_form)
+        else:
+            flash(_("Bedankt: uw ondertekende PDF is aanvaard. De verwerker tekent ze nu tegen."), "success")
+            return redirect(url_for("portal.agreement", agreement_id=agreement.id))
+    else:
+        mark_refused()
+    form = SignatureForm(formdata=None)
+    form.full_name.data = current_user.full_name
+    return _agreement_page(agreement, form, upload_form), 422
+
+
+def _agreement_page(agreement, form, upload_form):
     return render_template(
         "portal/agreement.html",
         agreement=agreement,
         form=form,
+        upload_form=upload_form,
+        qualified=bool(current_app.config.get("SIGNATURE_TRUST_ROOTS")),
         document=services.document_of(agreement, clock.today_in_brussels(clock.now())),
         reference=reference(agreement.id),
     )
