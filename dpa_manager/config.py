@@ -60,6 +60,9 @@ class Defaults:
     SEAL_PKCS11_KEY = None
     SEAL_PKCS11_CERT = None
     SEAL_PKCS11_PIN = None
+    #: Let pyHanko hash and the token sign the digest only (tokens without hash-and-sign mechanisms, e.g. SoftHSM
+    #: with an EC key).
+    SEAL_PKCS11_RAW = False
     #: The RFC 3161 time-stamping authority that timestamps every seal, and how long to wait for it.
     TSA_URL = None
     TSA_TIMEOUT_SECONDS = 10
@@ -96,6 +99,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     **{name: (name, str) for name in ("SEAL_PKCS12", "SEAL_PKCS12_PASSWORD", "TSA_URL")},
     **{f"SEAL_PKCS11_{part}": (f"SEAL_PKCS11_{part}", str) for part in ("MODULE", "TOKEN", "KEY", "CERT", "PIN")},
     "TSA_TIMEOUT_SECONDS": ("TSA_TIMEOUT_SECONDS", int),
+    "SEAL_PKCS11_RAW": ("SEAL_PKCS11_RAW", lambda v: v.lower() in {"1", "true", "yes"}),
     "TSA_TRUST_ROOTS": ("TSA_TRUST_ROOTS", str),
     "AUDIT_ANCHOR_MINUTES": ("AUDIT_ANCHOR_MINUTES", int),
     "SIGNATURE_TRUST_ROOTS": ("SIGNATURE_TRUST_ROOTS", str),

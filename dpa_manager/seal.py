@@ -2,8 +2,9 @@
 
 The seal is a key and certificate of the processor, from a PKCS#12 file (`SEAL_PKCS12`, `SEAL_PKCS12_PASSWORD`)
 or a PKCS#11 token (`SEAL_PKCS11_MODULE`, `SEAL_PKCS11_TOKEN`, `SEAL_PKCS11_KEY`, `SEAL_PKCS11_CERT`,
-`SEAL_PKCS11_PIN`); the timestamp (RFC 3161) comes from the time-stamping authority at `TSA_URL`. pyHanko makes
-the signature (PAdES baseline B-T: the signature, the seal's certificate and a timestamp on the signature).
+`SEAL_PKCS11_PIN`, and `SEAL_PKCS11_RAW` for a token that signs only digests it is given); the timestamp (RFC
+3161) comes from the time-stamping authority at `TSA_URL`. pyHanko makes the signature (PAdES baseline B-T: the
+signature, the seal's certificate and a timestamp on the signature).
 
 In production (DPA_ENV=production) the app refuses to start without both. Elsewhere, when none is configured,
 the app makes a development authority in the instance folder on first start (devpki.py: a root, a seal and a
@@ -169,6 +170,7 @@ def _pkcs11_signer(config) -> signers.Signer:
             session,
             cert_label=config.get("SEAL_PKCS11_CERT") or config.get("SEAL_PKCS11_KEY"),
             key_label=config.get("SEAL_PKCS11_KEY"),
+            use_raw_mechanism=bool(config.get("SEAL_PKCS11_RAW")),
         )
     except Exception as error:  # the token library's own errors, of many kinds
         raise SealMisconfigured(f"SEAL_PKCS11: the token cannot be opened: {error!r}") from error

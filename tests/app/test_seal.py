@@ -15,6 +15,7 @@ import sys
 from datetime import timedelta
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 from flask import current_app
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
@@ -283,3 +284,68 @@ def test_a_third_party_checks_the_seal_with_pyhankos_command_line(make_agreement
     changed = subprocess.run([*command, *trust, str(bad)], capture_output=True, text=True)
     assert changed.returncode != 0
     assert "The signature is cryptographically unsound." in changed.stdout and "judged INVALID" in changed.stdout
+
+
+SOFTHSM = "/usr/lib/softhsm/libsofthsm2.so"
+
+
+@pytest.fixture(scope="module")
+def token(tmp_path_factory):
+    """A PKCS#11 token (SoftHSM) holding the tests' seal key and certificate, as an HSM would."""
+    if not (shutil.which("softhsm2-util") and os.path.exists(SOFTHSM)):
+        if os.environ.get("CI"):
+            pytest.fail("SoftHSM is missing (.ci/run installs softhsm2)")
+        pytest.skip("needs SoftHSM: apt-get install softhsm2 (.ci/run does)")
+    import pkcs11
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    folder = tmp_path_factory.mktemp("softhsm")
+    (folder / "tokens").mkdir()
+    (folder / "softhsm2.conf").write_text(f"directories.tokendir = {folder / 'tokens'}\nobjectstore.backend = file\n")
+    os.environ["SOFTHSM2_CONF"] = str(folder / "softhsm2.conf")
+    util = ["softhsm2-util", "--pin", "1234"]
+    subprocess.run([*util, "--init-token", "--free", "--label", "dpa-seal", "--so-pin", "5678"], check=True)
+    key, certificate, _ = pkcs12.load_key_and_certificates(
+        pki.authority().seal.read_bytes(), pki.authority().password.encode()
+    )
+    pem = folder / "key.pem"
+    pem.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    subprocess.run(
+        [*util, "--import", str(pem), "--token", "dpa-seal", "--label", "seal", "--id", "01"],
+        check=True,
+        capture_output=True,
+    )
+    with pkcs11.lib(SOFTHSM).get_token(token_label="dpa-seal").open(rw=True, user_pin="1234") as session:
+        session.create_object(
+            {
+                pkcs11.Attribute.CLASS: pkcs11.ObjectClass.CERTIFICATE,
+                pkcs11.Attribute.CERTIFICATE_TYPE: pkcs11.CertificateType.X_509,
+                pkcs11.Attribute.VALUE: certificate.public_bytes(serialization.Encoding.DER),
+                pkcs11.Attribute.SUBJECT: certificate.subject.public_bytes(),
+                pkcs11.Attribute.LABEL: "seal",
+                pkcs11.Attribute.ID: b"\x01",
+                pkcs11.Attribute.TOKEN: True,
+            }
+        )
+    return {
+        "SEAL_PKCS11_MODULE": SOFTHSM,
+        "SEAL_PKCS11_TOKEN": "dpa-seal",
+        "SEAL_PKCS11_KEY": "seal",
+        "SEAL_PKCS11_CERT": "seal",
+        "SEAL_PKCS11_PIN": "1234",
+        "SEAL_PKCS11_RAW": True,  # SoftHSM signs an EC digest, not ECDSA-with-SHA-256 in one step
+    }
+
+
+def test_a_seal_on_a_pkcs11_token_seals_as_the_file_does(app, token):
+    app.config.update(token, SEAL_PKCS12=None, SEAL_PKCS12_PASSWORD=None)
+    app.extensions.pop("dpa_seal", None)
+    assert "Testverwerker development seal" in seal.current().subject
+    _, status = validate(seal.seal_pdf(_blank_pdf(), reason="test"))
+    assert status.bottom_line and status.timestamp_validity is not None and status.timestamp_validity.trusted
+    app.config["SEAL_PKCS11_PIN"] = "0000"
+    app.extensions.pop("dpa_seal", None)
+    with pytest.raises(seal.SealMisconfigured, match="SEAL_PKCS11: the token cannot be opened"):
+        seal.current()
