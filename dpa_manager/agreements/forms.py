@@ -138,34 +138,30 @@ for _field in TRANSLATED_PARTICULARS:
         )
 
 
-class SignatureForm(BaseForm):
+class _Capacity(BaseForm):
+    """In which capacity one signs for a party, and that one may."""
+
+    role = StringField(
+        _l("Hoedanigheid"),
+        validators=[DataRequired(_l("Vul uw hoedanigheid in.")), Length(max=200)],
+        description=_l("bv. zaakvoerder, gedelegeerd bestuurder, DPO"),
+    )
+    authorised = BooleanField(
+        _l("Ik bevestig dat ik bevoegd ben om te ondertekenen"),
+        validators=[DataRequired(_l("Bevestig dat u mag ondertekenen."))],
+    )
+
+
+class SignatureForm(_Capacity):
     full_name = StringField(
         _l("Volledige naam"), validators=[DataRequired(_l("Typ uw volledige naam.")), Length(max=200)]
     )
-    role = StringField(
-        _l("Hoedanigheid"),
-        validators=[DataRequired(_l("Vul uw hoedanigheid in.")), Length(max=200)],
-        description=_l("bv. zaakvoerder, gedelegeerd bestuurder, DPO"),
-    )
-    authorised = BooleanField(
-        _l("Ik bevestig dat ik bevoegd ben om te ondertekenen"),
-        validators=[DataRequired(_l("Bevestig dat u mag ondertekenen."))],
-    )
 
 
-class QualifiedSignatureForm(BaseForm):
+class QualifiedSignatureForm(_Capacity):
     """The agreement PDF signed in a PDF tool with a qualified certificate (eID), uploaded."""
 
     signed_pdf = FileField(_l("De ondertekende PDF"), validators=[FileRequired(_l("Kies de PDF die u ondertekende."))])
-    role = StringField(
-        _l("Hoedanigheid"),
-        validators=[DataRequired(_l("Vul uw hoedanigheid in.")), Length(max=200)],
-        description=_l("bv. zaakvoerder, gedelegeerd bestuurder, DPO"),
-    )
-    authorised = BooleanField(
-        _l("Ik bevestig dat ik bevoegd ben om te ondertekenen"),
-        validators=[DataRequired(_l("Bevestig dat u mag ondertekenen."))],
-    )
 
 
 class CountersignForm(SignatureForm):
