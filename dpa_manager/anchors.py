@@ -13,6 +13,7 @@ The scheduler anchors every AUDIT_ANCHOR_MINUTES when the chain has grown; `flas
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -30,11 +31,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, mapped_column
 
-from . import devpki, seal
+from . import audit, devpki, seal
 from .audit import AuditEvent, AuditHead
 from .db_types import UTCDateTime
 from .errors import Unavailable
 from .extensions import Model, db
+
+#: The action of the audit event that records an anchor.
+ANCHORED = "anchored"
 
 
 class AuditAnchor(Model):
@@ -75,23 +79,50 @@ def anchor(now: datetime) -> AuditAnchor | None:
     head = db.session.execute(select(AuditHead.seq, AuditHead.last_hash).where(AuditHead.id == 1)).one()
     if head.seq == 0 or db.session.scalar(select(AuditAnchor.id).where(AuditAnchor.seq == head.seq)):
         return None
+    last = latest()
+    if last is not None and head.seq == last.seq + 1:
+        newest = db.session.scalar(select(AuditEvent.action).where(AuditEvent.seq == head.seq))
+        if newest == ANCHORED:
+            return None  # nothing happened since the last anchor but its own record
     stamper = seal.current().timestamper
     try:
         token = seal.outside_event_loop(
             lambda: asyncio.run(stamper.async_timestamp(bytes.fromhex(head.last_hash), "sha256"))
         )
-    except OSError as error:
+    except (OSError, ValueError) as error:  # down, refused, or an answer that is not a timestamp
         current_app.logger.warning("audit anchor: no timestamp: %r", error)
         raise Unavailable("De tijdstempeldienst antwoordt niet; het anker volgt bij de volgende poging.") from error
     insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-    db.session.execute(
+    der, stamped_at = token.dump(), _gen_time(token)
+    made = db.session.execute(
         insert(AuditAnchor)
-        .values(
-            seq=head.seq, event_hash=head.last_hash, stamped_at=_gen_time(token), token=token.dump(), created_at=now
-        )
+        .values(seq=head.seq, event_hash=head.last_hash, stamped_at=stamped_at, token=der, created_at=now)
         .on_conflict_do_nothing()
-    )
+        .returning(AuditAnchor.id)
+    ).first()
+    if made is not None:  # the chain records each anchor, so that one removed later is missed
+        audit.record(
+            at=now,
+            actor=None,
+            object_type="audit",
+            object_id=head.seq,
+            action=ANCHORED,
+            after={"event_hash": head.last_hash, "stamped_at": stamped_at.isoformat(), "token_sha256": _sha(der)},
+        )
     return db.session.scalar(select(AuditAnchor).where(AuditAnchor.seq == head.seq))
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def missing(anchors: list[AuditAnchor], up_to: int) -> list[int]:
+    """The anchored events the chain (up to `up_to`) records whose anchor is gone or not the one recorded."""
+    kept = {a.seq: _sha(a.token) for a in anchors}
+    events = db.session.execute(
+        select(AuditEvent.object_id, AuditEvent.after).where(AuditEvent.action == ANCHORED, AuditEvent.seq <= up_to)
+    )
+    return [seq for seq, after in events if kept.get(seq) != (after or {}).get("token_sha256")]
 
 
 def of_event(seq: int) -> AuditAnchor | None:
@@ -129,17 +160,22 @@ def trust_roots() -> list[asn1_x509.Certificate] | None:
     ]
 
 
-def _token_status(token_der: bytes, imprint: bytes, context: ValidationContext) -> tuple[bool, bool, datetime | None]:
-    """Whether a token is intact and valid over `imprint`, whether it is trusted, and its time."""
+def _token_status(
+    token_der: bytes, imprint: bytes, roots: list[asn1_x509.Certificate]
+) -> tuple[bool, bool, datetime | None]:
+    """Whether a token is intact and valid over `imprint`, whether it is trusted (its authority's certificate as
+    it was at the token's time: it may have expired since), and its time."""
     try:
         token = cms.ContentInfo.load(token_der)
+        stamped_at = _gen_time(token)
+        context = ValidationContext(trust_roots=roots, allow_fetching=False, moment=stamped_at)
         found = seal.outside_event_loop(
             lambda: asyncio.run(
                 validate_tst_signed_data(token["content"], context, expected_tst_imprint=lambda _: imprint)
             )
         )
         status = TimestampSignatureStatus(**found)
-        return status.intact and status.valid, status.trusted, _gen_time(token)
+        return status.intact and status.valid, status.trusted, stamped_at
     except (ValueError, TypeError, KeyError):  # bytes that are not a token (asn1crypto's and pyHanko's errors)
         return False, False, None
 
@@ -147,10 +183,9 @@ def _token_status(token_der: bytes, imprint: bytes, context: ValidationContext) 
 def check(anchors: list[AuditAnchor], hashes: dict[int, str]) -> list[AnchorCheck]:
     """Check each anchor's token, and its hash against `hashes` (seq → the event's hash as recomputed)."""
     roots = trust_roots()
-    context = ValidationContext(trust_roots=roots or [], allow_fetching=False)
     checks = []
     for item in anchors:
-        intact, trusted, stamped_at = _token_status(item.token, bytes.fromhex(item.event_hash), context)
+        intact, trusted, stamped_at = _token_status(item.token, bytes.fromhex(item.event_hash), roots or [])
         checks.append(
             AnchorCheck(
                 anchor=item,
@@ -162,8 +197,8 @@ def check(anchors: list[AuditAnchor], hashes: dict[int, str]) -> list[AnchorChec
     return checks
 
 
-def anchors_up_to(seq: int) -> list[AuditAnchor]:
-    return list(db.session.scalars(select(AuditAnchor).where(AuditAnchor.seq <= seq).order_by(AuditAnchor.seq)))
+def all_anchors() -> list[AuditAnchor]:
+    return list(db.session.scalars(select(AuditAnchor).order_by(AuditAnchor.seq)))
 
 
 def event_hashes(seqs: list[int]) -> dict[int, str]:

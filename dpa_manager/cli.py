@@ -214,15 +214,26 @@ def create_token_command(email, label):
 def audit_verify_command():
     """Check the audit trail's hash chain and every anchor of it; exit non-zero naming the first event that does
     not match (or, for an anchor, the first event that may have been changed)."""
-    from .anchors import anchors_up_to, check, event_hashes
+    from .anchors import all_anchors, check, event_hashes, missing
     from .audit import verify
     from .formatting import format_datetime_seconds
 
+    anchors = all_anchors()  # before the chain's head: every anchor read now names an event at or before it
     result = verify()
     if not result.ok:
         click.echo(f"Audittrail NIET in orde na {result.checked} gebeurtenissen: {result.problem}", err=True)
         raise SystemExit(1)
-    anchors = anchors_up_to(result.checked)
+    beyond = [a.seq for a in anchors if a.seq > result.checked]
+    gone = missing(anchors, result.checked)
+    if beyond or gone:
+        problem = (
+            f"een anker legt gebeurtenis {beyond[0]} vast, maar de keten eindigt bij {result.checked}: gebeurtenissen "
+            "zijn verwijderd"
+            if beyond
+            else f"het anker van gebeurtenis {gone[0]}, dat de keten vermeldt, ontbreekt of is vervangen"
+        )
+        click.echo(f"Audittrail NIET in orde: {problem}.", err=True)
+        raise SystemExit(1)
     matched, trusted = 0, True
     for item in check(anchors, event_hashes([a.seq for a in anchors])):
         anchor, when = item.anchor, format_datetime_seconds(item.anchor.stamped_at)

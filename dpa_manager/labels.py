@@ -68,6 +68,7 @@ ACTIONS = {
     "acceptance_recorded": _l("Aanvaarding geregistreerd"),
     "addresses_dropped": _l("Geweigerde adressen geschrapt (niet meer van de klant)"),
     "amended": _l("Gewijzigd door aanvaarding van nieuwe voorwaarden"),
+    "anchored": _l("Audittrail verankerd met een tijdstempel"),
     "amendment_announced": _l("Nieuwe voorwaarden aangekondigd"),
     "announced": _l("Aangekondigd"),
     "annulled": _l("Vervallen"),
@@ -114,6 +115,7 @@ ACTIONS = {
 #: What an audit event is about.
 OBJECT_TYPES = {
     "agreement": _l("Overeenkomst"),
+    "audit": _l("Audittrail"),
     "change": _l("Wijziging van het register"),
     "client": _l("Klant"),
     "intervention": _l("Tussenkomst"),

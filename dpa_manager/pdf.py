@@ -257,11 +257,11 @@ def story(document: dict, signature: dict | None = None) -> list:
             _p(_("Ondertekening"), s["h1"]),
             _p(
                 _(
-                    "Beide partijen hebben deze verwerkersovereenkomst elektronisch ondertekend, elk aangemeld "
-                    "in de toepassing van de verwerker, zoals hieronder vermeld. Daarna heeft de verwerker het "
-                    "volledige document, met deze pagina, verzegeld met zijn elektronisch zegel en een tijdstempel. "
-                    "Een PDF-lezer die handtekeningen controleert, toont wie het zegel plaatste, wanneer, en of het "
-                    "document sindsdien gewijzigd is."
+                    "Beide partijen hebben deze verwerkersovereenkomst elektronisch ondertekend in de toepassing "
+                    "van de verwerker; hieronder staat per ondertekenaar wat daarbij werd vastgelegd. Daarna heeft "
+                    "de verwerker het volledige document, met deze pagina, verzegeld met zijn elektronisch zegel en "
+                    "een tijdstempel. Een PDF-lezer die handtekeningen controleert, toont wie het zegel plaatste, "
+                    "wanneer, en of het document sindsdien gewijzigd is."
                 ),
                 s["body"],
             ),

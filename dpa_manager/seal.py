@@ -25,11 +25,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from flask import Flask, current_app
 from flask_babel import gettext as _
 from pyhanko.pdf_utils import embed
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
+from pyhanko.sign.general import SigningError
 from pyhanko.sign.timestamps import HTTPTimeStamper, TimeStamper
 
 from . import clock, devpki
@@ -105,8 +109,37 @@ def configure(app: Flask) -> None:
                 "documents sealed with them are trusted by no one (README, 'The seal').",
                 file=sys.stderr,
             )
+    roots = config.get("SIGNATURE_TRUST_ROOTS")
+    if roots and not _readable_roots(roots):
+        raise SealMisconfigured(
+            f"SIGNATURE_TRUST_ROOTS: {roots} is not a folder with at least one readable certificate (.pem, .crt, "
+            ".cer or .der)."
+        )
     if production:
         load(app)  # a wrong passphrase or an unreadable file stops the start, not the first countersignature
+
+
+def _readable_roots(folder: str) -> bool:
+    try:
+        return bool(trust_roots(folder))
+    except (OSError, ValueError):
+        return False
+
+
+def trust_roots(folder: str | None) -> list[asn1_x509.Certificate]:
+    """Read every certificate (PEM or DER) in `folder`: the roots a client's signing certificate may chain to."""
+    if not folder:
+        return []
+    roots = []
+    for path in sorted(Path(folder).iterdir()):
+        if not path.is_file() or path.suffix.lower() not in {".pem", ".crt", ".cer", ".der"}:
+            continue
+        data = path.read_bytes()
+        certificates = (
+            x509.load_pem_x509_certificates(data) if b"-----BEGIN" in data else [x509.load_der_x509_certificate(data)]
+        )
+        roots += [asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in certificates]
+    return roots
 
 
 def load(app: Flask) -> Seal:
@@ -210,7 +243,7 @@ def seal_pdf(data: bytes, *, reason: str, attachments: Sequence[Attachment] = ()
         output = outside_event_loop(
             lambda: signers.sign_pdf(writer, metadata, signer=seal.signer, timestamper=seal.timestamper)
         )
-    except OSError as error:  # TimestampRequestError (refused, not a timestamp), a timeout, a refused connection
+    except (OSError, ValueError, SigningError) as error:  # no timestamp (refused, down, garbage), or not signable
         current_app.logger.warning("sealing failed, no timestamp from %s: %r", current_app.config.get("TSA_URL"), error)
         raise Unavailable(
             _(

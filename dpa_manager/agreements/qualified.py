@@ -13,20 +13,18 @@ import io
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from pathlib import Path
 
 from asn1crypto import x509 as asn1_x509
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from flask_babel import gettext as _
+from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.misc import PdfReadError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation import validate_pdf_signature
-from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
 from ..errors import Invalid
+from ..seal import FIELD as SEAL_FIELD
 from ..seal import outside_event_loop
 
 FIELD = "signed_pdf"
@@ -46,20 +44,74 @@ class Signer:
     time_source: str
 
 
-def trust_roots(folder: str | None) -> list[asn1_x509.Certificate]:
-    """Read every certificate (PEM or DER) in `folder`: the roots a client's signing certificate may chain to."""
-    if not folder:
-        return []
-    roots = []
-    for path in sorted(Path(folder).iterdir()):
-        if not path.is_file() or path.suffix.lower() not in {".pem", ".crt", ".cer", ".der"}:
-            continue
-        data = path.read_bytes()
-        certificates = (
-            x509.load_pem_x509_certificates(data) if b"-----BEGIN" in data else [x509.load_der_x509_certificate(data)]
-        )
-        roots += [asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in certificates]
-    return roots
+#: What a signing tool may change in objects of the document as sent, per kind of object: the catalog gets the form
+#: and the validation data, the document information its dates, a page its annotations (the signature's widget).
+CHANGEABLE = {"/Catalog": {"/AcroForm", "/DSS", "/Extensions", "/Metadata", "/Version"}, "/Page": {"/Annots"}}
+INFO_KEYS = {"/ModDate", "/Producer", "/Creator"}
+
+
+def _only_signatures_added(reader: PdfFileReader, base: int) -> bool:
+    """Whether every revision after `base` (the document as sent) only adds signatures: objects of the document
+    may change only as CHANGEABLE says, and the annotations added to a page only signature widgets."""
+    xrefs = reader.xrefs
+    info = _raw(reader.trailer, "/Info")
+    info = (info.idnum, info.generation) if isinstance(info, generic.IndirectObject) else None
+    for revision in range(base + 1, xrefs.total_revisions):
+        if xrefs.refs_freed_in_revision(revision):
+            return False
+        before, after = reader.get_historical_resolver(revision - 1), reader.get_historical_resolver(revision)
+        for ref in xrefs.explicit_refs_in_revision(revision):
+            if xrefs.get_introducing_revision(ref) >= revision:
+                continue  # a new object: reachable only through a change checked here
+            old, new = before(ref), after(ref)
+            if not _allowed_change(old, new, is_info=(ref.idnum, ref.generation) == info, resolve=after):
+                return False
+    return True
+
+
+def _allowed_change(old, new, *, is_info: bool, resolve) -> bool:
+    if isinstance(old, generic.StreamObject) or isinstance(new, generic.StreamObject):
+        return old.get("/Type") == new.get("/Type") == "/Metadata"  # XMP metadata, shown nowhere on a page
+    if isinstance(old, generic.ArrayObject) and isinstance(new, generic.ArrayObject):  # /Annots or /Fields
+        added = list(new)[len(old) :]
+        return list(new)[: len(old)] == list(old) and all(_is_signature(resolve, item) for item in added)
+    if not (isinstance(old, generic.DictionaryObject) and isinstance(new, generic.DictionaryObject)):
+        return False
+    changed = {key for key in set(old) | set(new) if _raw(old, key) != _raw(new, key)}
+    if is_info:
+        return changed <= INFO_KEYS
+    if "/Fields" in old and changed <= {"/Fields", "/SigFlags", "/DA", "/DR"}:  # the form: its fields grow
+        return _only_added(_raw(old, "/Fields"), _raw(new, "/Fields"), resolve)
+    allowed = CHANGEABLE.get(str(old.get("/Type")), set())
+    if not changed <= allowed:
+        return False
+    if "/Annots" in changed:
+        return _only_added(_raw(old, "/Annots"), _raw(new, "/Annots"), resolve)
+    return True
+
+
+def _raw(dictionary, key):
+    """A value as written (a reference stays a reference), or None."""
+    return dictionary.raw_get(key) if key in dictionary else None
+
+
+def _only_added(old, new, resolve) -> bool:
+    """Whether an array (inline or by reference) kept its items and only gained signature fields or widgets."""
+    if isinstance(old, generic.IndirectObject) and old == new:
+        return True  # the same array object, checked where it changed
+    before = list(old.get_object()) if old is not None else []
+    after = list(new.get_object()) if new is not None else []
+    return after[: len(before)] == before and all(_is_signature(resolve, item) for item in after[len(before) :])
+
+
+def _is_signature(resolve, item) -> bool:
+    """Whether an added field or annotation is a signature field or its widget."""
+    target = item.get_object() if isinstance(item, generic.IndirectObject) else item
+    if not isinstance(target, generic.DictionaryObject):
+        return False
+    kind = target.get("/FT") or (target.get("/Parent") or generic.DictionaryObject()).get("/FT")
+    subtype = target.get("/Subtype")
+    return kind == "/Sig" and subtype in (None, "/Widget")
 
 
 def _validate(signature, context: ValidationContext):
@@ -68,13 +120,16 @@ def _validate(signature, context: ValidationContext):
 
 def check(upload: bytes, original: bytes, *, roots: list[asn1_x509.Certificate], fetch: bool) -> list[Signer]:
     """Return the signers of `upload` when it is `original` signed as this module's docstring says; else raise
-    Invalid on the upload field, saying why."""
+    Invalid, saying why."""
     if not roots:
         raise Invalid(_("Ondertekenen met een eigen certificaat is hier niet ingesteld."))  # no form to put it beside
     if not upload.startswith(b"%PDF"):
         raise Invalid(_("Dit is geen PDF-bestand."), FIELD)
     try:
-        signatures = PdfFileReader(io.BytesIO(upload), strict=False).embedded_signatures
+        reader = PdfFileReader(io.BytesIO(upload), strict=False)
+        signatures = reader.embedded_regular_signatures
+        stamps = reader.embedded_timestamp_signatures
+        base = PdfFileReader(io.BytesIO(original), strict=False).xrefs.total_revisions - 1
     except (PdfReadError, ValueError, KeyError, TypeError) as error:
         raise Invalid(_("Deze PDF kan niet gelezen worden."), FIELD) from error
     if not signatures:
@@ -87,10 +142,27 @@ def check(upload: bytes, original: bytes, *, roots: list[asn1_x509.Certificate],
             ),
             FIELD,
         )
+    if any(s.field_name == SEAL_FIELD for s in signatures) or any(s.docmdp_level is not None for s in signatures):
+        # The processor's seal goes on after: a field of its name, or a certification that forbids what follows,
+        # would keep it from being added.
+        raise Invalid(_("Onderteken met een gewone handtekening, niet met een certificerende handtekening."), FIELD)
+    # Everything added to the document as sent may only be signatures (their fields and widgets, the form that
+    # holds them, validation data): a page or a text changed, then signed, is another document.
+    try:
+        only_signatures = _only_signatures_added(reader, base)
+    except (PdfReadError, ValueError, KeyError) as error:
+        raise Invalid(_("Deze PDF kan niet gelezen worden."), FIELD) from error
+    if not only_signatures:
+        raise Invalid(
+            _("Na de overeenkomst zoals ze verstuurd werd, is er meer veranderd dan een handtekening."), FIELD
+        )
     context = ValidationContext(trust_roots=roots, allow_fetching=fetch)
     signers, last = [], None
     for signature in signatures:
-        status = outside_event_loop(partial(_validate, signature, context))
+        try:
+            status = outside_event_loop(partial(_validate, signature, context))
+        except (ValueError, KeyError, TypeError) as error:  # pyHanko's SignatureValidationError and parse errors
+            raise Invalid(_("Een handtekening in deze PDF kan niet gecontroleerd worden."), FIELD) from error
         if not (status.intact and status.valid):
             raise Invalid(
                 _("Een handtekening in deze PDF klopt niet: het bestand is na het ondertekenen gewijzigd."), FIELD
@@ -98,23 +170,17 @@ def check(upload: bytes, original: bytes, *, roots: list[asn1_x509.Certificate],
         if not status.trusted:
             problem = str(getattr(status.trust_problem_indic, "name", "") or "")
             if "OUT_OF_BOUNDS" in problem or "EXPIRED" in problem:
-                raise Invalid(
-                    _("Het certificaat van de handtekening was verlopen op het ogenblik van ondertekenen."), FIELD
-                )
+                raise Invalid(_("Het certificaat van de handtekening is verlopen."), FIELD)
             raise Invalid(
                 _("De handtekening is niet gemaakt met een certificaat dat hier als gekwalificeerd vertrouwd wordt."),
                 FIELD,
             )
-        if status.coverage not in (SignatureCoverageLevel.ENTIRE_FILE, SignatureCoverageLevel.ENTIRE_REVISION) or (
-            status.modification_level not in ALLOWED_AFTER
-        ):
-            raise Invalid(_("Na de handtekening is er nog iets aan de PDF veranderd."), FIELD)
         last = status
         certificate = status.signing_cert
         stamp = status.timestamp_validity
         at, source = (
             (stamp.timestamp, "timestamp")
-            if stamp is not None and stamp.intact and stamp.valid
+            if stamp is not None and stamp.intact and stamp.valid and stamp.trusted
             else (status.signer_reported_dt, "claimed")
         )
         if at is None:
@@ -128,7 +194,13 @@ def check(upload: bytes, original: bytes, *, roots: list[asn1_x509.Certificate],
                 time_source=source,
             )
         )
-    # The last signature must cover the whole file: nothing unsigned may follow it.
-    if last is None or last.coverage != SignatureCoverageLevel.ENTIRE_FILE:
+    # After the last signature: validation data and document timestamps at most (pyHanko's difference analysis),
+    # and no bytes after the file's last end marker.
+    if (
+        last is None
+        or last.modification_level not in {ModificationLevel.NONE, ModificationLevel.LTA_UPDATES}
+        or not upload.rstrip().endswith(b"%%EOF")
+    ):
         raise Invalid(_("Na de handtekening is er nog iets aan de PDF veranderd."), FIELD)
+    del stamps  # document timestamps are allowed (validation data); _only_signatures_added checked their revisions
     return signers

@@ -426,7 +426,7 @@ def client_sign_with_pdf(
     signers = qualified.check(
         upload,
         pdf.render(_frozen(agreement)),
-        roots=qualified.trust_roots(config.get("SIGNATURE_TRUST_ROOTS")),
+        roots=seal.trust_roots(config.get("SIGNATURE_TRUST_ROOTS")),
         fetch=bool(config.get("SIGNATURE_REVOCATION_CHECK")),
     )
     first = signers[0]

@@ -3,7 +3,7 @@ public register of sub-processors with its Atom feed."""
 
 from datetime import UTC, datetime
 
-from flask import Response, abort, flash, redirect, render_template, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -144,9 +144,18 @@ def public_register():
         changes=services.announced_changes(),
         processor=get_profile(),
         kinds=CHANGE_TITLES,
-        seal=seal.current(),
+        seal=_seal_or_none(),
         anchor=anchors.latest(),
     )
+
+
+def _seal_or_none():
+    """The seal, for its fingerprint; None when it cannot be loaded (the page then leaves it out)."""
+    try:
+        return seal.current()
+    except seal.SealMisconfigured:
+        current_app.logger.exception("the seal cannot be loaded")
+        return None
 
 
 @bp.route("/subverwerkers/anker-<id:seq>.tsr")

@@ -25,6 +25,7 @@ from flask_mail import Attachment, BadHeaderError, Connection, Message, sanitize
 from sqlalchemy import and_, case, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..bulk import claim_batch
 from ..extensions import db, rowcount, table_of
@@ -670,6 +671,14 @@ def drain(*, now: Callable[[], datetime], listener: Listener, limit: int = 200) 
             pending.append(_message(row, now()))
         except Exception as error:  # a message that cannot be rendered is a failed attempt
             log.exception("outbox message %s could not be rendered", row_id)
+            # Rendering may store what a message carries (the sealed PDF of an agreement's copy, once): the failure
+            # must not roll back what the messages rendered before it stored, or they would go out with a file
+            # that is not the one kept. When the transaction itself failed, they go back to the queue untried.
+            if isinstance(error, SQLAlchemyError):
+                _defer([ready.id for ready in pending], token, now(), report)
+                pending.clear()
+            else:
+                db.session.commit()
             _mark_failed(row_id, token, error, now(), report)
     # What follows needs none of the rows loaded to render the batch; each commit would otherwise expire them all.
     for state in db.session.identity_map.all_states():
@@ -709,12 +718,18 @@ def drain(*, now: Callable[[], datetime], listener: Listener, limit: int = 200) 
                 ready.raw, ready.data_reply = connection.sent or (None, None)
             except smtplib.SMTPRecipientsRefused as error:  # every recipient refused: this message only
                 _record_answer(listener, ready, token, targets, _refusals(error, targets), answered, now(), report)
+                if connection is not None and getattr(connection.host, "sock", None) is None:  # closed (421)
+                    _close(connection)
+                    connection = None
                 continue
             except BadHeaderError as error:  # cannot be sent as it is: given up at once
                 _mark_failed(ready.id, token, error, now(), report, final=True)
                 continue
             except REFUSALS as error:  # the message as a whole (its sender, its content); the session goes on
                 _mark_failed(ready.id, token, error, now(), report, final=permanent(error))
+                if connection is not None and getattr(connection.host, "sock", None) is None:  # closed (421)
+                    _close(connection)
+                    connection = None
                 continue
             except DELIVERY_ERRORS as error:  # the connection: this message was being tried, the others were not
                 _mark_failed(ready.id, token, error, now(), report)

@@ -18,6 +18,7 @@ from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from flask import current_app
+from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import signers
@@ -91,9 +92,9 @@ def citizens() -> dict:
     }
 
 
-def signed(data: bytes, signer: signers.SimpleSigner) -> bytes:
+def signed(data: bytes, signer: signers.SimpleSigner, field: str = "Handtekening", **more) -> bytes:
     """What a PDF tool does: the signature as an incremental update of the file as it is."""
-    metadata = signers.PdfSignatureMetadata(field_name="Handtekening", md_algorithm="sha256")
+    metadata = signers.PdfSignatureMetadata(field_name=field, md_algorithm="sha256", **more)
     return signers.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(data)), metadata, signer=signer).getvalue()
 
 
@@ -152,10 +153,14 @@ def test_an_eid_signed_pdf_is_accepted_and_countersigned_with_the_seal(eid, logi
         ("not signed", "Deze PDF draagt geen handtekening"),
         ("another document", "Deze PDF is niet de overeenkomst die u kreeg"),
         ("untrusted", "niet gemaakt met een certificaat dat hier als gekwalificeerd vertrouwd wordt"),
-        ("expired", "was verlopen op het ogenblik van ondertekenen"),
+        ("expired", "Het certificaat van de handtekening is verlopen"),
+        ("changed, then signed", "is er meer veranderd dan een handtekening"),
+        ("changed as it was signed", "is er meer veranderd dan een handtekening"),
         ("changed after", "Een handtekening in deze PDF klopt niet"),
         ("added after", "Na de handtekening is er nog iets aan de PDF veranderd"),
         ("not a pdf", "Dit is geen PDF-bestand"),
+        ("in the seal's field", "niet met een certificerende handtekening"),
+        ("a certification", "niet met een certificerende handtekening"),
     ],
 )
 def test_a_signed_pdf_that_does_not_hold_is_refused_saying_why(eid, login, make_agreement, make_user, case, message):
@@ -170,12 +175,34 @@ def test_a_signed_pdf_that_does_not_hold_is_refused_saying_why(eid, login, make_
         "changed after": lambda: _flip_after(signed(original, eid["els"]), len(original), b"Handtekening"),
         "added after": lambda: signed(original, eid["els"]) + b"\n% added after signing\n",
         "not a pdf": lambda: b"GIF89a not a pdf",
+        "in the seal's field": lambda: signed(original, eid["els"], field="Zegel"),
+        "a certification": lambda: signed(original, eid["els"], certify=True),
+        "changed, then signed": lambda: signed(_cap_changed(original, sign_too=False), eid["els"]),
+        "changed as it was signed": lambda: _cap_changed(original, sign_too=eid["els"]),
     }[case]()
     response = upload(http, agreement, given)
     assert response.status_code == 422 and message in response.text
     db.session.expire_all()
     unchanged = db.session.get(Agreement, agreement.id)
     assert unchanged.client_signed_at is None and unchanged.client_signed_pdf is None
+
+
+def _cap_changed(data: bytes, *, sign_too) -> bytes:
+    """The document with a line added on its first page (an incremental update), signed in the same update when
+    `sign_too` is a signer: what a client who rewrites a clause and then signs would upload."""
+    writer = IncrementalPdfFileWriter(io.BytesIO(data))
+    page = writer.root["/Pages"]["/Kids"][0].get_object()
+    extra = generic.StreamObject(stream_data=b"BT /F1 12 Tf 72 40 Td (Aansprakelijkheid: EUR 1) Tj ET")
+    contents = page.raw_get("/Contents")
+    items = list(contents.get_object()) if isinstance(contents.get_object(), generic.ArrayObject) else [contents]
+    page["/Contents"] = generic.ArrayObject([*items, writer.add_object(extra)])
+    writer.update_container(page)
+    if sign_too:
+        metadata = signers.PdfSignatureMetadata(field_name="Handtekening", md_algorithm="sha256")
+        return signers.sign_pdf(writer, metadata, signer=sign_too).getvalue()
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 def _flip_after(data: bytes, start: int, text: bytes) -> bytes:

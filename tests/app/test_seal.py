@@ -159,6 +159,28 @@ def test_the_sealed_amended_agreement_is_e_mailed_to_the_client(setup, make_agre
     assert validate(stored)[1].bottom_line
 
 
+def test_a_copy_goes_out_with_the_pdf_kept_even_when_a_later_message_of_its_batch_cannot_be_rendered(
+    setup, make_agreement, manager, inbox
+):
+    from dpa_manager.mail import outbox
+
+    version = make_version(setup, manager, effective_on=EFFECTIVE)
+    old = make_agreement("signed")
+    announce(version, manager)
+    drain(now=lambda: NOW)
+    jobs.sweep(CLOSES)
+    outbox.enqueue(
+        [outbox.row(key="broken", template="no-such-template", recipients=["x@example.be"], language="nl", now=CLOSES)]
+    )
+    db.session.commit()
+    drain(now=lambda: CLOSES)
+    amended = current_agreement(old.client_id)
+    (copy,) = [m for m in inbox.messages if "gewijzigde verwerkersovereenkomst" in m["Subject"]][:1]
+    db.session.expire_all()
+    kept = db.session.get(Agreement, amended.id).signed_pdf
+    assert kept is not None and attached_pdfs(copy)[0][1] == kept
+
+
 def test_behind_a_proxy_the_recorded_address_is_the_one_it_forwarded(tmp_path):
     for hops, expected in ((0, "10.0.0.2"), (1, "198.51.100.23")):
         for app in fresh_app(tmp_path, PROXY_HOPS=hops):
