@@ -127,8 +127,7 @@ def check(upload: bytes, original: bytes, *, roots: list[asn1_x509.Certificate],
         raise Invalid(_("Dit is geen PDF-bestand."), FIELD)
     try:
         reader = PdfFileReader(io.BytesIO(upload), strict=False)
-        signatures = reader.embedded_regular_signatures
-        stamps = reader.embedded_timestamp_signatures
+        signatures = reader.embedded_regular_signatures  # document timestamps: validation data, allowed
         base = PdfFileReader(io.BytesIO(original), strict=False).xrefs.total_revisions - 1
     except (PdfReadError, ValueError, KeyError, TypeError) as error:
         raise Invalid(_("Deze PDF kan niet gelezen worden."), FIELD) from error
@@ -202,5 +201,4 @@ def check(upload: bytes, original: bytes, *, roots: list[asn1_x509.Certificate],
         or not upload.rstrip().endswith(b"%%EOF")
     ):
         raise Invalid(_("Na de handtekening is er nog iets aan de PDF veranderd."), FIELD)
-    del stamps  # document timestamps are allowed (validation data); _only_signatures_added checked their revisions
     return signers

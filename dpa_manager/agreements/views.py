@@ -130,9 +130,10 @@ def pdf(agreement_id: int):
         abort(404)
     try:
         data = services.pdf_of(agreement, now=clock.now())
-    except ServiceError as error:
+    except ServiceError as error:  # a draft that is not complete, or no timestamp for the seal now
         flash(error.message, "error")
-        return redirect(url_for("agreements.show", agreement_id=agreement.id))
+        back = "agreements.show" if current_user.is_manager else "portal.agreement"
+        return redirect(url_for(back, agreement_id=agreement.id))
     suffix = (
         ("-ondertekend" if agreement.concluded_by == "signatures" else "-gewijzigd") if agreement.signed_sha256 else ""
     )

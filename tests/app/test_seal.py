@@ -28,6 +28,7 @@ from dpa_manager.agreements.models import Agreement
 from dpa_manager.errors import Unavailable
 from dpa_manager.extensions import db
 from dpa_manager.jobs import drain
+from dpa_manager.mail.models import OutboxMessage
 from dpa_manager.web import public, signed_from
 
 from . import pki
@@ -227,6 +228,28 @@ def test_nothing_is_signed_when_the_time_stamping_authority_is_down(tmp_path, ma
     db.session.expire_all()
     unchanged = db.session.get(Agreement, agreement.id)
     assert unchanged.state == "sent" and unchanged.processor_signed_at is None and unchanged.signed_pdf is None
+
+
+def test_a_client_asking_for_an_amended_agreement_while_the_authority_is_down_is_told_on_its_own_page(
+    setup, make_agreement, manager, login, inbox
+):
+    version = make_version(setup, manager, effective_on=EFFECTIVE)
+    old = make_agreement("signed")
+    announce(version, manager)
+    drain(now=lambda: NOW)
+    jobs.sweep(CLOSES)
+    db.session.execute(db.delete(OutboxMessage).where(OutboxMessage.template == "agreement_copy"))
+    db.session.commit()
+    amended = current_agreement(old.client_id)
+    assert amended.concluded_by == "silence" and amended.signed_pdf is None
+    current_app.config["TSA_URL"] = f"http://127.0.0.1:{free_port()}/tsa"
+    current_app.extensions.pop("dpa_seal", None)
+    http = login(old.client.users[0])
+    response = http.get(f"/agreements/{amended.id}/pdf")
+    assert response.status_code == 302 and response.location.endswith(f"/portal/agreements/{amended.id}")
+    assert "de tijdstempeldienst antwoordt niet" in http.get(response.location).text
+    db.session.expire_all()
+    assert db.session.get(Agreement, amended.id).signed_pdf is None
 
 
 def test_production_refuses_to_start_without_a_seal_or_with_a_wrong_passphrase(tmp_path, monkeypatch):
