@@ -27,12 +27,11 @@ from pyhanko.sign.validation.generic_cms import validate_tst_signed_data
 from pyhanko.sign.validation.status import TimestampSignatureStatus
 from pyhanko_certvalidator import ValidationContext
 from sqlalchemy import LargeBinary, String, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, mapped_column
 
 from . import audit, devpki, seal
 from .audit import AuditEvent, AuditHead
+from .bulk import conflict_insert
 from .db_types import UTCDateTime
 from .errors import Unavailable
 from .extensions import Model, db
@@ -77,9 +76,9 @@ def anchor(now: datetime) -> AuditAnchor | None:
     Unavailable when the time-stamping authority does not answer.
     """
     head = db.session.execute(select(AuditHead.seq, AuditHead.last_hash).where(AuditHead.id == 1)).one()
-    if head.seq == 0 or db.session.scalar(select(AuditAnchor.id).where(AuditAnchor.seq == head.seq)):
-        return None
     last = latest()
+    if head.seq == 0 or (last is not None and last.seq == head.seq):
+        return None
     if last is not None and head.seq == last.seq + 1:
         newest = db.session.scalar(select(AuditEvent.action).where(AuditEvent.seq == head.seq))
         if newest == ANCHORED:
@@ -92,10 +91,9 @@ def anchor(now: datetime) -> AuditAnchor | None:
     except (OSError, ValueError) as error:  # down, refused, or an answer that is not a timestamp
         current_app.logger.warning("audit anchor: no timestamp: %r", error)
         raise Unavailable("De tijdstempeldienst antwoordt niet; het anker volgt bij de volgende poging.") from error
-    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
     der, stamped_at = token.dump(), _gen_time(token)
     made = db.session.execute(
-        insert(AuditAnchor)
+        conflict_insert(AuditAnchor)
         .values(seq=head.seq, event_hash=head.last_hash, stamped_at=stamped_at, token=der, created_at=now)
         .on_conflict_do_nothing()
         .returning(AuditAnchor.id)

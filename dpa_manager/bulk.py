@@ -11,6 +11,7 @@ import json
 from collections.abc import Sequence
 
 from sqlalchemy import JSON, Integer, any_, bindparam, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from .extensions import db
@@ -21,6 +22,12 @@ def among(column, ids: list[int]):
     if db.engine.dialect.name == "postgresql":
         return column == any_(bindparam(None, ids, type_=ARRAY(Integer)))
     return column.in_(ids)
+
+
+def conflict_insert(target, dialect: str | None = None):
+    """Return the INSERT of this database's dialect, the one with ON CONFLICT (PostgreSQL's or SQLite's)."""
+    dialect = dialect or db.engine.dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(target)
 
 
 def next_ids(table, count: int) -> Sequence[int]:

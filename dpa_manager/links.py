@@ -6,10 +6,9 @@ from datetime import datetime
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import String
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, mapped_column
 
+from .bulk import conflict_insert
 from .db_types import UTCDateTime
 from .extensions import Model, db
 
@@ -70,9 +69,8 @@ def link_used(token: str) -> bool:
 def use_link(token: str, now: datetime) -> bool:
     """Spend a link; return False if it was spent before (the request commits, and a second request that spends
     it at the same moment waits for the first and finds it spent)."""
-    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
     spent = db.session.execute(
-        insert(UsedLink)
+        conflict_insert(UsedLink)
         .values(token_hash=_digest(token), used_at=now)
         .on_conflict_do_nothing()
         .returning(UsedLink.token_hash)

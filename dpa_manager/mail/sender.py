@@ -23,11 +23,9 @@ from email import charset as email_charset
 from flask import current_app
 from flask_mail import Attachment, BadHeaderError, Connection, Message, sanitize_address
 from sqlalchemy import and_, case, insert, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..bulk import claim_batch
+from ..bulk import claim_batch, conflict_insert
 from ..extensions import db, rowcount, table_of
 from ..rules import OutboxState
 from .compose import compose
@@ -282,7 +280,7 @@ def _upsert_recipients(
 def _recipient_upsert(dialect: str):
     """The INSERT … ON CONFLICT of one recipient's answer, built once and run with a row per address."""
     table = table_of(OutboxRecipient)
-    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+    stmt = conflict_insert(table, dialect)
     new, old = stmt.excluded, table.c
     return stmt.on_conflict_do_update(
         index_elements=[old.outbox_id, old.address],
