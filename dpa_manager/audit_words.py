@@ -32,12 +32,15 @@ from .subprocessors.forms import SubProcessorForm
 
 #: The keys events hold beside a form's fields.
 KEYS = {
+    "addresses": _l("Adressen"),
     "agreement": _l("Overeenkomst"),
     "already_accepted": _l("Al aanvaard"),
     "amendment": _l("Nieuwe voorwaarden"),
     "amendment_notice": _l("Melding"),
     "articles": _l("Artikels"),
     "body_sha256": _l("SHA-256 van de tekst"),
+    "bounce": _l("Bericht van niet-bezorging"),
+    "bounced": _l("Niet bezorgd aan"),
     "by": _l("Vervangen door"),
     "cap_other_cents": _l("Plafond, andere schade"),
     "cap_total_cents": _l("Plafond, totaal"),
@@ -54,6 +57,7 @@ KEYS = {
     "ended_assignments": _l("Beëindigd voor klanten"),
     "ended_at": _l("Beëindigd op"),
     "for_client": _l("Voor klant"),
+    "kind": _l("Soort"),
     "label": _l("Naam"),
     "last_error": _l("Laatste fout"),
     "name": _l("Naam"),
@@ -72,6 +76,7 @@ KEYS = {
     "restored_subprocessor": _l("Opnieuw in gebruik"),
     "role": _l("Rol"),
     "services": _l("Diensten"),
+    "sha256": _l("SHA-256"),
     "signed_pdf_sha256": _l("SHA-256 van de PDF die de klant ondertekende"),
     "signed_sha256": _l("SHA-256 van de ondertekende PDF"),
     "stamped_at": _l("Tijdstempel"),
@@ -92,6 +97,7 @@ KEYS = {
 }
 #: The reasons the code writes into events (in English, as recorded), as a person reads them.
 REASONS = {
+    "bounce": _l("een bericht van niet-bezorging: geen kopie bereikte de klant op tijd"),
     "an earlier acceptance of the notice e-mail was recorded": _l(
         "een eerdere aanvaarding van de e-mail werd geregistreerd"
     ),

@@ -164,12 +164,12 @@ def requeue_command(all_dead, message_ids):
 @click.option(
     "--jobs",
     "job_names",
-    default="sweep,send-mail,audit-anchor",
+    default="sweep,send-mail,audit-anchor,bounce-imap",
     show_default=True,
-    help="Which jobs this process runs (comma-separated).",
+    help="Which jobs this process runs (comma-separated; bounce-imap only when BOUNCE_IMAP_HOST is set).",
 )
 def scheduler_command(sweep_seconds, mail_seconds, job_names):
-    """Run the sweep, the outbox and the audit trail's anchors at intervals, in this process, until stopped."""
+    """Run the sweep, the outbox, the audit trail's anchors and the bounce mailbox at intervals, until stopped."""
     import logging
 
     from flask import current_app
@@ -179,8 +179,8 @@ def scheduler_command(sweep_seconds, mail_seconds, job_names):
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     names = {n.strip() for n in job_names.split(",") if n.strip()}
-    if not names or names - {"sweep", "send-mail", "audit-anchor"}:
-        raise click.BadParameter("kies uit sweep, send-mail en audit-anchor", param_hint="--jobs")
+    if not names or names - {"sweep", "send-mail", "audit-anchor", "bounce-imap"}:
+        raise click.BadParameter("kies uit sweep, send-mail, audit-anchor en bounce-imap", param_hint="--jobs")
     run_scheduler(current_app._get_current_object(), sweep_seconds=sweep_seconds, mail_seconds=mail_seconds, jobs=names)
 
 
@@ -194,6 +194,39 @@ def dev_mail_server_command(host, port):
     from .mail.devserver import serve
 
     serve(host, port, Path(current_app.instance_path) / "mail")
+
+
+@dpa.command("bounce-server")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=2525, show_default=True, type=int)
+def bounce_server_command(host, port):
+    """Take bounces by SMTP (behind the mail exchanger of BOUNCE_ADDRESS's domain) until stopped."""
+    import logging
+
+    from flask import current_app
+
+    from .intake import serve_bounces
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    serve_bounces(current_app._get_current_object(), host, port)
+
+
+@dpa.command("bounce-imap")
+def bounce_imap_command():
+    """Read the bounces in the IMAP mailbox (BOUNCE_IMAP_*) once: record each, then delete it from the box."""
+    from flask import current_app
+
+    from .intake import read_mailbox
+
+    if not current_app.config.get("BOUNCE_IMAP_HOST"):
+        raise click.UsageError("BOUNCE_IMAP_HOST is niet ingesteld: er is geen mailbox om te lezen.")
+    report = read_mailbox()
+    return Said(
+        [
+            f"Bounces geregistreerd: {len(report.recorded)}; al bekend: {report.known}; "
+            f"blijven in de mailbox voor de volgende keer: {report.left}."
+        ]
+    )
 
 
 @dpa.command("create-token")

@@ -80,6 +80,20 @@ class Defaults:
     #: Proxies in front of the app that set X-Forwarded-For and X-Forwarded-Proto (0: none, the app faces the
     #: clients). The client's address recorded with a signature and the HTTPS of a request depend on it.
     PROXY_HOPS = 0
+    #: The envelope sender (return path) of every e-mail, as local@domain: each message goes out from
+    #: local+<its token>@domain, so that a bounce names the message it is about (None: bounces@ the sender's domain).
+    #: The domain's mail exchanger must hand those addresses to `dpa bounce-server`, or deliver them to the IMAP
+    #: mailbox below; a bounce that reaches neither is not seen.
+    BOUNCE_ADDRESS = None
+    #: An IMAP mailbox that receives the bounces (BOUNCE_IMAP_HOST unset: none is read). The scheduler reads it
+    #: every BOUNCE_IMAP_MINUTES and deletes each message once it is recorded.
+    BOUNCE_IMAP_HOST = None
+    BOUNCE_IMAP_PORT = 993
+    BOUNCE_IMAP_SSL = True
+    BOUNCE_IMAP_USER = None
+    BOUNCE_IMAP_PASSWORD = None
+    BOUNCE_IMAP_FOLDER = "INBOX"
+    BOUNCE_IMAP_MINUTES = 5
 
 
 #: Environment variables read at start-up, and how each is parsed.
@@ -105,6 +119,11 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "SIGNATURE_TRUST_ROOTS": ("SIGNATURE_TRUST_ROOTS", str),
     "SIGNATURE_REVOCATION_CHECK": ("SIGNATURE_REVOCATION_CHECK", lambda v: v.lower() in {"1", "true", "yes"}),
     "PROXY_HOPS": ("PROXY_HOPS", int),
+    **{name: (name, str) for name in ("BOUNCE_ADDRESS", "BOUNCE_IMAP_HOST", "BOUNCE_IMAP_USER")},
+    **{name: (name, str) for name in ("BOUNCE_IMAP_PASSWORD", "BOUNCE_IMAP_FOLDER")},
+    "BOUNCE_IMAP_PORT": ("BOUNCE_IMAP_PORT", int),
+    "BOUNCE_IMAP_SSL": ("BOUNCE_IMAP_SSL", lambda v: v.lower() in {"1", "true", "yes"}),
+    "BOUNCE_IMAP_MINUTES": ("BOUNCE_IMAP_MINUTES", int),
 }
 
 

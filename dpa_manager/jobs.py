@@ -16,6 +16,7 @@ from .amendments.services import apply_accepted_batch
 from .changes.services import apply_due_batch, retire_unused
 from .errors import Unavailable
 from .extensions import db
+from .intake import read_mailbox
 from .mail import sender
 from .mail.sender import SendReport, stop_on_sigterm
 from .notices.services import close_due_batch, mail_listener, remind_batch
@@ -84,7 +85,16 @@ def anchor_audit() -> None:
         log.info("audit anchored at event %s, timestamped %s", made.seq, made.stamped_at)
 
 
-def run_scheduler(app, *, sweep_seconds: int, mail_seconds: int, jobs=("sweep", "send-mail", "audit-anchor")) -> None:
+def read_bounces() -> None:
+    """Read the IMAP bounce mailbox once (the scheduler's job, when BOUNCE_IMAP_HOST is set)."""
+    report = read_mailbox()
+    if report.recorded or report.left:
+        log.info("bounce mailbox: %s recorded, %s left for the next run", len(report.recorded), report.left)
+
+
+def run_scheduler(
+    app, *, sweep_seconds: int, mail_seconds: int, jobs=("sweep", "send-mail", "audit-anchor", "bounce-imap")
+) -> None:
     """Run the jobs at intervals until stopped (a BlockingScheduler: one per deployment is enough,
     more are safe)."""
     from apscheduler.schedulers.blocking import BlockingScheduler
@@ -129,6 +139,16 @@ def run_scheduler(app, *, sweep_seconds: int, mail_seconds: int, jobs=("sweep", 
             minutes=app.config["AUDIT_ANCHOR_MINUTES"],
             id="audit-anchor",
             name="audit-anchor",
+            next_run_time=clock.now(),
+        )
+
+    if "bounce-imap" in jobs and app.config.get("BOUNCE_IMAP_HOST"):
+        scheduler.add_job(
+            in_app(read_bounces),
+            "interval",
+            minutes=app.config["BOUNCE_IMAP_MINUTES"],
+            id="bounce-imap",
+            name="bounce-imap",
             next_run_time=clock.now(),
         )
 

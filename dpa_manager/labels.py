@@ -60,6 +60,14 @@ MESSAGE_KINDS = {
     "alert": _l("Waarschuwing aan de accountmanagers"),
     "invite": _l("Uitnodiging"),
     "agreement_copy": _l("Verzegelde kopie van de overeenkomst"),
+    "bounce_alert": _l("Waarschuwing: melding niet bezorgd"),
+}
+#: What a bounce reports (mail.models.MailBounce.kind).
+BOUNCE_KINDS = {
+    "failed": _l("niet bezorgd"),
+    "delayed": _l("vertraagd"),
+    "delivered": _l("bezorgd gemeld"),
+    "unreadable": _l("geen leveringsrapport"),
 }
 #: The Dutch words are in rules.ANSWER_CHANNELS.
 CHANNELS = {channel: _l(label) for channel, label in ANSWER_CHANNELS.items()}
@@ -75,12 +83,14 @@ ACTIONS = {
     "applied": _l("Ingegaan"),
     "approved": _l("Goedgekeurd"),
     "back_in_use": _l("Opnieuw in gebruik"),
+    "bounce_received": _l("Bericht van niet-bezorging ontvangen"),
     "cancelled": _l("Ingetrokken (een wijziging)"),
     "client_signed": _l("Ondertekend door de klant"),
     "created": _l("Aangemaakt"),
     "deemed_approval_reversed": _l("Stilzwijgende goedkeuring herroepen"),
     "deemed_approved": _l("Stilzwijgend goedgekeurd"),
     "delivered": _l("Aanvaard door de mailserver"),
+    "delivery_failed": _l("Niet bezorgd: de termijn telt opnieuw"),
     "draft_saved": _l("Concept bewaard"),
     "feed_token_rotated": _l("Feedlink vernieuwd"),
     "invited": _l("Uitgenodigd"),

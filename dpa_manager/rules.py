@@ -403,14 +403,27 @@ NOTICE_STATE_LABELS = {
 #: Every allowed move of a notice. An informational notice goes to INFORMED when delivered;
 #: one with a window goes to OPEN, and only an open notice can be deemed approved. A deemed approval
 #: gives way to an objection or approval that was received before the window closed and recorded after
-#: (see answer_error): silence was never the client's answer.
+#: (see answer_error): silence was never the client's answer. A notice whose e-mail bounced goes back to
+#: AWAITING_DELIVERY when no copy reached the client, or its window is counted again from the copy that did
+#: (see after_bounce): a deemed approval gives way then too.
 NOTICE_TRANSITIONS = {
     NoticeState.AWAITING_DELIVERY: {NoticeState.OPEN, NoticeState.INFORMED, NoticeState.WITHDRAWN},
-    NoticeState.OPEN: {NoticeState.OBJECTED, NoticeState.APPROVED, NoticeState.DEEMED_APPROVED, NoticeState.WITHDRAWN},
+    NoticeState.OPEN: {
+        NoticeState.OBJECTED,
+        NoticeState.APPROVED,
+        NoticeState.DEEMED_APPROVED,
+        NoticeState.WITHDRAWN,
+        NoticeState.AWAITING_DELIVERY,
+    },
     NoticeState.OBJECTED: {NoticeState.APPROVED, NoticeState.WITHDRAWN},
-    NoticeState.INFORMED: set(),
+    NoticeState.INFORMED: {NoticeState.AWAITING_DELIVERY},
     NoticeState.APPROVED: set(),
-    NoticeState.DEEMED_APPROVED: {NoticeState.OBJECTED, NoticeState.APPROVED},
+    NoticeState.DEEMED_APPROVED: {
+        NoticeState.OBJECTED,
+        NoticeState.APPROVED,
+        NoticeState.AWAITING_DELIVERY,
+        NoticeState.OPEN,
+    },
     NoticeState.WITHDRAWN: set(),
 }
 #: States in which the change takes effect for the client on its effective date.
@@ -425,6 +438,73 @@ def check_notice_transition(current: str, target: str) -> None:
         raise TransitionError(
             f"Een melding met status '{NoticeState(current).label}' kan niet naar '{NoticeState(target).label}'."
         )
+
+
+# --- Bounces: a copy of a notice e-mail that did not reach its address ----------------------------------
+
+
+@dataclass(frozen=True)
+class Copy:
+    """One copy of a notice e-mail that the processor's mail server accepted for one address of the client."""
+
+    accepted_at: datetime
+    #: The closing moment the copy stated (None: it stated none).
+    stated_closes_at: datetime | None
+    #: A delivery status notification said it never reached the address (a permanent failure).
+    bounced: bool
+
+
+def told_by(copies: list[Copy], first_opened_at: datetime | None) -> tuple[datetime | None, datetime | None]:
+    """Return when the client was told and the latest closing moment it was told, counting only what reached it.
+
+    Told: the earliest copy that did not bounce, or the first opening of the notice in the portal, whichever came
+    first (None: neither). Stated: the latest closing moment a copy that did not bounce stated (None: none did).
+    """
+    reached = [copy for copy in copies if not copy.bounced]
+    moments = [copy.accepted_at for copy in reached] + ([first_opened_at] if first_opened_at else [])
+    stated = [copy.stated_closes_at for copy in reached if copy.stated_closes_at is not None]
+    return (min(moments) if moments else None), (max(stated) if stated else None)
+
+
+def after_bounce(
+    *,
+    state: str,
+    needs_approval: bool,
+    notified_at: datetime | None,
+    decided_at: datetime | None,
+    days: int,
+    unit: str,
+    told: datetime | None,
+    stated: datetime | None,
+) -> tuple[NoticeState, dict] | None:
+    """Return the notice's state and values once a copy of its e-mail bounced, or None when nothing changes.
+
+    `told` and `stated` are what told_by() finds once the bounce is counted. A notice the client answered (or that
+    was withdrawn, or still waits) is not touched. When nothing reached the client, the notice waits for delivery
+    again: its window and any deemed approval are undone, and the next copy that reaches it starts a new one.
+    When a later copy (or the portal) did reach it, the window counts from then: an open window moves, and a deemed
+    approval whose window now closes after it was recorded was premature and gives way to the open window.
+    """
+    current = NoticeState(state)
+    if current not in (NoticeState.OPEN, NoticeState.DEEMED_APPROVED, NoticeState.INFORMED) or notified_at is None:
+        return None
+    if told is None:
+        return NoticeState.AWAITING_DELIVERY, {
+            "notified_at": None,
+            "closes_at": None,
+            "stated_closes_at": None,
+            "remind_at": None,
+            "decided_at": None,
+        }
+    if told <= notified_at:
+        return None
+    if not needs_approval:
+        return NoticeState.INFORMED, {"notified_at": told}
+    closes_at = applied_closes_at(told, days, unit, stated)
+    values = {"notified_at": told, "closes_at": closes_at, "stated_closes_at": stated or closes_at}
+    if current == NoticeState.DEEMED_APPROVED and decided_at is not None and closes_at <= decided_at:
+        return NoticeState.DEEMED_APPROVED, values
+    return NoticeState.OPEN, values | {"remind_at": reminder_at(told, closes_at), "decided_at": None}
 
 
 # --- The register and the outbox ------------------------------------------------------------------

@@ -58,12 +58,14 @@ class OutboxRecipient(Model):
 
     accepted: the server took the message for this address (at accepted_at, the earliest acceptance known);
     deferred: refused for now (4yz), tried again with the message's next attempt;
-    refused: refused for good (5yz, or still refused when the attempts ran out), never tried again unless re-queued.
+    refused: refused for good (5yz, or still refused when the attempts ran out), never tried again unless re-queued;
+    bounced: accepted (at accepted_at), then a delivery status notification said it failed for good to reach the
+    address (reply holds its status and diagnostic; the bounce itself is kept in mail_bounces).
     """
 
     __tablename__ = "outbox_recipients"
     __table_args__ = (
-        CheckConstraint("state IN ('accepted', 'deferred', 'refused')", name="state_known"),
+        CheckConstraint("state IN ('accepted', 'deferred', 'refused', 'bounced')", name="state_known"),
         UniqueConstraint("outbox_id", "address", name="uq_outbox_recipients_address"),
         # the dashboard's "refused for good" list
         Index(
@@ -126,3 +128,38 @@ class OutboxAcceptance(Model):
 
     def __repr__(self) -> str:
         return f"<OutboxAcceptance {self.outbox_id} {self.accepted_at} {self.recipients}>"
+
+
+class MailBounce(Model):
+    """A message that came back to an e-mail's return path: a delivery status notification (RFC 3464) or not.
+
+    Kept byte for byte, whatever it says; recorded once (by its SHA-256), in the transaction that acts on it.
+    """
+
+    __tablename__ = "mail_bounces"
+    __table_args__ = (
+        CheckConstraint("via IN ('smtp', 'imap')", name="via_known"),
+        CheckConstraint("kind IN ('failed', 'delayed', 'delivered', 'unreadable')", name="kind_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: How it reached the app: at `dpa bounce-server` (smtp) or in the IMAP mailbox (imap).
+    via: Mapped[str] = mapped_column(String(10))
+    #: The return path it was sent to, as the bounce server or the mailbox's headers name it.
+    envelope_to: Mapped[str | None] = mapped_column(String(320))
+    #: The message it is about (None: no valid return path token or Message-ID of ours in it).
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"), index=True)
+    #: failed (for good), delayed (a temporary failure, still being tried), delivered (a positive report), or
+    #: unreadable (no delivery status report in it: kept, acted on by no one but a manager).
+    kind: Mapped[str] = mapped_column(String(12))
+    #: Per recipient reported: {"address", "action", "status", "diagnostic"}.
+    recipients: Mapped[list] = mapped_column(JSON, default=list)
+    #: What the app did about it, in a sentence (for the managers and the evidence file).
+    effect: Mapped[str | None] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    size: Mapped[int]
+    raw: Mapped[bytes] = deferred(mapped_column(LargeBinary, nullable=False))
+
+    def __repr__(self) -> str:
+        return f"<MailBounce {self.id} {self.kind} outbox={self.outbox_id}>"

@@ -1,5 +1,7 @@
 """The sender: claims due outbox messages, delivers them with Flask-Mail, records the outcome.
 
+Each message goes out from its own return path (mail.bounces.return_path), so that a bounce names it.
+
 Safe in several processes at once: a message is claimed by one sender (FOR UPDATE SKIP
 LOCKED on PostgreSQL, a guarded UPDATE on SQLite) before it is sent, and the claim
 lapses after MAIL_CLAIM_SECONDS so that a crashed sender's messages are taken over.
@@ -28,6 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..bulk import claim_batch, conflict_insert
 from ..extensions import db, rowcount, table_of
 from ..rules import OutboxState
+from .bounces import return_path
 from .compose import compose
 from .models import OutboxAcceptance, OutboxMessage, OutboxRecipient
 
@@ -86,8 +89,12 @@ class TimedConnection(Connection):
             host.login(self.mail.username, self.mail.password)
         return host
 
-    def deliver(self, message: Message, targets: list[str]) -> dict[str, tuple[int, str]]:
+    def deliver(
+        self, message: Message, targets: list[str], return_path: str | None = None
+    ) -> dict[str, tuple[int, str]]:
         """Send `message` to the envelope recipients `targets`; return those the server refused, with its answer.
+
+        `return_path` is the envelope sender (MAIL FROM), where bounces go; the message's From when None.
 
         One SMTP transaction as smtplib's sendmail() runs it, keeping what sendmail() drops: the recipients refused
         while others were accepted, and the server's answer to DATA (its queue id). After an acceptance `sent`
@@ -102,7 +109,7 @@ class TimedConnection(Connection):
         if message.date is None:
             message.date = time.time()
         host, raw = self.host, message.as_bytes()
-        sender = sanitize_address(message.sender)
+        sender = sanitize_address(return_path or message.sender)
         envelope = {sanitize_address(address): address for address in targets}
         host.ehlo_or_helo_if_needed()
         options = list(message.mail_options)
@@ -712,7 +719,7 @@ def drain(*, now: Callable[[], datetime], listener: Listener, limit: int = 200) 
             try:
                 if connection is None:
                     connection = TimedConnection(current_app.extensions["mail"]).__enter__()
-                refused = connection.deliver(ready.message, targets)
+                refused = connection.deliver(ready.message, targets, return_path(ready.id))
                 ready.raw, ready.data_reply = connection.sent or (None, None)
             except smtplib.SMTPRecipientsRefused as error:  # every recipient refused: this message only
                 _record_answer(listener, ready, token, targets, _refusals(error, targets), answered, now(), report)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from .. import audit
 from ..extensions import db
 from ..formatting import format_datetime_seconds
+from ..mail.bounces import bounces_of
 from ..mail.models import OutboxAcceptance, OutboxMessage
 from ..mail.outbox import recipient_answers
 from ..rules import ANSWER_CHANNELS, NoticeState, describe_window
@@ -53,6 +54,11 @@ def received(message) -> list[str]:
             lines.append(f"{address}: nog niet aanvaard")
         elif answer.state == "accepted":
             lines.append(f"{address}: aanvaard op {_at(answer.accepted_at)}")
+        elif answer.state == "bounced":
+            lines.append(
+                f"{address}: aanvaard op {_at(answer.accepted_at)}, maar daarna teruggekomen: de mailserver van de "
+                f"ontvanger meldde dat het adres niet bereikt werd ({answer.reply}); telt niet als bezorgd"
+            )
         elif answer.state == "deferred":
             lines.append(
                 f"{address}: voorlopig geweigerd, wordt opnieuw geprobeerd (antwoord van de mailserver: {answer.reply})"
@@ -67,8 +73,20 @@ def received(message) -> list[str]:
 DELIVERED_RULE = (
     "De melding geldt als bezorgd op het vroegste ogenblik waarop de mailserver het bericht aanvaardde "
     "voor minstens één adres van de klant; de andere adressen worden verder geprobeerd en hierboven "
-    "vermeld."
+    "vermeld. Een adres waarvoor daarna een bericht van niet-bezorging (bounce) binnenkwam, telt niet als "
+    "bezorgd: bereikte geen enkele kopie de klant, dan wachtte de melding opnieuw op levering."
 )
+
+
+def _bounce_line(bounce) -> str:
+    reported = (
+        "; ".join(f"{r['address']}: {r['action']} {r['status']}".strip() for r in bounce.recipients)
+        or "geen leveringsrapport"
+    )
+    return (
+        f"{_at(bounce.received_at)} via {bounce.via.upper()} ({bounce.kind}): {reported}. "
+        f"{bounce.effect or 'Genoteerd.'} Bijgevoegd als bounce-{bounce.id}.eml (SHA-256 {bounce.sha256})."
+    )
 
 
 def build(notice, *, now: datetime) -> dict:
@@ -77,7 +95,12 @@ def build(notice, *, now: datetime) -> dict:
     mails = db.session.scalars(
         select(OutboxMessage).where(OutboxMessage.notice_id == notice.id).order_by(OutboxMessage.id)
     ).all()
-    first = next((m for m in mails if m.template in notice_templates()), None)
+    told = [m for m in mails if m.template in notice_templates()]
+    # the copy that told the client: the one whose acceptance the notice counts from (after a bounce, a later one)
+    first = next((m for m in told if notice.delivered_at and m.sent_at == notice.delivered_at), None) or next(
+        iter(told), None
+    )
+    returned = bounces_of([m.id for m in mails])
     acceptances = (
         db.session.scalars(
             select(OutboxAcceptance)
@@ -139,6 +162,7 @@ def build(notice, *, now: datetime) -> dict:
                 if len(acceptances) > 1
                 else []
             ),
+            *([["Berichten van niet-bezorging", "\n".join(_bounce_line(b) for b in returned)]] if returned else []),
             ["Eerst geopend in de portaal", _at(notice.first_opened_at)],
             ["Verwittigd (begin van de termijn)", _at(notice.notified_at)],
             ["Sluiting vermeld aan de klant", _at(notice.stated_closes_at)],
@@ -166,6 +190,10 @@ def build(notice, *, now: datetime) -> dict:
         + [
             Attachment(f"bewijs-{p.id}-{p.filename}", p.data, p.content_type, f"Bewijs van het antwoord, {p.filename}")
             for p in notice.proofs
+        ]
+        + [
+            Attachment(f"bounce-{b.id}.eml", b.raw, "message/rfc822", "Bericht van niet-bezorging zoals ontvangen")
+            for b in returned
         ],
     }
 

@@ -118,6 +118,17 @@ def compose_alert(message: OutboxMessage, now: datetime) -> Draft:
     )
 
 
+def compose_bounce_alert(message: OutboxMessage, now: datetime) -> Draft:
+    """For the processor's managers (in Dutch): a notice e-mail bounced, and what that did to the notice."""
+    notice = _notice_of(message)
+    context = notice_facts(notice, now)
+    was = (message.context or {}).get("was") or {}
+    context["was_closes_at"] = datetime.fromisoformat(was["closes_at"]) if was.get("closes_at") else None
+    return Draft(
+        subject=f"Melding aan {notice.client.name} niet bezorgd: {notice.subject}", context=context, reply_to_dpo=False
+    )
+
+
 def register() -> None:
     """Let mail.compose compose the e-mails about notices, of every subject registered so far."""
     for subject in all_subjects():
@@ -125,3 +136,4 @@ def register() -> None:
     compose.register("reminder", compose_reminder)
     compose.register("outcome", compose_outcome)
     compose.register("alert", compose_alert)
+    compose.register("bounce_alert", compose_bounce_alert)

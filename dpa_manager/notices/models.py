@@ -106,6 +106,9 @@ class Notice(Model):
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     #: When the change took effect for this client.
     applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: How many times a bounce sent the notice back (to waiting for delivery, or from a deemed approval): the
+    #: e-mails of a later round (its outcome) are other messages than those of the first.
+    delivery_round: Mapped[int] = mapped_column(default=0, server_default="0")
     #: For an accepted amendment: the agreement on the new version that it produced.
     amended_agreement_id: Mapped[int | None] = mapped_column(ForeignKey("agreements.id"))
 

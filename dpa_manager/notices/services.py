@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import JSON, String, cast, delete, func, insert, literal, select, union, update
+from sqlalchemy import JSON, String, case, cast, delete, func, insert, literal, select, union, update
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import selectinload
 
@@ -779,8 +779,11 @@ def queue_outcomes(notice_ids: list[int], outcome: str, now: datetime) -> None:
     if not notice_ids:
         return
 
-    key = literal("outcome:") + cast(Notice.id, String) + literal(f":{outcome}")
-    mid = literal("<dpa.outcome.") + cast(Notice.id, String) + literal(f".{outcome}@{outbox.domain()}>")
+    # a notice sent back by a bounce may reach the same outcome again, in a later round: another message
+    later_round = case((Notice.delivery_round > 0, literal(".r") + cast(Notice.delivery_round, String)), else_="")
+    key = literal("outcome:") + cast(Notice.id, String) + literal(f":{outcome}") + later_round
+    mid = literal("<dpa.outcome.") + cast(Notice.id, String) + literal(f".{outcome}") + later_round
+    mid = mid + literal(f"@{outbox.domain()}>")
     table = table_of(OutboxMessage)
     for offset in range(0, len(notice_ids), 5000):
         chunk = among(Notice.id, notice_ids[offset : offset + 5000])

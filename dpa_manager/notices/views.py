@@ -14,9 +14,11 @@ from .. import audit, clock, seal
 from ..errors import Invalid, ServiceError
 from ..extensions import db
 from ..i18n import current as current_language
+from ..labels import BOUNCE_KINDS
 from ..links import link_used, notice_from_token, use_link
 from ..mail import outbox as outbox_messages
-from ..mail.models import OutboxMessage
+from ..mail.bounces import bounces_of
+from ..mail.models import MailBounce, OutboxMessage
 from ..mail.outbox import recipient_answers
 from ..pdf import render_evidence
 from ..rules import NoticeState, OutboxState, time_left
@@ -76,6 +78,8 @@ def _show(notice: Notice, *, form=None, answer_form=None):
     return render_template(
         "notices/show.html",
         notice=notice,
+        returned=bounces_of([m.id for m in mails]),
+        bounce_kinds=BOUNCE_KINDS,
         form=form or ResolveForm(formdata=None),
         answer_form=answer_form or RecordAnswerForm(formdata=None),
         mails=mails,
@@ -195,6 +199,8 @@ def outbox_message(message_id: int):
         confirm=ConfirmForm(),
         answers=recipient_answers([message.id]).get(message.id, {}),
         acceptances=acceptances,
+        returned=bounces_of([message.id]),
+        bounce_kinds=BOUNCE_KINDS,
         twice=len({a for x in acceptances for a in x.recipients}) < sum(len(x.recipients) for x in acceptances),
         given_up=outbox_messages.is_given_up(message.id),
     )
@@ -264,4 +270,14 @@ def evidence(notice_id: int):
         data,
         mimetype="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="bewijsdossier-melding-{notice.id}.pdf"'},
+    )
+
+
+@bp.route("/outbox/bounces/<id:bounce_id>.eml")
+@manager_required
+def bounce_download(bounce_id: int):
+    """The bounce as it came in, byte for byte."""
+    bounce = or_404(db.session.get(MailBounce, bounce_id))
+    return send_file(
+        io.BytesIO(bounce.raw), mimetype="message/rfc822", as_attachment=True, download_name=f"bounce-{bounce.id}.eml"
     )

@@ -277,6 +277,8 @@ class Inbox:
         self.raw = []
         #: The envelope recipients (RCPT TO accepted) of each message, in the same order.
         self.envelopes = []
+        #: The envelope sender (MAIL FROM: the return path) of each message, in the same order.
+        self.senders = []
         self.lock = threading.Lock()
         self.controller = None
         #: Seconds the server waits before it answers DATA (a slow mail server).
@@ -305,6 +307,7 @@ class Inbox:
         with self.lock:
             self.raw.append(envelope.original_content or envelope.content)
             self.envelopes.append(sorted(envelope.rcpt_tos))
+            self.senders.append(envelope.mail_from)
             self.messages.append(
                 message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
             )

@@ -1,6 +1,7 @@
 """Where a transaction ends: services change the session and never commit or roll back; a request ends in
 web.end_transaction (or web.show_error, which undoes a refused service before the page is shown again), a command in
-cli.Commands, and the jobs commit per batch (jobs.in_batches, jobs.sweep) or per message (the sender)."""
+cli.Commands, and the jobs commit per batch (jobs.in_batches, jobs.sweep), per message (the sender) or per bounce
+(intake.receive_bounce)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ BOUNDARIES = {
     "web.py": {"end_transaction", "_roll_back", "show_error"},
     "cli.py": {"run"},
     "jobs.py": {"in_batches", "sweep", "anchor_audit"},
+    # one bounce a transaction, committed before the SMTP endpoint answers 250 or the mailbox copy is deleted
+    "intake.py": {"receive_bounce"},
     "mail/sender.py": {
         "claim",
         "_cancel",

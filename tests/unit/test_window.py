@@ -195,11 +195,102 @@ def test_only_an_open_notice_can_be_deemed_approved():
     assert sources == {rules.NoticeState.OPEN}
 
 
-def test_a_deemed_approval_gives_way_only_to_an_answer():
+def test_a_deemed_approval_gives_way_only_to_an_answer_or_a_bounce():
     assert rules.NOTICE_TRANSITIONS[rules.NoticeState.DEEMED_APPROVED] == {
         rules.NoticeState.OBJECTED,
         rules.NoticeState.APPROVED,
+        rules.NoticeState.AWAITING_DELIVERY,  # no copy reached the client
+        rules.NoticeState.OPEN,  # a later copy did, and its window closes after the deemed approval
     }
+
+
+def test_an_answered_or_withdrawn_notice_never_goes_back_to_waiting():
+    sources = {a for a, b in ALLOWED if b == rules.NoticeState.AWAITING_DELIVERY}
+    assert sources == {rules.NoticeState.OPEN, rules.NoticeState.INFORMED, rules.NoticeState.DEEMED_APPROVED}
+
+
+T0 = utc(2026, 11, 23, 9)  # a Monday
+T1 = utc(2026, 11, 25, 14)  # the Wednesday after
+STATED = utc(2026, 12, 4, 23)
+COPIES = [
+    # copies                                                              opened  told  stated  why
+    ([], None, None, None, "nothing was accepted"),
+    ([(T0, None, True)], None, None, None, "the only copy bounced"),
+    ([(T0, STATED, True)], None, None, None, "a bounced copy states nothing to the client"),
+    ([(T0, None, True)], T1, T1, None, "bounced, but the client opened the notice in the portal"),
+    ([(T0, None, True), (T1, STATED, False)], None, T1, STATED, "a later copy reached another address"),
+    ([(T0, None, False), (T1, STATED, True)], None, T0, None, "the later copy bounced, the first did not"),
+    ([(T1, None, False)], T0, T0, None, "opened in the portal before the e-mail was accepted"),
+    (
+        [(T0, STATED, False), (T1, utc(2026, 11, 30, 23), False)],
+        None,
+        T0,
+        STATED,
+        "the latest closing moment stated counts",
+    ),
+]
+
+
+@pytest.mark.parametrize("copies, opened, told, stated, why", COPIES, ids=[c[-1] for c in COPIES])
+def test_told_by(copies, opened, told, stated, why):
+    given = [rules.Copy(accepted_at=a, stated_closes_at=s, bounced=b) for a, s, b in copies]
+    assert rules.told_by(given, opened) == (told, stated)
+
+
+OPEN_T0 = rules.objection_closes_at(T0, 7, "calendar")  # 2026-11-30 23:00 UTC (midnight in Brussels)
+OPEN_T1 = rules.objection_closes_at(T1, 7, "calendar")  # 2026-12-02 23:00 UTC
+BOUNCES = [
+    # state               approval  decided               told  stated   result (state, closes_at)       why
+    ("open", True, None, None, None, ("awaiting_delivery", None), "open, nothing reached the client"),
+    ("deemed_approved", True, OPEN_T0, None, None, ("awaiting_delivery", None), "deemed approved, nothing reached"),
+    ("informed", False, None, None, None, ("awaiting_delivery", None), "informed, nothing reached the client"),
+    ("open", True, None, T0, None, None, "another copy of the same moment reached the client"),
+    ("open", True, None, T1, None, ("open", OPEN_T1), "a later copy: the window counts from it"),
+    ("open", True, None, T1, STATED, ("open", STATED), "never shorter than the later copy stated"),
+    ("deemed_approved", True, OPEN_T0, T1, None, ("open", OPEN_T1), "deemed approved too early: open again"),
+    (
+        "deemed_approved",
+        True,
+        utc(2026, 12, 10, 9),
+        T1,
+        None,
+        ("deemed_approved", OPEN_T1),
+        "the later window had closed too when the approval was recorded",
+    ),
+    ("informed", False, None, T1, None, ("informed", None), "informed later: only the moment moves"),
+    ("objected", True, T1, None, None, None, "the client objected: it was told"),
+    ("approved", True, T1, None, None, None, "the client approved: it was told"),
+    ("withdrawn", True, None, None, None, None, "withdrawn: nothing to do"),
+    ("awaiting_delivery", True, None, None, None, None, "still waiting: nothing to undo"),
+]
+
+
+@pytest.mark.parametrize("state, approval, decided, told, stated, result, why", BOUNCES, ids=[b[-1] for b in BOUNCES])
+def test_after_bounce(state, approval, decided, told, stated, result, why):
+    notified = None if state == "awaiting_delivery" else T0
+    outcome = rules.after_bounce(
+        state=state,
+        needs_approval=approval,
+        notified_at=notified,
+        decided_at=decided,
+        days=7,
+        unit="calendar",
+        told=told,
+        stated=stated,
+    )
+    if result is None:
+        assert outcome is None
+        return
+    target, values = outcome
+    assert (target, values.get("closes_at")) == result
+    if target != state:
+        rules.check_notice_transition(state, target)
+    assert values["notified_at"] == told
+    if target == "open":
+        assert values["decided_at"] is None and values["stated_closes_at"] == (stated or values["closes_at"])
+        assert values["remind_at"] == rules.reminder_at(told, values["closes_at"])
+    if target == "awaiting_delivery":
+        assert values == dict.fromkeys(["notified_at", "closes_at", "stated_closes_at", "remind_at", "decided_at"])
 
 
 CLOSES = utc(2026, 11, 30, 23)

@@ -1,0 +1,324 @@
+"""Bounces: what comes back to an e-mail's return path, read and recorded.
+
+Every message goes out from a return path of its own (VERP): local+<outbox id>-<signature>@domain, where local@domain
+is BOUNCE_ADDRESS and the signature is a keyed hash of the id, so that the bounce server refuses made-up addresses.
+A mail server that cannot deliver a message it accepted sends a delivery status notification (RFC 3464) to that
+address; `dpa bounce-server` (SMTP) or the IMAP job hands it to receive(), which keeps it byte for byte, marks the
+addresses that failed for good as bounced, and tells the listener (the notices) of a failed notice e-mail.
+
+What a report says is taken at its word: anyone who knows a message's return path can send one. Each is kept, with
+its SHA-256, and the managers are told of every one that changes a notice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from email import message_from_bytes, policy
+from email.message import Message
+from email.utils import getaddresses
+
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from .. import audit
+from ..bulk import conflict_insert
+from ..extensions import db, rowcount, table_of
+from .models import MailBounce, OutboxMessage, OutboxRecipient
+from .outbox import domain
+
+log = logging.getLogger(__name__)
+
+#: Where a mailbox's copy of a bounce names the address it was delivered to.
+ENVELOPE_HEADERS = ("Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To", "To")
+
+
+@dataclass(frozen=True)
+class Bounced:
+    """What a delivery status notification says of one recipient."""
+
+    address: str
+    #: RFC 3464 Action: failed, delayed, delivered, relayed or expanded.
+    action: str
+    #: The status code, e.g. 5.1.1 (empty when the report gives none).
+    status: str
+    diagnostic: str
+
+    @property
+    def permanent(self) -> bool:
+        """The mail server gave up on this address: the message never reached it."""
+        return self.action == "failed"
+
+    def as_dict(self) -> dict[str, str]:
+        return {"address": self.address, "action": self.action, "status": self.status, "diagnostic": self.diagnostic}
+
+
+@dataclass(frozen=True)
+class Report:
+    """What a bounce says, read without the database."""
+
+    #: Whether it holds a delivery status report (multipart/report; report-type=delivery-status).
+    is_dsn: bool
+    recipients: tuple[Bounced, ...] = ()
+    #: The Message-ID of the message it returns (from its returned headers), if it quotes them.
+    original_message_id: str | None = None
+    #: Addresses the copy in a mailbox names as where it was delivered (its envelope recipient, when the MTA says).
+    delivered_to: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def kind(self) -> str:
+        """failed when any recipient failed for good, else delayed, else delivered; unreadable when not a DSN."""
+        actions = {r.action for r in self.recipients}
+        if not self.is_dsn or not actions:
+            return "unreadable"
+        if "failed" in actions:
+            return "failed"
+        return "delayed" if "delayed" in actions else "delivered"
+
+
+def _field_value(value: str | None) -> str:
+    """Return a DSN field without its type: "rfc822; a@b.be" -> "a@b.be", "smtp; 550 …" -> "550 …"."""
+    text = " ".join(str(value or "").split())
+    return text.split(";", 1)[1].strip() if ";" in text else text
+
+
+def _address(value: str | None) -> str:
+    return _field_value(value).strip("<> ").lower()
+
+
+def _returned_message_id(part: Message) -> str | None:
+    """Return the Message-ID of a returned message or of its returned headers."""
+    payload = part.get_payload()
+    returned = payload[0] if isinstance(payload, list) and payload else None
+    if returned is None and isinstance(payload, str):  # text/rfc822-headers
+        returned = message_from_bytes(payload.encode("utf-8", "replace"), policy=policy.compat32)
+    if isinstance(returned, Message):
+        value = returned.get("Message-ID")
+        return " ".join(str(value).split()) if value else None
+    return None
+
+
+def parse(raw: bytes) -> Report:
+    """Read a bounce: the per-recipient fields of its delivery status report, and what it returns.
+
+    Pure: no database, no clock. A message without a delivery status report is `is_dsn=False`; it is still kept.
+    """
+    message = message_from_bytes(raw, policy=policy.compat32)
+    delivered_to = tuple(
+        address.lower()
+        for _, address in getaddresses([str(v) for h in ENVELOPE_HEADERS for v in message.get_all(h) or []])
+    )
+    recipients: list[Bounced] = []
+    original: str | None = None
+    is_dsn = False
+    for part in message.walk():
+        content_type = part.get_content_type()
+        if content_type == "message/delivery-status":
+            is_dsn = True
+            blocks = part.get_payload()
+            if isinstance(blocks, str):  # some MTAs send it as one text: the blocks are separated by blank lines
+                blocks = [message_from_bytes(b.encode(), policy=policy.compat32) for b in re.split(r"\n\s*\n", blocks)]
+            for block in blocks[1:] if isinstance(blocks, list) else []:  # the first block is per message
+                if not isinstance(block, Message):
+                    continue
+                address = _address(block.get("Original-Recipient")) or _address(block.get("Final-Recipient"))
+                action = str(block.get("Action") or "").strip().lower()
+                if address and action:
+                    status = str(block.get("Status") or "").strip()
+                    diagnostic = _field_value(block.get("Diagnostic-Code"))[:1000]
+                    recipients.append(Bounced(address, action, status, diagnostic))
+        elif content_type in ("message/rfc822", "text/rfc822-headers", "message/rfc822-headers") and original is None:
+            original = _returned_message_id(part)
+    return Report(is_dsn, tuple(recipients), original, delivered_to)
+
+
+# --- Return paths ---------------------------------------------------------------------------------------------
+
+
+def return_base() -> tuple[str, str]:
+    """Return (local part, domain) of BOUNCE_ADDRESS, or bounces@ the sender's domain."""
+    configured = current_app.config.get("BOUNCE_ADDRESS") or f"bounces@{domain()}"
+    local, _, host = configured.rpartition("@")
+    return local.lower(), host.lower()
+
+
+def _signature(outbox_id: int) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"bounce:{outbox_id}".encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def return_path(outbox_id: int) -> str:
+    """Return the envelope sender of outbox message `outbox_id`: local+<id>-<signature>@domain."""
+    local, host = return_base()
+    return f"{local}+{outbox_id}-{_signature(outbox_id)}@{host}"
+
+
+def outbox_id_of(address: str) -> int | None:
+    """Return the outbox message that `address` is the return path of, or None (not ours, or a wrong signature)."""
+    local, host = return_base()
+    match = re.fullmatch(
+        rf"{re.escape(local)}\+(\d{{1,18}})-([0-9a-f]{{16}})@{re.escape(host)}", address.strip("<> ").lower()
+    )
+    if match is None:
+        return None
+    outbox_id = int(match.group(1))
+    return outbox_id if hmac.compare_digest(match.group(2), _signature(outbox_id)) else None
+
+
+# --- Receiving --------------------------------------------------------------------------------------------------
+
+
+#: Told of the addresses of a notice e-mail that failed for good: (notice id, bounce id, addresses, now); returns
+#: what was done, in a sentence. Runs in the bounce's transaction.
+BounceListener = Callable[[int, int, list[str], datetime], str]
+
+
+@dataclass(frozen=True)
+class Received:
+    bounce_id: int | None
+    #: False when this very message was recorded before (the same bytes): nothing was done again.
+    new: bool
+    kind: str
+    outbox_id: int | None
+    effect: str | None
+
+
+def _message_of(report: Report, envelope_to: list[str]) -> tuple[int | None, str | None]:
+    """Find the message a bounce is about: by its return path, else by the Message-ID it returns."""
+    for address in [*envelope_to, *report.delivered_to]:
+        outbox_id = outbox_id_of(address)
+        if outbox_id is not None and db.session.get(OutboxMessage, outbox_id) is not None:
+            return outbox_id, address
+    if report.original_message_id:
+        found = db.session.scalar(
+            select(OutboxMessage.id).where(OutboxMessage.message_id == report.original_message_id)
+        )
+        if found is not None:
+            return found, None
+    return None, envelope_to[0] if envelope_to else None
+
+
+def receive(
+    raw: bytes,
+    *,
+    via: str,
+    now: datetime,
+    notices: BounceListener,
+    notice_templates: frozenset[str],
+    envelope_to: list[str] | None = None,
+) -> Received:
+    """Record one bounce and act on it, in the caller's transaction (the caller commits, then lets it go).
+
+    The addresses it reports as failed for good, among those the server accepted the message for, become bounced;
+    for a notice e-mail, the notices are told. A temporary failure or a positive report is only recorded. The same
+    bytes a second time (a mailbox read again after a crash) change nothing.
+    """
+    digest = hashlib.sha256(raw).hexdigest()
+    report = parse(raw)
+    outbox_id, to = _message_of(report, [a.lower() for a in envelope_to or []])
+    table = table_of(MailBounce)
+    inserted = db.session.execute(
+        conflict_insert(table, db.engine.dialect.name)
+        .values(
+            received_at=now,
+            via=via,
+            envelope_to=(to or "")[:320] or None,
+            outbox_id=outbox_id,
+            kind=report.kind,
+            recipients=[r.as_dict() for r in report.recipients],
+            sha256=digest,
+            size=len(raw),
+            raw=raw,
+        )
+        .on_conflict_do_nothing(index_elements=[table.c.sha256])
+        .returning(table.c.id)
+    ).first()
+    if inserted is None:
+        known = db.session.execute(
+            select(MailBounce.id, MailBounce.kind, MailBounce.outbox_id, MailBounce.effect).where(
+                MailBounce.sha256 == digest
+            )
+        ).one()
+        return Received(known.id, False, known.kind, known.outbox_id, known.effect)
+    bounce_id = inserted.id
+    if outbox_id is None:
+        log.warning("bounce %s (%s) names no message of ours: kept, not acted on", bounce_id, report.kind)
+        return Received(bounce_id, True, report.kind, None, None)
+    message = db.session.get_one(OutboxMessage, outbox_id)
+    accepted = {
+        address.lower(): address
+        for (address,) in db.session.execute(
+            select(OutboxRecipient.address).where(
+                OutboxRecipient.outbox_id == outbox_id, OutboxRecipient.state.in_(("accepted", "bounced"))
+            )
+        )
+    }
+    failed: list[str] = []
+    for bounced in report.recipients:
+        address = accepted.get(bounced.address)
+        if not bounced.permanent or address is None:
+            continue
+        result = db.session.execute(
+            update(OutboxRecipient)
+            .where(
+                OutboxRecipient.outbox_id == outbox_id,
+                OutboxRecipient.address == address,
+                OutboxRecipient.state == "accepted",
+            )
+            .values(
+                state="bounced",
+                reply=f"{bounced.status} {bounced.diagnostic}".strip()[:2000] or "bounced",
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if rowcount(result):
+            failed.append(address)
+    audit.record(
+        at=now,
+        actor=None,
+        object_type="outbox",
+        object_id=outbox_id,
+        client_id=message.client_id,
+        action="bounce_received",
+        after={
+            "bounce": bounce_id,
+            "kind": report.kind,
+            "sha256": digest,
+            "recipients": [r.as_dict() for r in report.recipients],
+            "bounced": failed,
+        },
+    )
+    effect = None
+    if failed and message.notice_id is not None and message.template in notice_templates:
+        effect = notices(message.notice_id, bounce_id, failed, now)
+    elif failed:
+        effect = f"{', '.join(failed)} bereikt niet: genoteerd bij het bericht"
+    elif report.kind == "delayed":
+        effect = "tijdelijk niet bezorgd: alleen genoteerd, de mailserver probeert verder"
+    if effect:
+        db.session.execute(
+            update(MailBounce)
+            .where(MailBounce.id == bounce_id)
+            .values(effect=effect)
+            .execution_options(synchronize_session=False)
+        )
+    return Received(bounce_id, True, report.kind, outbox_id, effect)
+
+
+def bounces_of(outbox_ids: list[int]) -> list[MailBounce]:
+    """Return the bounces of these messages, oldest first."""
+    if not outbox_ids:
+        return []
+    return list(
+        db.session.scalars(select(MailBounce).where(MailBounce.outbox_id.in_(outbox_ids)).order_by(MailBounce.id))
+    )
+
+
+def count_unmatched() -> int:
+    return db.session.scalar(select(func.count()).select_from(MailBounce).where(MailBounce.outbox_id.is_(None))) or 0

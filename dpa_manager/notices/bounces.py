@@ -1,0 +1,221 @@
+"""A notice e-mail that bounced: the client was not told by that copy, and its window and silence count for nothing.
+
+mail.bounces records the bounce and marks the addresses that failed for good; delivery_failed() then counts again
+when the client was told (rules.told_by: the copies that did not bounce, and the portal) and moves the notice as
+rules.after_bounce says: back to waiting for delivery, its deemed approval reversed, or its window counted from a
+later copy. Every such move is audited, the managers are alerted, and a notice that waits again goes to the client's
+other addresses.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from .. import audit
+from ..errors import Conflict
+from ..extensions import db, rowcount
+from ..links import absolute
+from ..mail import outbox
+from ..mail.models import OutboxAcceptance, OutboxMessage, OutboxRecipient
+from ..rules import Copy, NoticeState, OutboxState, after_bounce, told_by
+from .models import Notice
+from .services import client_recipients, manager_addresses
+from .subjects import notice_templates, subject_of
+
+
+class NotYetSettled(Conflict):
+    """The notice moved while the bounce was read: the bounce is not recorded; it is handed over again later."""
+
+
+def _copies(notice_id: int) -> tuple[list[Copy], set[str]]:
+    """Return every copy of the notice's e-mails that the server accepted, per address, and the addresses bounced."""
+    templates = list(notice_templates())
+    acceptances = db.session.execute(
+        select(
+            OutboxAcceptance.outbox_id,
+            OutboxAcceptance.accepted_at,
+            OutboxAcceptance.stated_closes_at,
+            OutboxAcceptance.recipients,
+        )
+        .join(OutboxMessage, OutboxMessage.id == OutboxAcceptance.outbox_id)
+        .where(OutboxMessage.notice_id == notice_id, OutboxMessage.template.in_(templates))
+    ).all()
+    states = {
+        (outbox_id, address): state
+        for outbox_id, address, state in db.session.execute(
+            select(OutboxRecipient.outbox_id, OutboxRecipient.address, OutboxRecipient.state).where(
+                OutboxRecipient.outbox_id.in_({a.outbox_id for a in acceptances})
+            )
+        )
+    }
+    copies = [
+        Copy(a.accepted_at, a.stated_closes_at, states.get((a.outbox_id, address)) == "bounced")
+        for a in acceptances
+        for address in a.recipients
+    ]
+    return copies, {address for (_, address), state in states.items() if state == "bounced"}
+
+
+def _on_its_way(notice_id: int) -> bool:
+    """Tell whether an e-mail that tells the client of the notice is still waiting in the outbox."""
+    return (
+        db.session.scalar(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.notice_id == notice_id,
+                OutboxMessage.template.in_(list(notice_templates())),
+                OutboxMessage.state.in_((OutboxState.PENDING, OutboxState.SENDING)),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at else None
+
+
+def delivery_failed(notice_id: int, bounce_id: int, addresses: list[str], now: datetime) -> str:
+    """Act on the copies of a notice e-mail that failed for good to reach `addresses`; return what was done.
+
+    Runs in the bounce's transaction. Raises NotYetSettled when the notice changed under it (the caller rolls the
+    bounce back and receives it again later).
+    """
+    notice = db.session.get_one(Notice, notice_id)
+    copies, bounced = _copies(notice_id)
+    told, stated = told_by(copies, notice.first_opened_at)
+    outcome = after_bounce(
+        state=notice.state,
+        needs_approval=notice.needs_approval,
+        notified_at=notice.notified_at,
+        decided_at=notice.decided_at,
+        days=notice.window_days,
+        unit=notice.window_unit,
+        told=told,
+        stated=stated,
+    )
+    before = {"state": notice.state, "notified_at": _iso(notice.notified_at), "closes_at": _iso(notice.closes_at)}
+    effect, resent_to, reason = "kept", [], None
+    if outcome is not None:
+        target, values = outcome
+        reached = [c.accepted_at for c in copies if not c.bounced]
+        values = values | {"state": target.value, "delivered_at": min(reached) if reached else None}
+        reversing = notice.state == NoticeState.DEEMED_APPROVED and target != NoticeState.DEEMED_APPROVED
+        was_applied = notice.applied_at
+        if reversing:
+            values["applied_at"] = None
+        if reversing or target == NoticeState.AWAITING_DELIVERY:
+            values["delivery_round"] = Notice.delivery_round + 1
+        applied_as_read = Notice.applied_at.is_(None) if was_applied is None else Notice.applied_at == was_applied
+        try:
+            with db.session.begin_nested():  # the move and what undoing the deemed approval takes, or neither
+                result = db.session.execute(
+                    update(Notice)
+                    .where(
+                        Notice.id == notice.id,
+                        Notice.state == notice.state,
+                        Notice.notified_at == notice.notified_at,
+                        applied_as_read,
+                    )
+                    .values(**values)
+                    .execution_options(synchronize_session=False)
+                )
+                if rowcount(result) != 1:
+                    raise NotYetSettled("the notice changed while its bounce was read")
+                if reversing and was_applied is not None:
+                    subject_of(notice).undo(notice, actor=None, now=now)
+        except NotYetSettled:
+            raise
+        except Conflict as error:  # e.g. the amended agreement it produced has been replaced since
+            effect, reason = "not_reversed", str(error.args[0] if error.args else error)
+        else:
+            effect = {
+                NoticeState.AWAITING_DELIVERY: "reversed" if reversing else "waiting",
+                NoticeState.OPEN: "reopened" if reversing else "moved",
+            }.get(target, "moved")
+            after = {
+                "state": target.value,
+                "notified_at": _iso(values["notified_at"]),
+                "closes_at": _iso(values.get("closes_at")),
+                "bounce": bounce_id,
+                "addresses": sorted(addresses),
+            }
+            audit.record(
+                at=now,
+                actor=None,
+                object_type="notice",
+                object_id=notice.id,
+                client_id=notice.client_id,
+                action="delivery_failed",
+                before=before,
+                after=after,
+            )
+            if reversing:
+                audit.record(
+                    at=now,
+                    actor=None,
+                    object_type="notice",
+                    object_id=notice.id,
+                    client_id=notice.client_id,
+                    action="deemed_approval_reversed",
+                    before={"state": "deemed_approved"},
+                    after={"state": target.value, "was_applied": _iso(was_applied), "why": "bounce"},
+                )
+        db.session.expire(notice)
+    if effect in ("waiting", "reversed") and not _on_its_way(notice_id):
+        resent_to = sorted(set(client_recipients([notice.client_id])[notice.client_id]) - bounced)
+        if resent_to:
+            outbox.enqueue(
+                [
+                    outbox.row(
+                        key=f"notice:{notice_id}:resend:{bounce_id}",
+                        template=subject_of(notice).template,
+                        recipients=resent_to,
+                        language=notice.client.language,
+                        client_id=notice.client_id,
+                        notice_id=notice_id,
+                        now=now,
+                    )
+                ]
+            )
+    outbox.enqueue(
+        [
+            outbox.row(
+                key=f"bounce:{bounce_id}",
+                template="bounce_alert",
+                recipients=manager_addresses(),
+                language="nl",
+                client_id=notice.client_id,
+                notice_id=notice_id,
+                now=now,
+                context={
+                    "bounce": bounce_id,
+                    "addresses": sorted(addresses),
+                    "effect": effect,
+                    "resent_to": resent_to,
+                    "reason": reason,
+                    "was": before,
+                    "manager_link": absolute(f"/notices/{notice_id}"),
+                },
+            )
+        ]
+    )
+    return EFFECT_WORDS[effect].format(
+        addresses=", ".join(sorted(addresses)), notice=notice_id, to=", ".join(resent_to) or "geen ander adres"
+    )
+
+
+#: What a bounce did to its notice, in a sentence (kept with the bounce; the alert says it at length).
+EFFECT_WORDS = {
+    "kept": "{addresses} niet bereikt; melding {notice} bereikte de klant langs een ander adres of het portaal",
+    "moved": "{addresses} niet bereikt; de termijn van melding {notice} loopt vanaf een latere kopie",
+    "waiting": "{addresses} niet bereikt; melding {notice} wacht opnieuw op levering, verstuurd naar: {to}",
+    "reversed": "{addresses} niet bereikt; de goedkeuring door stilzwijgen van melding {notice} is ongedaan "
+    "gemaakt, verstuurd naar: {to}",
+    "reopened": "{addresses} niet bereikt; de goedkeuring door stilzwijgen van melding {notice} was voorbarig, "
+    "de termijn loopt opnieuw",
+    "not_reversed": "{addresses} niet bereikt; melding {notice} kon niet automatisch teruggezet worden",
+}

@@ -1,0 +1,576 @@
+"""Delivery means delivered: bounces come back to a return path of their own, and a notice e-mail that never reached
+the client neither starts a window nor lets silence count as approval."""
+
+from __future__ import annotations
+
+import imaplib
+import os
+import shutil
+import smtplib
+import subprocess
+import tempfile
+import time as clock
+from datetime import UTC, date, datetime, time, timedelta
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from dpa_manager import jobs, rules
+from dpa_manager.audit import AuditEvent
+from dpa_manager.extensions import db
+from dpa_manager.intake import bounce_controller, read_mailbox, receive_bounce
+from dpa_manager.mail import bounces
+from dpa_manager.mail.models import MailBounce, OutboxMessage, OutboxRecipient
+from dpa_manager.notices.models import Notice
+from dpa_manager.subprocessors import services as register
+
+from .conftest import NOW, free_port
+
+ACCEPTED = NOW + timedelta(minutes=3)
+
+
+def dsn(
+    to: str,
+    recipients: list[tuple[str, str, str]],
+    *,
+    message_id: str | None = None,
+    original: dict[str, str] | None = None,
+) -> bytes:
+    """A delivery status notification as a Postfix MTA writes one: (address, action, status) per recipient."""
+    blocks = "\r\n".join(
+        f"Final-Recipient: rfc822; {address}\r\n"
+        f"Original-Recipient: rfc822;{address}\r\n"
+        f"Action: {action}\r\n"
+        f"Status: {status}\r\n"
+        f"Remote-MTA: dns; mx.klant.example\r\n"
+        f"Diagnostic-Code: smtp; {status[0]}50 {status} <{address}>: Recipient address rejected:\r\n"
+        f"    User unknown in virtual mailbox table\r\n"
+        for address, action, status in recipients
+    )
+    returned = "".join(f"{k}: {v}\r\n" for k, v in (original or {}).items())
+    if message_id:
+        returned += f"Message-ID: {message_id}\r\n"
+    return (
+        "From: MAILER-DAEMON@relay.example (Mail Delivery System)\r\n"
+        f"To: {to}\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\n"
+        "Date: Thu, 26 Nov 2026 10:00:00 +0100\r\n"
+        "Message-ID: <20261126090000.ABC123@relay.example>\r\n"
+        "MIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="BOUNDARY"\r\n'
+        "\r\n"
+        "--BOUNDARY\r\n"
+        "Content-Type: text/plain; charset=us-ascii\r\n"
+        "\r\n"
+        "This is the mail system at host relay.example. Your message could not be delivered.\r\n"
+        "\r\n"
+        "--BOUNDARY\r\n"
+        "Content-Type: message/delivery-status\r\n"
+        "\r\n"
+        "Reporting-MTA: dns; relay.example\r\n"
+        "Arrival-Date: Thu, 26 Nov 2026 09:59:58 +0100\r\n"
+        "\r\n"
+        f"{blocks}"
+        "\r\n"
+        "--BOUNDARY\r\n"
+        "Content-Type: text/rfc822-headers\r\n"
+        "\r\n"
+        f"{returned}"
+        "\r\n"
+        "--BOUNDARY--\r\n"
+    ).encode()
+
+
+# --- Reading a report (no database) -----------------------------------------------------------------------------
+
+
+def test_a_permanent_failure_is_read_per_recipient():
+    raw = dsn(
+        "bounces+7-0123456789abcdef@dpa-manager.localhost",
+        [("Info@Klant.example", "failed", "5.1.1"), ("els@klant.example", "delayed", "4.4.1")],
+        message_id="<dpa.notice.7@dpa-manager.localhost>",
+    )
+    report = bounces.parse(raw)
+    assert report.is_dsn and report.kind == "failed"
+    assert [(r.address, r.action, r.status, r.permanent) for r in report.recipients] == [
+        ("info@klant.example", "failed", "5.1.1", True),
+        ("els@klant.example", "delayed", "4.4.1", False),
+    ]
+    assert report.recipients[0].diagnostic == (
+        "550 5.1.1 <Info@Klant.example>: Recipient address rejected: User unknown in virtual mailbox table"
+    )
+    assert report.original_message_id == "<dpa.notice.7@dpa-manager.localhost>"
+    assert report.delivered_to == ("bounces+7-0123456789abcdef@dpa-manager.localhost",)
+
+
+@pytest.mark.parametrize(
+    "actions, kind",
+    [
+        (["delayed"], "delayed"),
+        (["delivered"], "delivered"),
+        (["relayed", "delayed"], "delayed"),
+        (["delayed", "failed"], "failed"),
+    ],
+)
+def test_the_kind_of_a_report(actions, kind):
+    raw = dsn("x@example", [(f"a{i}@klant.example", a, "4.0.0") for i, a in enumerate(actions)])
+    assert bounces.parse(raw).kind == kind
+
+
+def test_the_original_recipient_is_the_address_we_sent_to():
+    raw = dsn("x@example", [("info@klant.example", "failed", "5.1.1")]).replace(
+        b"Final-Recipient: rfc822; info@klant.example", b"Final-Recipient: rfc822; jan.peeters@mailhost.example"
+    )
+    assert bounces.parse(raw).recipients[0].address == "info@klant.example"
+
+
+def test_a_message_without_a_report_is_unreadable():
+    raw = (
+        b"From: info@klant.example\r\nTo: bounces@dpa-manager.localhost\r\nSubject: Afwezig\r\n\r\nIk ben afwezig.\r\n"
+    )
+    report = bounces.parse(raw)
+    assert not report.is_dsn and report.kind == "unreadable" and report.recipients == ()
+
+
+# --- The return path --------------------------------------------------------------------------------------------
+
+
+def test_each_message_goes_out_from_its_own_return_path(app, make_agreement, announce_addition, inbox):
+    make_agreement("signed")
+    make_agreement("signed")
+    announce_addition()
+    jobs.drain(now=lambda: ACCEPTED)
+    ids = sorted(db.session.scalars(select(OutboxMessage.id)))
+    assert sorted(inbox.senders) == sorted(bounces.return_path(i) for i in ids)
+    assert len(set(inbox.senders)) == 2
+    for message_id in ids:
+        path = bounces.return_path(message_id)
+        assert path.startswith(f"bounces+{message_id}-") and path.endswith("@dpa-manager.localhost")
+        assert bounces.outbox_id_of(path) == message_id
+        assert bounces.outbox_id_of(path.upper()) == message_id  # mail servers may change the case
+        forged = path.replace(f"+{message_id}-", f"+{message_id + 1}-")
+        assert bounces.outbox_id_of(forged) is None
+    app.config["BOUNCE_ADDRESS"] = "retour@mail.processor.example"
+    assert bounces.return_path(5).startswith("retour+5-") and bounces.return_path(5).endswith("@mail.processor.example")
+
+
+# --- What a bounce does to a notice --------------------------------------------------------------------------------
+
+
+def notice_mail(notice_id: int) -> OutboxMessage:
+    return db.session.scalar(
+        select(OutboxMessage).where(OutboxMessage.notice_id == notice_id).order_by(OutboxMessage.id)
+    )
+
+
+def bounce_all(message: OutboxMessage, at, action="failed", status="5.1.1") -> bounces.Received:
+    raw = dsn(
+        bounces.return_path(message.id),
+        [(address, action, status) for address in message.recipients],
+        message_id=message.message_id,
+    )
+    received = receive_bounce(raw, via="smtp", now=at, envelope_to=[bounces.return_path(message.id)])
+    db.session.expire_all()
+    return received
+
+
+def events(action: str, object_id: int) -> list[AuditEvent]:
+    return list(
+        db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == action, AuditEvent.object_id == object_id)
+        ).all()
+    )
+
+
+def test_a_bounce_reopens_an_open_notice_and_it_goes_to_the_other_contacts(
+    make_agreement, announce_addition, make_user, inbox
+):
+    agreement = make_agreement("signed")
+    _, (notice_id,) = announce_addition()
+    jobs.drain(now=lambda: ACCEPTED)
+    notice = db.session.get(Notice, notice_id)
+    assert notice.state == "open" and notice.notified_at == ACCEPTED
+    first = notice_mail(notice_id)
+    assert len(first.recipients) == 2  # the contact address and the signer
+    colleague = make_user(client=agreement.client, email="boekhouding@klant.example", full_name="Karel Boekhouder")
+    db.session.commit()
+
+    later = ACCEPTED + timedelta(hours=5)
+    received = bounce_all(first, later)
+    assert received.new and received.kind == "failed" and received.outbox_id == first.id
+    notice = db.session.get(Notice, notice_id)
+    assert notice.state == "awaiting_delivery"
+    assert (notice.notified_at, notice.closes_at, notice.delivered_at, notice.remind_at) == (None, None, None, None)
+    # every address that bounced is marked so; the acceptance itself stays on record
+    states = dict(db.session.execute(select(OutboxRecipient.address, OutboxRecipient.state)).all())
+    assert set(states.values()) == {"bounced"}
+    (failed,) = events("delivery_failed", notice_id)
+    assert failed.before["state"] == "open" and failed.after["state"] == "awaiting_delivery"
+    assert failed.after["bounce"] == received.bounce_id
+    # the notice went out again, only to the address that did not bounce; the managers were alerted
+    resend = db.session.scalar(
+        select(OutboxMessage).where(OutboxMessage.dedupe_key.like(f"notice:{notice_id}:resend:%"))
+    )
+    assert resend.recipients == [colleague.email] and resend.template == "notice"
+    alert = db.session.scalar(select(OutboxMessage).where(OutboxMessage.template == "bounce_alert"))
+    assert alert.recipients and alert.context["effect"] == "waiting"
+    assert "wacht opnieuw op levering" in db.session.get(MailBounce, received.bounce_id).effect
+
+    # the copy to the colleague is accepted: a new window runs from that moment, stating its own closing
+    again = later + timedelta(days=1)
+    jobs.drain(now=lambda: again)
+    notice = db.session.get(Notice, notice_id)
+    assert notice.state == "open" and notice.notified_at == again
+    assert notice.closes_at == rules.objection_closes_at(again, 7, "calendar")
+    sent = {m["To"]: m for m in inbox.messages}
+    assert any(colleague.email in to for to in sent)
+    alert_mail = next(m for m in inbox.messages if "niet bezorgd" in str(m["Subject"]))
+    text = alert_mail.get_body(("plain",)).get_content()
+    assert "wacht daarom opnieuw op levering" in text and colleague.email in text
+
+    # the same bounce handed over again (a mailbox read twice) changes nothing
+    assert not bounce_all(first, again + timedelta(minutes=1)).new
+    assert db.session.get(Notice, notice_id).state == "open"
+    assert len(events("delivery_failed", notice_id)) == 1
+
+
+def test_a_bounce_of_one_address_leaves_a_notice_that_reached_another(make_agreement, announce_addition, inbox):
+    make_agreement("signed")
+    _, (notice_id,) = announce_addition()
+    jobs.drain(now=lambda: ACCEPTED)
+    message = notice_mail(notice_id)
+    one = message.recipients[0]
+    raw = dsn(bounces.return_path(message.id), [(one, "failed", "5.2.2")])
+    received = receive_bounce(raw, via="imap", now=ACCEPTED + timedelta(hours=1))
+    db.session.expire_all()
+    notice = db.session.get(Notice, notice_id)
+    assert notice.state == "open" and notice.notified_at == ACCEPTED
+    states = dict(db.session.execute(select(OutboxRecipient.address, OutboxRecipient.state)).all())
+    assert states[one] == "bounced" and set(states.values()) == {"bounced", "accepted"}
+    assert events("delivery_failed", notice_id) == []
+    alert = db.session.scalar(select(OutboxMessage).where(OutboxMessage.template == "bounce_alert"))
+    assert alert.context["effect"] == "kept"
+    assert "langs een ander adres" in db.session.get(MailBounce, received.bounce_id).effect
+
+
+def test_a_bounce_reverses_a_deemed_approval_and_what_it_applied(
+    make_agreement, make_subprocessor, announce_addition, make_user, inbox
+):
+    agreement = make_agreement("signed")
+    change_id, (notice_id,) = announce_addition()
+    jobs.drain(now=lambda: ACCEPTED)
+    closes = db.session.get(Notice, notice_id).closes_at
+    jobs.sweep(closes)
+    applied_on = date(2026, 12, 15)
+    jobs.sweep(datetime.combine(applied_on, time(12), tzinfo=UTC))
+    notice = db.session.get(Notice, notice_id)
+    assert notice.state == "deemed_approved" and notice.applied_at is not None
+    sp_id = notice.change.subprocessor_id
+    assert [s.id for s in register.applying_on(agreement.client_id, applied_on)] == [sp_id]
+    make_user(client=agreement.client, email="juridisch@klant.example", full_name="Jo Jurist")
+    db.session.commit()
+
+    at = datetime(2026, 12, 16, 9, tzinfo=UTC)
+    bounce_all(notice_mail(notice_id), at)
+    notice = db.session.get(Notice, notice_id)
+    assert notice.state == "awaiting_delivery" and notice.decided_at is None and notice.applied_at is None
+    assert notice.closes_at is None and notice.notified_at is None
+    # the sub-processor no longer applies to this client from the day of the reversal
+    assert register.applying_on(agreement.client_id, date(2026, 12, 17)) == []
+    (reversed_,) = events("deemed_approval_reversed", notice_id)
+    assert reversed_.after == {
+        "state": "awaiting_delivery",
+        "was_applied": notice_was_applied(notice_id),
+        "why": "bounce",
+    }
+    (failed,) = events("delivery_failed", notice_id)
+    assert failed.before["state"] == "deemed_approved"
+    alert = db.session.scalar(select(OutboxMessage).where(OutboxMessage.template == "bounce_alert"))
+    assert alert.context["effect"] == "reversed"
+    resend = db.session.scalar(
+        select(OutboxMessage).where(OutboxMessage.dedupe_key.like(f"notice:{notice_id}:resend:%"))
+    )
+    assert resend.recipients == ["juridisch@klant.example"]
+    # nothing is deemed approved before a copy reaches the client and its new window closes
+    assert jobs.sweep(at + timedelta(days=30)).deemed_approved == 0
+    jobs.drain(now=lambda: at + timedelta(days=30, minutes=1))
+    notice = db.session.get(Notice, notice_id)
+    assert notice.state == "open" and notice.notified_at == at + timedelta(days=30, minutes=1)
+    assert jobs.sweep(notice.closes_at).deemed_approved == 1
+    assert change_id
+
+
+def notice_was_applied(notice_id: int) -> str:
+    (applied,) = events("applied", notice_id)
+    return applied.at.isoformat()
+
+
+def test_a_temporary_failure_is_only_recorded(make_agreement, announce_addition, inbox):
+    make_agreement("signed")
+    _, (notice_id,) = announce_addition()
+    jobs.drain(now=lambda: ACCEPTED)
+    received = bounce_all(notice_mail(notice_id), ACCEPTED + timedelta(hours=4), action="delayed", status="4.4.1")
+    assert received.kind == "delayed"
+    notice = db.session.get(Notice, notice_id)
+    assert notice.state == "open" and notice.notified_at == ACCEPTED
+    assert set(db.session.scalars(select(OutboxRecipient.state))) == {"accepted"}
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.template == "bounce_alert")
+        )
+        == 0
+    )
+    (event,) = events("bounce_received", notice_mail(notice_id).id)
+    assert event.after["kind"] == "delayed" and event.after["bounced"] == []
+    assert "alleen genoteerd" in db.session.get(MailBounce, received.bounce_id).effect
+
+
+def test_a_deemed_approval_that_cannot_be_undone_stays_and_the_managers_are_told(
+    make_agreement, announce_addition, monkeypatch, inbox
+):
+    make_agreement("signed")
+    _, (notice_id,) = announce_addition()
+    jobs.drain(now=lambda: ACCEPTED)
+    jobs.sweep(db.session.get(Notice, notice_id).closes_at)
+    jobs.sweep(datetime(2026, 12, 15, 12, tzinfo=UTC))
+    assert db.session.get(Notice, notice_id).applied_at is not None
+    from dpa_manager.changes.subject import ChangeSubject
+    from dpa_manager.errors import Conflict
+
+    def refuse(self, notice, *, actor, now):
+        db.session.execute(
+            Notice.__table__.update().where(Notice.id == notice.id).values(resolution_note="half done")
+        )  # a write that must not survive the refusal
+        raise Conflict("De overeenkomst werd intussen vervangen.")
+
+    monkeypatch.setattr(ChangeSubject, "undo", refuse)
+    received = bounce_all(notice_mail(notice_id), datetime(2026, 12, 16, 9, tzinfo=UTC))
+    notice = db.session.get(Notice, notice_id)
+    assert notice.state == "deemed_approved" and notice.applied_at is not None and notice.resolution_note is None
+    assert events("delivery_failed", notice_id) == [] and events("deemed_approval_reversed", notice_id) == []
+    alert = db.session.scalar(select(OutboxMessage).where(OutboxMessage.template == "bounce_alert"))
+    assert alert.context["effect"] == "not_reversed" and "vervangen" in alert.context["reason"]
+    assert "niet automatisch" in db.session.get(MailBounce, received.bounce_id).effect
+    # the recipients stay bounced: the bounce is on record even though the notice could not move
+    assert set(db.session.scalars(select(OutboxRecipient.state))) == {"bounced"}
+
+
+def test_a_later_copy_that_reached_the_client_moves_the_window(make_agreement, announce_addition, make_user, inbox):
+    from dpa_manager.notices.services import requeue
+
+    agreement = make_agreement("signed")
+    _, (notice_id,) = announce_addition()
+    first_address = agreement.client.contact_email
+    inbox.refuse = {a: "450 4.2.0 mailbox busy" for a in notice_mail(notice_id).recipients if a != first_address}
+    jobs.drain(now=lambda: ACCEPTED)  # accepted for the contact address only, the other one later
+    inbox.refuse = {}
+    later = ACCEPTED + timedelta(days=2)
+    jobs.drain(now=lambda: later + timedelta(minutes=5))
+    message = notice_mail(notice_id)
+    states = dict(db.session.execute(select(OutboxRecipient.address, OutboxRecipient.state)).all())
+    assert set(states.values()) == {"accepted"}, states
+    accepted = dict(db.session.execute(select(OutboxRecipient.address, OutboxRecipient.accepted_at)).all())
+    assert accepted[first_address] == ACCEPTED
+    raw = dsn(bounces.return_path(message.id), [(first_address, "failed", "5.1.1")])
+    receive_bounce(raw, via="smtp", now=later + timedelta(hours=1))
+    db.session.expire_all()
+    notice = db.session.get(Notice, notice_id)
+    second = [a for a in accepted if a != first_address][0]
+    assert notice.state == "open" and notice.notified_at == accepted[second]
+    assert notice.closes_at >= rules.objection_closes_at(accepted[second], 7, "calendar")
+    (moved,) = events("delivery_failed", notice_id)
+    assert moved.after["notified_at"] == accepted[second].isoformat()
+    assert requeue  # imported to show the second copy came from the sender's own retry, not a re-queue
+
+
+# --- The SMTP endpoint ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def bounce_server(app):
+    port = free_port()
+    controller = bounce_controller(app, "127.0.0.1", port)
+    controller.start()
+    yield port
+    controller.stop()
+
+
+def test_the_bounce_server_takes_a_bounce_and_answers_once_it_is_recorded(
+    make_agreement, announce_addition, bounce_server, inbox
+):
+    make_agreement("signed")
+    _, (notice_id,) = announce_addition()
+    jobs.drain(now=lambda: ACCEPTED)
+    message = notice_mail(notice_id)
+    path = bounces.return_path(message.id)
+    raw = dsn(path, [(a, "failed", "5.1.1") for a in message.recipients])
+    db.session.commit()
+    with smtplib.SMTP("127.0.0.1", bounce_server, timeout=10) as smtp:
+        smtp.ehlo()
+        # a made-up return path is refused at RCPT: nothing for it is read
+        code, reply = smtp.docmd("MAIL FROM:<>")
+        assert code == 250
+        code, reply = smtp.docmd(f"RCPT TO:<{path.replace(str(message.id) + '-', str(message.id + 1) + '-')}>")
+        assert code == 550 and b"Not a return path" in reply
+        code, _ = smtp.docmd(f"RCPT TO:<{path.upper()}>")
+        assert code == 250
+        code, reply = smtp.data(raw)
+    assert code == 250 and b"Recorded as bounce" in reply
+    db.session.rollback()
+    db.session.expire_all()
+    bounce = db.session.scalar(select(MailBounce))
+    assert bounce.via == "smtp" and bounce.outbox_id == message.id and bounce.raw == raw
+    assert bounce.envelope_to == path and bounce.sha256 == __import__("hashlib").sha256(raw).hexdigest()
+    assert db.session.get(Notice, notice_id).state == "awaiting_delivery"
+
+
+def test_the_bounce_server_answers_451_and_keeps_nothing_when_it_cannot_record(
+    make_agreement, announce_addition, bounce_server, inbox, monkeypatch
+):
+    from dpa_manager.notices import bounces as notice_bounces
+
+    make_agreement("signed")
+    _, (notice_id,) = announce_addition()
+    jobs.drain(now=lambda: ACCEPTED)
+    message = notice_mail(notice_id)
+    path = bounces.return_path(message.id)
+    db.session.commit()
+
+    def moved_meanwhile(*args, **kwargs):
+        raise notice_bounces.NotYetSettled("the notice changed while its bounce was read")
+
+    monkeypatch.setattr("dpa_manager.intake.delivery_failed", moved_meanwhile)
+    with smtplib.SMTP("127.0.0.1", bounce_server, timeout=10) as smtp:
+        with pytest.raises(smtplib.SMTPDataError) as refused:
+            smtp.sendmail("<>", [path], dsn(path, [(a, "failed", "5.1.1") for a in message.recipients]))
+    assert refused.value.smtp_code == 451
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(MailBounce)) == 0
+    assert set(db.session.scalars(select(OutboxRecipient.state))) == {"accepted"}
+    assert db.session.get(Notice, notice_id).state == "open"
+
+
+# --- The IMAP mailbox (a real Dovecot) ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def dovecot():
+    if shutil.which("dovecot") is None and not Path("/usr/sbin/dovecot").exists() and not os.environ.get("CI"):
+        pytest.skip("needs Dovecot, an IMAP server (Debian's dovecot-imapd; .ci/run installs it)")
+    """A Dovecot IMAP server on loopback with one mailbox, bounces/secret, run from a folder of its own."""
+    binary = shutil.which("dovecot") or "/usr/sbin/dovecot"
+    assert Path(binary).exists(), "Dovecot is needed (Debian's dovecot-imapd; .ci/run installs it)"
+    # its own users (dovecot, nobody) must reach the folder: not under pytest's, which only root may enter
+    root = Path(tempfile.mkdtemp(prefix="dpa-dovecot-"))
+    root.chmod(0o755)
+    port = free_port()
+    for folder in ("run", "state", "mail", "home"):
+        (root / folder).mkdir()
+    shutil.chown(root / "mail", "nobody", "nogroup")
+    shutil.chown(root / "home", "nobody", "nogroup")
+    (root / "users").write_text("bounces:{PLAIN}secret\n")
+    (root / "dovecot.conf").write_text(
+        f"""base_dir = {root}/run
+state_dir = {root}/state
+log_path = {root}/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+first_valid_uid = 1
+mail_location = maildir:{root}/mail/%u
+default_internal_user = dovecot
+default_login_user = dovenull
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {root}/users
+}}
+userdb {{
+  driver = static
+  args = uid=nobody gid=nogroup home={root}/home/%u
+}}
+service imap-login {{
+  chroot =
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+}}
+service anvil {{
+  chroot =
+}}
+"""
+    )
+    process = subprocess.Popen([binary, "-F", "-c", str(root / "dovecot.conf")])
+    for _ in range(100):
+        try:
+            imaplib.IMAP4("127.0.0.1", port, timeout=1).logout()
+            break
+        except OSError:
+            clock.sleep(0.1)
+    yield port
+    process.terminate()
+    process.wait(10)
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def mailbox(port: int) -> imaplib.IMAP4:
+    box = imaplib.IMAP4("127.0.0.1", port, timeout=10)
+    box.login("bounces", "secret")
+    box.select("INBOX")
+    return box
+
+
+def test_bounces_are_read_from_the_imap_mailbox_and_deleted_once_recorded(
+    app, make_agreement, announce_addition, dovecot, inbox
+):
+    make_agreement("signed")
+    _, (notice_id,) = announce_addition()
+    jobs.drain(now=lambda: ACCEPTED)
+    message = notice_mail(notice_id)
+    db.session.commit()
+    path = bounces.return_path(message.id)
+    # as a mail server delivers them: the envelope recipient in Delivered-To, or only the Message-ID returned
+    by_path = (
+        b"Delivered-To: "
+        + path.encode()
+        + b"\r\n"
+        + dsn("bounces@dpa-manager.localhost", [(message.recipients[0], "failed", "5.1.1")])
+    )
+    by_id = dsn("someone@example", [(message.recipients[1], "failed", "5.1.1")], message_id=message.message_id)
+    out_of_office = (
+        b"From: els@klant.example\r\nTo: bounces@dpa-manager.localhost\r\nSubject: Afwezig\r\n\r\nTot maandag.\r\n"
+    )
+    box = mailbox(dovecot)
+    for raw in (by_path, by_id, out_of_office):
+        assert box.append("INBOX", None, None, raw)[0] == "OK"
+    box.logout()
+    app.config.update(
+        BOUNCE_IMAP_HOST="127.0.0.1",
+        BOUNCE_IMAP_PORT=dovecot,
+        BOUNCE_IMAP_SSL=False,
+        BOUNCE_IMAP_USER="bounces",
+        BOUNCE_IMAP_PASSWORD="secret",
+    )
+    report = read_mailbox(now=ACCEPTED + timedelta(hours=2))
+    assert len(report.recorded) == 3 and report.left == 0
+    kept = {b.kind: b for b in db.session.scalars(select(MailBounce))}
+    assert set(kept) == {"failed", "unreadable"}
+    assert [b.outbox_id for b in db.session.scalars(select(MailBounce).where(MailBounce.kind == "failed"))] == [
+        message.id,
+        message.id,
+    ]
+    assert kept["unreadable"].outbox_id is None and kept["unreadable"].raw == out_of_office
+    db.session.expire_all()
+    assert db.session.get(Notice, notice_id).state == "awaiting_delivery"
+    box = mailbox(dovecot)
+    assert box.search(None, "ALL")[1] == [b""]  # every message recorded was deleted from the box
+    box.append("INBOX", None, None, by_path)  # the same bounce again: recorded once, deleted again
+    box.logout()
+    report = read_mailbox(now=ACCEPTED + timedelta(hours=3))
+    assert report.recorded == [] and report.known == 1
+    assert db.session.scalar(select(func.count()).select_from(MailBounce)) == 3
+    assert message_from_bytes(kept["unreadable"].raw, policy=policy.default)["Subject"] == "Afwezig"
