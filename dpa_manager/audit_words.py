@@ -97,7 +97,7 @@ KEYS = {
 }
 #: The reasons the code writes into events (in English, as recorded), as a person reads them.
 REASONS = {
-    "bounce": _l("een bericht van niet-bezorging: geen kopie bereikte de klant op tijd"),
+    "bounce": _l("een bericht van niet-bezorging (bounce)"),
     "an earlier acceptance of the notice e-mail was recorded": _l(
         "een eerdere aanvaarding van de e-mail werd geregistreerd"
     ),

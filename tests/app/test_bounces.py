@@ -574,3 +574,59 @@ def test_bounces_are_read_from_the_imap_mailbox_and_deleted_once_recorded(
     assert report.recorded == [] and report.known == 1
     assert db.session.scalar(select(func.count()).select_from(MailBounce)) == 3
     assert message_from_bytes(kept["unreadable"].raw, policy=policy.default)["Subject"] == "Afwezig"
+
+
+def test_the_pages_and_the_evidence_file_show_the_bounce(
+    login, manager, make_agreement, announce_addition, make_user, inbox
+):
+    import io
+
+    from pypdf import PdfReader
+
+    agreement = make_agreement("signed")
+    _, (notice_id,) = announce_addition()
+    jobs.drain(now=lambda: ACCEPTED)
+    first = notice_mail(notice_id)
+    make_user(client=agreement.client, email="boekhouding@klant.example", full_name="Karel Boekhouder")
+    db.session.commit()
+    raw = dsn(bounces.return_path(first.id), [(a, "failed", "5.1.1") for a in first.recipients])
+    received = receive_bounce(raw, via="smtp", now=ACCEPTED + timedelta(hours=1))
+    again = ACCEPTED + timedelta(hours=2)
+    jobs.drain(now=lambda: again)
+    db.session.expire_all()
+    http = login(manager)
+    page = http.get(f"/notices/{notice_id}").text
+    assert "Berichten van niet-bezorging" in page and f"/outbox/bounces/{received.bounce_id}.eml" in page
+    assert "wacht opnieuw op levering" in page
+    outbox_page = http.get(f"/outbox/{first.id}").text
+    assert "teruggekomen (bounce)" in outbox_page and "5.1.1" in outbox_page
+    download = http.get(f"/outbox/bounces/{received.bounce_id}.eml")
+    assert download.status_code == 200 and download.data == raw and download.mimetype == "message/rfc822"
+    assert http.get("/outbox/bounces/999999.eml").status_code == 404
+
+    response = http.get(f"/notices/{notice_id}/evidence.pdf")
+    assert response.status_code == 200
+    reader = PdfReader(io.BytesIO(response.data))
+    text = " ".join("".join(p.extract_text() for p in reader.pages).split())
+    assert "Berichten van niet-bezorging" in text and "telt niet als bezorgd" in text
+    assert reader.attachments[f"bounce-{received.bounce_id}.eml"] == [raw]
+    # the message the file shows as the one that told the client is the copy that reached it
+    resent = next(r for r in inbox.raw if b"boekhouding@klant.example" in r.split(b"\r\n\r\n")[0])
+    assert reader.attachments[f"melding-{notice_id}.eml"] == [resent]
+    assert db.session.get(Notice, notice_id).notified_at == again
+
+
+def test_a_client_user_cannot_download_a_bounce(login, make_agreement, announce_addition, make_user, inbox):
+    agreement = make_agreement("signed")
+    _, (notice_id,) = announce_addition()
+    jobs.drain(now=lambda: ACCEPTED)
+    message = notice_mail(notice_id)
+    received = receive_bounce(
+        dsn(bounces.return_path(message.id), [(message.recipients[0], "failed", "5.1.1")]),
+        via="smtp",
+        now=ACCEPTED + timedelta(hours=1),
+    )
+    user = make_user(client=agreement.client, email="lezer@klant.example")
+    db.session.commit()
+    response = login(user).get(f"/outbox/bounces/{received.bounce_id}.eml")
+    assert response.status_code in (302, 403, 404) and b"Delivery" not in response.data
