@@ -220,7 +220,12 @@ def bounce_imap_command():
 
     if not current_app.config.get("BOUNCE_IMAP_HOST"):
         raise click.UsageError("BOUNCE_IMAP_HOST is niet ingesteld: er is geen mailbox om te lezen.")
-    report = read_mailbox()
+    import imaplib
+
+    try:
+        report = read_mailbox()
+    except (imaplib.IMAP4.error, OSError) as error:
+        raise click.ClickException(f"De mailbox kon niet gelezen worden: {error}") from None
     return Said(
         [
             f"Bounces geregistreerd: {len(report.recorded)}; al bekend: {report.known}; "

@@ -99,12 +99,12 @@ def delivery_failed(notice_id: int, bounce_id: int, addresses: list[str], now: d
     )
     before = {"state": notice.state, "notified_at": _iso(notice.notified_at), "closes_at": _iso(notice.closes_at)}
     effect, resent_to, reason = "kept", [], None
+    was_applied = notice.applied_at
     if outcome is not None:
         target, values = outcome
         reached = [c.accepted_at for c in copies if not c.bounced]
         values = values | {"state": target.value, "delivered_at": min(reached) if reached else None}
         reversing = notice.state == NoticeState.DEEMED_APPROVED and target != NoticeState.DEEMED_APPROVED
-        was_applied = notice.applied_at
         if reversing:
             values["applied_at"] = None
         if reversing or target == NoticeState.AWAITING_DELIVERY:
@@ -198,6 +198,7 @@ def delivery_failed(notice_id: int, bounce_id: int, addresses: list[str], now: d
                     "resent_to": resent_to,
                     "reason": reason,
                     "was": before,
+                    "was_applied": _iso(was_applied),
                     "manager_link": absolute(f"/notices/{notice_id}"),
                 },
             )

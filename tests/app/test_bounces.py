@@ -630,3 +630,31 @@ def test_a_client_user_cannot_download_a_bounce(login, make_agreement, announce_
     db.session.commit()
     response = login(user).get(f"/outbox/bounces/{received.bounce_id}.eml")
     assert response.status_code in (302, 403, 404) and b"Delivery" not in response.data
+
+
+def test_the_bounce_imap_command(app, runner, make_agreement, announce_addition, dovecot, inbox):
+    result = runner.invoke(args=["dpa", "bounce-imap"])
+    assert result.exit_code == 2 and "BOUNCE_IMAP_HOST is niet ingesteld" in result.output
+    make_agreement("signed")
+    _, (notice_id,) = announce_addition()
+    jobs.drain(now=lambda: ACCEPTED)
+    message = notice_mail(notice_id)
+    db.session.commit()
+    box = mailbox(dovecot)
+    box.append("INBOX", None, None, dsn(bounces.return_path(message.id), [(message.recipients[0], "delayed", "4.4.1")]))
+    box.logout()
+    app.config.update(
+        BOUNCE_IMAP_HOST="127.0.0.1",
+        BOUNCE_IMAP_PORT=dovecot,
+        BOUNCE_IMAP_SSL=False,
+        BOUNCE_IMAP_USER="bounces",
+        BOUNCE_IMAP_PASSWORD="secret",
+    )
+    result = runner.invoke(args=["dpa", "bounce-imap"])
+    assert result.exit_code == 0, result.output
+    assert "Bounces geregistreerd: 1; al bekend: 0; blijven in de mailbox voor de volgende keer: 0." in result.output
+    app.config["BOUNCE_IMAP_PASSWORD"] = "wrong"
+    result = runner.invoke(args=["dpa", "bounce-imap"])
+    assert result.exit_code == 1 and "De mailbox kon niet gelezen worden" in result.output
+    assert "Traceback" not in result.output
+    assert db.session.scalar(select(func.count()).select_from(MailBounce)) == 1

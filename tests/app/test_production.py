@@ -393,3 +393,61 @@ def test_audit_verify_ignores_events_committed_after_it_read_the_head(setup, man
     finally:
         sa_event.remove(db.engine, "after_cursor_execute", append_once)
     assert appended and result.ok and result.checked == head_before, result  # the chain up to the head it read first
+
+
+def test_the_bounce_server_process_and_two_senders_of_the_same_bounce(
+    app, tmp_path, make_agreement, make_subprocessor, manager, inbox
+):
+    """`dpa bounce-server` as a process of its own: two mail servers hand it the same bounce at once (a retry after
+    a lost reply); it is recorded once and the notice moves once."""
+    import smtplib
+    import threading
+
+    from dpa_manager.mail import bounces
+    from dpa_manager.mail.models import MailBounce
+
+    from .test_bounces import ACCEPTED, dsn, events, notice_mail
+
+    make_agreement("signed")
+    sp = make_subprocessor()
+    change = changes.create_change(
+        kind="add", subprocessor_id=sp.id, effective_on=date(2026, 12, 15), reason="Nieuw", actor=manager, now=NOW
+    )
+    (notice_id,) = changes.announce(change, actor=manager, now=NOW)
+    db.session.commit()
+    from dpa_manager.jobs import drain
+
+    drain(now=lambda: ACCEPTED)
+    message = notice_mail(notice_id)
+    env = environment(tmp_path, inbox.port)
+    app.config["SECRET_KEY"] = env["SECRET_KEY"]  # the return path as the process signs it
+    path = bounces.return_path(message.id)
+    raw = dsn(path, [(a, "failed", "5.1.1") for a in message.recipients])
+    db.session.commit()
+    port = free_port()
+    server = flask(env, "bounce-server", "--port", str(port))
+    try:
+        deadline = time.monotonic() + 60
+        while "Bounce-server op" not in output(server):
+            assert server.poll() is None and time.monotonic() < deadline, output(server)
+            time.sleep(0.05)
+        answers = []
+
+        def hand_over():
+            with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
+                answers.append(smtp.sendmail("<>", [path], raw))
+
+        threads = [threading.Thread(target=hand_over) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert answers == [{}, {}], output(server)  # both accepted (250): the second finds it recorded
+    finally:
+        server.terminate()
+        server.wait(30)
+    db.session.rollback()
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(MailBounce)) == 1
+    assert db.session.get(Notice, notice_id).state == "awaiting_delivery"
+    assert len(events("delivery_failed", notice_id)) == 1
