@@ -95,8 +95,9 @@ def _returned_message_id(part: Message) -> str | None:
     """Return the Message-ID of a returned message or of its returned headers."""
     payload = part.get_payload()
     returned = payload[0] if isinstance(payload, list) and payload else None
-    if returned is None and isinstance(payload, str):  # text/rfc822-headers
-        returned = message_from_bytes(payload.encode("utf-8", "replace"), policy=policy.compat32)
+    if returned is None and isinstance(payload, str):  # text/rfc822-headers, perhaps in base64 or quoted-printable
+        decoded = part.get_payload(decode=True)
+        returned = message_from_bytes(decoded if isinstance(decoded, bytes) else b"", policy=policy.compat32)
     if isinstance(returned, Message):
         value = returned.get("Message-ID")
         return " ".join(str(value).split()) if value else None

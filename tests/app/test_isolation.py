@@ -46,6 +46,19 @@ def world(app, make_agreement, make_subprocessor, manager, setup):
         created_at=NOW,
     )
     db.session.add(proof_b)
+    from dpa_manager.mail.models import MailBounce
+
+    bounce_b = MailBounce(
+        received_at=NOW,
+        via="smtp",
+        outbox_id=message_b.id,
+        kind="failed",
+        recipients=[],
+        sha256="1" * 64,
+        size=5,
+        raw=b"From:",
+    )
+    db.session.add(bounce_b)
     db.session.commit()
     return {
         "user_a": a.client.users[0],
@@ -62,6 +75,7 @@ def world(app, make_agreement, make_subprocessor, manager, setup):
             "user_id": user_b.id,
             "token_id": tokens_of(user_b)[0].id,
             "proof_id": proof_b.id,
+            "bounce_id": bounce_b.id,
             "service_id": db.session.scalar(select(Service.id)),
         },
     }
