@@ -63,6 +63,7 @@ KEYS = {
     "name": _l("Naam"),
     "notice": _l("Melding"),
     "notices": _l("Meldingen"),
+    "not_acted_on": _l("Gemeld maar niet toegepast voor"),
     "notified_at": _l("Verwittigd op"),
     "on": _l("Op"),
     "proofs": _l("Bewijsstukken"),

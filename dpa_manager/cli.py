@@ -206,9 +206,13 @@ def bounce_server_command(host, port):
     from flask import current_app
 
     from .intake import serve_bounces
+    from .mail.bounces import NoReturnPaths
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    serve_bounces(current_app._get_current_object(), host, port)
+    try:
+        serve_bounces(current_app._get_current_object(), host, port)
+    except NoReturnPaths as error:
+        raise click.UsageError(str(error)) from None
 
 
 @dpa.command("bounce-imap")
@@ -220,6 +224,8 @@ def bounce_imap_command():
 
     if not current_app.config.get("BOUNCE_IMAP_HOST"):
         raise click.UsageError("BOUNCE_IMAP_HOST is niet ingesteld: er is geen mailbox om te lezen.")
+    if not current_app.config.get("BOUNCE_ADDRESS"):
+        raise click.UsageError("BOUNCE_ADDRESS is niet ingesteld: geen bounce kan aan zijn bericht gekoppeld worden.")
     import imaplib
 
     try:

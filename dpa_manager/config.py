@@ -81,10 +81,13 @@ class Defaults:
     #: clients). The client's address recorded with a signature and the HTTPS of a request depend on it.
     PROXY_HOPS = 0
     #: The envelope sender (return path) of every e-mail, as local@domain: each message goes out from
-    #: local+<its token>@domain, so that a bounce names the message it is about (None: bounces@ the sender's domain).
-    #: The domain's mail exchanger must hand those addresses to `dpa bounce-server`, or deliver them to the IMAP
-    #: mailbox below; a bounce that reaches neither is not seen.
+    #: local+<its number>-<signature>@domain, so that a bounce names the message it is about. The domain's mail
+    #: exchanger must hand those addresses to `dpa bounce-server`, or deliver them to the IMAP mailbox below; a
+    #: bounce that reaches neither is not seen. None: messages go out from their From address, and no bounce is
+    #: matched to its message (production says so at start-up).
     BOUNCE_ADDRESS = None
+    #: A permanent failure reported more than this many days after the acceptance is recorded, not acted on.
+    BOUNCE_MAX_DAYS = 14
     #: An IMAP mailbox that receives the bounces (BOUNCE_IMAP_HOST unset: none is read). The scheduler reads it
     #: every BOUNCE_IMAP_MINUTES and deletes each message once it is recorded.
     BOUNCE_IMAP_HOST = None
@@ -124,6 +127,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "BOUNCE_IMAP_PORT": ("BOUNCE_IMAP_PORT", int),
     "BOUNCE_IMAP_SSL": ("BOUNCE_IMAP_SSL", lambda v: v.lower() in {"1", "true", "yes"}),
     "BOUNCE_IMAP_MINUTES": ("BOUNCE_IMAP_MINUTES", int),
+    "BOUNCE_MAX_DAYS": ("BOUNCE_MAX_DAYS", int),
 }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import imaplib
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,8 +22,7 @@ from flask import Flask, current_app
 from . import clock
 from .extensions import db
 from .mail import bounces
-from .notices.bounces import NotYetSettled, delivery_failed
-from .notices.subjects import notice_templates
+from .notices.bounces import NotYetSettled, bounce_listener
 
 log = logging.getLogger(__name__)
 
@@ -33,14 +33,7 @@ MAX_BOUNCE_BYTES = 20 * 1024 * 1024
 def receive_bounce(raw: bytes, *, via: str, now: datetime, envelope_to: list[str] | None = None) -> bounces.Received:
     """Record one bounce and act on it; commit. Raises (nothing kept) when it must be handed over again later."""
     try:
-        received = bounces.receive(
-            raw,
-            via=via,
-            now=now,
-            notices=delivery_failed,
-            notice_templates=notice_templates(),
-            envelope_to=envelope_to,
-        )
+        received = bounces.receive(raw, via=via, now=now, notices=bounce_listener(), envelope_to=envelope_to)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -60,8 +53,7 @@ class BounceHandler:
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         with self.app.app_context():
-            base = "@".join(bounces.return_base())
-            ours = bounces.outbox_id_of(address) is not None or address.strip("<> ").lower() == base
+            ours = bounces.outbox_id_of(address) is not None
         if not ours:
             return "550 5.1.1 Not a return path of this application"
         envelope.rcpt_tos.append(address)
@@ -94,9 +86,15 @@ def bounce_controller(app: Flask, host: str, port: int) -> Controller:
 
 def serve_bounces(app: Flask, host: str, port: int) -> None:
     """Run the SMTP endpoint for bounces until interrupted."""
+    with app.app_context():
+        base = bounces.return_base()
+    if base is None:
+        raise bounces.NoReturnPaths(
+            "BOUNCE_ADDRESS is niet ingesteld: er zijn geen retouradressen om bounces op te ontvangen."
+        )
     controller = bounce_controller(app, host, port)
     controller.start()
-    print(f"Bounce-server op {host}:{port}, voor {bounces.return_base()[0]}+…@{bounces.return_base()[1]}", flush=True)
+    print(f"Bounce-server op {host}:{port}, voor {base[0]}+…@{base[1]}", flush=True)
     try:
         while True:
             time.sleep(3600)
@@ -133,6 +131,14 @@ def read_mailbox(now: datetime | None = None) -> MailboxReport:
             raise imaplib.IMAP4.error(f"folder {config['BOUNCE_IMAP_FOLDER']!r} cannot be opened")
         _, found = box.uid("SEARCH", "ALL")
         for uid in (found[0] or b"").decode().split():
+            _, sized = box.uid("FETCH", uid, "(RFC822.SIZE)")
+            size = re.search(rb"RFC822\.SIZE (\d+)", sized[0] if sized and isinstance(sized[0], bytes) else b"")
+            if size is None or int(size.group(1)) > MAX_BOUNCE_BYTES:
+                log.warning(
+                    "message uid %s in the bounce mailbox is larger than %s bytes: left there", uid, MAX_BOUNCE_BYTES
+                )
+                report.left += 1
+                continue
             _, data = box.uid("FETCH", uid, "(BODY.PEEK[])")
             raw = next((part[1] for part in data if isinstance(part, tuple)), None)
             if raw is None:

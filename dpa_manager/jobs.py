@@ -142,7 +142,7 @@ def run_scheduler(
             next_run_time=clock.now(),
         )
 
-    if "bounce-imap" in jobs and app.config.get("BOUNCE_IMAP_HOST"):
+    if "bounce-imap" in jobs and app.config.get("BOUNCE_IMAP_HOST") and app.config.get("BOUNCE_ADDRESS"):
         scheduler.add_job(
             in_app(read_bounces),
             "interval",

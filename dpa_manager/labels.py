@@ -90,7 +90,7 @@ ACTIONS = {
     "deemed_approval_reversed": _l("Stilzwijgende goedkeuring herroepen"),
     "deemed_approved": _l("Stilzwijgend goedgekeurd"),
     "delivered": _l("Aanvaard door de mailserver"),
-    "delivery_failed": _l("Niet bezorgd: de termijn telt opnieuw"),
+    "delivery_failed": _l("Bounce: verwittiging opnieuw bepaald"),
     "draft_saved": _l("Concept bewaard"),
     "feed_token_rotated": _l("Feedlink vernieuwd"),
     "invited": _l("Uitgenodigd"),

@@ -57,6 +57,11 @@ def check_production(app: Flask) -> None:
             f"random value of at least {MIN_SECRET_LENGTH} characters, e.g. "
             'python3 -c "import secrets; print(secrets.token_urlsafe(48))"'
         )
+    if not app.config.get("BOUNCE_ADDRESS"):
+        app.logger.warning(
+            "BOUNCE_ADDRESS is not set: e-mails go out from their From address and no bounce is matched to its "
+            "message, so a notice whose e-mail bounces counts as delivered (README, Bounces)."
+        )
 
 
 def _bad_text(value) -> bool:

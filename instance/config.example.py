@@ -14,6 +14,12 @@
 # MAIL_USERNAME = "dpa@example.com"
 # MAIL_PASSWORD = "..."
 # MAIL_DEFAULT_SENDER = "dpa@example.com"
+# Bounces (README, "Bounces"): each e-mail goes out from bounces+<number>-<signature>@example.com, and the mail
+# exchanger hands those addresses to `flask dpa bounce-server`, or delivers them to an IMAP mailbox read here.
+# BOUNCE_ADDRESS = "bounces@example.com"
+# BOUNCE_IMAP_HOST = "imap.example.com"
+# BOUNCE_IMAP_USER = "bounces@example.com"
+# BOUNCE_IMAP_PASSWORD = "..."
 
 # The processor's seal on every document issued, and the time-stamping authority (README, "The seal").
 # Without them the app makes a development seal in instance/seal/ (refused with DPA_ENV=production).

@@ -16,6 +16,7 @@ from ..labels import CHANGE_KINDS
 from ..mail.strings import RESOLUTION_WORDS, long_date, t
 from ..notices.models import Notice
 from ..notices.subjects import Subject
+from ..rules import ChangeState
 from ..subprocessors.models import Change
 from .services import unapply_for_client
 
@@ -81,6 +82,9 @@ class ChangeSubject(Subject):
 
     def alert_subject(self, notice) -> str:
         return f"Bezwaar van {notice.client.name} tegen subverwerker {notice.change.subprocessor.name}"
+
+    def cancelled(self, notice) -> bool:
+        return notice.change.state == ChangeState.CANCELLED
 
     def undo(self, notice, *, actor, now: datetime) -> None:
         unapply_for_client(notice.change, notice.client_id, actor=actor, now=now)

@@ -18,7 +18,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import Message
 from email.utils import getaddresses
@@ -30,7 +30,6 @@ from .. import audit
 from ..bulk import conflict_insert
 from ..extensions import db, rowcount, table_of
 from .models import MailBounce, OutboxMessage, OutboxRecipient
-from .outbox import domain
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +41,15 @@ ENVELOPE_HEADERS = ("Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-
 class Bounced:
     """What a delivery status notification says of one recipient."""
 
+    #: The address as the message was sent to it (Original-Recipient), else as the reporting server names it.
     address: str
     #: RFC 3464 Action: failed, delayed, delivered, relayed or expanded.
     action: str
     #: The status code, e.g. 5.1.1 (empty when the report gives none).
     status: str
     diagnostic: str
+    #: The Final-Recipient, when it differs from `address` (a forwarding the client's server did).
+    final: str = ""
 
     @property
     def permanent(self) -> bool:
@@ -55,7 +57,12 @@ class Bounced:
         return self.action == "failed"
 
     def as_dict(self) -> dict[str, str]:
-        return {"address": self.address, "action": self.action, "status": self.status, "diagnostic": self.diagnostic}
+        return {
+            "address": self.address,
+            "action": self.action,
+            "status": self.status,
+            "diagnostic": self.diagnostic,
+        } | ({"final": self.final} if self.final else {})
 
 
 @dataclass(frozen=True)
@@ -81,14 +88,22 @@ class Report:
         return "delayed" if "delayed" in actions else "delivered"
 
 
-def _field_value(value: str | None) -> str:
+def _clean(value, limit: int) -> str:
+    """Return a header's text on one line, without NUL or other control characters, at most `limit` characters."""
+    return " ".join(_CONTROLS.sub(" ", str(value or "")).split())[:limit]
+
+
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _field_value(value, limit: int = 1000) -> str:
     """Return a DSN field without its type: "rfc822; a@b.be" -> "a@b.be", "smtp; 550 …" -> "550 …"."""
-    text = " ".join(str(value or "").split())
-    return text.split(";", 1)[1].strip() if ";" in text else text
+    text = _clean(value, 4 * limit)
+    return (text.split(";", 1)[1].strip() if ";" in text else text)[:limit]
 
 
-def _address(value: str | None) -> str:
-    return _field_value(value).strip("<> ").lower()
+def _address(value) -> str:
+    return _field_value(value, 320).strip("<> ").lower()
 
 
 def _returned_message_id(part: Message) -> str | None:
@@ -100,20 +115,34 @@ def _returned_message_id(part: Message) -> str | None:
         returned = message_from_bytes(decoded if isinstance(decoded, bytes) else b"", policy=policy.compat32)
     if isinstance(returned, Message):
         value = returned.get("Message-ID")
-        return " ".join(str(value).split()) if value else None
+        return _clean(value, 200) or None
     return None
 
 
 def parse(raw: bytes) -> Report:
     """Read a bounce: the per-recipient fields of its delivery status report, and what it returns.
 
-    Pure: no database, no clock. A message without a delivery status report is `is_dsn=False`; it is still kept.
+    Pure: no database, no clock. A message without a delivery status report, or one that cannot be read at all,
+    is `is_dsn=False`: it is still kept, byte for byte.
     """
+    try:
+        return _parse(raw)
+    except Exception:  # whatever a malformed message makes the email package do (e.g. RecursionError)
+        return Report(is_dsn=False)
+
+
+def _delivered_to(message: Message) -> tuple[str, ...]:
+    values = [_clean(v, 2000) for h in ENVELOPE_HEADERS for v in message.get_all(h) or []]
+    try:
+        found = getaddresses(values)
+    except Exception:  # a header the address parser cannot take apart: only plain addresses count
+        found = [("", v) for v in values if re.fullmatch(r"<?[^\s<>@]+@[^\s<>@]+>?", v)]
+    return tuple(address.strip("<>").lower()[:320] for _, address in found if address)
+
+
+def _parse(raw: bytes) -> Report:
     message = message_from_bytes(raw, policy=policy.compat32)
-    delivered_to = tuple(
-        address.lower()
-        for _, address in getaddresses([str(v) for h in ENVELOPE_HEADERS for v in message.get_all(h) or []])
-    )
+    delivered_to = _delivered_to(message)
     recipients: list[Bounced] = []
     original: str | None = None
     is_dsn = False
@@ -127,24 +156,31 @@ def parse(raw: bytes) -> Report:
             for block in blocks[1:] if isinstance(blocks, list) else []:  # the first block is per message
                 if not isinstance(block, Message):
                     continue
-                address = _address(block.get("Original-Recipient")) or _address(block.get("Final-Recipient"))
-                action = str(block.get("Action") or "").strip().lower()
+                original_to, final = _address(block.get("Original-Recipient")), _address(block.get("Final-Recipient"))
+                address = original_to or final
+                action = _clean(block.get("Action"), 20).lower()
                 if address and action:
-                    status = str(block.get("Status") or "").strip()
-                    diagnostic = _field_value(block.get("Diagnostic-Code"))[:1000]
-                    recipients.append(Bounced(address, action, status, diagnostic))
+                    status = _clean(block.get("Status"), 40)
+                    diagnostic = _field_value(block.get("Diagnostic-Code"))
+                    recipients.append(Bounced(address, action, status, diagnostic, final if final != address else ""))
         elif content_type in ("message/rfc822", "text/rfc822-headers", "message/rfc822-headers") and original is None:
             original = _returned_message_id(part)
     return Report(is_dsn, tuple(recipients), original, delivered_to)
 
 
+class NoReturnPaths(RuntimeError):
+    """BOUNCE_ADDRESS is not set: no message has a return path of its own, so no bounce can be taken in."""
+
+
 # --- Return paths ---------------------------------------------------------------------------------------------
 
 
-def return_base() -> tuple[str, str]:
-    """Return (local part, domain) of BOUNCE_ADDRESS, or bounces@ the sender's domain."""
-    configured = current_app.config.get("BOUNCE_ADDRESS") or f"bounces@{domain()}"
-    local, _, host = configured.rpartition("@")
+def return_base() -> tuple[str, str] | None:
+    """Return (local part, domain) of BOUNCE_ADDRESS, or None when it is not set (no return paths of our own)."""
+    configured = current_app.config.get("BOUNCE_ADDRESS")
+    if not configured or "@" not in configured:
+        return None
+    local, _, host = configured.strip().rpartition("@")
     return local.lower(), host.lower()
 
 
@@ -153,15 +189,22 @@ def _signature(outbox_id: int) -> str:
     return hmac.new(key, f"bounce:{outbox_id}".encode(), hashlib.sha256).hexdigest()[:16]
 
 
-def return_path(outbox_id: int) -> str:
-    """Return the envelope sender of outbox message `outbox_id`: local+<id>-<signature>@domain."""
-    local, host = return_base()
+def return_path(outbox_id: int) -> str | None:
+    """Return the envelope sender of outbox message `outbox_id`: local+<id>-<signature>@domain (None: BOUNCE_ADDRESS
+    is not set, and the message goes out from its From address)."""
+    base = return_base()
+    if base is None:
+        return None
+    local, host = base
     return f"{local}+{outbox_id}-{_signature(outbox_id)}@{host}"
 
 
 def outbox_id_of(address: str) -> int | None:
     """Return the outbox message that `address` is the return path of, or None (not ours, or a wrong signature)."""
-    local, host = return_base()
+    base = return_base()
+    if base is None:
+        return None
+    local, host = base
     match = re.fullmatch(
         rf"{re.escape(local)}\+(\d{{1,18}})-([0-9a-f]{{16}})@{re.escape(host)}", address.strip("<> ").lower()
     )
@@ -174,9 +217,18 @@ def outbox_id_of(address: str) -> int | None:
 # --- Receiving --------------------------------------------------------------------------------------------------
 
 
-#: Told of the addresses of a notice e-mail that failed for good: (notice id, bounce id, addresses, now); returns
-#: what was done, in a sentence. Runs in the bounce's transaction.
-BounceListener = Callable[[int, int, list[str], datetime], str]
+@dataclass(frozen=True)
+class BounceListener:
+    """What the bounces tell the layer that wrote the messages (the notices), handed over by intake.py."""
+
+    #: The templates of the e-mails that tell a client of a notice.
+    templates: frozenset[str]
+    #: Takes the notice's row lock before anything of the bounce is written (the order every writer of a notice
+    #: keeps: the notice, then the audit trail).
+    lock: Callable[[int], None]
+    #: Told of a notice e-mail that failed for good for some addresses: (notice id, bounce id, addresses, now,
+    #: why it is not acted on or None); returns what was done, in a sentence. In the bounce's transaction.
+    failed: Callable[[int, int, list[str], datetime, str | None], str]
 
 
 @dataclass(frozen=True)
@@ -189,46 +241,53 @@ class Received:
     effect: str | None
 
 
-def _message_of(report: Report, envelope_to: list[str]) -> tuple[int | None, str | None]:
-    """Find the message a bounce is about: by its return path, else by the Message-ID it returns."""
+def _message_of(report: Report, envelope_to: list[str]) -> tuple[int | None, str | None, bool]:
+    """Find the message a bounce is about: by its signed return path (then True), else by the Message-ID it
+    quotes (then False: anyone can quote a Message-ID, so such a bounce is recorded and shown, not acted on)."""
     for address in [*envelope_to, *report.delivered_to]:
         outbox_id = outbox_id_of(address)
         if outbox_id is not None and db.session.get(OutboxMessage, outbox_id) is not None:
-            return outbox_id, address
+            return outbox_id, address, True
     if report.original_message_id:
         found = db.session.scalar(
             select(OutboxMessage.id).where(OutboxMessage.message_id == report.original_message_id)
         )
         if found is not None:
-            return found, None
-    return None, envelope_to[0] if envelope_to else None
+            return found, None, False
+    return None, envelope_to[0] if envelope_to else None, False
+
+
+#: Why a permanent failure is recorded but not acted on.
+NOT_ACTED = {
+    "unsigned": "het bericht kwam niet op het eigen retouradres van de e-mail binnen (alleen de Message-ID klopt)",
+    "late": "het kwam meer dan {days} dagen na de aanvaarding binnen, later dan een mailserver een bericht bijhoudt",
+}
 
 
 def receive(
-    raw: bytes,
-    *,
-    via: str,
-    now: datetime,
-    notices: BounceListener,
-    notice_templates: frozenset[str],
-    envelope_to: list[str] | None = None,
+    raw: bytes, *, via: str, now: datetime, notices: BounceListener, envelope_to: list[str] | None = None
 ) -> Received:
     """Record one bounce and act on it, in the caller's transaction (the caller commits, then lets it go).
 
-    The addresses it reports as failed for good, among those the server accepted the message for, become bounced;
-    for a notice e-mail, the notices are told. A temporary failure or a positive report is only recorded. The same
-    bytes a second time (a mailbox read again after a crash) change nothing.
+    The addresses it reports as failed for good, among those the server accepted the message for, become bounced,
+    and for a notice e-mail the notices are told; only when it came back to the message's signed return path
+    within BOUNCE_MAX_DAYS of the acceptance (otherwise it is recorded and the managers are told, nothing more).
+    A temporary failure or a positive report is only recorded. The same bytes a second time change nothing.
     """
     digest = hashlib.sha256(raw).hexdigest()
     report = parse(raw)
-    outbox_id, to = _message_of(report, [a.lower() for a in envelope_to or []])
+    outbox_id, to, signed = _message_of(report, [_clean(a, 320).lower() for a in envelope_to or []])
+    message = db.session.get(OutboxMessage, outbox_id) if outbox_id is not None else None
+    about_notice = message is not None and message.notice_id is not None and message.template in notices.templates
+    if about_notice and message is not None and message.notice_id is not None:
+        notices.lock(message.notice_id)
     table = table_of(MailBounce)
     inserted = db.session.execute(
         conflict_insert(table, db.engine.dialect.name)
         .values(
             received_at=now,
             via=via,
-            envelope_to=(to or "")[:320] or None,
+            envelope_to=to or None,
             outbox_id=outbox_id,
             kind=report.kind,
             recipients=[r.as_dict() for r in report.recipients],
@@ -247,44 +306,69 @@ def receive(
         ).one()
         return Received(known.id, False, known.kind, known.outbox_id, known.effect)
     bounce_id = inserted.id
-    if outbox_id is None:
+    if message is None:
         log.warning("bounce %s (%s) names no message of ours: kept, not acted on", bounce_id, report.kind)
         return Received(bounce_id, True, report.kind, None, None)
-    message = db.session.get_one(OutboxMessage, outbox_id)
     accepted = {
-        address.lower(): address
-        for (address,) in db.session.execute(
-            select(OutboxRecipient.address).where(
-                OutboxRecipient.outbox_id == outbox_id, OutboxRecipient.state.in_(("accepted", "bounced"))
+        row.address.lower(): row
+        for row in db.session.execute(
+            select(OutboxRecipient.address, OutboxRecipient.state, OutboxRecipient.accepted_at).where(
+                OutboxRecipient.outbox_id == message.id, OutboxRecipient.state.in_(("accepted", "bounced"))
             )
         )
     }
+    limit = timedelta(days=current_app.config["BOUNCE_MAX_DAYS"])
     failed: list[str] = []
+    ignored: dict[str, list[str]] = {}
     for bounced in report.recipients:
-        address = accepted.get(bounced.address)
-        if not bounced.permanent or address is None:
+        row = accepted.get(bounced.address) or accepted.get(bounced.final)
+        if not bounced.permanent or row is None or row.address in failed:
+            continue
+        why = "unsigned" if not signed else "late" if row.accepted_at and now - row.accepted_at > limit else None
+        if why:
+            ignored.setdefault(why, []).append(row.address)
             continue
         result = db.session.execute(
             update(OutboxRecipient)
             .where(
-                OutboxRecipient.outbox_id == outbox_id,
-                OutboxRecipient.address == address,
+                OutboxRecipient.outbox_id == message.id,
+                OutboxRecipient.address == row.address,
                 OutboxRecipient.state == "accepted",
             )
             .values(
-                state="bounced",
-                reply=f"{bounced.status} {bounced.diagnostic}".strip()[:2000] or "bounced",
-                updated_at=now,
+                state="bounced", reply=f"{bounced.status} {bounced.diagnostic}".strip() or "bounced", updated_at=now
             )
             .execution_options(synchronize_session=False)
         )
         if rowcount(result):
-            failed.append(address)
+            failed.append(row.address)
+    effects = []
+    if about_notice and message.notice_id is not None:
+        if failed:
+            effects.append(notices.failed(message.notice_id, bounce_id, failed, now, None))
+        for why, addresses in ignored.items():
+            effects.append(notices.failed(message.notice_id, bounce_id, addresses, now, why))
+    elif failed:
+        effects.append(f"{', '.join(failed)} niet bereikt: genoteerd bij het bericht")
+    for why, addresses in ignored.items() if not about_notice else ():
+        effects.append(
+            f"{', '.join(addresses)} niet bereikt volgens het bericht, maar niet toegepast: {not_acted_words(why)}"
+        )
+    if not effects and report.kind == "delayed":
+        effects.append("tijdelijk niet bezorgd: alleen genoteerd, de mailserver probeert verder")
+    effect = " ".join(effects) or None
+    if effect:
+        db.session.execute(
+            update(MailBounce)
+            .where(MailBounce.id == bounce_id)
+            .values(effect=effect)
+            .execution_options(synchronize_session=False)
+        )
     audit.record(
         at=now,
         actor=None,
         object_type="outbox",
-        object_id=outbox_id,
+        object_id=message.id,
         client_id=message.client_id,
         action="bounce_received",
         after={
@@ -293,23 +377,15 @@ def receive(
             "sha256": digest,
             "recipients": [r.as_dict() for r in report.recipients],
             "bounced": failed,
+            "not_acted_on": sorted(a for addresses in ignored.values() for a in addresses),
         },
     )
-    effect = None
-    if failed and message.notice_id is not None and message.template in notice_templates:
-        effect = notices(message.notice_id, bounce_id, failed, now)
-    elif failed:
-        effect = f"{', '.join(failed)} bereikt niet: genoteerd bij het bericht"
-    elif report.kind == "delayed":
-        effect = "tijdelijk niet bezorgd: alleen genoteerd, de mailserver probeert verder"
-    if effect:
-        db.session.execute(
-            update(MailBounce)
-            .where(MailBounce.id == bounce_id)
-            .values(effect=effect)
-            .execution_options(synchronize_session=False)
-        )
-    return Received(bounce_id, True, report.kind, outbox_id, effect)
+    return Received(bounce_id, True, report.kind, message.id, effect)
+
+
+def not_acted_words(code: str) -> str:
+    """Say why a permanent failure was recorded but not acted on (Dutch, for the managers)."""
+    return NOT_ACTED[code].format(days=current_app.config["BOUNCE_MAX_DAYS"])
 
 
 def bounces_of(outbox_ids: list[int]) -> list[MailBounce]:

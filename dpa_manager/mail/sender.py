@@ -292,9 +292,10 @@ def _recipient_upsert(dialect: str):
     return stmt.on_conflict_do_update(
         index_elements=[old.outbox_id, old.address],
         set_={
-            # an acceptance is never undone, and a refusal for good is not turned back into one for now
+            # an acceptance (or a bounce after it) is never undone, and a refusal for good is not turned back into one
+            # for now
             "state": case(
-                (old.state == "accepted", old.state),
+                (or_(old.state == "accepted", old.state == "bounced"), old.state),
                 (and_(old.state == "refused", new.state == "deferred"), old.state),
                 else_=new.state,
             ),
@@ -304,7 +305,7 @@ def _recipient_upsert(dialect: str):
             ),
             "refusals": old.refusals + new.refusals,
             "reply": case(
-                (new.state == "accepted", old.reply),
+                (or_(new.state == "accepted", old.state == "bounced"), old.reply),
                 (and_(old.state == "refused", new.state == "deferred"), old.reply),
                 else_=new.reply,
             ),
@@ -359,7 +360,11 @@ def _settle(
         open_ = []
     any_accepted = row.sent_at is not None or any(state == "accepted" for state, _ in answers.values())
     state = OutboxState.PENDING if open_ else OutboxState.SENT if any_accepted else OutboxState.DEAD
-    refusals = [f"{a}: {refusal_words(st, reply)}" for a, (st, reply) in sorted(answers.items()) if st != "accepted"]
+    refusals = [
+        f"{a}: {refusal_words(st, reply)}"
+        for a, (st, reply) in sorted(answers.items())
+        if st not in ("accepted", "bounced")
+    ]
     last_error = error or ("; ".join(refusals) if refusals else None)
     if final and error:
         last_error = f"permanent refusal, not retried: {error}"
@@ -639,7 +644,7 @@ def _answers(row_id: int, recipients: list[str]) -> tuple[list[str], dict[str, s
             select(OutboxRecipient.address, OutboxRecipient.state).where(OutboxRecipient.outbox_id == row_id)
         ).all()
     )
-    return [address for address in recipients if states.get(address) not in ("accepted", "refused")], states
+    return [address for address in recipients if states.get(address) not in ("accepted", "refused", "bounced")], states
 
 
 def _obsolete(listener: Listener, template: str, notice_id: int | None, now: datetime) -> str | None:

@@ -18,6 +18,7 @@ from ..errors import Conflict
 from ..extensions import db, rowcount
 from ..links import absolute
 from ..mail import outbox
+from ..mail.bounces import BounceListener, not_acted_words
 from ..mail.models import OutboxAcceptance, OutboxMessage, OutboxRecipient
 from ..rules import Copy, NoticeState, OutboxState, after_bounce, told_by
 from .models import Notice
@@ -78,28 +79,64 @@ def _iso(at: datetime | None) -> str | None:
     return at.isoformat() if at else None
 
 
-def delivery_failed(notice_id: int, bounce_id: int, addresses: list[str], now: datetime) -> str:
+def lock(notice_id: int) -> None:
+    """Take the notice's row lock for the bounce's transaction (PostgreSQL; SQLite has one writer at a time)."""
+    db.session.execute(select(Notice.id).where(Notice.id == notice_id).with_for_update())
+
+
+def bounce_listener() -> BounceListener:
+    """Return what mail.bounces tells the notices: which e-mails tell a client of a notice, and what to do."""
+    return BounceListener(templates=notice_templates(), lock=lock, failed=delivery_failed)
+
+
+def _resend_to(notice: Notice, bounced: set[str]) -> list[str]:
+    """The client's addresses now, without those that bounced or were refused for good for this notice."""
+    refused = {
+        address.lower()
+        for (address,) in db.session.execute(
+            select(OutboxRecipient.address)
+            .join(OutboxMessage, OutboxMessage.id == OutboxRecipient.outbox_id)
+            .where(OutboxMessage.notice_id == notice.id, OutboxRecipient.state == "refused")
+        )
+    }
+    gone = refused | {address.lower() for address in bounced}
+    return sorted(a for a in set(client_recipients([notice.client_id])[notice.client_id]) if a.lower() not in gone)
+
+
+def delivery_failed(notice_id: int, bounce_id: int, addresses: list[str], now: datetime, ignored: str | None) -> str:
     """Act on the copies of a notice e-mail that failed for good to reach `addresses`; return what was done.
 
-    Runs in the bounce's transaction. Raises NotYetSettled when the notice changed under it (the caller rolls the
-    bounce back and receives it again later).
+    With `ignored` (why the bounce is not acted on: mail.bounces.NOT_ACTED) the notice is left alone and the
+    managers are only told. Runs in the bounce's transaction, the notice's row locked (lock()). Raises NotYetSettled
+    when the notice changed under it (the caller rolls the bounce back and receives it again later).
     """
     notice = db.session.get_one(Notice, notice_id)
-    copies, bounced = _copies(notice_id)
-    told, stated = told_by(copies, notice.first_opened_at)
-    outcome = after_bounce(
-        state=notice.state,
-        needs_approval=notice.needs_approval,
-        notified_at=notice.notified_at,
-        decided_at=notice.decided_at,
-        days=notice.window_days,
-        unit=notice.window_unit,
-        told=told,
-        stated=stated,
-    )
+    db.session.refresh(notice)  # as the lock found it
     before = {"state": notice.state, "notified_at": _iso(notice.notified_at), "closes_at": _iso(notice.closes_at)}
-    effect, resent_to, reason = "kept", [], None
+    effect, resent_to, reason, on_its_way = "kept", [], None, False
     was_applied = notice.applied_at
+    outcome = None
+    copies: list[Copy] = []
+    bounced: set[str] = set()
+    if ignored is not None:
+        effect, reason = "ignored", not_acted_words(ignored)
+    elif notice.state not in (NoticeState.OPEN, NoticeState.DEEMED_APPROVED, NoticeState.INFORMED):
+        effect = "untouched"  # answered, withdrawn, or still waiting: the bounce changes nothing
+    elif subject_of(notice).cancelled(notice):
+        effect = "cancelled"  # a withdrawn change is not announced again
+    else:
+        copies, bounced = _copies(notice_id)
+        told, stated = told_by(copies, notice.first_opened_at)
+        outcome = after_bounce(
+            state=notice.state,
+            needs_approval=notice.needs_approval,
+            notified_at=notice.notified_at,
+            decided_at=notice.decided_at,
+            days=notice.window_days,
+            unit=notice.window_unit,
+            told=told,
+            stated=stated,
+        )
     if outcome is not None:
         target, values = outcome
         reached = [c.accepted_at for c in copies if not c.bounced]
@@ -107,8 +144,9 @@ def delivery_failed(notice_id: int, bounce_id: int, addresses: list[str], now: d
         reversing = notice.state == NoticeState.DEEMED_APPROVED and target != NoticeState.DEEMED_APPROVED
         if reversing:
             values["applied_at"] = None
-        if reversing or target == NoticeState.AWAITING_DELIVERY:
+        if reversing or target == NoticeState.AWAITING_DELIVERY:  # a new round: its own reminder and outcome
             values["delivery_round"] = Notice.delivery_round + 1
+            values["reminded_at"] = None
         applied_as_read = Notice.applied_at.is_(None) if was_applied is None else Notice.applied_at == was_applied
         try:
             with db.session.begin_nested():  # the move and what undoing the deemed approval takes, or neither
@@ -132,17 +170,12 @@ def delivery_failed(notice_id: int, bounce_id: int, addresses: list[str], now: d
         except Conflict as error:  # e.g. the amended agreement it produced has been replaced since
             effect, reason = "not_reversed", str(error.args[0] if error.args else error)
         else:
-            effect = {
-                NoticeState.AWAITING_DELIVERY: "reversed" if reversing else "waiting",
-                NoticeState.OPEN: "reopened" if reversing else "moved",
-            }.get(target, "moved")
-            after = {
-                "state": target.value,
-                "notified_at": _iso(values["notified_at"]),
-                "closes_at": _iso(values.get("closes_at")),
-                "bounce": bounce_id,
-                "addresses": sorted(addresses),
-            }
+            if target == NoticeState.AWAITING_DELIVERY:
+                effect = "reversed" if reversing else "waiting"
+            elif reversing:
+                effect = "reopened"
+            else:
+                effect = "moved" if notice.needs_approval else "moved_informed"
             audit.record(
                 at=now,
                 actor=None,
@@ -151,7 +184,13 @@ def delivery_failed(notice_id: int, bounce_id: int, addresses: list[str], now: d
                 client_id=notice.client_id,
                 action="delivery_failed",
                 before=before,
-                after=after,
+                after={
+                    "state": target.value,
+                    "notified_at": _iso(values["notified_at"]),
+                    "closes_at": _iso(values.get("closes_at")),
+                    "bounce": bounce_id,
+                    "addresses": sorted(addresses),
+                },
             )
             if reversing:
                 audit.record(
@@ -165,8 +204,10 @@ def delivery_failed(notice_id: int, bounce_id: int, addresses: list[str], now: d
                     after={"state": target.value, "was_applied": _iso(was_applied), "why": "bounce"},
                 )
         db.session.expire(notice)
-    if effect in ("waiting", "reversed") and not _on_its_way(notice_id):
-        resent_to = sorted(set(client_recipients([notice.client_id])[notice.client_id]) - bounced)
+        db.session.refresh(notice)
+    if effect in ("waiting", "reversed"):
+        on_its_way = _on_its_way(notice_id)
+        resent_to = [] if on_its_way else _resend_to(notice, bounced)
         if resent_to:
             outbox.enqueue(
                 [
@@ -184,7 +225,7 @@ def delivery_failed(notice_id: int, bounce_id: int, addresses: list[str], now: d
     outbox.enqueue(
         [
             outbox.row(
-                key=f"bounce:{bounce_id}",
+                key=f"bounce:{bounce_id}:{ignored or 'acted'}",
                 template="bounce_alert",
                 recipients=manager_addresses(),
                 language="nl",
@@ -196,27 +237,39 @@ def delivery_failed(notice_id: int, bounce_id: int, addresses: list[str], now: d
                     "addresses": sorted(addresses),
                     "effect": effect,
                     "resent_to": resent_to,
+                    "on_its_way": on_its_way,
                     "reason": reason,
                     "was": before,
                     "was_applied": _iso(was_applied),
+                    "state": notice.state,
+                    "closes_at": _iso(notice.closes_at),
+                    "notified_at": _iso(notice.notified_at),
                     "manager_link": absolute(f"/notices/{notice_id}"),
                 },
             )
         ]
     )
     return EFFECT_WORDS[effect].format(
-        addresses=", ".join(sorted(addresses)), notice=notice_id, to=", ".join(resent_to) or "geen ander adres"
+        addresses=", ".join(sorted(addresses)),
+        notice=notice_id,
+        to=", ".join(resent_to) or ("een kopie is al onderweg" if on_its_way else "geen ander adres"),
+        reason=reason or "",
     )
 
 
 #: What a bounce did to its notice, in a sentence (kept with the bounce; the alert says it at length).
 EFFECT_WORDS = {
     "kept": "{addresses} niet bereikt; melding {notice} bereikte de klant langs een ander adres of het portaal",
+    "untouched": "{addresses} niet bereikt; melding {notice} werd al beantwoord of ingetrokken, of wacht nog: "
+    "niets gewijzigd",
+    "cancelled": "{addresses} niet bereikt; de wijziging van melding {notice} werd ingetrokken: niets gewijzigd",
+    "ignored": "{addresses} niet bereikt volgens het bericht, maar niet toegepast op melding {notice}: {reason}",
     "moved": "{addresses} niet bereikt; de termijn van melding {notice} loopt vanaf een latere kopie",
+    "moved_informed": "{addresses} niet bereikt; melding {notice} bereikte de klant pas met een latere kopie",
     "waiting": "{addresses} niet bereikt; melding {notice} wacht opnieuw op levering, verstuurd naar: {to}",
     "reversed": "{addresses} niet bereikt; de goedkeuring door stilzwijgen van melding {notice} is ongedaan "
     "gemaakt, verstuurd naar: {to}",
     "reopened": "{addresses} niet bereikt; de goedkeuring door stilzwijgen van melding {notice} was voorbarig, "
     "de termijn loopt opnieuw",
-    "not_reversed": "{addresses} niet bereikt; melding {notice} kon niet automatisch teruggezet worden",
+    "not_reversed": "{addresses} niet bereikt; melding {notice} kon niet automatisch teruggezet worden: {reason}",
 }

@@ -122,8 +122,12 @@ def compose_bounce_alert(message: OutboxMessage, now: datetime) -> Draft:
     """For the processor's managers (in Dutch): a notice e-mail bounced, and what that did to the notice."""
     notice = _notice_of(message)
     context = notice_facts(notice, now)
-    was = (message.context or {}).get("was") or {}
-    context["was_closes_at"] = datetime.fromisoformat(was["closes_at"]) if was.get("closes_at") else None
+    extra = message.context or {}
+    was = extra.get("was") or {}
+    # the moments as they were when the bounce was recorded, not as the notice stands when the e-mail goes out
+    for name, value in (("was_closes_at", was.get("closes_at")), ("closes_at", extra.get("closes_at"))):
+        context[name] = datetime.fromisoformat(value) if value else None
+    context["notified_at"] = datetime.fromisoformat(extra["notified_at"]) if extra.get("notified_at") else None
     return Draft(
         subject=f"Melding aan {notice.client.name} niet bezorgd: {notice.subject}", context=context, reply_to_dpo=False
     )

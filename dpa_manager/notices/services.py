@@ -308,7 +308,8 @@ def mark_delivered(notice_id: int, accepted_at: datetime, *, stated_closes_at: d
     from (a message sent twice, the first acceptance recorded last) moves the start of an open window back to
     it; the window still never closes before a moment the client was told.
     """
-    notice = db.session.get(Notice, notice_id)
+    # locked and read as committed: a bounce being recorded for the notice is waited for, and seen
+    notice = db.session.get(Notice, notice_id, with_for_update=True, populate_existing=True)
     if notice is None:
         return
     if not _told(notice, accepted_at, "delivered_at", None, "delivered", stated_closes_at):
@@ -412,6 +413,7 @@ def mark_opened(notice: Notice, *, user: User, now: datetime) -> None:
     if user.is_manager or user.client_id != notice.client_id:
         return
     if notice.first_opened_at is None:
+        db.session.refresh(notice, with_for_update=True)  # a bounce being recorded for the notice is waited for
         _told(notice, now, "first_opened_at", user, "opened")
 
 
@@ -905,10 +907,19 @@ def remind_batch(now: datetime) -> int:
         Notice.reminded_at.is_(None),
         Notice.closes_at > now,
     )
-    moved = _claim(where, (Notice.remind_at, Notice.id), {"reminded_at": now})
-    if not moved:
+    claimed = bulk.claim_batch(
+        Notice,
+        list(where),
+        [Notice.remind_at, Notice.id],
+        {"reminded_at": now},
+        [Notice.id, Notice.client_id, Notice.delivery_round],
+        BATCH,
+    )
+    if not claimed:
         return 0
-    queue_mails(moved, key="reminder", template="reminder", now=now)
+    moved = [(nid, cid) for nid, cid, _ in claimed]
+    # a notice that a bounce sent back has its reminder again in its new round: another message
+    queue_mails(moved, key="reminder", template="reminder", now=now, rounds={nid: r for nid, _, r in claimed if r})
     return len(moved)
 
 
@@ -919,16 +930,19 @@ def queue_mails(
     template: str,
     now: datetime,
     languages: dict[int, str] | None = None,
+    rounds: dict[int, int] | None = None,
 ) -> None:
-    """Queue one e-mail of `template` about each notice (id, client id), keyed f"{key}:{id}", to the client's contact
-    and active users in the client's language (given, or read here)."""
+    """Queue one e-mail of `template` about each notice (id, client id), keyed f"{key}:{id}" (f"{key}:{id}.r{round}"
+    in a later round, see Notice.delivery_round), to the client's contact and active users in the client's language
+    (given, or read here)."""
+    rounds = rounds or {}
     client_ids = {cid for _, cid in notices}
     recipients = client_recipients(client_ids)
     languages = languages if languages is not None else client_languages(client_ids)
     outbox.enqueue(
         [
             outbox.row(
-                key=f"{key}:{nid}",
+                key=f"{key}:{nid}" + (f".r{rounds[nid]}" if rounds.get(nid) else ""),
                 template=template,
                 recipients=recipients[cid],
                 language=languages[cid],
@@ -992,8 +1006,9 @@ def requeue(message_ids: list[int] | None, *, actor, now: datetime) -> list[int]
         answers[outbox_id][address] = (state, reply)
     done = []
     for message in rows:
-        accepted = {a for a, (state, _) in answers[message.id].items() if state == "accepted"}
-        refused = {a: reply for a, (state, reply) in answers[message.id].items() if state != "accepted"}
+        # an address that accepted the message, bounced or not, is not sent it again: a bounce stays on record
+        accepted = {a for a, (state, _) in answers[message.id].items() if state in ("accepted", "bounced")}
+        refused = {a: reply for a, (state, reply) in answers[message.id].items() if a not in accepted}
         current = set(message.recipients)
         if message.client_id and message.template in to_clients and recipients.get(message.client_id):
             current = set(recipients[message.client_id])
@@ -1004,7 +1019,8 @@ def requeue(message_ids: list[int] | None, *, actor, now: datetime) -> list[int]
             if refused and message.state == OutboxState.SENT:
                 db.session.execute(
                     delete(OutboxRecipient).where(
-                        OutboxRecipient.outbox_id == message.id, OutboxRecipient.state != "accepted"
+                        OutboxRecipient.outbox_id == message.id,
+                        OutboxRecipient.state.not_in(("accepted", "bounced")),
                     )
                 )
                 db.session.execute(
@@ -1044,7 +1060,8 @@ def requeue(message_ids: list[int] | None, *, actor, now: datetime) -> list[int]
         if rowcount(result) == 1:
             db.session.execute(
                 delete(OutboxRecipient).where(
-                    OutboxRecipient.outbox_id == message.id, OutboxRecipient.state != "accepted"
+                    OutboxRecipient.outbox_id == message.id,
+                    OutboxRecipient.state.not_in(("accepted", "bounced")),
                 )
             )
             done.append(message.id)

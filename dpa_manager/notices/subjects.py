@@ -92,6 +92,10 @@ class Subject:
     def approved(self, notice: Notice, *, from_state: str, actor: Any, now: datetime) -> None:
         """Act on the client's explicit acceptance (from open, or recorded over a deemed acceptance)."""
 
+    def cancelled(self, notice: Notice) -> bool:
+        """Tell whether the subject was withdrawn (a change cancelled): its notices are never told again."""
+        return False
+
     def undo(self, notice: Notice, *, actor: Any, now: datetime) -> None:
         """Undo for this client what a deemed acceptance applied (an objection received in time, recorded late)."""
         raise NotImplementedError

@@ -110,6 +110,7 @@ def fresh_app(tmp_path, **config):
             "SECRET_KEY": "test-secret",
             "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
             "WTF_CSRF_ENABLED": False,
+            "BOUNCE_ADDRESS": "bounces@dpa-manager.localhost",
         }
         | pki.seal_config()
         | config

@@ -256,7 +256,7 @@ def test_a_bounce_of_one_address_leaves_a_notice_that_reached_another(make_agree
 
 
 def test_a_bounce_reverses_a_deemed_approval_and_what_it_applied(
-    make_agreement, make_subprocessor, announce_addition, make_user, inbox
+    app, make_agreement, make_subprocessor, announce_addition, make_user, inbox
 ):
     agreement = make_agreement("signed")
     change_id, (notice_id,) = announce_addition()
@@ -272,6 +272,8 @@ def test_a_bounce_reverses_a_deemed_approval_and_what_it_applied(
     make_user(client=agreement.client, email="juridisch@klant.example", full_name="Jo Jurist")
     db.session.commit()
 
+    # 25 days after the acceptance: later than the default limit, as a relay that keeps mail a month may send
+    app.config["BOUNCE_MAX_DAYS"] = 30
     at = datetime(2026, 12, 16, 9, tzinfo=UTC)
     bounce_all(notice_mail(notice_id), at)
     notice = db.session.get(Notice, notice_id)
@@ -328,7 +330,7 @@ def test_a_temporary_failure_is_only_recorded(make_agreement, announce_addition,
 
 
 def test_a_deemed_approval_that_cannot_be_undone_stays_and_the_managers_are_told(
-    make_agreement, announce_addition, monkeypatch, inbox
+    app, make_agreement, announce_addition, monkeypatch, inbox
 ):
     make_agreement("signed")
     _, (notice_id,) = announce_addition()
@@ -346,6 +348,7 @@ def test_a_deemed_approval_that_cannot_be_undone_stays_and_the_managers_are_told
         raise Conflict("De overeenkomst werd intussen vervangen.")
 
     monkeypatch.setattr(ChangeSubject, "undo", refuse)
+    app.config["BOUNCE_MAX_DAYS"] = 30
     received = bounce_all(notice_mail(notice_id), datetime(2026, 12, 16, 9, tzinfo=UTC))
     notice = db.session.get(Notice, notice_id)
     assert notice.state == "deemed_approved" and notice.applied_at is not None and notice.resolution_note is None
@@ -441,7 +444,7 @@ def test_the_bounce_server_answers_451_and_keeps_nothing_when_it_cannot_record(
     def moved_meanwhile(*args, **kwargs):
         raise notice_bounces.NotYetSettled("the notice changed while its bounce was read")
 
-    monkeypatch.setattr("dpa_manager.intake.delivery_failed", moved_meanwhile)
+    monkeypatch.setattr("dpa_manager.notices.bounces.delivery_failed", moved_meanwhile)
     with smtplib.SMTP("127.0.0.1", bounce_server, timeout=10) as smtp:
         with pytest.raises(smtplib.SMTPDataError) as refused:
             smtp.sendmail("<>", [path], dsn(path, [(a, "failed", "5.1.1") for a in message.recipients]))
@@ -565,7 +568,15 @@ def test_bounces_are_read_from_the_imap_mailbox_and_deleted_once_recorded(
     ]
     assert kept["unreadable"].outbox_id is None and kept["unreadable"].raw == out_of_office
     db.session.expire_all()
-    assert db.session.get(Notice, notice_id).state == "awaiting_delivery"
+    # the one delivered to the return path counts; the one that only quotes the Message-ID is kept and shown
+    by_path_row, by_id_row = db.session.scalars(
+        select(MailBounce).where(MailBounce.kind == "failed").order_by(MailBounce.id)
+    )
+    assert by_path_row.envelope_to == path and "wacht opnieuw" not in (by_path_row.effect or "")
+    assert "niet toegepast" in by_id_row.effect and "alleen de Message-ID klopt" in by_id_row.effect
+    states = dict(db.session.execute(select(OutboxRecipient.address, OutboxRecipient.state)).all())
+    assert states == {message.recipients[0]: "bounced", message.recipients[1]: "accepted"}
+    assert db.session.get(Notice, notice_id).state == "open"
     box = mailbox(dovecot)
     assert box.search(None, "ALL")[1] == [b""]  # every message recorded was deleted from the box
     box.append("INBOX", None, None, by_path)  # the same bounce again: recorded once, deleted again
@@ -658,3 +669,200 @@ def test_the_bounce_imap_command(app, runner, make_agreement, announce_addition,
     assert result.exit_code == 1 and "De mailbox kon niet gelezen worden" in result.output
     assert "Traceback" not in result.output
     assert db.session.scalar(select(func.count()).select_from(MailBounce)) == 1
+
+
+# --- What a bounce may not do --------------------------------------------------------------------------------------
+
+
+def test_a_bounce_that_only_quotes_the_message_id_is_kept_and_shown_not_acted_on(
+    make_agreement, announce_addition, bounce_server, inbox
+):
+    make_agreement("signed")
+    _, (notice_id,) = announce_addition()
+    jobs.drain(now=lambda: ACCEPTED)
+    message = notice_mail(notice_id)
+    db.session.commit()
+    with smtplib.SMTP("127.0.0.1", bounce_server, timeout=10) as smtp:  # the bare address takes nothing
+        with pytest.raises(smtplib.SMTPRecipientsRefused):
+            smtp.sendmail("<>", ["bounces@dpa-manager.localhost"], b"Subject: x\r\n\r\ny\r\n")
+    forged = dsn(
+        "bounces@dpa-manager.localhost",
+        [(a, "failed", "5.1.1") for a in message.recipients],
+        message_id=message.message_id,
+    )
+    received = receive_bounce(forged, via="imap", now=ACCEPTED + timedelta(hours=1))
+    db.session.expire_all()
+    assert received.outbox_id == message.id and "alleen de Message-ID klopt" in received.effect
+    assert db.session.get(Notice, notice_id).state == "open"
+    assert set(db.session.scalars(select(OutboxRecipient.state))) == {"accepted"}
+    alert = db.session.scalar(select(OutboxMessage).where(OutboxMessage.template == "bounce_alert"))
+    assert alert.context["effect"] == "ignored"
+    jobs.drain(now=lambda: ACCEPTED + timedelta(hours=2))
+    text = next(m for m in inbox.messages if "niet bezorgd" in str(m["Subject"])).get_body(("plain",)).get_content()
+    assert "er is niets mee gedaan" in text and "Controleer bij de klant" in text
+
+
+def test_a_bounce_long_after_the_acceptance_is_not_acted_on(app, make_agreement, announce_addition, inbox):
+    make_agreement("signed")
+    _, (notice_id,) = announce_addition()
+    jobs.drain(now=lambda: ACCEPTED)
+    days = app.config["BOUNCE_MAX_DAYS"]
+    assert days == 14
+    late = bounce_all(notice_mail(notice_id), ACCEPTED + timedelta(days=days, minutes=1))
+    assert "meer dan 14 dagen" in late.effect
+    assert db.session.get(Notice, notice_id).state in ("open", "deemed_approved")
+    assert set(db.session.scalars(select(OutboxRecipient.state))) == {"accepted"}
+
+
+def test_a_bounce_of_a_cancelled_change_announces_nothing_again(app, make_agreement, announce_addition, manager, inbox):
+    from dpa_manager.changes import services as changes
+    from dpa_manager.subprocessors.models import Change
+
+    make_agreement("signed")
+    change_id, (notice_id,) = announce_addition()
+    jobs.drain(now=lambda: ACCEPTED)
+    jobs.sweep(db.session.get(Notice, notice_id).closes_at)
+    assert db.session.get(Notice, notice_id).state == "deemed_approved"
+    changes.cancel(db.session.get(Change, change_id), actor=manager, now=ACCEPTED + timedelta(days=10))
+    db.session.commit()
+    received = bounce_all(notice_mail(notice_id), ACCEPTED + timedelta(days=11))
+    assert "ingetrokken" in received.effect
+    assert db.session.get(Notice, notice_id).state == "deemed_approved"
+    assert (
+        db.session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.template == "notice"))
+        == 1
+    )
+
+
+def test_an_address_that_bounced_is_neither_retried_nor_forgotten_by_a_re_queue(
+    make_agreement, announce_addition, make_user, inbox
+):
+    """The message reached one address (which later bounces) and was refused for good for the other: the manager
+    corrects the client's address and re-queues it. The bounce stays: the notice waits until a copy arrives."""
+    from dpa_manager.clients.models import Client
+    from dpa_manager.notices.services import requeue
+
+    agreement = make_agreement("signed")
+    _, (notice_id,) = announce_addition()
+    message = notice_mail(notice_id)
+    contact = agreement.client.contact_email
+    other = next(a for a in message.recipients if a != contact)
+    inbox.refuse = {other: "550 5.1.1 no such user"}
+    jobs.drain(now=lambda: ACCEPTED)
+    inbox.refuse = {}
+    first = bounce_all_to(message, [contact], ACCEPTED + timedelta(hours=1))
+    assert db.session.get(Notice, notice_id).state == "awaiting_delivery"
+    assert "geen ander adres" in first.effect  # the other address was refused for good: nobody to send it to
+    client = db.session.get(Client, agreement.client_id)
+    client.contact_email = "nieuw@klant.example"
+    db.session.commit()
+    assert requeue([message.id], actor=None, now=ACCEPTED + timedelta(hours=3)) == [message.id]
+    db.session.commit()
+    sent_before = len(inbox.messages)
+    inbox.refuse = {other: "550 5.1.1 no such user"}  # still wrong
+    jobs.drain(now=lambda: ACCEPTED + timedelta(hours=4))
+    inbox.refuse = {}
+    db.session.expire_all()
+    states = dict(
+        db.session.execute(
+            select(OutboxRecipient.address, OutboxRecipient.state).where(OutboxRecipient.outbox_id == message.id)
+        ).all()
+    )
+    assert states[contact] == "bounced"  # not retried, not erased
+    assert states["nieuw@klant.example"] == "accepted"
+    assert all(contact not in env for env in inbox.envelopes[sent_before:])
+    notice = db.session.get(Notice, notice_id)
+    assert notice.state == "open" and notice.notified_at == ACCEPTED + timedelta(hours=4)
+    # the new address bounces too: no copy reached the client, whatever the re-queue did
+    bounce_all_to(message, ["nieuw@klant.example"], ACCEPTED + timedelta(hours=5))
+    assert db.session.get(Notice, notice_id).state == "awaiting_delivery"
+
+
+def bounce_all_to(message: OutboxMessage, addresses: list[str], at) -> bounces.Received:
+    raw = dsn(bounces.return_path(message.id), [(a, "failed", "5.1.1") for a in addresses])
+    received = receive_bounce(raw, via="smtp", now=at, envelope_to=[bounces.return_path(message.id)])
+    db.session.expire_all()
+    return received
+
+
+def test_a_notice_sent_back_has_its_reminder_again_in_its_new_round(
+    make_agreement, announce_addition, make_user, inbox
+):
+    agreement = make_agreement("signed")
+    _, (notice_id,) = announce_addition()
+    jobs.drain(now=lambda: ACCEPTED)
+    notice = db.session.get(Notice, notice_id)
+    jobs.sweep(notice.remind_at)
+    assert db.session.get(Notice, notice_id).reminded_at is not None
+    make_user(client=agreement.client, email="boekhouding@klant.example", full_name="Karel Boekhouder")
+    db.session.commit()
+    at = notice.remind_at + timedelta(hours=1)
+    bounce_all(notice_mail(notice_id), at)
+    notice = db.session.get(Notice, notice_id)
+    assert notice.state == "awaiting_delivery" and notice.reminded_at is None and notice.delivery_round == 1
+    jobs.drain(now=lambda: at + timedelta(minutes=5))
+    notice = db.session.get(Notice, notice_id)
+    assert notice.state == "open"
+    jobs.sweep(notice.remind_at)
+    keys = sorted(db.session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.template == "reminder")))
+    assert keys == [f"reminder:{notice_id}", f"reminder:{notice_id}.r1"]
+
+
+def test_an_informational_notice_that_bounced_waits_and_its_alert_speaks_of_no_window(
+    make_agreement, make_subprocessor, manager, make_user, inbox
+):
+    from dpa_manager.changes import services as changes
+
+    agreement = make_agreement("signed")
+    sp = make_subprocessor(kind="incidental", countries=["BE"], data_categories=["contact"])
+    change = changes.create_change(
+        kind="add", subprocessor_id=sp.id, effective_on=date(2026, 12, 15), reason="Eenmalig", actor=manager, now=NOW
+    )
+    (notice_id,) = changes.announce(change, actor=manager, now=NOW)
+    db.session.commit()
+    jobs.drain(now=lambda: ACCEPTED)
+    assert db.session.get(Notice, notice_id).state == "informed"
+    bounce_all(notice_mail(notice_id), ACCEPTED + timedelta(hours=1))
+    assert db.session.get(Notice, notice_id).state == "awaiting_delivery"
+    jobs.drain(now=lambda: ACCEPTED + timedelta(hours=2))
+    text = next(m for m in inbox.messages if "niet bezorgd" in str(m["Subject"])).get_body(("plain",)).get_content()
+    assert "termijn" not in text and "wacht daarom opnieuw op levering." in text
+    assert agreement
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        b"To: " + b"(" * 600 + b"\r\n\r\nbody\r\n",  # makes the address parser recurse
+        b"\x00\xff\xfe not mail at all",
+    ],
+)
+def test_a_bounce_that_cannot_be_read_is_kept_as_unreadable(app, garbage):
+    received = receive_bounce(garbage, via="imap", now=ACCEPTED)
+    assert received.new and received.kind == "unreadable" and received.outbox_id is None
+    assert db.session.get(MailBounce, received.bounce_id).raw == garbage
+
+
+def test_a_nul_in_a_report_is_recorded_without_it(make_agreement, announce_addition, inbox):
+    make_agreement("signed")
+    _, (notice_id,) = announce_addition()
+    jobs.drain(now=lambda: ACCEPTED)
+    message = notice_mail(notice_id)
+    raw = dsn(bounces.return_path(message.id), [(message.recipients[0], "failed", "5.1.1")]).replace(
+        b"User unknown", b"User\x00unknown"
+    )
+    received = receive_bounce(raw, via="smtp", now=ACCEPTED + timedelta(hours=1))
+    bounce = db.session.get(MailBounce, received.bounce_id)
+    assert bounce.raw == raw and "\x00" not in bounce.recipients[0]["diagnostic"]
+
+
+def test_without_a_bounce_address_mail_goes_out_from_its_sender_and_no_bounce_server_starts(
+    app, runner, make_agreement, announce_addition, inbox
+):
+    app.config["BOUNCE_ADDRESS"] = None
+    make_agreement("signed")
+    announce_addition()
+    jobs.drain(now=lambda: ACCEPTED)
+    assert inbox.senders == ["dpa@dpa-manager.localhost"]
+    result = runner.invoke(args=["dpa", "bounce-server", "--port", str(free_port())])
+    assert result.exit_code == 2 and "BOUNCE_ADDRESS is niet ingesteld" in result.output

@@ -419,7 +419,7 @@ def test_the_bounce_server_process_and_two_senders_of_the_same_bounce(
 
     drain(now=lambda: ACCEPTED)
     message = notice_mail(notice_id)
-    env = environment(tmp_path, inbox.port)
+    env = environment(tmp_path, inbox.port) | {"BOUNCE_ADDRESS": app.config["BOUNCE_ADDRESS"]}
     app.config["SECRET_KEY"] = env["SECRET_KEY"]  # the return path as the process signs it
     path = bounces.return_path(message.id)
     raw = dsn(path, [(a, "failed", "5.1.1") for a in message.recipients])
