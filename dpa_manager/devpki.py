@@ -24,6 +24,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+#: The root's certificate revocation list, when the authority was made with a CRL address.
+CRL_FILE = "root.crl"
 ROOT_FILE, SEAL_FILE, PASSWORD_FILE, TSA_CERT_FILE, TSA_KEY_FILE = (
     "root.pem",
     "seal.p12",
@@ -99,8 +101,9 @@ def issue(
     ca: bool = False,
     usage: x509.KeyUsage,
     extended: list | None = None,
+    crl_url: str | None = None,
 ) -> x509.Certificate:
-    """Issue a certificate for `public_key`, signed by `issuer_key`."""
+    """Issue a certificate for `public_key`, signed by `issuer_key`; `crl_url` is where its issuer's CRL is."""
     builder = (
         x509.CertificateBuilder()
         .subject_name(subject)
@@ -116,13 +119,20 @@ def issue(
     )
     if extended:
         builder = builder.add_extension(x509.ExtendedKeyUsage(extended), critical=True)
+    if crl_url:
+        point = x509.DistributionPoint([x509.UniformResourceIdentifier(crl_url)], None, None, None)
+        builder = builder.add_extension(x509.CRLDistributionPoints([point]), critical=False)
     return builder.sign(issuer_key, hashes.SHA256())
 
 
-def make_authority(folder: Path, *, organisation: str, now: datetime, years: int = 10) -> Authority:
+def make_authority(
+    folder: Path, *, organisation: str, now: datetime, years: int = 10, crl_url: str | None = None
+) -> Authority:
     """Write a root, a seal for `organisation` and a time-stamping authority into `folder`; return where.
 
-    Valid from a day before `now` for `years` years. The seal's passphrase is random, in seal-password.txt.
+    Valid from a day before `now` for `years` years. The seal's passphrase is random, in seal-password.txt. With
+    `crl_url`, the seal's and the authority's certificates say their revocation list is there, and the root's
+    (empty) list is written to root.crl, to be served at that address.
     """
     folder.mkdir(parents=True, exist_ok=True)
     start, end = now - timedelta(days=1), now + timedelta(days=365 * years)
@@ -147,6 +157,7 @@ def make_authority(folder: Path, *, organisation: str, now: datetime, years: int
         not_before=start,
         not_after=end,
         usage=key_usage(digital_signature=True, content_commitment=True),
+        crl_url=crl_url,
     )
     tsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)  # pyHanko's test time-stamper signs RSA
     tsa = issue(
@@ -158,7 +169,19 @@ def make_authority(folder: Path, *, organisation: str, now: datetime, years: int
         not_after=end,
         usage=key_usage(digital_signature=True),
         extended=[ExtendedKeyUsageOID.TIME_STAMPING],
+        crl_url=crl_url,
     )
+    if crl_url:
+        crl = (
+            x509.CertificateRevocationListBuilder()
+            .issuer_name(root_name)
+            .last_update(start)
+            .next_update(end)
+            .add_extension(x509.CRLNumber(1), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), critical=False)
+            .sign(root_key, hashes.SHA256())
+        )
+        (folder / CRL_FILE).write_bytes(crl.public_bytes(serialization.Encoding.DER))
     password = secrets.token_urlsafe(24)
     pem = serialization.Encoding.PEM
     (folder / ROOT_FILE).write_bytes(root.public_bytes(pem))

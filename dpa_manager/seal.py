@@ -3,7 +3,9 @@
 The seal is a key and certificate of the processor, from a PKCS#12 file (`SEAL_PKCS12`, `SEAL_PKCS12_PASSWORD`)
 or a PKCS#11 token (`SEAL_PKCS11_MODULE`, `SEAL_PKCS11_TOKEN`, `SEAL_PKCS11_KEY`, `SEAL_PKCS11_CERT`,
 `SEAL_PKCS11_PIN`, and `SEAL_PKCS11_RAW` for a token that signs only digests it is given); the timestamp (RFC
-3161) comes from the time-stamping authority at `TSA_URL`. pyHanko makes the signature (PAdES baseline B-T: the
+3161) comes from the time-stamping authority at `TSA_URL`. pyHanko makes the signature: PAdES baseline B-LT when the
+seal's and the authority's certificates chain to a known root (the seal's own chain, TSA_TRUST_ROOTS), with the
+certificates and the revocation data (CRL, OCSP) that can be fetched in the document security store; else B-T (the
 signature, the seal's certificate and a timestamp on the signature).
 
 In production (DPA_ENV=production) the app refuses to start without both. Elsewhere, when none is configured,
@@ -34,13 +36,18 @@ from pyhanko.pdf_utils import embed
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
 from pyhanko.sign.general import SigningError
+from pyhanko.sign.signers.pdf_signer import DSSContentSettings, SigDSSPlacementPreference
 from pyhanko.sign.timestamps import HTTPTimeStamper, TimeStamper
+from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError, ValidationError
 
 from . import clock, devpki
 from .errors import Unavailable
 
 T = TypeVar("T")
 
+#: What pyHanko raises, as the cause of its SigningError, when a certificate of the chain cannot be validated.
+CertValidationErrors = (PathBuildingError, PathValidationError, ValidationError)
 #: The signature field of the seal in every document.
 FIELD = "Zegel"
 #: Where the development authority is kept, inside the instance folder.
@@ -69,6 +76,9 @@ class Seal:
     timestamper: TimeStamper
     #: A development authority made by the app (not trusted by anyone).
     development: bool
+    #: The roots the seal's and the time-stamping authority's certificates chain to (from the seal's own chain and
+    #: TSA_TRUST_ROOTS): with them the seal embeds the validation data it can fetch (PAdES B-LT).
+    roots: tuple[asn1_x509.Certificate, ...] = ()
 
     @property
     def certificate_der(self) -> bytes:
@@ -168,7 +178,20 @@ def _load(config, development_folder: Path) -> Seal:
     else:
         timestamper = devpki.local_timestamper(authority)
     development = not (config.get("SEAL_PKCS12") or config.get("SEAL_PKCS11_MODULE")) or not config.get("TSA_URL")
-    return Seal(signer=signer, timestamper=timestamper, development=development)
+    return Seal(signer=signer, timestamper=timestamper, development=development, roots=_roots(signer, config))
+
+
+def _roots(signer: signers.Signer, config) -> tuple[asn1_x509.Certificate, ...]:
+    """The self-issued certificates of the seal's chain, and those of TSA_TRUST_ROOTS."""
+    found = [c for c in signer.cert_registry if c.subject == c.issuer]
+    if config.get("TSA_TRUST_ROOTS"):
+        data = Path(config["TSA_TRUST_ROOTS"]).read_bytes()
+        found += [
+            asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER))
+            for c in x509.load_pem_x509_certificates(data)
+        ]
+    unique = {c.sha256: c for c in found}
+    return tuple(unique.values())
 
 
 def _pkcs12_signer(path: Path, password: str) -> signers.SimpleSigner:
@@ -216,6 +239,19 @@ def seal_pdf(data: bytes, *, reason: str, attachments: Sequence[Attachment] = ()
     time-stamping authority cannot be reached or refuses: nothing is issued without its timestamp.
     """
     seal = current()
+    try:
+        return outside_event_loop(lambda: _sign(seal, data, attachments, reason, at))
+    except (OSError, ValueError, SigningError) as error:  # no timestamp (refused, down, garbage), or not signable
+        current_app.logger.warning("sealing failed, no timestamp from %s: %r", current_app.config.get("TSA_URL"), error)
+        raise Unavailable(
+            _(
+                "Het document kon niet verzegeld worden: de tijdstempeldienst antwoordt niet. Er is niets "
+                "gewijzigd; probeer het zo dadelijk opnieuw."
+            )
+        ) from error
+
+
+def _writer(data: bytes, attachments: Sequence[Attachment], at: datetime | None) -> IncrementalPdfFileWriter:
     writer = IncrementalPdfFileWriter(io.BytesIO(data))
     for attachment in attachments:
         embedded = embed.EmbeddedFileObject.from_file_data(
@@ -233,25 +269,40 @@ def seal_pdf(data: bytes, *, reason: str, attachments: Sequence[Attachment] = ()
                 description=attachment.description,
             ),
         )
-    metadata = signers.PdfSignatureMetadata(
-        field_name=FIELD,
-        subfilter=fields.SigSeedSubFilter.PADES,
-        md_algorithm="sha256",
-        reason=reason,
-    )
-    try:
-        output = outside_event_loop(
-            lambda: signers.sign_pdf(writer, metadata, signer=seal.signer, timestamper=seal.timestamper)
+    return writer
+
+
+def _sign(seal: Seal, data: bytes, attachments: Sequence[Attachment], reason: str, at: datetime | None) -> bytes:
+    """Seal as PAdES B-LT when the seal's and the time-stamping authority's certificates can be validated against
+    the known roots (the certificates and any revocation data that can be fetched go into the document security
+    store), else as PAdES B-T, saying so in the log."""
+
+    def sign(context: ValidationContext | None) -> bytes:
+        metadata = signers.PdfSignatureMetadata(
+            field_name=FIELD,
+            subfilter=fields.SigSeedSubFilter.PADES,
+            md_algorithm="sha256",
+            reason=reason,
+            embed_validation_info=context is not None,
+            validation_context=context,
+            # the validation data in the signature's own revision: the seal covers the whole file, as before
+            dss_settings=DSSContentSettings(
+                placement=SigDSSPlacementPreference.TOGETHER_WITH_SIGNATURE, include_vri=False
+            ),
         )
-    except (OSError, ValueError, SigningError) as error:  # no timestamp (refused, down, garbage), or not signable
-        current_app.logger.warning("sealing failed, no timestamp from %s: %r", current_app.config.get("TSA_URL"), error)
-        raise Unavailable(
-            _(
-                "Het document kon niet verzegeld worden: de tijdstempeldienst antwoordt niet. Er is niets "
-                "gewijzigd; probeer het zo dadelijk opnieuw."
-            )
-        ) from error
-    return output.getvalue()
+        writer = _writer(data, attachments, at)
+        return signers.sign_pdf(writer, metadata, signer=seal.signer, timestamper=seal.timestamper).getvalue()
+
+    if seal.roots:
+        # soft-fail: revocation data that cannot be fetched is left out rather than stopping the seal
+        context = ValidationContext(trust_roots=list(seal.roots), allow_fetching=True, revocation_mode="soft-fail")
+        try:
+            return sign(context)
+        except SigningError as error:
+            if not isinstance(error.__cause__, CertValidationErrors):
+                raise
+            current_app.logger.warning("sealed as PAdES B-T: the chain could not be validated (%r)", error.__cause__)
+    return sign(None)
 
 
 def outside_event_loop(work: Callable[[], T]) -> T:

@@ -1,8 +1,9 @@
-"""The tests' certificate authority and a time-stamping authority served over HTTP on loopback.
+"""The tests' certificate authority, with its time-stamping authority and revocation list served over HTTP on loopback.
 
 One of each per test process: the authority is made once (devpki, valid 2000 to 2100 so that any test clock
-falls inside it), and the time-stamping authority answers RFC 3161 requests at `tsa_url()` with pyHanko's test
-time-stamper, as a real one does over HTTP. Its clock is the test's (time-machine moves it too).
+falls inside it; its seal and time-stamping certificates name the root's revocation list at this service), and the
+service answers RFC 3161 requests at `tsa_url()` with pyHanko's test time-stamper, as a real one does over HTTP,
+and serves the root's (empty) CRL. Its clock is the test's (time-machine moves it too).
 """
 
 from __future__ import annotations
@@ -23,14 +24,19 @@ from pyhanko_certvalidator import ValidationContext
 from dpa_manager import devpki
 
 
-@functools.cache
-def authority() -> devpki.Authority:
-    folder = Path(tempfile.mkdtemp(prefix="dpa-test-pki-"))
-    return devpki.make_authority(folder, organisation="Testverwerker", now=datetime(2000, 1, 2, tzinfo=UTC), years=100)
-
-
 class _Handler(http.server.BaseHTTPRequestHandler):
-    stamper = None  # set by serve()
+    stamper = None  # set by authority()
+    crl = b""  # the root's revocation list, set by authority()
+
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        if self.path != "/root.crl":
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/pkix-crl")
+        self.send_header("Content-Length", str(len(self.crl)))
+        self.end_headers()
+        self.wfile.write(self.crl)
 
     def do_POST(self):  # noqa: N802 (http.server's name)
         if self.headers.get("Content-Type") != "application/timestamp-query":
@@ -55,12 +61,37 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 
 @functools.cache
-def tsa_url() -> str:
-    """Start the time-stamping authority (once per process); return its URL."""
-    handler = type("Handler", (_Handler,), {"stamper": devpki.local_timestamper(authority())})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+def _server() -> http.server.ThreadingHTTPServer:
+    """The authority's HTTP service on loopback (once per process): its time-stamping and its revocation list."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), type("Handler", (_Handler,), {}))
     threading.Thread(target=server.serve_forever, daemon=True, name="test-tsa").start()
-    return f"http://127.0.0.1:{server.server_address[1]}/tsa"
+    return server
+
+
+def _address(path: str) -> str:
+    return f"http://127.0.0.1:{_server().server_address[1]}{path}"
+
+
+@functools.cache
+def authority() -> devpki.Authority:
+    folder = Path(tempfile.mkdtemp(prefix="dpa-test-pki-"))
+    made = devpki.make_authority(
+        folder,
+        organisation="Testverwerker",
+        now=datetime(2000, 1, 2, tzinfo=UTC),
+        years=100,
+        crl_url=_address("/root.crl"),
+    )
+    handler = _server().RequestHandlerClass
+    handler.stamper = devpki.local_timestamper(made)  # type: ignore[attr-defined]
+    handler.crl = (folder / devpki.CRL_FILE).read_bytes()  # type: ignore[attr-defined]
+    return made
+
+
+def tsa_url() -> str:
+    """The time-stamping authority's URL (started, with the authority, once per process)."""
+    authority()
+    return _address("/tsa")
 
 
 def seal_config() -> dict:

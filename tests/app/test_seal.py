@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from flask import current_app
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader
 
 from dpa_manager import create_app, jobs, seal
@@ -394,3 +395,54 @@ def test_a_seal_on_a_pkcs11_token_seals_as_the_file_does(app, token):
     app.extensions.pop("dpa_seal", None)
     with pytest.raises(seal.SealMisconfigured, match="SEAL_PKCS11: the token cannot be opened"):
         seal.current()
+
+
+def test_the_seal_carries_its_validation_data_pades_b_lt(make_agreement):
+    """The certificates of the seal and of the time-stamping authority, and the root's revocation list (fetched
+    from the address in the certificates), are in the document security store: the seal validates from the
+    document alone, revocation checked, with nothing fetched."""
+    from pyhanko.sign.validation.dss import DocumentSecurityStore
+
+    data = agreements.pdf_of(make_agreement("signed"), now=NOW)
+    reader = PdfFileReader(io.BytesIO(data))
+    dss = DocumentSecurityStore.read_dss(reader)
+    assert len(dss.crls) >= 1
+    names = {c.subject.native["common_name"] for c in dss.load_certs()}
+    assert {
+        "Testverwerker development seal (not trusted)",
+        "Testverwerker development time-stamping authority (not trusted)",
+    } <= names
+    (signature,) = reader.embedded_signatures
+    offline = dss.as_validation_context(
+        {"trust_roots": [pki.root()], "allow_fetching": False, "revocation_mode": "hard-fail"}
+    )
+    status = validate_pdf_signature(signature, signer_validation_context=offline, ts_validation_context=offline)
+    assert status.bottom_line and status.trusted and status.timestamp_validity is not None
+    # without the document's revocation data the same strict check cannot conclude
+    bare = ValidationContext(
+        trust_roots=[pki.root()], allow_fetching=False, revocation_mode="hard-fail", crls=[], ocsps=[]
+    )
+    assert not validate_pdf_signature(signature, signer_validation_context=bare, ts_validation_context=bare).bottom_line
+
+
+def test_when_the_chain_cannot_be_validated_the_seal_is_b_t_and_says_so(app, make_agreement, tmp_path, caplog):
+    """A seal whose roots are not the ones its certificates chain to (a misconfigured TSA_TRUST_ROOTS, a token
+    without its chain) still seals, as PAdES B-T, and the log says why."""
+    from dataclasses import replace
+
+    from asn1crypto import x509 as asn1_x509
+    from cryptography import x509
+
+    from dpa_manager import devpki
+
+    other = devpki.make_authority(tmp_path / "other", organisation="Ander", now=NOW)
+    unrelated = asn1_x509.Certificate.load(
+        x509.load_pem_x509_certificate(other.root.read_bytes()).public_bytes(serialization.Encoding.DER)
+    )
+    app.extensions["dpa_seal"] = replace(seal.current(), roots=(unrelated,))
+    with caplog.at_level("WARNING"):
+        data = agreements.pdf_of(make_agreement("signed"), now=NOW)
+    assert b"/DSS" not in data
+    assert "sealed as PAdES B-T: the chain could not be validated" in caplog.text
+    _, status = validate(data)
+    assert status.bottom_line and status.timestamp_validity is not None
