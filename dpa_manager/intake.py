@@ -14,7 +14,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from aiosmtpd.controller import Controller
 from flask import Flask, current_app
@@ -22,7 +22,7 @@ from flask import Flask, current_app
 from . import clock
 from .extensions import db
 from .mail import bounces
-from .notices.bounces import NotYetSettled, bounce_listener
+from .notices.bounces import bounce_listener
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +30,20 @@ log = logging.getLogger(__name__)
 MAX_BOUNCE_BYTES = 20 * 1024 * 1024
 
 
-def receive_bounce(raw: bytes, *, via: str, now: datetime, envelope_to: list[str] | None = None) -> bounces.Received:
-    """Record one bounce and act on it; commit. Raises (nothing kept) when it must be handed over again later."""
+def receive_bounce(
+    raw: bytes,
+    *,
+    via: str,
+    now: datetime,
+    envelope_to: list[str] | None = None,
+    arrived_at: datetime | None = None,
+) -> bounces.Received:
+    """Record one bounce and act on it; commit. Raises (nothing kept) bounces.Retry when it must be handed over
+    again later, bounces.TooMany when its message has had too many reports."""
     try:
-        received = bounces.receive(raw, via=via, now=now, notices=bounce_listener(), envelope_to=envelope_to)
+        received = bounces.receive(
+            raw, via=via, now=now, notices=bounce_listener(), envelope_to=envelope_to, arrived_at=arrived_at
+        )
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -66,6 +76,8 @@ class BounceHandler:
         loop = asyncio.get_running_loop()
         try:  # the database work runs off the event loop, so that other sessions are served meanwhile
             received = await loop.run_in_executor(None, self._record, raw, list(envelope.rcpt_tos))
+        except bounces.TooMany:
+            return "550 5.7.1 Too many reports for this message"
         except Exception as error:  # any failure: nothing kept, the sending server tries again
             log.warning("bounce not recorded, answered 451: %s", error)
             return "451 4.3.0 Not recorded now; please try again later"
@@ -111,6 +123,8 @@ class MailboxReport:
     known: int = 0
     #: Not recorded now (left in the mailbox for the next run).
     left: int = 0
+    #: Not stored: its message had MAX_PER_MESSAGE reports already (deleted from the mailbox).
+    dropped: int = 0
 
 
 def read_mailbox(now: datetime | None = None) -> MailboxReport:
@@ -131,22 +145,37 @@ def read_mailbox(now: datetime | None = None) -> MailboxReport:
             raise imaplib.IMAP4.error(f"folder {config['BOUNCE_IMAP_FOLDER']!r} cannot be opened")
         _, found = box.uid("SEARCH", "ALL")
         for uid in (found[0] or b"").decode().split():
-            _, sized = box.uid("FETCH", uid, "(RFC822.SIZE)")
-            size = re.search(rb"RFC822\.SIZE (\d+)", sized[0] if sized and isinstance(sized[0], bytes) else b"")
+            _, head = box.uid("FETCH", uid, "(RFC822.SIZE INTERNALDATE)")
+            line = head[0] if head and isinstance(head[0], bytes) else b""
+            size = re.search(rb"RFC822\.SIZE (\d+)", line)
             if size is None or int(size.group(1)) > MAX_BOUNCE_BYTES:
                 log.warning(
-                    "message uid %s in the bounce mailbox is larger than %s bytes: left there", uid, MAX_BOUNCE_BYTES
+                    "message uid %s in the bounce mailbox: size %s, over %s bytes or not given; left there",
+                    uid,
+                    size.group(1).decode() if size else "unknown",
+                    MAX_BOUNCE_BYTES,
                 )
                 report.left += 1
                 continue
+            arrived = imaplib.Internaldate2tuple(line)  # when it reached the mailbox, not when it is read
             _, data = box.uid("FETCH", uid, "(BODY.PEEK[])")
             raw = next((part[1] for part in data if isinstance(part, tuple)), None)
             if raw is None:
                 continue
             try:
-                received = receive_bounce(raw, via="imap", now=now or clock.now())
-            except NotYetSettled:
+                received = receive_bounce(
+                    raw,
+                    via="imap",
+                    now=now or clock.now(),
+                    arrived_at=datetime.fromtimestamp(time.mktime(arrived), UTC) if arrived else None,
+                )
+            except bounces.Retry:
                 report.left += 1
+                continue
+            except bounces.TooMany:
+                log.warning("message uid %s in the bounce mailbox: too many reports for its message; deleted", uid)
+                report.dropped += 1
+                box.uid("STORE", uid, "+FLAGS", "(\\Deleted)")
                 continue
             except Exception:
                 log.exception("bounce in the mailbox (uid %s) not recorded; left for the next run", uid)

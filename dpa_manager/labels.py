@@ -108,6 +108,7 @@ ACTIONS = {
     "reinstated": _l("Opnieuw van kracht"),
     "reinvited": _l("Opnieuw uitgenodigd"),
     "requeued": _l("Opnieuw in de wachtrij"),
+    "resent": _l("Opnieuw verstuurd"),
     "resolved": _l("Bezwaar afgehandeld"),
     "retired": _l("Niet meer in gebruik"),
     "sent": _l("Verstuurd"),

@@ -168,6 +168,19 @@ def _parse(raw: bytes) -> Report:
     return Report(is_dsn, tuple(recipients), original, delivered_to)
 
 
+class Retry(RuntimeError):
+    """The bounce cannot be acted on yet (the notice moved, or the acceptance it reports on is still being
+    recorded): nothing of it is kept, and it is handed over again later (SMTP 451, or left in the mailbox)."""
+
+
+class TooMany(RuntimeError):
+    """The message has had MAX_PER_MESSAGE reports already: this one is refused (SMTP 550), not stored."""
+
+
+#: The most reports kept for one message: more is noise, or someone filling the database through its return path.
+MAX_PER_MESSAGE = 20
+
+
 class NoReturnPaths(RuntimeError):
     """BOUNCE_ADDRESS is not set: no message has a return path of its own, so no bounce can be taken in."""
 
@@ -265,7 +278,13 @@ NOT_ACTED = {
 
 
 def receive(
-    raw: bytes, *, via: str, now: datetime, notices: BounceListener, envelope_to: list[str] | None = None
+    raw: bytes,
+    *,
+    via: str,
+    now: datetime,
+    notices: BounceListener,
+    envelope_to: list[str] | None = None,
+    arrived_at: datetime | None = None,
 ) -> Received:
     """Record one bounce and act on it, in the caller's transaction (the caller commits, then lets it go).
 
@@ -273,6 +292,9 @@ def receive(
     and for a notice e-mail the notices are told; only when it came back to the message's signed return path
     within BOUNCE_MAX_DAYS of the acceptance (otherwise it is recorded and the managers are told, nothing more).
     A temporary failure or a positive report is only recorded. The same bytes a second time change nothing.
+    `arrived_at` is when it reached the mailbox it was read from (the BOUNCE_MAX_DAYS limit counts to then).
+    Raises Retry when it reports on an address whose acceptance is still being recorded, and TooMany when the
+    message has had MAX_PER_MESSAGE reports already.
     """
     digest = hashlib.sha256(raw).hexdigest()
     report = parse(raw)
@@ -281,6 +303,23 @@ def receive(
     about_notice = message is not None and message.notice_id is not None and message.template in notices.templates
     if about_notice and message is not None and message.notice_id is not None:
         notices.lock(message.notice_id)
+    if message is not None:
+        seen = db.session.scalar(select(MailBounce.id).where(MailBounce.sha256 == digest))
+        kept = db.session.scalar(select(func.count()).select_from(MailBounce).where(MailBounce.outbox_id == message.id))
+        if seen is None and (kept or 0) >= MAX_PER_MESSAGE:
+            raise TooMany(f"message {message.id} has had {kept} reports already")
+        if message.state in ("pending", "sending") and any(r.permanent for r in report.recipients):
+            answered = set(
+                db.session.scalars(
+                    select(func.lower(OutboxRecipient.address)).where(
+                        OutboxRecipient.outbox_id == message.id,
+                        OutboxRecipient.state.in_(("accepted", "bounced", "refused")),
+                    )
+                )
+            )
+            in_flight = {a.lower() for a in message.recipients} - answered
+            if any(r.permanent and (r.address in in_flight or r.final in in_flight) for r in report.recipients):
+                raise Retry(f"message {message.id}: the acceptance it reports on is not recorded yet")
     table = table_of(MailBounce)
     inserted = db.session.execute(
         conflict_insert(table, db.engine.dialect.name)
@@ -324,7 +363,8 @@ def receive(
         row = accepted.get(bounced.address) or accepted.get(bounced.final)
         if not bounced.permanent or row is None or row.address in failed:
             continue
-        why = "unsigned" if not signed else "late" if row.accepted_at and now - row.accepted_at > limit else None
+        late = row.accepted_at is not None and (arrived_at or now) - row.accepted_at > limit
+        why = "unsigned" if not signed else "late" if late else None
         if why:
             ignored.setdefault(why, []).append(row.address)
             continue

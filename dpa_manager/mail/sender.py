@@ -517,7 +517,8 @@ def apply_acceptances(listener: Listener, ids: list[int] | None = None, limit: i
     """Tell the listener of recorded acceptances that it was not told of (each acceptance once); commit each.
 
     Run at the start of every drain, for the acceptances committed without their notice told (a sender stopped
-    between the two, or telling the notice failed). The notice counts from its earliest acceptance known.
+    between the two, or telling the notice failed). The notice counts from its earliest acceptance known. An
+    acceptance whose every address has bounced since tells the notice nothing: that copy reached no one.
     """
 
     stmt = (
@@ -525,6 +526,8 @@ def apply_acceptances(listener: Listener, ids: list[int] | None = None, limit: i
             OutboxAcceptance.id,
             OutboxAcceptance.accepted_at,
             OutboxAcceptance.stated_closes_at,
+            OutboxAcceptance.recipients,
+            OutboxAcceptance.outbox_id,
             OutboxMessage.notice_id,
         )
         .join(OutboxMessage, OutboxMessage.id == OutboxAcceptance.outbox_id)
@@ -542,11 +545,23 @@ def apply_acceptances(listener: Listener, ids: list[int] | None = None, limit: i
             .values(applied=True)
             .execution_options(synchronize_session=False)
         )
-        if rowcount(result) == 1 and acceptance.notice_id is not None:
+        if rowcount(result) == 1 and acceptance.notice_id is not None and _reached(acceptance):
             listener.accepted(acceptance.notice_id, acceptance.accepted_at, acceptance.stated_closes_at)
             done += 1
         db.session.commit()
     return done
+
+
+def _reached(acceptance) -> bool:
+    """Tell whether an acceptance has an address that did not bounce since."""
+    bounced = set(
+        db.session.scalars(
+            select(OutboxRecipient.address).where(
+                OutboxRecipient.outbox_id == acceptance.outbox_id, OutboxRecipient.state == "bounced"
+            )
+        )
+    )
+    return bool(set(acceptance.recipients) - bounced)
 
 
 def _mark_failed(

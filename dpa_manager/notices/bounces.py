@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
 
 from .. import audit
-from ..errors import Conflict
+from ..errors import Conflict, Invalid
 from ..extensions import db, rowcount
 from ..links import absolute
 from ..mail import outbox
-from ..mail.bounces import BounceListener, not_acted_words
+from ..mail.bounces import BounceListener, Retry, not_acted_words
 from ..mail.models import OutboxAcceptance, OutboxMessage, OutboxRecipient
 from ..rules import Copy, NoticeState, OutboxState, after_bounce, told_by
 from .models import Notice
@@ -26,7 +27,7 @@ from .services import client_recipients, manager_addresses
 from .subjects import notice_templates, subject_of
 
 
-class NotYetSettled(Conflict):
+class NotYetSettled(Conflict, Retry):
     """The notice moved while the bounce was read: the bounce is not recorded; it is handed over again later."""
 
 
@@ -222,10 +223,17 @@ def delivery_failed(notice_id: int, bounce_id: int, addresses: list[str], now: d
                     )
                 ]
             )
+    # one alert per bounce acted on; of those not acted on, one per notice and reason (whoever knows the return path
+    # could send any number)
+    key = f"bounce-ignored:{notice_id}:{ignored}" if ignored else f"bounce:{bounce_id}"
+    if db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)) is not None:
+        return EFFECT_WORDS[effect].format(
+            addresses=", ".join(sorted(addresses)), notice=notice_id, to="", reason=reason or ""
+        )
     outbox.enqueue(
         [
             outbox.row(
-                key=f"bounce:{bounce_id}:{ignored or 'acted'}",
+                key=key,
                 template="bounce_alert",
                 recipients=manager_addresses(),
                 language="nl",
@@ -264,12 +272,67 @@ EFFECT_WORDS = {
     "niets gewijzigd",
     "cancelled": "{addresses} niet bereikt; de wijziging van melding {notice} werd ingetrokken: niets gewijzigd",
     "ignored": "{addresses} niet bereikt volgens het bericht, maar niet toegepast op melding {notice}: {reason}",
-    "moved": "{addresses} niet bereikt; de termijn van melding {notice} loopt vanaf een latere kopie",
-    "moved_informed": "{addresses} niet bereikt; melding {notice} bereikte de klant pas met een latere kopie",
+    "moved": "{addresses} niet bereikt; de termijn van melding {notice} loopt vanaf een latere kopie of de opening "
+    "in het portaal",
+    "moved_informed": "{addresses} niet bereikt; melding {notice} bereikte de klant pas met een latere kopie of de "
+    "opening in het portaal",
     "waiting": "{addresses} niet bereikt; melding {notice} wacht opnieuw op levering, verstuurd naar: {to}",
     "reversed": "{addresses} niet bereikt; de goedkeuring door stilzwijgen van melding {notice} is ongedaan "
     "gemaakt, verstuurd naar: {to}",
-    "reopened": "{addresses} niet bereikt; de goedkeuring door stilzwijgen van melding {notice} was voorbarig, "
-    "de termijn loopt opnieuw",
+    "reopened": "{addresses} niet bereikt; de goedkeuring door stilzwijgen van melding {notice} was voorbarig: "
+    "de termijn loopt vanaf een latere kopie of de opening in het portaal",
     "not_reversed": "{addresses} niet bereikt; melding {notice} kon niet automatisch teruggezet worden: {reason}",
 }
+
+
+def resend(notice: Notice, *, actor, now: datetime) -> list[str]:
+    """Send a notice that waits for delivery again, to the client's addresses as they are now (a manager corrected
+    one), without those that bounced or were refused for good for it; return them. The new copy's acceptance
+    starts the window. Refused while an e-mail of the notice still waits in the outbox."""
+    if not getattr(actor, "is_manager", False):
+        raise Conflict(_("Alleen een manager verstuurt een melding opnieuw."))
+    lock(notice.id)
+    db.session.refresh(notice)
+    if notice.state != NoticeState.AWAITING_DELIVERY:
+        raise Conflict(_("Deze melding wacht niet op levering: er valt niets opnieuw te versturen."))
+    if subject_of(notice).cancelled(notice):
+        raise Conflict(_("De wijziging van deze melding werd ingetrokken: ze wordt niet meer verstuurd."))
+    if _on_its_way(notice.id):
+        raise Conflict(_("Een e-mail van deze melding wacht nog in de outbox; ze gaat zo dadelijk."))
+    bounced = _copies(notice.id)[1]
+    to = _resend_to(notice, bounced)
+    if not to:
+        raise Invalid(
+            _(
+                "De klant heeft geen adres waarop deze melding niet terugkwam of geweigerd werd. Verbeter eerst het "
+                "contactadres van de klant of voeg een gebruiker toe."
+            )
+        )
+    sent_before = db.session.scalar(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(OutboxMessage.notice_id == notice.id, OutboxMessage.template == subject_of(notice).template)
+    )
+    outbox.enqueue(
+        [
+            outbox.row(
+                key=f"notice:{notice.id}:manual:{sent_before}",
+                template=subject_of(notice).template,
+                recipients=to,
+                language=notice.client.language,
+                client_id=notice.client_id,
+                notice_id=notice.id,
+                now=now,
+            )
+        ]
+    )
+    audit.record(
+        at=now,
+        actor=actor,
+        object_type="notice",
+        object_id=notice.id,
+        client_id=notice.client_id,
+        action="resent",
+        after={"recipients": to},
+    )
+    return to

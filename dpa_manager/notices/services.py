@@ -320,14 +320,18 @@ def unsent_reason(template: str, notice_id: int, now: datetime) -> str | None:
     """Return why a claimed e-mail about a notice must not go out any more, or None (checked when sending).
 
     A reminder says the window is still open: it is dropped once the notice has been answered or closed. A notice
-    whose subject was cancelled before its e-mail went out is not announced at all.
+    whose subject was cancelled before its e-mail went out is not announced at all. An outcome is dropped when a
+    bounce sent its notice back (waiting for delivery, or open) before it went out.
     """
     templates = notice_templates()
-    if template not in ("reminder", *templates):
+    if template not in ("reminder", "outcome", *templates):
         return None
     state, closes_at = db.session.execute(select(Notice.state, Notice.closes_at).where(Notice.id == notice_id)).one()
     if template in templates:  # the announcement itself: dropped once the change was withdrawn
         return "not sent: the notice was withdrawn before it went out" if state == "withdrawn" else None
+    if template == "outcome":  # an outcome a bounce undid (the notice waits, or its window runs, again)
+        undone = state in (NoticeState.AWAITING_DELIVERY, NoticeState.OPEN)
+        return f"not sent: the notice is {state} again since a bounce" if undone else None
     if state != "open":
         return f"not sent: the notice is no longer open ({state})"
     if closes_at is not None and closes_at <= now:

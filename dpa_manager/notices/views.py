@@ -25,6 +25,7 @@ from ..rules import NoticeState, OutboxState, time_left
 from ..web import ConfirmForm, is_id, manager_required, or_404, page_arg, public, show_error, user_required
 from . import bp
 from . import evidence as evidence_file
+from .bounces import resend
 from .forms import RecordAnswerForm, ResolveForm
 from .messages import notice_facts
 from .models import Notice, NoticeProof
@@ -80,6 +81,7 @@ def _show(notice: Notice, *, form=None, answer_form=None):
         notice=notice,
         returned=bounces_of([m.id for m in mails]),
         bounce_kinds=BOUNCE_KINDS,
+        confirm=ConfirmForm(formdata=None),
         form=form or ResolveForm(formdata=None),
         answer_form=answer_form or RecordAnswerForm(formdata=None),
         mails=mails,
@@ -281,3 +283,21 @@ def bounce_download(bounce_id: int):
     return send_file(
         io.BytesIO(bounce.raw), mimetype="message/rfc822", as_attachment=True, download_name=f"bounce-{bounce.id}.eml"
     )
+
+
+@bp.route("/notices/<id:notice_id>/resend", methods=["POST"])
+@manager_required
+def resend_view(notice_id: int):
+    """Send a notice that waits for delivery again, to the client's addresses as they are now."""
+    notice = or_404(get_notice(current_user, notice_id))
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        flash(_("Vink aan om te bevestigen."), "error")
+        return redirect(url_for("notices.show", notice_id=notice.id))
+    try:
+        to = resend(notice, actor=current_user, now=clock.now())
+    except ServiceError as error:
+        show_error(error)
+        return redirect(url_for("notices.show", notice_id=notice.id))
+    flash(_("De melding wordt opnieuw verstuurd naar %(to)s.", to=", ".join(to)), "success")
+    return redirect(url_for("notices.show", notice_id=notice.id))

@@ -866,3 +866,149 @@ def test_without_a_bounce_address_mail_goes_out_from_its_sender_and_no_bounce_se
     assert inbox.senders == ["dpa@dpa-manager.localhost"]
     result = runner.invoke(args=["dpa", "bounce-server", "--port", str(free_port())])
     assert result.exit_code == 2 and "BOUNCE_ADDRESS is niet ingesteld" in result.output
+
+
+# --- What the second review found ------------------------------------------------------------------------------
+
+
+def test_an_acceptance_recorded_late_whose_copy_bounced_starts_no_window(
+    make_agreement, announce_addition, monkeypatch, inbox
+):
+    """The sender recorded the acceptance without telling the notice (telling it failed); the copy bounces before the
+    next drain tells it: that copy reached no one, and the window does not start from it."""
+    from dpa_manager.notices import services as notice_services
+
+    make_agreement("signed")
+    _, (notice_id,) = announce_addition()
+    real = notice_services.mark_delivered
+    monkeypatch.setattr(notice_services, "mark_delivered", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("x")))
+    jobs.drain(now=lambda: ACCEPTED)
+    monkeypatch.setattr(notice_services, "mark_delivered", real)
+    assert db.session.get(Notice, notice_id).state == "awaiting_delivery"
+    received = bounce_all(notice_mail(notice_id), ACCEPTED + timedelta(minutes=1))
+    assert received.new
+    jobs.drain(now=lambda: ACCEPTED + timedelta(minutes=2))
+    notice = db.session.get(Notice, notice_id)
+    assert notice.state == "awaiting_delivery" and notice.notified_at is None
+
+
+def test_a_bounce_that_comes_before_its_acceptance_is_recorded_waits(make_agreement, announce_addition, inbox):
+    """A fast relay may report a failure before the sender has recorded the acceptance: the report is handed back
+    (SMTP 451, or left in the mailbox) and taken once the acceptance is on record."""
+    from dpa_manager.mail import sender
+
+    make_agreement("signed")
+    _, (notice_id,) = announce_addition()
+    message = notice_mail(notice_id)
+    token, ids = sender.claim(ACCEPTED, 10)
+    assert ids == [message.id] and db.session.get(OutboxMessage, message.id).state == "sending"
+    raw = dsn(bounces.return_path(message.id), [(a, "failed", "5.1.1") for a in message.recipients])
+    with pytest.raises(bounces.Retry):
+        receive_bounce(raw, via="smtp", now=ACCEPTED, envelope_to=[bounces.return_path(message.id)])
+    assert db.session.scalar(select(func.count()).select_from(MailBounce)) == 0
+
+
+def test_reports_of_one_message_are_capped_and_alerts_of_those_not_acted_on_sent_once(
+    make_agreement, announce_addition, inbox
+):
+    make_agreement("signed")
+    _, (notice_id,) = announce_addition()
+    jobs.drain(now=lambda: ACCEPTED)
+    message = notice_mail(notice_id)
+    late = ACCEPTED + timedelta(days=20)
+    for n in range(bounces.MAX_PER_MESSAGE):
+        raw = dsn(bounces.return_path(message.id), [(message.recipients[0], "failed", f"5.1.{n}")])
+        receive_bounce(raw, via="smtp", now=late, envelope_to=[bounces.return_path(message.id)])
+    alerts = db.session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.template == "bounce_alert")).all()
+    assert alerts == [f"bounce-ignored:{notice_id}:late"]
+    with pytest.raises(bounces.TooMany):
+        receive_bounce(
+            dsn(bounces.return_path(message.id), [(message.recipients[0], "failed", "5.9.9")]), via="smtp", now=late
+        )
+    assert db.session.scalar(select(func.count()).select_from(MailBounce)) == bounces.MAX_PER_MESSAGE
+
+
+def test_an_outcome_a_bounce_undid_does_not_go_out(app, make_agreement, announce_addition, make_user, inbox):
+    agreement = make_agreement("signed")
+    _, (notice_id,) = announce_addition()
+    jobs.drain(now=lambda: ACCEPTED)
+    closes = db.session.get(Notice, notice_id).closes_at
+    jobs.sweep(closes)  # deemed approved; its outcome e-mail waits in the outbox
+    outcome = db.session.scalar(select(OutboxMessage).where(OutboxMessage.template == "outcome"))
+    assert outcome.state == "pending"
+    make_user(client=agreement.client, email="boekhouding@klant.example", full_name="Karel Boekhouder")
+    db.session.commit()
+    app.config["BOUNCE_MAX_DAYS"] = 30
+    bounce_all(notice_mail(notice_id), closes + timedelta(minutes=1))
+    sent_before = len(inbox.messages)
+    jobs.drain(now=lambda: closes + timedelta(minutes=2))
+    db.session.expire_all()
+    assert db.session.get(OutboxMessage, outcome.id).state == "cancelled"
+    assert not any("stilzwijgen" in str(m["Subject"]) for m in inbox.messages[sent_before:])
+
+
+def test_a_manager_sends_a_notice_that_bounced_everywhere_again_after_correcting_the_address(
+    login, manager, make_agreement, announce_addition, inbox
+):
+    from dpa_manager.clients.models import Client
+
+    agreement = make_agreement("signed")
+    _, (notice_id,) = announce_addition()
+    jobs.drain(now=lambda: ACCEPTED)
+    received = bounce_all(notice_mail(notice_id), ACCEPTED + timedelta(hours=1))
+    assert "geen ander adres" in received.effect
+    http = login(manager)
+    page = http.get(f"/notices/{notice_id}").text
+    assert "Opnieuw versturen" in page
+    # nothing to send it to yet: said, nothing changes
+    response = http.post(f"/notices/{notice_id}/resend", data={"confirm": "y"}, follow_redirects=True)
+    assert response.status_code == 200 and "Verbeter eerst het contactadres" in response.text
+    assert (
+        db.session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.template == "notice"))
+        == 1
+    )
+    client = db.session.get(Client, agreement.client_id)
+    client.contact_email = "juist@klant.example"
+    db.session.commit()
+    assert http.post(f"/notices/{notice_id}/resend", data={}).status_code == 302  # no confirmation: nothing
+    assert (
+        db.session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.template == "notice"))
+        == 1
+    )
+    response = http.post(f"/notices/{notice_id}/resend", data={"confirm": "y"}, follow_redirects=True)
+    assert "juist@klant.example" in response.text
+    again = http.post(f"/notices/{notice_id}/resend", data={"confirm": "y"}, follow_redirects=True)
+    assert "wacht nog in de outbox" in again.text
+    jobs.drain(now=lambda: ACCEPTED + timedelta(hours=2))
+    notice = db.session.get(Notice, notice_id)
+    assert notice.state == "open" and notice.notified_at == ACCEPTED + timedelta(hours=2)
+    assert events("resent", notice_id)[0].after == {"recipients": ["juist@klant.example"]}
+    gone = http.post(f"/notices/{notice_id}/resend", data={"confirm": "y"}, follow_redirects=True)
+    assert "wacht niet op levering" in gone.text
+
+
+def test_the_mailbox_counts_a_bounce_from_when_it_arrived_not_when_it_is_read(
+    app, make_agreement, announce_addition, dovecot, inbox
+):
+    """The mailbox was not read for three weeks (a changed password, say): a bounce that arrived a day after the
+    acceptance still counts."""
+    make_agreement("signed")
+    _, (notice_id,) = announce_addition()
+    jobs.drain(now=lambda: ACCEPTED)
+    message = notice_mail(notice_id)
+    db.session.commit()
+    box = mailbox(dovecot)
+    raw = dsn(bounces.return_path(message.id), [(a, "failed", "5.1.1") for a in message.recipients])
+    assert box.append("INBOX", None, ACCEPTED + timedelta(days=1), raw)[0] == "OK"
+    box.logout()
+    app.config.update(
+        BOUNCE_IMAP_HOST="127.0.0.1",
+        BOUNCE_IMAP_PORT=dovecot,
+        BOUNCE_IMAP_SSL=False,
+        BOUNCE_IMAP_USER="bounces",
+        BOUNCE_IMAP_PASSWORD="secret",
+    )
+    report = read_mailbox(now=ACCEPTED + timedelta(days=21))
+    assert len(report.recorded) == 1
+    db.session.expire_all()
+    assert db.session.get(Notice, notice_id).state == "awaiting_delivery"
