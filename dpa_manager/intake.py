@@ -22,6 +22,7 @@ from flask import Flask, current_app
 from . import clock
 from .extensions import db
 from .mail import bounces
+from .mail.devserver import run_until_interrupted
 from .notices.bounces import bounce_listener
 
 log = logging.getLogger(__name__)
@@ -104,16 +105,9 @@ def serve_bounces(app: Flask, host: str, port: int) -> None:
         raise bounces.NoReturnPaths(
             "BOUNCE_ADDRESS is niet ingesteld: er zijn geen retouradressen om bounces op te ontvangen."
         )
-    controller = bounce_controller(app, host, port)
-    controller.start()
-    print(f"Bounce-server op {host}:{port}, voor {base[0]}+…@{base[1]}", flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        controller.stop()
+    run_until_interrupted(
+        bounce_controller(app, host, port), f"Bounce-server op {host}:{port}, voor {base[0]}+…@{base[1]}"
+    )
 
 
 @dataclass

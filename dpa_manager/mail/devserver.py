@@ -25,9 +25,16 @@ class StoreHandler:
 
 def serve(host: str, port: int, folder: Path) -> None:
     """Run until interrupted."""
-    controller = Controller(StoreHandler(folder), hostname=host, port=port)
+    run_until_interrupted(
+        Controller(StoreHandler(folder), hostname=host, port=port),
+        f"Ontwikkelmailserver op {host}:{port}; berichten in {folder}",
+    )
+
+
+def run_until_interrupted(controller: Controller, banner: str) -> None:
+    """Start an aiosmtpd controller, say `banner`, and serve until interrupted (Ctrl-C)."""
     controller.start()
-    print(f"Ontwikkelmailserver op {host}:{port}; berichten in {folder}", flush=True)
+    print(banner, flush=True)
     try:
         while True:
             time.sleep(3600)

@@ -80,6 +80,23 @@ def _iso(at: datetime | None) -> str | None:
     return at.isoformat() if at else None
 
 
+def _queue_copy(notice: Notice, key: str, to: list[str], now: datetime) -> None:
+    """Queue the notice's own e-mail once more, to `to`, in the client's language (a new window when accepted)."""
+    outbox.enqueue(
+        [
+            outbox.row(
+                key=key,
+                template=subject_of(notice).template,
+                recipients=to,
+                language=notice.client.language,
+                client_id=notice.client_id,
+                notice_id=notice.id,
+                now=now,
+            )
+        ]
+    )
+
+
 def lock(notice_id: int) -> None:
     """Take the notice's row lock for the bounce's transaction (PostgreSQL; SQLite has one writer at a time)."""
     db.session.execute(select(Notice.id).where(Notice.id == notice_id).with_for_update())
@@ -210,19 +227,7 @@ def delivery_failed(notice_id: int, bounce_id: int, addresses: list[str], now: d
         on_its_way = _on_its_way(notice_id)
         resent_to = [] if on_its_way else _resend_to(notice, bounced)
         if resent_to:
-            outbox.enqueue(
-                [
-                    outbox.row(
-                        key=f"notice:{notice_id}:resend:{bounce_id}",
-                        template=subject_of(notice).template,
-                        recipients=resent_to,
-                        language=notice.client.language,
-                        client_id=notice.client_id,
-                        notice_id=notice_id,
-                        now=now,
-                    )
-                ]
-            )
+            _queue_copy(notice, f"notice:{notice_id}:resend:{bounce_id}", resent_to, now)
     # one alert per bounce acted on; of those not acted on, one per notice and reason (whoever knows the return path
     # could send any number)
     key = f"bounce-ignored:{notice_id}:{ignored}" if ignored else f"bounce:{bounce_id}"
@@ -313,19 +318,7 @@ def resend(notice: Notice, *, actor, now: datetime) -> list[str]:
         .select_from(OutboxMessage)
         .where(OutboxMessage.notice_id == notice.id, OutboxMessage.template == subject_of(notice).template)
     )
-    outbox.enqueue(
-        [
-            outbox.row(
-                key=f"notice:{notice.id}:manual:{sent_before}",
-                template=subject_of(notice).template,
-                recipients=to,
-                language=notice.client.language,
-                client_id=notice.client_id,
-                notice_id=notice.id,
-                now=now,
-            )
-        ]
-    )
+    _queue_copy(notice, f"notice:{notice.id}:manual:{sent_before}", to, now)
     audit.record(
         at=now,
         actor=actor,

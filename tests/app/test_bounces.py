@@ -159,6 +159,14 @@ def test_each_message_goes_out_from_its_own_return_path(app, make_agreement, ann
 # --- What a bounce does to a notice --------------------------------------------------------------------------------
 
 
+def delivered(make_agreement, announce_addition) -> tuple[int, OutboxMessage]:
+    """A signed client's notice whose e-mail the mail server accepted at ACCEPTED; its id and that e-mail."""
+    make_agreement("signed")
+    _, (notice_id,) = announce_addition()
+    jobs.drain(now=lambda: ACCEPTED)
+    return notice_id, notice_mail(notice_id)
+
+
 def notice_mail(notice_id: int) -> OutboxMessage:
     return db.session.scalar(
         select(OutboxMessage).where(OutboxMessage.notice_id == notice_id).order_by(OutboxMessage.id)
@@ -237,10 +245,7 @@ def test_a_bounce_reopens_an_open_notice_and_it_goes_to_the_other_contacts(
 
 
 def test_a_bounce_of_one_address_leaves_a_notice_that_reached_another(make_agreement, announce_addition, inbox):
-    make_agreement("signed")
-    _, (notice_id,) = announce_addition()
-    jobs.drain(now=lambda: ACCEPTED)
-    message = notice_mail(notice_id)
+    notice_id, message = delivered(make_agreement, announce_addition)
     one = message.recipients[0]
     raw = dsn(bounces.return_path(message.id), [(one, "failed", "5.2.2")])
     received = receive_bounce(raw, via="imap", now=ACCEPTED + timedelta(hours=1))
@@ -403,10 +408,7 @@ def bounce_server(app):
 def test_the_bounce_server_takes_a_bounce_and_answers_once_it_is_recorded(
     make_agreement, announce_addition, bounce_server, inbox
 ):
-    make_agreement("signed")
-    _, (notice_id,) = announce_addition()
-    jobs.drain(now=lambda: ACCEPTED)
-    message = notice_mail(notice_id)
+    notice_id, message = delivered(make_agreement, announce_addition)
     path = bounces.return_path(message.id)
     raw = dsn(path, [(a, "failed", "5.1.1") for a in message.recipients])
     db.session.commit()
@@ -434,10 +436,7 @@ def test_the_bounce_server_answers_451_and_keeps_nothing_when_it_cannot_record(
 ):
     from dpa_manager.notices import bounces as notice_bounces
 
-    make_agreement("signed")
-    _, (notice_id,) = announce_addition()
-    jobs.drain(now=lambda: ACCEPTED)
-    message = notice_mail(notice_id)
+    notice_id, message = delivered(make_agreement, announce_addition)
     path = bounces.return_path(message.id)
     db.session.commit()
 
@@ -530,10 +529,7 @@ def mailbox(port: int) -> imaplib.IMAP4:
 def test_bounces_are_read_from_the_imap_mailbox_and_deleted_once_recorded(
     app, make_agreement, announce_addition, dovecot, inbox
 ):
-    make_agreement("signed")
-    _, (notice_id,) = announce_addition()
-    jobs.drain(now=lambda: ACCEPTED)
-    message = notice_mail(notice_id)
+    notice_id, message = delivered(make_agreement, announce_addition)
     db.session.commit()
     path = bounces.return_path(message.id)
     # as a mail server delivers them: the envelope recipient in Delivered-To, or only the Message-ID returned
@@ -646,10 +642,7 @@ def test_a_client_user_cannot_download_a_bounce(login, make_agreement, announce_
 def test_the_bounce_imap_command(app, runner, make_agreement, announce_addition, dovecot, inbox):
     result = runner.invoke(args=["dpa", "bounce-imap"])
     assert result.exit_code == 2 and "BOUNCE_IMAP_HOST is niet ingesteld" in result.output
-    make_agreement("signed")
-    _, (notice_id,) = announce_addition()
-    jobs.drain(now=lambda: ACCEPTED)
-    message = notice_mail(notice_id)
+    notice_id, message = delivered(make_agreement, announce_addition)
     db.session.commit()
     box = mailbox(dovecot)
     box.append("INBOX", None, None, dsn(bounces.return_path(message.id), [(message.recipients[0], "delayed", "4.4.1")]))
@@ -677,10 +670,7 @@ def test_the_bounce_imap_command(app, runner, make_agreement, announce_addition,
 def test_a_bounce_that_only_quotes_the_message_id_is_kept_and_shown_not_acted_on(
     make_agreement, announce_addition, bounce_server, inbox
 ):
-    make_agreement("signed")
-    _, (notice_id,) = announce_addition()
-    jobs.drain(now=lambda: ACCEPTED)
-    message = notice_mail(notice_id)
+    notice_id, message = delivered(make_agreement, announce_addition)
     db.session.commit()
     with smtplib.SMTP("127.0.0.1", bounce_server, timeout=10) as smtp:  # the bare address takes nothing
         with pytest.raises(smtplib.SMTPRecipientsRefused):
@@ -844,10 +834,7 @@ def test_a_bounce_that_cannot_be_read_is_kept_as_unreadable(app, garbage):
 
 
 def test_a_nul_in_a_report_is_recorded_without_it(make_agreement, announce_addition, inbox):
-    make_agreement("signed")
-    _, (notice_id,) = announce_addition()
-    jobs.drain(now=lambda: ACCEPTED)
-    message = notice_mail(notice_id)
+    notice_id, message = delivered(make_agreement, announce_addition)
     raw = dsn(bounces.return_path(message.id), [(message.recipients[0], "failed", "5.1.1")]).replace(
         b"User unknown", b"User\x00unknown"
     )
@@ -911,10 +898,7 @@ def test_a_bounce_that_comes_before_its_acceptance_is_recorded_waits(make_agreem
 def test_reports_of_one_message_are_capped_and_alerts_of_those_not_acted_on_sent_once(
     make_agreement, announce_addition, inbox
 ):
-    make_agreement("signed")
-    _, (notice_id,) = announce_addition()
-    jobs.drain(now=lambda: ACCEPTED)
-    message = notice_mail(notice_id)
+    notice_id, message = delivered(make_agreement, announce_addition)
     late = ACCEPTED + timedelta(days=20)
     for n in range(bounces.MAX_PER_MESSAGE):
         raw = dsn(bounces.return_path(message.id), [(message.recipients[0], "failed", f"5.1.{n}")])
@@ -992,10 +976,7 @@ def test_the_mailbox_counts_a_bounce_from_when_it_arrived_not_when_it_is_read(
 ):
     """The mailbox was not read for three weeks (a changed password, say): a bounce that arrived a day after the
     acceptance still counts."""
-    make_agreement("signed")
-    _, (notice_id,) = announce_addition()
-    jobs.drain(now=lambda: ACCEPTED)
-    message = notice_mail(notice_id)
+    notice_id, message = delivered(make_agreement, announce_addition)
     db.session.commit()
     box = mailbox(dovecot)
     raw = dsn(bounces.return_path(message.id), [(a, "failed", "5.1.1") for a in message.recipients])
