@@ -85,7 +85,8 @@ def _bounce_line(bounce) -> str:
     )
     return (
         f"{_at(bounce.received_at)} via {bounce.via.upper()} ({bounce.kind}): {reported}. "
-        f"{bounce.effect or 'Genoteerd.'} Bijgevoegd als bounce-{bounce.id}.eml (SHA-256 {bounce.sha256})."
+        f"{(bounce.effect or 'Genoteerd').rstrip('.')}. "
+        f"Bijgevoegd als bounce-{bounce.id}.eml (SHA-256 {bounce.sha256})."
     )
 
 
