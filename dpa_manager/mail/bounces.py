@@ -435,7 +435,3 @@ def bounces_of(outbox_ids: list[int]) -> list[MailBounce]:
     return list(
         db.session.scalars(select(MailBounce).where(MailBounce.outbox_id.in_(outbox_ids)).order_by(MailBounce.id))
     )
-
-
-def count_unmatched() -> int:
-    return db.session.scalar(select(func.count()).select_from(MailBounce).where(MailBounce.outbox_id.is_(None))) or 0

@@ -522,6 +522,17 @@ service anvil {{
     shutil.rmtree(root, ignore_errors=True)
 
 
+def read_from(app, port: int) -> None:
+    """Point the app's bounce mailbox at the test Dovecot."""
+    app.config.update(
+        BOUNCE_IMAP_HOST="127.0.0.1",
+        BOUNCE_IMAP_PORT=port,
+        BOUNCE_IMAP_SSL=False,
+        BOUNCE_IMAP_USER="bounces",
+        BOUNCE_IMAP_PASSWORD="secret",
+    )
+
+
 def mailbox(port: int) -> imaplib.IMAP4:
     box = imaplib.IMAP4("127.0.0.1", port, timeout=10)
     box.login("bounces", "secret")
@@ -550,13 +561,7 @@ def test_bounces_are_read_from_the_imap_mailbox_and_deleted_once_recorded(
     for raw in (by_path, by_id, out_of_office):
         assert box.append("INBOX", None, None, raw)[0] == "OK"
     box.logout()
-    app.config.update(
-        BOUNCE_IMAP_HOST="127.0.0.1",
-        BOUNCE_IMAP_PORT=dovecot,
-        BOUNCE_IMAP_SSL=False,
-        BOUNCE_IMAP_USER="bounces",
-        BOUNCE_IMAP_PASSWORD="secret",
-    )
+    read_from(app, dovecot)
     report = read_mailbox(now=ACCEPTED + timedelta(hours=2))
     assert len(report.recorded) == 3 and report.left == 0
     kept = {b.kind: b for b in db.session.scalars(select(MailBounce))}
@@ -650,13 +655,7 @@ def test_the_bounce_imap_command(app, runner, make_agreement, announce_addition,
     box = mailbox(dovecot)
     box.append("INBOX", None, None, dsn(bounces.return_path(message.id), [(message.recipients[0], "delayed", "4.4.1")]))
     box.logout()
-    app.config.update(
-        BOUNCE_IMAP_HOST="127.0.0.1",
-        BOUNCE_IMAP_PORT=dovecot,
-        BOUNCE_IMAP_SSL=False,
-        BOUNCE_IMAP_USER="bounces",
-        BOUNCE_IMAP_PASSWORD="secret",
-    )
+    read_from(app, dovecot)
     result = runner.invoke(args=["dpa", "bounce-imap"])
     assert result.exit_code == 0, result.output
     assert "Bounces geregistreerd: 1; al bekend: 0; blijven in de mailbox voor de volgende keer: 0." in result.output
@@ -985,13 +984,7 @@ def test_the_mailbox_counts_a_bounce_from_when_it_arrived_not_when_it_is_read(
     raw = dsn(bounces.return_path(message.id), [(a, "failed", "5.1.1") for a in message.recipients])
     assert box.append("INBOX", None, ACCEPTED + timedelta(days=1), raw)[0] == "OK"
     box.logout()
-    app.config.update(
-        BOUNCE_IMAP_HOST="127.0.0.1",
-        BOUNCE_IMAP_PORT=dovecot,
-        BOUNCE_IMAP_SSL=False,
-        BOUNCE_IMAP_USER="bounces",
-        BOUNCE_IMAP_PASSWORD="secret",
-    )
+    read_from(app, dovecot)
     report = read_mailbox(now=ACCEPTED + timedelta(days=21))
     assert len(report.recorded) == 1
     db.session.expire_all()
