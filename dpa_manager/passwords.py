@@ -55,7 +55,7 @@ def _is_sequence(text: str) -> bool:
     return any(text in seq or text in seq[::-1] for seq in _SEQUENCES)
 
 
-def _repeats_one_part(text: str) -> bool:
+def repeats_one_part(text: str) -> bool:
     """Tell whether the text is one short part over and over (e.g. 'abcabcabcabc')."""
     return any(len(text) % n == 0 and text == text[:n] * (len(text) // n) for n in range(1, len(text) // 2 + 1))
 
@@ -71,7 +71,7 @@ def password_error(password: str, *, email: str = "", name: str = "") -> str | N
         return TOO_SHORT
     if len(password) > MAX_LENGTH:
         return TOO_LONG
-    if len(set(password)) <= 3 or _repeats_one_part(password.lower()):
+    if len(set(password)) <= 3 or repeats_one_part(password.lower()):
         return N_("Dit wachtwoord is te eenvoudig: het herhaalt steeds hetzelfde.")
     core = _core(password)
     digits_only = re.sub(r"\D", "", password)

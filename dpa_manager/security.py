@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from urllib.parse import unquote_to_bytes
 
 from flask import Flask, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+
+from .passwords import repeats_one_part
 
 #: Secret keys that must never run in production.
 KNOWN_DEFAULT_SECRETS = frozenset(
@@ -23,6 +27,10 @@ KNOWN_DEFAULT_SECRETS = frozenset(
     }
 )
 MIN_SECRET_LENGTH = 32
+#: The least a SECRET_KEY must carry, estimated from how often each of its characters occurs (secret_bits).
+MIN_SECRET_BITS = 128
+#: The two values DPA_ENV may take (in any case).
+ENVIRONMENTS = ("production", "development")
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -43,18 +51,48 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
 class InsecureSecretKey(RuntimeError):
-    """Refuse to start in production with a missing or known SECRET_KEY."""
+    """Refuse to start in production with a missing, known or guessable SECRET_KEY."""
+
+
+class UnknownEnvironment(RuntimeError):
+    """Refuse to start with a DPA_ENV other than production or development."""
+
+
+def secret_bits(key: str) -> float:
+    """Estimate the randomness of a key in bits: its length times the Shannon entropy of its characters. A key of
+    one character repeated carries 0, a hex string about 4 bits a character, a URL-safe token about 6; a key that
+    is a shorter part over and over counts as that part. Pure."""
+    if not key:
+        return 0.0
+    if repeats_one_part(key):
+        return secret_bits(next(key[:n] for n in range(1, len(key)) if key == key[:n] * (len(key) // n)))
+    counts = Counter(key)
+    per_character = -sum(n / len(key) * math.log2(n / len(key)) for n in counts.values())
+    return per_character * len(key)
+
+
+def environment_of(value) -> str:
+    """Return DPA_ENV as 'production' or 'development' (given in any case, around spaces); refuse anything else,
+    so that a misspelt production never starts as development with its key and cookies."""
+    name = str(value or "").strip().lower()
+    if name not in ENVIRONMENTS:
+        raise UnknownEnvironment(
+            f"DPA_ENV is {value!r}: set it to 'production' (a real site) or 'development' (a local test), nothing else."
+        )
+    return name
 
 
 def check_production(app: Flask) -> None:
-    """In production (DPA_ENV=production) refuse a missing, short or well-known SECRET_KEY."""
-    if app.config.get("DPA_ENV") != "production":
+    """Settle DPA_ENV to one of its two values, and in production refuse a SECRET_KEY that is missing, short, a
+    known default or of low randomness."""
+    app.config["DPA_ENV"] = environment_of(app.config.get("DPA_ENV"))
+    if app.config["DPA_ENV"] != "production":
         return
-    key = app.config.get("SECRET_KEY") or ""
-    if key in KNOWN_DEFAULT_SECRETS or len(key) < MIN_SECRET_LENGTH:
+    key = str(app.config.get("SECRET_KEY") or "")
+    if key in KNOWN_DEFAULT_SECRETS or len(key) < MIN_SECRET_LENGTH or secret_bits(key) < MIN_SECRET_BITS:
         raise InsecureSecretKey(
-            "SECRET_KEY is missing, too short or a known default. With DPA_ENV=production set SECRET_KEY to a "
-            f"random value of at least {MIN_SECRET_LENGTH} characters, e.g. "
+            "SECRET_KEY is missing, too short, a known default or not random enough. With DPA_ENV=production set "
+            f"SECRET_KEY to a random value of at least {MIN_SECRET_LENGTH} characters, e.g. "
             'python3 -c "import secrets; print(secrets.token_urlsafe(48))"'
         )
     if not app.config.get("BOUNCE_ADDRESS"):

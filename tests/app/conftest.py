@@ -33,6 +33,8 @@ from . import pki
 #: A fixed moment for the tests: Saturday 21 November 2026, 10:00 UTC.
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 PASSWORD = "correct-horse-battery"
+#: A SECRET_KEY that production accepts (random, long enough).
+STRONG_SECRET = "Q5xT0YSD57BFdCif0Dut1x4cqdrhjjuzAtVVyjZTN2XNQDmqE0p99xPPB_yyVwwX"
 
 
 #: When set (postgresql+psycopg://...), every test runs on that database instead of a SQLite file.

@@ -33,7 +33,7 @@ from dpa_manager.mail.models import OutboxMessage
 from dpa_manager.web import public, signed_from
 
 from . import pki
-from .conftest import NOW, free_port, fresh_app
+from .conftest import NOW, STRONG_SECRET, free_port, fresh_app
 from .test_amendments import CLOSES, EFFECTIVE, announce, current_agreement, make_version, notice_of
 
 
@@ -255,7 +255,7 @@ def test_a_client_asking_for_an_amended_agreement_while_the_authority_is_down_is
 
 def test_production_refuses_to_start_without_a_seal_or_with_a_wrong_passphrase(tmp_path, monkeypatch):
     monkeypatch.setenv("DPA_INSTANCE_PATH", str(tmp_path))
-    production = {"DPA_ENV": "production", "SECRET_KEY": "x" * 64, "SQLALCHEMY_DATABASE_URI": "sqlite://"}
+    production = {"DPA_ENV": "production", "SECRET_KEY": STRONG_SECRET, "SQLALCHEMY_DATABASE_URI": "sqlite://"}
     for missing in ({}, {"TSA_URL": pki.tsa_url()}, {"SEAL_PKCS12": str(pki.authority().seal)}):
         with pytest.raises(seal.SealMisconfigured, match="SEAL_PKCS12 and SEAL_PKCS12_PASSWORD"):
             create_app(production | missing)

@@ -11,10 +11,10 @@ from dpa_manager import clock, create_app
 from dpa_manager.accounts.models import ApiToken, User
 from dpa_manager.extensions import db
 from dpa_manager.jobs import drain
-from dpa_manager.security import InsecureSecretKey
+from dpa_manager.security import MIN_SECRET_BITS, InsecureSecretKey, UnknownEnvironment, secret_bits
 
 from . import pki
-from .conftest import NOW, PASSWORD
+from .conftest import NOW, PASSWORD, STRONG_SECRET
 
 # --- Invitations ----------------------------------------------------------------------------------
 
@@ -192,19 +192,66 @@ def test_session_cookie_flags(http, manager):
 
 def test_production_cookies_are_secure(tmp_path):
     app = create_app(
-        {"DPA_ENV": "production", "SECRET_KEY": "x" * 48, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.db'}"}
+        {
+            "DPA_ENV": "production",
+            "SECRET_KEY": STRONG_SECRET,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.db'}",
+        }
         | pki.seal_config()
     )
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
 
 
-@pytest.mark.parametrize("secret", [None, "", "dev-only-not-secret", "secret", "short-but-not-default"])
+@pytest.mark.parametrize(
+    "secret",
+    [None, "", "dev-only-not-secret", "secret", "short-but-not-default", "a" * 36, "ab" * 40, "0123456789abcdef" * 3],
+)
 def test_production_refuses_a_weak_secret_key(tmp_path, monkeypatch, secret):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     monkeypatch.setenv("DPA_INSTANCE_PATH", str(tmp_path))
     config = {"DPA_ENV": "production"} | ({"SECRET_KEY": secret} if secret is not None else {})
     with pytest.raises(InsecureSecretKey, match="SECRET_KEY"):
         create_app(config)
+
+
+@pytest.mark.parametrize("value", ["Production", " PRODUCTION ", "development", "Development"])
+def test_environment_is_read_in_any_case(tmp_path, value):
+    config = {
+        "DPA_ENV": value,
+        "SECRET_KEY": STRONG_SECRET,
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'e.db'}",
+    }
+    app = create_app(config | pki.seal_config())
+    assert app.config["DPA_ENV"] == value.strip().lower()
+    assert app.config["SESSION_COOKIE_SECURE"] is (value.strip().lower() == "production")
+
+
+@pytest.mark.parametrize("value", ["prod", "live", "dev", "productie", "", "production!"])
+def test_an_unknown_environment_is_refused(tmp_path, monkeypatch, value):
+    monkeypatch.setenv("DPA_INSTANCE_PATH", str(tmp_path))
+    with pytest.raises(UnknownEnvironment, match="DPA_ENV"):
+        create_app({"DPA_ENV": value, "SECRET_KEY": STRONG_SECRET})
+
+
+def test_production_with_a_weak_key_in_another_case_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("DPA_INSTANCE_PATH", str(tmp_path))
+    with pytest.raises(InsecureSecretKey):
+        create_app({"DPA_ENV": "Production", "SECRET_KEY": "a" * 36})
+
+
+@pytest.mark.parametrize(
+    ("key", "enough"),
+    [
+        ("a" * 64, False),
+        ("ab" * 64, False),
+        (STRONG_SECRET, True),
+        ("0123456789abcdef" * 4, False),
+        (STRONG_SECRET * 2, True),
+    ],
+)
+def test_secret_bits(key, enough):
+    assert (secret_bits(key) >= MIN_SECRET_BITS) is enough
+    assert secret_bits("") == 0
 
 
 def test_production_is_set_from_the_environment(tmp_path, monkeypatch):
