@@ -190,8 +190,10 @@ ERROR_TEXTS = {
 def _register_error_pages(app: Flask) -> None:
     from flask_wtf.csrf import CSRFError
     from sqlalchemy.exc import InterfaceError, OperationalError
+    from werkzeug.exceptions import HTTPException
 
     from .extensions import login_manager
+    from .web import Refused
 
     def texts(code: int, text: str | None) -> tuple[str, str]:
         """Return the page's title and text in the language in force (choosing it may ask who is logged in)."""
@@ -217,8 +219,19 @@ def _register_error_pages(app: Flask) -> None:
         title, body = texts(code, text)
         return render_template("error_bare.html", code=code, title=title, text=body), code
 
+    def http_error(error, code: int):
+        """The page of an HTTP error, with the reason a refusal gives (web.Refused) and the headers the error
+        carries (Allow on a 405, Retry-After on a 429)."""
+        text = error.description if isinstance(error, Refused) else None
+        response = app.make_response(page(code, text))
+        if isinstance(error, HTTPException):
+            for name, value in error.get_headers():
+                if name.lower() != "content-type":
+                    response.headers[name] = value
+        return response
+
     for code in ERROR_TEXTS:
-        app.register_error_handler(code, lambda e, code=code: page(code))
+        app.register_error_handler(code, lambda e, code=code: http_error(e, code))
 
     def database_down(error):
         app.logger.error("database unavailable: %s", error)

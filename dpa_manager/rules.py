@@ -37,7 +37,7 @@ def enterprise_number_error(raw: str) -> str | None:
     digits = normalize_enterprise_number(raw)
     if not digits:
         return N_("Vul een ondernemingsnummer in.")
-    if not digits.isdigit() or len(digits) != 10:
+    if not (digits.isascii() and digits.isdigit()) or len(digits) != 10:
         return N_("Een ondernemingsnummer telt 10 cijfers, bv. 0427.073.974.")
     if digits[0] not in "01":
         return N_("Een ondernemingsnummer begint met 0 of 1.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from urllib.parse import unquote_to_bytes
 
@@ -102,35 +103,58 @@ def check_production(app: Flask) -> None:
         )
 
 
+#: How deeply a JSON body may nest; no body of the API nests more than four levels.
+MAX_JSON_DEPTH = 32
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
 def _bad_text(value) -> bool:
-    """Tell whether text carries a NUL or bytes that were not UTF-8 (decoded as U+FFFD)."""
-    if isinstance(value, str):
-        return "\x00" in value or "\ufffd" in value
-    if isinstance(value, dict):
-        return any(_bad_text(k) or _bad_text(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_bad_text(v) for v in value)
+    """Tell whether text carries a NUL, bytes that were not UTF-8 (decoded as U+FFFD) or a lone surrogate (which
+    JSON may escape, and no database stores), or whether JSON nests deeper than MAX_JSON_DEPTH."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item or "\ufffd" in item or _SURROGATES.search(item):
+                return True
+        elif isinstance(item, dict | list):
+            if depth >= MAX_JSON_DEPTH:
+                return True
+            parts = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            stack.extend((part, depth + 1) for part in parts)
     return False
 
 
 def refuse_bad_text():
-    """Answer 400 to a request whose parameters, form or JSON are not clean UTF-8 text."""
+    """Answer 400 to a request whose parameters, form or JSON are not clean UTF-8 text, whatever the transfer
+    encoding of its body (a chunked body has no Content-Length, and is read all the same)."""
     from flask import abort
 
     try:
         unquote_to_bytes(request.query_string).decode("utf-8")
     except UnicodeDecodeError:
         abort(400)
-    if any(_bad_text(v) for v in request.args.values()) or any(_bad_text(v) for v in request.form.values()):
+    if any(_bad_text(v) for v in request.args.values()):
         abort(400)
-    if request.mimetype == "application/x-www-form-urlencoded" and request.content_length and not request.form:
-        abort(400)  # a body that could not be read as a form (e.g. raw bytes that are not UTF-8)
-    if request.is_json and request.content_length:
+    if request.mimetype == "application/x-www-form-urlencoded":
+        raw = request.get_data(cache=True)  # the form is then parsed from this copy
         try:
-            data = request.get_data(cache=True).decode("utf-8")
+            unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
         except UnicodeDecodeError:
             abort(400)
-        if "\x00" in data or "\\u0000" in data:
+    if any(_bad_text(v) for v in request.form.values()):
+        abort(400)
+    if request.is_json:
+        raw = request.get_data(cache=True)
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            abort(400)
+        try:
+            data = request.get_json(silent=True, cache=True)
+        except RecursionError:  # nested beyond what the parser follows
+            abort(400)
+        if _bad_text(data):
             abort(400)
 
 

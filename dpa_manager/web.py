@@ -1,14 +1,17 @@
 """Small helpers the HTML views share: role checks, forms and service errors."""
 
 import hashlib
+from datetime import date
+from decimal import Decimal
 from functools import wraps
 
 from flask import abort, current_app, flash, g, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from werkzeug.exceptions import BadRequest
 from werkzeug.routing import BaseConverter, ValidationError
-from wtforms import BooleanField, SelectMultipleField, widgets
+from wtforms import BooleanField, DateField, DecimalField, SelectMultipleField, widgets
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 
@@ -138,6 +141,62 @@ def flash_form_errors(form) -> None:
     for errors in form.errors.values():
         for message in errors:
             flash(str(message), "error")  # a validator's message may be a lazy string
+
+
+class Refused(BadRequest):
+    """A 400 whose description says, in the user's language, what was wrong; the error page shows it."""
+
+
+#: The days a date given in a form or a parameter may fall on: windows, time zones and "the day after" need room
+#: on both sides (there is no day after 9999-12-31), and no agreement or notice falls outside.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+DAY_MESSAGE = _l("Geef een datum tussen 1900 en 2999, als JJJJ-MM-DD.")
+#: The largest amount a form takes, in euro (amounts are kept in cents, in a 32-bit column).
+MAX_AMOUNT = Decimal(20_000_000)
+
+
+def plain_digits(text) -> bool:
+    """Tell whether a text is one or more of the digits 0-9 (str.isdigit also takes "³" and "①", int() not)."""
+    return isinstance(text, str) and text.isascii() and text.isdigit()
+
+
+def day_arg(name: str) -> date | None:
+    """Return the ?name= day, or None when it is absent or empty; answer 400, saying why, when it is not a day
+    between FIRST_DAY and LAST_DAY as YYYY-MM-DD."""
+    raw = request.args.get(name, "")
+    if not raw:
+        return None
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        day = None
+    if day is None or not FIRST_DAY <= day <= LAST_DAY or len(raw) != 10:
+        raise Refused(str(DAY_MESSAGE))
+    return day
+
+
+class DayField(DateField):
+    """A date field that takes only days between FIRST_DAY and LAST_DAY."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and not FIRST_DAY <= self.data <= LAST_DAY:
+            self.data = None
+            raise ValueError(str(DAY_MESSAGE))
+
+
+class AmountField(DecimalField):
+    """An amount in euro with cents. A value that is not a finite number from 0 to MAX_AMOUNT (Infinity, NaN,
+    1e30, a negative amount) is kept as no value, so that the field's NumberRange says what is allowed and the
+    form shows the text again as it was typed."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, places=2, **kwargs)
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and not (self.data.is_finite() and 0 <= self.data <= MAX_AMOUNT):
+            self.data = None
 
 
 def or_404(value):

@@ -36,7 +36,7 @@ USER_OF_SESSION = select(User).options(joinedload(User.client)).where(User.id ==
 
 @login_manager.user_loader
 def load_user(user_id: str):
-    if not user_id.isdigit():
+    if not (user_id.isascii() and user_id.isdigit()):
         return None
     return db.session.execute(USER_OF_SESSION, {"user_id": int(user_id)}).unique().scalar_one_or_none()
 

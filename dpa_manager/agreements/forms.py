@@ -6,8 +6,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
-    DateField,
-    DecimalField,
     IntegerField,
     RadioField,
     SelectField,
@@ -20,15 +18,15 @@ from ..catalogue import DATA_CATEGORIES, SUBJECT_CATEGORIES
 from ..localized import OTHER_LANGUAGES, flat_translations
 from ..processor.forms import CAP_MESSAGE, WINDOW_MESSAGE
 from ..rules import MAX_WINDOW_DAYS, MIN_WINDOW_DAYS
-from ..web import BaseForm, MultiCheckboxField, choices
+from ..web import MAX_AMOUNT, AmountField, BaseForm, DayField, MultiCheckboxField, choices
 from .document import TRANSLATED_PARTICULARS
 
 
 class AgreementForm(BaseForm):
     terms_version_id = SelectField(_l("Versie van de voorwaarden"), coerce=int)
     subject_matter = TextAreaField(_l("Onderwerp van de verwerking"), validators=[Length(max=2000)])
-    starts_on = DateField(_l("Begindatum"), validators=[InputRequired(_l("Vul de begindatum in."))])
-    ends_on = DateField(
+    starts_on = DayField(_l("Begindatum"), validators=[InputRequired(_l("Vul de begindatum in."))])
+    ends_on = DayField(
         _l("Einddatum"),
         validators=[Optional()],
         description=_l("Leeg: voor de duur van de dienstverleningsovereenkomst"),
@@ -55,15 +53,13 @@ class AgreementForm(BaseForm):
     window_unit = SelectField(
         _l("Telwijze"), choices=choices([("calendar", _l("kalenderdagen")), ("working", _l("werkdagen"))])
     )
-    cap_total = DecimalField(
+    cap_total = AmountField(
         _l("Aansprakelijkheidsplafond (EUR)"),
-        places=2,
-        validators=[InputRequired(_l("Vul het plafond in.")), NumberRange(Decimal(0), None, CAP_MESSAGE)],
+        validators=[InputRequired(_l("Vul het plafond in.")), NumberRange(Decimal(0), MAX_AMOUNT, CAP_MESSAGE)],
     )
-    cap_other = DecimalField(
+    cap_other = AmountField(
         _l("Plafond andere schade (EUR)"),
-        places=2,
-        validators=[InputRequired(_l("Vul het plafond in.")), NumberRange(Decimal(0), None, CAP_MESSAGE)],
+        validators=[InputRequired(_l("Vul het plafond in.")), NumberRange(Decimal(0), MAX_AMOUNT, CAP_MESSAGE)],
     )
     toms = TextAreaField(
         _l("Technische en organisatorische maatregelen (bijlage III)"),

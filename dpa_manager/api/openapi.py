@@ -1,7 +1,10 @@
 """The OpenAPI 3 document of /api/v1. A test keeps it true to the routes and the responses."""
 
 from ..catalogue import COUNTRIES, DATA_CATEGORIES
+from ..changes.services import REASON_MAX
 from ..rules import ChangeState, NoticeState, SubProcessorStatus
+from ..subprocessors.services import SUBPROCESSOR_LIMITS
+from ..web import MAX_ID
 
 
 def _ref(name: str) -> dict:
@@ -33,14 +36,27 @@ def _op(summary: str, ok: dict, *, ok_code: str = "200", errors=(), params=(), b
 
 
 def _path_id(name: str) -> dict:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0}}
+    return {"name": name, "in": "path", "required": True, "schema": ID}
 
 
 def _query(name: str, schema: dict) -> dict:
-    return {"name": name, "in": "query", "required": False, "schema": schema}
+    """An optional query parameter; given empty (?name=) it counts as not given."""
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": schema,
+        "description": "Optional; an empty value counts as not given.",
+    }
+
+
+def _text(limit: int) -> dict:
+    return {"type": "string", "maxLength": limit}
 
 
 DATE = {"type": "string", "format": "date"}
+#: A row id, as the server takes it (a larger number is not found).
+ID = {"type": "integer", "minimum": 0, "maximum": MAX_ID}
 INSTANT = {"type": ["string", "null"], "format": "date-time"}
 FORBIDDEN = ("403", "Not for this role")
 CONFLICT = ("409", "The object's state does not allow it")
@@ -84,7 +100,7 @@ DOCUMENT = {
                 ),
                 params=[
                     _query("limit", {"type": "integer", "minimum": 0, "maximum": 1000, "default": 100}),
-                    _query("offset", {"type": "integer", "minimum": 0}),
+                    _query("offset", {"type": "integer", "minimum": 0, "maximum": MAX_ID}),
                 ],
                 op_id="listClients",
             )
@@ -184,11 +200,11 @@ DOCUMENT = {
                     "Notices, newest first",
                 ),
                 params=[
-                    _query("client_id", {"type": "integer", "minimum": 0}),
-                    _query("change_id", {"type": "integer", "minimum": 0}),
+                    _query("client_id", ID),
+                    _query("change_id", ID),
                     _query("state", {"type": "string", "enum": [s.value for s in NoticeState]}),
                     _query("limit", {"type": "integer", "minimum": 0, "maximum": 1000, "default": 100}),
-                    _query("before", {"type": "integer", "minimum": 0}),
+                    _query("before", ID),
                 ],
                 op_id="listNotices",
             )
@@ -257,21 +273,21 @@ DOCUMENT = {
                 "type": "object",
                 "required": ["name", "purpose", "countries", "data_categories", "kind"],
                 "properties": {
-                    "name": {"type": "string"},
-                    "registration_number": {"type": "string"},
-                    "purpose": {"type": "string"},
+                    "name": _text(SUBPROCESSOR_LIMITS["name"]),
+                    "registration_number": _text(SUBPROCESSOR_LIMITS["registration_number"]),
+                    "purpose": _text(SUBPROCESSOR_LIMITS["purpose"]),
                     "countries": {"type": "array", "items": {"type": "string", "enum": sorted(COUNTRIES)}},
                     "transfer_mechanism": {
                         "type": ["string", "null"],
                         "enum": [None, "adequacy", "scc", "bcr", "other"],
                     },
-                    "transfer_text": {"type": "string"},
+                    "transfer_text": _text(SUBPROCESSOR_LIMITS["transfer_text"]),
                     "data_categories": {"type": "array", "items": {"type": "string", "enum": list(DATA_CATEGORIES)}},
                     "kind": {"type": "string", "enum": ["active_systematic", "incidental"]},
                     "services": {"type": "array", "items": {"type": "string"}},
-                    "website": {"type": "string"},
-                    "address": {"type": "string"},
-                    "contact": {"type": "string"},
+                    "website": _text(SUBPROCESSOR_LIMITS["website"]),
+                    "address": _text(SUBPROCESSOR_LIMITS["address"]),
+                    "contact": _text(SUBPROCESSOR_LIMITS["contact"]),
                     "translations": _translations(["purpose", "transfer_text"]),
                 },
             },
@@ -303,17 +319,17 @@ DOCUMENT = {
                 "required": ["kind", "subprocessor_id", "effective_on", "reason"],
                 "properties": {
                     "kind": {"type": "string", "enum": ["add", "replace", "remove"]},
-                    "subprocessor_id": {"type": "integer"},
-                    "replaces_id": {"type": ["integer", "null"]},
+                    "subprocessor_id": ID,
+                    "replaces_id": dict(ID, type=["integer", "null"]),
                     "effective_on": DATE,
-                    "reason": {"type": "string"},
+                    "reason": {"type": "string", "minLength": 3, "maxLength": REASON_MAX},
                     "translations": _translations(["reason"]),
                 },
             },
             "AnswerInput": {
                 "type": "object",
                 "properties": {
-                    "reason": {"type": "string"},
+                    "reason": _text(5000),
                     "received_at": {
                         "type": "string",
                         "format": "date-time",
@@ -336,10 +352,10 @@ DOCUMENT = {
                 "properties": {
                     "id": {"type": "integer"},
                     "kind": {"type": "string"},
-                    "subprocessor_id": {"type": "integer"},
-                    "replaces_id": {"type": ["integer", "null"]},
+                    "subprocessor_id": ID,
+                    "replaces_id": dict(ID, type=["integer", "null"]),
                     "effective_on": DATE,
-                    "reason": {"type": "string"},
+                    "reason": {"type": "string", "minLength": 3, "maxLength": REASON_MAX},
                     "translations": {"type": "object"},
                     "state": {"type": "string", "enum": [s.value for s in ChangeState]},
                     "announced_at": INSTANT,

@@ -24,8 +24,9 @@ from ..rules import NoticeState, SubProcessorStatus, format_enterprise_number
 from ..scoping import get_for
 from ..subprocessors import services as register
 from ..subprocessors.models import Change, SubProcessor
-from ..web import MAX_ID
+from ..web import FIRST_DAY, LAST_DAY, MAX_ID, plain_digits
 from . import bp
+from .checks import problem, request_schema
 from .openapi import DOCUMENT
 
 csrf.exempt(bp)
@@ -59,7 +60,12 @@ def _http_error(error: HTTPException):
         405: "Methode niet toegestaan.",
         413: "Verzoek te groot.",
     }
-    return jsonify(error=messages.get(error.code or 0) or error.description), error.code
+    response = jsonify(error=messages.get(error.code or 0) or error.description)
+    response.status_code = error.code or 500
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value  # Allow on a 405
+    return response
 
 
 def authenticated(view):
@@ -101,14 +107,22 @@ def client_only(view):
     return wrapped
 
 
-def body() -> dict:
-    data = request.get_json(silent=True)
+def body(path: str) -> dict:
+    """The JSON object of the request, its fields of the types the document gives for the POST on `path`."""
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # refuse_bad_text answers first; this keeps the view safe without it
+        raise ApiError(400, "De body is geen geldige JSON.") from None
     if data is None and request.get_data():
         raise ApiError(400, "De body is geen geldige JSON.")
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ApiError(400, "De body is een JSON-object.")
+    found = problem(data, request_schema(path, "post"))
+    if found:
+        field, why = found
+        raise Invalid(why, field.split(".")[0].split("[")[0])
     return data
 
 
@@ -190,7 +204,7 @@ def _int_arg(name: str) -> int | None:
     raw = request.args.get(name)
     if raw in (None, ""):
         return None
-    if not raw.isdigit() or len(raw) > 10 or int(raw) > MAX_ID:
+    if not plain_digits(raw) or len(raw) > 10 or int(raw) > MAX_ID:
         raise ApiError(400, f"{name} is een geheel getal van hoogstens {MAX_ID}.")
     return int(raw)
 
@@ -219,7 +233,9 @@ def client_subprocessors(client_id: int):
         try:
             on = date.fromisoformat(request.args["on"])
         except ValueError:
-            raise ApiError(400, "on is een datum JJJJ-MM-DD.") from None
+            on = date.max  # refused below
+        if not FIRST_DAY <= on <= LAST_DAY:
+            raise ApiError(400, f"on is een datum JJJJ-MM-DD van {FIRST_DAY} tot {LAST_DAY}.")
     return jsonify(
         client_id=client_id,
         on=on.isoformat(),
@@ -245,7 +261,7 @@ def subprocessors():
 @authenticated
 @manager_only
 def create_subprocessor():
-    data = body()
+    data = body("/subprocessors")
     services = data.get("services") or []
     if not isinstance(services, list):
         raise Invalid("services is een lijst van dienstcodes.", "services")
@@ -265,12 +281,14 @@ def create_subprocessor():
 @authenticated
 @manager_only
 def create_change():
-    data = body()
+    data = body("/changes")
     effective_on = data.get("effective_on")
     try:
         effective_on = date.fromisoformat(effective_on) if isinstance(effective_on, str) else None
     except ValueError:
         effective_on = None
+    if effective_on is not None and not FIRST_DAY <= effective_on <= LAST_DAY:
+        raise Invalid(f"effective_on is een datum van {FIRST_DAY} tot {LAST_DAY}.", "effective_on")
     for key in ("subprocessor_id", "replaces_id"):
         if data.get(key) is not None and (not isinstance(data[key], int) or isinstance(data[key], bool)):
             raise Invalid(f"{key} is een geheel getal.", key)
@@ -371,7 +389,7 @@ def get_notice(notice_id: int):
 
 def _recorded_answer(notice: Notice, answer: str):
     """A manager records an objection or approval that the client sent by e-mail, letter or phone."""
-    data = body()
+    data = body(f"/notices/{{notice_id}}/{answer}")
     received = data.get("received_at")
     try:
         received_at = datetime.fromisoformat(received) if isinstance(received, str) else None
@@ -418,7 +436,7 @@ def object_to(notice_id: int):
     notice = _notice(notice_id)
     if g.api_user.is_manager:
         return _recorded_answer(notice, "objection")
-    reason = body().get("reason")
+    reason = body("/notices/{notice_id}/objection").get("reason")
     if not isinstance(reason, str):
         raise Invalid("Geef de reden van uw bezwaar.", "reason")
     notices.object_to(notice, user=g.api_user, reason=reason, now=clock.now())

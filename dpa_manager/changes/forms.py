@@ -1,20 +1,20 @@
 """The form that drafts a change to the register."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, RadioField, SelectField, TextAreaField
+from wtforms import RadioField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from ..web import BaseForm, choices
-from .services import CHANGE_KINDS
+from ..web import BaseForm, DayField, choices
+from .services import CHANGE_KINDS, REASON_MAX
 
 
 class ChangeForm(BaseForm):
     kind = RadioField(_l("Wijziging"), choices=choices(CHANGE_KINDS.items()), default="add")
     subprocessor_id = SelectField(_l("Subverwerker"), coerce=int, description=_l("Bij vervangen: de nieuwe"))
     replaces_id = SelectField(_l("Vervangt"), coerce=int, validators=[Optional()])
-    effective_on = DateField(_l("Geplande ingangsdatum"), validators=[InputRequired(_l("Vul de ingangsdatum in."))])
+    effective_on = DayField(_l("Geplande ingangsdatum"), validators=[InputRequired(_l("Vul de ingangsdatum in."))])
     reason = TextAreaField(
-        _l("Reden"), validators=[DataRequired(_l("Geef de reden van de wijziging.")), Length(max=4000)]
+        _l("Reden"), validators=[DataRequired(_l("Geef de reden van de wijziging.")), Length(max=REASON_MAX)]
     )
     reason_fr = TextAreaField(
         _l("Reden (Frans)"),

@@ -36,6 +36,9 @@ from ..subprocessors.models import Assignment, Change, SubProcessor
 from ..subprocessors.services import leaving
 from ..web import is_id
 
+#: The longest reason of a change (the form says the same).
+REASON_MAX = 4000
+
 
 def change_page(number: int) -> Page[Change]:
     """Return page `number` of the changes, newest first, with the entries they name."""
@@ -120,6 +123,8 @@ def create_change(
     reason = (reason or "").strip() if isinstance(reason, str) else ""
     if len(reason) < 3:
         raise Invalid(_("Geef de reden van de wijziging."), "reason")
+    if len(reason) > REASON_MAX:
+        raise Invalid(_("Hoogstens %(num)s tekens.", num=REASON_MAX), "reason")
     involved = [sp.id] + ([old.id] if old else [])
     busy = db.session.scalar(
         select(Change.id)

@@ -83,7 +83,7 @@ def _matching(query: str):
     query = (query or "").strip()
     if query:
         digits = normalize_enterprise_number(query)
-        indexed = search.matching(query, digits if digits.isdigit() else None)
+        indexed = search.matching(query, digits if digits.isascii() and digits.isdigit() else None)
         if indexed is not None:
             return stmt.where(indexed)
         # A % or _ in the text: taken literally, which the index cannot do; every client's words are read.
@@ -92,7 +92,7 @@ def _matching(query: str):
             func.lower(Client.name).like(like, escape="\\"),
             func.lower(Client.contact_email).like(like, escape="\\"),
         ]
-        if digits.isdigit():
+        if digits.isascii() and digits.isdigit():
             conditions.append(Client.enterprise_number.like(f"%{digits}%"))
         stmt = stmt.where(or_(*conditions))
     return stmt

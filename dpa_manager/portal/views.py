@@ -24,7 +24,7 @@ from ..subprocessors.services import (
     history_of,
     interventions_for,
 )
-from ..web import client_required, mark_refused, or_404, show_error, signed_from
+from ..web import DAY_MESSAGE, FIRST_DAY, LAST_DAY, client_required, mark_refused, or_404, show_error, signed_from
 from . import bp
 
 
@@ -123,11 +123,16 @@ def _agreement_page(agreement, form, upload_form):
 
 def _as_of() -> date | None:
     raw = request.args.get("op", "")
-    try:
-        return date.fromisoformat(raw) if raw else None
-    except ValueError:
-        flash(_("Ongeldige datum; gebruik JJJJ-MM-DD."), "error")
+    if not raw:
         return None
+    try:
+        day: date | None = date.fromisoformat(raw)
+    except ValueError:
+        day = None
+    if day is None or not FIRST_DAY <= day <= LAST_DAY:
+        flash(str(DAY_MESSAGE), "error")
+        return None
+    return day
 
 
 @bp.route("/subprocessors")

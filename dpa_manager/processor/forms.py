@@ -3,16 +3,16 @@
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DecimalField, EmailField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import EmailField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from ..rules import MAX_WINDOW_DAYS, MIN_WINDOW_DAYS
-from ..web import BaseForm, choices
+from ..web import MAX_AMOUNT, AmountField, BaseForm, choices
 
 WINDOW_MESSAGE = _l(
     "De bezwaartermijn telt minstens %(min)s en hoogstens %(max)s dagen.", min=MIN_WINDOW_DAYS, max=MAX_WINDOW_DAYS
 )
-CAP_MESSAGE = _l("Een plafond is nul of meer.")
+CAP_MESSAGE = _l("Een plafond is een bedrag van 0 tot 20.000.000 EUR, bv. 2500.00.")
 
 
 class ProfileForm(BaseForm):
@@ -43,15 +43,13 @@ class ProfileForm(BaseForm):
     default_window_unit = SelectField(
         _l("Telwijze"), choices=choices([("calendar", _l("kalenderdagen")), ("working", _l("werkdagen"))])
     )
-    cap_total = DecimalField(
+    cap_total = AmountField(
         _l("Standaard aansprakelijkheidsplafond (EUR)"),
-        places=2,
-        validators=[InputRequired(_l("Vul het plafond in.")), NumberRange(Decimal(0), None, CAP_MESSAGE)],
+        validators=[InputRequired(_l("Vul het plafond in.")), NumberRange(Decimal(0), MAX_AMOUNT, CAP_MESSAGE)],
     )
-    cap_other = DecimalField(
+    cap_other = AmountField(
         _l("Standaard plafond andere schade (EUR)"),
-        places=2,
-        validators=[InputRequired(_l("Vul het plafond in.")), NumberRange(Decimal(0), None, CAP_MESSAGE)],
+        validators=[InputRequired(_l("Vul het plafond in.")), NumberRange(Decimal(0), MAX_AMOUNT, CAP_MESSAGE)],
     )
     contact_name = StringField(_l("Contactpersoon voor de overeenkomsten (bijlage I)"), validators=[Length(max=200)])
     contact_role = StringField(_l("Functie van de contactpersoon"), validators=[Length(max=200)])

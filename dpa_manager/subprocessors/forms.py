@@ -1,11 +1,11 @@
 """Forms for a register entry, a change to the register and an intervention."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from ..catalogue import DATA_CATEGORIES, SUBPROCESSOR_KINDS, TRANSFER_MECHANISMS
-from ..web import BaseForm, MultiCheckboxField, choices
+from ..web import BaseForm, DayField, MultiCheckboxField, choices
 
 
 class SubProcessorForm(BaseForm):
@@ -66,7 +66,7 @@ class SubProcessorForm(BaseForm):
 
 
 class InterventionForm(BaseForm):
-    happened_on = DateField(_l("Datum"), validators=[InputRequired(_l("Vul de datum in."))])
+    happened_on = DayField(_l("Datum"), validators=[InputRequired(_l("Vul de datum in."))])
     reason = TextAreaField(
         _l("Reden"), validators=[DataRequired(_l("Geef de reden van de tussenkomst.")), Length(max=4000)]
     )

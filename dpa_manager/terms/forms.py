@@ -1,10 +1,10 @@
 """Forms for a version of the standard terms and for announcing it as an amendment."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, StringField, TextAreaField
+from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from ..web import BaseForm
+from ..web import BaseForm, DayField
 
 
 class TermsForm(BaseForm):
@@ -14,7 +14,7 @@ class TermsForm(BaseForm):
         description=_l("bv. 2026-01"),
     )
     title = StringField(_l("Titel"), validators=[DataRequired(_l("Vul een titel in.")), Length(max=200)])
-    effective_on = DateField(
+    effective_on = DayField(
         _l("In werking op"), validators=[InputRequired(_l("Vul de datum van inwerkingtreding in."))]
     )
     text = TextAreaField(_l("Artikelen"), validators=[DataRequired(_l("Er staat geen tekst in.")), Length(max=200_000)])

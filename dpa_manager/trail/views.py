@@ -1,22 +1,13 @@
 """The audit trail pages: all events for managers, a client's own events in the portal."""
 
-from datetime import date
-
 from flask import current_app, render_template, request
 from flask_login import current_user
 
 from ..audit import event_count
 from ..labels import ACTIONS, OBJECT_TYPES
-from ..web import client_required, manager_required, page_arg
+from ..web import client_required, day_arg, manager_required, page_arg, plain_digits
 from . import bp
 from .services import CLIENT_OBJECT_TYPES, event_page
-
-
-def _day(name: str) -> date | None:
-    try:
-        return date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return None
 
 
 def _filters() -> dict[str, str]:
@@ -27,10 +18,10 @@ def _filters() -> dict[str, str]:
         if value:
             filters[name] = value
     object_id = request.args.get("object_id", "")
-    if object_id.isdigit() and len(object_id) < 12:
+    if plain_digits(object_id) and len(object_id) < 12:
         filters["object_id"] = object_id
     for name in ("since", "until"):
-        day = _day(name)
+        day = day_arg(name)
         if day:
             filters[name] = day.isoformat()
     return filters
@@ -45,8 +36,8 @@ def _events(filters: dict[str, str]):
         action=filters.get("action", ""),
         actor=filters.get("actor", ""),
         object_id=int(filters["object_id"]) if "object_id" in filters else None,
-        since=_day("since"),
-        until=_day("until"),
+        since=day_arg("since"),
+        until=day_arg("until"),
     )
 
 

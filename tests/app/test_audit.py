@@ -123,7 +123,9 @@ def test_managers_read_and_filter_the_trail(login, manager, make_agreement):
     assert ">client_signed<" not in page.text and ">agreement " not in page.text
     filtered = http.get(f"/audit/?object_type=agreement&action=signed&object_id={agreement.id}")
     assert filtered.text.count("<tr>") == 2  # header and one event
-    assert http.get("/audit/?since=garbage&object_id=abc&page=-3").status_code == 200
+    assert http.get("/audit/?object_id=abc&page=-3").status_code == 200  # left out, and the first page
+    refused = http.get("/audit/?since=garbage")
+    assert refused.status_code == 400 and "Geef een datum tussen 1900 en 2999, als JJJJ-MM-DD." in refused.text
 
 
 def test_client_users_read_only_their_own_agreements_and_notices(login, make_agreement):

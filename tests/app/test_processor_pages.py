@@ -46,7 +46,11 @@ def test_profile_changes_are_saved(as_manager):
         ("enterprise_number", "0427.073.975", "controlegetal"),
         ("default_window_days", "0", "minstens 1"),
         ("default_window_days", "120", "hoogstens 90"),
-        ("cap_total", "-5", "nul of meer"),
+        ("cap_total", "-5", "een bedrag van 0 tot 20.000.000 EUR"),
+        ("cap_total", "1e30", "een bedrag van 0 tot 20.000.000 EUR"),
+        ("cap_total", "Infinity", "een bedrag van 0 tot 20.000.000 EUR"),
+        ("cap_other", "sNaN", "een bedrag van 0 tot 20.000.000 EUR"),
+        ("enterprise_number", "0427.073.97\u00b3", "10 cijfers"),
         ("dpo_email", "", "Vul het e-mailadres in."),
     ],
 )
