@@ -77,6 +77,8 @@ KEYS = {
     "restored_subprocessor": _l("Opnieuw in gebruik"),
     "role": _l("Rol"),
     "services": _l("Diensten"),
+    "session": _l("Sessie"),
+    "sessions": _l("Afgemelde sessies"),
     "sha256": _l("SHA-256"),
     "signed_pdf_sha256": _l("SHA-256 van de PDF die de klant ondertekende"),
     "signed_sha256": _l("SHA-256 van de ondertekende PDF"),

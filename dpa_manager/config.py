@@ -42,8 +42,10 @@ class Defaults:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
-    #: A session ends after this many minutes without a request.
+    #: A session ends after this many minutes without a request (accounts.sessions), and this many hours after the
+    #: login whatever happens.
     SESSION_IDLE_MINUTES = 30
+    SESSION_MAX_HOURS = 12
     #: Failed-login protection, per client address.
     LOGIN_RATE_LIMIT = "5 per minute; 30 per hour"
     #: Redis for the rate limiter's counters, shared by every worker; memory when not set.

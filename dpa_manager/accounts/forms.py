@@ -43,3 +43,11 @@ class TokenForm(BaseForm):
         validators=[DataRequired(_l("Zeg waarvoor het token dient.")), Length(max=100)],
         description=_l("bv. koppeling met het CRM"),
     )
+
+
+class ChangePasswordForm(SetPasswordForm):
+    current = PasswordField(
+        _l("Huidig wachtwoord"),
+        validators=[DataRequired(_l("Vul uw huidige wachtwoord in.")), Length(max=200)],
+        render_kw={"autocomplete": "current-password"},
+    )

@@ -84,3 +84,34 @@ class ApiToken(Model):
 
     def __repr__(self) -> str:
         return f"<ApiToken {self.id} user={self.user_id}>"
+
+
+class UserSession(Model):
+    """A signed-in browser. The session cookie carries a random token; only its SHA-256 is kept here, and a
+    request is signed in only while its row is open and neither idle nor too old (accounts.sessions)."""
+
+    __tablename__ = "user_sessions"
+    __table_args__ = (
+        CheckConstraint(
+            "end_reason IS NULL OR end_reason IN ('logout', 'ended', 'everywhere', 'password', 'disabled', 'expired')",
+            name="end_reason_known",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: The last request, kept to the minute (accounts.sessions.TOUCH_SECONDS).
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str | None] = mapped_column(String(20))
+    #: How the user signed in: password, or password and a second factor (totp, recovery, webauthn).
+    method: Mapped[str] = mapped_column(String(20), default="password")
+    ip: Mapped[str] = mapped_column(String(45), default="")
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+
+    user = relationship("User")
+
+    def __repr__(self) -> str:
+        return f"<UserSession {self.id} user={self.user_id}>"

@@ -16,6 +16,7 @@ from ..i18n import LANGUAGES
 from ..mail import outbox
 from ..passwords import password_error
 from ..rules import name_error
+from . import sessions
 from .models import ApiToken, Role, User
 
 
@@ -225,11 +226,35 @@ def accept_invitation(token: str, password: str, *, now: datetime) -> User:
     )
     if rowcount(result) != 1:
         raise Invalid(_("Deze uitnodiging werd al gebruikt."))
+    sessions.end_all(user, reason="password", now=now)
     audit.record(
         at=now, actor=user, object_type="user", object_id=user.id, action="password_set", client_id=user.client_id
     )
     db.session.expire(user)
     return user
+
+
+def change_password(user: User, current: str, new: str, *, now: datetime) -> None:
+    """Change the user's own password, given the current one, and end every session of the user (the caller opens
+    a new one for the browser that asked)."""
+    if not user.check_password(current or ""):
+        raise Invalid(_("Het huidige wachtwoord klopt niet."), "current")
+    error = password_error(new or "", email=user.email, name=user.full_name)
+    if error:
+        raise Invalid(_(error), "password")
+    if user.check_password(new):
+        raise Invalid(_("Kies een ander wachtwoord dan het huidige."), "password")
+    user.set_password(new)
+    ended = sessions.end_all(user, reason="password", now=now)
+    audit.record(
+        at=now,
+        actor=user,
+        object_type="user",
+        object_id=user.id,
+        action="password_changed",
+        client_id=user.client_id,
+        after={"sessions": ended},
+    )
 
 
 def _hash(password: str) -> str:

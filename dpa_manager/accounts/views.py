@@ -2,24 +2,23 @@
 
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload
 
 from .. import clock
 from ..errors import ServiceError
-from ..extensions import db, login_manager
+from ..extensions import login_manager
 from ..i18n import LANGUAGES
 from ..security import limiter
-from ..web import ConfirmForm, public, show_error, user_required
-from . import bp
-from .forms import LoginForm, SetPasswordForm, TokenForm
+from ..web import ConfirmForm, or_404, public, show_error, user_required
+from . import bp, sessions
+from .forms import ChangePasswordForm, LoginForm, SetPasswordForm, TokenForm
 from .models import User
 from .services import (
     accept_invitation,
     authenticate,
+    change_password,
     create_token,
     revoke_token,
     tokens_of,
@@ -29,16 +28,30 @@ from .services import (
     set_language as store_language,
 )
 
-#: The user of a session, with the client: every page of a client user names it and speaks its language.
-#: Built once: the loader runs at every request.
-USER_OF_SESSION = select(User).options(joinedload(User.client)).where(User.id == bindparam("user_id"))
-
 
 @login_manager.user_loader
 def load_user(user_id: str):
-    if not (user_id.isascii() and user_id.isdigit()):
+    """The user of the session cookie, while its server session lasts (accounts.sessions)."""
+    if not (user_id.isascii() and user_id.isdigit()) or len(user_id) > 10:
         return None
-    return db.session.execute(USER_OF_SESSION, {"user_id": int(user_id)}).unique().scalar_one_or_none()
+    found = sessions.live(
+        int(user_id), str(session.get("sid") or ""), limits=sessions.Limits.of(current_app.config), now=clock.now()
+    )
+    if found is None:
+        return None
+    user, g.user_session = found
+    return user
+
+
+def _sign_in(user: User, method: str, now) -> None:
+    """Start a new cookie session and a server session for `user`, keeping only the chosen interface language."""
+    _clear_session()  # a new session at every login
+    session.permanent = True  # the cookie goes with the browser; the server session decides how long it lasts
+    session["signed_in_with"] = method  # recorded with a signature (web.signed_from)
+    session["sid"] = sessions.start(
+        user, method=method, ip=request.remote_addr or "", user_agent=request.user_agent.string or "", now=now
+    )
+    login_user(user)
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -77,14 +90,12 @@ def login():
         return redirect(url_for("accounts.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(form.email.data, form.password.data, now=clock.now())
+        now = clock.now()
+        user = authenticate(form.email.data, form.password.data, now=now)
         if user is None:
             flash(_("E-mailadres of wachtwoord klopt niet."), "error")
         else:
-            _clear_session()  # a new session at every login
-            session.permanent = True  # ends after SESSION_IDLE_MINUTES without a request
-            session["signed_in_with"] = "password"  # recorded with a signature (web.signed_from)
-            login_user(user)
+            _sign_in(user, "password", now)
             return redirect(_safe_next(request.args.get("next")) or url_for("accounts.home"))
     return render_template("accounts/login.html", form=form)
 
@@ -92,6 +103,9 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @user_required
 def logout():
+    current = g.get("user_session")
+    if current is not None:
+        sessions.end(current, reason="logout", now=clock.now())
     logout_user()
     _clear_session()
     flash(_("U bent afgemeld."), "info")
@@ -120,6 +134,62 @@ def accept_invite(token: str):
             flash(_("Uw wachtwoord is ingesteld. Meld u nu aan."), "success")
             return redirect(url_for("accounts.login"))
     return render_template("accounts/set_password.html", form=form, user=user), 200, headers
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@user_required
+def account():
+    """The user's own account: the password, the sessions that are open, the API tokens."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        now = clock.now()
+        try:
+            change_password(current_user, form.current.data, form.password.data, now=now)
+        except ServiceError as error:
+            show_error(error, form)
+        else:
+            _sign_in(current_user._get_current_object(), session.get("signed_in_with", "password"), now)
+            flash(_("Uw wachtwoord is gewijzigd. Al uw andere sessies zijn afgemeld."), "success")
+            return redirect(url_for("accounts.account"))
+    limits = sessions.Limits.of(current_app.config)
+    return (
+        render_template(
+            "accounts/account.html",
+            form=form,
+            open_sessions=sessions.open_sessions(current_user, limits=limits, now=clock.now()),
+            this_session=g.get("user_session"),
+            device=sessions.device,
+            confirm=ConfirmForm(),
+        ),
+        200,
+        {"Cache-Control": "no-store"},
+    )
+
+
+@bp.route("/account/sessions/<id:session_id>/end", methods=["POST"])
+@user_required
+def end_session(session_id: int):
+    own = or_404(sessions.open_one(current_user, session_id))
+    if not ConfirmForm().validate_on_submit():
+        flash(_("Vink aan om te bevestigen."), "error")
+    else:
+        sessions.end_one(current_user, own, now=clock.now())
+        flash(_("Die sessie is afgemeld."), "success")
+    return redirect(url_for("accounts.account"))
+
+
+@bp.route("/account/sessions/end-all", methods=["POST"])
+@user_required
+def end_all_sessions():
+    """Log out everywhere, this browser included."""
+    if not ConfirmForm().validate_on_submit():
+        flash(_("Vink aan om te bevestigen."), "error")
+        return redirect(url_for("accounts.account"))
+    sessions.log_out_everywhere(current_user, now=clock.now())
+    logout_user()
+    _clear_session()
+    flash(_("U bent overal afgemeld."), "info")
+    return redirect(url_for("accounts.login"))
 
 
 @bp.route("/account/tokens", methods=["GET", "POST"])

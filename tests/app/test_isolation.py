@@ -59,6 +59,10 @@ def world(app, make_agreement, make_subprocessor, manager, setup):
         raw=b"From:",
     )
     db.session.add(bounce_b)
+    from dpa_manager.accounts import sessions
+    from dpa_manager.accounts.models import UserSession
+
+    sessions.start(user_b, method="password", ip="192.0.2.1", user_agent="", now=NOW)
     db.session.commit()
     return {
         "user_a": a.client.users[0],
@@ -76,6 +80,7 @@ def world(app, make_agreement, make_subprocessor, manager, setup):
             "token_id": tokens_of(user_b)[0].id,
             "proof_id": proof_b.id,
             "bounce_id": bounce_b.id,
+            "session_id": db.session.scalar(select(UserSession.id).where(UserSession.user_id == user_b.id)),
             "service_id": db.session.scalar(select(Service.id)),
         },
     }
