@@ -9,6 +9,7 @@ from pathlib import Path
 from flask import Flask, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from . import config as config_module
 from . import extensions
@@ -187,6 +188,16 @@ ERROR_TEXTS = {
 }
 
 
+def _seconds_to_wait() -> int | None:
+    """How long until the rate limit this request broke lets it through again, or None when unknown."""
+    import time  # the limiter counts on the system clock, and so does this
+
+    from .security import limiter
+
+    current = limiter.current_limit
+    return max(1, int(current.reset_at - time.time())) if current is not None else None
+
+
 def _register_error_pages(app: Flask) -> None:
     from flask_wtf.csrf import CSRFError
     from sqlalchemy.exc import InterfaceError, OperationalError
@@ -223,7 +234,17 @@ def _register_error_pages(app: Flask) -> None:
         """The page of an HTTP error, with the reason a refusal gives (web.Refused) and the headers the error
         carries (Allow on a 405, Retry-After on a 429)."""
         text = error.description if isinstance(error, Refused) else None
+        wait = _seconds_to_wait() if code == 429 else None
+        if wait is not None:
+            minutes = -(-wait // 60)
+            text = ngettext(
+                "U probeerde het te vaak na elkaar. Probeer het over %(num)s minuut opnieuw.",
+                "U probeerde het te vaak na elkaar. Probeer het over %(num)s minuten opnieuw.",
+                minutes,
+            )
         response = app.make_response(page(code, text))
+        if wait is not None:
+            response.headers["Retry-After"] = str(wait)
         if isinstance(error, HTTPException):
             for name, value in error.get_headers():
                 if name.lower() != "content-type":

@@ -46,8 +46,11 @@ class Defaults:
     #: login whatever happens.
     SESSION_IDLE_MINUTES = 30
     SESSION_MAX_HOURS = 12
-    #: Failed-login protection, per client address.
+    #: Failed-login protection: failed attempts counted per client address, and per account (the e-mail address
+    #: given, known or not). Once over a limit, logins answer 429 with Retry-After until the window has passed;
+    #: nothing is locked for good. A successful login does not count.
     LOGIN_RATE_LIMIT = "5 per minute; 30 per hour"
+    LOGIN_ACCOUNT_RATE_LIMIT = "10 per 15 minutes"
     #: Redis for the rate limiter's counters, shared by every worker; memory when not set.
     REDIS_URL = None
     #: Clients shown per page in lists.

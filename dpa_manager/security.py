@@ -51,6 +51,17 @@ CONTENT_SECURITY_POLICY = "; ".join(
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
+def login_account() -> str:
+    """The key under which failed logins are counted per account: the address given, known or not (so that a
+    limit reached says nothing about whether an account exists)."""
+    return "login-account:" + " ".join(str(request.form.get("email", "")).split()).lower()[:320]
+
+
+def failed_login(response) -> bool:
+    """Whether a login attempt failed (a successful one redirects and is not counted)."""
+    return response.status_code != 302
+
+
 class InsecureSecretKey(RuntimeError):
     """Refuse to start in production with a missing, known or guessable SECRET_KEY."""
 
@@ -95,6 +106,11 @@ def check_production(app: Flask) -> None:
             "SECRET_KEY is missing, too short, a known default or not random enough. With DPA_ENV=production set "
             f"SECRET_KEY to a random value of at least {MIN_SECRET_LENGTH} characters, e.g. "
             'python3 -c "import secrets; print(secrets.token_urlsafe(48))"'
+        )
+    if not app.config.get("REDIS_URL"):
+        app.logger.warning(
+            "REDIS_URL is not set: the login limits are counted in each worker's memory, so with several workers an "
+            "address or an account gets that many times the attempts, and a restart forgets them (README, Security)."
         )
     if not app.config.get("BOUNCE_ADDRESS"):
         app.logger.warning(

@@ -17,7 +17,7 @@ from ..mail import outbox
 from ..passwords import password_error
 from ..rules import name_error
 from . import sessions
-from .models import ApiToken, Role, User
+from .models import ApiToken, Role, User, spend_a_check
 
 
 def find_user(email: str) -> User | None:
@@ -62,7 +62,10 @@ def create_user(
 def authenticate(email: str, password: str, *, now: datetime) -> User | None:
     """Return the active user with these credentials, recording the attempt either way."""
     user = find_user(email)
-    ok = user is not None and user.is_active and user.check_password(password)
+    # The password is hashed whatever the account (unknown, disabled or not): every attempt takes as long, and the
+    # time of an answer tells nobody which addresses have an account.
+    matches = user.check_password(password) if user is not None else spend_a_check(password)
+    ok = user is not None and user.is_active and matches
     if ok and user is not None:
         user.last_login_at = now
         db.session.flush()

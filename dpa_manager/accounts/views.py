@@ -10,7 +10,7 @@ from .. import clock
 from ..errors import ServiceError
 from ..extensions import login_manager
 from ..i18n import LANGUAGES
-from ..security import limiter
+from ..security import failed_login, limiter, login_account
 from ..web import ConfirmForm, or_404, public, show_error, user_required
 from . import bp, sessions
 from .forms import ChangePasswordForm, LoginForm, SetPasswordForm, TokenForm
@@ -83,7 +83,13 @@ def home():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], deduct_when=failed_login)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"],
+    methods=["POST"],
+    key_func=login_account,
+    deduct_when=failed_login,
+)
 @public
 def login():
     if current_user.is_authenticated:
