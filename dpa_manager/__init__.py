@@ -104,6 +104,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.after_request(answer_repeat_views_with_304)
     app.after_request(end_transaction)  # runs first of the three: the response is final only once committed
     from .accounts import invites as _invites  # noqa: F401  (its routes join clients.bp likewise)
+    from .accounts import users as _users  # noqa: F401  (its routes join accounts.bp likewise)
     from .accounts import views as accounts
     from .agreements import views as agreements
     from .amendments import views as _amendments  # noqa: F401  (its routes join terms.bp before it is registered)

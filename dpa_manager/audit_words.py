@@ -92,6 +92,7 @@ KEYS = {
     "terms": _l("Voorwaarden"),
     "token_id": _l("Token"),
     "token_start": _l("Token begint met"),
+    "tokens": _l("Ingetrokken tokens"),
     "translations": _l("Vertalingen"),
     "was_applied": _l("Was ingegaan op"),
     "why": _l("Waarom"),

@@ -254,6 +254,37 @@ def create_token_command(email, label):
     return Said([f"API-token voor {user.email} ({user.role}); bewaar het nu, het wordt niet opnieuw getoond:", token])
 
 
+@dpa.command("disable-user")
+@click.argument("email")
+def disable_user_command(email):
+    """Disable a user: no login, every session ended and every API token revoked at once."""
+    from .accounts.services import disable, find_user
+
+    user = find_user(email)
+    if user is None:
+        raise click.ClickException(f"Er is geen gebruiker {email}.")
+    if not user.active:
+        return Said([f"{user.email} was al uitgeschakeld."])
+    try:
+        disable(user, actor=None, now=clock.now())
+    except ServiceError as error:
+        raise click.ClickException(error.message) from None
+    return Said([f"{user.email} is uitgeschakeld: overal afgemeld, API-tokens ingetrokken."])
+
+
+@dpa.command("enable-user")
+@click.argument("email")
+def enable_user_command(email):
+    """Let a disabled user log in again (revoked API tokens stay revoked)."""
+    from .accounts.services import enable, find_user
+
+    user = find_user(email)
+    if user is None:
+        raise click.ClickException(f"Er is geen gebruiker {email}.")
+    enable(user, actor=None, now=clock.now())
+    return Said([f"{user.email} kan zich weer aanmelden."])
+
+
 @dpa.command("audit-verify")
 def audit_verify_command():
     """Check the audit trail's hash chain and every anchor of it; exit non-zero naming the first event that does

@@ -51,6 +51,8 @@ class Defaults:
     #: nothing is locked for good. A successful login does not count.
     LOGIN_RATE_LIMIT = "5 per minute; 30 per hour"
     LOGIN_ACCOUNT_RATE_LIMIT = "10 per 15 minutes"
+    #: Requests for a password-reset link, per client address and per address given.
+    RESET_RATE_LIMIT = "5 per hour"
     #: Redis for the rate limiter's counters, shared by every worker; memory when not set.
     REDIS_URL = None
     #: Clients shown per page in lists.

@@ -57,6 +57,11 @@ def login_account() -> str:
     return "login-account:" + " ".join(str(request.form.get("email", "")).split()).lower()[:320]
 
 
+def reset_account() -> str:
+    """The key under which requests for a password-reset link are counted per address given."""
+    return "reset-account:" + " ".join(str(request.form.get("email", "")).split()).lower()[:320]
+
+
 def failed_login(response) -> bool:
     """Whether a login attempt failed (a successful one redirects and is not counted)."""
     return response.status_code != 302

@@ -37,6 +37,14 @@ class SetPasswordForm(BaseForm):
     )
 
 
+class ForgotPasswordForm(BaseForm):
+    email = EmailField(
+        _l("E-mailadres"),
+        validators=[DataRequired(_l("Vul uw e-mailadres in.")), Length(max=320)],
+        render_kw={"autocomplete": "username"},
+    )
+
+
 class TokenForm(BaseForm):
     label = StringField(
         _l("Waarvoor"),

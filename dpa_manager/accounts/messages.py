@@ -1,4 +1,5 @@
-"""The invitation e-mail of a new user, composed for the sender (registered with mail.compose by create_app)."""
+"""The e-mails about an account (the invitation of a new user, a link to reset a forgotten password), composed for
+the sender (registered with mail.compose by create_app). Their links are secrets: the kept copy hides them."""
 
 from __future__ import annotations
 
@@ -12,24 +13,34 @@ from ..mail.models import OutboxMessage
 from ..mail.strings import t
 from ..processor.services import required_profile
 from .models import User
-from .services import invitation_token
+from .services import invitation_token, reset_token
 
 
 def compose_invite(message: OutboxMessage, now: datetime) -> Draft:
     """The invitation: who invites, and the link that sets the password (valid for a while, once)."""
     user = db.session.get_one(User, message.context["user_id"])
     processor = required_profile()
+    token = invitation_token(user)
     return Draft(
         subject=t.subject_invite.format(processor=processor.name),
-        context={
-            "user": user,
-            "client": user.client,
-            "processor": processor,
-            "link": absolute(f"/invite/{invitation_token(user)}"),
-        },
+        context={"user": user, "client": user.client, "processor": processor, "link": absolute(f"/invite/{token}")},
+        secrets=(token,),
+    )
+
+
+def compose_reset(message: OutboxMessage, now: datetime) -> Draft:
+    """A link to choose a new password (valid for an hour from when the e-mail is composed, once)."""
+    user = db.session.get_one(User, message.context["user_id"])
+    processor = required_profile()
+    token = reset_token(user)
+    return Draft(
+        subject=t.subject_reset.format(processor=processor.name),
+        context={"user": user, "processor": processor, "link": absolute(f"/wachtwoord-vergeten/{token}")},
+        secrets=(token,),
     )
 
 
 def register() -> None:
-    """Let mail.compose compose the invitation e-mails."""
+    """Let mail.compose compose the e-mails about accounts."""
     compose.register("invite", compose_invite)
+    compose.register("password_reset", compose_reset)

@@ -107,11 +107,14 @@ def user_for_token(token: str, *, now: datetime) -> User | None:
     return row.user
 
 
-# --- Invitations -----------------------------------------------------------------------------------
+# --- Invitations and password resets --------------------------------------------------------------
 
 INVITE_SALT = "invite"
 #: How long an invitation link works.
 INVITE_MAX_AGE = 7 * 24 * 3600
+RESET_SALT = "password-reset"
+#: How long a link to reset a forgotten password works.
+RESET_MAX_AGE = 3600
 
 
 def _fingerprint(user: User) -> str:
@@ -119,24 +122,23 @@ def _fingerprint(user: User) -> str:
     return hashlib.sha256(user.password_hash.encode()).hexdigest()[:24]
 
 
-def invitation_token(user: User) -> str:
-    from flask import current_app
-    from itsdangerous import URLSafeTimedSerializer
+def _serializer(salt: str):
+    from flask import current_app  # the key of the app in use
+    from itsdangerous import URLSafeTimedSerializer  # Flask's own dependency
 
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=INVITE_SALT).dumps(
-        {"u": user.id, "f": _fingerprint(user)}
-    )
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
 
 
-def user_for_invitation(token: str) -> tuple[User | None, str | None]:
-    """Return (user, None) for a usable invitation, or (None, why not): 'expired', 'used' or 'invalid'."""
-    from flask import current_app
-    from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+def _link_token(user: User, salt: str) -> str:
+    return _serializer(salt).dumps({"u": user.id, "f": _fingerprint(user)})
+
+
+def _user_of_link(token: str, salt: str, max_age: int) -> tuple[User | None, str | None]:
+    """Return (user, None) for a usable link, or (None, why not): 'expired', 'used' or 'invalid'."""
+    from itsdangerous import BadSignature, SignatureExpired  # Flask's own dependency
 
     try:
-        data = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=INVITE_SALT).loads(
-            token, max_age=INVITE_MAX_AGE
-        )
+        data = _serializer(salt).loads(token, max_age=max_age)
     except SignatureExpired:
         return None, "expired"
     except BadSignature:
@@ -147,6 +149,24 @@ def user_for_invitation(token: str) -> tuple[User | None, str | None]:
     if data.get("f") != _fingerprint(user):
         return None, "used"
     return user, None
+
+
+def invitation_token(user: User) -> str:
+    return _link_token(user, INVITE_SALT)
+
+
+def user_for_invitation(token: str) -> tuple[User | None, str | None]:
+    """Return (user, None) for a usable invitation, or (None, why not): 'expired', 'used' or 'invalid'."""
+    return _user_of_link(token, INVITE_SALT, INVITE_MAX_AGE)
+
+
+def reset_token(user: User) -> str:
+    return _link_token(user, RESET_SALT)
+
+
+def user_for_reset(token: str) -> tuple[User | None, str | None]:
+    """Return (user, None) for a usable password-reset link, or (None, why not): 'expired', 'used' or 'invalid'."""
+    return _user_of_link(token, RESET_SALT, RESET_MAX_AGE)
 
 
 def invite(client, *, email: str, full_name: str, actor, now: datetime) -> User:
@@ -164,7 +184,7 @@ def invite(client, *, email: str, full_name: str, actor, now: datetime) -> User:
     user.set_password(secrets.token_urlsafe(32))  # nobody knows it; the invitation sets a real one
     db.session.add(user)
     db.session.flush()
-    _queue_invitation(user, client, now)
+    _queue_account_mail(user, "invite", now)
     audit.record(
         at=now,
         actor=actor,
@@ -177,21 +197,23 @@ def invite(client, *, email: str, full_name: str, actor, now: datetime) -> User:
     return user
 
 
-def _queue_invitation(user: User, client, now: datetime) -> None:
-
+def _queue_account_mail(user: User, template: str, now: datetime) -> None:
+    """Queue an e-mail about the user's account to the user, in the user's language."""
+    prefix = f"{template}:{user.id}:"
     count = db.session.scalar(
         db.select(db.func.count())
         .select_from(outbox.OutboxMessage)
-        .where(outbox.OutboxMessage.dedupe_key.like(f"invite:{user.id}:%"))
+        .where(outbox.OutboxMessage.dedupe_key.like(f"{prefix}%"))
     )
+    language = user.language or (user.client.language if user.client else None) or "nl"
     outbox.enqueue(
         [
             outbox.row(
-                key=f"invite:{user.id}:{count + 1}",
-                template="invite",
+                key=f"{prefix}{count + 1}",
+                template=template,
                 recipients=[user.email],
-                language=client.language,
-                client_id=client.id,
+                language=language,
+                client_id=user.client_id,
                 now=now,
                 context={"user_id": user.id},
             )
@@ -203,9 +225,26 @@ def reinvite(user: User, *, actor, now: datetime) -> None:
     """Send a new invitation to a client user."""
     if user.is_manager:
         raise Invalid(_("Alleen klantgebruikers worden uitgenodigd."))
-    _queue_invitation(user, user.client, now)
+    _queue_account_mail(user, "invite", now)
     audit.record(
         at=now, actor=actor, object_type="user", object_id=user.id, action="reinvited", client_id=user.client_id
+    )
+
+
+def request_reset(email: str, *, now: datetime) -> None:
+    """E-mail a link to choose a new password to the active user with this address; for any other address do
+    nothing (the page answers the same either way)."""
+    user = find_user(email)
+    if user is None or not user.is_active:
+        return
+    _queue_account_mail(user, "password_reset", now)
+    audit.record(
+        at=now,
+        actor=None,
+        object_type="user",
+        object_id=user.id,
+        action="password_reset_requested",
+        client_id=user.client_id,
     )
 
 
@@ -219,6 +258,28 @@ def accept_invitation(token: str, password: str, *, now: datetime) -> User:
                 "used": _("Deze uitnodiging werd al gebruikt."),
             }.get(problem or "", _("Deze uitnodiging is ongeldig."))
         )
+    _set_password_once(user, password, "password_set", _("Deze uitnodiging werd al gebruikt."), now)
+    return user
+
+
+def reset_password(token: str, password: str, *, now: datetime) -> User:
+    """Set a new password from a reset link, which works once, and end every session of the user."""
+    user, problem = user_for_reset(token)
+    if user is None:
+        raise Invalid(
+            {
+                "expired": _("Deze link is verlopen. Vraag een nieuwe aan."),
+                "used": _("Deze link werd al gebruikt. Vraag zo nodig een nieuwe aan."),
+            }.get(problem or "", _("Deze link is ongeldig."))
+        )
+    _set_password_once(
+        user, password, "password_reset", _("Deze link werd al gebruikt. Vraag zo nodig een nieuwe aan."), now
+    )
+    return user
+
+
+def _set_password_once(user: User, password: str, action: str, used: str, now: datetime) -> None:
+    """Set the password a link was made for, only if it is still the one the link saw; end the user's sessions."""
     error = password_error(password, email=user.email, name=user.full_name)
     if error:
         raise Invalid(_(error), "password")
@@ -228,13 +289,18 @@ def accept_invitation(token: str, password: str, *, now: datetime) -> User:
         .values(password_hash=_hash(password))
     )
     if rowcount(result) != 1:
-        raise Invalid(_("Deze uitnodiging werd al gebruikt."))
-    sessions.end_all(user, reason="password", now=now)
+        raise Invalid(used)
+    ended = sessions.end_all(user, reason="password", now=now)
     audit.record(
-        at=now, actor=user, object_type="user", object_id=user.id, action="password_set", client_id=user.client_id
+        at=now,
+        actor=user,
+        object_type="user",
+        object_id=user.id,
+        action=action,
+        client_id=user.client_id,
+        after={"sessions": ended} if ended else None,
     )
     db.session.expire(user)
-    return user
 
 
 def change_password(user: User, current: str, new: str, *, now: datetime) -> None:
@@ -266,6 +332,51 @@ def _hash(password: str) -> str:
     return probe.password_hash
 
 
+# --- Disabling -------------------------------------------------------------------------------------
+
+
+def disable(user: User, *, actor, now: datetime) -> None:
+    """Disable a user: no login, every session ended and every API token revoked at once. A manager cannot disable
+    their own account, nor the last active manager."""
+    if actor is not None and actor.id == user.id:
+        raise Invalid(_("U kunt uw eigen account niet uitschakelen."))
+    if not user.active:
+        return
+    if user.is_manager and _active_managers() <= 1:
+        raise Invalid(_("Dit is de laatste actieve manager; schakel eerst een andere in."))
+    user.active = False
+    ended = sessions.end_all(user, reason="disabled", now=now)
+    revoked = db.session.execute(
+        db.update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    audit.record(
+        at=now,
+        actor=actor,
+        object_type="user",
+        object_id=user.id,
+        action="disabled",
+        client_id=user.client_id,
+        after={"sessions": ended, "tokens": rowcount(revoked)},
+    )
+
+
+def enable(user: User, *, actor, now: datetime) -> None:
+    """Let a disabled user log in again (with their password; revoked tokens stay revoked)."""
+    if user.active:
+        return
+    user.active = True
+    audit.record(at=now, actor=actor, object_type="user", object_id=user.id, action="enabled", client_id=user.client_id)
+
+
+def _active_managers() -> int:
+    return db.session.scalar(
+        db.select(db.func.count()).select_from(User).where(User.role == Role.MANAGER.value, User.active.is_(True))
+    )
+
+
 # --- API tokens ------------------------------------------------------------------------------------
 
 
@@ -273,8 +384,8 @@ def tokens_of(user: User) -> Sequence[ApiToken]:
     return db.session.scalars(db.select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())).all()
 
 
-def revoke_token(user: User, token_id: int, *, now: datetime) -> ApiToken:
-    """Revoke one of the user's own tokens."""
+def revoke_token(user: User, token_id: int, *, now: datetime, actor: User | None = None) -> ApiToken:
+    """Revoke one of the user's tokens: by the user, or by a manager (`actor`)."""
     token = db.session.scalar(db.select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id))
     if token is None:
         raise Invalid(_("Onbekend token."))
@@ -282,10 +393,11 @@ def revoke_token(user: User, token_id: int, *, now: datetime) -> ApiToken:
         token.revoked_at = now
         audit.record(
             at=now,
-            actor=user,
+            actor=actor or user,
             object_type="user",
             object_id=user.id,
             action="token_revoked",
+            client_id=user.client_id,
             after={"token_id": token.id},
         )
     return token

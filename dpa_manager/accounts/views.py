@@ -10,19 +10,22 @@ from .. import clock
 from ..errors import ServiceError
 from ..extensions import login_manager
 from ..i18n import LANGUAGES
-from ..security import failed_login, limiter, login_account
+from ..security import failed_login, limiter, login_account, reset_account
 from ..web import ConfirmForm, or_404, public, show_error, user_required
 from . import bp, sessions
-from .forms import ChangePasswordForm, LoginForm, SetPasswordForm, TokenForm
+from .forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, SetPasswordForm, TokenForm
 from .models import User
 from .services import (
     accept_invitation,
     authenticate,
     change_password,
     create_token,
+    request_reset,
+    reset_password,
     revoke_token,
     tokens_of,
     user_for_invitation,
+    user_for_reset,
 )
 from .services import (
     set_language as store_language,
@@ -140,6 +143,52 @@ def accept_invite(token: str):
             flash(_("Uw wachtwoord is ingesteld. Meld u nu aan."), "success")
             return redirect(url_for("accounts.login"))
     return render_template("accounts/set_password.html", form=form, user=user), 200, headers
+
+
+@bp.route("/wachtwoord-vergeten", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RESET_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["RESET_RATE_LIMIT"], methods=["POST"], key_func=reset_account)
+@public
+def forgot_password():
+    """Ask for a link to choose a new password. The answer is the same whether the address has an account or not."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        request_reset(form.email.data, now=clock.now())
+        flash(
+            _(
+                "Als er een actief account bestaat voor %(email)s, vertrekt er een e-mail met een link om een nieuw "
+                "wachtwoord te kiezen. De link is 1 uur geldig.",
+                email=" ".join(form.email.data.split()),
+            ),
+            "info",
+        )
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/forgot_password.html", form=form)
+
+
+@bp.route("/wachtwoord-vergeten/<token>", methods=["GET", "POST"])
+@public
+def reset(token: str):
+    """Choose a new password from a reset link; a GET only shows the form."""
+    user, problem = user_for_reset(token)
+    headers = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+    if user is None:
+        text = {
+            "expired": _("Deze link is verlopen. Vraag een nieuwe aan."),
+            "used": _("Deze link werd al gebruikt. Vraag zo nodig een nieuwe aan."),
+        }.get(problem or "", _("Deze link is ongeldig."))
+        title = _("Link niet bruikbaar")
+        return render_template("error.html", code=404, title=title, text=text), 404, headers
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            reset_password(token, form.password.data, now=clock.now())
+        except ServiceError as error:
+            show_error(error, form)
+        else:
+            flash(_("Uw nieuwe wachtwoord is ingesteld; al uw sessies zijn afgemeld. Meld u nu aan."), "success")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset_password.html", form=form, user=user), 200, headers
 
 
 @bp.route("/account", methods=["GET", "POST"])

@@ -18,11 +18,11 @@ class ChangeForm(BaseForm):
     )
     reason_fr = TextAreaField(
         _l("Reden (Frans)"),
-        validators=[Length(max=4000)],
+        validators=[Length(max=REASON_MAX)],
         description=_l("Optioneel: een Franstalige klant leest anders de Nederlandse reden"),
     )
     reason_en = TextAreaField(
         _l("Reden (Engels)"),
-        validators=[Length(max=4000)],
+        validators=[Length(max=REASON_MAX)],
         description=_l("Optioneel: een Engelstalige klant leest anders de Nederlandse reden"),
     )

@@ -37,7 +37,7 @@ from ..subprocessors.services import leaving
 from ..web import is_id
 
 #: The longest reason of a change (the form says the same).
-REASON_MAX = 4000
+REASON_MAX = 10_000
 
 
 def change_page(number: int) -> Page[Change]:
@@ -138,7 +138,7 @@ def create_change(
     if busy is not None:
         raise Invalid(_("Voor deze subverwerker loopt al wijziging %(change)s.", change=busy), "subprocessor_id")
     try:
-        translated = clean_translations(translations or {}, ("reason",), max_length=10_000)
+        translated = clean_translations(translations or {}, ("reason",), max_length=REASON_MAX)
     except ValueError as error:
         raise Invalid(_("Een vertaling is te lang of geen tekst."), str(error)) from None
     change = Change(

@@ -31,6 +31,8 @@ class Rendered:
     #: The display name of the sender (the processor) and where replies go (its DPO mailbox).
     from_name: str | None = None
     reply_to: str | None = None
+    #: Texts of the message that are not kept once it is sent (Draft.secrets).
+    secrets: tuple[str, ...] = ()
 
 
 @dataclass
@@ -43,6 +45,9 @@ class Draft:
     stated_closes_at: datetime | None = None
     #: Whether replies go to the processor's DPO mailbox (not for the managers' own alerts).
     reply_to_dpo: bool = True
+    #: Texts only the recipient may read (the token of a link that sets a password): the copy of the message that
+    #: is kept and shown on the outbox page has each replaced by "[…]", and the bytes sent are not kept.
+    secrets: tuple[str, ...] = ()
 
 
 #: Makes the draft of a message as it stands at a moment, in the language in force.
@@ -83,4 +88,5 @@ def compose(message: OutboxMessage, now: datetime) -> Rendered:
             html=render_template(f"emails/{message.template}.html", **context),
             attachments=draft.attachments,
             stated_closes_at=draft.stated_closes_at,
+            secrets=tuple(s for s in draft.secrets if s),
         )

@@ -208,6 +208,18 @@ class _Ready:
     #: After the server accepted it: the bytes it took, and its answer to DATA.
     raw: bytes | None = None
     data_reply: str | None = None
+    secrets: tuple[str, ...] = ()
+
+    def kept(self) -> tuple[str, str, str, bytes | None]:
+        """The subject, text, HTML and bytes of the message as they are kept: without its secrets."""
+        text, html = self.text, self.html
+        for secret in self.secrets:
+            text, html = text.replace(secret, HIDDEN), html.replace(secret, HIDDEN)
+        return self.subject, text, html, None if self.secrets else self.raw
+
+
+#: What stands in a kept copy where a secret was.
+HIDDEN = "[…]"
 
 
 def _message(row: OutboxMessage, now: datetime) -> _Ready:
@@ -236,6 +248,7 @@ def _message(row: OutboxMessage, now: datetime) -> _Ready:
         rendered.text,
         rendered.html,
         rendered.stated_closes_at,
+        secrets=rendered.secrets,
     )
 
 
@@ -439,14 +452,15 @@ def _record_acceptance(listener: Listener, ready: _Ready, accepted: list[str], a
     The message keeps the first text accepted and the earliest moment; an acceptance of a text that differs from
     the one recorded (rendered again by a later sender) keeps its own text.
     """
+    subject, body_text, body_html, raw = ready.kept()
     first = db.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == ready.id, OutboxMessage.sent_at.is_(None))
         .values(
             sent_at=at,
-            subject=ready.subject,
-            body_text=ready.text,
-            body_html=ready.html,
+            subject=subject,
+            body_text=body_text,
+            body_html=body_html,
             stated_closes_at=ready.stated_closes_at,
         )
         .execution_options(synchronize_session=False)
@@ -458,8 +472,8 @@ def _record_acceptance(listener: Listener, ready: _Ready, accepted: list[str], a
                 OutboxMessage.sent_at, OutboxMessage.subject, OutboxMessage.body_text, OutboxMessage.body_html
             ).where(OutboxMessage.id == ready.id)
         ).one()
-        if tuple(recorded)[1:] != (ready.subject, ready.text, ready.html):
-            text = {"subject": ready.subject, "body_text": ready.text, "body_html": ready.html}
+        if tuple(recorded)[1:] != (subject, body_text, body_html):
+            text = {"subject": subject, "body_text": body_text, "body_html": body_html}
         if recorded.sent_at > at:  # an earlier acceptance recorded after a later one
             db.session.execute(
                 update(OutboxMessage)
@@ -477,7 +491,7 @@ def _record_acceptance(listener: Listener, ready: _Ready, accepted: list[str], a
             recipients=accepted,
             stated_closes_at=ready.stated_closes_at,
             applied=tell or not applies,
-            raw_message=ready.raw,
+            raw_message=raw,
             data_reply=ready.data_reply,
             clock=CLOCK,
             **text,

@@ -116,13 +116,19 @@ TEXTS = {
         "wanneer het verzegeld werd en dat het sindsdien niet gewijzigd is."
     ),
     "copy_filename": N_("verwerkersovereenkomst-{reference}.pdf"),
-    "subject_invite": N_("Uitnodiging voor de portaal van {processor}"),
+    "subject_invite": N_("Uitnodiging voor het portaal van {processor}"),
     "invite_intro": N_(
         "{processor} nodigt u uit om als gebruiker van {client} de verwerkersovereenkomsten en de subverwerkers te "
         "volgen."
     ),
     "invite_action": N_("Kies uw wachtwoord via deze link (7 dagen geldig, één keer te gebruiken)"),
     "invite_login": N_("Daarna meldt u zich aan met uw e-mailadres {email}."),
+    "subject_reset": N_("Een nieuw wachtwoord voor {processor}"),
+    "reset_intro": N_("Iemand vroeg een nieuw wachtwoord voor uw account {email} bij {processor}."),
+    "reset_action": N_("Kies een nieuw wachtwoord via deze link (1 uur geldig, één keer te gebruiken)"),
+    "reset_ignore": N_(
+        "Vroeg u dit niet? Dan hoeft u niets te doen: uw wachtwoord blijft wat het was, en de link vervalt vanzelf."
+    ),
     "kind_amendment": N_("{processor} wijzigt zijn voorwaarden gegevensbescherming"),
     "subject_amendment": N_(
         "Wijziging van de verwerkersovereenkomst (versie {label}): bezwaar mogelijk tot en met {last_day}"

@@ -133,6 +133,7 @@ def test_a_client_user_never_reaches_another_clients_objects(app, world):
     http = app.test_client()
     assert http.post("/login", data={"email": world["user_a"].email, "password": PASSWORD}).status_code == 302
     token = create_token(world["user_a"], now=NOW)
+    db.session.commit()  # the test is the caller of the service: it commits
     checked = 0
     for rule, method in routes(app, keep_logged_in=True):
         access = app.view_functions[rule.endpoint].access
