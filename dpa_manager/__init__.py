@@ -95,6 +95,7 @@ def create_app(config: dict | None = None) -> Flask:
         answer_refused_input_with_422,
         answer_repeat_views_with_304,
         end_transaction,
+        keep_private_answers_out_of_caches,
         keep_session_as_it_came,
     )
 
@@ -102,7 +103,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.before_request(keep_session_as_it_came)
     app.after_request(answer_refused_input_with_422)
     app.after_request(answer_repeat_views_with_304)
-    app.after_request(end_transaction)  # runs first of the three: the response is final only once committed
+    app.after_request(keep_private_answers_out_of_caches)  # runs before the one above: no tag for a private page
+    app.after_request(end_transaction)  # runs first of these: the response is final only once committed
     from .accounts import invites as _invites  # noqa: F401  (its routes join clients.bp likewise)
     from .accounts import users as _users  # noqa: F401  (its routes join accounts.bp likewise)
     from .accounts import views as accounts

@@ -55,6 +55,9 @@ class Defaults:
     RESET_RATE_LIMIT = "5 per hour"
     #: Redis for the rate limiter's counters, shared by every worker; memory when not set.
     REDIS_URL = None
+    #: A client's feed addresses stop working this many days after they were made (the portal says when, and makes
+    #: new ones); None: they work until the client makes new ones.
+    FEED_TOKEN_DAYS = None
     #: Clients shown per page in lists.
     PAGE_SIZE = 50
     #: The processor's seal on every document issued (seal.py): a PKCS#12 file and its passphrase, or a PKCS#11
@@ -126,6 +129,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "SEAL_PKCS11_RAW": ("SEAL_PKCS11_RAW", lambda v: v.lower() in {"1", "true", "yes"}),
     "TSA_TRUST_ROOTS": ("TSA_TRUST_ROOTS", str),
     "AUDIT_ANCHOR_MINUTES": ("AUDIT_ANCHOR_MINUTES", int),
+    "FEED_TOKEN_DAYS": ("FEED_TOKEN_DAYS", int),
     "SIGNATURE_TRUST_ROOTS": ("SIGNATURE_TRUST_ROOTS", str),
     "SIGNATURE_REVOCATION_CHECK": ("SIGNATURE_REVOCATION_CHECK", lambda v: v.lower() in {"1", "true", "yes"}),
     "PROXY_HOPS": ("PROXY_HOPS", int),

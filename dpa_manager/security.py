@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections import Counter
@@ -12,6 +13,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 from .passwords import repeats_one_part
+from .text import redact_logs
 
 #: Secret keys that must never run in production.
 KNOWN_DEFAULT_SECRETS = frozenset(
@@ -180,7 +182,8 @@ def refuse_bad_text():
 
 
 def configure(app: Flask) -> None:
-    """Set cookie flags, security headers and the rate limiter on the app."""
+    """Set cookie flags, security headers, the rate limiter and the logs' redaction on the app."""
+    redact_logs(app.logger, logging.getLogger("werkzeug"))
     production = app.config.get("DPA_ENV") == "production"
     for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
         app.config[key] = production or bool(app.config.get(key))

@@ -19,6 +19,7 @@ from .errors import ServiceError
 from .extensions import db
 from .i18n import current
 from .paging import MAX_PAGE
+from .text import BIDI_CONTROLS, strip_bidi
 
 
 class BaseForm(FlaskForm):
@@ -29,6 +30,13 @@ class BaseForm(FlaskForm):
         def locales(self):
 
             return [current()]
+
+    def process(self, formdata=None, obj=None, data=None, extra_filters=None, **kwargs):
+        """Read the form, and take the bidirectional controls out of every text in it (text.BIDI_CONTROLS)."""
+        super().process(formdata, obj, data, extra_filters, **kwargs)
+        for field in self:
+            if isinstance(field.data, str) and BIDI_CONTROLS.search(field.data):
+                field.data = strip_bidi(field.data)
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
@@ -232,6 +240,16 @@ def is_id(value) -> bool:
 def page_arg() -> int:
     """Return the ?page= number, between 1 and paging.MAX_PAGE."""
     return min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
+
+
+def keep_private_answers_out_of_caches(response):
+    """What a signed-in user or an API client is answered (pages, PDFs, JSON) is kept by no cache, not even the
+    browser's: Cache-Control: no-store. Public pages and static files are left to answer_repeat_views_with_304."""
+    if request.endpoint == "static":
+        return response
+    if request.path.startswith("/api/") or current_user.is_authenticated:
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def answer_repeat_views_with_304(response):

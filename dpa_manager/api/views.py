@@ -24,6 +24,7 @@ from ..rules import NoticeState, SubProcessorStatus, format_enterprise_number
 from ..scoping import get_for
 from ..subprocessors import services as register
 from ..subprocessors.models import Change, SubProcessor
+from ..text import strip_bidi_everywhere
 from ..web import FIRST_DAY, LAST_DAY, MAX_ID, plain_digits
 from . import bp
 from .checks import problem, request_schema
@@ -123,7 +124,7 @@ def body(path: str) -> dict:
     if found:
         field, why = found
         raise Invalid(why, field.split(".")[0].split("[")[0])
-    return data
+    return strip_bidi_everywhere(data)
 
 
 def _iso(value):

@@ -1,7 +1,7 @@
 """Clients: the controllers the processor works for."""
 
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import DDL, CheckConstraint, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -32,6 +32,12 @@ class Client(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     #: The secret in the client's feed URLs; a client user can replace it.
     feed_token: Mapped[str] = mapped_column(String(64), unique=True, default=lambda: secrets.token_urlsafe(24))
+    #: When the feed addresses were last made anew; None: they date from the client's creation.
+    feed_token_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def feed_expires_at(self, days: int | None) -> datetime | None:
+        """When the feed addresses stop working, with FEED_TOKEN_DAYS = `days` (None: never)."""
+        return (self.feed_token_at or self.created_at) + timedelta(days=days) if days else None
 
     users = relationship("User", back_populates="client")
     agreements = relationship("Agreement", back_populates="client", order_by="Agreement.id.desc()")

@@ -21,11 +21,15 @@ from ..subprocessors.models import Change, SubProcessor
 FEED_ENTRIES = 200
 
 
-def client_by_feed_token(token: str) -> Client | None:
-    """Return the client whose feed secret `token` is, or None."""
+def client_by_feed_token(token: str, *, days: int | None, now: datetime) -> Client | None:
+    """Return the client whose feed secret `token` is, while it lasts (`days` after it was made; None: always)."""
     if len(token) > 64:
         return None
-    return db.session.scalar(select(Client).where(Client.feed_token == token))
+    client = db.session.scalar(select(Client).where(Client.feed_token == token))
+    expires = client.feed_expires_at(days) if client is not None else None
+    if client is None or (expires is not None and now >= expires):
+        return None
+    return client
 
 
 def change_notices(client_id: int) -> Sequence[Notice]:
@@ -53,6 +57,7 @@ def rotate_feed_token(client: Client, *, actor, now: datetime) -> None:
     """Give the client new feed addresses (the old ones stop working)."""
     before = client.feed_token[:6]
     client.feed_token = secrets.token_urlsafe(24)
+    client.feed_token_at = now
     audit.record(
         at=now,
         actor=actor,

@@ -25,7 +25,7 @@ EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 
 
 def _client_for(token: str) -> Client:
-    client = services.client_by_feed_token(token)
+    client = services.client_by_feed_token(token, days=current_app.config["FEED_TOKEN_DAYS"], now=clock.now())
     if client is None:
         abort(404)
     return client
@@ -127,7 +127,9 @@ def portal_feeds():
         "atom": absolute(f"/feeds/{client.feed_token}/subprocessors.atom"),
         "ics": absolute(f"/feeds/{client.feed_token}/deadlines.ics"),
     }
-    return render_template("feeds/portal.html", urls=urls, form=form), 200, {"Cache-Control": "no-store"}
+    expires = client.feed_expires_at(current_app.config["FEED_TOKEN_DAYS"])
+    page = render_template("feeds/portal.html", urls=urls, form=form, expires=expires, now=clock.now())
+    return page, 200, {"Cache-Control": "no-store"}
 
 
 # --- The public register ---------------------------------------------------------------------------

@@ -3,13 +3,16 @@
 from datetime import UTC, date, datetime, timedelta
 
 from ..clock import as_brussels
+from ..text import without_controls
 
 #: The alarm: the day before the last day, at 09:00 (an all-day event starts at 00:00 local time).
 ALARM_BEFORE = "-PT15H"
 
 
 def _escape(text: str) -> str:
-    text = text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+    """A TEXT value (RFC 5545 3.3.11): backslash, semicolon and comma escaped, every line break (CR LF, CR, LF) as
+    \\n, and no other control character."""
+    text = without_controls(text).replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
     return text.replace("\r\n", "\\n").replace("\r", "\\n").replace("\n", "\\n")
 
 

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from datetime import timedelta
 
@@ -96,6 +97,8 @@ def test_gunicorn_serves_the_app_with_several_workers(tmp_path):
             "2",
             "--bind",
             f"127.0.0.1:{port}",
+            "--access-logfile",
+            str(tmp_path / "access.log"),
             "dpa_manager:create_app()",
         ],
         env=env,
@@ -129,6 +132,19 @@ def test_gunicorn_serves_the_app_with_several_workers(tmp_path):
             )
             assert connection.getresponse().status == status, body
             connection.close()
+        # Secret links reach the access log cut short, whatever their answer.
+        secret = "Zq9SecretPartOfTheLink0123456789"
+        for path in (f"/feeds/{secret}/subprocessors.atom", f"/invite/{secret}", f"/n/{secret}"):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5).close()
+            except urllib.error.HTTPError as refused:
+                assert refused.code == 404, path
+        for _ in range(50):  # gunicorn writes the access log after the answer
+            access = (tmp_path / "access.log").read_text()
+            if access.count("Zq9S…") == 3:
+                break
+            time.sleep(0.1)
+        assert access.count("Zq9S…") == 3 and secret not in access, access
         log.seek(0)
         frozen = "objects of the app frozen for the garbage collector"
         for _ in range(100):  # the second worker may still be starting
