@@ -108,6 +108,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .accounts import invites as _invites  # noqa: F401  (its routes join clients.bp likewise)
     from .accounts import users as _users  # noqa: F401  (its routes join accounts.bp likewise)
     from .accounts import views as accounts
+    from .accounts.factor_views import require_second_factor
     from .agreements import views as agreements
     from .amendments import views as _amendments  # noqa: F401  (its routes join terms.bp before it is registered)
     from .api import views as api
@@ -123,6 +124,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     for views in (accounts, clients, agreements, portal, processor, terms, subprocessors, notices, api, trail, feeds):
         app.register_blueprint(views.bp)
+    app.before_request(require_second_factor)
     from . import health
 
     app.register_blueprint(health.bp)

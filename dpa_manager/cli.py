@@ -71,8 +71,17 @@ def create_user_command(email, role, client_id, full_name, password):
 @dpa.command("seed-demo")
 @click.option("--clients", "extra", type=click.IntRange(min=1), help="Add this many synthetic clients.")
 def seed_demo_command(extra):
-    """Load the demo data (idempotent); with --clients N add N synthetic clients."""
+    """Load the demo data (idempotent); with --clients N add N synthetic clients. Refused in production: the demo
+    logins are published, and the demo manager needs no second factor."""
+    from flask import current_app  # the app the command runs in
+
     from . import demo
+
+    if current_app.config["DPA_ENV"] == "production":
+        raise click.ClickException(
+            "Geen demogegevens met DPA_ENV=production: de demologins staan in de README, en de demomanager heeft "
+            "geen tweede factor nodig."
+        )
 
     if extra:
         first, last = demo.seed_synthetic(extra, now=clock.now())

@@ -51,6 +51,15 @@ class Defaults:
     #: nothing is locked for good. A successful login does not count.
     LOGIN_RATE_LIMIT = "5 per minute; 30 per hour"
     LOGIN_ACCOUNT_RATE_LIMIT = "10 per 15 minutes"
+    #: Managers must enrol a second factor (an app with one-time codes, or a security key) before they can act; the
+    #: demo logins of `flask dpa seed-demo` are exempt (README, Security).
+    MFA_REQUIRED_FOR_MANAGERS = True
+    #: Failed second steps of a login, per account.
+    MFA_RATE_LIMIT = "5 per 15 minutes; 20 per day"
+    #: The WebAuthn relying party (a domain name, which browsers require) and the origin of the pages; None: the
+    #: host and origin of BASE_URL.
+    WEBAUTHN_RP_ID = None
+    WEBAUTHN_ORIGIN = None
     #: Requests for a password-reset link, per client address and per address given.
     RESET_RATE_LIMIT = "5 per hour"
     #: Redis for the rate limiter's counters, shared by every worker; memory when not set.
@@ -130,6 +139,8 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "TSA_TRUST_ROOTS": ("TSA_TRUST_ROOTS", str),
     "AUDIT_ANCHOR_MINUTES": ("AUDIT_ANCHOR_MINUTES", int),
     "FEED_TOKEN_DAYS": ("FEED_TOKEN_DAYS", int),
+    "MFA_REQUIRED_FOR_MANAGERS": ("MFA_REQUIRED_FOR_MANAGERS", lambda v: v.lower() in {"1", "true", "yes"}),
+    **{name: (name, str) for name in ("WEBAUTHN_RP_ID", "WEBAUTHN_ORIGIN")},
     "SIGNATURE_TRUST_ROOTS": ("SIGNATURE_TRUST_ROOTS", str),
     "SIGNATURE_REVOCATION_CHECK": ("SIGNATURE_REVOCATION_CHECK", lambda v: v.lower() in {"1", "true", "yes"}),
     "PROXY_HOPS": ("PROXY_HOPS", int),

@@ -245,6 +245,9 @@ def seed_demo(*, now: datetime) -> list[tuple[str, str, str]]:
     manager = find_user(MANAGER[0]) or create_user(
         email=MANAGER[0], password=MANAGER[1], role="manager", client_id=None, full_name=MANAGER[2], now=now
     )
+    # The demo login is published in the README: it is exempt from MFA_REQUIRED_FOR_MANAGERS, so that `make run`
+    # opens straight onto the manager's pages. No other account is.
+    manager.mfa_exempt = True
     logins = [(MANAGER[0], MANAGER[1], "manager van de verwerker")]
     today = now.date()
     for values, particulars, services, (email, password, name), signed in CLIENTS:

@@ -59,3 +59,25 @@ class ChangePasswordForm(SetPasswordForm):
         validators=[DataRequired(_l("Vul uw huidige wachtwoord in.")), Length(max=200)],
         render_kw={"autocomplete": "current-password"},
     )
+
+
+class CodeForm(BaseForm):
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(_l("Typ de code.")), Length(max=40)],
+        render_kw={
+            "autocomplete": "one-time-code",
+            "inputmode": "text",
+            "autocapitalize": "off",
+            "spellcheck": "false",
+        },
+        description=_l("De zes cijfers uit uw app, of een van uw herstelcodes"),
+    )
+
+
+class KeyNameForm(BaseForm):
+    name = StringField(
+        _l("Naam van de sleutel"),
+        validators=[Length(max=100)],
+        description=_l("bv. YubiKey op mijn sleutelbos, of laptop"),
+    )

@@ -12,7 +12,7 @@ from ..errors import ServiceError
 from ..extensions import db
 from ..paging import page_of
 from ..web import ConfirmForm, manager_required, or_404, page_arg, show_error
-from . import bp
+from . import bp, factors
 from .models import ApiToken, User
 from .services import disable, enable, revoke_token, tokens_of
 
@@ -33,7 +33,13 @@ def users():
 @manager_required
 def user(user_id: int):
     shown = or_404(db.session.get(User, user_id))
-    return render_template("accounts/user.html", shown=shown, tokens=tokens_of(shown), confirm=ConfirmForm())
+    return render_template(
+        "accounts/user.html",
+        shown=shown,
+        tokens=tokens_of(shown),
+        has_second_factor=factors.has_second_factor(shown),
+        confirm=ConfirmForm(),
+    )
 
 
 @bp.route("/users/<id:user_id>/disable", methods=["POST"])
@@ -61,6 +67,24 @@ def enable_user(user_id: int):
     else:
         enable(shown, actor=current_user, now=clock.now())
         flash(_("%(email)s kan zich weer aanmelden.", email=shown.email), "success")
+    return redirect(url_for("accounts.user", user_id=user_id))
+
+
+@bp.route("/users/<id:user_id>/second-factor/reset", methods=["POST"])
+@manager_required
+def reset_second_factor(user_id: int):
+    """Wipe the second factor of a user who lost it (not one's own: that is done on one's account page)."""
+    shown = or_404(db.session.get(User, user_id))
+    if shown.id == current_user.id:
+        flash(_("Uw eigen tweede factor beheert u op de pagina Mijn account."), "error")
+    elif not ConfirmForm().validate_on_submit():
+        flash(_("Vink aan om te bevestigen."), "error")
+    else:
+        factors.reset(shown, actor=current_user, now=clock.now())
+        flash(
+            _("De tweede factor van %(email)s is gewist; de gebruiker is overal afgemeld.", email=shown.email),
+            "success",
+        )
     return redirect(url_for("accounts.user", user_id=user_id))
 
 

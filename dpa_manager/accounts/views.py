@@ -4,7 +4,7 @@ from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
 from .. import clock
 from ..errors import ServiceError
@@ -12,9 +12,9 @@ from ..extensions import login_manager
 from ..i18n import LANGUAGES
 from ..security import failed_login, limiter, login_account, reset_account
 from ..web import ConfirmForm, or_404, public, show_error, user_required
-from . import bp, sessions
+from . import bp, factors, sessions
+from .factor_views import begin_second_step
 from .forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, SetPasswordForm, TokenForm
-from .models import User
 from .services import (
     accept_invitation,
     authenticate,
@@ -30,6 +30,7 @@ from .services import (
 from .services import (
     set_language as store_language,
 )
+from .signin import clear_session, sign_in
 
 
 @login_manager.user_loader
@@ -46,17 +47,6 @@ def load_user(user_id: str):
     return user
 
 
-def _sign_in(user: User, method: str, now) -> None:
-    """Start a new cookie session and a server session for `user`, keeping only the chosen interface language."""
-    _clear_session()  # a new session at every login
-    session.permanent = True  # the cookie goes with the browser; the server session decides how long it lasts
-    session["signed_in_with"] = method  # recorded with a signature (web.signed_from)
-    session["sid"] = sessions.start(
-        user, method=method, ip=request.remote_addr or "", user_agent=request.user_agent.string or "", now=now
-    )
-    login_user(user)
-
-
 def _safe_next(target: str | None) -> str | None:
     """Return `target` only when it is a path on this site."""
     if not target:
@@ -67,14 +57,6 @@ def _safe_next(target: str | None) -> str | None:
     if "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
         return None  # browsers read a backslash as a slash and drop tabs: "/<backslash>host" is another site
     return target
-
-
-def _clear_session() -> None:
-    """Start a new session, keeping only the chosen interface language."""
-    language = session.get("language")
-    session.clear()
-    if language in LANGUAGES:
-        session["language"] = language
 
 
 @bp.route("/")
@@ -103,8 +85,11 @@ def login():
         user = authenticate(form.email.data, form.password.data, now=now)
         if user is None:
             flash(_("E-mailadres of wachtwoord klopt niet."), "error")
+        elif factors.has_second_factor(user):
+            begin_second_step(user, now, _safe_next(request.args.get("next")))
+            return redirect(url_for("accounts.second_step"))
         else:
-            _sign_in(user, "password", now)
+            sign_in(user, "password", now)
             return redirect(_safe_next(request.args.get("next")) or url_for("accounts.home"))
     return render_template("accounts/login.html", form=form)
 
@@ -116,7 +101,7 @@ def logout():
     if current is not None:
         sessions.end(current, reason="logout", now=clock.now())
     logout_user()
-    _clear_session()
+    clear_session()
     flash(_("U bent afgemeld."), "info")
     return redirect(url_for("accounts.login"))
 
@@ -203,7 +188,7 @@ def account():
         except ServiceError as error:
             show_error(error, form)
         else:
-            _sign_in(current_user._get_current_object(), session.get("signed_in_with", "password"), now)
+            sign_in(current_user._get_current_object(), session.get("signed_in_with", "password"), now)
             flash(_("Uw wachtwoord is gewijzigd. Al uw andere sessies zijn afgemeld."), "success")
             return redirect(url_for("accounts.account"))
     limits = sessions.Limits.of(current_app.config)
@@ -214,6 +199,7 @@ def account():
             open_sessions=sessions.open_sessions(current_user, limits=limits, now=clock.now()),
             this_session=g.get("user_session"),
             device=sessions.device,
+            has_second_factor=factors.has_second_factor(current_user),
             confirm=ConfirmForm(),
         ),
         200,
@@ -242,7 +228,7 @@ def end_all_sessions():
         return redirect(url_for("accounts.account"))
     sessions.log_out_everywhere(current_user, now=clock.now())
     logout_user()
-    _clear_session()
+    clear_session()
     flash(_("U bent overal afgemeld."), "info")
     return redirect(url_for("accounts.login"))
 

@@ -7,10 +7,11 @@ import binascii
 from datetime import UTC, date, datetime
 from functools import wraps
 
-from flask import g, jsonify, request, url_for
+from flask import current_app, g, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from .. import clock
+from ..accounts.factors import needs_second_factor
 from ..accounts.services import user_for_token
 from ..changes import services as changes
 from ..clients import services as client_services
@@ -79,6 +80,10 @@ def authenticated(view):
         user = user_for_token(token.strip(), now=clock.now()) if scheme.lower() == "bearer" else None
         if user is None:
             return jsonify(error="Geen of ongeldig token."), 401, {"WWW-Authenticate": 'Bearer realm="dpa_manager"'}
+        if needs_second_factor(user, current_app.config):
+            raise ApiError(
+                403, "De manager van dit token heeft nog geen tweede factor; stel die eerst in (Mijn account)."
+            )
         g.api_user = user
         return view(*args, **kwargs)
 

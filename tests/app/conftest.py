@@ -113,6 +113,8 @@ def fresh_app(tmp_path, **config):
             "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
             "WTF_CSRF_ENABLED": False,
             "BOUNCE_ADDRESS": "bounces@dpa-manager.localhost",
+            # Managers act without a second factor here; tests/app/test_second_factor.py turns the rule on.
+            "MFA_REQUIRED_FOR_MANAGERS": False,
         }
         | pki.seal_config()
         | config

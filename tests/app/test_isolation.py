@@ -63,6 +63,10 @@ def world(app, make_agreement, make_subprocessor, manager, setup):
     from dpa_manager.accounts.models import UserSession
 
     sessions.start(user_b, method="password", ip="192.0.2.1", user_agent="", now=NOW)
+    from dpa_manager.accounts.models import SecurityKey
+
+    key_b = SecurityKey(user_id=user_b.id, credential_id=b"key of b", public_key=b"", sign_count=0, created_at=NOW)
+    db.session.add(key_b)
     db.session.commit()
     return {
         "user_a": a.client.users[0],
@@ -80,6 +84,7 @@ def world(app, make_agreement, make_subprocessor, manager, setup):
             "token_id": tokens_of(user_b)[0].id,
             "proof_id": proof_b.id,
             "bounce_id": bounce_b.id,
+            "key_id": key_b.id,
             "session_id": db.session.scalar(select(UserSession.id).where(UserSession.user_id == user_b.id)),
             "service_id": db.session.scalar(select(Service.id)),
         },

@@ -5,7 +5,6 @@ Screenshots of every step go to E2E_SCREENSHOTS (default: screenshots/e2e/).
 
 import os
 import re
-import shutil
 import threading
 from datetime import date, timedelta
 from pathlib import Path
@@ -23,21 +22,16 @@ from ..conftest import Inbox, free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.wallclock]
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-
 
 @pytest.fixture
 def live(tmp_path):
-    """The app on a SQLite file, served by a real HTTP server in a thread, with a real SMTP server."""
+    """The app on a SQLite file, served by a real HTTP server in a thread, with a real SMTP server. The story's
+    manager signs in with a password alone; test_second_factor.py signs in with a second factor."""
+    yield from serve(tmp_path, MFA_REQUIRED_FOR_MANAGERS=False)
+
+
+def serve(tmp_path, host="127.0.0.1", **config):
+    """Serve the app as `live` does, on `host` (a name for pages that need one, such as WebAuthn's)."""
     inbox = Inbox()
     inbox.start()
     port = free_port()
@@ -47,9 +41,10 @@ def live(tmp_path):
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'e2e.sqlite'}",
             "MAIL_SERVER": "127.0.0.1",
             "MAIL_PORT": inbox.port,
-            "BASE_URL": f"http://127.0.0.1:{port}",
+            "BASE_URL": f"http://{host}:{port}",
             "LOGIN_RATE_LIMIT": "1000 per minute",
         }
+        | config
     )
     with app.app_context():
         db.create_all()
@@ -76,24 +71,11 @@ def live(tmp_path):
         server = make_server("127.0.0.1", port, app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
-        yield {"app": app, "url": f"http://127.0.0.1:{port}", "inbox": inbox}
+        yield {"app": app, "url": f"http://{host}:{port}", "inbox": inbox}
         server.shutdown()
         db.session.remove()
         db.engine.dispose()
     inbox.stop()
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    executable = shutil.which("chromium") or "/usr/bin/chromium"
-    with sync_playwright() as p:
-        # Chromium hangs under libfaketime (the suite's run at a date ahead): it runs on the real clock.
-        env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD" and not k.startswith("FAKETIME")}
-        chromium = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, env=env)
-        yield chromium
-        chromium.close()
 
 
 class Shots:
