@@ -118,14 +118,25 @@ class Defaults:
     BOUNCE_IMAP_MINUTES = 5
 
 
+def _flag(value: str) -> bool:
+    """A yes-or-no setting; anything but the usual spellings is refused, so that a typo ("ture") never turns a
+    protection off quietly."""
+    word = value.strip().lower()
+    if word in {"1", "true", "yes", "on"}:
+        return True
+    if word in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"{value!r} is neither true nor false (1/0, true/false, yes/no, on/off)")
+
+
 #: Environment variables read at start-up, and how each is parsed.
 ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
     "SECRET_KEY": ("SECRET_KEY", str),
     "MAIL_SERVER": ("MAIL_SERVER", str),
     "MAIL_PORT": ("MAIL_PORT", int),
-    "MAIL_USE_TLS": ("MAIL_USE_TLS", lambda v: v.lower() in {"1", "true", "yes"}),
-    "MAIL_USE_SSL": ("MAIL_USE_SSL", lambda v: v.lower() in {"1", "true", "yes"}),
+    "MAIL_USE_TLS": ("MAIL_USE_TLS", _flag),
+    "MAIL_USE_SSL": ("MAIL_USE_SSL", _flag),
     "MAIL_USERNAME": ("MAIL_USERNAME", str),
     "MAIL_PASSWORD": ("MAIL_PASSWORD", str),
     "MAIL_DEFAULT_SENDER": ("MAIL_DEFAULT_SENDER", str),
@@ -135,24 +146,31 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     **{name: (name, str) for name in ("SEAL_PKCS12", "SEAL_PKCS12_PASSWORD", "TSA_URL")},
     **{f"SEAL_PKCS11_{part}": (f"SEAL_PKCS11_{part}", str) for part in ("MODULE", "TOKEN", "KEY", "CERT", "PIN")},
     "TSA_TIMEOUT_SECONDS": ("TSA_TIMEOUT_SECONDS", int),
-    "SEAL_PKCS11_RAW": ("SEAL_PKCS11_RAW", lambda v: v.lower() in {"1", "true", "yes"}),
+    "SEAL_PKCS11_RAW": ("SEAL_PKCS11_RAW", _flag),
     "TSA_TRUST_ROOTS": ("TSA_TRUST_ROOTS", str),
     "AUDIT_ANCHOR_MINUTES": ("AUDIT_ANCHOR_MINUTES", int),
     "FEED_TOKEN_DAYS": ("FEED_TOKEN_DAYS", int),
-    "MFA_REQUIRED_FOR_MANAGERS": ("MFA_REQUIRED_FOR_MANAGERS", lambda v: v.lower() in {"1", "true", "yes"}),
+    "MFA_REQUIRED_FOR_MANAGERS": ("MFA_REQUIRED_FOR_MANAGERS", _flag),
     **{name: (name, str) for name in ("WEBAUTHN_RP_ID", "WEBAUTHN_ORIGIN")},
     "SIGNATURE_TRUST_ROOTS": ("SIGNATURE_TRUST_ROOTS", str),
-    "SIGNATURE_REVOCATION_CHECK": ("SIGNATURE_REVOCATION_CHECK", lambda v: v.lower() in {"1", "true", "yes"}),
+    "SIGNATURE_REVOCATION_CHECK": ("SIGNATURE_REVOCATION_CHECK", _flag),
     "PROXY_HOPS": ("PROXY_HOPS", int),
     **{name: (name, str) for name in ("BOUNCE_ADDRESS", "BOUNCE_IMAP_HOST", "BOUNCE_IMAP_USER")},
     **{name: (name, str) for name in ("BOUNCE_IMAP_PASSWORD", "BOUNCE_IMAP_FOLDER")},
     "BOUNCE_IMAP_PORT": ("BOUNCE_IMAP_PORT", int),
-    "BOUNCE_IMAP_SSL": ("BOUNCE_IMAP_SSL", lambda v: v.lower() in {"1", "true", "yes"}),
+    "BOUNCE_IMAP_SSL": ("BOUNCE_IMAP_SSL", _flag),
     "BOUNCE_IMAP_MINUTES": ("BOUNCE_IMAP_MINUTES", int),
     "BOUNCE_MAX_DAYS": ("BOUNCE_MAX_DAYS", int),
 }
 
 
 def from_environment(environ=os.environ) -> dict:
-    """Return the settings given in the environment."""
-    return {key: parse(environ[name]) for name, (key, parse) in ENVIRONMENT.items() if environ.get(name)}
+    """Return the settings given in the environment; refuse, naming it, a value that does not parse."""
+    settings = {}
+    for name, (key, parse) in ENVIRONMENT.items():
+        if environ.get(name):
+            try:
+                settings[key] = parse(environ[name])
+            except ValueError as error:
+                raise ValueError(f"{name}: {error}") from None
+    return settings

@@ -60,6 +60,7 @@ MESSAGE_KINDS = {
     "alert": _l("Waarschuwing aan de accountmanagers"),
     "invite": _l("Uitnodiging"),
     "password_reset": _l("Link voor een nieuw wachtwoord"),
+    "account_notice": _l("Bericht over een account"),
     "agreement_copy": _l("Verzegelde kopie van de overeenkomst"),
     "bounce_alert": _l("Waarschuwing: melding niet bezorgd"),
 }

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import math
 import re
+import secrets
 from collections import Counter
 from urllib.parse import unquote_to_bytes
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -50,13 +52,79 @@ CONTENT_SECURITY_POLICY = "; ".join(
     ]
 )
 
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+def client_address() -> str:
+    """The client's address as the limits count it: an IPv4 address, or the /64 network of an IPv6 one (a single
+    subscriber holds a whole /64, and would otherwise have as many addresses as it likes)."""
+    address = get_remote_address() or ""
+    if ":" in address:
+        try:
+            return str(ipaddress.ip_network(f"{address}/64", strict=False))
+        except ValueError:
+            return address
+    return address
+
+
+limiter = Limiter(key_func=client_address, default_limits=[])
+
+#: The cookie by which a browser where an account signed in before is known to the login limits (a device
+#: cookie): its failed attempts are counted apart, so that someone who exhausts an account's limit from elsewhere
+#: does not lock its owner out of their own browser.
+DEVICE_COOKIE = "dpa_device"
+DEVICE_DAYS = 180
+
+
+def _device_serializer():
+    from flask import current_app  # the key of the app in use
+    from itsdangerous import URLSafeTimedSerializer  # Flask's own dependency
+
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="device")
+
+
+def device_for(email: str) -> str | None:
+    """The nonce of this browser's device cookie when it was given at a login of `email`, or None."""
+    from itsdangerous import BadSignature  # Flask's own dependency
+
+    raw = request.cookies.get(DEVICE_COOKIE)
+    if not raw or len(raw) > 1000:
+        return None
+    try:
+        data = _device_serializer().loads(raw, max_age=DEVICE_DAYS * 86400)
+    except BadSignature:
+        return None
+    if isinstance(data, dict) and data.get("e") == email and isinstance(data.get("n"), str):
+        return data["n"]
+    return None
+
+
+def remember_device(email: str) -> None:
+    """Have the answer to this request give the browser a device cookie for `email` (set by configure's hook)."""
+    request.environ["dpa_manager.device_for"] = email
+
+
+def _set_device_cookie(response):
+    email = request.environ.get("dpa_manager.device_for")
+    if email and response.status_code < 400:
+        value = _device_serializer().dumps({"e": email, "n": secrets.token_urlsafe(16)})
+        response.set_cookie(
+            DEVICE_COOKIE,
+            value,
+            max_age=DEVICE_DAYS * 86400,
+            path="/login",
+            secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+            httponly=True,
+            samesite="Lax",
+        )
+    return response
 
 
 def login_account() -> str:
     """The key under which failed logins are counted per account: the address given, known or not (so that a
-    limit reached says nothing about whether an account exists)."""
-    return "login-account:" + " ".join(str(request.form.get("email", "")).split()).lower()[:320]
+    limit reached says nothing about whether an account exists); from a browser where that account signed in
+    before, that browser's own count instead."""
+    email = " ".join(str(request.form.get("email", "")).split()).lower()[:320]
+    device = device_for(email)
+    return f"login-device:{device}" if device else f"login-account:{email}"
 
 
 def reset_account() -> str:
@@ -184,6 +252,7 @@ def refuse_bad_text():
 def configure(app: Flask) -> None:
     """Set cookie flags, security headers, the rate limiter and the logs' redaction on the app."""
     redact_logs(app.logger, logging.getLogger("werkzeug"))
+    app.after_request(_set_device_cookie)
     production = app.config.get("DPA_ENV") == "production"
     for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
         app.config[key] = production or bool(app.config.get(key))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 from datetime import datetime, timedelta
 
-from flask import abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -20,11 +20,12 @@ from .. import audit, clock
 from ..errors import Invalid
 from ..extensions import db
 from ..processor.services import get_profile
-from ..security import limiter
+from ..security import device_for, limiter
 from ..web import ConfirmForm, mark_refused, public, show_error, user_required
-from . import bp, factors
+from . import bp, factors, sessions
 from .forms import CodeForm, KeyNameForm
 from .models import User
+from .services import notify
 from .signin import clear_session, sign_in
 
 #: How long the second step may take after the password.
@@ -66,7 +67,7 @@ def require_second_factor():
 def begin_second_step(user: User, now: datetime, next_url: str | None) -> None:
     """Remember, in the session, that `user` gave the right password and must now give a second factor."""
     clear_session()
-    session["pending"] = {"user": user.id, "at": now.isoformat(), "next": next_url or ""}
+    session["pending"] = {"user": user.id, "email": user.email, "at": now.isoformat(), "next": next_url or ""}
 
 
 def _pending(now: datetime) -> User | None:
@@ -85,9 +86,13 @@ def _pending(now: datetime) -> User | None:
 
 
 def pending_key() -> str:
-    """The key under which failed second steps are counted: the account half-way through its login."""
+    """The key under which failed second steps are counted: the account half-way through its login; from a
+    browser where it signed in before, that browser's own count (security.device_for)."""
     pending = session.get("pending")
-    return f"second-step:{pending.get('user') if isinstance(pending, dict) else request.remote_addr}"
+    if not isinstance(pending, dict):
+        return f"second-step-address:{request.remote_addr}"
+    device = device_for(str(pending.get("email", "")))
+    return f"second-step-device:{device}" if device else f"second-step:{pending.get('user')}"
 
 
 def _second_step_failed(response) -> bool:
@@ -183,7 +188,9 @@ def login_key():
     if user is None or not challenge:
         return jsonify(error=_("Meld u opnieuw aan.")), 400
     rp_id, origin = factors.relying_party(current_app.config)
-    credential = request.get_data(as_text=True)
+    credential = request.get_json(silent=True) if request.is_json else None
+    if not isinstance(credential, dict):
+        return jsonify(error=_("De sleutel werd niet aanvaard.")), 400
     if not factors.verify_key(
         user, credential, challenge=base64.b64decode(challenge), rp_id=rp_id, origin=origin, now=now
     ):
@@ -193,6 +200,18 @@ def login_key():
 
 
 # --- Enrolling -------------------------------------------------------------------------------------------
+
+
+def _enrolled(method: str, now: datetime) -> None:
+    """After a second factor was added: end every other session of the user (one opened with the password alone,
+    perhaps by someone who knew it, must not become a session with a second factor), and count this one, which
+    has just shown the factor, as signed in with it."""
+    current = g.get("user_session")
+    sessions.end_all(current_user, reason="ended", now=now, keep=current.id if current is not None else None)
+    if current is not None:
+        current.method = method
+        session["signed_in_with"] = method
+    notify(current_user, "second_factor_added", now)
 
 
 def _may_remove_last(user: User) -> bool:
@@ -230,12 +249,14 @@ def totp_setup():
         secret = session["totp_pending"] = factors.new_totp_secret()
     form = CodeForm()
     if form.validate_on_submit():
+        now = clock.now()
         try:
-            codes = factors.enable_totp(current_user, secret, form.code.data, now=clock.now())
+            codes = factors.enable_totp(current_user, secret, form.code.data, now=now)
         except Invalid as error:
             show_error(Invalid(_(error.message), "code"), form)
         else:
             session.pop("totp_pending", None)
+            _enrolled("totp", now)
             if codes:  # the first second factor: its recovery codes, shown once
                 return render_template("accounts/recovery_codes.html", codes=codes, first=True)
             flash(_("De app is ingesteld. Uw herstelcodes blijven dezelfde."), "success")
@@ -254,6 +275,7 @@ def totp_remove():
         flash(_("Een manager heeft minstens één tweede factor nodig; stel eerst een andere in."), "error")
     else:
         factors.remove_totp(current_user, now=clock.now())
+        notify(current_user, "second_factor_removed", clock.now())
         flash(_("De app met eenmalige codes is uitgezet."), "success")
     return redirect(url_for("accounts.second_factor"))
 
@@ -296,6 +318,7 @@ def key_add():
     rp_id, origin = factors.relying_party(current_app.config)
     name = data.get("name") if isinstance(data.get("name"), str) else ""
     first = not factors.has_second_factor(current_user)
+    now = clock.now()
     try:
         factors.add_key(
             current_user,
@@ -304,11 +327,12 @@ def key_add():
             name=name,
             rp_id=rp_id,
             origin=origin,
-            now=clock.now(),
+            now=now,
         )
     except Invalid as error:
         mark_refused()  # nothing of the request is kept
         return jsonify(error=_(error.message)), 422
+    _enrolled("webauthn", now)
     if first:  # the first factor comes with recovery codes, made and shown once on the next page
         session["codes_due"] = True
         return jsonify(next=url_for("accounts.new_codes"))
@@ -339,5 +363,6 @@ def key_remove(key_id: int):
         flash(_("Een manager heeft minstens één tweede factor nodig; stel eerst een andere in."), "error")
     else:
         factors.remove_key(current_user, key_id, now=clock.now())
+        notify(current_user, "second_factor_removed", clock.now())
         flash(_("De sleutel is verwijderd."), "success")
     return redirect(url_for("accounts.second_factor"))

@@ -11,7 +11,6 @@ import base64
 import hashlib
 import hmac
 import io
-import json
 import secrets
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -30,6 +29,7 @@ from webauthn.helpers.structs import (
 from .. import audit
 from ..errors import Invalid
 from ..extensions import db, rowcount
+from ..links import use_link
 from .models import RecoveryCode, SecurityKey, User
 
 #: The length of a time step of the one-time codes, in seconds.
@@ -137,8 +137,15 @@ def verify_totp(user: User, code: str, *, now: datetime) -> bool:
     return True
 
 
+def _forget_codes_without_factor(user: User) -> None:
+    """Recovery codes stand in for a second factor: without one left, they go too."""
+    if not has_second_factor(user):
+        db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+
+
 def remove_totp(user: User, *, now: datetime) -> None:
     user.totp_secret, user.totp_last_step = None, None
+    _forget_codes_without_factor(user)
     audit.record(
         at=now,
         actor=user,
@@ -303,12 +310,16 @@ def authentication_options(user: User, *, rp_id: str) -> tuple[str, bytes]:
     return webauthn.options_to_json(options), options.challenge
 
 
-def verify_key(user: User, credential, *, challenge: bytes, rp_id: str, origin: str, now: datetime) -> bool:
-    """Check a signature the browser made with one of the user's credentials for `challenge`; note its use."""
+def verify_key(user: User, credential: dict, *, challenge: bytes, rp_id: str, origin: str, now: datetime) -> bool:
+    """Check a signature the browser made with one of the user's credentials for `challenge`, once: the challenge
+    is spent (a copy of an older session cookie still holds it), and the key's counter moves on only from the
+    value it was read at."""
     try:
-        raw_id = webauthn.base64url_to_bytes(str(json.loads(credential)["rawId"]))
+        raw_id = webauthn.base64url_to_bytes(str(credential["rawId"]))
     except (ValueError, TypeError, KeyError):
         return False
+    if not use_link("webauthn:" + base64.b64encode(challenge).decode("ascii"), now):
+        return False  # this challenge was answered before
     key = db.session.scalar(
         select(SecurityKey).where(SecurityKey.user_id == user.id, SecurityKey.credential_id == raw_id)
     )
@@ -325,8 +336,13 @@ def verify_key(user: User, credential, *, challenge: bytes, rp_id: str, origin: 
         )
     except (WebAuthnException, ValueError, TypeError, KeyError):
         return False
-    key.sign_count, key.last_used_at = verified.new_sign_count, now
-    return True
+    moved = db.session.execute(
+        update(SecurityKey)
+        .where(SecurityKey.id == key.id, SecurityKey.sign_count == key.sign_count)
+        .values(sign_count=verified.new_sign_count, last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(moved) == 1
 
 
 def reset(user: User, *, actor: User, now: datetime) -> None:
@@ -354,6 +370,8 @@ def remove_key(user: User, key_id: int, *, now: datetime) -> bool:
     if key is None:
         return False
     db.session.delete(key)
+    db.session.flush()
+    _forget_codes_without_factor(user)
     audit.record(
         at=now,
         actor=user,

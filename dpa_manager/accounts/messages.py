@@ -40,7 +40,24 @@ def compose_reset(message: OutboxMessage, now: datetime) -> Draft:
     )
 
 
+def compose_account_notice(message: OutboxMessage, now: datetime) -> Draft:
+    """What happened to the user's account, and when; whom to tell if it was not them."""
+    user = db.session.get_one(User, message.context["user_id"])
+    processor = required_profile()
+    what = getattr(t, f"notice_{message.context['what']}")
+    return Draft(
+        subject=t.subject_account_notice.format(processor=processor.name, what=what),
+        context={
+            "user": user,
+            "processor": processor,
+            "what": what,
+            "at": datetime.fromisoformat(message.context["at"]),
+        },
+    )
+
+
 def register() -> None:
     """Let mail.compose compose the e-mails about accounts."""
     compose.register("invite", compose_invite)
     compose.register("password_reset", compose_reset)
+    compose.register("account_notice", compose_account_notice)

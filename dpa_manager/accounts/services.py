@@ -197,7 +197,7 @@ def invite(client, *, email: str, full_name: str, actor, now: datetime) -> User:
     return user
 
 
-def _queue_account_mail(user: User, template: str, now: datetime) -> None:
+def _queue_account_mail(user: User, template: str, now: datetime, context: dict | None = None) -> None:
     """Queue an e-mail about the user's account to the user, in the user's language."""
     prefix = f"{template}:{user.id}:"
     count = db.session.scalar(
@@ -215,10 +215,29 @@ def _queue_account_mail(user: User, template: str, now: datetime) -> None:
                 language=language,
                 client_id=user.client_id,
                 now=now,
-                context={"user_id": user.id},
+                context={"user_id": user.id} | (context or {}),
             )
         ]
     )
+
+
+#: What an account notice tells the user happened to their account (accounts/messages.py has the words).
+NOTICES = (
+    "password_changed",
+    "password_reset",
+    "second_factor_added",
+    "second_factor_removed",
+    "second_factor_reset",
+    "disabled",
+)
+
+
+def notify(user: User, what: str, now: datetime) -> None:
+    """E-mail the user that something happened to their account (ASVS: a change of credentials is told to the
+    owner, who can act if it was not them)."""
+    if what not in NOTICES:
+        raise ValueError(what)
+    _queue_account_mail(user, "account_notice", now, {"what": what, "at": now.isoformat()})
 
 
 def reinvite(user: User, *, actor, now: datetime) -> None:
@@ -236,6 +255,14 @@ def request_reset(email: str, *, now: datetime) -> None:
     nothing (the page answers the same either way)."""
     user = find_user(email)
     if user is None or not user.is_active:
+        audit.record(
+            at=now,
+            actor=None,
+            object_type="user",
+            object_id=None,
+            action="password_reset_requested",
+            after={"email": " ".join((email or "").split()).lower()[:320]},
+        )  # recorded all the same: the request takes about as long, and an attempt on unknown addresses shows
         return
     _queue_account_mail(user, "password_reset", now)
     audit.record(
@@ -291,6 +318,8 @@ def _set_password_once(user: User, password: str, action: str, used: str, now: d
     if rowcount(result) != 1:
         raise Invalid(used)
     ended = sessions.end_all(user, reason="password", now=now)
+    if action == "password_reset":
+        notify(user, "password_reset", now)
     audit.record(
         at=now,
         actor=user,
@@ -315,6 +344,7 @@ def change_password(user: User, current: str, new: str, *, now: datetime) -> Non
         raise Invalid(_("Kies een ander wachtwoord dan het huidige."), "password")
     user.set_password(new)
     ended = sessions.end_all(user, reason="password", now=now)
+    notify(user, "password_changed", now)
     audit.record(
         at=now,
         actor=user,
@@ -346,6 +376,7 @@ def disable(user: User, *, actor, now: datetime) -> None:
         raise Invalid(_("Dit is de laatste actieve manager; schakel eerst een andere in."))
     user.active = False
     ended = sessions.end_all(user, reason="disabled", now=now)
+    notify(user, "disabled", now)
     revoked = db.session.execute(
         db.update(ApiToken)
         .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
@@ -372,8 +403,12 @@ def enable(user: User, *, actor, now: datetime) -> None:
 
 
 def _active_managers() -> int:
-    return db.session.scalar(
-        db.select(db.func.count()).select_from(User).where(User.role == Role.MANAGER.value, User.active.is_(True))
+    """How many managers are active, their rows locked until the transaction ends (on PostgreSQL): two managers
+    disabling each other at once cannot both pass the count."""
+    return len(
+        db.session.scalars(
+            db.select(User.id).where(User.role == Role.MANAGER.value, User.active.is_(True)).with_for_update()
+        ).all()
     )
 
 

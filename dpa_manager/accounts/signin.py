@@ -8,6 +8,7 @@ from flask import request, session
 from flask_login import login_user
 
 from ..i18n import LANGUAGES
+from ..security import remember_device
 from . import sessions
 from .models import User
 
@@ -30,3 +31,4 @@ def sign_in(user: User, method: str, now: datetime) -> None:
         user, method=method, ip=request.remote_addr or "", user_agent=request.user_agent.string or "", now=now
     )
     login_user(user)
+    remember_device(user.email)

@@ -14,7 +14,7 @@ from ..paging import page_of
 from ..web import ConfirmForm, manager_required, or_404, page_arg, show_error
 from . import bp, factors
 from .models import ApiToken, User
-from .services import disable, enable, revoke_token, tokens_of
+from .services import disable, enable, notify, revoke_token, tokens_of
 
 
 @bp.route("/users/")
@@ -80,7 +80,9 @@ def reset_second_factor(user_id: int):
     elif not ConfirmForm().validate_on_submit():
         flash(_("Vink aan om te bevestigen."), "error")
     else:
-        factors.reset(shown, actor=current_user, now=clock.now())
+        now = clock.now()
+        factors.reset(shown, actor=current_user, now=now)
+        notify(shown, "second_factor_reset", now)
         flash(
             _("De tweede factor van %(email)s is gewist; de gebruiker is overal afgemeld.", email=shown.email),
             "success",

@@ -124,6 +124,18 @@ TEXTS = {
     "invite_action": N_("Kies uw wachtwoord via deze link (7 dagen geldig, één keer te gebruiken)"),
     "invite_login": N_("Daarna meldt u zich aan met uw e-mailadres {email}."),
     "subject_reset": N_("Een nieuw wachtwoord voor {processor}"),
+    "subject_account_notice": N_("Uw account bij {processor}: {what}"),
+    "notice_password_changed": N_("Uw wachtwoord is gewijzigd"),
+    "notice_password_reset": N_("Uw wachtwoord is opnieuw ingesteld via een link per e-mail"),
+    "notice_second_factor_added": N_("Er is een tweede factor ingesteld"),
+    "notice_second_factor_removed": N_("Er is een tweede factor verwijderd"),
+    "notice_second_factor_reset": N_("Een manager heeft uw tweede factor gewist"),
+    "notice_disabled": N_("Uw account is uitgeschakeld"),
+    "account_notice_when": N_("Dit gebeurde op {moment} (Brusselse tijd) met uw account {email}."),
+    "account_notice_not_you": N_(
+        "Was u dit niet, of verwachtte u dit niet? Neem dan meteen contact op met {dpo}: iemand anders kan uw "
+        "wachtwoord kennen."
+    ),
     "reset_intro": N_("Iemand vroeg een nieuw wachtwoord voor uw account {email} bij {processor}."),
     "reset_action": N_("Kies een nieuw wachtwoord via deze link (1 uur geldig, één keer te gebruiken)"),
     "reset_ignore": N_(

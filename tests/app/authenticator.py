@@ -22,8 +22,10 @@ def b64url(data: bytes) -> str:
 
 
 class SoftKey:
-    def __init__(self, origin: str):
+    def __init__(self, origin: str, *, counts: bool = True):
         self.origin = origin
+        #: Whether the key counts its signatures (a synced passkey reports 0 every time).
+        self.counts = counts
         self.private_key = ec.generate_private_key(ec.SECP256R1())
         self.credential_id = os.urandom(32)
         self.sign_count = 0
@@ -60,7 +62,7 @@ class SoftKey:
         """Answer navigator.credentials.get() for these options, signing with this key."""
         allowed = [c["id"] for c in options.get("allowCredentials", [])]
         assert not allowed or b64url(self.credential_id) in allowed, "the server did not ask for this key"
-        self.sign_count += 1
+        self.sign_count += 1 if self.counts else 0
         rp_id_hash = hashlib.sha256((rp_id or options["rpId"]).encode()).digest()
         auth_data = rp_id_hash + bytes([0x01 | 0x04]) + self.sign_count.to_bytes(4, "big")
         client_data = self._client_data("webauthn.get", options["challenge"], origin)

@@ -101,3 +101,21 @@ def test_production_without_redis_says_the_limits_are_per_worker(tmp_path, monke
     with caplog.at_level(logging.WARNING):
         create_app(config | pki.seal_config() | {"REDIS_URL": "redis://127.0.0.1:6379/15"})
     assert "REDIS_URL is not set" not in caplog.text
+
+
+def test_the_owners_own_browser_is_not_locked_out(app, manager):
+    owner = app.test_client()
+    assert attempt(owner, manager.email, PASSWORD, ip="203.0.113.5").status_code == 302  # a device cookie
+    owner.post("/logout")
+    attacker = app.test_client()
+    for n in range(10):
+        attempt(attacker, manager.email, ip=f"198.51.100.{n}")
+    assert attempt(attacker, manager.email, PASSWORD, ip="198.51.100.50").status_code == 429
+    assert attempt(owner, manager.email, PASSWORD, ip="203.0.113.5").status_code == 302
+
+
+def test_an_ipv6_network_counts_as_one_address(app, setup):
+    http = app.test_client()
+    codes = [attempt(http, f"guess{n}@example.be", ip=f"2001:db8:1:2::{n + 1:x}").status_code for n in range(6)]
+    assert codes == [200] * 5 + [429]
+    assert attempt(http, "other@example.be", ip="2001:db8:1:3::1").status_code == 200  # another /64

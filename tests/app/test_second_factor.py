@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from dpa_manager import clock
 from dpa_manager.accounts import factors
-from dpa_manager.accounts.models import SecurityKey, User
+from dpa_manager.accounts.models import SecurityKey, User, UserSession
 from dpa_manager.accounts.services import create_token
 from dpa_manager.audit import AuditEvent
 from dpa_manager.config import Defaults
@@ -298,3 +298,79 @@ def test_no_demo_data_in_production(app, runner):
     result = runner.invoke(args=["dpa", "seed-demo"])
     assert result.exit_code != 0 and "Geen demogegevens met DPA_ENV=production" in result.output
     assert db.session.scalar(select(db.func.count()).select_from(User)) == 0
+
+
+def test_adding_a_factor_ends_sessions_opened_with_the_password_alone(required, manager):
+    intruder, _ = password_step(required, manager)  # knew the password while the manager had no second factor
+    owner, _ = password_step(required, manager)
+    enrol_app(owner, manager)
+    assert owner.get("/dashboard").status_code == 200
+    response = intruder.get("/dashboard")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    current = db.session.scalars(select(UserSession.method).where(UserSession.ended_at.is_(None))).all()
+    assert current == ["totp"]  # the enrolling session counts as signed in with the factor it showed
+
+
+def test_a_key_answer_is_spent_even_for_a_key_that_does_not_count(required, manager):
+    key = SoftKey(ORIGIN, counts=False)  # a synced passkey reports 0 every time
+    browser, _ = password_step(required, manager)
+    register_key(browser, key)
+    browser.post("/logout")
+    browser, _ = password_step(required, manager)
+    options = browser.post("/login/sleutel/opties").json
+    kept = browser.get_cookie("session").value  # a copy of the cookie, with the challenge in it
+    answer = json.dumps(key.get(options))
+    assert browser.post("/login/sleutel", data=answer, content_type="application/json").json.get("next")
+    replay = required.test_client()
+    replay.set_cookie("session", kept)
+    again = replay.post("/login/sleutel", data=answer, content_type="application/json")
+    assert again.json["error"] == "De sleutel werd niet aanvaard." and replay.get("/dashboard").status_code == 302
+
+
+def test_odd_bodies_at_the_key_endpoint_are_refused(required, manager):
+    browser, _ = password_step(required, manager)
+    register_key(browser, SoftKey(ORIGIN))
+    browser.post("/logout")
+    browser, _ = password_step(required, manager)
+    browser.post("/login/sleutel/opties")
+    required.config["PROPAGATE_EXCEPTIONS"] = False
+    for body, kind in (("[" * 5000 + "]" * 5000, "text/plain"), ("[" * 5000 + "]" * 5000, "application/json")):
+        assert browser.post("/login/sleutel", data=body, content_type=kind).status_code == 400
+
+
+def test_removing_the_last_factor_takes_the_recovery_codes_along(required, make_client, make_user):
+    user = make_user(client=make_client())
+    browser, _ = password_step(required, user)
+    enrol_app(browser, user)
+    assert factors.recovery_codes_left(user) == 10
+    browser.post("/account/tweede-factor/app/uit", data={"confirm": "y"})
+    assert factors.recovery_codes_left(user) == 0
+
+
+def test_the_owner_is_told_of_changes_to_the_account(required, manager, inbox):
+    from dpa_manager.jobs import drain
+
+    browser, _ = password_step(required, manager)
+    enrol_app(browser, manager)
+    browser.post(
+        "/account", data={"current": PASSWORD, "password": "another-long-phrase", "confirm": "another-long-phrase"}
+    )
+    drain(now=clock.now)
+    subjects = sorted(m["Subject"] for m in inbox.messages)
+    assert subjects == [
+        "Uw account bij ContactExpert NV: Er is een tweede factor ingesteld",
+        "Uw account bij ContactExpert NV: Uw wachtwoord is gewijzigd",
+    ], subjects
+    text = inbox.messages[0].get_body(("plain",)).get_content()
+    assert "(Brusselse tijd) met uw account" in text and "Was u dit niet" in text
+
+
+def test_a_typo_in_a_yes_or_no_setting_refuses_to_start(monkeypatch, tmp_path):
+    from dpa_manager import create_app
+
+    monkeypatch.setenv("DPA_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("MFA_REQUIRED_FOR_MANAGERS", "ture")
+    with pytest.raises(ValueError, match="MFA_REQUIRED_FOR_MANAGERS"):
+        create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    monkeypatch.setenv("MFA_REQUIRED_FOR_MANAGERS", "Off")
+    assert create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"}).config["MFA_REQUIRED_FOR_MANAGERS"] is False

@@ -151,6 +151,8 @@ def test_the_answer_is_the_same_for_any_address(http, manager, make_client, make
     assert answers[0] == answers[1] == answers[2]
     assert "Als er een actief account bestaat voor ADDRESS" in answers[0]
     assert outbox_count() == 1  # only the active account gets an e-mail
+    asked = [e.after for e in events("password_reset_requested") if e.object_id is None]
+    assert asked == [{"email": "nobody@example.be"}, {"email": disabled.email}]  # recorded all the same
 
 
 def test_a_reset_link_works_once_and_ends_every_session(app, http, manager, setup, inbox):
