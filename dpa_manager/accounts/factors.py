@@ -43,6 +43,19 @@ def N_(text: str) -> str:
     return text
 
 
+def _record(user: User, action: str, now: datetime, *, after: dict | None = None, actor: User | None = None) -> None:
+    """Record an event of the user's second factor, by the user unless an `actor` did it."""
+    audit.record(
+        at=now,
+        actor=actor or user,
+        object_type="user",
+        object_id=user.id,
+        action=action,
+        client_id=user.client_id,
+        after=after,
+    )
+
+
 # --- One-time codes --------------------------------------------------------------------------------------
 
 
@@ -106,15 +119,7 @@ def enable_totp(user: User, secret: str, code: str, *, now: datetime) -> list[st
         raise Invalid(N_("Die code klopt niet. Typ de zes cijfers die de app nu toont."), "code")
     first = not has_second_factor(user)
     user.totp_secret, user.totp_last_step = secret, step
-    audit.record(
-        at=now,
-        actor=user,
-        object_type="user",
-        object_id=user.id,
-        action="second_factor_added",
-        client_id=user.client_id,
-        after={"kind": "totp"},
-    )
+    _record(user, "second_factor_added", now, after={"kind": "totp"})
     return new_recovery_codes(user, now=now) if first else []
 
 
@@ -146,15 +151,7 @@ def _forget_codes_without_factor(user: User) -> None:
 def remove_totp(user: User, *, now: datetime) -> None:
     user.totp_secret, user.totp_last_step = None, None
     _forget_codes_without_factor(user)
-    audit.record(
-        at=now,
-        actor=user,
-        object_type="user",
-        object_id=user.id,
-        action="second_factor_removed",
-        client_id=user.client_id,
-        after={"kind": "totp"},
-    )
+    _record(user, "second_factor_removed", now, after={"kind": "totp"})
 
 
 # --- Recovery codes --------------------------------------------------------------------------------------
@@ -175,14 +172,7 @@ def new_recovery_codes(user: User, *, now: datetime) -> list[str]:
     codes = [f"{c[:5]}-{c[5:]}" for c in codes]
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     db.session.add_all(RecoveryCode(user_id=user.id, code_hash=_code_hash(c), created_at=now) for c in codes)
-    audit.record(
-        at=now,
-        actor=user,
-        object_type="user",
-        object_id=user.id,
-        action="recovery_codes_made",
-        client_id=user.client_id,
-    )
+    _record(user, "recovery_codes_made", now)
     return codes
 
 
@@ -287,15 +277,7 @@ def add_key(
     )
     db.session.add(key)
     db.session.flush()
-    audit.record(
-        at=now,
-        actor=user,
-        object_type="user",
-        object_id=user.id,
-        action="second_factor_added",
-        client_id=user.client_id,
-        after={"kind": "webauthn", "name": key.name},
-    )
+    _record(user, "second_factor_added", now, after={"kind": "webauthn", "name": key.name})
     return key
 
 
@@ -354,15 +336,7 @@ def reset(user: User, *, actor: User, now: datetime) -> None:
     db.session.execute(delete(SecurityKey).where(SecurityKey.user_id == user.id))
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     ended = sessions.end_all(user, reason="ended", now=now)
-    audit.record(
-        at=now,
-        actor=actor,
-        object_type="user",
-        object_id=user.id,
-        action="second_factor_reset",
-        client_id=user.client_id,
-        after={"sessions": ended},
-    )
+    _record(user, "second_factor_reset", now, after={"sessions": ended}, actor=actor)
 
 
 def remove_key(user: User, key_id: int, *, now: datetime) -> bool:
@@ -372,13 +346,5 @@ def remove_key(user: User, key_id: int, *, now: datetime) -> bool:
     db.session.delete(key)
     db.session.flush()
     _forget_codes_without_factor(user)
-    audit.record(
-        at=now,
-        actor=user,
-        object_type="user",
-        object_id=user.id,
-        action="second_factor_removed",
-        client_id=user.client_id,
-        after={"kind": "webauthn", "name": key.name},
-    )
+    _record(user, "second_factor_removed", now, after={"kind": "webauthn", "name": key.name})
     return True

@@ -110,24 +110,35 @@ def logout():
 @public
 def accept_invite(token: str):
     """Set a password from an invitation link; a GET only shows the form."""
-    user, problem = user_for_invitation(token)
+    refused = {
+        "expired": _("Deze uitnodiging is verlopen. Vraag uw contactpersoon om een nieuwe."),
+        "used": _("Deze uitnodiging werd al gebruikt. Meld u aan met uw wachtwoord."),
+        None: _("Deze uitnodiging is ongeldig."),
+    }
+    done = _("Uw wachtwoord is ingesteld. Meld u nu aan.")
+    return _password_link_page(
+        token, user_for_invitation, accept_invitation, refused, _("Uitnodiging niet bruikbaar"), done, "set_password"
+    )
+
+
+def _password_link_page(token: str, find, choose, refused: dict, title: str, done: str, template: str):
+    """The page of a link that sets a password (an invitation, a reset): the form, or why the link is of no use
+    (404); a password chosen leads to the login. Kept out of caches and referrers: the URL holds the secret."""
+    user, problem = find(token)
     headers = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
     if user is None:
-        text = {
-            "expired": _("Deze uitnodiging is verlopen. Vraag uw contactpersoon om een nieuwe."),
-            "used": _("Deze uitnodiging werd al gebruikt. Meld u aan met uw wachtwoord."),
-        }.get(problem or "", _("Deze uitnodiging is ongeldig."))
-        return render_template("error.html", code=404, title=_("Uitnodiging niet bruikbaar"), text=text), 404, headers
+        text = refused.get(problem, refused[None])
+        return render_template("error.html", code=404, title=title, text=text), 404, headers
     form = SetPasswordForm()
     if form.validate_on_submit():
         try:
-            accept_invitation(token, form.password.data, now=clock.now())
+            choose(token, form.password.data, now=clock.now())
         except ServiceError as error:
             show_error(error, form)
         else:
-            flash(_("Uw wachtwoord is ingesteld. Meld u nu aan."), "success")
+            flash(done, "success")
             return redirect(url_for("accounts.login"))
-    return render_template("accounts/set_password.html", form=form, user=user), 200, headers
+    return render_template(f"accounts/{template}.html", form=form, user=user), 200, headers
 
 
 @bp.route("/wachtwoord-vergeten", methods=["GET", "POST"])
@@ -155,25 +166,15 @@ def forgot_password():
 @public
 def reset(token: str):
     """Choose a new password from a reset link; a GET only shows the form."""
-    user, problem = user_for_reset(token)
-    headers = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
-    if user is None:
-        text = {
-            "expired": _("Deze link is verlopen. Vraag een nieuwe aan."),
-            "used": _("Deze link werd al gebruikt. Vraag zo nodig een nieuwe aan."),
-        }.get(problem or "", _("Deze link is ongeldig."))
-        title = _("Link niet bruikbaar")
-        return render_template("error.html", code=404, title=title, text=text), 404, headers
-    form = SetPasswordForm()
-    if form.validate_on_submit():
-        try:
-            reset_password(token, form.password.data, now=clock.now())
-        except ServiceError as error:
-            show_error(error, form)
-        else:
-            flash(_("Uw nieuwe wachtwoord is ingesteld; al uw sessies zijn afgemeld. Meld u nu aan."), "success")
-            return redirect(url_for("accounts.login"))
-    return render_template("accounts/reset_password.html", form=form, user=user), 200, headers
+    refused = {
+        "expired": _("Deze link is verlopen. Vraag een nieuwe aan."),
+        "used": _("Deze link werd al gebruikt. Vraag zo nodig een nieuwe aan."),
+        None: _("Deze link is ongeldig."),
+    }
+    done = _("Uw nieuwe wachtwoord is ingesteld; al uw sessies zijn afgemeld. Meld u nu aan.")
+    return _password_link_page(
+        token, user_for_reset, reset_password, refused, _("Link niet bruikbaar"), done, "reset_password"
+    )
 
 
 @bp.route("/account", methods=["GET", "POST"])
