@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+import logging
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -43,6 +44,8 @@ from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError,
 
 from . import clock, devpki
 from .errors import Unavailable
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -301,7 +304,8 @@ def _sign(seal: Seal, data: bytes, attachments: Sequence[Attachment], reason: st
         except SigningError as error:
             if not isinstance(error.__cause__, CertValidationErrors):
                 raise
-            current_app.logger.warning("sealed as PAdES B-T: the chain could not be validated (%r)", error.__cause__)
+            # the module's logger, not the app's: this may run in a thread of its own (outside_event_loop)
+            log.warning("sealed as PAdES B-T: the chain could not be validated (%r)", error.__cause__)
     return sign(None)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 import threading
 from datetime import UTC, date, datetime
 from email import message_from_bytes, policy
@@ -31,6 +32,10 @@ from dpa_manager.terms.services import load_default_terms
 from . import pki
 
 #: A fixed moment for the tests: Saturday 21 November 2026, 10:00 UTC.
+#: The apps of a run keep their instance folder (where an app without a configured seal makes a development one)
+#: apart from the checkout's and from another run's: CI runs two passes at once, one of them years ahead.
+os.environ.setdefault("DPA_INSTANCE_PATH", tempfile.mkdtemp(prefix="dpa-test-instance-"))
+
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 PASSWORD = "correct-horse-battery"
 #: A SECRET_KEY that production accepts (random, long enough).
