@@ -247,7 +247,9 @@ def keep_private_answers_out_of_caches(response):
     browser's: Cache-Control: no-store. Public pages and static files are left to answer_repeat_views_with_304."""
     if request.endpoint == "static":
         return response
-    if request.path.startswith("/api/") or current_user.is_authenticated:
+    user = g.get("_login_user")  # the user as the request loaded it; none loaded: as the session says
+    signed_in = user.is_authenticated if user is not None else "_user_id" in request.environ.get(SESSION_COPY, {})
+    if request.path.startswith("/api/") or signed_in:
         response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -285,10 +287,14 @@ def _page_tag(body: bytes) -> str:
     return hashlib.sha256(body + b"\x00" + str(own).encode()).hexdigest()[:40]
 
 
+#: Where keep_session_as_it_came keeps the session cookie as the request brought it.
+SESSION_COPY = "dpa_manager.session"
+
+
 def keep_session_as_it_came() -> None:
     """Remember the signed session cookie as the request brought it (see end_transaction); copied as a plain dict,
     so that the copy does not count as reading the session (which would add Vary: Cookie to every answer)."""
-    request.environ["dpa_manager.session"] = dict.copy(session._get_current_object())  # type: ignore[attr-defined]
+    request.environ[SESSION_COPY] = dict.copy(session._get_current_object())  # type: ignore[attr-defined]
 
 
 def end_transaction(response):
@@ -304,7 +310,7 @@ def end_transaction(response):
         except Exception:
             _roll_back()
             session.clear()
-            session.update(request.environ.get("dpa_manager.session", {}))
+            session.update(request.environ.get(SESSION_COPY, {}))
             raise
     else:
         _roll_back()

@@ -277,6 +277,7 @@ def test_the_web_app_survives_the_database_going_away(tmp_path, make_agreement, 
         {
             "SECRET_KEY": "proxy-test-secret",
             "WTF_CSRF_ENABLED": False,
+            "MFA_REQUIRED_FOR_MANAGERS": False,  # the test is about the database, not the login
             "SQLALCHEMY_DATABASE_URI": url.set(host="127.0.0.1", port=proxy.port).render_as_string(False),
         }
     )
@@ -315,7 +316,12 @@ def test_dropped_connections_are_not_even_noticed(make_agreement, manager):
 
     make_agreement("signed")
     app = create_app(
-        {"SECRET_KEY": "drop-test-secret", "WTF_CSRF_ENABLED": False, "SQLALCHEMY_DATABASE_URI": TEST_DATABASE_URL}
+        {
+            "SECRET_KEY": "drop-test-secret",
+            "WTF_CSRF_ENABLED": False,
+            "SQLALCHEMY_DATABASE_URI": TEST_DATABASE_URL,
+            "MFA_REQUIRED_FOR_MANAGERS": False,  # the test is about the database, not the login
+        }
     )
     app.test_client_class = FreshClient
     web = app.test_client()
