@@ -57,6 +57,7 @@ KEYS = {
     "ended_assignments": _l("Beëindigd voor klanten"),
     "ended_at": _l("Beëindigd op"),
     "for_client": _l("Voor klant"),
+    "imported_from": _l("Geïmporteerd uit"),
     "kind": _l("Soort"),
     "label": _l("Naam"),
     "last_error": _l("Laatste fout"),

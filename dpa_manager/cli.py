@@ -263,6 +263,29 @@ def create_token_command(email, label):
     return Said([f"API-token voor {user.email} ({user.role}); bewaar het nu, het wordt niet opnieuw getoond:", token])
 
 
+@dpa.command("import")
+@click.argument("kind", type=click.Choice(["clients"]))
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_command(kind, path):
+    """Import clients from a CSV or .xlsx file: every row is checked first, and either all are imported or none
+    (the wrong rows are listed, with why)."""
+    from .clients.imports import import_clients, read_table
+
+    try:
+        rows = read_table(path.name, path.read_bytes())
+    except ServiceError as error:
+        raise click.ClickException(error.message) from None
+    checked = import_clients(rows, actor=None, now=clock.now(), source=path.name)
+    wrong = [row for row in checked if row.errors]
+    if wrong:
+        lines = [f"rij {row.line}: " + "; ".join(f"{k}: {v}" for k, v in row.errors.items()) for row in wrong[:50]]
+        more = [f"… en nog {len(wrong) - 50} rijen met fouten"] if len(wrong) > 50 else []
+        raise click.ClickException(
+            "\n".join([f"Niets geïmporteerd: {len(wrong)} van de {len(checked)} rijen hebben fouten."] + lines + more)
+        )
+    return Said([f"{len(checked)} klanten geïmporteerd uit {path.name}."])
+
+
 @dpa.command("disable-user")
 @click.argument("email")
 def disable_user_command(email):

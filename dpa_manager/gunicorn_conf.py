@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import gc
 
-from gunicorn.glogging import Logger  # type: ignore[import-untyped]
+from gunicorn.glogging import Logger
 
 from dpa_manager.text import redact, redact_logs
 

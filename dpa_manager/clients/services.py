@@ -20,23 +20,38 @@ from .models import Client
 CLIENT_FIELDS = ("name", "enterprise_number", "address", "language", "contact_email", "contact_name", "contact_role")
 
 
-def _clean(values: dict, client: Client | None) -> dict:
+def client_errors(values: dict) -> tuple[dict, dict[str, str]]:
+    """Check a client's details: return them tidied, and {field: why} for every field that is wrong (a clash with
+    another client's enterprise number is for the caller to check)."""
     values = {k: (values.get(k) or "").strip() if isinstance(values.get(k) or "", str) else "" for k in CLIENT_FIELDS}
+    errors: dict[str, str] = {}
     if not values["name"]:
-        raise Invalid(_("Vul de naam van de klant in."), "name")
+        errors["name"] = _("Vul de naam van de klant in.")
     for field in ("name", "contact_name", "contact_role"):
         error = name_error(values[field])
-        if error:
-            raise Invalid(_(error), field)
+        if error and field not in errors:
+            errors[field] = _(error)
     error = enterprise_number_error(values["enterprise_number"])
     if error:
-        raise Invalid(_(error), "enterprise_number")
-    values["enterprise_number"] = normalize_enterprise_number(values["enterprise_number"])
+        errors["enterprise_number"] = _(error)
+    else:
+        values["enterprise_number"] = normalize_enterprise_number(values["enterprise_number"])
     if not values["address"]:
-        raise Invalid(_("Vul het adres in."), "address")
+        errors["address"] = _("Vul het adres in.")
     if values["language"] not in LANGUAGES:
-        raise Invalid(_("Kies Nederlands, Frans of Engels."), "language")
-    values["contact_email"] = normalize_email(values["contact_email"], "contact_email")
+        errors["language"] = _("Kies Nederlands, Frans of Engels.")
+    try:
+        values["contact_email"] = normalize_email(values["contact_email"], "contact_email")
+    except Invalid as invalid:
+        errors["contact_email"] = invalid.message
+    return values, errors
+
+
+def _clean(values: dict, client: Client | None) -> dict:
+    values, errors = client_errors(values)
+    for field in CLIENT_FIELDS:  # the first wrong field, in the form's order
+        if field in errors:
+            raise Invalid(errors[field], field)
     clash = db.session.scalar(db.select(Client).where(Client.enterprise_number == values["enterprise_number"]))
     if clash is not None and clash is not client:
         raise Invalid(_("Dit ondernemingsnummer hoort al bij %(name)s.", name=clash.name), "enterprise_number")
