@@ -36,6 +36,8 @@ class Defaults:
     #: The largest proof of an answer received outside the app (.eml, .pdf, image); requests that carry
     #: proofs may be this much larger than MAX_CONTENT_LENGTH (web.allow_proof_uploads).
     PROOF_MAX_BYTES = 10 * 1024 * 1024
+    #: The largest file of clients to import (.csv or .xlsx).
+    IMPORT_MAX_BYTES = 20 * 1024 * 1024
     #: "development" (local, cookies without Secure) or "production" (Secure cookies, a real SECRET_KEY required).
     DPA_ENV = "development"
     SESSION_COOKIE_HTTPONLY = True

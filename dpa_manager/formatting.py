@@ -16,6 +16,7 @@ from . import paging
 from .clock import as_brussels
 from .i18n import current
 from .localized import text_in
+from .rules import format_enterprise_number
 
 #: The Babel locale each of our languages is formatted with.
 LOCALES = {"nl": "nl_BE", "fr": "fr_BE", "en": "en_IE"}
@@ -106,4 +107,5 @@ def register(app) -> None:
     app.add_template_filter(format_amount, "eur")
     app.add_template_filter(format_number, "number")
     app.add_template_filter(format_count, "upto")
+    app.add_template_filter(format_enterprise_number, "enterprise_number")
     app.add_template_global(window_text)

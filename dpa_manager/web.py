@@ -336,7 +336,10 @@ PROOF_ENDPOINTS = frozenset({"notices.record_answer_view", "api.object_to", "api
 
 
 def allow_proof_uploads() -> None:
-    """Let a request that carries proofs be as large as PROOF_MAX_BYTES allows (base64 in JSON included)."""
+    """Let a request that carries proofs be as large as PROOF_MAX_BYTES allows (base64 in JSON included), and an
+    import file as large as IMPORT_MAX_BYTES."""
+    config = current_app.config
     if request.endpoint in PROOF_ENDPOINTS:
-        config = current_app.config
         request.max_content_length = config["MAX_CONTENT_LENGTH"] + config["PROOF_MAX_BYTES"] * 4 // 3 + 4096
+    elif request.endpoint == "clients.import_page":
+        request.max_content_length = config["IMPORT_MAX_BYTES"] + 4096

@@ -9,6 +9,7 @@ byte order mark), separated by commas or semicolons; an Excel file is .xlsx, rea
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import secrets
 import zipfile
@@ -16,12 +17,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import insert, select
+from flask_babel import ngettext
+from sqlalchemy import insert, select, update
 
 from .. import audit
 from ..errors import Invalid
-from ..extensions import db
-from .models import Client
+from ..extensions import db, rowcount
+from .models import Client, ImportFile
 from .services import CLIENT_FIELDS, client_errors
 
 #: The columns an import needs, and the ones it may have besides.
@@ -173,6 +175,51 @@ def import_clients(rows: list[dict], *, actor, now: datetime, source: str) -> li
             ]
         )
     return checked
+
+
+def upload(filename: str, data: bytes, *, actor, now: datetime) -> tuple[ImportFile, list[Row]]:
+    """Keep an uploaded file and check its rows (nothing is imported yet); refuse a file that cannot be read."""
+    rows = check(read_table(filename, data))
+    kept = ImportFile(
+        kind="clients",
+        filename=(filename or "")[-200:],
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+        data=data,
+        uploaded_by_id=getattr(actor, "id", None),
+        uploaded_at=now,
+    )
+    db.session.add(kept)
+    db.session.flush()
+    return kept, rows
+
+
+def import_upload(file_id: int, *, actor, now: datetime) -> int:
+    """Import the clients of a file uploaded and checked before, once; return how many. Raise Invalid when it was
+    imported already or when a row is wrong now (nothing is imported then)."""
+    taken = db.session.execute(
+        update(ImportFile)
+        .where(ImportFile.id == file_id, ImportFile.kind == "clients", ImportFile.imported_at.is_(None))
+        .values(imported_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if rowcount(taken) != 1:
+        raise Invalid(_("Dit bestand werd al geïmporteerd."))
+    kept = db.session.get_one(ImportFile, file_id)
+    checked = import_clients(read_table(kept.filename, kept.data), actor=actor, now=now, source=kept.filename)
+    wrong = sum(1 for row in checked if row.errors)
+    if wrong:
+        raise Invalid(
+            ngettext(
+                "Niets geïmporteerd: %(num)s rij is intussen fout (bv. een klant die al bestaat). Laad het bestand "
+                "opnieuw op.",
+                "Niets geïmporteerd: %(num)s rijen zijn intussen fout (bv. een klant die al bestaat). Laad het "
+                "bestand opnieuw op.",
+                wrong,
+            )
+        )
+    kept.rows = len(checked)
+    return len(checked)
 
 
 def template_csv() -> bytes:

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 
 import pytest
 from openpyxl import Workbook
@@ -135,3 +136,46 @@ def test_the_command_line_imports_or_lists_the_wrong_rows(runner, setup, tmp_pat
     assert result.exit_code != 0 and "Niets geïmporteerd: 1 van de 2 rijen" in result.output
     assert "rij 3: language" in result.output
     assert clients() == 3
+
+
+def test_the_import_page_checks_then_imports_on_confirmation(login, manager, setup, make_client):
+    http = login(manager)
+    page = http.get("/clients/import")
+    assert page.status_code == 200 and "name, enterprise_number, address, language, contact_email" in page.text
+    template = http.get("/clients/import/sjabloon.xlsx")
+    assert template.status_code == 200 and template.data[:2] == b"PK"
+    data = as_csv(client_rows(25))
+    preview = http.post("/clients/import", data={"file": (io.BytesIO(data), "klanten.csv")})
+    assert preview.status_code == 200 and "Alle rijen zijn in orde." in preview.text and "25 rijen" in preview.text
+    assert clients() == 0  # checked only
+    file_id = int(re.search(r"/clients/import/(\d+)", preview.text).group(1))
+    assert http.post(f"/clients/import/{file_id}", data={}).status_code == 302 and clients() == 0  # not confirmed
+    done = http.post(f"/clients/import/{file_id}", data={"confirm": "y"}, follow_redirects=True)
+    assert "25 klanten geïmporteerd." in done.text and clients() == 25
+    again = http.post(f"/clients/import/{file_id}", data={"confirm": "y"}, follow_redirects=True)
+    assert "Dit bestand werd al geïmporteerd." in again.text and clients() == 25
+
+
+def test_the_import_page_shows_each_wrong_row(login, manager, setup):
+    http = login(manager)
+    rows = client_rows(3)
+    rows[2][3] = "xx"
+    preview = http.post("/clients/import", data={"file": (io.BytesIO(as_xlsx(rows)), "klanten.xlsx")})
+    assert preview.status_code == 200 and "1 rij heeft een fout" in preview.text
+    assert "Kies Nederlands, Frans of Engels." in preview.text and "<td>4</td>" in preview.text
+    assert "importeren</button>" not in preview.text
+    refused = http.post("/clients/import", data={"file": (io.BytesIO(b"%PDF-1.7"), "klanten.pdf")})
+    assert refused.status_code == 422 and "Excel-bestand (.xlsx)" in refused.text
+
+
+def test_a_row_that_went_wrong_after_the_check_imports_nothing(login, manager, setup, make_client):
+    http = login(manager)
+    rows = client_rows(3)
+    preview = http.post("/clients/import", data={"file": (io.BytesIO(as_csv(rows)), "klanten.csv")})
+    file_id = int(re.search(r"/clients/import/(\d+)", preview.text).group(1))
+    make_client(enterprise_number=rows[1][1])  # created meanwhile
+    refused = http.post(f"/clients/import/{file_id}", data={"confirm": "y"}, follow_redirects=True)
+    assert "Niets geïmporteerd: 1 rij is intussen fout" in refused.text and clients() == 1
+    from dpa_manager.clients.models import ImportFile
+
+    assert db.session.get(ImportFile, file_id).imported_at is None  # it may be imported once it is right

@@ -85,6 +85,8 @@ def world(app, make_agreement, make_subprocessor, manager, setup):
             "proof_id": proof_b.id,
             "bounce_id": bounce_b.id,
             "key_id": key_b.id,
+            "file_id": 1,  # an import file: the managers' only
+            "kind": "csv",
             "session_id": db.session.scalar(select(UserSession.id).where(UserSession.user_id == user_b.id)),
             "service_id": db.session.scalar(select(Service.id)),
         },
