@@ -5,6 +5,11 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app dpa_manager
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# The development mail server's port, and the address links in e-mails and feed URLs point to: where `make run`
+# serves (127.0.0.1 when it listens on every address). Set either in the environment to override.
+MAIL_PORT ?= 8025
+LINK_HOST := $(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST))
+BASE_URL ?= http://$(LINK_HOST):$(PORT)
 SERVE_PORT ?= 8000
 
 .PHONY: run test test-ahead lint serve install db demo clean translations bench
@@ -37,8 +42,10 @@ demo: db
 # The web app, a development mail server that keeps every message under instance/mail/,
 # and the scheduler (sweep and outbox), stopped together with Ctrl-C.
 run: demo
-	@echo "E-mails: instance/mail/*.eml (development mail server on 127.0.0.1:8025)"
-	@$(FLASK) dpa dev-mail-server & mail_pid=$$!; \
+	@echo "E-mails: instance/mail/*.eml (development mail server on 127.0.0.1:$(MAIL_PORT)); links in them lead to $(BASE_URL)"
+	@echo "In production, set MAIL_DEFAULT_SENDER to an address of your own domain (e.g. privacy@your-company.be)."
+	@export BASE_URL='$(BASE_URL)' MAIL_PORT='$(MAIL_PORT)'; \
+	$(FLASK) dpa dev-mail-server --port $(MAIL_PORT) & mail_pid=$$!; \
 	$(FLASK) dpa scheduler --sweep-seconds 30 --mail-seconds 5 & scheduler_pid=$$!; \
 	trap 'kill $$mail_pid $$scheduler_pid 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
