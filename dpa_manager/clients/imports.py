@@ -68,9 +68,7 @@ def read_table(filename: str, data: bytes) -> list[dict]:
         raise Invalid(_("Een kolom staat er twee keer in."), "file")
     rows = []
     for cells in body:
-        values = {
-            column: "" if cell is None else str(cell).strip() for column, cell in zip(columns, cells, strict=False)
-        }
+        values = {column: _text(column, cell) for column, cell in zip(columns, cells, strict=False)}
         if any(values.values()):
             rows.append(values)
         if len(rows) > MAX_ROWS:
@@ -78,6 +76,17 @@ def read_table(filename: str, data: bytes) -> list[dict]:
     if not rows:
         raise Invalid(_("Het bestand bevat geen rijen onder de kolomnamen."), "file")
     return rows
+
+
+def _text(column: str, cell) -> str:
+    """A cell as text. A spreadsheet keeps an enterprise number typed without dots as a number, and drops its
+    leading 0 (0427073974 becomes 427073974): such a number gets its 10 digits back."""
+    if cell is None:
+        return ""
+    if column == "enterprise_number" and isinstance(cell, int | float) and not isinstance(cell, bool):
+        if float(cell).is_integer() and 0 <= cell < 10**10:
+            return f"{int(cell):010d}"
+    return str(cell).strip()
 
 
 def _csv(data: bytes) -> tuple[list, list]:

@@ -179,3 +179,10 @@ def test_a_row_that_went_wrong_after_the_check_imports_nothing(login, manager, s
     from dpa_manager.clients.models import ImportFile
 
     assert db.session.get(ImportFile, file_id).imported_at is None  # it may be imported once it is right
+
+
+def test_an_enterprise_number_that_a_spreadsheet_kept_as_a_number_gets_its_leading_zero_back(setup):
+    rows = client_rows(1)
+    rows[0][1] = 427073974  # typed 0427073974 in a cell formatted as a number
+    (row,) = check(read_table("k.xlsx", as_xlsx(rows)))
+    assert row.errors == {} and row.values["enterprise_number"] == "0427073974"
