@@ -321,6 +321,8 @@ def test_dropped_connections_are_not_even_noticed(make_agreement, manager):
             "WTF_CSRF_ENABLED": False,
             "SQLALCHEMY_DATABASE_URI": TEST_DATABASE_URL,
             "MFA_REQUIRED_FOR_MANAGERS": False,  # the test is about the database, not the login
+            # the web app's connections, told apart from any other (a process of an earlier test may still be going)
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "connect_args": {"application_name": "dpa-drop-test"}},
         }
     )
     app.test_client_class = FreshClient
@@ -330,8 +332,9 @@ def test_dropped_connections_are_not_even_noticed(make_agreement, manager):
         assert web.get("/dashboard").status_code == 200
         others = (
             "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
-            "AND backend_type = 'client backend'"
+            "AND backend_type = 'client backend' AND application_name = 'dpa-drop-test'"
         )
+        assert db.session.scalar(text(f"SELECT count(*) {others}"))  # the web app holds a connection
         db.session.execute(text(f"SELECT pg_terminate_backend(pid) {others}"))
         db.session.commit()
         deadline = time.monotonic() + 10
