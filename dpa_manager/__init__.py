@@ -105,12 +105,14 @@ def create_app(config: dict | None = None) -> Flask:
     app.after_request(answer_repeat_views_with_304)
     app.after_request(keep_private_answers_out_of_caches)  # runs before the one above: no tag for a private page
     app.after_request(end_transaction)  # runs first of these: the response is final only once committed
+    from . import dashboard as _dashboard  # noqa: F401  (its route joins notices.bp likewise)
     from .accounts import invites as _invites  # noqa: F401  (its routes join clients.bp likewise)
     from .accounts import users as _users  # noqa: F401  (its routes join accounts.bp likewise)
     from .accounts import views as accounts
     from .accounts.factor_views import require_second_factor
     from .agreements import views as agreements
     from .amendments import views as _amendments  # noqa: F401  (its routes join terms.bp before it is registered)
+    from .api import records as _records  # noqa: F401  (its routes join api.bp likewise)
     from .api import views as api
     from .changes import views as _changes  # noqa: F401  (its routes join subprocessors.bp likewise)
     from .clients import views as clients

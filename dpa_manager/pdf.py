@@ -545,3 +545,49 @@ def render_evidence(data: dict) -> bytes:
     canvas_class = type("_Canvas", (_NumberedCanvas,), {"footer_left": f"{data['title']} — {data['client']}"})
     doc.build(flow, canvasmaker=canvas_class)
     return out.getvalue()
+
+
+def render_list(
+    *,
+    title: str,
+    intro: list[str],
+    header: list[str],
+    rows: list[list[str]],
+    widths: list[float],
+    language: str,
+    footer: str,
+    author: str,
+    empty: str,
+) -> bytes:
+    """Return the PDF of a list (a client's sub-processors, the public register): a title, a few lines that say
+    what it is and when it was made, and a table; `empty` stands in for a list without rows."""
+    _register_fonts()
+    with force_locale(language):
+        s = _styles()
+        flow = [_p(title, s["h1"]), *[_p(line, s["body"]) for line in intro], Spacer(1, 6)]
+        flow.append(_table(rows, s, header, widths) if rows else _p(empty, s["body"]))
+        out = io.BytesIO()
+        doc = SimpleDocTemplate(
+            out,
+            pagesize=A4,
+            leftMargin=MARGIN,
+            rightMargin=MARGIN,
+            topMargin=MARGIN,
+            bottomMargin=22 * mm,
+            title=title,
+            author=author,
+            subject=title,
+            creator="dpa_manager",
+            lang=LIST_LANGUAGE_TAGS.get(language, "nl-BE"),
+            invariant=1,
+            initialFontName=FONT,
+        )
+        canvas_class = type(
+            "_Canvas", (_NumberedCanvas,), {"footer_left": footer, "footer_pages": _("Pagina {page} van {total}")}
+        )
+        doc.build(flow, canvasmaker=canvas_class)
+    return out.getvalue()
+
+
+#: The language tag of a list's PDF.
+LIST_LANGUAGE_TAGS = {"nl": "nl-BE", "fr": "fr-BE", "en": "en"}

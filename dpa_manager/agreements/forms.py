@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
+    EmailField,
     IntegerField,
     RadioField,
     SelectField,
@@ -18,7 +19,7 @@ from ..catalogue import DATA_CATEGORIES, SUBJECT_CATEGORIES
 from ..localized import OTHER_LANGUAGES, flat_translations
 from ..processor.forms import CAP_MESSAGE, WINDOW_MESSAGE
 from ..rules import MAX_WINDOW_DAYS, MIN_WINDOW_DAYS
-from ..web import MAX_AMOUNT, AmountField, BaseForm, DayField, MultiCheckboxField, choices
+from ..web import MAX_AMOUNT, AmountField, BaseForm, ConfirmForm, DayField, MultiCheckboxField, choices
 from .document import TRANSLATED_PARTICULARS
 
 
@@ -165,3 +166,10 @@ class CountersignForm(SignatureForm):
 
     role_fr = StringField(_l("Hoedanigheid in het Frans"), validators=[Length(max=200)])
     role_en = StringField(_l("Hoedanigheid in het Engels"), validators=[Length(max=200)])
+
+
+class SendForm(ConfirmForm):
+    """Send a draft for signature; for a client without users, invite one in the same step."""
+
+    invite_email = EmailField(_l("E-mailadres van wie ondertekent"), validators=[Optional(), Length(max=320)])
+    invite_name = StringField(_l("Naam"), validators=[Optional(), Length(max=200)])

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ..accounts.models import User
 from ..extensions import db
+from ..links import absolute
 from ..mail import compose
 from ..mail.compose import Draft
 from ..mail.models import OutboxMessage
@@ -41,6 +43,42 @@ def compose_copy(message: OutboxMessage, now: datetime) -> Draft:
     )
 
 
+def compose_to_sign(message: OutboxMessage, now: datetime) -> Draft:
+    """To a user of the client: the agreement waits for their signature, with a link to it in the portal."""
+    agreement = db.session.get_one(Agreement, message.context["agreement_id"])
+    user = db.session.get_one(User, message.context["user_id"])
+    processor = required_profile()
+    names = {"reference": reference(agreement.id), "client": agreement.client.name, "processor": processor.name}
+    return Draft(
+        subject=t.subject_to_sign.format(**names),
+        context={
+            "processor": processor,
+            "user": user,
+            "intro": t.to_sign_intro.format(**names),
+            "link": absolute(f"/portal/agreements/{agreement.id}"),
+        },
+    )
+
+
+def compose_client_signed(message: OutboxMessage, now: datetime) -> Draft:
+    """To the processor's managers (in Dutch): the client signed, the agreement waits for a countersignature."""
+    agreement = db.session.get_one(Agreement, message.context["agreement_id"])
+    return Draft(
+        subject=f"{agreement.client.name} ondertekende {reference(agreement.id)}: klaar om tegen te tekenen",
+        context={
+            "processor": required_profile(),
+            "agreement": agreement,
+            "client": agreement.client,
+            "reference": reference(agreement.id),
+            "signer": agreement.client_signer_name,
+            "link": absolute(f"/agreements/{agreement.id}"),
+        },
+        reply_to_dpo=False,
+    )
+
+
 def register() -> None:
-    """Let mail.compose compose the copies of agreements."""
+    """Let mail.compose compose the e-mails about agreements."""
     compose.register(TEMPLATE, compose_copy)
+    compose.register("agreement_to_sign", compose_to_sign)
+    compose.register("agreement_client_signed", compose_client_signed)

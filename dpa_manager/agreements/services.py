@@ -18,6 +18,7 @@ from .. import audit, pdf, seal
 from ..accounts.models import User
 from ..catalogue import DATA_CATEGORIES, SUBJECT_CATEGORIES
 from ..clients.models import Client
+from ..clients.services import matching as matching_clients
 from ..clock import today_in_brussels
 from ..errors import Conflict, Invalid
 from ..extensions import db, rowcount
@@ -26,7 +27,7 @@ from ..i18n import force_locale
 from ..localized import OTHER_LANGUAGES, clean_translations, flat_translations
 from ..mail import outbox
 from ..notices.models import Notice
-from ..notices.services import client_recipients
+from ..notices.services import client_recipients, manager_addresses
 from ..paging import Page, page_of
 from ..processor.models import Service
 from ..processor.services import get_profile
@@ -88,7 +89,9 @@ def get_agreement(user: User, agreement_id: int) -> Agreement | None:
     return get_for(user, Agreement, agreement_id)
 
 
-def _agreements_select(user: User, state: str | None = None):
+def agreements_select(user: User, state: str | None = None, query: str = ""):
+    """The select of the agreements the user may see, newest first: those in `state`, of the clients that match
+    `query` (their name, number or e-mail, as the client list searches)."""
     # what each row shows (the client's name, the terms' label) loaded with the list, not row by row
     stmt = (
         select_for(user, Agreement)
@@ -96,17 +99,25 @@ def _agreements_select(user: User, state: str | None = None):
         .options(contains_eager(Agreement.client), selectinload(Agreement.terms_version))
         .order_by(Agreement.id.desc())
     )
+    if query.strip():
+        stmt = stmt.where(Agreement.client_id.in_(matching_clients(query).with_only_columns(Client.id)))
     return stmt.where(Agreement.state == state) if state else stmt
+
+
+def waiting_countersignature(user: User, limit: int) -> Sequence[Agreement]:
+    """The agreements the client signed and the processor has not yet countersigned, longest waiting first."""
+    stmt = agreements_select(user, AgreementState.SENT.value).where(Agreement.client_signed_at.is_not(None))
+    return db.session.scalars(stmt.order_by(None).order_by(Agreement.client_signed_at, Agreement.id).limit(limit)).all()
 
 
 def list_agreements(user: User, state: str | None = None) -> Sequence[Agreement]:
     """Return the newest 500 agreements the user may see (a client user: the client's)."""
-    return db.session.scalars(_agreements_select(user, state).limit(500)).all()
+    return db.session.scalars(agreements_select(user, state).limit(500)).all()
 
 
-def agreement_page(user: User, number: int, state: str | None = None) -> Page[Agreement]:
-    """Return page `number` of the agreements the user may see, newest first."""
-    return page_of(_agreements_select(user, state), number)
+def agreement_page(user: User, number: int, state: str | None = None, query: str = "") -> Page[Agreement]:
+    """Return page `number` of the agreements the user may see, newest first (see agreements_select)."""
+    return page_of(agreements_select(user, state, query), number)
 
 
 def agreement_checklist(agreement: Agreement):
@@ -319,11 +330,29 @@ def _move(agreement: Agreement, target: AgreementState, values: dict, *, extra_g
     db.session.expire(agreement)
 
 
+def signers(client_id: int) -> Sequence[User]:
+    """The client's users who may sign for it: its active users."""
+    return db.session.scalars(
+        select(User).where(User.client_id == client_id, User.active.is_(True)).order_by(User.id)
+    ).all()
+
+
 def send(agreement: Agreement, *, actor: User, now: datetime) -> Agreement:
-    """Freeze the document and send it to the client for signature."""
+    """Freeze the document and send it to the client for signature: each user of the client who may sign gets an
+    e-mail with a link to it (through the outbox, in this transaction). Refused while the client has no such user:
+    nobody could sign."""
     if agreement.state != AgreementState.DRAFT:
         raise Conflict(_("Alleen een concept kan verstuurd worden."))
     _ensure_complete(agreement)
+    users = signers(agreement.client_id)
+    if not users:
+        raise Invalid(
+            _(
+                "%(client)s heeft nog geen gebruiker die kan ondertekenen; nodig er eerst een uit.",
+                client=agreement.client.name,
+            ),
+            "users",
+        )
     document = build(agreement, today_in_brussels(now))
     body_sha256 = hashlib.sha256(pdf.render(document)).hexdigest()
     _move(
@@ -340,6 +369,21 @@ def send(agreement: Agreement, *, actor: User, now: datetime) -> Agreement:
         action="sent",
         before={"state": "draft"},
         after={"state": "sent", "body_sha256": body_sha256},
+    )
+    language = agreement.client.language
+    outbox.enqueue(
+        [
+            outbox.row(
+                key=f"agreement_to_sign:{agreement.id}:{now.isoformat()}:{user.id}",
+                template="agreement_to_sign",
+                recipients=[user.email],
+                language=user.language or language,
+                client_id=agreement.client_id,
+                now=now,
+                context={"agreement_id": agreement.id, "user_id": user.id},
+            )
+            for user in users
+        ]
     )
     return agreement
 
@@ -498,6 +542,19 @@ def _record_client_signature(
         client_id=agreement.client_id,
         action="client_signed",
         after=after,
+    )
+    outbox.enqueue(
+        [
+            outbox.row(
+                key=f"agreement_client_signed:{agreement.id}:{now.isoformat()}",
+                template="agreement_client_signed",
+                recipients=manager_addresses(),
+                language="nl",
+                client_id=agreement.client_id,
+                now=now,
+                context={"agreement_id": agreement.id},
+            )
+        ]
     )
 
 

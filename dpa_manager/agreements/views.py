@@ -1,16 +1,19 @@
 """The managers' agreement pages: list, draft and edit, the document and its PDF, send, recall,
 countersign and terminate."""
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import audit, clock
+from .. import audit, clock, tables
+from ..accounts.services import invite
 from ..clients.models import Client
+from ..clients.services import search_clients
 from ..errors import ServiceError
 from ..extensions import db
 from ..processor.services import list_services
 from ..rules import AgreementState
+from ..tables import Column
 from ..terms.services import published_versions
 from ..web import (
     ConfirmForm,
@@ -26,7 +29,7 @@ from ..web import (
 )
 from . import bp, services
 from .document import reference
-from .forms import AgreementForm, CountersignForm
+from .forms import AgreementForm, CountersignForm, SendForm
 
 
 def _form(formdata=None) -> AgreementForm:
@@ -46,17 +49,53 @@ def index():
     state = request.args.get("state") or None
     if state and state not in {s.value for s in AgreementState}:
         state = None
+    query = request.args.get("q", "")[:200]
+    kind = tables.export_kind()
+    if kind:
+        stmt = services.agreements_select(current_user, state, query)
+        return tables.export(kind, "overeenkomsten", EXPORT_COLUMNS, stmt)
     return render_template(
         "agreements/index.html",
-        agreements=services.agreement_page(current_user, page_arg(), state),
+        agreements=services.agreement_page(current_user, page_arg(), state, query),
         state=state,
+        query=query,
         states=list(AgreementState),
     )
+
+
+#: The agreements' columns of an export.
+EXPORT_COLUMNS = [
+    Column("id", lambda a: a.id),
+    Column("reference", lambda a: reference(a.id)),
+    Column("client_id", lambda a: a.client_id),
+    Column("client", lambda a: a.client.name),
+    Column("enterprise_number", lambda a: a.client.enterprise_number_display),
+    Column("state", lambda a: a.state),
+    Column("concluded_by", lambda a: a.concluded_by),
+    Column("terms_version", lambda a: a.terms_version.label),
+    Column("starts_on", lambda a: a.starts_on),
+    Column("ends_on", lambda a: a.ends_on),
+    Column("window_days", lambda a: a.window_days),
+    Column("window_unit", lambda a: a.window_unit),
+    Column("sent_at", lambda a: a.sent_at, moment=True),
+    Column("client_signer", lambda a: a.client_signer_name),
+    Column("client_signed_at", lambda a: a.client_signed_at, moment=True),
+    Column("processor_signer", lambda a: a.processor_signer_name),
+    Column("processor_signed_at", lambda a: a.processor_signed_at, moment=True),
+    Column("effective_at", lambda a: a.effective_at, moment=True),
+    Column("ended_at", lambda a: a.ended_at, moment=True),
+    Column("signed_sha256", lambda a: a.signed_sha256),
+]
 
 
 @bp.route("/new", methods=["GET", "POST"])
 @manager_required
 def new():
+    """Draft an agreement for the client given; without one, first choose the client."""
+    if "client_id" not in request.args:
+        query = request.args.get("q", "")[:200]
+        clients, _total = search_clients(query, page_arg(), current_app.config["PAGE_SIZE"])
+        return render_template("agreements/pick_client.html", clients=clients, query=query)
     client_id = request.args.get("client_id", type=int)
     client = or_404(db.session.get(Client, client_id) if is_id(client_id) else None)
     form = _form()
@@ -85,6 +124,8 @@ def show(agreement_id: int):
         checklist=services.agreement_checklist(agreement),
         history=audit.history("agreement", agreement.id),
         confirm=ConfirmForm(),
+        send_form=SendForm(),
+        signers=services.signers(agreement.client_id) if agreement.state == AgreementState.DRAFT else (),
         countersign=CountersignForm(),
         reference=reference(agreement.id),
     )
@@ -164,12 +205,34 @@ def _act(agreement_id: int, action, success: str, form_class=ConfirmForm, **kwar
 @bp.route("/<id:agreement_id>/send", methods=["POST"])
 @manager_required
 def send(agreement_id: int):
-    return _act(
-        agreement_id,
-        services.send,
-        _("De overeenkomst is ter ondertekening klaargezet voor de klant."),
-        actor=lambda f: current_user,
-    )
+    """Send the draft; when the form names someone, invite them as the client's user first (both or neither)."""
+    agreement = _manager_agreement(agreement_id)
+    form = SendForm()
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return redirect(url_for("agreements.show", agreement_id=agreement.id))
+    now = clock.now()
+    try:
+        if form.invite_email.data or form.invite_name.data:
+            invite(
+                agreement.client,
+                email=form.invite_email.data or "",
+                full_name=form.invite_name.data or "",
+                actor=current_user,
+                now=now,
+            )
+        services.send(agreement, actor=current_user, now=now)
+    except ServiceError as error:
+        show_error(error)
+    else:
+        flash(
+            _(
+                "De overeenkomst is ter ondertekening verstuurd; de gebruikers van %(client)s krijgen een e-mail.",
+                client=agreement.client.name,
+            ),
+            "success",
+        )
+    return redirect(url_for("agreements.show", agreement_id=agreement.id))
 
 
 @bp.route("/<id:agreement_id>/recall", methods=["POST"])

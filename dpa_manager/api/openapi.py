@@ -1,8 +1,9 @@
 """The OpenAPI 3 document of /api/v1. A test keeps it true to the routes and the responses."""
 
-from ..catalogue import COUNTRIES, DATA_CATEGORIES
+from ..agreements.document import TRANSLATED_PARTICULARS
+from ..catalogue import COUNTRIES, DATA_CATEGORIES, LANGUAGES, SUBJECT_CATEGORIES
 from ..changes.services import REASON_MAX
-from ..rules import ChangeState, NoticeState, SubProcessorStatus
+from ..rules import MAX_WINDOW_DAYS, AgreementState, ChangeState, NoticeState, SubProcessorStatus
 from ..subprocessors.services import SUBPROCESSOR_LIMITS
 from ..web import MAX_ID
 
@@ -73,6 +74,22 @@ def _translations(fields: list[str]) -> dict:
     return {"type": "object", "additionalProperties": False, "properties": {"fr": texts, "en": texts}}
 
 
+#: The highest liability cap the API takes, in cents (the form's highest amount).
+MAX_CAP_CENTS = 2_000_000_000
+
+CLIENT_INPUT = {
+    "type": "object",
+    "properties": {
+        "name": _text(200),
+        "enterprise_number": dict(_text(20), description="10 digits, with or without dots, e.g. 0427.073.974"),
+        "address": _text(500),
+        "language": {"type": "string", "enum": list(LANGUAGES)},
+        "contact_email": _text(320),
+        "contact_name": _text(200),
+        "contact_role": _text(200),
+    },
+}
+
 DOCUMENT = {
     "openapi": "3.1.0",
     "info": {
@@ -103,6 +120,62 @@ DOCUMENT = {
                     _query("offset", {"type": "integer", "minimum": 0, "maximum": MAX_ID}),
                 ],
                 op_id="listClients",
+            ),
+            "post": _op(
+                "Create a client",
+                _json(_ref("Client"), "Created"),
+                ok_code="201",
+                errors=[FORBIDDEN, INVALID],
+                body=_ref("ClientInput"),
+                op_id="createClient",
+            ),
+        },
+        "/clients/{client_id}": {
+            "patch": _op(
+                "Change a client: the fields given change, the others keep their values",
+                _json(_ref("Client"), "Changed"),
+                errors=[FORBIDDEN, INVALID],
+                params=[_path_id("client_id")],
+                body=_ref("ClientPatch"),
+                op_id="updateClient",
+            )
+        },
+        "/clients/{client_id}/users": {
+            "post": _op(
+                "Invite a user of the client: the user gets an e-mail to set a password",
+                _json(_ref("User"), "Invited"),
+                ok_code="201",
+                errors=[FORBIDDEN, INVALID],
+                params=[_path_id("client_id")],
+                body=_ref("UserInput"),
+                op_id="inviteClientUser",
+            )
+        },
+        "/agreements": {
+            "post": _op(
+                "Draft an agreement for a client; fields not given take the defaults of the new-agreement form",
+                _json(_ref("Agreement"), "Created"),
+                ok_code="201",
+                errors=[FORBIDDEN, INVALID],
+                body=_ref("AgreementInput"),
+                op_id="createAgreement",
+            )
+        },
+        "/agreements/{agreement_id}": {
+            "get": _op(
+                "One agreement",
+                _json(_ref("Agreement"), "The agreement"),
+                params=[_path_id("agreement_id")],
+                op_id="getAgreement",
+            )
+        },
+        "/agreements/{agreement_id}/send": {
+            "post": _op(
+                "Send a complete draft to the client for signature; the client's users are e-mailed",
+                _json(_ref("Agreement"), "Sent"),
+                errors=[FORBIDDEN, CONFLICT, INVALID],
+                params=[_path_id("agreement_id")],
+                op_id="sendAgreement",
             )
         },
         "/clients/{client_id}/subprocessors": {
@@ -267,6 +340,74 @@ DOCUMENT = {
                     "enterprise_number": {"type": "string", "pattern": r"^[01]\d{3}\.\d{3}\.\d{3}$"},
                     "language": {"type": "string", "enum": ["nl", "fr", "en"]},
                     "contact_email": {"type": "string"},
+                    "address": {"type": "string"},
+                    "contact_name": {"type": "string"},
+                    "contact_role": {"type": "string"},
+                },
+            },
+            "ClientInput": dict(
+                CLIENT_INPUT, required=["name", "enterprise_number", "address", "language", "contact_email"]
+            ),
+            "ClientPatch": CLIENT_INPUT,
+            "UserInput": {
+                "type": "object",
+                "required": ["email", "full_name"],
+                "properties": {"email": _text(320), "full_name": _text(200)},
+            },
+            "User": {
+                "type": "object",
+                "required": ["id", "email", "full_name", "client_id", "active"],
+                "properties": {
+                    "id": {"type": "integer"},
+                    "email": {"type": "string"},
+                    "full_name": {"type": "string"},
+                    "client_id": {"type": ["integer", "null"]},
+                    "active": {"type": "boolean"},
+                    "last_login_at": INSTANT,
+                },
+            },
+            "AgreementInput": {
+                "type": "object",
+                "required": ["client_id"],
+                "properties": {
+                    "client_id": ID,
+                    "terms_version_id": dict(ID, description="A published version; default: the one in force"),
+                    "subject_matter": _text(2000),
+                    "starts_on": dict(DATE, description="Default: today"),
+                    "ends_on": dict(DATE, type=["string", "null"]),
+                    "nature_purpose": _text(4000),
+                    "services": {"type": "array", "items": {"type": "string"}, "description": "Service codes"},
+                    "data_types": {"type": "array", "items": {"type": "string", "enum": list(DATA_CATEGORIES)}},
+                    "data_types_detail": _text(2000),
+                    "special_categories": {"type": "boolean"},
+                    "data_subjects": {"type": "array", "items": {"type": "string", "enum": list(SUBJECT_CATEGORIES)}},
+                    "data_subjects_detail": _text(2000),
+                    "end_choice": {"type": "string", "enum": ["delete", "return"]},
+                    "window_days": {"type": "integer", "minimum": 1, "maximum": MAX_WINDOW_DAYS},
+                    "window_unit": {"type": "string", "enum": ["calendar", "working"]},
+                    "cap_total_cents": {"type": "integer", "minimum": 0, "maximum": MAX_CAP_CENTS},
+                    "cap_other_cents": {"type": "integer", "minimum": 0, "maximum": MAX_CAP_CENTS},
+                    "toms": _text(8000),
+                    "retention": _text(2000),
+                    "translations": _translations(list(TRANSLATED_PARTICULARS)),
+                },
+            },
+            "Agreement": {
+                "type": "object",
+                "required": ["id", "reference", "client_id", "state", "terms_version_id", "starts_on", "services"],
+                "properties": {
+                    "id": {"type": "integer"},
+                    "reference": {"type": "string"},
+                    "client_id": {"type": "integer"},
+                    "state": {"type": "string", "enum": [s.value for s in AgreementState]},
+                    "terms_version_id": {"type": "integer"},
+                    "starts_on": DATE,
+                    "ends_on": {"type": ["string", "null"], "format": "date"},
+                    "services": {"type": "array", "items": {"type": "string"}},
+                    "sent_at": INSTANT,
+                    "client_signed_at": INSTANT,
+                    "processor_signed_at": INSTANT,
+                    "signed_sha256": {"type": ["string", "null"], "description": "SHA-256 of the sealed signed PDF"},
                 },
             },
             "SubProcessorInput": {

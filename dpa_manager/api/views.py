@@ -113,8 +113,8 @@ def client_only(view):
     return wrapped
 
 
-def body(path: str) -> dict:
-    """The JSON object of the request, its fields of the types the document gives for the POST on `path`."""
+def body(path: str, method: str = "post") -> dict:
+    """The JSON object of the request, its fields of the types the document gives for `method` on `path`."""
     try:
         data = request.get_json(silent=True)
     except RecursionError:  # refuse_bad_text answers first; this keeps the view safe without it
@@ -125,7 +125,7 @@ def body(path: str) -> dict:
         data = {}
     if not isinstance(data, dict):
         raise ApiError(400, "De body is een JSON-object.")
-    found = problem(data, request_schema(path, "post"))
+    found = problem(data, request_schema(path, method))
     if found:
         field, why = found
         raise Invalid(why, field.split(".")[0].split("[")[0])
@@ -143,6 +143,9 @@ def client_json(client: Client) -> dict:
         "enterprise_number": format_enterprise_number(client.enterprise_number),
         "language": client.language,
         "contact_email": client.contact_email,
+        "address": client.address,
+        "contact_name": client.contact_name,
+        "contact_role": client.contact_role,
     }
 
 

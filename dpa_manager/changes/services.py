@@ -40,14 +40,18 @@ from ..web import is_id
 REASON_MAX = 10_000
 
 
-def change_page(number: int) -> Page[Change]:
-    """Return page `number` of the changes, newest first, with the entries they name."""
-    stmt = (
+def changes_select():
+    """The select of the changes, newest first, with the entries they name."""
+    return (
         select(Change)
         .options(selectinload(Change.subprocessor), selectinload(Change.replaces))
         .order_by(Change.id.desc())
     )
-    return page_of(stmt, number)
+
+
+def change_page(number: int) -> Page[Change]:
+    """Return page `number` of the changes, newest first, with the entries they name."""
+    return page_of(changes_select(), number)
 
 
 def notice_tallies(change_ids: Sequence[int]) -> dict[int, dict[str, int]]:

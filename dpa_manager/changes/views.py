@@ -5,7 +5,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import audit, clock
+from .. import audit, clock, tables
 from ..errors import ServiceError
 from ..extensions import db
 from ..labels import SUBPROCESSOR_STATUSES as STATUS_LABELS
@@ -14,14 +14,32 @@ from ..rules import ChangeState, NoticeState, SubProcessorStatus
 from ..subprocessors import bp
 from ..subprocessors import services as register
 from ..subprocessors.models import Change
+from ..tables import Column
 from ..web import ConfirmForm, choices, manager_required, or_404, page_arg, show_error
 from . import services
 from .forms import ChangeForm
+
+#: The changes' columns of an export: the fields of the API, and the entries' names.
+EXPORT_COLUMNS = [
+    Column("id", lambda c: c.id),
+    Column("kind", lambda c: c.kind),
+    Column("subprocessor_id", lambda c: c.subprocessor_id),
+    Column("subprocessor", lambda c: c.subprocessor.name),
+    Column("replaces_id", lambda c: c.replaces_id),
+    Column("replaces", lambda c: c.replaces.name if c.replaces else None),
+    Column("effective_on", lambda c: c.effective_on),
+    Column("state", lambda c: c.state),
+    Column("announced_at", lambda c: c.announced_at, moment=True),
+    Column("reason", lambda c: c.reason),
+]
 
 
 @bp.route("/changes/")
 @manager_required
 def changes():
+    kind = tables.export_kind()
+    if kind:
+        return tables.export(kind, "wijzigingen", EXPORT_COLUMNS, services.changes_select())
     page = services.change_page(page_arg())
     return render_template(
         "changes/index.html",

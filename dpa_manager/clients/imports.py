@@ -3,7 +3,8 @@ then all rows or none.
 
 The columns are the fields' names in the API (name, enterprise_number, address, language, contact_email, and
 optionally contact_name and contact_role), in any order, in the first row. A CSV file is UTF-8 (with or without a
-byte order mark), separated by commas or semicolons; an Excel file is .xlsx, read from its first sheet.
+byte order mark), separated by commas or semicolons; an Excel file is .xlsx, read from its first sheet. A file
+exported from the client list imports as it is: its id and created_at columns are passed over.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from .services import CLIENT_FIELDS, client_errors
 #: The columns an import needs, and the ones it may have besides.
 REQUIRED = ("name", "enterprise_number", "address", "language", "contact_email")
 OPTIONAL = ("contact_name", "contact_role")
+#: Columns of an export that an import passes over.
+PASSED_OVER = ("id", "created_at", "created_at (europe/brussels)")
 #: The most rows one file may hold.
 MAX_ROWS = 100_000
 #: Rows inserted per statement.
@@ -56,7 +59,7 @@ def read_table(filename: str, data: bytes) -> list[dict]:
         raise Invalid(_("Kies een CSV-bestand (.csv) of een Excel-bestand (.xlsx)."), "file")
     columns = [" ".join(str(c or "").split()).lower() for c in header]
     missing = [c for c in REQUIRED if c not in columns]
-    unknown = [c for c in columns if c and c not in REQUIRED + OPTIONAL]
+    unknown = [c for c in columns if c and c not in REQUIRED + OPTIONAL + PASSED_OVER]
     if missing or unknown:
         parts = []
         if missing:
@@ -68,7 +71,11 @@ def read_table(filename: str, data: bytes) -> list[dict]:
         raise Invalid(_("Een kolom staat er twee keer in."), "file")
     rows = []
     for cells in body:
-        values = {column: _text(column, cell) for column, cell in zip(columns, cells, strict=False)}
+        values = {
+            column: _text(column, cell)
+            for column, cell in zip(columns, cells, strict=False)
+            if column not in PASSED_OVER
+        }
         if any(values.values()):
             rows.append(values)
         if len(rows) > MAX_ROWS:

@@ -89,11 +89,12 @@ def search_clients(query: str, page: int, per_page: int) -> tuple[Page[Client], 
     """Return one page of clients whose name, number or e-mail matches `query`, by name; and, without a query,
     how many clients there are (counted up to paging.COUNT_CAP + 1). A search looks the text up in the index of
     the clients' words (search.py); the matches are not counted."""
-    stmt = _matching(query)
+    stmt = matching(query)
     return page_of(stmt.order_by(Client.name, Client.id), page, per_page), None if query.strip() else count_upto(stmt)
 
 
-def _matching(query: str):
+def matching(query: str):
+    """The select of the clients whose name, number or e-mail matches `query` (all clients for an empty one)."""
     stmt = db.select(Client)
     query = (query or "").strip()
     if query:

@@ -5,20 +5,24 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from .. import clock
+from .. import clock, tables
 from ..errors import ServiceError
 from ..extensions import db
+from ..tables import Column
 from ..web import ConfirmForm, manager_required, or_404, page_arg, show_error
 from . import bp, imports
 from .forms import ClientForm, ImportForm, InviteForm
 from .models import Client
-from .services import CLIENT_FIELDS, create_client, search_clients, update_client
+from .services import CLIENT_FIELDS, create_client, matching, search_clients, update_client
 
 
 @bp.route("/")
 @manager_required
 def index():
     query = request.args.get("q", "")[:200]
+    kind = tables.export_kind()
+    if kind:
+        return tables.export(kind, "klanten", export_columns(), matching(query).order_by(Client.name, Client.id))
     clients, total = search_clients(query, page_arg(), current_app.config["PAGE_SIZE"])
     return render_template("clients/index.html", clients=clients, total=total, query=query)
 
@@ -48,6 +52,21 @@ def import_page():
                 confirm=ConfirmForm(),
             )
     return render_template("clients/import.html", form=form, columns=imports.REQUIRED + imports.OPTIONAL)
+
+
+def export_columns() -> list[Column]:
+    """The clients' columns of an export: the import's (an export imports elsewhere as it is), id and created_at."""
+    return [
+        Column("id", lambda c: c.id),
+        Column("name", lambda c: c.name),
+        Column("enterprise_number", lambda c: c.enterprise_number_display),
+        Column("address", lambda c: c.address),
+        Column("language", lambda c: c.language),
+        Column("contact_email", lambda c: c.contact_email),
+        Column("contact_name", lambda c: c.contact_name),
+        Column("contact_role", lambda c: c.contact_role),
+        Column("created_at", lambda c: c.created_at, moment=True),
+    ]
 
 
 #: Wrong rows shown on the preview page (all are counted).

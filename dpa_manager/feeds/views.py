@@ -7,11 +7,12 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import anchors, clock, seal
+from .. import anchors, clock, pdf, seal
 from ..clients.models import Client
-from ..formatting import localize
+from ..formatting import format_date, format_datetime_seconds, localize
+from ..i18n import current as current_language
 from ..i18n import force_locale, normalise
-from ..labels import CHANGE_TITLES
+from ..labels import CHANGE_TITLES, TRANSFERS
 from ..links import absolute
 from ..mail import ics
 from ..mail.strings import closing_text
@@ -148,6 +149,46 @@ def public_register():
         kinds=CHANGE_TITLES,
         seal=_seal_or_none(),
         anchor=anchors.latest(),
+    )
+
+
+@bp.route("/subverwerkers.pdf")
+@public
+def public_register_pdf():
+    """The sub-processors in use, as the public page lists them, as a PDF in the reader's language."""
+    processor = required_profile()
+    transfers = {mechanism: str(words) for mechanism, words in TRANSFERS.items()}
+    data = pdf.render_list(
+        title=_("Subverwerkers van %(processor)s", processor=processor.name),
+        intro=[
+            _(
+                "De subverwerkers die %(processor)s inzet voor de verwerking van persoonsgegevens in opdracht van "
+                "haar klanten. Welke voor een klant gelden, hangt af van de afgenomen diensten.",
+                processor=processor.name,
+            ),
+            _("Opgemaakt op %(moment)s.", moment=format_datetime_seconds(clock.now())),
+        ],
+        header=[_("Subverwerker"), _("Dienst"), _("Locaties"), _("Doorgifte"), _("In gebruik sinds")],
+        rows=[
+            [
+                sp.name + (f" ({_('incidenteel')})" if sp.kind == "incidental" else ""),
+                localize(sp, "purpose"),
+                ", ".join(sp.countries or []),
+                transfers.get(sp.transfer_mechanism) or transfers[None],
+                format_date(sp.activated_on),
+            ]
+            for sp in services.register_in_use()
+        ],
+        widths=[0.24, 0.28, 0.12, 0.2, 0.16],
+        language=current_language(),
+        footer=f"{processor.name} — {absolute(url_for('feeds.public_register'))}",
+        author=processor.name,
+        empty=_("Geen subverwerkers in gebruik."),
+    )
+    return Response(
+        data,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": 'attachment; filename="subverwerkers.pdf"'},
     )
 
 

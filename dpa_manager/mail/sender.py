@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email import charset as email_charset
+from email import policy as email_policy
 
 from flask import current_app
 from flask_mail import Attachment, BadHeaderError, Connection, Message, sanitize_address
@@ -108,7 +109,10 @@ class TimedConnection(Connection):
             raise BadHeaderError("a header holds a line break")
         if message.date is None:
             message.date = time.time()
-        host, raw = self.host, message.as_bytes()
+        # Flask-Mail folds headers at 78 characters with the standard library, which leaves a subject that starts
+        # with a space, or two spaces before an accented word (folded before an encoded word): lines up to RFC
+        # 5322's limit of 998 keep a subject whole. Message._message is the MIME message as_bytes() would write.
+        host, raw = self.host, message._message().as_bytes(policy=WHOLE_HEADERS)
         sender = sanitize_address(return_path or message.sender)
         envelope = {sanitize_address(address): address for address in targets}
         host.ehlo_or_helo_if_needed()
@@ -220,6 +224,8 @@ class _Ready:
 
 #: What stands in a kept copy where a secret was.
 HIDDEN = "[…]"
+#: How a message is written out: as for SMTP, with headers folded only beyond RFC 5322's 998 characters.
+WHOLE_HEADERS = email_policy.SMTP.clone(max_line_length=998)
 
 
 def _message(row: OutboxMessage, now: datetime) -> _Ready:

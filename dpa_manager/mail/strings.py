@@ -116,6 +116,17 @@ TEXTS = {
         "wanneer het verzegeld werd en dat het sindsdien niet gewijzigd is."
     ),
     "copy_filename": N_("verwerkersovereenkomst-{reference}.pdf"),
+    "subject_to_sign": N_("Verwerkersovereenkomst {reference} van {processor} ter ondertekening"),
+    "to_sign_intro": N_(
+        "{processor} heeft verwerkersovereenkomst {reference} met {client} klaargezet. U kunt ze lezen en voor "
+        "{client} ondertekenen in het portaal."
+    ),
+    "to_sign_action": N_("Lees en onderteken de overeenkomst"),
+    "to_sign_login": N_(
+        "De link opent de overeenkomst na aanmelding met uw e-mailadres {email}; hij blijft werken zolang de "
+        "overeenkomst bestaat. Hebt u nog geen wachtwoord, kies er dan een via de uitnodiging die u kreeg of via "
+        "‘Wachtwoord vergeten’ op de aanmeldpagina."
+    ),
     "subject_invite": N_("Uitnodiging voor het portaal van {processor}"),
     "invite_intro": N_(
         "{processor} nodigt u uit om als gebruiker van {client} de verwerkersovereenkomsten en de subverwerkers te "
@@ -164,7 +175,7 @@ TEXTS = {
     "amendment_legend_html": N_("Toegevoegde woorden zijn groen onderstreept, geschrapte woorden rood doorgehaald."),
     "amendment_translation": N_(
         "De vergelijking geeft de Nederlandse tekst, die voorrang heeft; de volledige nieuwe versie in uw taal vindt "
-        "u in de portaal."
+        "u in het portaal."
     ),
     "article": N_("Artikel {number}"),
     "former_article": N_("Vroeger artikel {number}"),

@@ -164,7 +164,7 @@ def build(notice, *, now: datetime) -> dict:
                 else []
             ),
             *([["Berichten van niet-bezorging", "\n".join(_bounce_line(b) for b in returned)]] if returned else []),
-            ["Eerst geopend in de portaal", _at(notice.first_opened_at)],
+            ["Eerst geopend in het portaal", _at(notice.first_opened_at)],
             ["Verwittigd (begin van de termijn)", _at(notice.notified_at)],
             ["Sluiting vermeld aan de klant", _at(notice.stated_closes_at)],
             ["Termijn sluit (toegepast)", _at(notice.closes_at)],

@@ -18,6 +18,7 @@ from .. import audit, bulk
 from ..accounts.models import User
 from ..bulk import among
 from ..clients.models import Client
+from ..clients.services import matching as matching_clients
 from ..db_types import UTCDateTime
 from ..errors import Conflict, Invalid
 from ..extensions import db, rowcount, table_of
@@ -62,13 +63,16 @@ def about(kind: str, subject_id: int):
     return getattr(Notice, by_kind(kind).column) == subject_id
 
 
-def _notices_select(
+def notices_select(
     user: User,
     *,
     client_id: int | None = None,
     state: str | None = None,
     of: tuple[str, int] | None = None,
+    query: str = "",
 ):
+    """The select of the notices the user may see, newest first, with the filters given: a client, a state, `of`
+    a subject as (kind, id), and `query` for the clients whose name, number or e-mail match."""
 
     # What every list shows per row (the subject, the client), loaded with the list instead of row by row.
     stmt = select_for(user, Notice).order_by(Notice.id.desc()).options(*load_options(), selectinload(Notice.client))
@@ -78,6 +82,8 @@ def _notices_select(
         stmt = stmt.where(Notice.state == state)
     if of is not None:
         stmt = stmt.where(about(*of))
+    if query.strip():
+        stmt = stmt.where(Notice.client_id.in_(matching_clients(query).with_only_columns(Client.id)))
     return stmt
 
 
@@ -92,7 +98,7 @@ def list_notices(
 ) -> Sequence[Notice]:
     """Return the newest `limit` notices the user may see (older than `before_id` if given), with the filters given:
     a client, a state, and `of`, a subject as (kind, id)."""
-    stmt = _notices_select(user, client_id=client_id, state=state, of=of)
+    stmt = notices_select(user, client_id=client_id, state=state, of=of)
     if before_id is not None:
         stmt = stmt.where(Notice.id < before_id)
     return db.session.scalars(stmt.limit(limit)).all()
@@ -104,9 +110,11 @@ def notice_page(
     *,
     state: str | None = None,
     of: tuple[str, int] | None = None,
+    query: str = "",
 ) -> Page[Notice]:
-    """Return page `number` of the notices the user may see, newest first, with the filters given (see list_notices)."""
-    stmt = _notices_select(user, state=state, of=of)
+    """Return page `number` of the notices the user may see, newest first, with the filters given (see
+    notices_select)."""
+    stmt = notices_select(user, state=state, of=of, query=query)
     return page_of(stmt, number)
 
 
@@ -128,7 +136,7 @@ DASHBOARD_ROWS = Dashboard.rows
 
 def dashboard_of(user: User, now: datetime) -> Dashboard:
     """Return the manager's overview at `now`, in a fixed number of statements whatever the number of clients."""
-    closing = _notices_select(user, state=NoticeState.OPEN.value).where(Notice.closes_at <= now + timedelta(days=2))
+    closing = notices_select(user, state=NoticeState.OPEN.value).where(Notice.closes_at <= now + timedelta(days=2))
     more = DASHBOARD_ROWS + 1  # one row more than shown tells whether the list goes on
     return Dashboard(
         counts=counts_by_state(),

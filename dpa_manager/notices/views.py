@@ -10,7 +10,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import audit, clock, seal
+from .. import audit, clock, seal, tables
 from ..errors import Invalid, ServiceError
 from ..extensions import db
 from ..i18n import current as current_language
@@ -22,6 +22,7 @@ from ..mail.models import MailBounce, OutboxMessage
 from ..mail.outbox import recipient_answers
 from ..pdf import render_evidence
 from ..rules import NoticeState, OutboxState, time_left
+from ..tables import Column
 from ..web import ConfirmForm, is_id, manager_required, or_404, page_arg, public, show_error, user_required
 from . import bp
 from . import evidence as evidence_file
@@ -29,16 +30,15 @@ from .bounces import resend
 from .forms import RecordAnswerForm, ResolveForm
 from .messages import notice_facts
 from .models import Notice, NoticeProof
-from .services import Proof, dashboard_of, get_notice, notice_page, record_answer, requeue, resolve
-
-
-@bp.route("/dashboard")
-@manager_required
-def dashboard():
-    now = clock.now()
-    return render_template(
-        "notices/dashboard.html", board=dashboard_of(current_user, now), now=now, time_left=time_left
-    )
+from .services import (
+    Proof,
+    get_notice,
+    notice_page,
+    notices_select,
+    record_answer,
+    requeue,
+    resolve,
+)
 
 
 @bp.route("/notices/")
@@ -47,15 +47,45 @@ def index():
     state = request.args.get("state") if request.args.get("state") in {s.value for s in NoticeState} else None
     amendment_id = request.args.get("amendment_id", type=int)
     amendment_id = amendment_id if is_id(amendment_id) else None
+    query = request.args.get("q", "")[:200]
+    of = ("amendment", amendment_id) if amendment_id else None
+    kind = tables.export_kind()
+    if kind:
+        stmt = notices_select(current_user, state=state, of=of, query=query)
+        return tables.export(kind, "meldingen", EXPORT_COLUMNS, stmt)
     return render_template(
         "notices/index.html",
         state=state,
         states=list(NoticeState),
         amendment_id=amendment_id,
-        notices=notice_page(
-            current_user, page_arg(), state=state, of=("amendment", amendment_id) if amendment_id else None
-        ),
+        query=query,
+        notices=notice_page(current_user, page_arg(), state=state, of=of, query=query),
     )
+
+
+#: The notices' columns of an export: the fields of the API, with the client and what the notice is about.
+EXPORT_COLUMNS = [
+    Column("id", lambda n: n.id),
+    Column("client_id", lambda n: n.client_id),
+    Column("client", lambda n: n.client.name),
+    Column("enterprise_number", lambda n: n.client.enterprise_number_display),
+    Column("about", lambda n: n.about.title(n)),
+    Column("change_id", lambda n: n.change_id),
+    Column("amendment_id", lambda n: n.amendment_id),
+    Column("agreement_id", lambda n: n.agreement_id),
+    Column("state", lambda n: n.state),
+    Column("needs_approval", lambda n: n.needs_approval),
+    Column("notified_at", lambda n: n.notified_at, moment=True),
+    Column("delivered_at", lambda n: n.delivered_at, moment=True),
+    Column("first_opened_at", lambda n: n.first_opened_at, moment=True),
+    Column("closes_at", lambda n: n.closes_at, moment=True),
+    Column("stated_closes_at", lambda n: n.stated_closes_at, moment=True),
+    Column("decided_at", lambda n: n.decided_at, moment=True),
+    Column("answer_channel", lambda n: n.answer_channel),
+    Column("objection_reason", lambda n: n.objection_reason),
+    Column("resolution", lambda n: n.resolution),
+    Column("applied_at", lambda n: n.applied_at, moment=True),
+]
 
 
 @bp.route("/notices/<id:notice_id>", methods=["GET", "POST"])

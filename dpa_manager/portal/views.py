@@ -3,20 +3,23 @@ and approval."""
 
 from datetime import date
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import clock
+from .. import clock, pdf, tables
 from ..agreements import services
 from ..agreements.document import reference
 from ..agreements.forms import QualifiedSignatureForm, SignatureForm
 from ..catalogue import DATA_CATEGORIES
 from ..errors import ServiceError
+from ..formatting import format_date, format_datetime_seconds, format_long_date, localize
+from ..i18n import current as current_language
 from ..labels import TRANSFERS
 from ..notices import services as notice_services
 from ..notices.forms import ApprovalForm, ObjectionForm
 from ..notices.messages import notice_facts
+from ..processor.services import required_profile
 from ..rules import AgreementState, time_left
 from ..subprocessors.services import (
     applying_on,
@@ -24,6 +27,7 @@ from ..subprocessors.services import (
     history_of,
     interventions_for,
 )
+from ..tables import Column
 from ..web import DAY_MESSAGE, FIRST_DAY, LAST_DAY, client_required, mark_refused, or_404, show_error, signed_from
 from . import bp
 
@@ -164,6 +168,77 @@ def subprocessors():
         history=history_of(client_id),
         notices=notice_services.list_notices(current_user, limit=200),
         interventions=interventions_for(client_id),
+    )
+
+
+@bp.route("/subprocessors.<any(csv, pdf):kind>")
+@client_required
+def subprocessors_file(kind: str):
+    """The client's sub-processors today, or on the day ?op= gives, as a CSV or PDF file."""
+    as_of = _as_of()
+    if request.args.get("op") and as_of is None:  # refused, with a message on the page
+        return redirect(url_for("portal.subprocessors"))
+    as_of = as_of or clock.today_in_brussels(clock.now())
+    client = current_user.client
+    current = applying_on(client.id, as_of)
+    since = applying_since(client.id, as_of)
+    types = services.client_data_types(client.id)
+
+    def received(sp) -> list[str]:
+        return [code for code in sp.data_categories or [] if types is None or code in types]
+
+    name = f"subverwerkers-{as_of.isoformat()}"
+    if kind == "csv":
+        columns = [
+            Column("name", lambda sp: sp.name),
+            Column("registration_number", lambda sp: sp.registration_number),
+            Column("kind", lambda sp: sp.kind),
+            Column("purpose", lambda sp: localize(sp, "purpose")),
+            Column("countries", lambda sp: " ".join(sp.countries or [])),
+            Column("transfer_mechanism", lambda sp: sp.transfer_mechanism),
+            Column("data_categories", lambda sp: " ".join(received(sp))),
+            Column("since", lambda sp: since.get(sp.id)),
+            Column("website", lambda sp: sp.website),
+            Column("address", lambda sp: sp.address),
+            Column("contact", lambda sp: sp.contact),
+        ]
+        return tables.download("csv", name, columns, current)
+    transfers = {mechanism: str(words) for mechanism, words in TRANSFERS.items()}
+    categories = {code: str(label) for code, label in DATA_CATEGORIES.items()}
+    processor = required_profile()
+    made = format_datetime_seconds(clock.now())
+    data = pdf.render_list(
+        title=_("Subverwerkers van %(client)s", client=client.name),
+        intro=[
+            _(
+                "De subverwerkers die %(processor)s op %(day)s voor %(client)s inschakelt, volgens het register in "
+                "dpa_manager.",
+                processor=processor.name,
+                day=format_long_date(as_of),
+                client=client.name,
+            ),
+            _("Opgemaakt op %(moment)s.", moment=made),
+        ],
+        header=[_("Subverwerker"), _("Dienst"), _("Locaties"), _("Doorgifte"), _("Uw gegevens"), _("Sinds")],
+        rows=[
+            [
+                sp.name,
+                localize(sp, "purpose"),
+                ", ".join(sp.countries or []),
+                transfers.get(sp.transfer_mechanism) or transfers[None],
+                "; ".join(categories[c] for c in received(sp) if c in categories) or "—",
+                format_date(since[sp.id]) if sp.id in since else "—",
+            ]
+            for sp in current
+        ],
+        widths=[0.19, 0.21, 0.09, 0.13, 0.24, 0.14],
+        language=current_language(),
+        footer=f"{processor.name} — {client.name} — {format_date(as_of)}",
+        author=processor.name,
+        empty=_("Op deze datum gelden voor u geen subverwerkers."),
+    )
+    return Response(
+        data, mimetype="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'}
     )
 
 

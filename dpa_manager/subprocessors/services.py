@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, insert, literal, or_, select, update
+from sqlalchemy import and_, exists, func, insert, literal, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from .. import audit
@@ -200,14 +200,22 @@ def update_subprocessor(sp: SubProcessor, values: dict, services, *, actor, now:
     return sp
 
 
-def list_register(status: str | None = None) -> Sequence[SubProcessor]:
-    """Return the register (or the entries in `status`) by name, with each entry's services."""
+def register_select(status: str | None = None, query: str = ""):
+    """The select of the register (or the entries in `status`, or whose name holds `query`) by name, with each
+    entry's services."""
     stmt = (
         select(SubProcessor).options(selectinload(SubProcessor.services)).order_by(SubProcessor.name, SubProcessor.id)
     )
     if status:
         stmt = stmt.where(SubProcessor.status == status)
-    return db.session.scalars(stmt).all()
+    if query.strip():
+        stmt = stmt.where(func.lower(SubProcessor.name).contains(query.strip().lower(), autoescape=True))
+    return stmt
+
+
+def list_register(status: str | None = None, query: str = "") -> Sequence[SubProcessor]:
+    """Return the register (or the entries in `status`, or whose name holds `query`) by name."""
+    return db.session.scalars(register_select(status, query)).all()
 
 
 def clients_using(subprocessor_ids: Sequence[int]) -> dict[int, int]:

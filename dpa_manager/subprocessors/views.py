@@ -5,19 +5,41 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import audit, clock
+from .. import audit, clock, tables
 from ..errors import ServiceError
 from ..extensions import db
 from ..labels import SUBPROCESSOR_STATUSES
 from ..localized import flat_translations
 from ..processor.services import list_services
 from ..rules import SubProcessorStatus
+from ..tables import Column
 from ..web import choices, flash_form_errors, manager_required, or_404, show_error
 from . import bp, services
 from .forms import InterventionForm, SubProcessorForm
 from .models import SubProcessor
 
 STATUS_LABELS = SUBPROCESSOR_STATUSES
+
+
+#: The register's columns of an export: the fields of the API.
+EXPORT_COLUMNS = [
+    Column("id", lambda sp: sp.id),
+    Column("name", lambda sp: sp.name),
+    Column("registration_number", lambda sp: sp.registration_number),
+    Column("status", lambda sp: sp.status),
+    Column("kind", lambda sp: sp.kind),
+    Column("purpose", lambda sp: sp.purpose),
+    Column("countries", lambda sp: " ".join(sp.countries or [])),
+    Column("transfer_mechanism", lambda sp: sp.transfer_mechanism),
+    Column("transfer_text", lambda sp: sp.transfer_text),
+    Column("data_categories", lambda sp: " ".join(sp.data_categories or [])),
+    Column("services", lambda sp: " ".join(s.code for s in sp.services)),
+    Column("website", lambda sp: sp.website),
+    Column("address", lambda sp: sp.address),
+    Column("contact", lambda sp: sp.contact),
+    Column("activated_on", lambda sp: sp.activated_on),
+    Column("retired_on", lambda sp: sp.retired_on),
+]
 
 
 def _sp_form() -> SubProcessorForm:
@@ -30,11 +52,16 @@ def _sp_form() -> SubProcessorForm:
 @manager_required
 def index():
     status = request.args.get("status") if request.args.get("status") in STATUS_LABELS else None
-    register = services.list_register(status)
+    query = request.args.get("q", "")[:200]
+    kind = tables.export_kind()
+    if kind:
+        return tables.export(kind, "subverwerkers", EXPORT_COLUMNS, services.register_select(status, query))
+    register = services.list_register(status, query)
     return render_template(
         "subprocessors/index.html",
         register=register,
         status=status,
+        query=query,
         labels=STATUS_LABELS,
         in_use=services.clients_using([sp.id for sp in register]),
     )

@@ -13,10 +13,14 @@ from ..scoping import select_for
 CLIENT_OBJECT_TYPES = ("agreement", "notice")
 
 
-def event_page(
+def event_page(user, number: int, per_page: int, **filters) -> Page[AuditEvent]:
+    """Return page `number` of the events the user may read, newest first, with the filters given (see
+    events_select)."""
+    return page_of(events_select(user, **filters), number, per_page)
+
+
+def events_select(
     user,
-    number: int,
-    per_page: int,
     *,
     object_type: str = "",
     action: str = "",
@@ -24,10 +28,10 @@ def event_page(
     object_id: int | None = None,
     since: date | None = None,
     until: date | None = None,
-) -> Page[AuditEvent]:
-    """Return page `number` of the events the user may read (a client user: its agreements and notices), newest
-    first, with the filters given (`actor` is a part of the actor's name; `since` and `until` are Brussels days,
-    both included)."""
+):
+    """The select of the events the user may read (a client user: its agreements and notices), newest first, with
+    the filters given (`actor` is a part of the actor's name; `since` and `until` are Brussels days, both
+    included)."""
     stmt = select_for(user, AuditEvent)  # a manager: every event; a client user: its client's
     if not user.is_manager:
         stmt = stmt.where(AuditEvent.object_type.in_(CLIENT_OBJECT_TYPES))
@@ -43,4 +47,4 @@ def event_page(
         stmt = stmt.where(AuditEvent.at >= datetime.combine(since, time(0), tzinfo=BRUSSELS))
     if until:
         stmt = stmt.where(AuditEvent.at < datetime.combine(until + timedelta(days=1), time(0), tzinfo=BRUSSELS))
-    return page_of(stmt.order_by(AuditEvent.seq.desc()), number, per_page)
+    return stmt.order_by(AuditEvent.seq.desc())

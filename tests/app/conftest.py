@@ -221,9 +221,14 @@ def particulars(**overrides) -> dict:
 
 
 def forget_agreement_copies() -> None:
-    """Agreements signed for a test's setup were signed long before the test: their sealed copies went out then
-    (test_seal.py follows them), and the test's outbox and inbox start without them."""
-    db.session.execute(delete(OutboxMessage).where(OutboxMessage.template == "agreement_copy"))
+    """Agreements made for a test's setup were sent and signed long before the test: their e-mails (the requests to
+    sign, the managers' alerts, the sealed copies) went out then (test_signing_mail.py and test_seal.py follow
+    them), and the test's outbox and inbox start without them."""
+    db.session.execute(delete(OutboxMessage).where(OutboxMessage.template.in_(AGREEMENT_MAIL)))
+
+
+#: The e-mails about an agreement.
+AGREEMENT_MAIL = ("agreement_copy", "agreement_to_sign", "agreement_client_signed")
 
 
 @pytest.fixture
@@ -237,14 +242,16 @@ def make_agreement(app, manager, make_client, make_user):
         db.session.commit()
         if state == "draft":
             return agreement
+        signer = client.users[0] if client.users else make_user(client=client, full_name="Els Janssens")
         agreements.send(agreement, actor=manager, now=NOW)
+        forget_agreement_copies()
         db.session.commit()
         if state == "sent":
             return agreement
-        signer = client.users[0] if client.users else make_user(client=client, full_name="Els Janssens")
         agreements.client_sign(
             agreement, user=signer, full_name="Els Janssens", role="Zaakvoerder", authorised=True, now=NOW
         )
+        forget_agreement_copies()
         db.session.commit()
         if state == "client_signed":
             return agreement
