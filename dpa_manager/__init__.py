@@ -114,6 +114,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .amendments import views as _amendments  # noqa: F401  (its routes join terms.bp before it is registered)
     from .api import records as _records  # noqa: F401  (its routes join api.bp likewise)
     from .api import views as api
+    from .changes import register_import as _register_import  # noqa: F401  (likewise)
     from .changes import views as _changes  # noqa: F401  (its routes join subprocessors.bp likewise)
     from .clients import views as clients
     from .feeds import views as feeds
@@ -157,7 +158,7 @@ def _register_subjects_and_messages() -> None:
 
 def _import_models() -> None:
     """Import every model module so that the metadata is complete (for Alembic, too)."""
-    from . import anchors, audit, links  # noqa: F401
+    from . import anchors, audit, links, spreadsheets  # noqa: F401
     from .accounts import models as _a  # noqa: F401
     from .agreements import models as _g  # noqa: F401
     from .amendments import models as _am  # noqa: F401

@@ -264,18 +264,23 @@ def create_token_command(email, label):
 
 
 @dpa.command("import")
-@click.argument("kind", type=click.Choice(["clients"]))
+@click.argument("kind", type=click.Choice(["clients", "subprocessors"]))
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_command(kind, path):
-    """Import clients from a CSV or .xlsx file: every row is checked first, and either all are imported or none
-    (the wrong rows are listed, with why)."""
-    from .clients.imports import import_clients, read_table
+    """Import clients, or the register of sub-processors, from a CSV or .xlsx file: every row is checked first, and
+    either all are imported or none (the wrong rows are listed, with why)."""
+    from .clients import imports as client_imports  # the command runs what it imports
+    from .subprocessors import imports as register_imports  # likewise
 
+    module, words = (client_imports, "klanten") if kind == "clients" else (register_imports, "subverwerkers")
     try:
-        rows = read_table(path.name, path.read_bytes())
+        rows = module.read_table(path.name, path.read_bytes())
     except ServiceError as error:
         raise click.ClickException(error.message) from None
-    checked = import_clients(rows, actor=None, now=clock.now(), source=path.name)
+    if kind == "clients":
+        checked = client_imports.import_clients(rows, actor=None, now=clock.now(), source=path.name)
+    else:
+        checked = register_imports.import_register(rows, actor=None, now=clock.now(), source=path.name)
     wrong = [row for row in checked if row.errors]
     if wrong:
         lines = [f"rij {row.line}: " + "; ".join(f"{k}: {v}" for k, v in row.errors.items()) for row in wrong[:50]]
@@ -283,7 +288,7 @@ def import_command(kind, path):
         raise click.ClickException(
             "\n".join([f"Niets geïmporteerd: {len(wrong)} van de {len(checked)} rijen hebben fouten."] + lines + more)
         )
-    return Said([f"{len(checked)} klanten geïmporteerd uit {path.name}."])
+    return Said([f"{len(checked)} {words} geïmporteerd uit {path.name}."])
 
 
 @dpa.command("disable-user")

@@ -9,6 +9,7 @@ from flask import abort, current_app, flash, g, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import BaseConverter, ValidationError
 from wtforms import BooleanField, DateField, DecimalField, SelectMultipleField, widgets
@@ -43,6 +44,16 @@ class BaseForm(FlaskForm):
         if not valid:
             mark_refused()
         return valid
+
+
+class ImportForm(BaseForm):
+    """Upload a CSV or Excel file to import from."""
+
+    file = FileField(
+        _l("Bestand (.csv of .xlsx)"),
+        validators=[FileRequired(_l("Kies een bestand."))],
+        render_kw={"accept": ".csv,.xlsx"},
+    )
 
 
 class ConfirmForm(BaseForm):

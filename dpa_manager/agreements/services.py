@@ -28,7 +28,7 @@ from ..localized import OTHER_LANGUAGES, clean_translations, flat_translations
 from ..mail import outbox
 from ..notices.models import Notice
 from ..notices.services import client_recipients, manager_addresses
-from ..paging import Page, page_of
+from ..paging import Page, count_upto, page_of
 from ..processor.models import Service
 from ..processor.services import get_profile
 from ..rules import (
@@ -108,6 +108,11 @@ def waiting_countersignature(user: User, limit: int) -> Sequence[Agreement]:
     """The agreements the client signed and the processor has not yet countersigned, longest waiting first."""
     stmt = agreements_select(user, AgreementState.SENT.value).where(Agreement.client_signed_at.is_not(None))
     return db.session.scalars(stmt.order_by(None).order_by(Agreement.client_signed_at, Agreement.id).limit(limit)).all()
+
+
+def signed_count() -> int:
+    """How many agreements are signed, counted up to paging.COUNT_CAP + 1."""
+    return count_upto(select(Agreement.id).where(Agreement.state == AgreementState.SIGNED.value))
 
 
 def list_agreements(user: User, state: str | None = None) -> Sequence[Agreement]:

@@ -1,7 +1,6 @@
 """The forms for a client's details and for importing clients."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf.file import FileField, FileRequired
 from wtforms import EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
@@ -28,11 +27,3 @@ class ClientForm(BaseForm):
 class InviteForm(BaseForm):
     email = EmailField(_l("E-mailadres"), validators=[DataRequired(_l("Vul een e-mailadres in.")), Length(max=320)])
     full_name = StringField(_l("Naam"), validators=[DataRequired(_l("Vul de naam in.")), Length(max=200)])
-
-
-class ImportForm(BaseForm):
-    file = FileField(
-        _l("Bestand (.csv of .xlsx)"),
-        validators=[FileRequired(_l("Kies een bestand."))],
-        render_kw={"accept": ".csv,.xlsx"},
-    )

@@ -3,8 +3,8 @@
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import DDL, CheckConstraint, ForeignKey, LargeBinary, String, Text, event
-from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+from sqlalchemy import DDL, CheckConstraint, String, Text, event
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db_types import UTCDateTime
 from ..extensions import Model
@@ -77,23 +77,3 @@ for _statement in SQLITE_DDL:
 event.listen(Client.__table__, "before_drop", DDL("DROP TABLE IF EXISTS client_search").execute_if(dialect="sqlite"))
 for _statement in POSTGRESQL_DDL:
     event.listen(Client.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql"))
-
-
-class ImportFile(Model):
-    """A file uploaded to import from, kept as it came (with its SHA-256): checked when uploaded, imported once
-    when a manager confirms, and kept as the record of where the rows came from."""
-
-    __tablename__ = "import_files"
-    __table_args__ = (CheckConstraint("kind IN ('clients')", name="kind_known"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20))
-    filename: Mapped[str] = mapped_column(String(200))
-    sha256: Mapped[str] = mapped_column(String(64))
-    size: Mapped[int]
-    data: Mapped[bytes] = deferred(mapped_column(LargeBinary, nullable=False))
-    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    #: When its rows were imported (once); None: checked only.
-    imported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    rows: Mapped[int | None]

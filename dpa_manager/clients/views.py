@@ -1,17 +1,18 @@
 """The managers' client pages: list, create, show and edit a client (inviting its users: accounts/invites.py)."""
 
-from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from .. import clock, tables
+from .. import clock, spreadsheets, tables
 from ..errors import ServiceError
 from ..extensions import db
+from ..rules import format_enterprise_number
 from ..tables import Column
 from ..web import ConfirmForm, manager_required, or_404, page_arg, show_error
 from . import bp, imports
-from .forms import ClientForm, ImportForm, InviteForm
+from .forms import ClientForm, InviteForm
 from .models import Client
 from .services import CLIENT_FIELDS, create_client, matching, search_clients, update_client
 
@@ -25,33 +26,6 @@ def index():
         return tables.export(kind, "klanten", export_columns(), matching(query).order_by(Client.name, Client.id))
     clients, total = search_clients(query, page_arg(), current_app.config["PAGE_SIZE"])
     return render_template("clients/index.html", clients=clients, total=total, query=query)
-
-
-@bp.route("/import", methods=["GET", "POST"])
-@manager_required
-def import_page():
-    """Upload a CSV or Excel file of clients: every row is checked and shown with its errors; nothing is imported
-    until the manager confirms, and then all rows or none."""
-    form = ImportForm()
-    if form.validate_on_submit():
-        upload = form.file.data
-        try:
-            kept, rows = imports.upload(upload.filename, upload.read(), actor=current_user, now=clock.now())
-        except ServiceError as error:
-            show_error(error, form)
-        else:
-            wrong = [row for row in rows if row.errors]
-            return render_template(
-                "clients/import_preview.html",
-                kept=kept,
-                total=len(rows),
-                wrong=wrong[:PREVIEW_ROWS],
-                wrong_count=len(wrong),
-                sample=rows[:10],
-                columns=imports.REQUIRED + imports.OPTIONAL,
-                confirm=ConfirmForm(),
-            )
-    return render_template("clients/import.html", form=form, columns=imports.REQUIRED + imports.OPTIONAL)
 
 
 def export_columns() -> list[Column]:
@@ -69,35 +43,45 @@ def export_columns() -> list[Column]:
     ]
 
 
-#: Wrong rows shown on the preview page (all are counted).
-PREVIEW_ROWS = 500
+def _import_page() -> spreadsheets.ImportPage:
+    return spreadsheets.ImportPage(
+        title=_("Klanten importeren"),
+        back=_("Klanten"),
+        back_url=url_for("clients.index"),
+        upload_url=url_for("clients.import_page"),
+        intro=_("Laad een CSV- of Excel-bestand op met één klant per rij. De eerste rij noemt de kolommen:"),
+        notes=[_("De laatste twee (contactpersoon en functie) mogen leeg blijven; de taal is nl, fr of en.")],
+        columns=imports.REQUIRED + imports.OPTIONAL,
+        identify=("name", "enterprise_number"),
+        show=lambda column, value: format_enterprise_number(value) if column == "enterprise_number" else value,
+        template_url=lambda kind: url_for("clients.import_template", kind=kind),
+        confirm_url=lambda file_id: url_for("clients.import_confirmed", file_id=file_id),
+        confirm_label=lambda n: ngettext("%(num)s klant importeren", "%(num)s klanten importeren", n),
+        upload=imports.upload,
+        import_upload=imports.import_upload,
+        done=lambda n: ngettext("%(num)s klant geïmporteerd.", "%(num)s klanten geïmporteerd.", n),
+    )
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@manager_required
+def import_page():
+    """Upload a CSV or Excel file of clients: every row is checked and shown with its errors; nothing is imported
+    until the manager confirms, and then all rows or none."""
+    return spreadsheets.upload_view(_import_page(), actor=current_user, now=clock.now())
 
 
 @bp.route("/import/<id:file_id>", methods=["POST"])
 @manager_required
 def import_confirmed(file_id: int):
-    if not ConfirmForm().validate_on_submit():
-        flash(_("Vink aan om te bevestigen."), "error")
-        return redirect(url_for("clients.import_page"))
-    try:
-        count = imports.import_upload(file_id, actor=current_user, now=clock.now())
-    except ServiceError as error:
-        show_error(error)
-        return redirect(url_for("clients.import_page"))
-    flash(ngettext("%(num)s klant geïmporteerd.", "%(num)s klanten geïmporteerd.", count), "success")
-    return redirect(url_for("clients.index"))
+    return spreadsheets.confirm_view(_import_page(), file_id, actor=current_user, now=clock.now())
 
 
 @bp.route("/import/sjabloon.<any(csv, xlsx):kind>")
 @manager_required
 def import_template(kind: str):
-    if kind == "csv":
-        data, mimetype = imports.template_csv(), "text/csv"
-    else:
-        data, mimetype = imports.template_xlsx(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(
-        data, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="klanten-sjabloon.{kind}"'}
-    )
+    data = imports.template_csv() if kind == "csv" else imports.template_xlsx()
+    return spreadsheets.template_response(data, kind, "klanten-sjabloon")
 
 
 @bp.route("/new", methods=["GET", "POST"])

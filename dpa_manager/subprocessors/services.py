@@ -147,7 +147,7 @@ def clean_subprocessor(values: dict) -> dict:
     return v
 
 
-def _services_by_code_or_id(services) -> list[Service]:
+def services_by_code_or_id(services) -> list[Service]:
     services = list(services or [])
     if not services:
         return []
@@ -167,7 +167,7 @@ def create_subprocessor(values: dict, services, *, actor, now: datetime) -> SubP
     """Add an entry to the register as 'proposed'."""
     clean = clean_subprocessor(values)
     sp = SubProcessor(created_at=now, status=SubProcessorStatus.PROPOSED, **clean)
-    sp.services = _services_by_code_or_id(services)
+    sp.services = services_by_code_or_id(services)
     db.session.add(sp)
     db.session.flush()
     audit.record(
@@ -188,7 +188,7 @@ def update_subprocessor(sp: SubProcessor, values: dict, services, *, actor, now:
     clean = clean_subprocessor(values)
     for key, value in clean.items():
         setattr(sp, key, value)
-    sp.services = _services_by_code_or_id(services)
+    sp.services = services_by_code_or_id(services)
     audit.record(
         at=now,
         actor=actor,

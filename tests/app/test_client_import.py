@@ -176,7 +176,7 @@ def test_a_row_that_went_wrong_after_the_check_imports_nothing(login, manager, s
     make_client(enterprise_number=rows[1][1])  # created meanwhile
     refused = http.post(f"/clients/import/{file_id}", data={"confirm": "y"}, follow_redirects=True)
     assert "Niets geïmporteerd: 1 rij is intussen fout" in refused.text and clients() == 1
-    from dpa_manager.clients.models import ImportFile
+    from dpa_manager.spreadsheets import ImportFile
 
     assert db.session.get(ImportFile, file_id).imported_at is None  # it may be imported once it is right
 
