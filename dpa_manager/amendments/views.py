@@ -67,8 +67,8 @@ def announce_version(version_id: int):
     else:
         flash(
             ngettext(
-                "Versie %(label)s is aangekondigd aan %(num)s klant(en).",
-                "Versie %(label)s is aangekondigd aan %(num)s klant(en).",
+                "Versie %(label)s is aangekondigd aan %(num)s klant.",
+                "Versie %(label)s is aangekondigd aan %(num)s klanten.",
                 len(amendment_notices(amendment)),
                 label=version.label,
             ),

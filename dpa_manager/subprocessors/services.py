@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import and_, exists, func, insert, literal, or_, select, update
 from sqlalchemy.orm import selectinload
 
@@ -105,7 +106,12 @@ def clean_subprocessor(values: dict) -> dict:
         raise Invalid(_("Geef minstens één verwerkingslocatie (ISO-landcode, bv. BE)."), "countries")
     if unknown:
         raise Invalid(
-            _("Onbekende landcode(s): %(codes)s. Gebruik ISO-codes zoals BE, NL, US.", codes=", ".join(unknown)),
+            ngettext(
+                "Onbekende landcode: %(codes)s. Gebruik ISO-codes zoals BE, NL, US.",
+                "Onbekende landcodes: %(codes)s. Gebruik ISO-codes zoals BE, NL, US.",
+                len(unknown),
+                codes=", ".join(unknown),
+            ),
             "countries",
         )
     v["countries"] = countries

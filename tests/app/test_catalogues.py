@@ -71,3 +71,22 @@ def test_translations_keep_their_placeholders_and_markup(language):
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
         wrong += [ids[0] for s in strings if set(KEPT.findall(s)) - {"%(num)d"} != wanted]
     assert not wrong, wrong[:10]
+
+
+#: A plural written into a word, as in "klant(en)", "client(s)", "nouveau(x)", "signée(s)": ngettext says it instead.
+WORD_PLURAL = re.compile(r"[^\W\d_]\((?:en|n|s|x|e|es)\)")
+
+
+@pytest.mark.parametrize("language", ["nl", "fr", "en"])
+def test_no_text_writes_a_plural_in_brackets(source_texts, language):
+    """Every text reads as a person writes it: one form for one thing and another for several, through ngettext
+    ("1 klant", "2 klanten"), never "klant(en)"."""
+    if language == "nl":
+        texts = [t for mid in source_texts for t in (mid if isinstance(mid, tuple) else (mid,))]
+    else:
+        texts = []
+        for message in catalogue(language):
+            if message.id:
+                texts += message.string if isinstance(message.string, tuple) else [message.string]
+    found = [text for text in texts if WORD_PLURAL.search(text)]
+    assert not found, found[:10]

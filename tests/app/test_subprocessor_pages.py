@@ -81,7 +81,7 @@ def test_draft_announce_and_follow_a_change(as_manager, make_agreement, make_sub
     assert response.status_code == 302
     change = db.session.scalar(select(Change))
     page = as_manager.get(f"/changes/{change.id}")
-    assert "<strong>2</strong> ondertekende overeenkomst(en)" in page.text
+    assert "<strong>2</strong> ondertekende overeenkomsten worden getroffen" in page.text
     as_manager.post(f"/changes/{change.id}/announce", data={})
     assert db.session.get(Change, change.id).state == "draft"  # not confirmed
     response = as_manager.post(f"/changes/{change.id}/announce", data={"confirm": "y"}, follow_redirects=True)

@@ -242,7 +242,7 @@ def test_the_whole_story(live, browser):
     manager.fill("#effective_on", effective)
     manager.fill("#reason", "Gesprekken sneller en beter opvolgen.")
     manager.click("button:has-text('Opstellen')")
-    assert "<strong>2</strong> ondertekende overeenkomst(en)" in manager.content()
+    assert "<strong>2</strong> ondertekende overeenkomsten worden getroffen" in manager.content()
     manager.check("input[name=confirm] >> nth=0")
     manager.click("button:has-text('Aankondigen')")
     shot(manager, "change-announced")
