@@ -26,6 +26,13 @@ CATALOGUES := $(patsubst %.po,%.mo,$(wildcard dpa_manager/translations/*/LC_MESS
 dpa_manager/translations/%/LC_MESSAGES/messages.mo: dpa_manager/translations/%/LC_MESSAGES/messages.po $(VENV)/.installed
 	$(VENV)/bin/pybabel -q compile -i $< -o $@
 
+# axe-core, which the browser tests load into every page they visit (package.json pins its version; npm comes
+# with Node.js, which only the tests need).
+AXE := node_modules/axe-core/axe.min.js
+$(AXE): package.json package-lock.json
+	npm ci --silent --no-audit --no-fund
+	touch $@
+
 install: $(VENV)/.installed $(CATALOGUES)
 
 # Gather the texts to translate into messages.pot and merge them into the catalogues.
@@ -58,7 +65,7 @@ lint: install
 
 # The whole suite on SQLite; with DPA_TEST_DATABASE_URL set (postgresql+psycopg://...) the suite
 # runs again on that PostgreSQL database (the browser tests run once, in the SQLite pass).
-test: lint
+test: lint $(AXE)
 ifdef DPA_TEST_DATABASE_URL
 	env -u DPA_TEST_DATABASE_URL $(PY) -m pytest -m "not postgres" $(PYTEST_ARGS)
 	@echo "== the suite again, on PostgreSQL"
@@ -71,7 +78,7 @@ endif
 # Belgian public holiday in summer time: no test may depend on the day it runs. DONT_FAKE_MONOTONIC keeps
 # Python's threads from hanging; tests/faketime/sitecustomize.py keeps time.sleep working under it.
 FAKE_DATE ?= 2031-07-21 09:30:00
-test-ahead: install
+test-ahead: install $(AXE)
 	env -u DPA_TEST_DATABASE_URL PYTHONPATH=tests/faketime DONT_FAKE_MONOTONIC=1 \
 	  faketime '$(FAKE_DATE)' $(PY) -m pytest -m "not postgres" $(PYTEST_ARGS)
 

@@ -6,7 +6,7 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, g, jsonify, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -156,6 +156,26 @@ def _register_subjects_and_messages() -> None:
     agreement_messages.register()
 
 
+def _page_above(app: Flask, path: str) -> str | None:
+    """The nearest page above `path` that answers a GET (/portal/notices/7 above /portal/notices/7/objection): where
+    a form that posts to `path` is shown. Reloading the answer to a refused form asks `path` with a GET, which
+    only takes a POST."""
+    from werkzeug.exceptions import HTTPException  # as _register_error_pages, which calls this
+
+    adapter = app.url_map.bind("localhost")
+    parts = path.rstrip("/").split("/")
+    while len(parts) > 2:  # never the start page: /logout takes a POST and leads nowhere else
+        parts.pop()
+        candidate = "/".join(parts)
+        for attempt in (candidate, candidate + "/"):
+            try:
+                adapter.match(attempt, method="GET")
+            except HTTPException:
+                continue
+            return attempt
+    return None
+
+
 def _import_models() -> None:
     """Import every model module so that the metadata is complete (for Alembic, too)."""
     from . import anchors, audit, links, spreadsheets  # noqa: F401
@@ -241,6 +261,10 @@ def _register_error_pages(app: Flask) -> None:
     def http_error(error, code: int):
         """The page of an HTTP error, with the reason a refusal gives (web.Refused) and the headers the error
         carries (Allow on a 405, Retry-After on a 429)."""
+        if code == 405 and request.method == "GET" and not request.path.startswith("/api/"):
+            page_of_form = _page_above(app, request.path)
+            if page_of_form is not None:  # reloaded after a refused form: the page the form is on
+                return redirect(page_of_form, 303)
         text = error.description if isinstance(error, Refused) else None
         wait = _seconds_to_wait() if code == 429 else None
         if wait is not None:

@@ -42,6 +42,17 @@ def notice_from_token(token: str) -> tuple[int | None, str | None]:
     return (notice_id, None) if isinstance(notice_id, int) else (None, "invalid")
 
 
+def notice_named(token: str) -> int | None:
+    """The notice a link names, however old the link (its signature checked): to lead its reader to the notice
+    after signing in once the link no longer opens it. None for a forged or garbled link."""
+    try:
+        data = _serializer().loads(token)
+    except BadSignature:
+        return None
+    notice_id = data.get("n") if isinstance(data, dict) else None
+    return notice_id if isinstance(notice_id, int) else None
+
+
 # --- Links that work once ------------------------------------------------------------------------
 
 

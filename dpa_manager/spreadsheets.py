@@ -29,8 +29,6 @@ from .web import ConfirmForm, ImportForm, show_error
 
 #: The most rows one file may hold.
 MAX_ROWS = 100_000
-#: The kinds of files, by what they import.
-KINDS = ("clients", "subprocessors")
 
 
 @dataclass
@@ -51,6 +49,8 @@ class Columns:
     optional: tuple[str, ...] = ()
     passed_over: tuple[str, ...] = ()
     numbers: dict[str, Callable[[int], str]] = field(default_factory=dict)
+    #: The most rows one file may hold.
+    max_rows: int = MAX_ROWS
 
     @property
     def named(self) -> tuple[str, ...]:
@@ -88,8 +88,8 @@ def read_table(filename: str, data: bytes, columns: Columns) -> list[dict]:
         }
         if any(values.values()):
             rows.append(values)
-        if len(rows) > MAX_ROWS:
-            raise Invalid(_("Hoogstens %(num)s rijen per bestand.", num=MAX_ROWS), "file")
+        if len(rows) > columns.max_rows:
+            raise Invalid(_("Hoogstens %(num)s rijen per bestand.", num=columns.max_rows), "file")
     if not rows:
         raise Invalid(_("Het bestand bevat geen rijen onder de kolomnamen."), "file")
     return rows

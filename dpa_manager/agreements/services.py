@@ -110,9 +110,10 @@ def waiting_countersignature(user: User, limit: int) -> Sequence[Agreement]:
     return db.session.scalars(stmt.order_by(None).order_by(Agreement.client_signed_at, Agreement.id).limit(limit)).all()
 
 
-def signed_count() -> int:
-    """How many agreements are signed, counted up to paging.COUNT_CAP + 1."""
-    return count_upto(select(Agreement.id).where(Agreement.state == AgreementState.SIGNED.value))
+def sent_or_signed_count() -> int:
+    """How many agreements are sent or signed (their Annex IV is fixed), counted up to paging.COUNT_CAP + 1."""
+    states = (AgreementState.SENT.value, AgreementState.SIGNED.value)
+    return count_upto(select(Agreement.id).where(Agreement.state.in_(states)))
 
 
 def list_agreements(user: User, state: str | None = None) -> Sequence[Agreement]:
@@ -353,13 +354,16 @@ def send(agreement: Agreement, *, actor: User, now: datetime) -> Agreement:
     if not users:
         raise Invalid(
             _(
-                "%(client)s heeft nog geen gebruiker die kan ondertekenen; nodig er eerst een uit.",
+                "%(client)s heeft geen actieve gebruiker die kan ondertekenen; nodig er eerst een uit.",
                 client=agreement.client.name,
             ),
             "users",
         )
-    document = build(agreement, today_in_brussels(now))
+    today = today_in_brussels(now)
+    document = build(agreement, today)
     body_sha256 = hashlib.sha256(pdf.render(document)).hexdigest()
+    # which register entries Annex IV lists, so that the countersignature applies those and no later ones
+    document["annex_subprocessor_ids"] = [sp.id for sp in prospective_for(agreement, today)]
     _move(
         agreement,
         AgreementState.SENT,
@@ -614,7 +618,10 @@ def countersign(
     except IntegrityError:
         db.session.expire_all()
         older, signed_pdf = _sign_superseding(agreement, values, user=user, now=now)
-    sync_assignments(agreement, today_in_brussels(now))
+    # what the client signed: the entries of Annex IV as sent (an entry put in use since reaches this client through
+    # a change announced to it), of those still in use
+    listed = (agreement.snapshot or {}).get("annex_subprocessor_ids")
+    sync_assignments(agreement, today_in_brussels(now), only=listed)
     signer = db.session.get(User, agreement.client_signer_id) if agreement.client_signer_id else None
     copies = [("client", signer.email if signer else None, agreement.client.language), ("processor", user.email, "nl")]
     outbox.enqueue(

@@ -19,6 +19,7 @@ from ..errors import Invalid
 from ..extensions import db
 from ..localized import nested_translations
 from ..processor.models import Service
+from ..rules import AgreementState
 from ..web import FIRST_DAY, LAST_DAY
 from . import bp
 from .views import ApiError, _iso, authenticated, body, client_json, manager_only
@@ -147,7 +148,8 @@ def create_agreement():
 
 def _agreement(agreement_id: int) -> Agreement:
     agreement = agreements.get_agreement(g.api_user, agreement_id)
-    if agreement is None:
+    if agreement is None or (not g.api_user.is_manager and agreement.state == AgreementState.DRAFT):
+        # a client sees an agreement once it is sent, as in the portal
         raise ApiError(404, "Niet gevonden.")
     return agreement
 

@@ -7,13 +7,13 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from .. import clock, spreadsheets
-from ..agreements.services import signed_count
+from ..agreements.services import sent_or_signed_count
 from ..subprocessors import bp, imports
 from ..web import manager_required
 
 
 def _import_page() -> spreadsheets.ImportPage:
-    signed = signed_count()
+    signed = sent_or_signed_count()
     return spreadsheets.ImportPage(
         title=_("Register importeren"),
         back=_("Register van subverwerkers"),
@@ -28,16 +28,17 @@ def _import_page() -> spreadsheets.ImportPage:
                 "vertalingen."
             ),
             _(
-                "Een subverwerker in gebruik geldt voor de overeenkomsten die vanaf de import ondertekend worden. "
+                "Een subverwerker in gebruik geldt voor de overeenkomsten die vanaf de import verstuurd worden. "
                 "Importeer het register daarom vóór de overeenkomsten."
             ),
         ],
         warnings=[
             ngettext(
-                "Er is al %(num)s ondertekende overeenkomst: haar lijst van subverwerkers verandert niet door deze "
-                "import. Meld een subverwerker die voor die klant nieuw is met een wijziging.",
-                "Er zijn al %(num)s ondertekende overeenkomsten: hun lijsten van subverwerkers veranderen niet door "
-                "deze import. Meld een subverwerker die voor die klanten nieuw is met een wijziging.",
+                "Er is al %(num)s verstuurde of ondertekende overeenkomst: haar lijst van subverwerkers verandert "
+                "niet door deze import. Meld een subverwerker die voor die klant nieuw is met een wijziging.",
+                "Er zijn al %(num)s verstuurde of ondertekende overeenkomsten: hun lijsten van subverwerkers "
+                "veranderen niet door deze import. Meld een subverwerker die voor die klanten nieuw is met een "
+                "wijziging.",
                 signed,
             )
         ]

@@ -1,4 +1,4 @@
-"""The forms for a client's details and for importing clients."""
+"""The forms for a client's details and for inviting its users."""
 
 from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, SelectField, StringField, TextAreaField

@@ -14,6 +14,7 @@ from ..extensions import db
 from ..paging import Page, count_upto, page_of
 from ..rules import enterprise_number_error, name_error, normalize_enterprise_number
 from ..scoping import select_for
+from ..text import without_controls
 from . import search
 from .models import Client
 
@@ -38,6 +39,10 @@ def client_errors(values: dict) -> tuple[dict, dict[str, str]]:
         values["enterprise_number"] = normalize_enterprise_number(values["enterprise_number"])
     if not values["address"]:
         errors["address"] = _("Vul het adres in.")
+    elif len(values["address"]) > 500:
+        errors["address"] = _("Hoogstens %(num)s tekens.", num=500)
+    elif without_controls(values["address"]) != values["address"]:
+        errors["address"] = _("Het adres bevat onzichtbare stuurtekens; typ het opnieuw.")
     if values["language"] not in LANGUAGES:
         errors["language"] = _("Kies Nederlands, Frans of Engels.")
     try:

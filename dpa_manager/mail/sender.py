@@ -110,8 +110,10 @@ class TimedConnection(Connection):
         if message.date is None:
             message.date = time.time()
         # Flask-Mail folds headers at 78 characters with the standard library, which leaves a subject that starts
-        # with a space, or two spaces before an accented word (folded before an encoded word): lines up to RFC
-        # 5322's limit of 998 keep a subject whole. Message._message is the MIME message as_bytes() would write.
+        # with a space, or two spaces before an accented word (folded before an encoded word). Folded only beyond
+        # RFC 5322's 998 characters, a plain subject stays on one line, and one with accents is split only between
+        # its encoded words, which a reader joins without a space. Message._message is the MIME message
+        # as_bytes() would write.
         host, raw = self.host, message._message().as_bytes(policy=WHOLE_HEADERS)
         sender = sanitize_address(return_path or message.sender)
         envelope = {sanitize_address(address): address for address in targets}

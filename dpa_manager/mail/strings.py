@@ -55,7 +55,10 @@ TEXTS = {
     "no_window": N_("Deze wijziging vraagt geen goedkeuring; wij brengen u op de hoogte."),
     "link": N_("Bekijk de melding en maak eventueel bezwaar"),
     "link_info": N_("Bekijk de melding"),
-    "direct_link": N_("Of open de melding rechtstreeks (de link is 30 dagen geldig)"),
+    "direct_link": N_(
+        "Of open de melding zonder aan te melden (de link werkt één keer, 30 dagen lang; daarna leidt hij naar de "
+        "aanmelding)"
+    ),
     "ics": N_("In de bijlage vindt u de sluitingsdatum als agenda-item."),
     "reminder_intro": N_("Wij hebben nog geen antwoord ontvangen op onze melding over subverwerker {sp}."),
     "reminder_window": N_(
@@ -123,9 +126,9 @@ TEXTS = {
     ),
     "to_sign_action": N_("Lees en onderteken de overeenkomst"),
     "to_sign_login": N_(
-        "De link opent de overeenkomst na aanmelding met uw e-mailadres {email}; hij blijft werken zolang de "
-        "overeenkomst bestaat. Hebt u nog geen wachtwoord, kies er dan een via de uitnodiging die u kreeg of via "
-        "‘Wachtwoord vergeten’ op de aanmeldpagina."
+        "De link opent de overeenkomst na aanmelding met uw e-mailadres {email}, zo vaak als nodig, tot {processor} "
+        "de overeenkomst eventueel terugneemt om ze te wijzigen. Hebt u nog geen wachtwoord, kies er dan een via de "
+        "uitnodiging die u kreeg of via ‘Wachtwoord vergeten’ op de aanmeldpagina."
     ),
     "subject_invite": N_("Uitnodiging voor het portaal van {processor}"),
     "invite_intro": N_(

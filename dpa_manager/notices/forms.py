@@ -40,6 +40,10 @@ class ResolveForm(BaseForm):
         validators=[DataRequired(_l("Kies hoe het bezwaar is afgehandeld."))],
     )
     note = TextAreaField(_l("Toelichting"), validators=[Length(max=5000)])
+    confirm = BooleanField(
+        _l("Ik bevestig deze afhandeling: de klant krijgt er bericht van, en ze kan niet ongedaan gemaakt worden."),
+        validators=[DataRequired(_l("Vink aan om te bevestigen."))],
+    )
 
 
 class RecordAnswerForm(BaseForm):

@@ -15,19 +15,20 @@ from ..errors import Invalid, ServiceError
 from ..extensions import db
 from ..i18n import current as current_language
 from ..labels import BOUNCE_KINDS
-from ..links import link_used, notice_from_token, use_link
+from ..links import link_used, notice_from_token, notice_named, use_link
 from ..mail import outbox as outbox_messages
 from ..mail.bounces import bounces_of
 from ..mail.models import MailBounce, OutboxMessage
 from ..mail.outbox import recipient_answers
 from ..pdf import render_evidence
+from ..processor.services import get_profile
 from ..rules import NoticeState, OutboxState, time_left
 from ..tables import Column
 from ..web import ConfirmForm, is_id, manager_required, or_404, page_arg, public, show_error, user_required
 from . import bp
 from . import evidence as evidence_file
 from .bounces import resend
-from .forms import RecordAnswerForm, ResolveForm
+from .forms import RESOLUTION_LABELS, RecordAnswerForm, ResolveForm
 from .messages import notice_facts
 from .models import Notice, NoticeProof
 from .services import (
@@ -113,6 +114,7 @@ def _show(notice: Notice, *, form=None, answer_form=None):
         bounce_kinds=BOUNCE_KINDS,
         confirm=ConfirmForm(formdata=None),
         form=form or ResolveForm(formdata=None),
+        resolution_labels=RESOLUTION_LABELS,
         answer_form=answer_form or RecordAnswerForm(formdata=None),
         mails=mails,
         history=audit.history("notice", notice.id),
@@ -254,11 +256,7 @@ def signed_link(token: str):
     if notice is not None and link_used(token):
         problem, notice = "used", None
     if notice is None:
-        text = {
-            "expired": _("Deze link is verlopen. Meld u aan om de melding te bekijken."),
-            "used": _("Deze link werd al gebruikt. Meld u aan om de melding opnieuw te bekijken."),
-        }.get(problem or "", _("Deze link is ongeldig. Meld u aan om uw meldingen te bekijken."))
-        return render_template("error.html", code=404, title=_("Link niet bruikbaar"), text=text), 404, headers
+        return _dead_link(token, problem, headers)
     if user.is_authenticated and not user.is_manager and user.client_id == notice.client_id:
         return redirect(url_for("portal.notice", notice_id=notice.id))
     form = ConfirmForm()
@@ -266,8 +264,7 @@ def signed_link(token: str):
         return render_template("portal/notice_link.html", notice=notice, form=form), 200, headers
     now = clock.now()
     if not use_link(token, now):
-        text = _("Deze link werd al gebruikt. Meld u aan om de melding opnieuw te bekijken.")
-        return render_template("error.html", code=404, title=_("Link niet bruikbaar"), text=text), 404, headers
+        return _dead_link(token, "used", headers)
     page = render_template(
         "portal/notice_public.html",
         notice=notice,
@@ -276,6 +273,25 @@ def signed_link(token: str):
         time_left=time_left(now, notice.closes_at) if notice.closes_at else None,
     )
     return page, 200, headers
+
+
+def _dead_link(token: str, problem: str | None, headers: dict):
+    """A link that no longer opens its notice (used, or expired): a way in through the login, which leads back to
+    the notice; a signed-in user of the notice's client goes there at once. A forged link says only that."""
+    user = current_user
+    notice_id = notice_named(token) if problem in ("used", "expired") else None
+    notice = db.session.get(Notice, notice_id) if notice_id else None
+    if notice is not None and user.is_authenticated and not user.is_manager and user.client_id == notice.client_id:
+        return redirect(url_for("portal.notice", notice_id=notice.id))
+    text = {
+        "expired": _("Deze link werkte 30 dagen en is verlopen."),
+        "used": _("Deze link werkt één keer en werd al gebruikt."),
+    }.get(problem or "", _("Deze link is ongeldig."))
+    back = url_for("portal.notice", notice_id=notice.id) if notice is not None else url_for("portal.index")
+    page = render_template(
+        "portal/link_dead.html", text=text, login=url_for("accounts.login", next=back), processor=get_profile()
+    )
+    return page, 404, headers
 
 
 @bp.route("/notices/<id:notice_id>/evidence.pdf")

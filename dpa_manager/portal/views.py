@@ -211,8 +211,8 @@ def subprocessors_file(kind: str):
         title=_("Subverwerkers van %(client)s", client=client.name),
         intro=[
             _(
-                "De subverwerkers die %(processor)s op %(day)s voor %(client)s inschakelt, volgens het register in "
-                "dpa_manager.",
+                "De subverwerkers die %(processor)s op %(day)s voor %(client)s inschakelt, volgens het register van "
+                "%(processor)s.",
                 processor=processor.name,
                 day=format_long_date(as_of),
                 client=client.name,

@@ -4,8 +4,8 @@ as the register's form checks an entry, then all rows or none.
 The columns are the fields' names in the API; lists (countries, data_categories, services) are codes separated by
 spaces, commas or semicolons. An entry is imported in use (`status` active, since `activated_on`, the day of the
 import unless given), as proposed, or as no longer used (retired, with `retired_on`). An entry in use applies to
-the agreements signed from then on, as one added through an announced change does; the lists of agreements signed
-before the import do not change (import the register first).
+the agreements sent from then on; an agreement sent or signed before keeps the list its Annex IV gave (import the
+register first).
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ OPTIONAL = (
     "retired_on",
     *(f"{field}_{language}" for language in OTHER_LANGUAGES for field in SUBPROCESSOR_TRANSLATED),
 )
-COLUMNS = Columns(REQUIRED, OPTIONAL, passed_over=("id",))
+#: A register holds tens of entries, not thousands: each is checked and added on its own.
+COLUMNS = Columns(REQUIRED, OPTIONAL, passed_over=("id",), max_rows=5000)
 #: The statuses an imported entry may have; empty is active.
 STATUSES = {"": SubProcessorStatus.ACTIVE, "active": SubProcessorStatus.ACTIVE,
             "proposed": SubProcessorStatus.PROPOSED, "retired": SubProcessorStatus.RETIRED}  # fmt: skip
@@ -67,7 +68,7 @@ def _day(text: str, field: str) -> date | None:
         raise Invalid(_("Een datum als JJJJ-MM-DD, bv. 2024-03-01."), field) from None
 
 
-def _check_row(row: Row, today: date) -> None:
+def _check_row(row: Row, today: date, services_of: dict) -> None:
     """Check one row as the register's form would, and its status and days; put the first error in row.errors."""
     values = row.values
     try:
@@ -76,7 +77,10 @@ def _check_row(row: Row, today: date) -> None:
             | {"data_categories": _codes(values.get("data_categories", ""))}
             | {k: v for k, v in values.items() if k[-3:] in ("_fr", "_en")}
         )
-        services = services_by_code_or_id(_codes(values.get("services", "")))
+        codes = tuple(_codes(values.get("services", "")))
+        if codes not in services_of:  # looked up once for each list of services the file names
+            services_of[codes] = services_by_code_or_id(list(codes))
+        services = services_of[codes]
         status = STATUSES.get(values.get("status", "").lower())
         if status is None:
             raise Invalid(_("De status is active, proposed of retired."), "status")
@@ -109,8 +113,9 @@ def _check_row(row: Row, today: date) -> None:
 def check(rows: list[dict], today: date) -> list[Row]:
     """Check every row, and its name against the other rows and the register; change nothing."""
     checked = spreadsheets.numbered(rows)
+    services_of: dict = {}
     for row in checked:
-        _check_row(row, today)
+        _check_row(row, today, services_of)
     known = {name.lower() for name in db.session.scalars(select(func.lower(SubProcessor.name)))}
     first_line: dict[str, int] = {}
     for row in checked:

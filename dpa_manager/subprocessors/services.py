@@ -351,9 +351,12 @@ def as_annex(subprocessors) -> list[dict]:
     ]
 
 
-def sync_assignments(agreement, today: date, change_id: int | None = None) -> None:
-    """Make the client's list the agreement's list: what it signed applies from today."""
+def sync_assignments(agreement, today: date, change_id: int | None = None, only=None) -> None:
+    """Make the client's list the agreement's list: what it signed applies from today. `only` (ids) keeps to the
+    entries the signed Annex IV listed; None: every entry in use for the agreement's services."""
     wanted = {sp.id for sp in prospective_for(agreement, today)}
+    if only is not None:
+        wanted &= set(only)
     open_rows = db.session.execute(
         select(Assignment.id, Assignment.subprocessor_id).where(
             Assignment.client_id == agreement.client_id, Assignment.until_on.is_(None)

@@ -304,3 +304,20 @@ def test_agreement_list_filters_by_state(as_manager, make_agreement):
     page = as_manager.get("/agreements/?state=signed")
     assert f"VO-{signed.id:05d}" in page.text and f"VO-{draft.id:05d}" not in page.text
     assert as_manager.get("/agreements/?state=bogus").status_code == 200
+
+
+def test_the_countersignature_applies_the_annex_as_sent_and_no_entry_put_in_use_since(
+    make_agreement, make_subprocessor, manager
+):
+    """Annex IV is frozen when the agreement is sent: a register entry put in use before the countersignature (an
+    import, a change announced to the signed agreements) does not join this client's list without its own notice."""
+    from dpa_manager.subprocessors.services import applying_on
+
+    listed = make_subprocessor(status="active", name="In Bijlage NV")
+    agreement = make_agreement("client_signed")
+    later = make_subprocessor(status="active", name="Later In Gebruik NV")
+    services.countersign(agreement, user=manager, full_name="An Manager", role="Accountmanager", now=NOW)
+    db.session.commit()
+    names = [sp.name for sp in applying_on(agreement.client_id, NOW.date())]
+    assert names == ["In Bijlage NV"] and later.name not in names
+    assert agreement.snapshot["annex_subprocessor_ids"] == [listed.id]

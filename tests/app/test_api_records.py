@@ -109,7 +109,7 @@ def test_users_are_invited_and_an_agreement_is_drafted_and_sent(call, inbox):
 
     nobody = call("POST", f"/api/v1/agreements/{agreement['id']}/send")
     assert nobody.status_code == 422 and nobody.json["field"] == "users"
-    assert "nog geen gebruiker die kan ondertekenen" in nobody.json["error"]
+    assert "geen actieve gebruiker die kan ondertekenen" in nobody.json["error"]
 
     invited = call(
         "POST", f"/api/v1/clients/{client['id']}/users", {"email": "els@deklok.example", "full_name": "Els Janssens"}
@@ -185,3 +185,19 @@ def test_client_users_cannot_write(http, call, make_client, make_user, make_agre
     other = make_agreement("sent")
     assert call("GET", f"/api/v1/agreements/{other.id}", token=token).status_code == 404
     assert count(User) == 3  # the manager, the client's user and the other client's user: nobody invited
+
+
+def test_a_client_user_does_not_see_a_draft(call, make_client, make_user, make_agreement):
+    client = make_client()
+    user = make_user(client=client)
+    draft = make_agreement("draft", client=client)
+    token = create_token(user, now=NOW)
+    db.session.commit()
+    assert call("GET", f"/api/v1/agreements/{draft.id}", token=token).status_code == 404  # as in the portal
+    assert call("GET", f"/api/v1/agreements/{draft.id}").json["state"] == "draft"  # the manager sees it
+
+
+def test_an_address_with_control_characters_is_refused(call):
+    response = call("POST", "/api/v1/clients", CLIENT | {"address": "Markt 1\x0b9000 Gent"})
+    assert response.status_code == 422 and response.json["field"] == "address"
+    assert count(Client) == 0

@@ -204,3 +204,39 @@ def test_405_says_what_is_allowed(api, method, url, api_call):
     assert response.status_code == 405
     assert response.headers["Allow"] and "PUT" not in response.headers["Allow"]
     assert bool(response.is_json) is api_call
+
+
+@pytest.mark.parametrize(
+    "path, page",
+    [
+        ("/clients/{client}/invite", "/clients/{client}"),
+        ("/changes/{change}/announce", "/changes/{change}"),
+        ("/users/{user}/disable", "/users/{user}"),
+        ("/outbox/requeue", "/outbox/"),
+    ],
+)
+def test_reloading_after_a_refused_form_shows_its_page(login, manager, make_client, make_user, make_subprocessor,
+                                                       path, page):  # fmt: skip
+    """A refused form answers at the address it posted to; reloading asks that address with a GET: the page the
+    form is on, not 'method not allowed'."""
+    from datetime import date
+
+    from dpa_manager.changes import services as changes
+
+    client = make_client()
+    user = make_user(client=client)
+    change = changes.create_change(
+        kind="add", subprocessor_id=make_subprocessor().id, effective_on=date(2026, 12, 15), reason="Nieuw",
+        actor=manager, now=NOW,
+    )  # fmt: skip
+    db.session.commit()
+    ids = {"client": client.id, "user": user.id, "change": change.id}
+    http = login(manager)
+    response = http.get(path.format(**ids))
+    assert response.status_code == 303 and response.headers["Location"] == page.format(**ids)
+    assert http.get(response.headers["Location"]).status_code == 200
+
+
+def test_a_get_on_a_form_address_without_a_page_above_stays_405(login, manager):
+    assert login(manager).get("/logout").status_code == 405
+    assert login(manager).get("/api/v1/changes/1/announce").status_code in (401, 405)

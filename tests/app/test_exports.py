@@ -102,7 +102,7 @@ def test_register_changes_and_notices_download(browser, make_agreement, announce
     notices = read_csv(browser.get("/notices/?export=csv"))
     assert [int(r["id"]) for r in notices] == sorted(notice_ids, reverse=True)
     assert notices[0]["state"] == "awaiting_delivery" and notices[0]["closes_at"] == ""
-    assert notices[0]["needs_approval"] == "ja" and notices[0]["client"]
+    assert notices[0]["needs_approval"] == "true" and notices[0]["client"]
     heading, body = read_xlsx(browser.get("/notices/?state=open&export=xlsx"))
     assert "closes_at (Europe/Brussels)" in heading and body == []
 
@@ -130,7 +130,7 @@ def test_a_client_user_downloads_only_their_own_trail_and_no_manager_list(
 
 def test_a_list_too_long_for_a_file_is_refused_with_a_message(browser, make_client, monkeypatch):
     make_client(), make_client()
-    monkeypatch.setattr(tables, "MAX_ROWS", 1)
+    monkeypatch.setattr(tables, "MAX_ROWS", {"csv": 1, "xlsx": 1})
     refused = browser.get("/clients/?q=klant&export=xlsx")
     assert refused.status_code == 302 and refused.headers["Location"] == "/clients/?q=klant"
     assert "kies een filter" in browser.get(refused.headers["Location"]).text
@@ -170,3 +170,11 @@ def test_anyone_downloads_the_public_register_as_pdf(http, setup, make_subproces
     text = pdf_text(http.get("/subverwerkers.pdf"))
     assert "Subverwerkers van ContactExpert NV" in text and "CloudTel SA" in text and "Nog Niet NV" not in text
     assert "/subverwerkers.pdf" in http.get("/subverwerkers").text
+
+
+def test_control_characters_cannot_break_an_excel_file(app):
+    """A text with a control character (which an XML file cannot hold) shows it as the replacement character."""
+    columns = [tables.Column("reason", lambda r: r)]
+    data = tables.to_xlsx(columns, ["Bezwaar\x0bmet\x07tekens", "gewoon"], "test")
+    sheet = load_workbook(io.BytesIO(data)).worksheets[0]
+    assert [c.value for c in sheet["A"]] == ["reason", "Bezwaar\ufffdmet\ufffdtekens", "gewoon"]

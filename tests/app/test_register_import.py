@@ -126,7 +126,7 @@ def test_the_pages_check_then_import_once_and_warn_about_signed_agreements(login
     assert bad.status_code == 200 and "1 rij heeft een fout" in bad.text and "XX" in bad.text
     preview = http.post("/subprocessors/import", data={"file": (io.BytesIO(as_xlsx(GOOD)), "register.xlsx")})
     assert "Alle rijen zijn in orde." in preview.text and "4 subverwerkers importeren" in preview.text
-    assert "Er is al 1 ondertekende overeenkomst" in preview.text
+    assert "Er is al 1 verstuurde of ondertekende overeenkomst" in preview.text
     assert entries() == 0
     file_id = int(re.search(r'action="/subprocessors/import/(\d+)"', preview.text).group(1))
     done = http.post(f"/subprocessors/import/{file_id}", data={"confirm": "y"}, follow_redirects=True)

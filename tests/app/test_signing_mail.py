@@ -109,11 +109,11 @@ def test_sending_to_a_client_without_users_is_refused_and_offers_an_invitation(
     agreement = make_agreement(client=client)
     http = login(manager)
     page = http.get(f"/agreements/{agreement.id}")
-    assert "heeft nog geen gebruiker die kan ondertekenen" in page.text and "Uitnodigen en versturen" in page.text
+    assert "heeft geen actieve gebruiker die kan ondertekenen" in page.text and "Uitnodigen en versturen" in page.text
 
     before = outbox_count()
     refused = http.post(f"/agreements/{agreement.id}/send", data={"confirm": "y"}, follow_redirects=True)
-    assert "Nieuwe Klant BV heeft nog geen gebruiker die kan ondertekenen" in refused.text
+    assert "Nieuwe Klant BV heeft geen actieve gebruiker die kan ondertekenen" in refused.text
     bad = http.post(
         f"/agreements/{agreement.id}/send",
         data={"confirm": "y", "invite_name": "Els Janssens", "invite_email": "geen-adres"},

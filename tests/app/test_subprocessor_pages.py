@@ -15,7 +15,7 @@ from dpa_manager.notices.models import Notice
 from dpa_manager.subprocessors import services as register
 from dpa_manager.subprocessors.models import Change, SubProcessor
 
-from .conftest import NOW
+from .conftest import NOW, PASSWORD
 
 SP_FORM = {
     "name": "CloudTel SA",
@@ -157,7 +157,8 @@ def test_client_objects_through_the_form(login, make_agreement, make_subprocesso
         http = login(agreement.client.users[0])
         refused = http.post(f"/portal/notices/{notice.id}/objection", data={"reason": ""})
         assert refused.status_code == 422 and "Geef de reden van uw bezwaar." in refused.text
-        assert http.get(f"/portal/notices/{notice.id}/objection").status_code == 405
+        reloaded = http.get(f"/portal/notices/{notice.id}/objection")  # the refused form's page, reloaded
+        assert reloaded.status_code == 303 and reloaded.headers["Location"] == f"/portal/notices/{notice.id}"
         response = http.post(
             f"/portal/notices/{notice.id}/objection",
             data={"reason": "Geen doorgifte naar de VS"},
@@ -216,7 +217,12 @@ def test_manager_resolves_an_objection_in_the_browser(as_manager, make_agreement
     assert "Bezwaar afhandelen" in page.text and "Liever niet" in page.text
     response = as_manager.post(f"/notices/{notice.id}", data={"resolution": "bogus"})
     assert response.status_code == 422 and "ongeldige keuze" in response.text.lower()
-    as_manager.post(f"/notices/{notice.id}", data={"resolution": "change_withdrawn", "note": "Afgesproken"})
+    unconfirmed = as_manager.post(f"/notices/{notice.id}", data={"resolution": "change_withdrawn", "note": "Zo"})
+    assert unconfirmed.status_code == 422 and "Vink aan om te bevestigen." in unconfirmed.text
+    assert db.session.get(Notice, notice.id).state == "objected"  # nothing changed without the confirmation
+    as_manager.post(
+        f"/notices/{notice.id}", data={"resolution": "change_withdrawn", "note": "Afgesproken", "confirm": "y"}
+    )
     assert db.session.get(Notice, notice.id).state == "withdrawn"
     drain()  # the view queued it at the test's clock, which runs
     (resolved,) = [m for m in inbox.to(agreement.client.contact_email) if "afgehandeld" in m["Subject"]]
@@ -282,3 +288,23 @@ def test_the_register_names_data_categories_and_history_uses_words(as_manager, m
     sp = make_subprocessor()
     page = as_manager.get(f"/subprocessors/{sp.id}", headers={"Accept-Language": "nl"}).text
     assert "Contactgegevens (adres, telefoon, e-mail)" in page and "call_recordings" not in page
+
+
+def test_a_used_or_expired_link_leads_through_the_login_back_to_the_notice(http, make_agreement, make_subprocessor,
+                                                                          manager):  # fmt: skip
+    agreement, notice = setup_notice(make_agreement, make_subprocessor, manager)
+    token = notice_token(notice.id)
+    http.post(f"/n/{token}", data={"confirm": "y"})
+    used = http.get(f"/n/{token}")
+    login_url = f"/login?next=/portal/notices/{notice.id}"
+    assert used.status_code == 404 and "werkt één keer en werd al gebruikt" in used.text
+    assert f'href="{login_url}"' in used.text
+    unused = notice_token(notice.id)
+    with time_machine.travel(NOW + timedelta(days=40)):
+        expired = http.get(f"/n/{unused}")
+    assert "werkte 30 dagen en is verlopen" in expired.text and f'href="{login_url}"' in expired.text
+    forged = http.get("/n/forged-token")
+    assert "ongeldig" in forged.text and f"next=/portal/notices/{notice.id}" not in forged.text
+    signed_in = http.post(login_url, data={"email": agreement.client.users[0].email, "password": PASSWORD})
+    assert signed_in.status_code == 302 and signed_in.headers["Location"] == f"/portal/notices/{notice.id}"
+    assert http.get(f"/n/{token}").headers["Location"] == f"/portal/notices/{notice.id}"  # signed in: straight there

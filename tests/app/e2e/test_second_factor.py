@@ -6,7 +6,8 @@ import re
 import pyotp
 import pytest
 
-from .test_story import Shots, login, serve
+from .conftest import Looks
+from .test_story import login, serve
 
 pytestmark = [pytest.mark.e2e, pytest.mark.wallclock]
 
@@ -19,7 +20,7 @@ def live_on_localhost(tmp_path):
 
 def test_a_manager_enrols_a_key_and_an_app_and_signs_in_with_each(live_on_localhost, browser):
     url = live_on_localhost["url"]
-    shots = Shots()
+    shots = Looks()
     context = browser.new_context(locale="nl-BE")
     page = context.new_page()
     devtools = context.new_cdp_session(page)
@@ -69,3 +70,4 @@ def test_a_manager_enrols_a_key_and_an_app_and_signs_in_with_each(live_on_localh
     other.fill("#code", codes[0])
     other.click("main form button[type=submit]")
     other.wait_for_url(re.compile(r".*/dashboard$"))
+    shots.assert_clean()

@@ -1,13 +1,12 @@
 """The whole story in a real browser: Debian's Chromium driven by Playwright against a live server.
 
-Screenshots of every step go to E2E_SCREENSHOTS (default: screenshots/e2e/).
+Every page the story shows is looked at on a desktop and on a phone (conftest.Looks): a screenshot of each, kept
+in E2E_SCREENSHOTS (default: screenshots/e2e/), axe-core's WCAG 2.1 A and AA rules, and no horizontal scrolling.
 """
 
-import os
 import re
 import threading
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -19,6 +18,7 @@ from dpa_manager.jobs import drain
 from dpa_manager.notices.models import Notice
 
 from ..conftest import Inbox, free_port
+from .conftest import Looks
 
 pytestmark = [pytest.mark.e2e, pytest.mark.wallclock]
 
@@ -76,17 +76,6 @@ def serve(tmp_path, host="127.0.0.1", **config):
         db.session.remove()
         db.engine.dispose()
     inbox.stop()
-
-
-class Shots:
-    def __init__(self):
-        self.folder = Path(os.environ.get("E2E_SCREENSHOTS", "screenshots/e2e"))
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.n = 0
-
-    def __call__(self, page, name):
-        self.n += 1
-        page.screenshot(path=str(self.folder / f"{self.n:02d}-{name}.png"), full_page=True)
 
 
 def login(page, url, email, password):
@@ -160,7 +149,7 @@ def make_silent_client(live):
 
 
 def test_the_whole_story(live, browser):
-    url, inbox, shot = live["url"], live["inbox"], Shots()
+    url, inbox, shot = live["url"], live["inbox"], Looks()
     manager = browser.new_context(viewport={"width": 1280, "height": 900}, locale="nl-BE").new_page()
     client = browser.new_context(viewport={"width": 1280, "height": 900}, locale="nl-BE").new_page()
 
@@ -276,6 +265,7 @@ def test_the_whole_story(live, browser):
     shot(manager, "dashboard-with-objection")
     manager.click("table.list a >> nth=0")
     manager.check("input[name=resolution][value=change_withdrawn]")
+    manager.check("form:has(input[name=resolution]) input[name=confirm]")
     manager.fill("#note", "Telefonisch besproken; voor deze klant zetten we VoiceCloud niet in.")
     manager.click("button:has-text('Afhandelen')")
     assert "Het bezwaar is afgehandeld" in manager.content()
@@ -291,3 +281,26 @@ def test_the_whole_story(live, browser):
     client.goto(f"{url}/portal/")
     assert "Conventions de sous-traitance" in client.content()
     shot(client, "client-in-french")
+
+    # The pages a manager and a client read every day, and the public ones, each looked at as the rest were.
+    for path, name in [
+        ("/dashboard", "dashboard"),
+        ("/clients/", "clients"),
+        ("/agreements/", "agreements"),
+        ("/agreements/new", "new-agreement-pick-client"),
+        ("/subprocessors/", "register"),
+        ("/changes/", "changes"),
+        ("/notices/", "notices"),
+        ("/audit/", "audit-trail"),
+        ("/clients/import", "client-import"),
+        ("/account", "manager-account"),
+    ]:
+        manager.goto(f"{url}{path}")
+        shot(manager, name)
+    client.goto(f"{url}/portal/subprocessors")
+    shot(client, "client-subprocessors-in-french")
+    anonymous = browser.new_context(viewport={"width": 1280, "height": 900}, locale="nl-BE").new_page()
+    for path, name in [("/login", "login"), ("/subverwerkers", "public-register")]:
+        anonymous.goto(f"{url}{path}")
+        shot(anonymous, name)
+    shot.assert_clean()
