@@ -1,10 +1,12 @@
 """Small helpers the HTML views share: role checks, forms and service errors."""
 
 import hashlib
+import re
 from datetime import date
 from decimal import Decimal
 from functools import wraps
 
+from babel.numbers import format_decimal
 from flask import abort, current_app, flash, g, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -204,15 +206,42 @@ class DayField(DateField):
             raise ValueError(str(DAY_MESSAGE))
 
 
+def plain_amount(text: str) -> str:
+    """An amount as typed ("€ 2.500,00", "2 500,00", "2,500.00", "2500") as Decimal reads it ("2500.00"). A
+    separator followed by groups of three digits only is a thousands separator ("2.500" is 2500); of two
+    different ones, the last is the decimal one."""
+    text = re.sub(r"[\s'’€]", "", text or "")
+    if "," in text and "." in text:
+        decimal = "," if text.rfind(",") > text.rfind(".") else "."
+        return text.replace("." if decimal == "," else ",", "").replace(",", ".")
+    if re.fullmatch(r"\d{1,3}([.,]\d{3})+", text):
+        return text.replace(".", "").replace(",", "")
+    return text.replace(",", ".")
+
+
+#: How each language writes an amount in a form.
+AMOUNT_LOCALES = {"nl": "nl_BE", "fr": "fr_BE", "en": "en_GB"}
+
+
 class AmountField(DecimalField):
-    """An amount in euro with cents. A value that is not a finite number from 0 to MAX_AMOUNT (Infinity, NaN,
-    1e30, a negative amount) is kept as no value, so that the field's NumberRange says what is allowed and the
-    form shows the text again as it was typed."""
+    """An amount in euro with cents, shown as the user's language writes it (2.500,00 in Dutch) and read as any
+    language writes it (see plain_amount). A value that is not a finite number from 0 to MAX_AMOUNT (Infinity,
+    NaN, 1e30, a negative amount) is kept as no value, so that the field's NumberRange says what is allowed and
+    the form shows the text again as it was typed."""
 
     def __init__(self, label=None, validators=None, **kwargs):
         super().__init__(label, validators, places=2, **kwargs)
 
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        return format_decimal(self.data, format="#,##0.00", locale=AMOUNT_LOCALES.get(current(), "nl_BE"))
+
     def process_formdata(self, valuelist):
+        if valuelist:
+            valuelist = [plain_amount(str(valuelist[0]))]
         super().process_formdata(valuelist)
         if self.data is not None and not (self.data.is_finite() and 0 <= self.data <= MAX_AMOUNT):
             self.data = None

@@ -18,7 +18,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from ..catalogue import DATA_CATEGORIES, SUBJECT_CATEGORIES
 from ..localized import OTHER_LANGUAGES, flat_translations
 from ..processor.forms import CAP_MESSAGE, WINDOW_MESSAGE
-from ..rules import MAX_WINDOW_DAYS, MIN_WINDOW_DAYS
+from ..rules import MAX_WINDOW_DAYS, MIN_WINDOW_DAYS, SPECIAL_CATEGORY
 from ..web import MAX_AMOUNT, AmountField, BaseForm, ConfirmForm, DayField, MultiCheckboxField, choices
 from .document import TRANSLATED_PARTICULARS
 
@@ -36,7 +36,6 @@ class AgreementForm(BaseForm):
     services = MultiCheckboxField(_l("Diensten"), coerce=int)
     data_types = MultiCheckboxField(_l("Soorten persoonsgegevens"), choices=choices(DATA_CATEGORIES.items()))
     data_types_detail = TextAreaField(_l("Toelichting soorten gegevens"), validators=[Length(max=2000)])
-    special_categories = BooleanField(_l("Er worden bijzondere categorieën van persoonsgegevens (art. 9 AVG) verwerkt"))
     data_subjects = MultiCheckboxField(_l("Categorieën van betrokkenen"), choices=choices(SUBJECT_CATEGORIES.items()))
     data_subjects_detail = TextAreaField(_l("Toelichting betrokkenen"), validators=[Length(max=2000)])
     end_choice = RadioField(
@@ -85,7 +84,7 @@ class AgreementForm(BaseForm):
             "data_types_detail": self.data_types_detail.data,
             "data_subjects": self.data_subjects.data or [],
             "data_subjects_detail": self.data_subjects_detail.data,
-            "special_categories": bool(self.special_categories.data),
+            "special_categories": SPECIAL_CATEGORY in (self.data_types.data or []),
             "end_choice": self.end_choice.data,
             "window_days": self.window_days.data,
             "window_unit": self.window_unit.data,

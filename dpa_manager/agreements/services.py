@@ -33,6 +33,7 @@ from ..processor.models import Service
 from ..processor.services import get_profile
 from ..rules import (
     END_CHOICES,
+    SPECIAL_CATEGORY,
     AgreementState,
     TransitionError,
     cap_error,
@@ -250,6 +251,11 @@ def _services(ids) -> list[Service]:
 
 def _apply(agreement: Agreement, values: dict, service_ids) -> dict:
     values = {k: values.get(k) for k in PARTICULARS}
+    # special categories are one choice: the kind of data, and the flag the document prints
+    types = list(values["data_types"] or [])
+    if values["special_categories"] and SPECIAL_CATEGORY not in types:
+        types.append(SPECIAL_CATEGORY)
+    values["data_types"], values["special_categories"] = types, SPECIAL_CATEGORY in types
     for key in ("subject_matter", "nature_purpose", "data_types_detail", "data_subjects_detail", "toms", "retention"):
         values[key] = (values[key] or "").strip()
     translations = values["translations"] or {}

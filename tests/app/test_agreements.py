@@ -49,7 +49,20 @@ def test_new_agreement_form_starts_from_the_profile(as_manager, make_client):
     page = as_manager.get(f"/agreements/new?client_id={client.id}")
     assert page.status_code == 200
     assert 'name="window_days" required type="number" value="7"' in page.text
-    assert 'value="2500.00"' in page.text and 'value="1000.00"' in page.text
+    assert 'value="2.500,00"' in page.text and 'value="1.000,00"' in page.text  # as Dutch writes an amount
+    assert page.text.count("art. 9 AVG") == 1  # special categories are chosen once, among the kinds of data
+
+
+def test_amounts_are_read_as_written_and_special_categories_are_one_choice(as_manager, make_client, setup):
+    client = make_client()
+    data = form(setup) | {"cap_total": "€ 3.250,50", "cap_other": "1 000", "data_types": ["contact", "special"]}
+    response = as_manager.post(f"/agreements/new?client_id={client.id}", data=data)
+    assert response.status_code == 302, response.text
+    agreement = db.session.scalar(db.select(Agreement))
+    assert (agreement.cap_total_cents, agreement.cap_other_cents) == (325_050, 100_000)
+    assert agreement.special_categories and "special" in agreement.data_types
+    edit = as_manager.get(f"/agreements/{agreement.id}/edit")
+    assert 'value="3.250,50"' in edit.text
 
 
 def test_manager_creates_and_edits_a_draft(as_manager, make_client, setup):
@@ -321,3 +334,22 @@ def test_the_countersignature_applies_the_annex_as_sent_and_no_entry_put_in_use_
     names = [sp.name for sp in applying_on(agreement.client_id, NOW.date())]
     assert names == ["In Bijlage NV"] and later.name not in names
     assert agreement.snapshot["annex_subprocessor_ids"] == [listed.id]
+
+
+def test_each_state_shows_one_badge(login, manager, make_client, make_user, make_agreement):
+    """One agreement in one state carries one badge, saying what is to be done: the client sees 'Te ondertekenen'
+    and then 'Wacht op tegentekening', the manager 'Ter ondertekening' and then 'Tegentekenen'."""
+    client = make_client()
+    user = make_user(client=client)
+    waiting, signed_by_client = make_agreement("sent", client=client), make_agreement("client_signed", client=client)
+    http = login(user)
+    portal = http.get("/portal/").text
+    http.post("/logout")
+    rows = {a.id: portal.split(f"VO-{a.id:05d}")[1].split("</tr>")[0] for a in (waiting, signed_by_client)}
+    assert rows[waiting.id].count('class="badge') == 1 and "Te ondertekenen" in rows[waiting.id]
+    assert rows[signed_by_client.id].count('class="badge') == 1
+    assert "Wacht op tegentekening" in rows[signed_by_client.id]
+    listing = login(manager).get("/agreements/").text
+    rows = {a.id: listing.split(f"VO-{a.id:05d}")[1].split("</tr>")[0] for a in (waiting, signed_by_client)}
+    assert rows[waiting.id].count('class="badge') == 1 and "Ter ondertekening" in rows[waiting.id]
+    assert rows[signed_by_client.id].count('class="badge') == 1 and "Tegentekenen" in rows[signed_by_client.id]

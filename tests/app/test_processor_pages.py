@@ -30,7 +30,7 @@ def as_manager(login, manager, setup):
 
 def test_profile_page_shows_the_current_values(as_manager):
     page = as_manager.get("/processor/")
-    assert "0427.073.974" in page.text and "dpo@contactexpert.be" in page.text and 'value="2500.00"' in page.text
+    assert "0427.073.974" in page.text and "dpo@contactexpert.be" in page.text and 'value="2.500,00"' in page.text
 
 
 def test_profile_changes_are_saved(as_manager):

@@ -234,3 +234,26 @@ def test_every_state_of_the_register_and_the_outbox_has_its_moves():
 def test_the_states_a_move_may_start_from():
     assert rules.sources(rules.CHANGE_TRANSITIONS, "cancelled") == ["announced", "draft"]
     assert rules.sources(rules.OUTBOX_TRANSITIONS, "sending") == ["pending", "sending"]
+
+
+@pytest.mark.parametrize(
+    "typed, read",
+    [
+        ("2500", "2500"),
+        ("2.500", "2500"),
+        ("2.500,00", "2500.00"),
+        ("€ 2.500,50", "2500.50"),
+        ("2 500,00", "2500.00"),
+        ("2\u202f500,00", "2500.00"),
+        ("2,500.00", "2500.00"),
+        ("2500.00", "2500.00"),
+        ("2,5", "2.5"),
+        ("1.000.000", "1000000"),
+        ("12.50", "12.50"),
+        ("", ""),
+    ],
+)
+def test_an_amount_is_read_as_any_language_writes_it(typed, read):
+    from dpa_manager.web import plain_amount
+
+    assert plain_amount(typed) == read
