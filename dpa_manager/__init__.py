@@ -148,12 +148,14 @@ def _register_subjects_and_messages() -> None:
     from .changes.subject import ChangeSubject
     from .notices import messages as notice_messages
     from .notices.subjects import register
+    from .subprocessors import messages as register_messages
 
     register(ChangeSubject())
     register(AmendmentSubject())
     notice_messages.register()  # after the subjects: each subject's notice e-mail is composed here
     account_messages.register()
     agreement_messages.register()
+    register_messages.register()
 
 
 def _page_above(app: Flask, path: str) -> str | None:
@@ -187,6 +189,7 @@ def _import_models() -> None:
     from .notices import models as _n  # noqa: F401
     from .processor import models as _p  # noqa: F401
     from .subprocessors import models as _s  # noqa: F401
+    from .subprocessors import subscribers as _sub  # noqa: F401
     from .terms import models as _t  # noqa: F401
 
 

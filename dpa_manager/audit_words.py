@@ -58,6 +58,7 @@ KEYS = {
     "ended_at": _l("Beëindigd op"),
     "for_client": _l("Voor klant"),
     "imported_from": _l("Geïmporteerd uit"),
+    "special_categories": _l("Bijzondere categorieën (art. 9 AVG)"),
     "kind": _l("Soort"),
     "label": _l("Naam"),
     "last_error": _l("Laatste fout"),

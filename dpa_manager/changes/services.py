@@ -34,6 +34,7 @@ from ..rules import (
 )
 from ..subprocessors.models import Assignment, Change, SubProcessor
 from ..subprocessors.services import leaving
+from ..subprocessors.subscribers import queue_change_mail
 from ..web import is_id
 
 #: The longest reason of a change (the form says the same).
@@ -246,6 +247,7 @@ def announce(change: Change, *, actor, now: datetime) -> list[int]:
     )
     languages = {client_id: language for _, client_id, _, _, language in affected}
     queue_mails(created, key="notice", template="notice", now=now, languages=languages)
+    queue_change_mail(change.id, now=now)  # and, for information, to whoever subscribed to the public register
     audit.record(
         at=now,
         actor=actor,

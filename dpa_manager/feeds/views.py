@@ -3,12 +3,14 @@ public register of sub-processors with its Atom feed."""
 
 from datetime import UTC, datetime
 
-from flask import Response, abort, current_app, flash, redirect, render_template, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import anchors, clock, pdf, seal
 from ..clients.models import Client
+from ..errors import ServiceError
+from ..extensions import csrf
 from ..formatting import format_date, format_datetime_seconds, localize
 from ..i18n import current as current_language
 from ..i18n import force_locale, normalise
@@ -18,9 +20,11 @@ from ..mail import ics
 from ..mail.strings import closing_text
 from ..processor.services import get_profile, required_profile
 from ..rules import NoticeState
-from ..web import ConfirmForm, client_required, or_404, public
+from ..subprocessors import subscribers
+from ..web import ConfirmForm, client_required, flash_form_errors, or_404, public, show_error
 from . import bp, services
 from .atom import Entry, feed
+from .forms import SubscribeForm
 
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 
@@ -149,7 +153,70 @@ def public_register():
         kinds=CHANGE_TITLES,
         seal=_seal_or_none(),
         anchor=anchors.latest(),
+        subscribe=SubscribeForm(formdata=None),
     )
+
+
+@bp.route("/subverwerkers/abonneren", methods=["POST"])
+@public
+def subscribe():
+    """Ask for an e-mail at each change: a confirmation goes to the address (double opt-in). The answer is the
+    same whether or not the address was subscribed already."""
+    form = SubscribeForm()
+    if form.validate_on_submit():
+        try:
+            subscribers.subscribe(form.email.data, language=current_language(), now=clock.now())
+        except ServiceError as error:
+            show_error(error)
+        else:
+            flash(
+                _(
+                    "Als %(email)s nog niet ingeschreven is, krijgt het een e-mail met een link om de inschrijving "
+                    "te bevestigen (7 dagen geldig; hoogstens één e-mail per uur). Zonder bevestiging krijgt u geen "
+                    "berichten.",
+                    email=form.email.data.strip(),
+                ),
+                "success",
+            )
+    else:
+        flash_form_errors(form)
+    return redirect(url_for("feeds.public_register", _anchor="abonneren"))
+
+
+@bp.route("/subverwerkers/abonneren/<token>", methods=["GET", "POST"])
+@public
+def confirm_subscription(token: str):
+    """The link of the confirmation e-mail: a GET only offers a button (mail scanners fetch links), the POST
+    confirms."""
+    form = ConfirmForm()
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            subscribers.confirm(token, now=clock.now())
+        except ServiceError as error:
+            show_error(error)
+            return redirect(url_for("feeds.public_register"))
+        flash(_("Uw inschrijving is bevestigd: u krijgt een e-mail bij elke aangekondigde wijziging."), "success")
+        return redirect(url_for("feeds.public_register"))
+    return render_template("feeds/subscription.html", form=form, confirming=True, processor=get_profile())
+
+
+@bp.route("/subverwerkers/uitschrijven/<token>", methods=["GET", "POST"])
+@public
+def unsubscribe(token: str):
+    """Leave the subscription: the link in each e-mail (a GET offers a button) and the one-click POST a mail
+    program sends (List-Unsubscribe-Post, RFC 8058), which carries no form token."""
+    subscriber = subscribers.subscriber_of(token)
+    if subscriber is None:
+        return render_template(
+            "error.html", code=404, title=_("Link niet bruikbaar"), text=_("Deze link is ongeldig.")
+        ), 404
+    if request.method == "POST":
+        subscribers.unsubscribe(subscriber, now=clock.now())
+        return render_template("feeds/subscription.html", left=True, processor=get_profile())
+    return render_template("feeds/subscription.html", form=ConfirmForm(), leaving=True, processor=get_profile())
+
+
+csrf.exempt(unsubscribe)
 
 
 @bp.route("/subverwerkers.pdf")

@@ -33,6 +33,8 @@ class Rendered:
     reply_to: str | None = None
     #: Texts of the message that are not kept once it is sent (Draft.secrets).
     secrets: tuple[str, ...] = ()
+    #: Headers besides the usual ones (List-Unsubscribe).
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -48,6 +50,8 @@ class Draft:
     #: Texts only the recipient may read (the token of a link that sets a password): the copy of the message that
     #: is kept and shown on the outbox page has each replaced by "[…]", and the bytes sent are not kept.
     secrets: tuple[str, ...] = ()
+    #: Headers besides the usual ones, e.g. List-Unsubscribe for a subscription (RFC 2369, RFC 8058).
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 #: Makes the draft of a message as it stands at a moment, in the language in force.
@@ -89,4 +93,5 @@ def compose(message: OutboxMessage, now: datetime) -> Rendered:
             attachments=draft.attachments,
             stated_closes_at=draft.stated_closes_at,
             secrets=tuple(s for s in draft.secrets if s),
+            headers=dict(draft.headers),
         )

@@ -242,6 +242,7 @@ def _message(row: OutboxMessage, now: datetime) -> _Ready:
         html=rendered.html,
         sender=(rendered.from_name, address) if rendered.from_name else address,
         reply_to=rendered.reply_to,
+        extra_headers=rendered.headers or None,
     )
     message.msgId = row.message_id
     for filename, mimetype, data in rendered.attachments:

@@ -130,6 +130,21 @@ TEXTS = {
         "de overeenkomst eventueel terugneemt om ze te wijzigen. Hebt u nog geen wachtwoord, kies er dan een via de "
         "uitnodiging die u kreeg of via ‘Wachtwoord vergeten’ op de aanmeldpagina."
     ),
+    "subject_register_confirm": N_("Bevestig uw inschrijving op de subverwerkers van {processor}"),
+    "register_confirm_intro": N_(
+        "Iemand vroeg met dit e-mailadres een bericht bij elke aangekondigde wijziging in de subverwerkers van "
+        "{processor}. Was u dat, bevestig het dan via de link hieronder (7 dagen geldig). Anders hoeft u niets te "
+        "doen: zonder bevestiging krijgt u geen berichten over wijzigingen."
+    ),
+    "register_confirm_action": N_("Inschrijving bevestigen"),
+    "subject_register_change": N_("{processor}: {kind} — {sp}"),
+    "register_change_intro": N_("{processor} kondigt een wijziging in zijn subverwerkers aan."),
+    "register_change_note": N_(
+        "Dit bericht is ter informatie. Klanten van {processor} voor wie de wijziging geldt, krijgen daarnaast een "
+        "eigen melding, met hun bezwaartermijn."
+    ),
+    "register_link": N_("Het volledige register"),
+    "register_leave": N_("Geen berichten meer? Schrijf u met één klik uit"),
     "subject_invite": N_("Uitnodiging voor het portaal van {processor}"),
     "invite_intro": N_(
         "{processor} nodigt u uit om als gebruiker van {client} de verwerkersovereenkomsten en de subverwerkers te "
