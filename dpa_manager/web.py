@@ -229,7 +229,11 @@ class AmountField(DecimalField):
     NaN, 1e30, a negative amount) is kept as no value, so that the field's NumberRange says what is allowed and
     the form shows the text again as it was typed."""
 
+    #: A text field: a number field holds no "2.500,00" (the browser would send it empty).
+    widget = widgets.TextInput()
+
     def __init__(self, label=None, validators=None, **kwargs):
+        kwargs["render_kw"] = {"inputmode": "decimal", "autocomplete": "off"} | (kwargs.get("render_kw") or {})
         super().__init__(label, validators, places=2, **kwargs)
 
     def _value(self):

@@ -299,6 +299,10 @@ def test_the_whole_story(live, browser):
         shot(manager, name)
     client.goto(f"{url}/portal/subprocessors")
     shot(client, "client-subprocessors-in-french")
+    client.goto(f"{url}/portal/feeds")
+    client.click("button[data-copy=feed-ics]")
+    client.wait_for_function("document.getElementById('feed-ics-status').textContent.length > 0")
+    shot(client, "client-feeds-in-french")
     anonymous = browser.new_context(viewport={"width": 1280, "height": 900}, locale="nl-BE").new_page()
     for path, name in [("/login", "login"), ("/subverwerkers", "public-register")]:
         anonymous.goto(f"{url}{path}")
