@@ -110,6 +110,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .accounts import users as _users  # noqa: F401  (its routes join accounts.bp likewise)
     from .accounts import views as accounts
     from .accounts.factor_views import require_second_factor
+    from .agreements import import_pages as _agreement_imports  # noqa: F401  (its routes join agreements.bp)
     from .agreements import views as agreements
     from .amendments import views as _amendments  # noqa: F401  (its routes join terms.bp before it is registered)
     from .api import records as _records  # noqa: F401  (its routes join api.bp likewise)

@@ -264,21 +264,28 @@ def create_token_command(email, label):
 
 
 @dpa.command("import")
-@click.argument("kind", type=click.Choice(["clients", "subprocessors"]))
+@click.argument("kind", type=click.Choice(["clients", "agreements", "subprocessors"]))
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_command(kind, path):
-    """Import clients, or the register of sub-processors, from a CSV or .xlsx file: every row is checked first, and
-    either all are imported or none (the wrong rows are listed, with why)."""
-    from .clients import imports as client_imports  # the command runs what it imports
+    """Import clients or the register of sub-processors from a CSV or .xlsx file, or agreements signed outside the
+    app from a ZIP file (a table and the signed PDFs): every row is checked first, and either all are imported or
+    none (the wrong rows are listed, with why)."""
+    from .agreements import imports as agreement_imports  # the command runs what it imports
+    from .clients import imports as client_imports  # likewise
     from .subprocessors import imports as register_imports  # likewise
 
-    module, words = (client_imports, "klanten") if kind == "clients" else (register_imports, "subverwerkers")
+    words = {"clients": "klanten", "agreements": "overeenkomsten", "subprocessors": "subverwerkers"}[kind]
     try:
-        rows = module.read_table(path.name, path.read_bytes())
+        if kind == "agreements":
+            _table, rows, pdfs = agreement_imports.read_zip(path.name, path.read_bytes())
+        else:
+            rows = (client_imports if kind == "clients" else register_imports).read_table(path.name, path.read_bytes())
     except ServiceError as error:
         raise click.ClickException(error.message) from None
     if kind == "clients":
         checked = client_imports.import_clients(rows, actor=None, now=clock.now(), source=path.name)
+    elif kind == "agreements":
+        checked = agreement_imports.import_agreements(rows, pdfs, actor=None, now=clock.now(), source=path.name)
     else:
         checked = register_imports.import_register(rows, actor=None, now=clock.now(), source=path.name)
     wrong = [row for row in checked if row.errors]

@@ -38,6 +38,9 @@ class Defaults:
     PROOF_MAX_BYTES = 10 * 1024 * 1024
     #: The largest file of clients to import (.csv or .xlsx).
     IMPORT_MAX_BYTES = 20 * 1024 * 1024
+    #: The largest ZIP file of agreements signed outside the app (the table and the signed PDFs), as uploaded and
+    #: unpacked; a processor with more splits its agreements over several files.
+    IMPORT_ZIP_MAX_BYTES = 200 * 1024 * 1024
     #: "development" (local, cookies without Secure) or "production" (Secure cookies, a real SECRET_KEY required).
     DPA_ENV = "development"
     SESSION_COOKIE_HTTPONLY = True

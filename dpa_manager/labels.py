@@ -98,6 +98,7 @@ ACTIONS = {
     "draft_saved": _l("Concept bewaard"),
     "enabled": _l("Weer ingeschakeld"),
     "feed_token_rotated": _l("Feedlink vernieuwd"),
+    "imported": _l("Geïmporteerd"),
     "invited": _l("Uitgenodigd"),
     "logged": _l("Tussenkomst geregistreerd"),
     "logged_out_everywhere": _l("Overal afgemeld"),
@@ -160,6 +161,7 @@ OBJECT_TYPES = {
 OBJECT_ACTIONS = {
     ("agreement", "sent"): _l("Verstuurd ter ondertekening"),
     ("agreement", "signed"): _l("Tegengetekend"),
+    ("agreement", "imported"): _l("Geïmporteerd, buiten de app ondertekend"),
     ("change", "cancelled"): _l("Ingetrokken"),
     ("notice", "withdrawn"): _l("Ingetrokken"),
 }

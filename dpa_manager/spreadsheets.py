@@ -232,6 +232,8 @@ class ImportPage:
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     show: Callable[[str, str], str] = lambda column, value: value
+    #: The upload form (a ZIP of agreements has its own).
+    form: Callable[[], ImportForm] = ImportForm
 
     @property
     def sample_columns(self) -> tuple[str, ...]:
@@ -246,7 +248,7 @@ class ImportPage:
 
 def upload_view(page: ImportPage, *, actor, now: datetime):
     """The upload page; a file sent is kept and checked, and its check page shown."""
-    form = ImportForm()
+    form = page.form()
     if form.validate_on_submit():
         upload = form.file.data
         try:
@@ -293,7 +295,7 @@ class ImportFile(Model):
     when a manager confirms, and kept as the record of where the rows came from."""
 
     __tablename__ = "import_files"
-    __table_args__ = (CheckConstraint("kind IN ('clients', 'subprocessors')", name="kind_known"),)
+    __table_args__ = (CheckConstraint("kind IN ('clients', 'subprocessors', 'agreements')", name="kind_known"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))

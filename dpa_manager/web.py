@@ -58,6 +58,16 @@ class ImportForm(BaseForm):
     )
 
 
+class ZipImportForm(ImportForm):
+    """Upload a ZIP file: a table and the files its rows name."""
+
+    file = FileField(
+        _l("ZIP-bestand (.zip)"),
+        validators=[FileRequired(_l("Kies een bestand."))],
+        render_kw={"accept": ".zip"},
+    )
+
+
 class ConfirmForm(BaseForm):
     """A POST form whose only field confirms an irreversible step."""
 
@@ -381,9 +391,11 @@ PROOF_ENDPOINTS = frozenset({"notices.record_answer_view", "api.object_to", "api
 
 def allow_proof_uploads() -> None:
     """Let a request that carries proofs be as large as PROOF_MAX_BYTES allows (base64 in JSON included), and an
-    import file as large as IMPORT_MAX_BYTES."""
+    import file as large as IMPORT_MAX_BYTES (a ZIP of agreements: IMPORT_ZIP_MAX_BYTES)."""
     config = current_app.config
     if request.endpoint in PROOF_ENDPOINTS:
         request.max_content_length = config["MAX_CONTENT_LENGTH"] + config["PROOF_MAX_BYTES"] * 4 // 3 + 4096
-    elif request.endpoint == "clients.import_page":
+    elif request.endpoint in ("clients.import_page", "subprocessors.import_page"):
         request.max_content_length = config["IMPORT_MAX_BYTES"] + 4096
+    elif request.endpoint == "agreements.import_page":
+        request.max_content_length = config["IMPORT_ZIP_MAX_BYTES"] + 4096

@@ -46,9 +46,20 @@ class Agreement(Model):
             "AND processor_signed_at IS NOT NULL)",
             name="signed_by_both",
         ),
-        CheckConstraint("concluded_by IN ('signatures', 'acceptance', 'silence')", name="concluded_by_known"),
+        CheckConstraint(
+            "concluded_by IN ('signatures', 'acceptance', 'silence', 'outside')", name="concluded_by_known"
+        ),
         # Only an amendment of the terms is concluded by acceptance or silence, and it names what it amends.
-        CheckConstraint("concluded_by = 'signatures' OR amended_from_id IS NOT NULL", name="acceptance_amends"),
+        CheckConstraint(
+            "concluded_by IN ('signatures', 'outside') OR amended_from_id IS NOT NULL", name="acceptance_amends"
+        ),
+        # An agreement signed outside the app is imported signed, with its day and its PDF; only it may rest on
+        # terms that are not in the app.
+        CheckConstraint(
+            "concluded_by != 'outside' OR (state != 'draft' AND signed_on IS NOT NULL AND signed_sha256 IS NOT NULL)",
+            name="outside_signed",
+        ),
+        CheckConstraint("terms_version_id IS NOT NULL OR concluded_by = 'outside'", name="terms_in_app"),
         Index("ix_agreements_client_state", "client_id", "state"),
         Index("ix_agreements_state_id", "state", "id"),  # a page of one state's agreements, newest first
         # One agreement in force per client: two countersignatures at once must not leave two signed.
@@ -66,7 +77,8 @@ class Agreement(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
-    terms_version_id: Mapped[int] = mapped_column(ForeignKey("terms_versions.id"), index=True)
+    #: None only for an agreement signed outside the app on terms the app does not hold.
+    terms_version_id: Mapped[int | None] = mapped_column(ForeignKey("terms_versions.id"), index=True)
     state: Mapped[str] = mapped_column(String(12), default=AgreementState.DRAFT.value, index=True)
 
     # The particulars (Annex II).
@@ -126,9 +138,12 @@ class Agreement(Model):
     amended_from_id: Mapped[int | None] = mapped_column(ForeignKey("agreements.id"))
     #: When the amendment was accepted, explicitly or by silence.
     amended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    #: How the agreement came about: "signatures" (both parties signed it), or, for an amendment of the terms,
-    #: "acceptance" (a user of the client accepted it) or "silence" (no objection within the window).
+    #: How the agreement came about: "signatures" (both parties signed it in the app), "outside" (signed outside
+    #: the app and imported with its signed PDF), or, for an amendment of the terms, "acceptance" (a user of the
+    #: client accepted it) or "silence" (no objection within the window).
     concluded_by: Mapped[str] = mapped_column(String(12), default="signatures")
+    #: The day an agreement signed outside the app was signed (as the manager who imported it declared).
+    signed_on: Mapped[date | None]
     #: When it took effect: the countersignature, or for an amendment the later of its acceptance and the
     #: new version's effective date (the amended agreement ends at the same instant).
     effective_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -147,6 +162,10 @@ class Agreement(Model):
 
     def __repr__(self) -> str:
         return f"<Agreement {self.id} client={self.client_id} {self.state}>"
+
+    @property
+    def signed_outside(self) -> bool:
+        return self.concluded_by == "outside"
 
     @property
     def state_enum(self) -> AgreementState:

@@ -128,6 +128,10 @@ def agreement_page(user: User, number: int, state: str | None = None, query: str
 
 
 def agreement_checklist(agreement: Agreement):
+    """The Art. 28(3) checklist of the agreement's terms; none for one signed outside the app (its text is not in
+    the app to check)."""
+    if agreement.signed_outside:
+        return []
     return checklist(agreement, agreement.terms_version.covered)
 
 
@@ -151,8 +155,11 @@ def build(agreement: Agreement, as_of: date) -> dict:
     )
 
 
-def document_of(agreement: Agreement, today: date) -> dict:
-    """Return the frozen document once sent, or a fresh build of a draft."""
+def document_of(agreement: Agreement, today: date) -> dict | None:
+    """Return the frozen document once sent, or a fresh build of a draft; None for one signed outside the app
+    (its signed PDF is its text)."""
+    if agreement.signed_outside:
+        return None
     if agreement.state == AgreementState.DRAFT:
         return build(agreement, today)
     return _frozen(agreement)
@@ -822,6 +829,8 @@ def article_text(agreement: Agreement, article, language: str) -> dict:
 def article_covering(agreement: Agreement, key: str) -> dict | None:
     """Return the article of the agreement's terms that covers checklist `key` (e.g. "subprocessors"), in the
     client's language, or None when none does."""
+    if agreement.terms_version is None:  # signed outside the app on terms it does not hold
+        return None
     article = next((a for a in agreement.terms_version.articles if key in (a.covers or [])), None)
     return article_text(agreement, article, agreement.client.language) if article is not None else None
 

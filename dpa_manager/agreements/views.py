@@ -72,7 +72,8 @@ EXPORT_COLUMNS = [
     Column("enterprise_number", lambda a: a.client.enterprise_number_display),
     Column("state", lambda a: a.state),
     Column("concluded_by", lambda a: a.concluded_by),
-    Column("terms_version", lambda a: a.terms_version.label),
+    Column("terms_version", lambda a: a.terms_version.label if a.terms_version else ""),
+    Column("signed_on", lambda a: a.signed_on),
     Column("starts_on", lambda a: a.starts_on),
     Column("ends_on", lambda a: a.ends_on),
     Column("window_days", lambda a: a.window_days),
@@ -159,6 +160,8 @@ def edit(agreement_id: int):
 def document(agreement_id: int):
     agreement = _manager_agreement(agreement_id)
     doc = services.document_of(agreement, clock.today_in_brussels(clock.now()))
+    if doc is None:  # signed outside the app: its text is the signed PDF
+        return redirect(url_for("agreements.pdf", agreement_id=agreement.id))
     return render_template("agreements/document.html", agreement=agreement, document=doc)
 
 
@@ -176,7 +179,9 @@ def pdf(agreement_id: int):
         back = "agreements.show" if current_user.is_manager else "portal.agreement"
         return redirect(url_for(back, agreement_id=agreement.id))
     suffix = (
-        ("-ondertekend" if agreement.concluded_by == "signatures" else "-gewijzigd") if agreement.signed_sha256 else ""
+        ("-ondertekend" if agreement.concluded_by in ("signatures", "outside") else "-gewijzigd")
+        if agreement.signed_sha256
+        else ""
     )
     disposition = "attachment" if request.args.get("download") else "inline"
     return Response(

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, time
 from types import SimpleNamespace
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from .. import audit
 from ..agreements.document import placeholder_values
@@ -73,23 +73,36 @@ def _with_amendment_clause():
 def agreements_to_amend(version: TermsVersion):
     """Return (agreement id, client id, language) of every signed agreement that an announcement can amend.
 
-    Those on another version than `version` whose own terms contain an amendment clause; the others can only
-    be signed anew (see agreements_to_sign_anew).
+    Those concluded in the app on another version than `version` whose own terms contain an amendment clause; the
+    others can only be signed anew (see agreements_to_sign_anew). One signed outside the app is not amended: the
+    amendment record would have to name signatures the app does not hold.
     """
     return db.session.execute(
         select(Agreement.id, Agreement.client_id, Client.language)
         .join(Client, Client.id == Agreement.client_id)
-        .where(Agreement.state == "signed", Agreement.terms_version_id != version.id, _with_amendment_clause())
+        .where(
+            Agreement.state == "signed",
+            Agreement.concluded_by != "outside",
+            Agreement.terms_version_id != version.id,
+            _with_amendment_clause(),
+        )
         .order_by(Agreement.id)
     ).all()
 
 
 def agreements_to_sign_anew(version: TermsVersion) -> int:
-    """Count the signed agreements on another version whose terms have no amendment clause."""
+    """Count the signed agreements on another version whose terms have no amendment clause, and those signed
+    outside the app."""
     return db.session.execute(
         select(func.count())
         .select_from(Agreement)
-        .where(Agreement.state == "signed", Agreement.terms_version_id != version.id, ~_with_amendment_clause())
+        .where(
+            Agreement.state == "signed",
+            or_(
+                Agreement.concluded_by == "outside",
+                and_(Agreement.terms_version_id != version.id, ~_with_amendment_clause()),
+            ),
+        )
     ).scalar_one()
 
 
