@@ -6,6 +6,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from .. import clock, spreadsheets
+from ..rules import format_enterprise_number
 from ..web import ZipImportForm, manager_required
 from . import bp, imports
 
@@ -41,6 +42,7 @@ def _import_page() -> spreadsheets.ImportPage:
         ],
         columns=imports.REQUIRED + imports.OPTIONAL,
         identify=("enterprise_number", "signed_pdf"),
+        show=lambda column, value: format_enterprise_number(value) if column == "enterprise_number" else value,
         template_url=lambda kind: url_for("agreements.import_template", kind=kind),
         confirm_url=lambda file_id: url_for("agreements.import_confirmed", file_id=file_id),
         confirm_label=lambda n: ngettext("%(num)s overeenkomst importeren", "%(num)s overeenkomsten importeren", n),

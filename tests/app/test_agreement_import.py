@@ -216,7 +216,8 @@ def test_the_pages_check_then_import_once_and_show_the_agreement(setup, login, m
 
     wrong = rows_for(clients, setup.id)
     wrong[1][3] = "weg.pdf"
-    bad = http.post("/agreements/import", data={"file": (io.BytesIO(zip_of({"a.csv": table_csv(wrong)} | PDFS)), "a.zip")})
+    upload = zip_of({"a.csv": table_csv(wrong)} | PDFS)
+    bad = http.post("/agreements/import", data={"file": (io.BytesIO(upload), "a.zip")})
     assert "1 rij heeft een fout" in bad.text and "weg.pdf" in bad.text and agreements_count() == 0
     good = zip_of({"a.xlsx": table_xlsx(rows_for(clients, setup.id))} | PDFS)
     preview = http.post("/agreements/import", data={"file": (io.BytesIO(good), "bestaand.zip")})

@@ -293,6 +293,8 @@ def test_the_whole_story(live, browser):
         ("/notices/", "notices"),
         ("/audit/", "audit-trail"),
         ("/clients/import", "client-import"),
+        ("/agreements/import", "agreement-import"),
+        ("/subprocessors/import", "register-import"),
         ("/account", "manager-account"),
     ]:
         manager.goto(f"{url}{path}")
