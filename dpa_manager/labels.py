@@ -16,6 +16,13 @@ from .rules import (
     SUBPROCESSOR_STATUS_LABELS,
 )
 
+#: How e-mails address a person (rules.SALUTATIONS), as the forms offer it.
+SALUTATION_STYLES = {
+    "full_name": _l("Met de volledige naam: Geachte Els Janssens"),
+    "ms": _l("Mevrouw en de achternaam: Geachte mevrouw Janssens"),
+    "mr": _l("De heer en de achternaam: Geachte heer Janssens"),
+    "first_name": _l("Met de voornaam: Beste Els"),
+}
 #: How a signer had signed in, as a signature page says it (web.signed_from records the code).
 SIGN_IN_METHODS = {"password": _l("e-mailadres en wachtwoord")}
 #: The Dutch words are in rules.NOTICE_STATE_LABELS (marked for the catalogues there).

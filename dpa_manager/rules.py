@@ -83,6 +83,43 @@ def name_error(value: str) -> str | None:
     return None
 
 
+# --- How an e-mail addresses its reader ---------------------------------------------------
+
+#: The ways a person can choose to be addressed: with the full name, formally with their surname, or by their first
+#: name. The texts are msgids; an e-mail renders them in its language ("Chère Madame Janssens", "Dear Els").
+SALUTATIONS = {
+    "full_name": N_("Geachte %(name)s,"),
+    "ms": N_("Geachte mevrouw %(name)s,"),
+    "mr": N_("Geachte heer %(name)s,"),
+    "first_name": N_("Beste %(name)s,"),
+}
+#: For a reader whose name is not known (a subscriber, several managers).
+NO_NAME_SALUTATION = N_("Geachte heer, mevrouw,")
+
+
+def salutation_error(style: str, name: str) -> str | None:
+    """Return why a chosen salutation cannot be used, or None: a known style, and for all but the full name, the
+    name it goes with (a surname for "ms" and "mr", a first name for "first_name"), one line of text."""
+    if style not in SALUTATIONS:
+        return N_("Kies een aanspreking.")
+    if style != "full_name" and not name.strip():
+        return N_("Vul de naam in die bij de aanspreking hoort (bv. Janssens, of Els).")
+    if len(name) > 100:
+        return N_("Hoogstens 100 tekens.")
+    return name_error(name)
+
+
+def salutation(style: str | None, name: str | None, full_name: str | None) -> tuple[str, dict]:
+    """Return the salutation of an e-mail (a msgid and its values): the chosen style with its name; the full name
+    when the style needs a name that is missing; no name at all when none is known."""
+    name, full_name = " ".join((name or "").split()), " ".join((full_name or "").split())
+    if style in SALUTATIONS and style != "full_name" and name:
+        return SALUTATIONS[style], {"name": name}
+    if full_name:
+        return SALUTATIONS["full_name"], {"name": full_name}
+    return NO_NAME_SALUTATION, {}
+
+
 # --- Objection windows and amounts -----------------------------------------------------
 
 WINDOW_UNITS = {"calendar": ("kalenderdag", "kalenderdagen"), "working": ("werkdag", "werkdagen")}

@@ -14,9 +14,9 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import BaseConverter, ValidationError
-from wtforms import BooleanField, DateField, DecimalField, SelectMultipleField, widgets
+from wtforms import BooleanField, DateField, DecimalField, SelectField, SelectMultipleField, StringField, widgets
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired
+from wtforms.validators import DataRequired, Length
 
 from .errors import ServiceError
 from .extensions import db
@@ -55,6 +55,21 @@ class ImportForm(BaseForm):
         _l("Bestand (.csv of .xlsx)"),
         validators=[FileRequired(_l("Kies een bestand."))],
         render_kw={"accept": ".csv,.xlsx"},
+    )
+
+
+def salutation_field(label):
+    """The choice of how e-mails address a person (labels.SALUTATION_STYLES)."""
+    from .labels import SALUTATION_STYLES  # the labels are only needed where a form is made
+
+    return SelectField(label, choices=choices(SALUTATION_STYLES.items()), default="full_name")
+
+
+def salutation_name_field():
+    return StringField(
+        _l("Naam in de aanspreking"),
+        validators=[Length(max=100)],
+        description=_l("De achternaam bij mevrouw of de heer (Janssens), de voornaam bij Beste (Els)."),
     )
 
 

@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from ..web import BaseForm
+from ..web import BaseForm, salutation_field, salutation_name_field
 
 
 class LoginForm(BaseForm):
@@ -81,3 +81,10 @@ class KeyNameForm(BaseForm):
         validators=[Length(max=100)],
         description=_l("bv. YubiKey op mijn sleutelbos, of laptop"),
     )
+
+
+class SalutationForm(BaseForm):
+    """How the e-mails to the user address them."""
+
+    salutation = salutation_field(_l("Aanspreking in e-mails"))
+    salutation_name = salutation_name_field()

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import func, select
+
+from ..clients.models import Client
 from ..extensions import db
 from ..links import absolute
 from ..mail import compose
@@ -56,8 +59,25 @@ def compose_account_notice(message: OutboxMessage, now: datetime) -> Draft:
     )
 
 
+def addressee(message: OutboxMessage) -> tuple[str, str, str] | None:
+    """Whom a message addresses, for its salutation: a message to one user addresses that user as they chose on
+    their account page; a message to a client's addresses, its contact address among them, addresses the contact
+    as the client's details say; any other (to several users, to a subscriber) nobody by name."""
+    recipients = [address.lower() for address in message.recipients or []]
+    if len(recipients) == 1:
+        user = db.session.scalar(select(User).where(func.lower(User.email) == recipients[0]))
+        if user is not None and (message.client_id is None or user.client_id in (None, message.client_id)):
+            return user.salutation, user.salutation_name, user.full_name
+    if message.client_id is not None:
+        client = db.session.get(Client, message.client_id)
+        if client is not None and client.contact_email.lower() in recipients:
+            return client.salutation, client.salutation_name, client.contact_name
+    return None
+
+
 def register() -> None:
-    """Let mail.compose compose the e-mails about accounts."""
+    """Let mail.compose compose the e-mails about accounts, and say whom each e-mail addresses."""
+    compose.set_addressee(addressee)
     compose.register("invite", compose_invite)
     compose.register("password_reset", compose_reset)
     compose.register("account_notice", compose_account_notice)

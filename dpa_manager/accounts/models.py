@@ -56,6 +56,9 @@ class User(UserMixin, Model):
     #: Stored lower-case; the login name.
     email: Mapped[str] = mapped_column(String(320), unique=True)
     full_name: Mapped[str] = mapped_column(String(200), default="")
+    #: How the e-mails to this user address them (rules.SALUTATIONS), and the name that goes with it.
+    salutation: Mapped[str] = mapped_column(String(12), default="full_name", server_default="full_name")
+    salutation_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20))
     #: The one client a client user belongs to; None for managers.

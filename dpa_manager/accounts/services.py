@@ -15,7 +15,7 @@ from ..extensions import db, rowcount
 from ..i18n import LANGUAGES
 from ..mail import outbox
 from ..passwords import password_error
-from ..rules import name_error
+from ..rules import SALUTATIONS, name_error, salutation_error
 from . import sessions
 from .models import ApiToken, Role, User, spend_a_check
 
@@ -330,6 +330,26 @@ def _set_password_once(user: User, password: str, action: str, used: str, now: d
         after={"sessions": ended} if ended else None,
     )
     db.session.expire(user)
+
+
+def set_salutation(user: User, style: str, name: str, *, now: datetime) -> None:
+    """Choose how the e-mails to the user address them (rules.SALUTATIONS)."""
+    style, name = style or "full_name", " ".join((name or "").split())
+    error = salutation_error(style, name)
+    if error:
+        raise Invalid(_(error), "salutation" if style not in SALUTATIONS else "salutation_name")
+    before = {"salutation": user.salutation, "salutation_name": user.salutation_name}
+    user.salutation, user.salutation_name = style, name
+    audit.record(
+        at=now,
+        actor=user,
+        object_type="user",
+        object_id=user.id,
+        action="salutation_set",
+        client_id=user.client_id,
+        before=before,
+        after={"salutation": style, "salutation_name": name},
+    )
 
 
 def change_password(user: User, current: str, new: str, *, now: datetime) -> None:

@@ -10,11 +10,12 @@ from .. import clock
 from ..errors import ServiceError
 from ..extensions import login_manager
 from ..i18n import LANGUAGES
+from ..mail.compose import salutation_text
 from ..security import failed_login, limiter, login_account, reset_account
 from ..web import ConfirmForm, or_404, public, show_error, user_required
 from . import bp, factors, sessions
 from .factor_views import begin_second_step
-from .forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, SetPasswordForm, TokenForm
+from .forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, SalutationForm, SetPasswordForm, TokenForm
 from .services import (
     accept_invitation,
     authenticate,
@@ -23,6 +24,7 @@ from .services import (
     request_reset,
     reset_password,
     revoke_token,
+    set_salutation,
     tokens_of,
     user_for_invitation,
     user_for_reset,
@@ -192,11 +194,29 @@ def account():
             sign_in(current_user._get_current_object(), session.get("signed_in_with", "password"), now)
             flash(_("Uw wachtwoord is gewijzigd. Al uw andere sessies zijn afgemeld."), "success")
             return redirect(url_for("accounts.account"))
+    return _account_page(form, _salutation_form())
+
+
+def _salutation_form(submitted: bool = False) -> SalutationForm:
+    if submitted:
+        return SalutationForm()
+    form = SalutationForm(formdata=None)
+    form.salutation.data, form.salutation_name.data = current_user.salutation, current_user.salutation_name
+    return form
+
+
+def greeting_of(user) -> str:
+    return salutation_text(user.salutation, user.salutation_name, user.full_name)
+
+
+def _account_page(form, salutation_form):
     limits = sessions.Limits.of(current_app.config)
     return (
         render_template(
             "accounts/account.html",
             form=form,
+            salutation_form=salutation_form,
+            greeting=greeting_of(current_user),
             open_sessions=sessions.open_sessions(current_user, limits=limits, now=clock.now()),
             this_session=g.get("user_session"),
             device=sessions.device,
@@ -206,6 +226,25 @@ def account():
         200,
         {"Cache-Control": "no-store"},
     )
+
+
+@bp.route("/account/salutation", methods=["POST"])
+@user_required
+def salutation():
+    """Choose how e-mails address the user."""
+    form = _salutation_form(submitted=True)
+    if form.validate_on_submit():
+        try:
+            set_salutation(current_user, form.salutation.data, form.salutation_name.data, now=clock.now())
+        except ServiceError as error:
+            show_error(error, form)
+        else:
+            flash(
+                _("Bewaard. E-mails spreken u voortaan zo aan: %(greeting)s", greeting=greeting_of(current_user)),
+                "success",
+            )
+            return redirect(url_for("accounts.account"))
+    return _account_page(ChangePasswordForm(formdata=None), form)
 
 
 @bp.route("/account/sessions/<id:session_id>/end", methods=["POST"])

@@ -87,6 +87,12 @@ CLIENT_INPUT = {
         "contact_email": _text(320),
         "contact_name": _text(200),
         "contact_role": _text(200),
+        "salutation": dict(
+            {"type": "string", "enum": ["full_name", "ms", "mr", "first_name"]},
+            description="How e-mails address the contact: by contact_name (the default), or as Ms or Mr "
+            "salutation_name (a surname), or by salutation_name (a first name)",
+        ),
+        "salutation_name": _text(100),
     },
 }
 
@@ -343,6 +349,8 @@ DOCUMENT = {
                     "address": {"type": "string"},
                     "contact_name": {"type": "string"},
                     "contact_role": {"type": "string"},
+                    "salutation": {"type": "string", "enum": ["full_name", "ms", "mr", "first_name"]},
+                    "salutation_name": {"type": "string"},
                 },
             },
             "ClientInput": dict(

@@ -146,6 +146,8 @@ def client_json(client: Client) -> dict:
         "address": client.address,
         "contact_name": client.contact_name,
         "contact_role": client.contact_role,
+        "salutation": client.salutation,
+        "salutation_name": client.salutation_name,
     }
 
 

@@ -5,7 +5,7 @@ from wtforms import EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from ..catalogue import LANGUAGES
-from ..web import BaseForm, choices
+from ..web import BaseForm, choices, salutation_field, salutation_name_field
 
 
 class ClientForm(BaseForm):
@@ -22,6 +22,8 @@ class ClientForm(BaseForm):
     )
     contact_name = StringField(_l("Contactpersoon (bijlage I)"), validators=[Length(max=200)])
     contact_role = StringField(_l("Functie van de contactpersoon"), validators=[Length(max=200)])
+    salutation = salutation_field(_l("Aanspreking van de contactpersoon in e-mails"))
+    salutation_name = salutation_name_field()
 
 
 class InviteForm(BaseForm):

@@ -2,9 +2,10 @@
 then all rows or none.
 
 The columns are the fields' names in the API (name, enterprise_number, address, language, contact_email, and
-optionally contact_name and contact_role), in any order, in the first row. A CSV file is UTF-8 (with or without a
-byte order mark), separated by commas or semicolons; an Excel file is .xlsx, read from its first sheet. A file
-exported from the client list imports as it is: its id and created_at columns are passed over.
+optionally contact_name, contact_role, salutation and salutation_name), in any order, in the first row. A CSV file
+is UTF-8 (with or without a byte order mark), separated by commas or semicolons; an Excel file is .xlsx, read from
+its first sheet. A file exported from the client list imports as it is: its id and created_at columns are passed
+over.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from .services import CLIENT_FIELDS, client_errors
 
 #: The columns an import needs, and the ones it may have besides.
 REQUIRED = ("name", "enterprise_number", "address", "language", "contact_email")
-OPTIONAL = ("contact_name", "contact_role")
+OPTIONAL = ("contact_name", "contact_role", "salutation", "salutation_name")
 #: A spreadsheet keeps an enterprise number typed without dots as a number, and drops its leading 0 (0427073974
 #: becomes 427073974): such a number gets its 10 digits back.
 COLUMNS = Columns(
@@ -37,7 +38,10 @@ COLUMNS = Columns(
 #: Rows inserted per statement.
 BATCH = 2000
 #: An example row for the templates.
-EXAMPLE = ["Brouwerij De Klok BV", "0427.073.974", "Markt 1, 9000 Gent", "nl", "privacy@deklok.example", "", ""]
+EXAMPLE = [
+    "Brouwerij De Klok BV", "0427.073.974", "Markt 1, 9000 Gent", "nl", "privacy@deklok.example", "Els Janssens",
+    "Zaakvoerder", "ms", "Janssens",
+]  # fmt: skip
 
 
 def read_table(filename: str, data: bytes) -> list[dict]:

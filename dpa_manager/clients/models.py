@@ -29,6 +29,9 @@ class Client(Model):
     #: The client's contact person for the agreement (Annex I): name and position; optional.
     contact_name: Mapped[str] = mapped_column(String(200), default="")
     contact_role: Mapped[str] = mapped_column(String(200), default="")
+    #: How the e-mails to the client address its contact (rules.SALUTATIONS), and the name that goes with it.
+    salutation: Mapped[str] = mapped_column(String(12), default="full_name", server_default="full_name")
+    salutation_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     #: The secret in the client's feed URLs; a client user can replace it.
     feed_token: Mapped[str] = mapped_column(String(64), unique=True, default=lambda: secrets.token_urlsafe(24))

@@ -12,13 +12,23 @@ from ..catalogue import LANGUAGES
 from ..errors import Invalid
 from ..extensions import db
 from ..paging import Page, count_upto, page_of
-from ..rules import enterprise_number_error, name_error, normalize_enterprise_number
+from ..rules import SALUTATIONS, enterprise_number_error, name_error, normalize_enterprise_number, salutation_error
 from ..scoping import select_for
 from ..text import without_controls
 from . import search
 from .models import Client
 
-CLIENT_FIELDS = ("name", "enterprise_number", "address", "language", "contact_email", "contact_name", "contact_role")
+CLIENT_FIELDS = (
+    "name",
+    "enterprise_number",
+    "address",
+    "language",
+    "contact_email",
+    "contact_name",
+    "contact_role",
+    "salutation",
+    "salutation_name",
+)
 
 
 def client_errors(values: dict) -> tuple[dict, dict[str, str]]:
@@ -43,6 +53,11 @@ def client_errors(values: dict) -> tuple[dict, dict[str, str]]:
         errors["address"] = _("Hoogstens %(num)s tekens.", num=500)
     elif without_controls(values["address"]) != values["address"]:
         errors["address"] = _("Het adres bevat onzichtbare stuurtekens; typ het opnieuw.")
+    values["salutation"] = values["salutation"] or "full_name"
+    error = salutation_error(values["salutation"], values["salutation_name"])
+    if error:
+        field = "salutation" if values["salutation"] not in SALUTATIONS else "salutation_name"
+        errors[field] = _(error)
     if values["language"] not in LANGUAGES:
         errors["language"] = _("Kies Nederlands, Frans of Engels.")
     try:

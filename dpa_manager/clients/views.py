@@ -8,6 +8,8 @@ from flask_login import current_user
 from .. import clock, spreadsheets, tables
 from ..errors import ServiceError
 from ..extensions import db
+from ..i18n import force_locale
+from ..mail.compose import salutation_text
 from ..rules import format_enterprise_number
 from ..tables import Column
 from ..web import ConfirmForm, manager_required, or_404, page_arg, show_error
@@ -39,6 +41,8 @@ def export_columns() -> list[Column]:
         Column("contact_email", lambda c: c.contact_email),
         Column("contact_name", lambda c: c.contact_name),
         Column("contact_role", lambda c: c.contact_role),
+        Column("salutation", lambda c: c.salutation),
+        Column("salutation_name", lambda c: c.salutation_name),
         Column("created_at", lambda c: c.created_at, moment=True),
     ]
 
@@ -50,7 +54,13 @@ def _import_page() -> spreadsheets.ImportPage:
         back_url=url_for("clients.index"),
         upload_url=url_for("clients.import_page"),
         intro=_("Laad een CSV- of Excel-bestand op met één klant per rij. De eerste rij noemt de kolommen:"),
-        notes=[_("De laatste twee (contactpersoon en functie) mogen leeg blijven; de taal is nl, fr of en.")],
+        notes=[
+            _(
+                "De taal is nl, fr of en. De laatste vier mogen leeg blijven: de contactpersoon, zijn functie en hoe "
+                "e-mails hem aanspreken (salutation: full_name, de standaard, met de volledige naam; ms of mr met "
+                "de achternaam in salutation_name; first_name met de voornaam in salutation_name)."
+            )
+        ],
         columns=imports.REQUIRED + imports.OPTIONAL,
         identify=("name", "enterprise_number"),
         show=lambda column, value: format_enterprise_number(value) if column == "enterprise_number" else value,
@@ -103,7 +113,11 @@ def new():
 @manager_required
 def show(client_id: int):
     client = or_404(db.session.get(Client, client_id))
-    return render_template("clients/show.html", client=client, invite_form=InviteForm(), confirm=ConfirmForm())
+    with force_locale(client.language):  # as the e-mails to the client begin
+        greeting = salutation_text(client.salutation, client.salutation_name, client.contact_name)
+    return render_template(
+        "clients/show.html", client=client, invite_form=InviteForm(), confirm=ConfirmForm(), greeting=greeting
+    )
 
 
 @bp.route("/<id:client_id>/edit", methods=["GET", "POST"])

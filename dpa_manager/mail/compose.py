@@ -12,10 +12,12 @@ from datetime import datetime
 from typing import Any
 
 from flask import render_template
+from flask_babel import gettext
 
 from ..clock import as_brussels
 from ..i18n import LANGUAGES, force_locale
 from ..processor.services import get_profile
+from ..rules import salutation
 from .models import OutboxMessage
 from .strings import t
 
@@ -59,6 +61,28 @@ Composer = Callable[[OutboxMessage, datetime], Draft]
 
 _composers: dict[str, Composer] = {}
 
+#: Says whom a message addresses, as (salutation style, its name, full name); None when nobody in particular.
+Addressee = Callable[[OutboxMessage], tuple[str, str, str] | None]
+_addressee: list[Addressee] = []
+
+
+def set_addressee(find: Addressee) -> None:
+    """Let `find` say whom a message addresses (greetings.py, at start-up): mail knows no users or clients."""
+    _addressee[:] = [find]
+
+
+def greeting(message: OutboxMessage) -> str:
+    """The message's salutation in the language in force: its reader's choice ("Geachte mevrouw Janssens,",
+    "Beste Els,"), their full name, or no name when the message addresses nobody in particular."""
+    found = _addressee[0](message) if _addressee else None
+    return salutation_text(*(found or ("full_name", "", "")))
+
+
+def salutation_text(style: str, name: str, full_name: str) -> str:
+    """A salutation (rules.salutation) in the language in force."""
+    msgid, values = salutation(style, name, full_name)
+    return gettext(msgid, **values)
+
 
 def register(template: str, composer: Composer) -> None:
     """Let `composer` compose the messages of `template` (templates/emails/<template>.txt and .html)."""
@@ -79,7 +103,7 @@ def compose(message: OutboxMessage, now: datetime) -> Rendered:
     with force_locale(language):
         draft = composer(message, now)
         context = (
-            {"t": t, "format_moment": moment}
+            {"t": t, "format_moment": moment, "greeting": greeting(message)}
             | draft.context
             | {"message": message, "extra": message.context or {}, "language": language}
         )

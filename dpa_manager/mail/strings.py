@@ -22,7 +22,6 @@ def N_(text: str) -> str:
 TEXTS = {
     "colon": N_(":"),
     "closing": N_("tot en met {last_day} (de termijn sluit op {moment}, Brusselse tijd)"),
-    "greeting": N_("Geachte,"),
     "kind_add": N_("{processor} wil een nieuwe subverwerker inschakelen"),
     "kind_replace": N_("{processor} wil een subverwerker vervangen"),
     "kind_remove": N_("{processor} stopt met een subverwerker"),
@@ -247,7 +246,7 @@ AMENDMENT_RESOLUTION_WORDS = {
 
 
 class Texts:
-    """The e-mail texts in the language in force: `t.greeting`, `t["kind_add"]`."""
+    """The e-mail texts in the language in force: `t.closing`, `t["kind_add"]`."""
 
     def __getitem__(self, key: str) -> str:
         return gettext(TEXTS[key])

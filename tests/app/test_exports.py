@@ -47,11 +47,11 @@ def test_clients_download_with_the_search_applied_and_import_again(browser, make
     assert datetime.fromisoformat(row["created_at"]) == NOW
 
     heading, body = read_xlsx(browser.get("/clients/?export=xlsx"))
-    assert heading[:8] == ["id", "name", "enterprise_number", "address", "language", "contact_email", "contact_name",
-                           "contact_role"]  # fmt: skip
-    assert heading[8] == "created_at (Europe/Brussels)"
+    assert heading[:10] == ["id", "name", "enterprise_number", "address", "language", "contact_email", "contact_name",
+                            "contact_role", "salutation", "salutation_name"]  # fmt: skip
+    assert heading[10] == "created_at (Europe/Brussels)"
     assert sorted(r[1] for r in body) == ["Bakkerij Maes", "Brouwerij De Klok BV"]
-    assert body[0][8] == datetime(2026, 11, 21, 11, 0)  # 10:00 UTC is 11:00 in Brussels
+    assert body[0][10] == datetime(2026, 11, 21, 11, 0)  # 10:00 UTC is 11:00 in Brussels
 
     for name, data in (("klanten.csv", browser.get("/clients/?export=csv").data), ("klanten.xlsx", read_raw(browser))):
         again = imports.read_table(name, data)

@@ -257,3 +257,41 @@ def test_an_amount_is_read_as_any_language_writes_it(typed, read):
     from dpa_manager.web import plain_amount
 
     assert plain_amount(typed) == read
+
+
+@pytest.mark.parametrize(
+    "style, name, full_name, expected",
+    [
+        ("full_name", "", "Els Janssens", ("Geachte %(name)s,", {"name": "Els Janssens"})),
+        ("full_name", "Els", "Els Janssens", ("Geachte %(name)s,", {"name": "Els Janssens"})),
+        ("ms", "Janssens", "Els Janssens", ("Geachte mevrouw %(name)s,", {"name": "Janssens"})),
+        ("mr", "Van den  Broeck ", "Jan Van den Broeck", ("Geachte heer %(name)s,", {"name": "Van den Broeck"})),
+        ("first_name", "Els", "Els Janssens", ("Beste %(name)s,", {"name": "Els"})),
+        # a style whose name is missing falls back to the full name, and no name at all to none
+        ("ms", "", "Els Janssens", ("Geachte %(name)s,", {"name": "Els Janssens"})),
+        ("first_name", "  ", "", ("Geachte heer, mevrouw,", {})),
+        ("full_name", "", "", ("Geachte heer, mevrouw,", {})),
+        (None, None, None, ("Geachte heer, mevrouw,", {})),
+        ("unknown", "Els", "Els Janssens", ("Geachte %(name)s,", {"name": "Els Janssens"})),
+    ],
+)
+def test_salutation(style, name, full_name, expected):
+    assert rules.salutation(style, name, full_name) == expected
+
+
+@pytest.mark.parametrize(
+    "style, name, error",
+    [
+        ("full_name", "", None),
+        ("ms", "Janssens", None),
+        ("first_name", "Els", None),
+        ("ms", "", "Vul de naam in"),
+        ("first_name", "   ", "Vul de naam in"),
+        ("mrs", "Janssens", "Kies een aanspreking"),
+        ("mr", "J" * 101, "Hoogstens 100"),
+        ("mr", "Jans\nsens", "op één regel"),
+    ],
+)
+def test_salutation_error(style, name, error):
+    found = rules.salutation_error(style, name)
+    assert (found is None) if error is None else (error in found)
