@@ -120,6 +120,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .clients import views as clients
     from .feeds import views as feeds
     from .notices import views as notices
+    from .portal import colleagues as _colleagues  # noqa: F401  (its routes join portal.bp likewise)
     from .portal import views as portal
     from .processor import views as processor
     from .subprocessors import views as subprocessors

@@ -128,6 +128,8 @@ ACTIONS = {
     "requeued": _l("Opnieuw in de wachtrij"),
     "resent": _l("Opnieuw verstuurd"),
     "resolved": _l("Bezwaar afgehandeld"),
+    "rights_changed": _l("Rechten gewijzigd"),
+    "salutation_set": _l("Aanspreking gekozen"),
     "retired": _l("Niet meer in gebruik"),
     "second_factor_added": _l("Tweede factor ingesteld"),
     "second_factor_failed": _l("Tweede stap van de aanmelding mislukt"),

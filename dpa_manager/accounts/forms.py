@@ -1,7 +1,7 @@
 """Forms for signing in, setting a password, inviting a user and making an API token."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, PasswordField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from ..web import BaseForm, salutation_field, salutation_name_field
@@ -88,3 +88,11 @@ class SalutationForm(BaseForm):
 
     salutation = salutation_field(_l("Aanspreking in e-mails"))
     salutation_name = salutation_name_field()
+
+
+class RightsForm(BaseForm):
+    """What a client user may do (accounts.services.set_rights)."""
+
+    may_sign = BooleanField(_l("Mag ondertekenen"))
+    gets_notices = BooleanField(_l("Krijgt de meldingen"))
+    client_admin = BooleanField(_l("Beheert de gebruikers"))

@@ -1,4 +1,4 @@
-"""Inviting a client's users from the client's page, and inviting again; routes of clients.bp."""
+"""Inviting a client's users from the client's page, inviting again, and choosing their rights; routes of clients.bp."""
 
 from flask import abort, flash, redirect, url_for
 from flask_babel import gettext as _
@@ -11,9 +11,11 @@ from ..clients.models import Client
 from ..errors import ServiceError
 from ..extensions import db
 from ..web import ConfirmForm, flash_form_errors, manager_required, or_404, show_error
+from .forms import RightsForm
 from .models import User
 from .services import invite as invite_user
 from .services import reinvite as reinvite_user
+from .services import set_rights
 
 
 @bp.route("/<id:client_id>/invite", methods=["POST"])
@@ -50,4 +52,31 @@ def reinvite(client_id: int, user_id: int):
         flash(_("Een nieuwe uitnodiging voor %(email)s staat klaar.", email=user.email), "success")
     else:
         flash(_("Vink aan om te bevestigen."), "error")
+    return redirect(url_for("clients.show", client_id=client_id))
+
+
+@bp.route("/<id:client_id>/users/<id:user_id>/rights", methods=["POST"])
+@manager_required
+def user_rights(client_id: int, user_id: int):
+    """Choose what a user of the client may do: manage its users, sign for it, receive its notices."""
+    user = db.session.get(User, user_id)
+    if user is None or user.client_id != client_id:
+        abort(404)
+    form = RightsForm()
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return redirect(url_for("clients.show", client_id=client_id))
+    try:
+        set_rights(
+            user,
+            client_admin=form.client_admin.data,
+            may_sign=form.may_sign.data,
+            gets_notices=form.gets_notices.data,
+            actor=current_user,
+            now=clock.now(),
+        )
+    except ServiceError as error:
+        show_error(error)
+    else:
+        flash(_("De rechten van %(name)s zijn bewaard.", name=user.full_name), "success")
     return redirect(url_for("clients.show", client_id=client_id))

@@ -8,7 +8,7 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from flask_login import UserMixin
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, LargeBinary, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, LargeBinary, String, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db_types import UTCDateTime
@@ -64,6 +64,12 @@ class User(UserMixin, Model):
     #: The one client a client user belongs to; None for managers.
     client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
+    #: A client user who manages the client's users: invites colleagues, chooses who signs and who gets notices.
+    client_admin: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: A client user who may sign agreements for the client (and is asked to, by e-mail, when one is sent).
+    may_sign: Mapped[bool] = mapped_column(default=True, server_default=true())
+    #: A client user who receives the client's notices by e-mail (the client's contact address always does).
+    gets_notices: Mapped[bool] = mapped_column(default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: The interface language the user chose (nl, fr, en); None: the client's language, else the browser's.

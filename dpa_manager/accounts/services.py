@@ -27,7 +27,7 @@ def find_user(email: str) -> User | None:
 def create_user(
     *, email: str, password: str, role: str, client_id: int | None, full_name: str = "", actor=None, now: datetime
 ) -> User:
-    """Create a user; raise Invalid when a rule is broken."""
+    """Create a user; raise Invalid when a rule is broken. A client's first user becomes its administrator."""
 
     email = normalize_email(email)
     if role not in {r.value for r in Role}:
@@ -45,6 +45,7 @@ def create_user(
     if find_user(email):
         raise Invalid(_("Er bestaat al een gebruiker met dit e-mailadres."), "email")
     user = User(email=email, role=role, client_id=client_id, full_name=full_name.strip(), created_at=now)
+    user.client_admin = role == Role.CLIENT and not _users_of(client_id)
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
@@ -169,8 +170,21 @@ def user_for_reset(token: str) -> tuple[User | None, str | None]:
     return _user_of_link(token, RESET_SALT, RESET_MAX_AGE)
 
 
-def invite(client, *, email: str, full_name: str, actor, now: datetime) -> User:
-    """Create a client user without a usable password and e-mail an invitation to set one."""
+def invite(
+    client,
+    *,
+    email: str,
+    full_name: str,
+    actor,
+    now: datetime,
+    may_sign: bool = True,
+    gets_notices: bool = True,
+    client_admin: bool | None = None,
+) -> User:
+    """Create a client user without a usable password and e-mail an invitation to set one. The user may sign and
+    receives notices unless told otherwise; the client's first user becomes its administrator. A client user who
+    invites must be the client's administrator."""
+    _may_manage(actor, client.id)
     email = normalize_email(email)
     error = name_error(full_name or "")
     if error:
@@ -180,7 +194,18 @@ def invite(client, *, email: str, full_name: str, actor, now: datetime) -> User:
         raise Invalid(_("Vul de naam in."), "full_name")
     if find_user(email):
         raise Invalid(_("Er bestaat al een gebruiker met dit e-mailadres."), "email")
-    user = User(email=email, role=Role.CLIENT.value, client_id=client.id, full_name=full_name[:200], created_at=now)
+    if client_admin is None:
+        client_admin = not _users_of(client.id)
+    user = User(
+        email=email,
+        role=Role.CLIENT.value,
+        client_id=client.id,
+        full_name=full_name[:200],
+        created_at=now,
+        client_admin=bool(client_admin),
+        may_sign=bool(may_sign),
+        gets_notices=bool(gets_notices),
+    )
     user.set_password(secrets.token_urlsafe(32))  # nobody knows it; the invitation sets a real one
     db.session.add(user)
     db.session.flush()
@@ -192,9 +217,49 @@ def invite(client, *, email: str, full_name: str, actor, now: datetime) -> User:
         object_id=user.id,
         action="invited",
         client_id=client.id,
-        after={"email": email, "client_id": client.id},
+        after={"email": email, "client_id": client.id} | _rights(user),
     )
     return user
+
+
+def _users_of(client_id: int | None) -> int:
+    return db.session.scalar(db.select(db.func.count()).select_from(User).where(User.client_id == client_id)) or 0
+
+
+def _rights(user: User) -> dict:
+    return {"client_admin": user.client_admin, "may_sign": user.may_sign, "gets_notices": user.gets_notices}
+
+
+def _may_manage(actor, client_id: int) -> None:
+    """A manager manages every client's users; a client user only their own client's, as its administrator."""
+    if actor is None or getattr(actor, "is_manager", False):
+        return
+    if not (actor.client_admin and actor.active and actor.client_id == client_id):
+        raise Invalid(_("Alleen een beheerder van de klant kan zijn gebruikers beheren."))
+
+
+def set_rights(user: User, *, client_admin: bool, may_sign: bool, gets_notices: bool, actor, now: datetime) -> None:
+    """Choose what a client user may do: manage the client's users, sign for the client, receive its notices.
+    Nobody takes their own administrator right away (the client would keep no one to manage its users)."""
+    if user.is_manager:
+        raise Invalid(_("Alleen gebruikers van een klant hebben deze rechten."))
+    _may_manage(actor, user.client_id or 0)
+    if actor is not None and actor.id == user.id and user.client_admin and not client_admin:
+        raise Invalid(_("U kunt uw eigen beheerdersrecht niet intrekken; laat een andere beheerder dat doen."))
+    before = _rights(user)
+    user.client_admin, user.may_sign, user.gets_notices = bool(client_admin), bool(may_sign), bool(gets_notices)
+    if _rights(user) == before:
+        return
+    audit.record(
+        at=now,
+        actor=actor,
+        object_type="user",
+        object_id=user.id,
+        action="rights_changed",
+        client_id=user.client_id,
+        before=before,
+        after=_rights(user),
+    )
 
 
 def _queue_account_mail(user: User, template: str, now: datetime, context: dict | None = None) -> None:
@@ -390,6 +455,10 @@ def disable(user: User, *, actor, now: datetime) -> None:
     their own account, nor the last active manager."""
     if actor is not None and actor.id == user.id:
         raise Invalid(_("U kunt uw eigen account niet uitschakelen."))
+    if user.is_manager and actor is not None and not actor.is_manager:
+        raise Invalid(_("Alleen een manager kan een manager uitschakelen."))
+    if not user.is_manager:
+        _may_manage(actor, user.client_id or 0)
     if not user.active:
         return
     if user.is_manager and _active_managers() <= 1:

@@ -350,9 +350,11 @@ def _move(agreement: Agreement, target: AgreementState, values: dict, *, extra_g
 
 
 def signers(client_id: int) -> Sequence[User]:
-    """The client's users who may sign for it: its active users."""
+    """The client's users who may sign for it: its active users with the right to sign."""
     return db.session.scalars(
-        select(User).where(User.client_id == client_id, User.active.is_(True)).order_by(User.id)
+        select(User)
+        .where(User.client_id == client_id, User.active.is_(True), User.may_sign.is_(True))
+        .order_by(User.id)
     ).all()
 
 
@@ -513,6 +515,10 @@ def client_sign_with_pdf(
 def _may_sign_for_client(agreement: Agreement, user: User) -> None:
     if user.is_manager or user.client_id != agreement.client_id:
         raise Conflict(_("Alleen een gebruiker van de klant kan voor de klant ondertekenen."))
+    if not user.may_sign:
+        raise Conflict(
+            _("U mag niet ondertekenen voor de klant; een beheerder van uw organisatie kan u dat recht geven.")
+        )
     if agreement.state != AgreementState.SENT:
         raise Conflict(_("Alleen een verstuurde overeenkomst kan ondertekend worden."))
     if agreement.client_signed_at is not None:

@@ -360,7 +360,16 @@ DOCUMENT = {
             "UserInput": {
                 "type": "object",
                 "required": ["email", "full_name"],
-                "properties": {"email": _text(320), "full_name": _text(200)},
+                "properties": {
+                    "email": _text(320),
+                    "full_name": _text(200),
+                    "may_sign": {"type": "boolean", "description": "May sign for the client; default true"},
+                    "gets_notices": {"type": "boolean", "description": "Receives the client's notices; default true"},
+                    "client_admin": {
+                        "type": "boolean",
+                        "description": "Manages the client's users in the portal; default: true for its first user",
+                    },
+                },
             },
             "User": {
                 "type": "object",
@@ -371,6 +380,9 @@ DOCUMENT = {
                     "full_name": {"type": "string"},
                     "client_id": {"type": ["integer", "null"]},
                     "active": {"type": "boolean"},
+                    "client_admin": {"type": "boolean"},
+                    "may_sign": {"type": "boolean"},
+                    "gets_notices": {"type": "boolean"},
                     "last_login_at": INSTANT,
                 },
             },

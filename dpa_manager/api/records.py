@@ -61,6 +61,9 @@ def user_json(user: User) -> dict:
         "full_name": user.full_name,
         "client_id": user.client_id,
         "active": user.active,
+        "client_admin": user.client_admin,
+        "may_sign": user.may_sign,
+        "gets_notices": user.gets_notices,
         "last_login_at": _iso(user.last_login_at),
     }
 
@@ -73,7 +76,14 @@ def invite_user(client_id: int):
     client = _client(client_id)
     data = body("/clients/{client_id}/users", "post")
     user = invite(
-        client, email=data.get("email", ""), full_name=data.get("full_name", ""), actor=g.api_user, now=clock.now()
+        client,
+        email=data.get("email", ""),
+        full_name=data.get("full_name", ""),
+        may_sign=data.get("may_sign", True),
+        gets_notices=data.get("gets_notices", True),
+        client_admin=data.get("client_admin"),
+        actor=g.api_user,
+        now=clock.now(),
     )
     return jsonify(user_json(user)), 201
 

@@ -168,7 +168,7 @@ def counts_by_state(of: tuple[str, int] | None = None) -> dict[str, int]:
 
 
 def client_recipients(client_ids) -> dict[int, list[str]]:
-    """Return, per client, its contact address and its active users' addresses."""
+    """Return, per client, its contact address and the addresses of its active users who receive notices."""
     ids = list(set(client_ids))
     result: dict[int, list[str]] = defaultdict(list)
     if not ids:
@@ -180,7 +180,9 @@ def client_recipients(client_ids) -> dict[int, list[str]]:
         ):
             result[client_id].append(email)
         for user_client_id, email in db.session.execute(
-            select(User.client_id, User.email).where(among(User.client_id, chunk), User.active.is_(True))
+            select(User.client_id, User.email).where(
+                among(User.client_id, chunk), User.active.is_(True), User.gets_notices.is_(True)
+            )
         ):
             if user_client_id is not None:  # the users of these clients all have one
                 result[user_client_id].append(email)
