@@ -59,14 +59,15 @@ class Page(Generic[T]):
         return bool(self.items)
 
 
-def page_of(stmt, number: int, per_page: int | None = None) -> Page[Any]:
+def page_of(stmt, number: int, per_page: int | None = None, *, scalars: bool = True) -> Page[Any]:
     """Return page `number` of the rows of the ordered select `stmt`, PER_PAGE of them unless `per_page` says
-    otherwise."""
+    otherwise: its first column's values, or (scalars=False) whole rows."""
     per_page = per_page or PER_PAGE
     number = min(max(number, 1), MAX_PAGE)
-    found = db.session.scalars(stmt.limit(per_page + 1).offset((number - 1) * per_page)).all()
+    limited = stmt.limit(per_page + 1).offset((number - 1) * per_page)
+    found = db.session.scalars(limited).all() if scalars else db.session.execute(limited).all()
     if not found and number > 1:  # past the end (a list that shrank, an edited address): the first page
-        return page_of(stmt, 1, per_page)
+        return page_of(stmt, 1, per_page, scalars=scalars)
     return Page(list(found[:per_page]), number, per_page, len(found) > per_page and number < MAX_PAGE)
 
 

@@ -3,6 +3,7 @@ with a notice and a window, cancelled, applied per client once its date has come
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date, datetime
 
@@ -14,13 +15,17 @@ from .. import audit
 from ..agreements.models import Agreement, agreement_services
 from ..bulk import claim_batch
 from ..clients.models import Client
+from ..clients.services import matching as matching_clients
 from ..clock import today_in_brussels
 from ..errors import Conflict, Invalid
 from ..extensions import db, rowcount
 from ..labels import CHANGE_VERBS
+from ..links import absolute
 from ..localized import clean_translations
+from ..mail.compose import compose
+from ..mail.models import OutboxMessage
 from ..notices.models import Notice
-from ..notices.services import create_notices, queue_mails, withdraw_pending
+from ..notices.services import client_recipients, create_notices, queue_mails, withdraw_pending
 from ..paging import Page, count_upto, page_of
 from ..rules import (
     CHANGE_TRANSITIONS,
@@ -186,6 +191,63 @@ def affected_agreements(change: Change) -> Sequence[tuple[int, int, int, str, st
 def affected_count(change: Change) -> int:
     """Return the number of signed agreements the change touches (what announcing it would notify)."""
     return db.session.scalar(select(func.count()).select_from(_affected(change).subquery())) or 0
+
+
+#: What a preview of a notice e-mail shows instead of the links to the notice (each real e-mail has its own).
+PREVIEW_LINK = "[…]"
+
+
+def reached_page(change: Change, number: int, query: str = "", per_page: int | None = None) -> Page:
+    """Page `number` of the clients a draft change would reach, by name: rows of (agreement id, client id, window
+    days, window unit, language, client name, enterprise number), those of the clients that match `query` (their
+    name, number or e-mail, as the client list searches)."""
+    stmt = _affected(change).add_columns(Client.name, Client.enterprise_number).order_by(Client.name, Agreement.id)
+    if query.strip():
+        stmt = stmt.where(Agreement.client_id.in_(matching_clients(query).with_only_columns(Client.id)))
+    return page_of(stmt, number, per_page, scalars=False)
+
+
+def preview_notice(change: Change, language: str, *, now: datetime):
+    """The notice e-mail of a draft change as a reached client reading `language` would get it if announced now
+    (one that reads it when there is one, else the first reached), composed for real inside a savepoint that is
+    then rolled back: nothing is kept. None when the change reaches nobody."""
+    first = _affected(change).order_by(Agreement.id).limit(1)
+    sample = db.session.execute(first.where(Client.language == language)).first() or db.session.execute(first).first()
+    if sample is None:
+        return None
+    agreement_id, client_id, days, unit, _language = sample
+    savepoint = db.session.begin_nested()
+    try:
+        ((notice_id, _client),) = create_notices(
+            [
+                {
+                    "change_id": change.id,
+                    "agreement_id": agreement_id,
+                    "client_id": client_id,
+                    "needs_approval": notice_needs_approval(change.kind, change.subprocessor.kind),
+                    "state": NoticeState.AWAITING_DELIVERY.value,
+                    "window_days": days,
+                    "window_unit": unit,
+                    "created_at": now,
+                }
+            ]
+        )
+        message = OutboxMessage(
+            template="notice",
+            language=language,
+            recipients=client_recipients([client_id])[client_id],
+            client_id=client_id,
+            notice_id=notice_id,
+            context={},
+        )
+        rendered = compose(message, now)
+    finally:
+        savepoint.rollback()
+    # the links to a notice that is not kept would lead nowhere, or once its number is used again, elsewhere
+    links = re.compile(re.escape(absolute("/")) + rf"(portal/notices/{notice_id}\b|n/[^\s\"<>]+)")
+    rendered.text = links.sub(PREVIEW_LINK, rendered.text)
+    rendered.html = links.sub(PREVIEW_LINK, rendered.html)
+    return client_id, rendered
 
 
 def _affected(change: Change):

@@ -1,11 +1,12 @@
 """The managers' pages of changes to the register: list, draft, one change with its notices, announce,
 cancel; routes of subprocessors.bp."""
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import audit, clock, tables
+from ..clients.models import Client
 from ..errors import ServiceError
 from ..extensions import db
 from ..labels import SUBPROCESSOR_STATUSES as STATUS_LABELS
@@ -91,7 +92,10 @@ def change(change_id: int):
     state = request.args.get("state") if request.args.get("state") in tuple(NoticeState) else None
     counts = counts_by_state(("change", change.id))
     notices = notice_page(current_user, page_arg(), of=("change", change.id), state=state)
-    affected = services.affected_count(change) if change.state == ChangeState.DRAFT else None
+    draft = change.state == ChangeState.DRAFT
+    affected = services.affected_count(change) if draft else None
+    query = request.args.get("q", "")[:200]
+    reached = services.reached_page(change, page_arg(), query, current_app.config["PAGE_SIZE"]) if draft else None
     return render_template(
         "changes/show.html",
         change=change,
@@ -99,10 +103,33 @@ def change(change_id: int):
         notices=notices,
         state=state,
         affected=affected,
+        reached=reached,
+        query=query,
         states=list(NoticeState),
         confirm=ConfirmForm(),
         kinds=services.CHANGE_KINDS,
         history=audit.history("change", change.id),
+    )
+
+
+@bp.route("/changes/<id:change_id>/preview/<any(nl, fr, en):language>")
+@manager_required
+def preview(change_id: int, language: str):
+    """The notice e-mail of a draft change in one language, as a reached client would get it if announced now."""
+    change = or_404(db.session.get(Change, change_id))
+    if change.state != ChangeState.DRAFT:
+        flash(
+            _(
+                "Alleen een wijziging in voorbereiding heeft een voorbeeld; "
+                "de verstuurde e-mails staan bij haar meldingen."
+            ),
+            "info",
+        )
+        return redirect(url_for("subprocessors.change", change_id=change.id))
+    found = services.preview_notice(change, language, now=clock.now())
+    client = db.session.get(Client, found[0]) if found else None
+    return render_template(
+        "changes/preview.html", change=change, language=language, client=client, mail=found[1] if found else None
     )
 
 

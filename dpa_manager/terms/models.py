@@ -50,6 +50,10 @@ class TermsVersion(Model):
         """Return the title in `language`, or the Dutch one."""
         return (self.title_translations or {}).get(language) or self.title
 
+    def stale_translations(self, language: str) -> list[int]:
+        """The numbers of the articles whose translation into `language` is out of date."""
+        return [a.number for a in self.articles if a.translation_stale(language)]
+
     def translated_into(self, language: str) -> bool:
         """Return whether every article has a translation into `language` (Dutch always)."""
         return language == "nl" or all(a.text_in(language)[2] for a in self.articles)
@@ -84,6 +88,15 @@ class TermsArticle(Model):
 
     def __repr__(self) -> str:
         return f"<TermsArticle {self.version_id}:{self.number}>"
+
+    def translation_stale(self, language: str) -> bool:
+        """Whether the translation into `language` renders an earlier Dutch text than the article's: the Dutch
+        article changed after it, and it was not brought up to date (terms.text.translation_source)."""
+        from .text import source_of  # the models hold data; the rule is in the text module
+
+        translation = (self.translations or {}).get(language) or {}
+        source = translation.get("source")
+        return bool(source) and source != source_of(self.title, self.body)
 
     def text_in(self, language: str) -> tuple[str, str, bool]:
         """Return (title, body, translated) in `language`, or the Dutch original when no translation exists."""

@@ -12,7 +12,7 @@ from ..errors import Conflict, Invalid
 from ..extensions import db
 from ..rules import CHECKLIST
 from .models import TermsArticle, TermsState, TermsVersion
-from .text import parse_text, parse_translation, unknown_placeholders
+from .text import parse_text, parse_translation, translation_source, unknown_placeholders
 
 #: Checklist elements the articles themselves must cover (the rest come from the particulars).
 TERMS_KEYS = frozenset(item.key for item in CHECKLIST if item.source in ("terms", "both"))
@@ -120,8 +120,11 @@ def save_draft(
     now: datetime,
     translations: dict[str, str] | None = None,
     titles: dict[str, str] | None = None,
+    based_on: TermsVersion | None = None,
 ) -> TermsVersion:
-    """Create or update a draft version from the editable text and its optional translations."""
+    """Create or update a draft version from the editable text and its optional translations. Each translation
+    keeps which Dutch text it renders: a translation saved unchanged while its Dutch article changed (since
+    `based_on`, the version the text was edited from; by default the draft itself) stays marked out of date."""
     if version is not None and version.is_published:
         raise Conflict(_("Een gepubliceerde versie kan niet meer wijzigen; maak een nieuwe versie."))
     label = (label or "").strip()
@@ -140,13 +143,27 @@ def save_draft(
         articles, errors = parse_translation(translation, parsed)
         if errors:
             raise Invalid(" ".join(errors), f"text_{language}")
-        for number, article in articles.items():
-            translated.setdefault(number, {})[language] = article
+        for number, rendered in articles.items():
+            translated.setdefault(number, {})[language] = rendered
+    edited_from = based_on or version
+    before = {
+        (a.number, language): dict(t, dutch=(a.title, a.body))
+        for a in (edited_from.articles if edited_from is not None else [])
+        for language, t in (a.translations or {}).items()
+    }
+    for original in parsed:
+        for language, rendered in translated.get(original.number, {}).items():
+            rendered["source"] = translation_source(
+                rendered, (original.title, original.body), before.get((original.number, language))
+            )
     if version is None:
         version = TermsVersion(created_at=now, state=TermsState.DRAFT.value, language="nl")
         db.session.add(version)
     version.label, version.title, version.effective_on = label, (title or "").strip(), effective_on
     version.title_translations = {lang: t.strip()[:200] for lang, t in (titles or {}).items() if (t or "").strip()}
+    if version.articles:  # a draft saved again: its old articles go first (they hold the same numbers)
+        version.articles = []
+        db.session.flush()
     version.articles = [
         TermsArticle(
             number=a.number, title=a.title, body=a.body, covers=a.covers, translations=translated.get(a.number)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -179,3 +180,23 @@ def parse_text(text: str) -> tuple[list[ParsedArticle], list[str]]:
         if unknown:
             errors.append(f"Artikel {article.number}: onbekende plaatshouder(s): {', '.join(unknown)}.")
     return articles, errors
+
+
+def source_of(title: str, body: str) -> str:
+    """The fingerprint of a Dutch article, kept with each translation made from it."""
+    return hashlib.sha256(f"{title.strip()}\n{body.strip()}".encode()).hexdigest()
+
+
+def translation_source(translation: dict, dutch: tuple[str, str], before: dict | None) -> str:
+    """Which Dutch text a translation renders: the current one when the translation is new or was changed with it;
+    else (the same translation saved again) the one it rendered before, so that a translation left as it was
+    while its Dutch article changed stays out of date. `before` is {"title", "body", "source"?, "dutch"} of the
+    same article in the text it was edited from, or None."""
+    same = before is not None and (before.get("title"), before.get("body")) == (
+        translation["title"],
+        translation["body"],
+    )
+    if not same:
+        return source_of(*dutch)
+    assert before is not None
+    return before.get("source") or source_of(*before["dutch"])

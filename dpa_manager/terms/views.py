@@ -45,6 +45,7 @@ def _edit(version: TermsVersion | None, template_source: TermsVersion | None):
                 text=form.text.data,
                 translations={"fr": form.text_fr.data, "en": form.text_en.data},
                 titles={"fr": form.title_fr.data, "en": form.title_en.data},
+                based_on=template_source,
                 actor=current_user,
                 now=clock.now(),
             )

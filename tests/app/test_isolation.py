@@ -87,14 +87,16 @@ def world(app, make_agreement, make_subprocessor, manager, setup):
             "key_id": key_b.id,
             "file_id": 1,  # an import file: the managers' only
             "kind": "csv",
+            "language": "fr",
             "session_id": db.session.scalar(select(UserSession.id).where(UserSession.user_id == user_b.id)),
             "service_id": db.session.scalar(select(Service.id)),
         },
     }
 
 
-#: Route arguments that name no object (a file's format): a route with only these reaches the user's own data.
-NOT_OBJECTS = {"kind"}
+#: Route arguments that name no object (a file's format, a language): a route with only these reaches the user's own
+#: data.
+NOT_OBJECTS = {"kind", "language"}
 
 
 def routes(app, *, keep_logged_in=False):

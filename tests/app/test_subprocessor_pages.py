@@ -308,3 +308,54 @@ def test_a_used_or_expired_link_leads_through_the_login_back_to_the_notice(http,
     signed_in = http.post(login_url, data={"email": agreement.client.users[0].email, "password": PASSWORD})
     assert signed_in.status_code == 302 and signed_in.headers["Location"] == f"/portal/notices/{notice.id}"
     assert http.get(f"/n/{token}").headers["Location"] == f"/portal/notices/{notice.id}"  # signed in: straight there
+
+
+def test_a_draft_change_lists_whom_it_reaches_and_previews_the_e_mail_in_each_language(
+    as_manager, app, make_agreement, make_client, make_subprocessor, manager
+):
+    app.config["PAGE_SIZE"] = 2
+    french = make_client(name="Boulangerie Dupont SA", language="fr", contact_name="Anne Dupont")
+    french.salutation, french.salutation_name = "ms", "Dupont"
+    db.session.commit()
+    for client in (make_client(name="Brouwerij De Klok BV"), make_client(name="Bakkerij Maes"), french):
+        make_agreement("signed", client=client)
+    make_agreement("draft")  # not signed: not reached
+    change = changes.create_change(
+        kind="add",
+        subprocessor_id=make_subprocessor().id,
+        effective_on=date(2026, 12, 15),
+        reason="Nieuw platform",
+        actor=manager,
+        now=NOW,
+    )
+    db.session.commit()
+    page = as_manager.get(f"/changes/{change.id}")
+    assert "Wie de melding krijgt" in page.text
+    assert (
+        "Bakkerij Maes" in page.text and "Boulangerie Dupont SA" in page.text and "Brouwerij De Klok" not in page.text
+    )
+    assert "7 kalenderdagen" in page.text and "Volgende" in page.text  # two per page here: a second page
+    assert "Brouwerij De Klok BV" in as_manager.get(f"/changes/{change.id}?page=2").text
+    found = as_manager.get(f"/changes/{change.id}?q=klok")
+    assert "Brouwerij De Klok BV" in found.text and "Bakkerij Maes" not in found.text
+    assert "Geen klant gevonden" in as_manager.get(f"/changes/{change.id}?q=nergens").text
+
+    outbox_before = db.session.scalar(select(func.count()).select_from(Notice))
+    preview = as_manager.get(f"/changes/{change.id}/preview/fr")
+    assert preview.status_code == 200 and "Boulangerie Dupont SA" in preview.text
+    assert "Chère Madame Dupont," in preview.text and "CloudTel SA" in preview.text and "[…]" in preview.text
+    assert "/portal/notices/" not in preview.text and "/n/" not in preview.text
+    dutch = as_manager.get(f"/changes/{change.id}/preview/nl")
+    assert "Nieuw platform" in dutch.text and "bezwaar" in dutch.text
+    english = as_manager.get(f"/changes/{change.id}/preview/en")  # no client reads English: one reached, in English
+    assert english.status_code == 200 and "deemed approved" in english.text and "leest deze taal" in english.text
+    # nothing was kept, and nothing was sent
+    assert db.session.scalar(select(func.count()).select_from(Notice)) == outbox_before == 0
+    assert db.session.get(Change, change.id).state == "draft"
+    assert as_manager.get(f"/changes/{change.id}/preview/de").status_code == 404
+
+    changes.announce(change, actor=manager, now=NOW)
+    db.session.commit()
+    announced = as_manager.get(f"/changes/{change.id}/preview/nl", follow_redirects=True)
+    assert "Alleen een wijziging in voorbereiding heeft een voorbeeld" in announced.text
+    assert "Wie de melding krijgt" not in as_manager.get(f"/changes/{change.id}").text

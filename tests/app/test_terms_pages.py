@@ -4,7 +4,7 @@ import pytest
 
 from dpa_manager.extensions import db
 from dpa_manager.terms.models import TermsVersion
-from dpa_manager.terms.text import to_text
+from dpa_manager.terms.text import to_text, translation_text
 
 
 @pytest.fixture
@@ -108,3 +108,38 @@ def test_comparing_two_versions_in_the_browser(as_manager, setup):
     assert "<del>zware</del>" in page.text and "<ins>grove</ins>" in page.text
     assert as_manager.get(f"/terms/{setup.id}/compare?with={version.id}").status_code == 200
     assert as_manager.get(f"/terms/{setup.id}/compare?with=abc").status_code == 200
+
+
+def test_a_translation_is_marked_out_of_date_when_its_dutch_article_changed_after_it(as_manager, setup):
+    dutch, french, english = (
+        to_text(setup.articles),
+        translation_text(setup.articles, "fr"),
+        translation_text(setup.articles, "en"),
+    )
+    assert french and english  # the default terms come translated
+    form = {"label": "2027-01", "title": "Voorwaarden 2027", "effective_on": "2027-01-01", "text_fr": french}
+    # a new version whose article 10 changed in Dutch, its French left as it was, its English rewritten with it
+    changed = dutch.replace("# 10. Subverwerkers", "# 10. Subverwerkers en hun vervanging")
+    english_too = english.replace("# 10. Sub-processors", "# 10. Sub-processors and their replacement")
+    assert changed != dutch and english_too != english
+    saved = as_manager.post("/terms/new", data=form | {"text": changed, "text_en": english_too})
+    assert saved.status_code == 302
+    version = db.session.scalar(db.select(TermsVersion).where(TermsVersion.label == "2027-01"))
+    assert version.stale_translations("fr") == [10] and version.stale_translations("en") == []
+    page = as_manager.get(f"/terms/{version.id}")
+    assert "Frans: de vertaling van artikel 10 is verouderd" in page.text and "Frans: vertaling verouderd" in page.text
+    assert "Engels: vertaling verouderd" not in page.text
+
+    # saved again without touching the French: still out of date; the French brought up to date: no longer
+    edit = {"label": "2027-01", "title": "Voorwaarden 2027", "effective_on": "2027-01-01", "text": changed}
+    as_manager.post(f"/terms/{version.id}/edit", data=edit | {"text_fr": french, "text_en": english_too})
+    db.session.expire_all()
+    assert version.stale_translations("fr") == [10]
+    french_too = french.replace(
+        "# 10. Sous-traitants ultérieurs", "# 10. Sous-traitants ultérieurs et leur remplacement"
+    )
+    assert french_too != french
+    as_manager.post(f"/terms/{version.id}/edit", data=edit | {"text_fr": french_too, "text_en": english_too})
+    db.session.expire_all()
+    assert version.stale_translations("fr") == []
+    assert "vertaling verouderd" not in as_manager.get(f"/terms/{version.id}").text

@@ -5,6 +5,7 @@ import re
 import pytest
 
 from dpa_manager.rules import CHECKLIST
+from dpa_manager.terms import text
 from dpa_manager.terms.services import TERMS_KEYS, default_terms, missing_coverage
 from dpa_manager.terms.text import PLACEHOLDERS, blocks, fill, parse_text, to_text, unknown_placeholders
 
@@ -143,3 +144,29 @@ def test_every_placeholder_has_a_value_in_documents():
     assert values["liability_cap_total"] == "€ 2.500"
     assert values["client_address"] == "A, B"
     assert {i.key for i in CHECKLIST} >= TERMS_KEYS
+
+
+NL = ("Subverwerkers", "De verwerker meldt elke nieuwe subverwerker.")
+NL_CHANGED = ("Subverwerkers", "De verwerker meldt elke nieuwe subverwerker, vooraf.")
+FR = {"title": "Sous-traitants", "body": "Le sous-traitant notifie tout nouveau sous-traitant ultérieur."}
+FR_CHANGED = {"title": "Sous-traitants", "body": "Le sous-traitant notifie au préalable tout nouveau sous-traitant."}
+
+
+@pytest.mark.parametrize(
+    "translation, dutch, before, renders",
+    [
+        # new: it renders the Dutch text it was saved with
+        (FR, NL, None, NL),
+        # saved again as it was, the Dutch unchanged: still that text
+        (FR, NL, dict(FR, dutch=NL), NL),
+        # the Dutch changed, the translation left as it was: it still renders the earlier Dutch (out of date)
+        (FR, NL_CHANGED, dict(FR, dutch=NL), NL),
+        # and stays so when saved again, even though the Dutch did not change this time
+        (FR, NL_CHANGED, dict(FR, dutch=NL_CHANGED, source=text.source_of(*NL)), NL),
+        # the translation changed with (or after) the Dutch: up to date
+        (FR_CHANGED, NL_CHANGED, dict(FR, dutch=NL), NL_CHANGED),
+        (FR_CHANGED, NL_CHANGED, dict(FR, dutch=NL_CHANGED, source=text.source_of(*NL)), NL_CHANGED),
+    ],
+)
+def test_a_translation_keeps_the_dutch_text_it_renders(translation, dutch, before, renders):
+    assert text.translation_source(dict(translation), dutch, before) == text.source_of(*renders)
