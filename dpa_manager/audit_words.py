@@ -1,4 +1,4 @@
-"""What an audit event records, in words for a person: "Status: open; Termijn sluit: 30/11/2026 23:59".
+"""What an audit event records, in words for a person: "Status: open; Einde termijn: 30/11/2026 23:59".
 
 The event itself keeps its codes and ISO times (they are hashed into the chain and must not change); the
 audit page and histories show them through here. A form's own fields are named by the form's labels; the
@@ -17,6 +17,7 @@ from .agreements.forms import AgreementForm
 from .catalogue import DATA_CATEGORIES, LANGUAGES, SUBPROCESSOR_KINDS
 from .clients.forms import ClientForm
 from .formatting import format_date, format_datetime
+from .i18n import current as current_language
 from .labels import (
     CHANGE_KINDS,
     CHANGE_STATES,
@@ -49,7 +50,7 @@ KEYS = {
     "channel": _l("Kanaal"),
     "event_hash": _l("Hash van de verankerde gebeurtenis"),
     "client_id": _l("Klant"),
-    "closes_at": _l("Termijn sluit"),
+    "closes_at": _l("Einde termijn"),
     "code": _l("Code"),
     "concluded_by": _l("Gesloten door"),
     "effective_at": _l("Van kracht sinds"),
@@ -206,4 +207,6 @@ def value_words(object_type: str, key: str, value) -> str:
 def event_details(event) -> str:
     """Return what the event recorded after it happened, in words: "Label: value; …" (empty when nothing)."""
     after = event.after if isinstance(event.after, dict) else {}
-    return "; ".join(f"{key_words(k)}: {value_words(event.object_type, k, v)}" for k, v in after.items())
+    # French sets a narrow no-break space before the colon and the semicolon
+    space = "\u202f" if current_language() == "fr" else ""
+    return f"{space}; ".join(f"{key_words(k)}{space}: {value_words(event.object_type, k, v)}" for k, v in after.items())

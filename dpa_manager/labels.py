@@ -29,7 +29,11 @@ SIGN_IN_METHODS = {"password": _l("e-mailadres en wachtwoord")}
 NOTICE_STATES = {state.value: _l(label) for state, label in NOTICE_STATE_LABELS.items()}
 CHANGE_KINDS = {"add": _l("Toevoeging"), "replace": _l("Vervanging"), "remove": _l("Stopzetting")}
 #: The kinds of change as the manager's form offers them.
-CHANGE_VERBS = {"add": _l("Toevoegen"), "replace": _l("Vervangen"), "remove": _l("Stopzetten")}
+CHANGE_VERBS = {
+    "add": _l("Een subverwerker toevoegen"),
+    "replace": _l("Een subverwerker vervangen"),
+    "remove": _l("Een subverwerker stopzetten"),
+}
 #: The kinds of change as the feeds and the public register title them.
 CHANGE_TITLES = {
     "add": _l("Nieuwe subverwerker"),

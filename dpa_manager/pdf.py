@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import os
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape as xml_escape
 
 import reportlab
 from flask_babel import force_locale
@@ -130,9 +130,21 @@ class _NumberedCanvas(Canvas):
         self.saveState()
         self.setFont(FONT, 8)
         self.setFillColor(colors.HexColor("#555555"))
-        self.drawString(MARGIN, 12 * mm, self.footer_left)
-        self.drawRightString(width - MARGIN, 12 * mm, self.footer_pages.format(page=self._pageNumber, total=total))
+        self.drawString(MARGIN, 12 * mm, printable(self.footer_left))
+        self.drawRightString(
+            width - MARGIN, 12 * mm, printable(self.footer_pages.format(page=self._pageNumber, total=total))
+        )
         self.restoreState()
+
+
+def printable(text: str) -> str:
+    """The text as the embedded font can print it: the narrow no-break space of French typography (U+202F), which
+    Bitstream Vera lacks, becomes a no-break space."""
+    return text.replace("\u202f", "\u00a0")
+
+
+def escape(text: str) -> str:
+    return printable(xml_escape(text))
 
 
 def _p(text: str, style: ParagraphStyle) -> Paragraph:

@@ -113,7 +113,7 @@ def _csv(data: bytes) -> tuple[list, list]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise Invalid(_("Het CSV-bestand is geen UTF-8-tekst; bewaar het als 'CSV UTF-8'."), "file") from None
+        raise Invalid(_("Het CSV-bestand is geen UTF-8-tekst; bewaar het als ‘CSV UTF-8’."), "file") from None
     if "\x00" in text:
         raise Invalid(_("Het bestand is geen CSV-tekst."), "file")
     first = text.split("\n", 1)[0]

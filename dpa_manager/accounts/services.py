@@ -31,7 +31,7 @@ def create_user(
 
     email = normalize_email(email)
     if role not in {r.value for r in Role}:
-        raise Invalid(_("De rol is 'manager' of 'client'."), "role")
+        raise Invalid(_("De rol is ‘manager’ of ‘client’."), "role")
     if role == Role.CLIENT and (client_id is None or db.session.get(Client, client_id) is None):
         raise Invalid(_("Een klantgebruiker hoort bij een bestaande klant."), "client_id")
     if role == Role.MANAGER and client_id is not None:

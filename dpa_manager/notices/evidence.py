@@ -167,7 +167,7 @@ def build(notice, *, now: datetime) -> dict:
             ["Eerst geopend in het portaal", _at(notice.first_opened_at)],
             ["Verwittigd (begin van de termijn)", _at(notice.notified_at)],
             ["Sluiting vermeld aan de klant", _at(notice.stated_closes_at)],
-            ["Termijn sluit (toegepast)", _at(notice.closes_at)],
+            ["Einde termijn (toegepast)", _at(notice.closes_at)],
             *([["Waarom later dan vermeld", later_than_stated(notice)]] if later_than_stated(notice) else []),
             ["Antwoord van de klant", answer],
             [

@@ -204,7 +204,7 @@ def test_the_audit_page_says_what_happened_in_words(login, manager, make_agreeme
     mark_delivered(notice_id, NOW)
     db.session.commit()
     page = login(manager).get("/audit/?object_type=notice").text
-    assert "Status: Bezwaartermijn loopt; Verwittigd op: 21/11/2026 11:00; Termijn sluit: 01/12/2026 00:00" in page
+    assert "Status: Bezwaartermijn loopt; Verwittigd op: 21/11/2026 11:00; Einde termijn: 01/12/2026 00:00" in page
     assert "{&#34;" not in page and '{"' not in page and "awaiting_delivery" not in page
     changes = login(manager).get("/audit/?object_type=change").text
     created = changes.split("<td>Aangemaakt</td>")[1].split("</tr>")[0]

@@ -90,3 +90,27 @@ def test_no_text_writes_a_plural_in_brackets(source_texts, language):
                 texts += message.string if isinstance(message.string, tuple) else [message.string]
     found = [text for text in texts if WORD_PLURAL.search(text)]
     assert not found, found[:10]
+
+
+#: French typography: before ; : ? ! (ending a clause: a space, the end or a closing mark follows) a narrow no-break
+#: space (U+202F), not a plain space, a no-break space or nothing; inside « » the same.
+FRENCH_MARK = re.compile(r"(?<![\u202f])([;:?!])(?=\s|$|[»)\"'<])")
+FRENCH_QUOTES = re.compile(r"«(?!\u202f)|(?<!\u202f)»")
+#: An HTML entity ends in a semicolon that is no punctuation.
+ENTITY = re.compile(r"&(?:[a-z]+|#\d+);")
+
+
+def test_french_texts_set_a_narrow_no_break_space_before_double_punctuation_and_inside_quotes():
+    wrong = []
+    for message in catalogue("fr"):
+        if not message.id or not translated(message):
+            continue
+        for text in message.string if isinstance(message.string, tuple) else (message.string,):
+            plain = ENTITY.sub("", text)
+            if FRENCH_MARK.search(plain) or FRENCH_QUOTES.search(plain):
+                wrong.append(text)
+    assert not wrong, wrong[:10]
+
+
+def test_no_other_language_sets_the_french_spaces():
+    assert not [m.id for m in catalogue("en") if m.id and "\u202f" in str(m.string)]

@@ -88,7 +88,7 @@ def test_a_message_accepted_after_midnight_keeps_the_later_deadline_everywhere(
     assert api["stated_closes_at"] == "2026-12-04T23:00:00+00:00" and api["closes_at"] == "2026-12-07T23:00:00+00:00"
     evidence = pdf_text(login(manager).get(f"/notices/{notice_id}/evidence.pdf").data)
     assert "Sluiting vermeld aan de klant 05/12/2026 00:00:00" in evidence
-    assert "Termijn sluit (toegepast) 08/12/2026 00:00:00" in evidence
+    assert "Einde termijn (toegepast) 08/12/2026 00:00:00" in evidence
     assert "de latere sluiting geldt" in evidence
 
     client_user = make_user(client=agreement.client)
@@ -717,7 +717,7 @@ def test_a_french_client_reads_translated_free_texts_and_the_dutch_ones_marked(
     drain(now=lambda: NOW)
     (mail,) = inbox.messages
     body = mail.get_body(("plain",)).get_content()
-    assert "Service : Plateforme téléphonique" in body and "Motif : Nouvelle plateforme" in body
+    assert "Service\u202f: Plateforme téléphonique" in body and "Motif\u202f: Nouvelle plateforme" in body
     assert "Telefonieplatform" not in body
     (ics,) = [a for a in mail.iter_attachments() if a.get_content_type() == "text/calendar"]
     assert ics.get_filename() == "delai-opposition.ics"

@@ -84,7 +84,7 @@ def test_a_french_client_reads_french(make_agreement, make_subprocessor, manager
     announce(make_subprocessor, manager)
     drain(now=lambda: NOW)
     (message,) = inbox.messages
-    assert message["Subject"].startswith("Sous-traitant ultérieur CloudTel SA : opposition possible jusqu'au lundi")
+    assert message["Subject"].startswith("Sous-traitant ultérieur CloudTel SA\u202f: opposition possible jusqu'au")
     text, _, _ = parts(message)
     assert "Madame, Monsieur," in text and "réputée approuvée" in text and "7 jours calendrier" in text
 

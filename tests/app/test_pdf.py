@@ -177,3 +177,20 @@ def test_same_document_gives_the_same_bytes(make_agreement):
 def test_every_page_has_text(signed):
     _, pages, _ = read(signed.signed_pdf)
     assert all(re.search(r"\w{4,}", page) for page in pages)
+
+
+@pytest.mark.parametrize("language", ["fr", "en", "nl"])
+def test_every_character_of_a_translated_agreement_is_in_the_embedded_font(make_agreement, make_client, language):
+    """French typography sets narrow no-break spaces, which the embedded font lacks: the PDF prints what it has."""
+    import os
+
+    import reportlab
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    signed = make_agreement("signed", client=make_client(language=language, name="Boulangerie Zoë SA"))
+    sent = make_agreement("sent", client=make_client(language=language, name="Boucherie Noël SA"))
+    text = read(signed.signed_pdf)[2] + read(services.pdf_of(sent, now=NOW))[2]
+    font = TTFont("Vera-check", os.path.join(os.path.dirname(reportlab.__file__), "fonts", "Vera.ttf"))
+    missing = sorted({c for c in text if not c.isspace() and ord(c) not in font.face.charToGlyph} - {"\u00ad"})
+    assert not missing, [hex(ord(c)) for c in missing]
+    assert "\u202f" not in text

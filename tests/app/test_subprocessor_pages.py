@@ -4,10 +4,12 @@ from datetime import UTC, date, timedelta
 
 import pytest
 import time_machine
+from flask_babel import gettext
 from sqlalchemy import func, select
 
 from dpa_manager.changes import services as changes
 from dpa_manager.extensions import db
+from dpa_manager.i18n import force_locale
 from dpa_manager.jobs import drain
 from dpa_manager.links import notice_token
 from dpa_manager.notices import services as notices
@@ -167,6 +169,11 @@ def test_client_objects_through_the_form(login, make_agreement, make_subprocesso
     assert "Uw bezwaar is ontvangen" in response.text
     assert "Geen doorgifte naar de VS" in response.text and "Bezwaar maken" not in response.text
     assert db.session.get(Notice, notice.id).state == "objected"
+    # the window's end, worded by tense: still to come when the client objected, past once it is
+    assert "Termijn sluit" in response.text and "Termijn sloot" not in response.text
+    with time_machine.travel(notice.closes_at + timedelta(minutes=1), tick=False):
+        later = login(agreement.client.users[0]).get(f"/portal/notices/{notice.id}")
+    assert "Termijn sloot" in later.text and "Termijn sluit" not in later.text
 
 
 def test_approval_needs_the_checkbox(login, make_agreement, make_subprocessor, manager):
@@ -187,6 +194,8 @@ def test_after_closing_the_notice_is_read_only(login, make_agreement, make_subpr
     http = login(agreement.client.users[0])
     page = http.get(f"/portal/notices/{notice.id}")
     assert "Goedgekeurd door stilzwijgen" in page.text and "Bezwaar maken" not in page.text
+    with force_locale("fr"):  # a notification: the state agrees with it in French
+        assert gettext("Goedgekeurd door stilzwijgen") == "Approuvée tacitement"
     response = http.post(f"/portal/notices/{notice.id}/objection", data={"reason": "Te laat ingediend"})
     assert response.status_code == 422 and "niet meer open" in response.text
 
