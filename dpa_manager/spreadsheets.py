@@ -205,6 +205,18 @@ def claim(file_id: int, kind: str, now: datetime) -> ImportFile:
     return db.session.get_one(ImportFile, file_id)
 
 
+def import_once(file_id: int, kind: str, now: datetime, run: Callable[[ImportFile], list[Row]], refused) -> int:
+    """Import the rows of a kept file once (`run` checks them and imports them, all or none); return how many.
+    Raise Invalid when it was imported already, or with refused(n) when n rows are wrong now (nothing imported)."""
+    kept = claim(file_id, kind, now)
+    checked = run(kept)
+    wrong = sum(1 for row in checked if row.errors)
+    if wrong:
+        raise Invalid(refused(wrong))
+    kept.rows = len(checked)
+    return len(checked)
+
+
 # --- The pages of an import: upload and check, then confirm -------------------------------------------------------
 
 #: Wrong rows shown on the check page (all are counted).

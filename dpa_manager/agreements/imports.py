@@ -384,22 +384,24 @@ def upload(filename: str, data: bytes, *, actor, now: datetime) -> tuple[ImportF
 
 def import_upload(file_id: int, *, actor, now: datetime) -> int:
     """Import the agreements of a ZIP file uploaded and checked before, once; return how many."""
-    kept = spreadsheets.claim(file_id, "agreements", now)
-    _table, rows, pdfs = read_zip(kept.filename, kept.data)
-    checked = import_agreements(rows, pdfs, actor=actor, now=now, source=kept.filename)
-    wrong = sum(1 for row in checked if row.errors)
-    if wrong:
-        raise Invalid(
-            ngettext(
-                "Niets geïmporteerd: %(num)s rij is intussen fout (bv. een klant met intussen een overeenkomst). "
-                "Laad het bestand opnieuw op.",
-                "Niets geïmporteerd: %(num)s rijen zijn intussen fout (bv. een klant met intussen een "
-                "overeenkomst). Laad het bestand opnieuw op.",
-                wrong,
-            )
-        )
-    kept.rows = len(checked)
-    return len(checked)
+
+    def run(kept: ImportFile) -> list[Row]:
+        _table, rows, pdfs = read_zip(kept.filename, kept.data)
+        return import_agreements(rows, pdfs, actor=actor, now=now, source=kept.filename)
+
+    return spreadsheets.import_once(
+        file_id,
+        "agreements",
+        now,
+        run,
+        lambda wrong: ngettext(
+            "Niets geïmporteerd: %(num)s rij is intussen fout (bv. een klant met intussen een overeenkomst). "
+            "Laad het bestand opnieuw op.",
+            "Niets geïmporteerd: %(num)s rijen zijn intussen fout (bv. een klant met intussen een "
+            "overeenkomst). Laad het bestand opnieuw op.",
+            wrong,
+        ),
+    )
 
 
 def template_csv() -> bytes:

@@ -18,7 +18,6 @@ from flask_babel import ngettext
 from sqlalchemy import insert, select
 
 from .. import audit, spreadsheets
-from ..errors import Invalid
 from ..extensions import db
 from ..spreadsheets import Columns, ImportFile, Row
 from .models import Client
@@ -120,21 +119,19 @@ def upload(filename: str, data: bytes, *, actor, now: datetime) -> tuple[ImportF
 def import_upload(file_id: int, *, actor, now: datetime) -> int:
     """Import the clients of a file uploaded and checked before, once; return how many. Raise Invalid when it was
     imported already or when a row is wrong now (nothing is imported then)."""
-    kept = spreadsheets.claim(file_id, "clients", now)
-    checked = import_clients(read_table(kept.filename, kept.data), actor=actor, now=now, source=kept.filename)
-    wrong = sum(1 for row in checked if row.errors)
-    if wrong:
-        raise Invalid(
-            ngettext(
-                "Niets geïmporteerd: %(num)s rij is intussen fout (bv. een klant die al bestaat). Laad het bestand "
-                "opnieuw op.",
-                "Niets geïmporteerd: %(num)s rijen zijn intussen fout (bv. een klant die al bestaat). Laad het "
-                "bestand opnieuw op.",
-                wrong,
-            )
-        )
-    kept.rows = len(checked)
-    return len(checked)
+    return spreadsheets.import_once(
+        file_id,
+        "clients",
+        now,
+        lambda kept: import_clients(read_table(kept.filename, kept.data), actor=actor, now=now, source=kept.filename),
+        lambda wrong: ngettext(
+            "Niets geïmporteerd: %(num)s rij is intussen fout (bv. een klant die al bestaat). Laad het bestand "
+            "opnieuw op.",
+            "Niets geïmporteerd: %(num)s rijen zijn intussen fout (bv. een klant die al bestaat). Laad het "
+            "bestand opnieuw op.",
+            wrong,
+        ),
+    )
 
 
 def template_csv() -> bytes:

@@ -164,19 +164,17 @@ def upload(filename: str, data: bytes, *, actor, now: datetime) -> tuple[ImportF
 
 def import_upload(file_id: int, *, actor, now: datetime) -> int:
     """Import the register of a file uploaded and checked before, once; return how many entries."""
-    kept = spreadsheets.claim(file_id, "subprocessors", now)
-    checked = import_register(read_table(kept.filename, kept.data), actor=actor, now=now, source=kept.filename)
-    wrong = sum(1 for row in checked if row.errors)
-    if wrong:
-        raise Invalid(
-            ngettext(
-                "Niets geïmporteerd: %(num)s rij is intussen fout. Laad het bestand opnieuw op.",
-                "Niets geïmporteerd: %(num)s rijen zijn intussen fout. Laad het bestand opnieuw op.",
-                wrong,
-            )
-        )
-    kept.rows = len(checked)
-    return len(checked)
+    return spreadsheets.import_once(
+        file_id,
+        "subprocessors",
+        now,
+        lambda kept: import_register(read_table(kept.filename, kept.data), actor=actor, now=now, source=kept.filename),
+        lambda wrong: ngettext(
+            "Niets geïmporteerd: %(num)s rij is intussen fout. Laad het bestand opnieuw op.",
+            "Niets geïmporteerd: %(num)s rijen zijn intussen fout. Laad het bestand opnieuw op.",
+            wrong,
+        ),
+    )
 
 
 def template_csv() -> bytes:
