@@ -101,6 +101,12 @@ def test_e_mail_links_lead_to_the_port_make_run_serves_on(make_run, browser):
     manager.click("main form button.primary")
     manager.wait_for_url(re.compile(r".*/changes/\d+$"))
     assert "Wie de melding krijgt" in manager.content() and "Brouwerij De Klok BV" in manager.content()
+    shot(manager, "make-run-draft-change")
+    change_url = manager.url
+    manager.goto(f"{change_url}/preview/fr")
+    assert "Madame, Monsieur," in manager.content() or "Chère Madame" in manager.content()
+    shot(manager, "make-run-change-preview-fr")
+    manager.goto(change_url)
     manager.check("form.confirm input[name=confirm]")
     manager.click("form.confirm button.primary")
     manager.wait_for_load_state()

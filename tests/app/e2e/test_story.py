@@ -301,6 +301,8 @@ def test_the_whole_story(live, browser):
         shot(manager, name)
     client.goto(f"{url}/portal/subprocessors")
     shot(client, "client-subprocessors-in-french")
+    client.goto(f"{url}/portal/users")
+    shot(client, "client-colleagues-in-french")
     client.goto(f"{url}/portal/feeds")
     client.click("button[data-copy=feed-ics]")
     client.wait_for_function("document.getElementById('feed-ics-status').textContent.length > 0")
