@@ -139,8 +139,9 @@ class _NumberedCanvas(Canvas):
 
 def printable(text: str) -> str:
     """The text as the embedded font can print it: the narrow no-break space of French typography (U+202F), which
-    Bitstream Vera lacks, becomes a no-break space."""
-    return text.replace("\u202f", "\u00a0")
+    Bitstream Vera lacks, becomes a plain space, as the French texts had before they set it; a document sent then
+    renders to the same bytes as the ones whose SHA-256 the client was shown."""
+    return text.replace("\u202f", " ")
 
 
 def escape(text: str) -> str:

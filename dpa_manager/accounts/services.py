@@ -3,7 +3,7 @@
 import hashlib
 import secrets
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 
@@ -185,6 +185,20 @@ def invite(
     receives notices unless told otherwise; the client's first user becomes its administrator. A client user who
     invites must be the client's administrator."""
     _may_manage(actor, client.id)
+    if actor is not None and not actor.is_manager:
+        invited = db.session.scalar(
+            db.select(db.func.count())
+            .select_from(User)
+            .where(User.client_id == client.id, User.created_at > now - timedelta(days=1))
+        )
+        if (invited or 0) >= INVITES_PER_DAY:
+            raise Invalid(
+                _(
+                    "Uw organisatie nodigde de voorbije 24 uur al %(num)s gebruikers uit; probeer het later opnieuw "
+                    "of vraag het de verwerker.",
+                    num=INVITES_PER_DAY,
+                )
+            )
     email = normalize_email(email)
     error = name_error(full_name or "")
     if error:
@@ -223,7 +237,18 @@ def invite(
 
 
 def _users_of(client_id: int | None) -> int:
-    return db.session.scalar(db.select(db.func.count()).select_from(User).where(User.client_id == client_id)) or 0
+    """How many active users the client has (its first active one becomes its administrator)."""
+    return (
+        db.session.scalar(
+            db.select(db.func.count()).select_from(User).where(User.client_id == client_id, User.active.is_(True))
+        )
+        or 0
+    )
+
+
+#: How many users a client's administrators may invite in 24 hours: the invitations go out from the processor's
+#: domain, and the limit keeps a hijacked account from sending more (managers have no limit).
+INVITES_PER_DAY = 20
 
 
 def _rights(user: User) -> dict:

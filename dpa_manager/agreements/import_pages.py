@@ -35,9 +35,10 @@ def _import_page() -> spreadsheets.ImportPage:
                 "vernietigen)."
             ),
             _(
-                "Elke overeenkomst is van kracht vanaf de import. De lijst van subverwerkers van de klant wordt de "
-                "lijst van het register voor zijn diensten, vanaf de dag van de import: importeer het register "
-                "eerst, en meld met een wijziging elke subverwerker die de ondertekende bijlage niet noemde."
+                "Vanaf de import telt elke overeenkomst als de overeenkomst in werking van de klant. De lijst van "
+                "subverwerkers van de klant wordt de lijst van het register voor zijn diensten, vanaf de dag van de "
+                "import: importeer het register eerst, en meld met een wijziging elke subverwerker die de "
+                "ondertekende bijlage niet noemde."
             ),
         ],
         columns=imports.REQUIRED + imports.OPTIONAL,

@@ -2,21 +2,23 @@
 Excel, one agreement per row) and the signed PDFs the rows name. Every row is checked first, each with its errors;
 then all are imported or none.
 
-An imported agreement is in force from its import: signed (on `signed_on`, outside the app), its PDF stored as it
-came with its SHA-256, its particulars as the row gives them. It rests on a terms version of the app
-(`terms_version_id`) or, when that column is empty, on terms the app does not hold. Its client's list of
-sub-processors becomes the register's entries in use for its services, from the day of the import, so that every
-change of the register reaches the client from then on. A terms amendment announced in the app does not reach it
-(its record would name signatures the app does not hold): the client signs a new agreement in the app instead,
-which replaces the imported one at its countersignature.
+From its import the app counts an imported agreement as the client's agreement in force: signed (on `signed_on`,
+outside the app), its PDF stored as it came with its SHA-256, its particulars as the row gives them. It rests on a
+terms version of the app (`terms_version_id`) or, when that column is empty, on terms the app does not hold. Its
+client's list of sub-processors becomes the register's entries in use for its services, from the day of the import,
+so that every change of the register reaches the client from then on. A terms amendment announced in the app does
+not reach it (its record would name signatures the app does not hold): the client signs a new agreement in the app
+instead, which replaces the imported one at its countersignature.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import lzma
 import re
 import zipfile
+import zlib
 from datetime import date, datetime
 from pathlib import PurePosixPath
 
@@ -105,7 +107,16 @@ def read_zip(filename: str, data: bytes) -> tuple[str, list[dict], dict[str, byt
             raise Invalid(_("Het ZIP-bestand moet precies één tabel bevatten (.csv of .xlsx)."), "file")
         pdfs = {m.filename: archive.read(m) for m in members if m.filename.lower().endswith(".pdf")}
         table = archive.read(tables[0])
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, OSError, EOFError):
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        NotImplementedError,
+        RuntimeError,
+        OSError,
+        EOFError,
+        zlib.error,
+        lzma.LZMAError,
+    ):
         raise Invalid(_("Het ZIP-bestand kon niet gelezen worden."), "file") from None
     return tables[0].filename, spreadsheets.read_table(tables[0].filename, table, COLUMNS), pdfs
 
@@ -188,8 +199,8 @@ def _check_row(row: Row, *, today: date, pdfs: dict[str, bytes], defaults: dict,
             raise Invalid(
                 _("Deze overeenkomst is al afgelopen; importeer alleen overeenkomsten in werking."), "ends_on"
             )
-        codes = tuple(re.split(r"[\s,;]+", values.get("services", "").strip()))
-        if codes == ("",):
+        codes = tuple(code for code in re.split(r"[\s,;]+", values.get("services", "")) if code)
+        if not codes:
             raise Invalid(_("Geef minstens één dienst: wijzigingen van het register volgen de diensten."), "services")
         if codes not in lookups["services"]:  # looked up once for each list of services the file names
             lookups["services"][codes] = services_by_code_or_id(list(codes))
@@ -259,10 +270,15 @@ def _client(values: dict, lookups: dict) -> Client:
     return client
 
 
+def _an_id(text: str) -> bool:
+    """Whether `text` can be a row's id: ASCII digits, within the database's integers."""
+    return text.isascii() and text.isdigit() and int(text) < 2**31
+
+
 def _lookups(rows: list[dict]) -> dict:
     """The clients, terms versions and agreements in force the rows name, read in chunks, not row by row."""
     numbers = sorted({normalize_enterprise_number(r.get("enterprise_number", "")) for r in rows} - {""})
-    ids = sorted({int(r["client_id"]) for r in rows if r.get("client_id", "").isdigit()})
+    ids = sorted({int(r["client_id"]) for r in rows if _an_id(r.get("client_id", ""))})
     clients: list[Client] = []
     for start in range(0, max(len(numbers), len(ids)), 1000):
         chunk_numbers, chunk_ids = numbers[start : start + 1000], ids[start : start + 1000]

@@ -91,17 +91,15 @@ def agreements_to_amend(version: TermsVersion):
 
 
 def agreements_to_sign_anew(version: TermsVersion) -> int:
-    """Count the signed agreements on another version whose terms have no amendment clause, and those signed
-    outside the app."""
+    """Count the signed agreements on another version (or on terms the app does not hold) that no announcement can
+    amend: their terms have no amendment clause, or they were signed outside the app."""
     return db.session.execute(
         select(func.count())
         .select_from(Agreement)
         .where(
             Agreement.state == "signed",
-            or_(
-                Agreement.concluded_by == "outside",
-                and_(Agreement.terms_version_id != version.id, ~_with_amendment_clause()),
-            ),
+            or_(Agreement.terms_version_id.is_(None), Agreement.terms_version_id != version.id),
+            or_(Agreement.concluded_by == "outside", ~_with_amendment_clause()),
         )
     ).scalar_one()
 

@@ -420,14 +420,32 @@ DOCUMENT = {
                     "reference": {"type": "string"},
                     "client_id": {"type": "integer"},
                     "state": {"type": "string", "enum": [s.value for s in AgreementState]},
-                    "terms_version_id": {"type": "integer"},
+                    "terms_version_id": {
+                        "type": ["integer", "null"],
+                        "description": "null: signed outside the app on terms the app does not hold",
+                    },
+                    "concluded_by": {
+                        "type": "string",
+                        "enum": ["signatures", "acceptance", "silence", "outside"],
+                        "description": "signed by both in the app, an amendment accepted or accepted by silence, "
+                        "or signed outside the app and imported",
+                    },
+                    "signed_on": {
+                        "type": ["string", "null"],
+                        "format": "date",
+                        "description": "For an agreement signed outside the app: the day it was signed",
+                    },
                     "starts_on": DATE,
                     "ends_on": {"type": ["string", "null"], "format": "date"},
                     "services": {"type": "array", "items": {"type": "string"}},
                     "sent_at": INSTANT,
                     "client_signed_at": INSTANT,
                     "processor_signed_at": INSTANT,
-                    "signed_sha256": {"type": ["string", "null"], "description": "SHA-256 of the sealed signed PDF"},
+                    "signed_sha256": {
+                        "type": ["string", "null"],
+                        "description": "SHA-256 of the signed PDF: sealed by the processor, or for an agreement "
+                        "signed outside the app the PDF as it was imported",
+                    },
                 },
             },
             "SubProcessorInput": {

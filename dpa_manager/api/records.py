@@ -95,6 +95,8 @@ def agreement_json(agreement: Agreement) -> dict:
         "client_id": agreement.client_id,
         "state": agreement.state,
         "terms_version_id": agreement.terms_version_id,
+        "concluded_by": agreement.concluded_by,
+        "signed_on": _iso(agreement.signed_on),
         "starts_on": _iso(agreement.starts_on),
         "ends_on": _iso(agreement.ends_on),
         "services": sorted(s.code for s in agreement.services),

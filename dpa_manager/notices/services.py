@@ -497,7 +497,15 @@ def object_to(notice: Notice, *, user: User, reason: str, now: datetime) -> Noti
 
 
 def approve(notice: Notice, *, user: User, now: datetime) -> Notice:
-    """Record the client's explicit approval (for an amendment: move the agreement to the new terms)."""
+    """Record the client's explicit approval (for an amendment: move the agreement to the new terms, which only a
+    user who may sign for the client can accept)."""
+    if notice.amendment_id is not None and not user.is_manager and not user.may_sign:
+        raise Conflict(
+            _(
+                "Nieuwe voorwaarden aanvaarden mag alleen wie voor uw organisatie mag ondertekenen; een beheerder "
+                "van uw organisatie kan u dat recht geven."
+            )
+        )
     _decide(notice, NoticeState.APPROVED, user=user, now=now, values={})
     subject_of(notice).approved(notice, from_state=NoticeState.OPEN, actor=user, now=now)
     client = notice.client
@@ -807,7 +815,7 @@ def queue_outcomes(notice_ids: list[int], outcome: str, now: datetime) -> None:
         addresses = union(
             select(Client.id.label("client_id"), Client.contact_email.label("email")).where(Client.id.in_(clients)),
             select(User.client_id.label("client_id"), User.email.label("email")).where(
-                User.client_id.in_(clients), User.active.is_(True)
+                User.client_id.in_(clients), User.active.is_(True), User.gets_notices.is_(True)
             ),
         ).subquery()
         if db.engine.dialect.name == "postgresql":

@@ -146,15 +146,16 @@ def save_draft(
         for number, rendered in articles.items():
             translated.setdefault(number, {})[language] = rendered
     edited_from = based_on or version
+    # an earlier translation is found by its own text, wherever its article stood (articles may be renumbered)
     before = {
-        (a.number, language): dict(t, dutch=(a.title, a.body))
+        (language, t.get("title"), t.get("body")): dict(t, dutch=(a.title, a.body))
         for a in (edited_from.articles if edited_from is not None else [])
         for language, t in (a.translations or {}).items()
     }
     for original in parsed:
         for language, rendered in translated.get(original.number, {}).items():
             rendered["source"] = translation_source(
-                rendered, (original.title, original.body), before.get((original.number, language))
+                rendered, (original.title, original.body), before.get((language, rendered["title"], rendered["body"]))
             )
     if version is None:
         version = TermsVersion(created_at=now, state=TermsState.DRAFT.value, language="nl")

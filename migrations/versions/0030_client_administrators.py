@@ -1,5 +1,5 @@
 """A client's users have rights: a client administrator manages the client's users, and each user may sign for the
-client or not, and receives its notices or not. The first user of each client becomes its administrator.
+client or not, and receives its notices or not. The first active user of each client becomes its administrator.
 
 Revision ID: 0030
 Revises: 0029
@@ -24,7 +24,7 @@ def upgrade():
         batch_op.add_column(sa.Column("gets_notices", sa.Boolean(), server_default=sa.true(), nullable=False))
     op.execute(
         "UPDATE users SET client_admin = TRUE WHERE id IN "
-        "(SELECT MIN(id) FROM users WHERE role = 'client' GROUP BY client_id)"
+        "(SELECT MIN(id) FROM users WHERE role = 'client' AND active = TRUE GROUP BY client_id)"
     )
 
 

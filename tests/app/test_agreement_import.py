@@ -184,9 +184,18 @@ def test_a_client_twice_or_with_an_agreement_in_force_is_refused(setup, manager,
     assert agreements_count() == 1
 
 
+def corrupt_zip() -> bytes:
+    """A ZIP whose directory reads but whose compressed data does not inflate."""
+    data = bytearray(zip_of({"a.csv": b"signed_on;signed_pdf;starts_on;services\n" * 200}))
+    start = data.index(b"a.csv") + len("a.csv")
+    data[start + 10 : start + 40] = b"\xff" * 30
+    return bytes(data)
+
+
 @pytest.mark.parametrize(
     "files, filename, words",
     [
+        ("corrupt", "a.zip", "kon niet gelezen worden"),
         ({}, "a.csv", "Kies een ZIP-bestand"),
         (None, "a.zip", "kon niet gelezen worden"),
         ({"pdf/klok.pdf": b"%PDF-1.4"}, "a.zip", "precies één tabel"),
@@ -196,7 +205,7 @@ def test_a_client_twice_or_with_an_agreement_in_force_is_refused(setup, manager,
 )
 def test_a_zip_that_cannot_be_read_is_refused_with_why(app, files, filename, words):
     app.config["IMPORT_ZIP_MAX_BYTES"] = 2 * 2**20
-    data = b"geen zip" if files is None else zip_of(files)
+    data = b"geen zip" if files is None else corrupt_zip() if files == "corrupt" else zip_of(files)
     with pytest.raises(Invalid) as refused:
         read_zip(filename, data)
     assert words in refused.value.message
@@ -259,7 +268,8 @@ def test_a_new_agreement_signed_in_the_app_replaces_the_imported_one_and_amendme
     _name, rows, pdfs = read_zip("a.zip", zip_of({"a.csv": table_csv(rows_for(clients, setup.id))} | PDFS))
     import_agreements(rows, pdfs, actor=manager, now=clock.now(), source="a.zip")
     db.session.commit()
-    assert agreements_to_amend(setup) == [] and agreements_to_sign_anew(setup) == 2
+    # the one on another terms text is to be signed anew; the one on this very version needs nothing
+    assert agreements_to_amend(setup) == [] and agreements_to_sign_anew(setup) == 1
     imported = db.session.scalar(select(Agreement).where(Agreement.client_id == clients[0].id))
     new = make_agreement("signed", client=clients[0])
     db.session.refresh(imported)
@@ -274,3 +284,25 @@ def test_the_login_leads_a_client_user_to_an_imported_agreement(setup, manager, 
     http.post("/login", data={"email": user.email, "password": PASSWORD})
     index = http.get("/portal/")
     assert index.status_code == 200 and "Ondertekend buiten de app" in index.text
+
+
+@pytest.mark.parametrize("client_id", ["²", "9" * 25, "12345678901234567890"])
+def test_a_client_id_that_is_no_number_of_ours_is_a_row_error(setup, manager, clients, client_id):
+    columns = ["client_id", "signed_on", "signed_pdf", "starts_on", "services"]
+    table = table_csv([[client_id, "2023-05-12", "pdf/klok.pdf", "2023-06-01", "klantendienst,"]], columns)
+    _name, rows, pdfs = read_zip("a.zip", zip_of({"a.csv": table} | PDFS))
+    (row,) = import_agreements(rows, pdfs, actor=manager, now=clock.now(), source="a.zip")
+    assert "Geen klant met dit nummer" in row.errors["client_id"] and agreements_count() == 0
+
+
+def test_the_api_says_how_an_imported_agreement_came_about(setup, manager, clients, http):
+    from dpa_manager.accounts.services import create_token  # the manager's token, as the processor's systems have
+
+    _name, rows, pdfs = read_zip("a.zip", zip_of({"a.csv": table_csv(rows_for(clients, setup.id))} | PDFS))
+    import_agreements(rows, pdfs, actor=manager, now=clock.now(), source="a.zip")
+    token = create_token(manager, now=clock.now())
+    db.session.commit()
+    agreement = db.session.scalar(select(Agreement).where(Agreement.client_id == clients[1].id))
+    got = http.get(f"/api/v1/agreements/{agreement.id}", headers={"Authorization": f"Bearer {token}"}).json
+    assert (got["concluded_by"], got["signed_on"], got["terms_version_id"]) == ("outside", "2024-02-01", None)
+    assert got["signed_sha256"] == agreement.signed_sha256

@@ -426,3 +426,26 @@ def test_an_approval_by_letter_after_the_sweep_makes_the_record_say_so(make_agre
     text = " ".join(pdf_text(agreements.pdf_of(new, now=CLOSES + timedelta(days=1))).split())
     assert "Uitdrukkelijk aanvaard door de verwerkingsverantwoordelijke, per brief" in text
     assert "Stilzwijgend aanvaard" not in text
+
+
+def test_only_a_user_who_may_sign_accepts_new_terms_anyone_of_the_client_may_object(
+    make_agreement, make_user, new_version, manager, login
+):
+    old = make_agreement("signed")
+    reader = make_user(client=old.client, full_name="Marc Peeters")
+    reader.may_sign = False
+    db.session.commit()
+    amendment = announce(new_version, manager)
+    drain(now=lambda: NOW)
+    notice = notice_of(amendment, old)
+    http = login(reader)
+    page = http.get(f"/portal/notices/{notice.id}")
+    assert "Nieuwe voorwaarden aanvaarden mag alleen wie" in page.text and 'name="confirm"' not in page.text
+    refused = http.post(f"/portal/notices/{notice.id}/approval", data={"confirm": "y"})
+    assert refused.status_code in (302, 409, 422)
+    db.session.expire_all()
+    assert notice.state == "open"
+    objected = http.post(f"/portal/notices/{notice.id}/objection", data={"reason": "Eerst bespreken"})
+    assert objected.status_code == 302
+    db.session.expire_all()
+    assert notice.state == "objected"

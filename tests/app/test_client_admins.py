@@ -3,17 +3,19 @@ the notices, and takes access away. Requests to sign go to those who may sign; n
 those who receive them. The e-mails as a real SMTP server received them."""
 
 import re
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from dpa_manager import clock
 from dpa_manager.accounts.models import User
-from dpa_manager.accounts.services import create_token
+from dpa_manager.accounts.services import INVITES_PER_DAY, create_token
 from dpa_manager.agreements import services as agreements
 from dpa_manager.agreements.models import Agreement
 from dpa_manager.audit import AuditEvent
 from dpa_manager.extensions import db
 from dpa_manager.jobs import drain
+from dpa_manager.notices.models import Notice
 
 from .conftest import NOW, PASSWORD
 from .test_mail import announce
@@ -154,3 +156,43 @@ def test_a_manager_chooses_the_rights_on_the_client_page_and_through_the_api(log
     )
     assert created.status_code == 201, created.json
     assert (created.json["client_admin"], created.json["may_sign"], created.json["gets_notices"]) == (True, False, True)
+
+
+def test_an_outcome_by_silence_reaches_only_those_who_receive_notices(
+    make_client, make_user, make_agreement, make_subprocessor, manager, inbox
+):
+    from dpa_manager import jobs  # the sweep records the deemed approval and queues its outcome
+
+    client = make_client(contact_email="privacy@klant.example")
+    make_user(client=client, email="els@klant.example")
+    quiet = make_user(client=client, email="marc@klant.example")
+    quiet.gets_notices = False
+    db.session.commit()
+    make_agreement("signed", client=client)
+    announce(make_subprocessor, manager)
+    db.session.commit()
+    drain(now=clock.now)
+    notice = db.session.scalar(select(Notice).where(Notice.client_id == client.id))
+    inbox.messages.clear()
+    jobs.sweep(notice.closes_at + timedelta(minutes=1))
+    drain(now=lambda: notice.closes_at + timedelta(minutes=2))
+    assert inbox.messages and all("marc@klant.example" not in m["To"] for m in inbox.messages)
+    assert any("els@klant.example" in m["To"] for m in inbox.messages)
+
+
+def test_the_first_active_user_becomes_administrator_and_invitations_are_limited(login, make_client, make_user):
+    client = make_client()
+    gone = make_user(client=client, full_name="Oud Account")
+    gone.active, gone.client_admin = False, False
+    db.session.commit()
+    els = make_user(client=client, full_name="Els Janssens")
+    assert els.client_admin  # the disabled one does not count
+    http = login(els)
+    for n in range(INVITES_PER_DAY - 2):  # two users were made today already
+        assert (
+            http.post("/portal/users/invite", data={"full_name": f"C {n}", "email": f"c{n}@k.example"}).status_code
+            == 302
+        )
+    refused = http.post("/portal/users/invite", data={"full_name": "Eén te veel", "email": "te@veel.example"})
+    assert refused.status_code == 422 and "de voorbije 24 uur al 20 gebruikers" in refused.text
+    assert db.session.scalar(select(User).where(User.email == "te@veel.example")) is None
