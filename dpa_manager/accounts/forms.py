@@ -96,3 +96,8 @@ class RightsForm(BaseForm):
     may_sign = BooleanField(_l("Mag ondertekenen"))
     gets_notices = BooleanField(_l("Krijgt de meldingen"))
     client_admin = BooleanField(_l("Beheert de gebruikers"))
+
+    def rights(self) -> dict[str, bool]:
+        """The rights as accounts.services.set_rights and invite take them."""
+        return {"client_admin": self.client_admin.data, "may_sign": self.may_sign.data,
+                "gets_notices": self.gets_notices.data}  # fmt: skip

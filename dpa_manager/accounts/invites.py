@@ -69,9 +69,7 @@ def user_rights(client_id: int, user_id: int):
     try:
         set_rights(
             user,
-            client_admin=form.client_admin.data,
-            may_sign=form.may_sign.data,
-            gets_notices=form.gets_notices.data,
+            **form.rights(),
             actor=current_user,
             now=clock.now(),
         )

@@ -68,9 +68,7 @@ def invite_colleague():
                 current_user.client,
                 email=form.email.data,
                 full_name=form.full_name.data,
-                may_sign=form.may_sign.data,
-                gets_notices=form.gets_notices.data,
-                client_admin=form.client_admin.data,
+                **form.rights(),
                 actor=current_user,
                 now=clock.now(),
             )
@@ -104,9 +102,7 @@ def colleague_rights(user_id: int):
     try:
         set_rights(
             user,
-            client_admin=form.client_admin.data,
-            may_sign=form.may_sign.data,
-            gets_notices=form.gets_notices.data,
+            **form.rights(),
             actor=current_user,
             now=clock.now(),
         )
